@@ -1,0 +1,56 @@
+//! Alerts for the data controller.
+//!
+//! When something tries to do what vigie must never do (load a model that is not on the
+//! compiled allowlist, a tampered model file, a biometric task), the refusing crate reports
+//! an [`Alert`] to an [`AlertSink`]. The sink is a trait so that the refusing crate (the
+//! model policy) does not depend on where alerts are stored (the machine-wide audit log,
+//! and the case's own log when a case is open).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// A model file that is not on the compiled allowlist, or whose bytes do not match.
+    ModelRefused,
+    /// Evidence whose bytes no longer match the hash recorded at ingest.
+    EvidenceChanged,
+    /// An audit log that failed verification.
+    AuditTampered,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub kind: AlertKind,
+    /// One line for the data controller: what was attempted and what vigie did.
+    pub message: String,
+    /// Machine-readable details (hashes, model ids, paths last).
+    pub details: BTreeMap<String, String>,
+}
+
+/// Where alerts go. Implementations must persist the alert (and sync it) before returning.
+pub trait AlertSink: Send + Sync {
+    fn raise(&self, alert: &Alert) -> Result<(), AlertSinkError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("could not record alert for the data controller: {0}")]
+pub struct AlertSinkError(pub String);
+
+/// A sink that keeps alerts in memory (tests, dry runs).
+#[derive(Debug, Default)]
+pub struct MemoryAlertSink {
+    pub alerts: std::sync::Mutex<Vec<Alert>>,
+}
+
+impl AlertSink for MemoryAlertSink {
+    fn raise(&self, alert: &Alert) -> Result<(), AlertSinkError> {
+        self.alerts
+            .lock()
+            .map_err(|e| AlertSinkError(e.to_string()))?
+            .push(alert.clone());
+        Ok(())
+    }
+}

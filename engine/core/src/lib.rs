@@ -1,0 +1,21 @@
+//! vigie's pure core: the types every stage agrees on.
+//!
+//! Why a separate crate: decode, evidence, case, detect and index all exchange the same
+//! notions (a source's metadata, a decoded frame, a point in wall-clock time). Keeping them
+//! here, free of FFmpeg, ONNX Runtime and the file system, means every other crate depends
+//! *inward* on this one and can be tested without native libraries.
+
+#![forbid(unsafe_code)]
+
+pub mod alert;
+pub mod frame;
+pub mod paths;
+pub mod sampling;
+pub mod source;
+pub mod time;
+
+pub use alert::{Alert, AlertKind, AlertSink, AlertSinkError, MemoryAlertSink};
+pub use frame::RgbFrame;
+pub use sampling::{SamplingMode, SamplingModeParseError};
+pub use source::{SourceMeta, StartTime, StartTimeOrigin};
+pub use time::{parse_wall_clock, WallClockParseError};

@@ -1,0 +1,39 @@
+//! Decoder errors: each names the problem and what the operator can do; the evidence path
+//! comes last.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("{0}")]
+    InvalidConfig(String),
+    #[error("cannot open the file (check that it exists and is readable): {path}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the file is empty (0 bytes): the copy or export failed; copy the evidence again: {path}")]
+    Empty { path: PathBuf },
+    #[error("not a video file FFmpeg recognises ({reason}); check that this is a video export (proprietary DVR formats need the vendor's export tool first): {path}")]
+    NotMedia { path: PathBuf, reason: String },
+    #[error("the file contains no video stream (found: {found}); pick a video file: {path}")]
+    NoVideoStream { path: PathBuf, found: String },
+    #[error("stream {index} is not a video stream (video streams: {video:?}); choose one of those with --stream: {path}")]
+    NotAVideoStream {
+        path: PathBuf,
+        index: usize,
+        video: Vec<usize>,
+    },
+    #[error("no decoder for codec `{codec}` in this FFmpeg build; install an FFmpeg that has it (e.g. Debian's libavcodec-extra) or transcode the file: {path}")]
+    UnsupportedCodec { path: PathBuf, codec: String },
+    #[error("FFmpeg failed to {action} ({source}): {path}")]
+    Ffmpeg {
+        path: PathBuf,
+        action: &'static str,
+        #[source]
+        source: ffmpeg_next::Error,
+    },
+    #[error("the decoder thread stopped unexpectedly (this is a bug in vigie; please report it)")]
+    ThreadPanicked,
+}

@@ -1,0 +1,211 @@
+//! Opening a container, choosing its video stream and reading its metadata.
+
+use std::path::Path;
+
+use chrono::{DateTime, FixedOffset};
+use ffmpeg_next::{format, media, Rational};
+use vigie_core::{SourceMeta, StartTime, StartTimeOrigin};
+
+use crate::DecodeError;
+
+/// `AV_TIME_BASE`: container durations are in microseconds.
+const AV_TIME_BASE_US: i64 = 1_000_000;
+
+/// Convert `ts` in `tb` units to milliseconds (i128 so long streams never overflow).
+pub(crate) fn ts_to_ms(ts: i64, tb: Rational) -> i64 {
+    if tb.denominator() == 0 {
+        return 0;
+    }
+    (i128::from(ts) * i128::from(tb.numerator()) * 1000 / i128::from(tb.denominator())) as i64
+}
+
+pub(crate) fn rational_to_f64(r: Rational) -> Option<f64> {
+    (r.numerator() > 0 && r.denominator() > 0)
+        .then(|| f64::from(r.numerator()) / f64::from(r.denominator()))
+}
+
+/// Probe a file: container, codec, duration, resolution, fps, frame count and start time.
+///
+/// `operator_start` is used as the wall-clock origin when the container has no
+/// `creation_time`.
+pub fn probe(
+    path: &Path,
+    stream_index: Option<usize>,
+    operator_start: Option<DateTime<FixedOffset>>,
+) -> Result<SourceMeta, DecodeError> {
+    let (_input, meta) = open_input(path, stream_index, operator_start)?;
+    Ok(meta)
+}
+
+pub(crate) fn open_input(
+    path: &Path,
+    stream_index: Option<usize>,
+    operator_start: Option<DateTime<FixedOffset>>,
+) -> Result<(format::context::Input, SourceMeta), DecodeError> {
+    crate::init();
+    let fs_meta = std::fs::metadata(path).map_err(|source| DecodeError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if fs_meta.len() == 0 {
+        return Err(DecodeError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    // Read-only: avformat opens files with O_RDONLY for input.
+    let input = format::input(&path).map_err(|e| DecodeError::NotMedia {
+        path: path.to_path_buf(),
+        reason: match e {
+            ffmpeg_next::Error::InvalidData => "no known container or stream format".into(),
+            other => other.to_string(),
+        },
+    })?;
+
+    let video: Vec<usize> = input
+        .streams()
+        .filter(|s| s.parameters().medium() == media::Type::Video && !is_attached_picture(s))
+        .map(|s| s.index())
+        .collect();
+    let index = match stream_index {
+        Some(i) if video.contains(&i) => i,
+        Some(i) => {
+            return Err(DecodeError::NotAVideoStream {
+                path: path.to_path_buf(),
+                index: i,
+                video,
+            })
+        }
+        None => {
+            let best = input
+                .streams()
+                .best(media::Type::Video)
+                .map(|s| s.index())
+                .filter(|i| video.contains(i));
+            match best.or_else(|| video.first().copied()) {
+                Some(i) => i,
+                None => {
+                    return Err(DecodeError::NoVideoStream {
+                        path: path.to_path_buf(),
+                        found: describe_streams(&input),
+                    })
+                }
+            }
+        }
+    };
+    let stream = input.stream(index).expect("index comes from the stream list");
+    let params = stream.parameters();
+    let codec_id = params.id();
+    let codec_name = format!("{codec_id:?}").to_ascii_lowercase();
+    let codec_name = ffmpeg_next::codec::decoder::find(codec_id)
+        .map(|c| c.name().to_string())
+        .unwrap_or(codec_name);
+    let ctx = ffmpeg_next::codec::context::Context::from_parameters(params).map_err(|source| {
+        DecodeError::Ffmpeg {
+            path: path.to_path_buf(),
+            action: "read the stream parameters",
+            source,
+        }
+    })?;
+    let (width, height) = match ctx.medium() {
+        media::Type::Video => {
+            let v = ctx.decoder().video().map_err(|source| DecodeError::Ffmpeg {
+                path: path.to_path_buf(),
+                action: "read the video parameters",
+                source,
+            })?;
+            (v.width(), v.height())
+        }
+        _ => (0, 0),
+    };
+
+    let tb = stream.time_base();
+    let fps = rational_to_f64(stream.avg_frame_rate()).or_else(|| rational_to_f64(stream.rate()));
+    let duration_ms = if stream.duration() > 0 {
+        Some(ts_to_ms(stream.duration(), tb) as u64)
+    } else if input.duration() > 0 {
+        Some((input.duration() / (AV_TIME_BASE_US / 1000)) as u64)
+    } else {
+        None
+    };
+    let (frame_count, frame_count_exact) = if stream.frames() > 0 {
+        (Some(stream.frames() as u64), true)
+    } else {
+        let est = match (duration_ms, fps) {
+            (Some(d), Some(f)) => Some((d as f64 * f / 1000.0).round() as u64),
+            _ => None,
+        };
+        (est, false)
+    };
+    let creation = input
+        .metadata()
+        .get("creation_time")
+        .map(str::to_string)
+        .or_else(|| stream.metadata().get("creation_time").map(str::to_string))
+        .and_then(|s| DateTime::parse_from_rfc3339(s.trim()).ok());
+    let start_time = match (creation, operator_start) {
+        (Some(at), _) => Some(StartTime {
+            at,
+            origin: StartTimeOrigin::ContainerCreationTime,
+        }),
+        (None, Some(at)) => Some(StartTime {
+            at,
+            origin: StartTimeOrigin::Operator,
+        }),
+        (None, None) => None,
+    };
+    let meta = SourceMeta {
+        container: input.format().name().to_string(),
+        codec: codec_name,
+        stream_index: index,
+        video_streams: video.len(),
+        width,
+        height,
+        fps,
+        duration_ms,
+        frame_count,
+        frame_count_exact,
+        bit_rate_bps: (input.bit_rate() > 0).then_some(input.bit_rate() as u64),
+        start_time,
+    };
+    Ok((input, meta))
+}
+
+fn is_attached_picture(s: &format::stream::Stream) -> bool {
+    s.disposition()
+        .contains(format::stream::Disposition::ATTACHED_PIC)
+}
+
+fn describe_streams(input: &format::context::Input) -> String {
+    let kinds: Vec<String> = input
+        .streams()
+        .map(|s| {
+            let kind = match s.parameters().medium() {
+                media::Type::Audio => "audio",
+                media::Type::Video => "cover picture",
+                media::Type::Subtitle => "subtitles",
+                media::Type::Data => "data",
+                media::Type::Attachment => "attachment",
+                _ => "unknown",
+            };
+            format!("{} ({kind})", s.index())
+        })
+        .collect();
+    if kinds.is_empty() {
+        "no streams".into()
+    } else {
+        kinds.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamp_conversion() {
+        assert_eq!(ts_to_ms(90_000, Rational::new(1, 90_000)), 1000);
+        assert_eq!(ts_to_ms(3, Rational::new(1, 25)), 120);
+        assert_eq!(ts_to_ms(i64::MAX / 2, Rational::new(1, 1_000_000_000)) > 0, true);
+        assert_eq!(ts_to_ms(5, Rational::new(1, 0)), 0);
+    }
+}
