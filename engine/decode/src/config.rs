@@ -103,7 +103,8 @@ mod tests {
         assert_eq!(OutputSize::MaxWidth(640).resolve(1920, 1080), (640, 360));
         assert_eq!(OutputSize::MaxWidth(640).resolve(768, 576), (640, 480));
         assert_eq!(OutputSize::MaxWidth(1000).resolve(768, 576), (768, 576));
-        assert_eq!(OutputSize::MaxWidth(100).resolve(333, 201), (100, 62));
+        assert_eq!(OutputSize::MaxWidth(100).resolve(333, 201), (100, 60));
+        assert_eq!(OutputSize::MaxWidth(100).resolve(300, 183), (100, 62));
     }
 
     #[test]

@@ -96,13 +96,14 @@ impl Decoder {
         } else {
             stream.start_time()
         };
-        let mut ctx = codec::context::Context::from_parameters(stream.parameters()).map_err(
-            |source| DecodeError::Ffmpeg {
-                path: path.to_path_buf(),
-                action: "read the stream parameters",
-                source,
-            },
-        )?;
+        let mut ctx =
+            codec::context::Context::from_parameters(stream.parameters()).map_err(|source| {
+                DecodeError::Ffmpeg {
+                    path: path.to_path_buf(),
+                    action: "read the stream parameters",
+                    source,
+                }
+            })?;
         if codec::decoder::find(ctx.id()).is_none() {
             return Err(DecodeError::UnsupportedCodec {
                 path: path.to_path_buf(),
@@ -119,7 +120,8 @@ impl Decoder {
         // FFmpeg use whichever the codec supports, like the ffmpeg CLI does.
         unsafe {
             let raw = ctx.as_mut_ptr();
-            (*raw).thread_type = ffmpeg_next::ffi::FF_THREAD_FRAME | ffmpeg_next::ffi::FF_THREAD_SLICE;
+            (*raw).thread_type =
+                ffmpeg_next::ffi::FF_THREAD_FRAME | ffmpeg_next::ffi::FF_THREAD_SLICE;
         }
         let mut dec = ctx.decoder();
         dec.set_packet_time_base(time_base);
@@ -225,8 +227,9 @@ impl Decoder {
                     if self.frame.is_corrupt() || self.frame.has_decode_errors() {
                         self.report.corrupt_frames += 1;
                         let n = self.report.frames_decoded - 1;
-                        self.report
-                            .warn(format!("damaged frame(s) concealed by the decoder, first at frame {n}"));
+                        self.report.warn(format!(
+                            "damaged frame(s) concealed by the decoder, first at frame {n}"
+                        ));
                     }
                     let ts = self.frame.timestamp().or(self.frame.pts()).unwrap_or(0);
                     let pts_ms = ts_to_ms(ts - self.start_ts, self.time_base);
@@ -325,9 +328,11 @@ impl Decoder {
         if let (Some(dur), Some(last)) = (self.meta.duration_ms, self.report.last_pts_ms) {
             let frame_ms = self.meta.fps.map(|f| 1000.0 / f).unwrap_or(40.0);
             let covered = last as f64 + frame_ms;
-            if dur > 1000 && covered < dur as f64 * 0.9 && self.meta.frame_count_exact
-                || dur > 1000 && covered < dur as f64 * 0.9 && self.report.read_error
-                || dur > 1000 && covered < dur as f64 * 0.75
+            // A stated frame count or a read error makes a 10% shortfall conclusive; an
+            // estimated duration alone needs a larger one.
+            let conclusive = self.meta.frame_count_exact || self.report.read_error;
+            let shortfall = covered / dur as f64;
+            if dur > 1000 && (shortfall < 0.75 || conclusive && shortfall < 0.9)
             {
                 self.report.truncated = true;
                 self.report.warn(format!(
@@ -338,9 +343,8 @@ impl Decoder {
             }
         }
         if self.report.frames_decoded == 0 && self.report.packets > 0 {
-            self.report.warn(
-                "no frame could be decoded from this file (every packet was damaged)".into(),
-            );
+            self.report
+                .warn("no frame could be decoded from this file (every packet was damaged)".into());
         }
     }
 
@@ -405,7 +409,9 @@ impl DecoderHandle {
     /// Wait for the decoder to finish (drain or drop `frames` first).
     pub fn join(self) -> Result<DecodeReport, DecodeError> {
         drop(self.frames);
-        self.thread.join().map_err(|_| DecodeError::ThreadPanicked)?
+        self.thread
+            .join()
+            .map_err(|_| DecodeError::ThreadPanicked)?
     }
 }
 

@@ -13,7 +13,9 @@ pub enum DecodeError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the file is empty (0 bytes): the copy or export failed; copy the evidence again: {path}")]
+    #[error(
+        "the file is empty (0 bytes): the copy or export failed; copy the evidence again: {path}"
+    )]
     Empty { path: PathBuf },
     #[error("not a video file FFmpeg recognises ({reason}); check that this is a video export (proprietary DVR formats need the vendor's export tool first): {path}")]
     NotMedia { path: PathBuf, reason: String },

@@ -145,12 +145,11 @@ impl Registry {
             }
             Err(e) => return Err(self.io_err(e)),
         };
-        let doc: RegistryDoc = serde_json::from_slice(&bytes).map_err(|source| {
-            RegistryError::Corrupt {
+        let doc: RegistryDoc =
+            serde_json::from_slice(&bytes).map_err(|source| RegistryError::Corrupt {
                 path: path.clone(),
                 source,
-            }
-        })?;
+            })?;
         if doc.format_version != FORMAT_VERSION {
             return Err(RegistryError::Version {
                 path,

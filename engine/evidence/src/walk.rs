@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 /// Extensions taken when walking a directory (lower-case, without the dot).
 pub const VIDEO_EXTENSIONS: &[&str] = &[
-    "mp4", "m4v", "mov", "mkv", "webm", "avi", "ts", "mts", "m2ts", "mpg", "mpeg", "h264",
-    "264", "h265", "265", "hevc", "mjpeg", "mjpg", "flv", "3gp", "dav", "asf", "wmv",
+    "mp4", "m4v", "mov", "mkv", "webm", "avi", "ts", "mts", "m2ts", "mpg", "mpeg", "h264", "264",
+    "h265", "265", "hevc", "mjpeg", "mjpg", "flv", "3gp", "dav", "asf", "wmv",
 ];
 
 pub fn is_video_extension(path: &Path) -> bool {
