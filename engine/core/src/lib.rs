@@ -13,9 +13,14 @@ pub mod paths;
 pub mod sampling;
 pub mod source;
 pub mod time;
+pub mod track;
 
 pub use alert::{Alert, AlertKind, AlertSink, AlertSinkError, MemoryAlertSink};
 pub use frame::RgbFrame;
 pub use sampling::{SamplingMode, SamplingModeParseError};
 pub use source::{SourceMeta, StartTime, StartTimeOrigin};
 pub use time::{parse_wall_clock, WallClockParseError};
+pub use track::{
+    BBox, Colour, ColourParseError, ColourShare, Compass, CompassParseError, CrossingDirection,
+    Detection, Edge, LineCrossing, TrackSummary, ZoneVisit,
+};
