@@ -1,0 +1,428 @@
+//! Describing tracks without biometrics.
+//!
+//! A track is summarised by what an investigator can say of an object on screen: its class,
+//! its dominant colours (for persons, of the upper and lower body), its size, how fast and
+//! in which direction it moved, the path it took, by which edges it came and went, the
+//! zones it stayed in and the lines it crossed. Nothing here looks at faces, gait or any
+//! other trait that identifies a person.
+//!
+//! Colours are measured on the object's own pixels: the caller passes a foreground test
+//! (from the background model), so the road or wall behind the object inside its box does
+//! not count. When the mask finds too little of the object in the box (a stationary
+//! object absorbed into the background), the central part of the box is used instead.
+//!
+//! Lifecycle: [`Describer::observe`] for each frame a track is seen in (cheap: it samples
+//! pixels on a grid and keeps the best thumbnail), then [`Describer::finish`] with the
+//! track's full box history gives the [`vigie_core::TrackSummary`].
+
+#![forbid(unsafe_code)]
+
+pub mod colour;
+pub mod geometry;
+pub mod scene;
+
+use std::collections::HashMap;
+
+use vigie_core::{BBox, Colour, ColourShare, RgbFrame, TrackSummary};
+
+pub use colour::{name_lab, name_rgb, srgb_to_lab, ColourTable};
+pub use scene::{Line, Scene, SceneError, Zone};
+
+/// Parameters of the description, with the defaults used by `vigie analyze`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DescribeConfig {
+    /// Colours covering less than this share of the object's pixels are not reported.
+    pub min_colour_share: f32,
+    /// At most this many colours per part, largest first.
+    pub max_colours: usize,
+    /// Pixels sampled per observation (on a regular grid over the box).
+    pub samples_per_observation: u32,
+    /// Below this share of foreground pixels in the box, use the box centre instead.
+    pub min_mask_fill: f32,
+    /// Ground-point speed (frame fractions per second) under which an object is
+    /// stationary, for dwell.
+    pub still_norm_s: f32,
+    /// A box closer than this fraction of the frame to an edge touches it.
+    pub edge_margin_frac: f32,
+    /// Ramer–Douglas–Peucker tolerance for the stored path, in frame fractions.
+    pub path_epsilon_norm: f32,
+}
+
+impl Default for DescribeConfig {
+    fn default() -> Self {
+        Self {
+            min_colour_share: 0.12,
+            max_colours: 3,
+            samples_per_observation: 400,
+            min_mask_fill: 0.15,
+            still_norm_s: 0.02,
+            edge_margin_frac: 0.02,
+            path_epsilon_norm: 0.01,
+        }
+    }
+}
+
+/// One sighting of a track in a frame.
+pub struct Observation<'a> {
+    pub track_id: u64,
+    pub label: &'a str,
+    /// Box in frame pixels.
+    pub bbox: &'a BBox,
+    pub score: f32,
+}
+
+/// Which frame pixels belong to moving objects (from the background model).
+#[derive(Clone, Copy)]
+pub struct ObjectMask<'a> {
+    /// Whether frame pixel (x, y) is foreground.
+    pub is_object: &'a dyn Fn(u32, u32) -> bool,
+    /// Share of foreground pixels inside the observation's box.
+    pub fill: f32,
+}
+
+/// The best crop of a track, as packed RGB.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thumbnail {
+    pub width: u32,
+    pub height: u32,
+    pub rgb: Vec<u8>,
+    pub pts_ms: i64,
+    quality: f32,
+}
+
+#[derive(Default)]
+struct Accumulator {
+    full: [u32; 11],
+    upper: [u32; 11],
+    lower: [u32; 11],
+    thumbnail: Option<Thumbnail>,
+}
+
+/// Per-camera describer: owns the colour table and per-track accumulators.
+pub struct Describer {
+    cfg: DescribeConfig,
+    scene: Scene,
+    table: ColourTable,
+    tracks: HashMap<u64, Accumulator>,
+}
+
+/// A finished description: the summary plus the thumbnail pixels (the caller encodes and
+/// stores the JPEG, then sets `summary.thumbnail`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Description {
+    pub summary: TrackSummary,
+    pub thumbnail: Option<Thumbnail>,
+}
+
+/// What the caller knows about the track when it ends.
+pub struct TrackEnd<'a> {
+    pub source_id: &'a str,
+    pub camera: &'a str,
+    pub track_id: u64,
+    pub label: &'a str,
+    pub confidence: f32,
+    /// (pts_ms, box in frame pixels), time-ordered.
+    pub history: &'a [(i64, BBox)],
+    pub frame_width: u32,
+    pub frame_height: u32,
+    /// Wall-clock ms of pts 0, when known.
+    pub start_wall_ms: Option<i64>,
+}
+
+impl Describer {
+    pub fn new(cfg: DescribeConfig, scene: Scene) -> Self {
+        Self {
+            cfg,
+            scene,
+            table: ColourTable::default(),
+            tracks: HashMap::new(),
+        }
+    }
+
+    /// Sample the object's pixels in this frame. `is_object(x, y)` says whether a frame
+    /// pixel is foreground; `None` when no mask is available.
+    pub fn observe(
+        &mut self,
+        obs: &Observation<'_>,
+        frame: &RgbFrame,
+        mask: Option<ObjectMask<'_>>,
+    ) {
+        let (track_id, label, bbox, score) = (obs.track_id, obs.label, obs.bbox, obs.score);
+        let (fw, fh) = (frame.width as f32, frame.height as f32);
+        let x0 = bbox.x.max(0.0).floor() as u32;
+        let y0 = bbox.y.max(0.0).floor() as u32;
+        let x1 = ((bbox.x + bbox.w).min(fw).ceil() as u32).min(frame.width);
+        let y1 = ((bbox.y + bbox.h).min(fh).ceil() as u32).min(frame.height);
+        if x1 <= x0 + 1 || y1 <= y0 + 1 {
+            return;
+        }
+        let acc = self.tracks.entry(track_id).or_default();
+        let use_mask = mask
+            .filter(|m| m.fill >= self.cfg.min_mask_fill)
+            .map(|m| m.is_object);
+        let (bw, bh) = (x1 - x0, y1 - y0);
+        let n = self.cfg.samples_per_observation.max(16) as f32;
+        let step = ((bw * bh) as f32 / n).sqrt().max(1.0);
+        let person = label == "person";
+        let mut y = y0 as f32 + step / 2.0;
+        while y < y1 as f32 {
+            let yi = y as u32;
+            let rel_y = (yi - y0) as f32 / bh as f32;
+            let mut x = x0 as f32 + step / 2.0;
+            while x < x1 as f32 {
+                let xi = x as u32;
+                x += step;
+                let rel_x = (xi - x0) as f32 / bw as f32;
+                let keep = match use_mask {
+                    Some(f) => f(xi, yi),
+                    // Without a usable mask, the central part of the box is mostly object.
+                    None => (0.2..0.8).contains(&rel_x) && (0.1..0.9).contains(&rel_y),
+                };
+                if !keep {
+                    continue;
+                }
+                let i = ((yi * frame.width + xi) * 3) as usize;
+                let c = self.table.index(&frame.data[i..i + 3]);
+                acc.full[c] += 1;
+                if person {
+                    // Skip the head (top 15 %): upper body is the torso, lower the legs.
+                    if (0.15..0.5).contains(&rel_y) {
+                        acc.upper[c] += 1;
+                    } else if (0.5..0.95).contains(&rel_y) {
+                        acc.lower[c] += 1;
+                    }
+                }
+            }
+            y += step;
+        }
+        // Thumbnail: the largest, most confident view away from the frame edges.
+        let margin = self.cfg.edge_margin_frac;
+        let touches = bbox.x < fw * margin
+            || bbox.y < fh * margin
+            || bbox.x + bbox.w > fw * (1.0 - margin)
+            || bbox.y + bbox.h > fh * (1.0 - margin);
+        let quality = score * bbox.area().sqrt() * if touches { 0.5 } else { 1.0 };
+        if acc.thumbnail.as_ref().is_none_or(|t| quality > t.quality) {
+            let mut rgb = Vec::with_capacity((bw * bh * 3) as usize);
+            for yy in y0..y1 {
+                let s = ((yy * frame.width + x0) * 3) as usize;
+                rgb.extend_from_slice(&frame.data[s..s + (bw * 3) as usize]);
+            }
+            acc.thumbnail = Some(Thumbnail {
+                width: bw,
+                height: bh,
+                rgb,
+                pts_ms: frame.pts_ms,
+                quality,
+            });
+        }
+    }
+
+    fn shares(&self, hist: &[u32; 11]) -> Vec<ColourShare> {
+        let total: u32 = hist.iter().sum();
+        if total == 0 {
+            return Vec::new();
+        }
+        let mut v: Vec<ColourShare> = hist
+            .iter()
+            .enumerate()
+            .map(|(i, n)| ColourShare {
+                colour: Colour::ALL[i],
+                share: *n as f32 / total as f32,
+            })
+            .filter(|c| c.share >= self.cfg.min_colour_share)
+            .collect();
+        v.sort_by(|a, b| b.share.total_cmp(&a.share));
+        v.truncate(self.cfg.max_colours);
+        v
+    }
+
+    /// Summarise a track that ended, and forget its accumulator.
+    pub fn finish(&mut self, end: TrackEnd<'_>) -> Description {
+        let acc = self.tracks.remove(&end.track_id).unwrap_or_default();
+        let geo =
+            geometry::describe_motion(end.history, end.frame_width, end.frame_height, &self.cfg);
+        let ground = geometry::ground_points(end.history, end.frame_width, end.frame_height);
+        let zones = scene::zone_visits(&ground, &self.scene.zones, self.cfg.still_norm_s);
+        let crossings = scene::line_crossings(&ground, &self.scene.lines);
+        let first = end.history.first().map(|h| h.0).unwrap_or(0);
+        let last = end.history.last().map(|h| h.0).unwrap_or(0);
+        let person = end.label == "person";
+        let summary = TrackSummary {
+            source_id: end.source_id.to_string(),
+            camera: end.camera.to_string(),
+            track_id: end.track_id,
+            label: end.label.to_string(),
+            confidence: end.confidence,
+            first_pts_ms: first,
+            last_pts_ms: last,
+            first_wall_ms: end.start_wall_ms.map(|w| w + first),
+            last_wall_ms: end.start_wall_ms.map(|w| w + last),
+            colours: self.shares(&acc.full),
+            upper_colours: if person {
+                self.shares(&acc.upper)
+            } else {
+                Vec::new()
+            },
+            lower_colours: if person {
+                self.shares(&acc.lower)
+            } else {
+                Vec::new()
+            },
+            width_px: geo.width_px,
+            height_px: geo.height_px,
+            size_frac: geo.size_frac,
+            speed_px_s: geo.speed_px_s,
+            heading_deg: geo.heading_deg,
+            direction: geo.heading_deg.map(vigie_core::Compass::from_heading_deg),
+            path_norm: geo.path_norm,
+            entry_edge: geo.entry_edge,
+            exit_edge: geo.exit_edge,
+            zones,
+            crossings,
+            thumbnail: None,
+        };
+        Description {
+            summary,
+            thumbnail: acc.thumbnail,
+        }
+    }
+
+    /// Tracks with pending observations (for tests and leak checks).
+    pub fn pending(&self) -> usize {
+        self.tracks.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A grey frame with a person-like box: red torso over blue legs.
+    fn person_frame() -> RgbFrame {
+        let (w, h) = (200u32, 200u32);
+        let mut data = vec![128u8; (w * h * 3) as usize];
+        for y in 50..150u32 {
+            for x in 80..120u32 {
+                let rgb = if y < 100 {
+                    [200, 20, 20]
+                } else {
+                    [20, 40, 180]
+                };
+                let i = ((y * w + x) * 3) as usize;
+                data[i..i + 3].copy_from_slice(&rgb);
+            }
+        }
+        RgbFrame {
+            index: 0,
+            pts_ms: 0,
+            wall_ms: None,
+            is_keyframe: true,
+            width: w,
+            height: h,
+            data,
+        }
+    }
+
+    #[test]
+    fn person_colours_come_from_the_object_pixels_only() {
+        let frame = person_frame();
+        let mut d = Describer::new(DescribeConfig::default(), Scene::default());
+        // Box larger than the person: background grey inside it must not count.
+        let bbox = BBox {
+            x: 60.0,
+            y: 40.0,
+            w: 80.0,
+            h: 120.0,
+        };
+        let mask = |x: u32, y: u32| (80..120).contains(&x) && (50..150).contains(&y);
+        for _ in 0..3 {
+            let obs = Observation {
+                track_id: 7,
+                label: "person",
+                bbox: &bbox,
+                score: 0.9,
+            };
+            d.observe(
+                &obs,
+                &frame,
+                Some(ObjectMask {
+                    is_object: &mask,
+                    fill: 0.4,
+                }),
+            );
+        }
+        let history = [(0, bbox), (1000, BBox { y: 20.0, ..bbox })];
+        let desc = d.finish(TrackEnd {
+            source_id: "S1",
+            camera: "cam",
+            track_id: 7,
+            label: "person",
+            confidence: 0.9,
+            history: &history,
+            frame_width: 200,
+            frame_height: 200,
+            start_wall_ms: Some(1_000_000),
+        });
+        let s = desc.summary;
+        let names: Vec<Colour> = s.colours.iter().map(|c| c.colour).collect();
+        assert!(
+            names.contains(&Colour::Red) && names.contains(&Colour::Blue),
+            "{names:?}"
+        );
+        assert!(!names.contains(&Colour::Grey), "{names:?}");
+        assert_eq!(
+            s.upper_colours[0].colour,
+            Colour::Red,
+            "{:?}",
+            s.upper_colours
+        );
+        assert_eq!(
+            s.lower_colours[0].colour,
+            Colour::Blue,
+            "{:?}",
+            s.lower_colours
+        );
+        assert_eq!(s.first_wall_ms, Some(1_000_000));
+        assert_eq!(s.last_wall_ms, Some(1_001_000));
+        assert!(desc.thumbnail.is_some());
+        assert_eq!(d.pending(), 0);
+    }
+
+    #[test]
+    fn without_a_mask_the_box_centre_is_used() {
+        let frame = person_frame();
+        let mut d = Describer::new(DescribeConfig::default(), Scene::default());
+        let bbox = BBox {
+            x: 70.0,
+            y: 45.0,
+            w: 60.0,
+            h: 110.0,
+        };
+        let obs = Observation {
+            track_id: 1,
+            label: "car",
+            bbox: &bbox,
+            score: 0.8,
+        };
+        d.observe(&obs, &frame, None);
+        let desc = d.finish(TrackEnd {
+            source_id: "S1",
+            camera: "cam",
+            track_id: 1,
+            label: "car",
+            confidence: 0.8,
+            history: &[(0, bbox)],
+            frame_width: 200,
+            frame_height: 200,
+            start_wall_ms: None,
+        });
+        assert!(desc.summary.upper_colours.is_empty());
+        let main = desc.summary.colours[0].colour;
+        assert!(
+            main == Colour::Red || main == Colour::Blue,
+            "{:?}",
+            desc.summary.colours
+        );
+    }
+}
