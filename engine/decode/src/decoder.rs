@@ -360,7 +360,7 @@ impl Decoder {
                 Pixel::RGB24,
                 dst_w,
                 dst_h,
-                scaling::Flags::BILINEAR,
+                scaling::Flags::FAST_BILINEAR,
             )
             .map_err(|source| DecodeError::Ffmpeg {
                 path: self.path.clone(),

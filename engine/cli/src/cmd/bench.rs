@@ -58,7 +58,15 @@ fn time_ours(path: &Path, cfg: &DecodeConfig) -> anyhow::Result<(f64, u64)> {
 fn time_ffmpeg(path: &Path) -> anyhow::Result<f64> {
     let t = Instant::now();
     let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-nostdin", "-v", "error", "-threads", "0", "-i"])
+        .args([
+            "-hide_banner",
+            "-nostdin",
+            "-v",
+            "error",
+            "-threads",
+            "0",
+            "-i",
+        ])
         .arg(path)
         .args(["-map", "0:v:0", "-f", "null", "-"])
         .output()

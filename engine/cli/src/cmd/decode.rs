@@ -39,9 +39,9 @@ fn parse_width(s: &str) -> Result<OutputSize, String> {
     if s.eq_ignore_ascii_case("native") {
         return Ok(OutputSize::Native);
     }
-    s.parse::<u32>()
-        .map(OutputSize::MaxWidth)
-        .map_err(|_| format!("invalid width {s:?} (expected a number of pixels such as 640, or `native`)"))
+    s.parse::<u32>().map(OutputSize::MaxWidth).map_err(|_| {
+        format!("invalid width {s:?} (expected a number of pixels such as 640, or `native`)")
+    })
 }
 
 impl DecodeFlags {
@@ -78,9 +78,11 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
     let bar = if global.progress() {
         let b = ProgressBar::new(record.meta.frame_count.unwrap_or(0));
         b.set_style(
-            ProgressStyle::with_template("{spinner} decoding [{bar:30}] {pos}/{len} frames {per_sec} eta {eta}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{spinner} decoding [{bar:30}] {pos}/{len} frames {per_sec} eta {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         b
     } else {
@@ -134,7 +136,11 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             report.corrupt_packets,
             report.corrupt_frames,
             if report.truncated { ", truncated" } else { "" },
-            if report.read_error { ", read error" } else { "" }
+            if report.read_error {
+                ", read error"
+            } else {
+                ""
+            }
         );
     }
     for w in &report.warnings {

@@ -76,10 +76,13 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             .filter_map(|path| match ingest_one(path, args.start, &bar) {
                 Ok(r) => Some(r),
                 Err(error) => {
-                    failures.lock().expect("no panics while locked").push(Failure {
-                        path: path.clone(),
-                        error,
-                    });
+                    failures
+                        .lock()
+                        .expect("no panics while locked")
+                        .push(Failure {
+                            path: path.clone(),
+                            error,
+                        });
                     None
                 }
             })

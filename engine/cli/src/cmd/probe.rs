@@ -59,7 +59,9 @@ pub fn describe(m: &SourceMeta) -> String {
     );
     s += &format!(
         "bit rate:   {}\n",
-        opt(m.bit_rate_bps.map(|b| format!("{:.0} kb/s", b as f64 / 1000.0)))
+        opt(m
+            .bit_rate_bps
+            .map(|b| format!("{:.0} kb/s", b as f64 / 1000.0)))
     );
     s += &format!(
         "start:      {}\n",

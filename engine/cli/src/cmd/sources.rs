@@ -17,7 +17,10 @@ pub fn run(_args: Args, global: &Global) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Success);
     }
     if sources.is_empty() {
-        println!("no sources in case {} (add some with `vigie ingest`)", ws.case_id);
+        println!(
+            "no sources in case {} (add some with `vigie ingest`)",
+            ws.case_id
+        );
     }
     for r in &sources {
         println!(
