@@ -162,49 +162,56 @@ pub struct GroundPoint {
 /// dwell (longest stretch inside while moving slower than `still_norm_s`, in frame
 /// fractions per second).
 pub fn zone_visits(points: &[GroundPoint], zones: &[Zone], still_norm_s: f32) -> Vec<ZoneVisit> {
+    // Stationary = moved less than `still_norm_s` over a one-second window centred on the
+    // point (not frame to frame: box jitter would break every stretch).
+    const HALF_WINDOW_MS: i64 = 500;
+    let still: Vec<bool> = (0..points.len())
+        .map(|i| {
+            let t = points[i].pts_ms;
+            let j = points[..=i]
+                .iter()
+                .position(|q| q.pts_ms >= t - HALF_WINDOW_MS)
+                .unwrap_or(i);
+            let k = i + points[i..]
+                .iter()
+                .take_while(|q| q.pts_ms <= t + HALF_WINDOW_MS)
+                .count()
+                - 1;
+            let (p, q) = (points[k], points[j]);
+            let dt_s = ((p.pts_ms - q.pts_ms).max(1) as f32 / 1000.0).max(0.5);
+            let dist = ((p.x - q.x).powi(2) + (p.y - q.y).powi(2)).sqrt();
+            dist / dt_s <= still_norm_s
+        })
+        .collect();
     let mut out = Vec::new();
     for z in zones {
-        let mut entered = None;
+        let inside: Vec<bool> = points
+            .iter()
+            .map(|p| point_in_polygon((p.x, p.y), &z.polygon))
+            .collect();
+        let Some(first) = inside.iter().position(|i| *i) else {
+            continue;
+        };
         let mut inside_ms = 0i64;
         let (mut dwell, mut best_dwell) = (0i64, 0i64);
-        for w in points.windows(2) {
-            let (a, b) = (w[0], w[1]);
-            let a_in = point_in_polygon((a.x, a.y), &z.polygon);
-            let b_in = point_in_polygon((b.x, b.y), &z.polygon);
-            if a_in && entered.is_none() {
-                entered = Some(a.pts_ms);
-            }
-            if a_in && b_in {
-                let dt = b.pts_ms - a.pts_ms;
+        for i in 1..points.len() {
+            let dt = points[i].pts_ms - points[i - 1].pts_ms;
+            if inside[i] && inside[i - 1] {
                 inside_ms += dt;
-                let dist = ((b.x - a.x).powi(2) + (b.y - a.y).powi(2)).sqrt();
-                let speed = dist / (dt.max(1) as f32 / 1000.0);
-                if speed <= still_norm_s {
+                if still[i] {
                     dwell += dt;
                     best_dwell = best_dwell.max(dwell);
-                } else {
-                    dwell = 0;
+                    continue;
                 }
-            } else {
-                dwell = 0;
             }
+            dwell = 0;
         }
-        if entered.is_none() {
-            if let Some(p) = points
-                .last()
-                .filter(|p| point_in_polygon((p.x, p.y), &z.polygon))
-            {
-                entered = Some(p.pts_ms);
-            }
-        }
-        if let Some(entered_ms) = entered {
-            out.push(ZoneVisit {
-                zone: z.name.clone(),
-                entered_ms,
-                time_inside_ms: inside_ms,
-                dwell_ms: best_dwell,
-            });
-        }
+        out.push(ZoneVisit {
+            zone: z.name.clone(),
+            entered_ms: points[first].pts_ms,
+            time_inside_ms: inside_ms,
+            dwell_ms: best_dwell,
+        });
     }
     out
 }
@@ -323,7 +330,7 @@ mod tests {
         }
         let v = zone_visits(&pts, &[zone], 0.02);
         assert_eq!(v.len(), 1);
-        assert_eq!(v[0].dwell_ms, 10_000);
+        assert!((9_000..=10_250).contains(&v[0].dwell_ms), "{:?}", v[0]);
         assert!(
             v[0].time_inside_ms >= 10_000 && v[0].time_inside_ms < 11_500,
             "{:?}",

@@ -263,7 +263,11 @@ impl BackgroundModel {
                 self.cfg.learn_bg
             };
             self.mean[i] += a * d;
-            self.var[i] = ((1.0 - a) * self.var[i] + a * d2).clamp(4.0, 2500.0);
+            // The variance learns only from background: learning it from a standing
+            // object would widen the threshold until the object vanished in seconds.
+            if !fg {
+                self.var[i] = ((1.0 - a) * self.var[i] + a * d2).clamp(4.0, 2500.0);
+            }
         }
         self.frames += 1;
         // Opening (erode, dilate) removes speckle; a second dilation reconnects the parts

@@ -1,0 +1,341 @@
+//! The analysis pipeline for one source.
+//!
+//! ```text
+//!  decoder thread            analysis thread (this one)
+//!  ┌──────────────┐  bounded  ┌───────────┐   ┌──────────┐   ┌─────────┐   ┌───────────┐
+//!  │ FFmpeg decode│──channel─►│motion gate│──►│ detector │──►│ tracker │──►│ describer │──► tracks
+//!  │ sample, RGB  │ (8 frames)│ + fg mask │   │(if needed)│  │ByteTrack│   │colours,   │
+//!  └──────────────┘           └───────────┘   └──────────┘   └─────────┘   │zones, ... │
+//!                                                                          └───────────┘
+//! ```
+//!
+//! Why this shape: on a 2-core machine decoding and detection are the two heavy stages, so
+//! each gets a thread, and the bounded channel between them keeps memory flat (the decoder
+//! blocks when analysis falls behind) instead of buffering hours of frames. The motion
+//! gate runs on every frame (it is cheap) and the detector only where it is needed: when
+//! something moves or a track is alive, plus a periodic refresh so nothing that arrived
+//! while the gate was closed is missed for long.
+//!
+//! The detector is a trait object ([`ObjectDetector`]) so the pipeline does not depend on
+//! ONNX Runtime: the CLI passes NanoDet (from `vigie-detect`, which goes through the model
+//! policy) or the model-free [`MotionObjectDetector`].
+
+#![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use vigie_core::{Detection, RgbFrame};
+use vigie_decode::{spawn_decoder, DecodeConfig, DecodeError, DecodeReport};
+use vigie_describe::{
+    DescribeConfig, Describer, Description, ObjectMask, Observation, Scene, TrackEnd,
+};
+use vigie_motion::{BackgroundModel, ForegroundMask, MotionConfig, MotionConfigError};
+use vigie_track::{FinishedTrack, PointSource, Tracker, TrackerConfig};
+
+/// A per-frame object detector. Each worker owns one (its own model session).
+pub trait ObjectDetector {
+    /// Detections in `frame` pixels. `mask` is the motion mask of the same frame, for
+    /// detectors that use it.
+    fn detect(&mut self, frame: &RgbFrame, mask: &ForegroundMask)
+        -> Result<Vec<Detection>, String>;
+    /// A short name for reports (`nanodet_coco_416`, `motion`).
+    fn name(&self) -> &str;
+}
+
+/// The model-free detector: blobs of the motion mask, labelled `moving_object`.
+pub struct MotionObjectDetector {
+    /// Blobs smaller than this share of the frame are ignored.
+    pub min_blob_frac: f32,
+}
+
+impl ObjectDetector for MotionObjectDetector {
+    fn detect(
+        &mut self,
+        frame: &RgbFrame,
+        mask: &ForegroundMask,
+    ) -> Result<Vec<Detection>, String> {
+        let min_area = (self.min_blob_frac * (mask.width * mask.height) as f32).max(2.0) as usize;
+        let (sx, sy) = mask.scale_to(frame.width, frame.height);
+        Ok(vigie_motion::find_blobs(mask, min_area)
+            .iter()
+            .map(|b| Detection {
+                bbox_in_frame: vigie_core::BBox {
+                    x: b.x0 as f32 * sx,
+                    y: b.y0 as f32 * sy,
+                    w: (b.x1 - b.x0 + 1) as f32 * sx,
+                    h: (b.y1 - b.y0 + 1) as f32 * sy,
+                },
+                label: "moving_object".into(),
+                score: (0.5 + 0.5 * b.fill()).min(1.0),
+            })
+            .collect())
+    }
+
+    fn name(&self) -> &str {
+        "motion"
+    }
+}
+
+/// Everything that parameterises the analysis of one source.
+#[derive(Debug, Clone)]
+pub struct AnalyzeConfig {
+    pub decode: DecodeConfig,
+    pub motion: MotionConfig,
+    pub tracker: TrackerConfig,
+    pub describe: DescribeConfig,
+    pub scene: Scene,
+    /// Skip the detector on frames with no motion and no live track.
+    pub motion_gate: bool,
+    /// Even with the gate closed, run the detector at least this often.
+    pub gate_refresh_ms: i64,
+    /// Frames buffered between the decoder thread and the analysis thread.
+    pub channel_frames: usize,
+    /// Tracks with fewer detections than this are dropped as noise.
+    pub min_track_detections: usize,
+    /// A `moving_object` track (motion detector) that never moved is a ghost of the
+    /// background model (an object that was there when the model started, then left),
+    /// and is dropped.
+    pub drop_motionless_blobs: bool,
+}
+
+impl Default for AnalyzeConfig {
+    fn default() -> Self {
+        Self {
+            decode: DecodeConfig {
+                sampling: vigie_core::SamplingMode::TargetFps { fps: 10.0 },
+                output_size: vigie_decode::OutputSize::MaxWidth(640),
+                ..Default::default()
+            },
+            motion: MotionConfig::default(),
+            tracker: TrackerConfig::default(),
+            describe: DescribeConfig::default(),
+            scene: Scene::default(),
+            motion_gate: true,
+            gate_refresh_ms: 2000,
+            channel_frames: 8,
+            min_track_detections: 3,
+            drop_motionless_blobs: true,
+        }
+    }
+}
+
+/// What is analysed.
+#[derive(Debug, Clone)]
+pub struct SourceInput {
+    pub source_id: String,
+    pub camera: String,
+    pub path: PathBuf,
+}
+
+/// Time spent in each stage (on the analysis thread; decoding runs concurrently).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct StageTimes {
+    pub wait_for_frames: Duration,
+    pub motion: Duration,
+    pub detect: Duration,
+    pub track: Duration,
+    pub describe: Duration,
+    pub total: Duration,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct AnalysisStats {
+    pub frames_analysed: u64,
+    pub frames_detected: u64,
+    pub frames_gated_out: u64,
+    pub detections: u64,
+    pub tracks: u64,
+    pub tracks_dropped_as_noise: u64,
+    pub times: StageTimes,
+}
+
+/// The result of analysing one source.
+pub struct Analysis {
+    pub descriptions: Vec<Description>,
+    pub decode: DecodeReport,
+    pub stats: AnalysisStats,
+    /// Source duration covered (pts of the last analysed frame), ms.
+    pub duration_ms: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error(transparent)]
+    Motion(#[from] MotionConfigError),
+    #[error("invalid tracker setting: {0}")]
+    Tracker(String),
+    #[error("the {detector} detector failed: {message}")]
+    Detector { detector: String, message: String },
+}
+
+fn finish_track(
+    describer: &mut Describer,
+    t: &FinishedTrack,
+    input: &SourceInput,
+    frame_size: (u32, u32),
+    start_wall_ms: Option<i64>,
+) -> Description {
+    let history: Vec<(i64, vigie_core::BBox)> = t
+        .history
+        .iter()
+        .map(|p| (p.pts_ms, p.bbox_in_frame))
+        .collect();
+    describer.finish(TrackEnd {
+        source_id: &input.source_id,
+        camera: &input.camera,
+        track_id: t.id,
+        label: &t.label,
+        confidence: t.mean_score(),
+        history: &history,
+        frame_width: frame_size.0,
+        frame_height: frame_size.1,
+        start_wall_ms,
+    })
+}
+
+/// Analyse one source. `on_frame(pts_ms)` is called after each analysed frame (progress).
+pub fn analyze_source(
+    input: &SourceInput,
+    cfg: &AnalyzeConfig,
+    detector: &mut dyn ObjectDetector,
+    mut on_frame: impl FnMut(i64),
+) -> Result<Analysis, PipelineError> {
+    let started = Instant::now();
+    let mut tracker =
+        Tracker::new(cfg.tracker.clone()).map_err(|e| PipelineError::Tracker(e.to_string()))?;
+    let mut model = BackgroundModel::new(cfg.motion.clone())?;
+    let mut describer = Describer::new(cfg.describe.clone(), cfg.scene.clone());
+    let handle = spawn_decoder(&input.path, &cfg.decode, cfg.channel_frames)?;
+    let start_wall_ms = handle.meta.start_time.map(|s| s.epoch_ms());
+    let mut stats = AnalysisStats::default();
+    let mut descriptions = Vec::new();
+    let mut frame_size = (0, 0);
+    let mut last_detect_ms: Option<i64> = None;
+    let mut last_pts = 0i64;
+    let keep = |t: &FinishedTrack,
+                describer: &mut Describer,
+                stats: &mut AnalysisStats,
+                frame_size: (u32, u32)| {
+        let d = finish_track(describer, t, input, frame_size, start_wall_ms);
+        let ghost = cfg.drop_motionless_blobs
+            && t.label == "moving_object"
+            && d.summary.heading_deg.is_none();
+        if t.detections().count() >= cfg.min_track_detections && !ghost {
+            stats.tracks += 1;
+            Some(d)
+        } else {
+            stats.tracks_dropped_as_noise += 1;
+            None
+        }
+    };
+    loop {
+        let t_wait = Instant::now();
+        let Ok(frame) = handle.frames.recv() else {
+            break;
+        };
+        stats.times.wait_for_frames += t_wait.elapsed();
+        frame_size = (frame.width, frame.height);
+        last_pts = frame.pts_ms;
+
+        let t = Instant::now();
+        let mask = model.apply(&frame).clone();
+        stats.times.motion += t.elapsed();
+
+        let refresh_due = last_detect_ms.is_none_or(|l| frame.pts_ms - l >= cfg.gate_refresh_ms);
+        let needed =
+            !cfg.motion_gate || mask.gate_open || !tracker.active().is_empty() || refresh_due;
+        let detections = if needed {
+            let t = Instant::now();
+            let d = detector
+                .detect(&frame, &mask)
+                .map_err(|message| PipelineError::Detector {
+                    detector: detector.name().to_string(),
+                    message,
+                })?;
+            stats.times.detect += t.elapsed();
+            stats.frames_detected += 1;
+            stats.detections += d.len() as u64;
+            last_detect_ms = Some(frame.pts_ms);
+            d
+        } else {
+            stats.frames_gated_out += 1;
+            Vec::new()
+        };
+
+        let t = Instant::now();
+        let active = match tracker.update(frame.pts_ms, &detections) {
+            Ok(a) => a,
+            // Timestamps that go backwards (broken muxing): skip the frame, never crash.
+            Err(_) => continue,
+        };
+        stats.times.track += t.elapsed();
+
+        let t = Instant::now();
+        for tr in active {
+            let p = tr.last_point();
+            if p.source != PointSource::Detection || p.pts_ms != frame.pts_ms {
+                continue;
+            }
+            let fill = mask.fill_in(&p.bbox_in_frame, frame.width, frame.height);
+            let (w, h) = (frame.width, frame.height);
+            let is_object = |x: u32, y: u32| mask.at_frame(x, y, w, h);
+            describer.observe(
+                &Observation {
+                    track_id: tr.id,
+                    label: &tr.label,
+                    bbox: &p.bbox_in_frame,
+                    score: p.score,
+                },
+                &frame,
+                Some(ObjectMask {
+                    is_object: &is_object,
+                    fill,
+                }),
+            );
+        }
+        for t_done in tracker.drain_finished() {
+            if let Some(d) = keep(&t_done, &mut describer, &mut stats, frame_size) {
+                descriptions.push(d);
+            }
+        }
+        stats.times.describe += t.elapsed();
+        stats.frames_analysed += 1;
+        on_frame(frame.pts_ms);
+    }
+    let decode = handle.join()?;
+    for t_done in tracker.finish() {
+        if let Some(d) = keep(&t_done, &mut describer, &mut stats, frame_size) {
+            descriptions.push(d);
+        }
+    }
+    descriptions.sort_by_key(|d| (d.summary.first_pts_ms, d.summary.track_id));
+    stats.times.total = started.elapsed();
+    Ok(Analysis {
+        descriptions,
+        decode,
+        stats,
+        duration_ms: last_pts,
+    })
+}
+
+/// Write a description's thumbnail as a JPEG under `dir`; returns the file name.
+pub fn write_thumbnail(
+    dir: &Path,
+    d: &Description,
+    quality: u8,
+) -> Result<Option<String>, std::io::Error> {
+    let Some(t) = &d.thumbnail else {
+        return Ok(None);
+    };
+    std::fs::create_dir_all(dir)?;
+    let name = format!("{}_{}.jpg", d.summary.source_id, d.summary.track_id);
+    let file = std::fs::File::create(dir.join(&name))?;
+    let mut enc =
+        image::codecs::jpeg::JpegEncoder::new_with_quality(std::io::BufWriter::new(file), quality);
+    enc.encode(&t.rgb, t.width, t.height, image::ExtendedColorType::Rgb8)
+        .map_err(std::io::Error::other)?;
+    Ok(Some(name))
+}
