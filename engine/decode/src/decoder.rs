@@ -191,6 +191,32 @@ impl Decoder {
         }
     }
 
+    /// The first frame at or after `at_ms` (presentation time from the start), seeking to
+    /// the keyframe before it and decoding forward; `None` if the stream ends before.
+    /// Sampling is ignored: the exact frame is wanted.
+    pub fn frame_at(&mut self, at_ms: i64) -> Result<Option<RgbFrame>, DecodeError> {
+        // Seek in AV_TIME_BASE (microseconds) on the container; raw streams that cannot
+        // seek simply decode from the start.
+        let target_us = at_ms.max(0) * 1000;
+        if at_ms > 0 && self.input.seek(target_us, ..target_us).is_ok() {
+            self.decoder.flush();
+            self.sent_eof = false;
+            self.done = false;
+        }
+        self.sampler = None;
+        loop {
+            let Some(pts_ms) = self.next_decoded()? else {
+                return Ok(None);
+            };
+            if pts_ms + 1 < at_ms {
+                continue;
+            }
+            self.report.frames_emitted += 1;
+            let (w, h, data) = self.convert()?;
+            return Ok(Some(self.make_frame(pts_ms, data, w, h)));
+        }
+    }
+
     /// Decode to the end, discarding frames (damage scans and benchmarks).
     pub fn run_to_end(&mut self) -> Result<(), DecodeError> {
         while self.next_frame()?.is_some() {}
@@ -332,8 +358,7 @@ impl Decoder {
             // estimated duration alone needs a larger one.
             let conclusive = self.meta.frame_count_exact || self.report.read_error;
             let shortfall = covered / dur as f64;
-            if dur > 1000 && (shortfall < 0.75 || conclusive && shortfall < 0.9)
-            {
+            if dur > 1000 && (shortfall < 0.75 || conclusive && shortfall < 0.9) {
                 self.report.truncated = true;
                 self.report.warn(format!(
                     "the file looks truncated: decoded content ends at {:.1} s but the container states {:.1} s; frames before the damage were decoded",

@@ -551,3 +551,19 @@ fn real_footage_mot15_tud() {
         assert_eq!(frames.len(), frames_expected, "{name}: {report:?}");
     }
 }
+
+#[test]
+fn frame_at_seeks_to_the_requested_time() {
+    let src = clip_with(
+        "seek.mp4",
+        "testsrc2=size=320x240:rate=25:duration=6",
+        &["-c:v", "libx264", "-preset", "ultrafast", "-g", "25"],
+    );
+    let mut d = Decoder::open(&src, &DecodeConfig::default()).unwrap();
+    let f = d.frame_at(3_020).unwrap().unwrap();
+    assert_eq!(f.pts_ms, 3_040);
+    assert_eq!((f.width, f.height), (320, 240));
+    // Fewer frames decoded than from the start: the seek went to the keyframe at 3 s.
+    assert!(d.report().frames_decoded < 40, "{:?}", d.report());
+    assert!(d.frame_at(60_000).unwrap().is_none());
+}
