@@ -22,12 +22,14 @@ mod config;
 mod decoder;
 mod error;
 mod probe;
+mod remux;
 mod sampler;
 
 pub use config::{DecodeConfig, OutputSize};
 pub use decoder::{spawn_decoder, DecodeReport, Decoder, DecoderHandle};
 pub use error::DecodeError;
 pub use probe::probe;
+pub use remux::{export_segment, ExportReport};
 
 /// Initialise FFmpeg once per process and silence its own logging (vigie counts and
 /// reports damage itself). Set `VIGIE_FFMPEG_LOG=warning` (or `info`, `debug`) to see

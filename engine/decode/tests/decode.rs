@@ -567,3 +567,35 @@ fn frame_at_seeks_to_the_requested_time() {
     assert!(d.report().frames_decoded < 40, "{:?}", d.report());
     assert!(d.frame_at(60_000).unwrap().is_none());
 }
+
+#[test]
+fn export_segment_copies_the_stream_from_the_keyframe_before() {
+    let src = clip_with(
+        "export_src.mp4",
+        "testsrc2=size=320x240:rate=25:duration=8",
+        &["-c:v", "libx264", "-preset", "ultrafast", "-g", "25"],
+    );
+    let out = common::clip_dir().join("segment.mp4");
+    let r = vigie_decode::export_segment(&src, None, 3_500, 5_000, &out).unwrap();
+    assert_eq!(r.start_ms, 3_000, "starts on the keyframe at 3 s");
+    let meta = probe(&out, None, None).unwrap();
+    assert_eq!(meta.codec, "h264");
+    let (frames, report) = decode(&out, &all_frames_meta_only());
+    assert!(!report.is_damaged(), "{report:?}");
+    assert!((50..=56).contains(&frames.len()), "{} frames", frames.len());
+    // Into a container that cannot hold the codec: a clear error, no file left.
+    let avi_src = clip(
+        "mjpeg.avi",
+        &["-c:v", "mjpeg", "-q:v", "5", "-pix_fmt", "yuvj420p"],
+    );
+    let bad = common::clip_dir().join("segment.ts");
+    let e = vigie_decode::export_segment(&avi_src, None, 0, 1000, &bad);
+    if let Err(e) = e {
+        assert!(
+            e.to_string().contains(".mkv") || e.to_string().contains("export"),
+            "{e}"
+        );
+        assert!(!bad.exists());
+    }
+    assert!(vigie_decode::export_segment(&src, None, 5_000, 4_000, &out).is_err());
+}
