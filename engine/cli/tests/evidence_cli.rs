@@ -20,18 +20,21 @@ impl Env {
             home: tempfile::tempdir().unwrap(),
             clips: tempfile::tempdir().unwrap(),
         };
+        let today = chrono::Utc::now().date_naive().to_string();
         env.cmd_no_case()
             .args([
                 "case",
                 "open",
+                "--id",
+                "T-0001",
                 "--procedure",
-                "2024/00042",
+                "2026/00042",
                 "--authorization",
-                "OJ-2024-117",
+                "OJ-2026-117",
                 "--magistrate",
                 "Mme Juge",
                 "--authorized-on",
-                "2024-06-01",
+                &today,
                 "--purpose",
                 "tests of the evidence commands",
             ])
@@ -58,13 +61,7 @@ impl Env {
     }
 
     fn case_id(&self) -> String {
-        let out = self
-            .cmd_no_case()
-            .args(["case", "list", "--json"])
-            .output()
-            .unwrap();
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-        v["cases"][0]["case_id"].as_str().unwrap().to_string()
+        "T-0001".into()
     }
 
     fn clip(&self, name: &str, args: &[&str]) -> PathBuf {
@@ -135,20 +132,21 @@ fn probe_prints_metadata_as_text_and_json() {
 
 #[test]
 fn ingest_without_a_case_or_operator_is_refused() {
+    // Exit 3: refused (no authorised case / no operator).
     let env = Env::new();
     let clip = env.h264("a.mp4");
     env.cmd_no_case()
         .arg("ingest")
         .arg(&clip)
         .assert()
-        .code(2)
+        .code(3)
         .stderr(predicate::str::contains("--case"));
     env.cmd()
         .env_remove("VIGIE_OPERATOR")
         .arg("ingest")
         .arg(&clip)
         .assert()
-        .code(2)
+        .code(3)
         .stderr(predicate::str::contains("--operator"));
 }
 

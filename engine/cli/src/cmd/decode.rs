@@ -6,7 +6,6 @@
 
 use std::time::Instant;
 
-use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use vigie_core::SamplingMode;
@@ -35,7 +34,7 @@ pub struct DecodeFlags {
     pub stream: Option<usize>,
 }
 
-fn parse_width(s: &str) -> Result<OutputSize, String> {
+pub fn parse_width(s: &str) -> Result<OutputSize, String> {
     if s.eq_ignore_ascii_case("native") {
         return Ok(OutputSize::Native);
     }
@@ -68,9 +67,7 @@ pub struct Args {
 pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
     let ws = Workspace::enter(global)?;
     let record = ws.registry.find(&args.source)?;
-    ws.registry
-        .verify(&record)
-        .context("refusing to decode this source")?;
+    ws.verify_source(&record)?;
     let mut cfg = args.flags.config();
     cfg.operator_start = record.meta.start_time.map(|s| s.at);
     let started = Instant::now();
@@ -108,6 +105,13 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             _ => json!(null),
         }
     };
+    ws.log(
+        vigie_audit::Action::Consultation,
+        json!({ "command": "decode", "source_id": record.source_id, "sha256": record.sha256,
+                "sampling": cfg.sampling.to_string() }),
+        json!({ "frames_decoded": report.frames_decoded, "corrupt_packets": report.corrupt_packets,
+                "truncated": report.truncated }),
+    )?;
     if global.json {
         print_json(&json!({
             "source_id": record.source_id,

@@ -60,9 +60,7 @@ pub fn parse_at(s: &str, start_ms: Option<i64>) -> anyhow::Result<i64> {
 pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
     let ws = Workspace::enter(global)?;
     let record = ws.registry.find(&args.source)?;
-    ws.registry
-        .verify(&record)
-        .context("refusing to read this source")?;
+    ws.verify_source(&record)?;
     let at_ms = parse_at(&args.at, record.meta.start_time.map(|s| s.epoch_ms()))?;
     let cfg = DecodeConfig {
         output_size: OutputSize::Native,
@@ -90,8 +88,17 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         image::ImageFormat::Png,
     )
     .with_context(|| format!("cannot write {}", args.output.display()))?;
+    // The PNG leaves vigie: a disclosure, with the file's hash.
+    let (sha256, _) = vigie_evidence::hash_file(&args.output, |_| {})?;
+    ws.log(
+        vigie_audit::Action::Disclosure,
+        json!({ "command": "frame", "source_id": record.source_id, "at_ms": frame.pts_ms,
+                "output": args.output }),
+        json!({ "sha256": sha256 }),
+    )?;
     if global.json {
         print_json(&json!({
+            "sha256": sha256,
             "source_id": record.source_id, "pts_ms": frame.pts_ms, "wall_ms": frame.wall_ms,
             "width": frame.width, "height": frame.height, "output": args.output,
         }))?;

@@ -102,6 +102,23 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         }
     }
     failures.sort_by(|a, b| a.path.cmp(&b.path));
+    // Collection: what entered the case, with hashes; written (and synced) before the
+    // command reports anything as ingested.
+    ws.log(
+        vigie_audit::Action::Collection,
+        json!({
+            "paths": args.paths,
+            "start": args.start.map(|s| s.to_rfc3339()),
+            "sources": added.iter().map(|(r, o)| json!({
+                "source_id": r.source_id, "sha256": r.sha256, "size_bytes": r.size_bytes,
+                "path": r.path, "already_present": *o == AddOutcome::AlreadyPresent,
+            })).collect::<Vec<_>>(),
+        }),
+        json!({
+            "ingested": added.len(),
+            "failed": failures.iter().map(|f| json!({"path": f.path, "error": format!("{:#}", f.error)})).collect::<Vec<_>>(),
+        }),
+    )?;
 
     if global.json {
         print_json(&json!({

@@ -12,6 +12,11 @@ pub struct Args {}
 pub fn run(_args: Args, global: &Global) -> anyhow::Result<Outcome> {
     let ws = Workspace::enter(global)?;
     let sources = ws.registry.sources()?;
+    ws.log(
+        vigie_audit::Action::Consultation,
+        json!({ "command": "sources" }),
+        json!({ "count": sources.len() }),
+    )?;
     if global.json {
         print_json(&json!({ "case": ws.case_id, "sources": sources }))?;
         return Ok(Outcome::Success);

@@ -39,6 +39,27 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             first_bad.get_or_insert(e);
         }
     }
+    ws.log(
+        vigie_audit::Action::Consultation,
+        json!({ "command": "verify", "sources": records.iter().map(|r| &r.source_id).collect::<Vec<_>>() }),
+        json!({ "count": results.len(), "changed": results.iter().filter(|r| r["ok"] == false).count() }),
+    )?;
+    if first_bad.is_some() {
+        let _ = ws.alert_sink().raise(&vigie_core::Alert {
+            kind: vigie_core::AlertKind::EvidenceChanged,
+            message: "evidence changed since ingest (found by `vigie verify`)".into(),
+            details: results
+                .iter()
+                .filter(|r| r["ok"] == false)
+                .map(|r| {
+                    (
+                        r["source_id"].as_str().unwrap_or("?").to_string(),
+                        r["status"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect(),
+        });
+    }
     if global.json {
         print_json(&json!({ "case": ws.case_id, "results": results }))?;
     }

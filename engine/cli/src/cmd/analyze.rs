@@ -1,0 +1,341 @@
+//! `vigie analyze`: decode -> motion gate -> detector -> tracker -> describer -> index, for
+//! every given source of the case.
+//!
+//! Batch behaviour: sources already analysed are skipped unless `--force` (so a long batch
+//! that was interrupted resumes where it stopped); a source that fails is reported and the
+//! batch goes on; each source is written to the index in one transaction, so a crash never
+//! leaves half a source.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use serde_json::json;
+use vigie_core::{AlertSink, RgbFrame};
+use vigie_evidence::SourceRecord;
+use vigie_index::{Index, SourceRecord as IndexSource, INDEX_FILE_NAME};
+use vigie_motion::ForegroundMask;
+use vigie_pipeline::{
+    analyze_source, AnalyzeConfig, MotionObjectDetector, ObjectDetector, SourceInput,
+};
+
+use super::workspace::Workspace;
+use crate::output::{print_json, Outcome};
+use crate::Global;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DetectorChoice {
+    /// NanoDet COCO object detector (allowlisted model, via ONNX Runtime).
+    Nanodet,
+    /// Model-free moving-blob detector (labels objects `moving_object`).
+    Motion,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Source ids or paths of registered sources (default with --all: every source).
+    pub sources: Vec<String>,
+    /// Analyse every source of the case.
+    #[arg(long)]
+    pub all: bool,
+    #[arg(long, value_enum, default_value = "nanodet")]
+    pub detector: DetectorChoice,
+    /// Scene file (TOML) with the camera's zones and lines (format: see ARCHITECTURE.md).
+    #[arg(long)]
+    pub scene: Option<PathBuf>,
+    /// Camera name recorded with the tracks (default: the file name without extension).
+    #[arg(long)]
+    pub camera: Option<String>,
+    /// Re-analyse sources that are already in the index.
+    #[arg(long)]
+    pub force: bool,
+    /// Sources analysed in parallel (each already uses a decoder thread and a detector).
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// Detector device: cpu, or cuda[:N] when built with the `cuda` feature.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Disable the motion gate (run the detector on every sampled frame).
+    #[arg(long)]
+    pub no_gate: bool,
+    #[command(flatten)]
+    pub decode: AnalyzeDecodeFlags,
+}
+
+/// Decoding flags with analysis defaults (10 fps, 640 px).
+#[derive(Debug, Clone, clap::Args)]
+pub struct AnalyzeDecodeFlags {
+    /// Which frames to analyse: a frame rate such as 10fps, all, nonref or keyframes.
+    #[arg(long, default_value = "10fps")]
+    pub sampling: vigie_core::SamplingMode,
+    /// Working width in pixels, or `native`.
+    #[arg(long, default_value = "640", value_parser = super::decode::parse_width)]
+    pub width: vigie_decode::OutputSize,
+    /// Decoder threads (0 = one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// NanoDet behind the pipeline's detector trait.
+struct Nanodet(vigie_detect::Detector);
+
+impl ObjectDetector for Nanodet {
+    fn detect(
+        &mut self,
+        frame: &RgbFrame,
+        _mask: &ForegroundMask,
+    ) -> Result<Vec<vigie_core::Detection>, String> {
+        let dets = self.0.detect(frame).map_err(|e| e.to_string())?;
+        Ok(dets
+            .into_iter()
+            .map(|d| vigie_core::Detection {
+                bbox_in_frame: vigie_core::BBox {
+                    x: d.bbox_in_frame.x,
+                    y: d.bbox_in_frame.y,
+                    w: d.bbox_in_frame.w,
+                    h: d.bbox_in_frame.h,
+                },
+                label: d.label.to_string(),
+                score: d.score,
+            })
+            .collect())
+    }
+
+    fn name(&self) -> &str {
+        "nanodet_coco_416"
+    }
+}
+
+fn make_detector(
+    choice: DetectorChoice,
+    device: &str,
+    alerts: &dyn AlertSink,
+) -> anyhow::Result<Box<dyn ObjectDetector + Send>> {
+    Ok(match choice {
+        DetectorChoice::Motion => Box::new(MotionObjectDetector {
+            min_blob_frac: 0.0015,
+        }),
+        DetectorChoice::Nanodet => {
+            let mut cfg = vigie_detect::DetectorConfig::default();
+            cfg.session.device = device
+                .parse()
+                .map_err(|e: vigie_policy::PolicyError| anyhow::anyhow!("{e}"))?;
+            Box::new(Nanodet(vigie_detect::Detector::new(cfg, alerts)?))
+        }
+    })
+}
+
+struct Done {
+    source_id: String,
+    tracks: usize,
+    frames: u64,
+    duration_ms: i64,
+    seconds: f64,
+    warnings: Vec<String>,
+}
+
+pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
+    let ws = Workspace::enter(global)?;
+    let records: Vec<SourceRecord> = if args.all {
+        ws.registry.sources()?
+    } else if args.sources.is_empty() {
+        bail!("no source given: name sources (ids from `vigie sources`, or paths) or pass --all");
+    } else {
+        args.sources
+            .iter()
+            .map(|s| ws.registry.find(s))
+            .collect::<Result<_, _>>()?
+    };
+    let scene_text = match &args.scene {
+        Some(p) => Some(
+            std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read scene file {}", p.display()))?,
+        ),
+        None => None,
+    };
+    let scene = match &scene_text {
+        Some(t) => vigie_describe::Scene::parse(t)?,
+        None => vigie_describe::Scene::default(),
+    };
+    let mut cfg = AnalyzeConfig::default();
+    cfg.scene = scene;
+    cfg.motion_gate = !args.no_gate;
+    cfg.decode.sampling = args.decode.sampling;
+    cfg.decode.output_size = args.decode.width;
+    cfg.decode.threads = args.decode.threads;
+    cfg.decode.validate()?;
+
+    let derived = ws.derived_dir();
+    std::fs::create_dir_all(&derived)
+        .with_context(|| format!("cannot create {}", derived.display()))?;
+    let index_path = derived.join(INDEX_FILE_NAME);
+    let index = Mutex::new(Index::open(&index_path)?);
+    let thumbs = derived.join("thumbnails");
+    let params = json!({
+        "detector": format!("{:?}", args.detector).to_lowercase(),
+        "sampling": cfg.decode.sampling.to_string(),
+        "width": format!("{:?}", cfg.decode.output_size),
+        "motion_gate": cfg.motion_gate,
+        "scene": args.scene,
+        "scene_sha256": scene_text.as_deref().map(|t| {
+            vigie_evidence::hash_reader(t.as_bytes(), |_| {}).map(|(h, _)| h).unwrap_or_default()
+        }),
+        "vigie_version": env!("CARGO_PKG_VERSION"),
+    });
+
+    let multi = if global.progress() {
+        MultiProgress::new()
+    } else {
+        MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden())
+    };
+    let failures = Mutex::new(Vec::<(String, anyhow::Error)>::new());
+    let done = Mutex::new(Vec::<Done>::new());
+    let skipped = Mutex::new(Vec::<String>::new());
+    let alerts = ws.alert_sink();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.max(1))
+        .build()?;
+    pool.install(|| {
+        records.par_iter().for_each(|rec| {
+            let res = (|| -> anyhow::Result<Option<Done>> {
+                if !args.force && index.lock().expect("index lock").is_analysed(&rec.source_id)? {
+                    return Ok(None);
+                }
+                ws.verify_source(rec)?;
+                let mut detector = make_detector(args.detector, &args.device, alerts.as_ref())?;
+                if args.detector == DetectorChoice::Nanodet {
+                    let spec = vigie_detect::DetectorConfig::default().model.spec();
+                    ws.log(
+                        vigie_audit::Action::ModelLoad,
+                        json!({ "model_id": spec.id, "sha256": spec.sha256_hex(), "task": spec.task.as_str(),
+                                "device": args.device, "source_id": rec.source_id }),
+                        json!({ "loaded": true }),
+                    )?;
+                }
+                let camera = args.camera.clone().unwrap_or_else(|| {
+                    rec.path
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| rec.source_id.clone())
+                });
+                let input = SourceInput {
+                    source_id: rec.source_id.clone(),
+                    camera: camera.clone(),
+                    path: rec.path.clone(),
+                };
+                let mut cfg = cfg.clone();
+                cfg.decode.operator_start = rec.meta.start_time.map(|s| s.at);
+                let bar = multi.add(ProgressBar::new(rec.meta.duration_ms.unwrap_or(0)));
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{prefix} [{bar:30}] {percent:>3}% {msg} eta {eta}",
+                    )
+                    .expect("valid template")
+                    .progress_chars("=> "),
+                );
+                bar.set_prefix(rec.source_id.clone());
+                let t0 = Instant::now();
+                let mut frames = 0u64;
+                let analysis = analyze_source(&input, &cfg, detector.as_mut(), |pts| {
+                    frames += 1;
+                    bar.set_position(pts.max(0) as u64);
+                    if frames % 10 == 0 {
+                        let fps = frames as f64 / t0.elapsed().as_secs_f64().max(1e-6);
+                        bar.set_message(format!("{fps:.1} fps"));
+                    }
+                })?;
+                bar.finish_and_clear();
+                let mut summaries = Vec::with_capacity(analysis.descriptions.len());
+                for d in &analysis.descriptions {
+                    let mut s = d.summary.clone();
+                    s.thumbnail = vigie_pipeline::write_thumbnail(&thumbs, d, 85)
+                        .context("cannot write a thumbnail")?
+                        .map(|name| format!("thumbnails/{name}"));
+                    summaries.push(s);
+                }
+                let source = IndexSource {
+                    source_id: rec.source_id.clone(),
+                    sha256: rec.sha256.clone(),
+                    camera,
+                    path: Some(rec.path.display().to_string()),
+                    analysed_at_ms: chrono::Utc::now().timestamp_millis(),
+                    params: json!({ "analysis": params, "decode": analysis.decode, "stats": analysis.stats }),
+                };
+                index
+                    .lock()
+                    .expect("index lock")
+                    .write_source(&source, &summaries)?;
+                let mut warnings = analysis.decode.warnings.clone();
+                if analysis.decode.is_damaged() && warnings.is_empty() {
+                    warnings.push("the source is damaged".into());
+                }
+                ws.log_combination(
+                    json!({ "source_id": rec.source_id, "sha256": rec.sha256, "analysis": params }),
+                    json!({
+                        "tracks": summaries.len(),
+                        "frames_analysed": analysis.stats.frames_analysed,
+                        "corrupt_packets": analysis.decode.corrupt_packets,
+                        "truncated": analysis.decode.truncated,
+                    }),
+                )?;
+                Ok(Some(Done {
+                    source_id: rec.source_id.clone(),
+                    tracks: summaries.len(),
+                    frames: analysis.stats.frames_analysed,
+                    duration_ms: analysis.duration_ms,
+                    seconds: t0.elapsed().as_secs_f64(),
+                    warnings,
+                }))
+            })();
+            match res {
+                Ok(Some(d)) => done.lock().expect("lock").push(d),
+                Ok(None) => skipped.lock().expect("lock").push(rec.source_id.clone()),
+                Err(e) => failures.lock().expect("lock").push((rec.source_id.clone(), e)),
+            }
+        })
+    });
+    let done = done.into_inner().expect("lock");
+    let skipped = skipped.into_inner().expect("lock");
+    let mut failures = failures.into_inner().expect("lock");
+    if global.json {
+        print_json(&json!({
+            "case": ws.case_id,
+            "index": index_path,
+            "analysed": done.iter().map(|d| json!({
+                "source_id": d.source_id, "tracks": d.tracks, "frames_analysed": d.frames,
+                "seconds": d.seconds, "realtime_factor": d.duration_ms as f64 / 1000.0 / d.seconds.max(1e-9),
+                "warnings": d.warnings,
+            })).collect::<Vec<_>>(),
+            "skipped_already_analysed": skipped,
+            "failed": failures.iter().map(|(s, e)| json!({ "source_id": s, "error": format!("{e:#}") })).collect::<Vec<_>>(),
+        }))?;
+    } else {
+        for d in &done {
+            println!(
+                "{}: {} track(s), {} frame(s) analysed in {:.1} s ({:.1}x realtime)",
+                d.source_id,
+                d.tracks,
+                d.frames,
+                d.seconds,
+                d.duration_ms as f64 / 1000.0 / d.seconds.max(1e-9)
+            );
+            for w in &d.warnings {
+                eprintln!("vigie: warning: {}: {w}", d.source_id);
+            }
+        }
+        for s in &skipped {
+            println!("{s}: already analysed (use --force to redo)");
+        }
+    }
+    for (s, e) in &failures {
+        eprintln!("vigie: failed: {s}: {e:#}");
+    }
+    Ok(match (done.len() + skipped.len(), failures.len()) {
+        (_, 0) => Outcome::Success,
+        (0, _) => return Err(failures.remove(0).1),
+        _ => Outcome::Partial,
+    })
+}
