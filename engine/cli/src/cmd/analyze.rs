@@ -339,3 +339,123 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         _ => Outcome::Partial,
     })
 }
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Video file (default: the real footage fetched by tools/setup).
+    pub file: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "nanodet")]
+    pub detector: DetectorChoice,
+    /// Detector device: cpu, or cuda[:N].
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    #[command(flatten)]
+    pub decode: AnalyzeDecodeFlags,
+}
+
+/// Peak resident memory of this process, from the kernel (`VmHWM`), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// `vigie bench analyze FILE`: the whole pipeline against `ffmpeg -f null` decoding of the
+/// same file, measured in the same run; nothing is written to any case.
+pub fn bench(args: BenchArgs, global: &Global) -> anyhow::Result<Outcome> {
+    let file = args.file.unwrap_or_else(vigie_core::paths::default_footage);
+    if !file.exists() {
+        bail!(
+            "no such file {} (run tools/setup to fetch the default footage, or name a file)",
+            file.display()
+        );
+    }
+    let meta = vigie_decode::probe(&file, None, None)?;
+    let root = vigie_case::DataRoot::from_env();
+    let machine = root.machine_log(vigie_case::clock_from_env()?)?;
+    let alerts = vigie_audit::AuditAlertSink::new(machine, None);
+    let mut detector = make_detector(args.detector, &args.device, &alerts)?;
+    let mut cfg = AnalyzeConfig::default();
+    cfg.decode.sampling = args.decode.sampling;
+    cfg.decode.output_size = args.decode.width;
+    cfg.decode.threads = args.decode.threads;
+    let input = SourceInput {
+        source_id: "bench".into(),
+        camera: "bench".into(),
+        path: file.clone(),
+    };
+    // ffmpeg first (also warms the page cache for both).
+    let ff_s = super::bench::time_ffmpeg(&file)?;
+    let t0 = Instant::now();
+    let a = analyze_source(&input, &cfg, detector.as_mut(), |_| {})?;
+    let secs = t0.elapsed().as_secs_f64();
+    let frames = a.decode.frames_decoded as f64;
+    let source_s = a.duration_ms as f64 / 1000.0;
+    let st = &a.stats;
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    let per = |d: std::time::Duration, n: u64| ms(d) / n.max(1) as f64;
+    let ratio = (frames / secs) / (frames / ff_s);
+    let v = json!({
+        "file": file, "codec": meta.codec, "resolution": [meta.width, meta.height],
+        "detector": detector.name(), "sampling": cfg.decode.sampling.to_string(),
+        "source_seconds": source_s, "frames_decoded": a.decode.frames_decoded,
+        "frames_analysed": st.frames_analysed, "frames_detected": st.frames_detected,
+        "frames_gated_out": st.frames_gated_out, "tracks": a.descriptions.len(),
+        "seconds": secs, "source_fps": frames / secs, "realtime_factor": source_s / secs,
+        "ffmpeg_null_seconds": ff_s, "ratio_to_ffmpeg_decode": ratio,
+        "ms_per_analysed_frame": {
+            "waiting_for_decoder": per(st.times.wait_for_frames, st.frames_analysed),
+            "motion": per(st.times.motion, st.frames_analysed),
+            "track": per(st.times.track, st.frames_analysed),
+            "describe": per(st.times.describe, st.frames_analysed),
+        },
+        "ms_per_detected_frame": per(st.times.detect, st.frames_detected),
+        "peak_rss_mib": peak_rss_mib(),
+    });
+    if global.json {
+        print_json(&v)?;
+    } else {
+        println!(
+            "file: {} ({} {}x{}, {:.1} s, {} frames), detector {}, sampling {}",
+            file.display(),
+            meta.codec,
+            meta.width,
+            meta.height,
+            source_s,
+            a.decode.frames_decoded,
+            detector.name(),
+            cfg.decode.sampling
+        );
+        println!(
+            "pipeline        {:8.1} source fps  {:6.2}x realtime  {:.1} s",
+            frames / secs,
+            source_s / secs,
+            secs
+        );
+        println!(
+            "ffmpeg -f null  {:8.1} source fps  ratio {:.3}",
+            frames / ff_s,
+            ratio
+        );
+        println!(
+            "frames: {} analysed, {} through the detector, {} skipped by the motion gate; {} tracks",
+            st.frames_analysed,
+            st.frames_detected,
+            st.frames_gated_out,
+            a.descriptions.len()
+        );
+        println!(
+            "per analysed frame: motion {:.2} ms, track {:.2} ms, describe {:.2} ms, waiting for decoder {:.2} ms; detector {:.1} ms per detected frame",
+            per(st.times.motion, st.frames_analysed),
+            per(st.times.track, st.frames_analysed),
+            per(st.times.describe, st.frames_analysed),
+            per(st.times.wait_for_frames, st.frames_analysed),
+            per(st.times.detect, st.frames_detected),
+        );
+        if let Some(m) = peak_rss_mib() {
+            println!("peak RSS {m:.0} MiB");
+        }
+    }
+    Ok(Outcome::Success)
+}
