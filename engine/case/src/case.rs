@@ -1,0 +1,674 @@
+//! Opening, entering, closing and purging cases.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use fs2::FileExt;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use vigie_audit::{
+    Action, AuditAlertSink, AuditLog, Clock, EntryRef, NewEntry, TeeAlertSink, AUTOMATIC_OPERATOR,
+};
+
+use crate::error::{io_err, CaseError};
+use crate::meta::{
+    case_id_from_procedure, max_retention_end, new_meta_format, read_meta, retention_end,
+    validate_case_id, write_meta, CaseMeta, CaseStatus, ClosureReason,
+};
+use crate::report::{build_report, write_report, ReportFiles};
+use crate::root::DataRoot;
+
+const SUBDIRS: [&str; 5] = ["audit", "evidence", "derived", "exports", "reports"];
+/// Directories whose content is erased at closure.
+pub const ERASED_AT_CLOSURE: [&str; 2] = ["derived", "exports"];
+const LOCK_FILE: &str = "case.lock";
+
+/// What `vigie case open` asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenRequest {
+    /// Explicit id; derived from the procedure number when `None`.
+    pub case_id: Option<String>,
+    pub procedure: String,
+    pub authorization: String,
+    pub magistrate: String,
+    pub authorized_on: NaiveDate,
+    pub valid_until: Option<NaiveDate>,
+    pub operator: String,
+    pub purpose: String,
+}
+
+fn required(value: &str, field: &'static str) -> Result<String, CaseError> {
+    let v = value.trim();
+    if v.is_empty() {
+        Err(CaseError::MissingField(field))
+    } else {
+        Ok(v.to_owned())
+    }
+}
+
+fn private_dir(path: &Path) -> Result<(), CaseError> {
+    vigie_audit::create_private_dir_all(path).map_err(io_err(path))
+}
+
+/// Open a case: validate the authorisation, create the case directory (0700) and its
+/// layout, write `case.json`, and log the opening in the case's log and the machine log.
+pub fn open_case(
+    root: &DataRoot,
+    req: OpenRequest,
+    clock: Arc<dyn Clock>,
+) -> Result<CaseMeta, CaseError> {
+    let procedure = required(&req.procedure, "--procedure")?;
+    let authorization = required(&req.authorization, "--authorization")?;
+    let magistrate = required(&req.magistrate, "--magistrate")?;
+    let operator = required(&req.operator, "--operator")?;
+    let purpose = required(&req.purpose, "--purpose")?;
+    let case_id = match &req.case_id {
+        Some(id) => {
+            validate_case_id(id)?;
+            id.clone()
+        }
+        None => case_id_from_procedure(&procedure)?,
+    };
+    let now = clock.now();
+    let today = now.date_naive();
+    if req.authorized_on > today {
+        return Err(CaseError::AuthorizedInFuture {
+            authorized_on: req.authorized_on,
+            today,
+        });
+    }
+    if let Some(v) = req.valid_until {
+        if v < req.authorized_on {
+            return Err(CaseError::ValidBeforeAuthorized {
+                authorized_on: req.authorized_on,
+                valid_until: v,
+            });
+        }
+        let max = max_retention_end(req.authorized_on);
+        if v > max {
+            return Err(CaseError::BeyondRetention {
+                authorized_on: req.authorized_on,
+                valid_until: v,
+                max,
+            });
+        }
+    }
+    let end = retention_end(req.authorized_on, req.valid_until);
+    if today > end {
+        return Err(CaseError::AlreadyExpired { end, today });
+    }
+
+    root.ensure()?;
+    let cases = root.cases_dir();
+    private_dir(&cases)?;
+    let dir = root.case_dir(&case_id);
+    // Non-recursive create: fails if the case exists, even with another process racing.
+    let mut builder = fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, vigie_audit::DIR_MODE);
+    match builder.create(&dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            return Err(CaseError::CaseExists(case_id))
+        }
+        Err(e) => return Err(io_err(&dir)(e)),
+    }
+    for sub in SUBDIRS {
+        private_dir(&dir.join(sub))?;
+    }
+    let meta = CaseMeta {
+        format_version: new_meta_format(),
+        case_id: case_id.clone(),
+        procedure,
+        authorization,
+        magistrate,
+        authorized_on: req.authorized_on,
+        valid_until: req.valid_until,
+        opened_by: operator.clone(),
+        purpose,
+        status: CaseStatus::Open,
+        created_at: now,
+        closed_at: None,
+        closed_by: None,
+        closure_reason: None,
+    };
+    write_meta(&dir, &meta)?;
+    vigie_audit::sync_dir(&cases).map_err(io_err(&cases))?;
+
+    let params = json!({
+        "event": "case_opened",
+        "authorization": meta.authorization,
+        "magistrate": meta.magistrate,
+        "authorized_on": meta.authorized_on,
+        "valid_until": meta.valid_until,
+        "retention_end": end,
+    });
+    let log = root.case_log(&case_id, clock.clone())?;
+    log.append(NewEntry {
+        operator: operator.clone(),
+        case: Some(case_id.clone()),
+        procedure: Some(meta.procedure.clone()),
+        action: Action::Collection,
+        params: params.clone(),
+        justification: meta.purpose.clone(),
+        result: json!({ "status": "open" }),
+    })?;
+    root.machine_log(clock)?.append(NewEntry {
+        operator,
+        case: Some(case_id),
+        procedure: Some(meta.procedure.clone()),
+        action: Action::Collection,
+        params,
+        justification: meta.purpose.clone(),
+        result: json!({ "status": "open" }),
+    })?;
+    Ok(meta)
+}
+
+/// A case's metadata, open or closed.
+pub fn load_case(root: &DataRoot, case_id: &str) -> Result<CaseMeta, CaseError> {
+    validate_case_id(case_id)?;
+    read_meta(&root.case_dir(case_id), case_id)
+}
+
+/// Every case under the root, sorted by id. Directories without a valid `case.json` are
+/// reported as errors next to the good ones, not hidden.
+pub fn list_cases(root: &DataRoot) -> Result<Vec<Result<CaseMeta, CaseError>>, CaseError> {
+    let dir = root.cases_dir();
+    let read = match fs::read_dir(&dir) {
+        Ok(r) => r,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_err(&dir)(e)),
+    };
+    let mut ids: Vec<String> = Vec::new();
+    for entry in read {
+        let entry = entry.map_err(io_err(&dir))?;
+        if entry.file_type().map_err(io_err(entry.path()))?.is_dir() {
+            ids.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    ids.sort();
+    Ok(ids.iter().map(|id| load_case(root, id)).collect())
+}
+
+/// An open, authorised, unexpired case, entered by one operator. Every command that
+/// touches footage or results goes through this.
+#[derive(Clone)]
+pub struct CaseContext {
+    root: DataRoot,
+    meta: CaseMeta,
+    operator: String,
+    dir: PathBuf,
+    log: AuditLog,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for CaseContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaseContext")
+            .field("case_id", &self.meta.case_id)
+            .field("operator", &self.operator)
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CaseContext {
+    /// Enter a case; refuses an unknown, closed or expired case and an empty operator.
+    pub fn enter(
+        root: &DataRoot,
+        case_id: &str,
+        operator: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, CaseError> {
+        if case_id.trim().is_empty() {
+            return Err(CaseError::NoCase);
+        }
+        let operator = operator.trim();
+        if operator.is_empty() {
+            return Err(CaseError::NoOperator);
+        }
+        let meta = load_case(root, case_id)?;
+        if meta.status == CaseStatus::Closed {
+            return Err(CaseError::Closed {
+                case_id: meta.case_id.clone(),
+                closed_at: meta
+                    .closed_at
+                    .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                    .unwrap_or_default(),
+            });
+        }
+        let today = clock.now().date_naive();
+        if meta.is_expired(today) {
+            return Err(CaseError::Expired {
+                case_id: meta.case_id.clone(),
+                end: meta.retention_end(),
+                today,
+            });
+        }
+        let log = root.case_log(case_id, clock.clone())?;
+        Ok(Self {
+            root: root.clone(),
+            dir: root.case_dir(case_id),
+            meta,
+            operator: operator.to_owned(),
+            log,
+            clock,
+        })
+    }
+
+    /// Enter from optional flags (`--case`, `--operator`), with the matching refusals.
+    pub fn enter_from(
+        root: &DataRoot,
+        case_id: Option<&str>,
+        operator: Option<&str>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, CaseError> {
+        let case_id = case_id
+            .filter(|c| !c.trim().is_empty())
+            .ok_or(CaseError::NoCase)?;
+        let operator = operator
+            .filter(|o| !o.trim().is_empty())
+            .ok_or(CaseError::NoOperator)?;
+        Self::enter(root, case_id, operator, clock)
+    }
+
+    pub fn case_id(&self) -> &str {
+        &self.meta.case_id
+    }
+    pub fn procedure(&self) -> &str {
+        &self.meta.procedure
+    }
+    pub fn operator(&self) -> &str {
+        &self.operator
+    }
+    pub fn meta(&self) -> &CaseMeta {
+        &self.meta
+    }
+    pub fn root(&self) -> &DataRoot {
+        &self.root
+    }
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+    /// `<case>/evidence`: open `vigie_evidence::Registry` here.
+    pub fn evidence_dir(&self) -> PathBuf {
+        self.dir.join("evidence")
+    }
+    /// `<case>/derived`: index, thumbnails, crops, synopses. Erased at closure.
+    pub fn derived_dir(&self) -> PathBuf {
+        self.dir.join("derived")
+    }
+    /// `<case>/exports`: extracts handed over. Erased at closure (their hashes stay in
+    /// the log's disclosure entries).
+    pub fn exports_dir(&self) -> PathBuf {
+        self.dir.join("exports")
+    }
+    /// `<case>/reports`.
+    pub fn reports_dir(&self) -> PathBuf {
+        self.dir.join("reports")
+    }
+    /// The case's audit log.
+    pub fn audit_log(&self) -> &AuditLog {
+        &self.log
+    }
+
+    /// Record an action in the case's log (synced before returning). `justification`
+    /// `None` records the case's purpose.
+    ///
+    /// Conventions the exploitation report reads: a `consultation`'s `result.count` is its
+    /// number of results; a `disclosure`'s `result.sha256` (or `params.sha256`) is the
+    /// hash of what left vigie; a `model_load`'s `params.model_id` and `params.sha256`
+    /// name the model.
+    pub fn log(
+        &self,
+        action: Action,
+        params: Value,
+        justification: Option<&str>,
+        result: Value,
+    ) -> Result<EntryRef, CaseError> {
+        let justification = justification
+            .map(str::trim)
+            .filter(|j| !j.is_empty())
+            .unwrap_or(&self.meta.purpose)
+            .to_owned();
+        Ok(self.log.append(NewEntry {
+            operator: self.operator.clone(),
+            case: Some(self.meta.case_id.clone()),
+            procedure: Some(self.meta.procedure.clone()),
+            action,
+            params,
+            justification,
+            result,
+        })?)
+    }
+
+    /// Where alerts go while working in this case: the machine log and the case's log.
+    /// If the machine log cannot be opened, alerts still go to the case's log and the
+    /// sink reports the machine log's failure after recording them there.
+    pub fn alert_sink(&self) -> impl vigie_core::AlertSink + '_ {
+        let case = AuditAlertSink::new(self.log.clone(), Some(&self.operator))
+            .for_case(self.case_id(), self.procedure());
+        let machine = self.root.machine_log(self.clock.clone()).map(|m| {
+            AuditAlertSink::new(m, Some(&self.operator)).for_case(self.case_id(), self.procedure())
+        });
+        CaseAlertSink {
+            case,
+            machine: machine.map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Like [`CaseContext::alert_sink`], failing at once if the machine log cannot be
+    /// opened.
+    pub fn try_alert_sink(
+        &self,
+    ) -> Result<TeeAlertSink<AuditAlertSink, AuditAlertSink>, CaseError> {
+        let machine = self.root.machine_log(self.clock.clone())?;
+        Ok(TeeAlertSink {
+            first: AuditAlertSink::new(machine, Some(&self.operator))
+                .for_case(self.case_id(), self.procedure()),
+            second: AuditAlertSink::new(self.log.clone(), Some(&self.operator))
+                .for_case(self.case_id(), self.procedure()),
+        })
+    }
+}
+
+/// The sink of [`CaseContext::alert_sink`].
+struct CaseAlertSink {
+    case: AuditAlertSink,
+    machine: Result<AuditAlertSink, String>,
+}
+
+impl vigie_core::AlertSink for CaseAlertSink {
+    fn raise(&self, alert: &vigie_core::Alert) -> Result<(), vigie_core::AlertSinkError> {
+        match &self.machine {
+            Ok(machine) => {
+                // Both are attempted even if the first fails.
+                let m = machine.raise(alert);
+                let c = self.case.raise(alert);
+                m.and(c)
+            }
+            Err(why) => {
+                self.case.raise(alert)?;
+                Err(vigie_core::AlertSinkError(format!(
+                    "alert recorded in the case's log, but not in the machine-wide log: {why}"
+                )))
+            }
+        }
+    }
+}
+
+/// One file or directory erased at closure: its path inside the case, not its content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasedItem {
+    pub path: String,
+    pub bytes: u64,
+}
+
+/// What closing a case did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClosureSummary {
+    pub case_id: String,
+    pub reason: ClosureReason,
+    pub erased_files: u64,
+    pub erased_bytes: u64,
+    pub erased: Vec<ErasedItem>,
+    pub erasure_entry: EntryRef,
+    pub final_report: ReportFiles,
+}
+
+fn list_files(base: &Path, dir: &Path, out: &mut Vec<ErasedItem>) -> Result<(), CaseError> {
+    let read = match fs::read_dir(dir) {
+        Ok(r) => r,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_err(dir)(e)),
+    };
+    let mut entries: Vec<_> = read.collect::<Result<Vec<_>, _>>().map_err(io_err(dir))?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let path = e.path();
+        let ft = e.file_type().map_err(io_err(&path))?;
+        if ft.is_dir() {
+            list_files(base, &path, out)?;
+        } else {
+            let bytes = if ft.is_file() {
+                e.metadata().map_err(io_err(&path))?.len()
+            } else {
+                0
+            };
+            out.push(ErasedItem {
+                path: path
+                    .strip_prefix(base)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .into_owned(),
+                bytes,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn lock_case(dir: &Path) -> Result<fs::File, CaseError> {
+    let path = dir.join(LOCK_FILE);
+    let f = vigie_audit::private_open_options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io_err(&path))?;
+    f.lock_exclusive().map_err(io_err(&path))?;
+    Ok(f)
+}
+
+/// Close a case: erase its derived data and exports (logging what was erased, not its
+/// content), mark it closed, and write the final exploitation report. The audit log, the
+/// evidence registry and the reports stay.
+pub fn close_case(
+    root: &DataRoot,
+    case_id: &str,
+    operator: &str,
+    justification: Option<&str>,
+    clock: Arc<dyn Clock>,
+) -> Result<ClosureSummary, CaseError> {
+    close_with_reason(
+        root,
+        case_id,
+        operator,
+        justification,
+        ClosureReason::Closed,
+        clock,
+    )
+}
+
+fn close_with_reason(
+    root: &DataRoot,
+    case_id: &str,
+    operator: &str,
+    justification: Option<&str>,
+    reason: ClosureReason,
+    clock: Arc<dyn Clock>,
+) -> Result<ClosureSummary, CaseError> {
+    let operator = operator.trim();
+    if operator.is_empty() {
+        return Err(CaseError::NoOperator);
+    }
+    load_case(root, case_id)?; // validates the id, refuses an unknown case
+    let dir = root.case_dir(case_id);
+    let _lock = lock_case(&dir)?;
+    let mut meta = read_meta(&dir, case_id)?; // again, under the lock
+    if meta.status == CaseStatus::Closed {
+        return Err(CaseError::AlreadyClosed(case_id.to_owned()));
+    }
+
+    // 0. The erasure must be recorded: refuse before erasing anything if the log would
+    //    refuse the entry (tampered), rather than erase without a trace.
+    let log = root.case_log(case_id, clock.clone())?;
+    let check = log.verify()?;
+    if let vigie_audit::VerifyStatus::Tampered { finding } = check.status {
+        return Err(vigie_audit::AuditError::Tampered {
+            log_id: check.log_id,
+            finding,
+        }
+        .into());
+    }
+
+    // 1. What will be erased.
+    let mut erased = Vec::new();
+    for sub in ERASED_AT_CLOSURE {
+        list_files(&dir, &dir.join(sub), &mut erased)?;
+    }
+    let erased_bytes = erased.iter().map(|e| e.bytes).sum();
+    let justification = justification
+        .map(str::trim)
+        .filter(|j| !j.is_empty())
+        .map(str::to_owned)
+        .unwrap_or_else(|| match reason {
+            ClosureReason::Closed => format!("closure of procedure {}", meta.procedure),
+            ClosureReason::Expired => format!(
+                "retention limit reached: the authorisation ran until {} (CPP art. 230-22: erasure at closure, 3 years at most)",
+                meta.retention_end()
+            ),
+        });
+
+    // 2. Erase, then record. If erasing fails half-way the case stays open and a second
+    //    `close` erases the rest; the entry is written only once everything is gone.
+    for sub in ERASED_AT_CLOSURE {
+        let p = dir.join(sub);
+        match fs::remove_dir_all(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err(&p)(e)),
+        }
+    }
+    vigie_audit::sync_dir(&dir).map_err(io_err(&dir))?;
+    let event = match reason {
+        ClosureReason::Closed => "case_closed",
+        ClosureReason::Expired => "case_expired",
+    };
+    let erasure_entry = log.append(NewEntry {
+        operator: operator.to_owned(),
+        case: Some(case_id.to_owned()),
+        procedure: Some(meta.procedure.clone()),
+        action: Action::Erasure,
+        params: json!({
+            "event": event,
+            "erased_dirs": ERASED_AT_CLOSURE,
+            "erased": erased,
+        }),
+        justification: justification.clone(),
+        result: json!({
+            "erased_files": erased.len(),
+            "erased_bytes": erased_bytes,
+            "kept": ["case.json", "audit", "evidence/sources.json", "reports"],
+        }),
+    })?;
+
+    // 3. Closed.
+    let now = clock.now();
+    meta.status = CaseStatus::Closed;
+    meta.closed_at = Some(now);
+    meta.closed_by = Some(operator.to_owned());
+    meta.closure_reason = Some(reason);
+    write_meta(&dir, &meta)?;
+
+    // 4. Final report (reads the log, including the erasure entry).
+    let report = build_report(root, case_id, clock.clone())?;
+    let files = write_report(&dir.join("reports"), "final-report", &report)?;
+
+    root.machine_log(clock)?.append(NewEntry {
+        operator: operator.to_owned(),
+        case: Some(case_id.to_owned()),
+        procedure: Some(meta.procedure.clone()),
+        action: Action::Erasure,
+        params: json!({ "event": event, "erased_dirs": ERASED_AT_CLOSURE }),
+        justification,
+        result: json!({
+            "erased_files": erased.len(),
+            "erased_bytes": erased_bytes,
+            "case_log_entry": erasure_entry,
+            "final_report_html_sha256": files.html_sha256,
+            "final_report_json_sha256": files.json_sha256,
+        }),
+    })?;
+
+    Ok(ClosureSummary {
+        case_id: case_id.to_owned(),
+        reason,
+        erased_files: erased.len() as u64,
+        erased_bytes,
+        erased,
+        erasure_entry,
+        final_report: files,
+    })
+}
+
+/// What `purge-expired` did with one case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurgeOutcome {
+    pub case_id: String,
+    pub retention_end: NaiveDate,
+    pub closure: ClosureSummary,
+}
+
+/// An expired case `purge-expired` could not close (the others were still purged).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurgeFailure {
+    pub case_id: String,
+    pub retention_end: NaiveDate,
+    pub error: String,
+}
+
+/// What `purge-expired` did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurgeSummary {
+    pub purged: Vec<PurgeOutcome>,
+    pub failed: Vec<PurgeFailure>,
+}
+
+/// Close every open case whose authorisation (or 3-year limit) has run out. A case that
+/// cannot be closed (e.g. its audit log fails verification) is reported in `failed` and
+/// does not stop the others.
+pub fn purge_expired(
+    root: &DataRoot,
+    operator: Option<&str>,
+    clock: Arc<dyn Clock>,
+) -> Result<PurgeSummary, CaseError> {
+    let operator = operator
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .unwrap_or(AUTOMATIC_OPERATOR)
+        .to_owned();
+    let today = clock.now().date_naive();
+    let mut out = PurgeSummary::default();
+    for meta in list_cases(root)?.into_iter().flatten() {
+        if meta.status == CaseStatus::Open && meta.is_expired(today) {
+            match close_with_reason(
+                root,
+                &meta.case_id,
+                &operator,
+                None,
+                ClosureReason::Expired,
+                clock.clone(),
+            ) {
+                Ok(closure) => out.purged.push(PurgeOutcome {
+                    case_id: meta.case_id.clone(),
+                    retention_end: meta.retention_end(),
+                    closure,
+                }),
+                Err(e) => out.failed.push(PurgeFailure {
+                    case_id: meta.case_id.clone(),
+                    retention_end: meta.retention_end(),
+                    error: e.to_string(),
+                }),
+            }
+        }
+    }
+    Ok(out)
+}

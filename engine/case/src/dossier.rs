@@ -1,0 +1,378 @@
+//! The technical dossier: what a service attaches to its compliance commitment and impact
+//! assessment (the exact functions of the software, its architecture and its security
+//! measures).
+//!
+//! Generated, not written by hand, so it cannot drift from the code: the feature list
+//! comes from the CLI's own command definitions, the model table from the compiled
+//! allowlist, the audit fields and categories from the audit crate's types, the storage
+//! layout from this crate's constants. One document model renders to Markdown and HTML.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use vigie_audit::{Action, Entry};
+
+use crate::report::esc;
+
+/// One allowlisted model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub id: String,
+    /// What it does (e.g. `object-detection`): never a biometric task.
+    pub task: String,
+    pub sha256: String,
+    pub licence: String,
+    /// Where the file comes from (package registry and package).
+    pub source: String,
+}
+
+/// One user-facing function (a CLI command).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Feature {
+    pub command: String,
+    pub summary: String,
+}
+
+/// What the dossier is generated from.
+#[derive(Debug, Clone)]
+pub struct DossierInput {
+    pub software_version: String,
+    pub generated_at: DateTime<Utc>,
+    pub features: Vec<Feature>,
+    pub models: Vec<ModelInfo>,
+    /// The data root this installation uses.
+    pub data_root: PathBuf,
+    /// The cache of fetched artefacts.
+    pub cache_dir: PathBuf,
+}
+
+enum Block {
+    H(u8, String),
+    P(String),
+    List(Vec<String>),
+    Table(Vec<String>, Vec<Vec<String>>),
+    Code(String),
+}
+
+fn document(d: &DossierInput) -> Vec<Block> {
+    use Block::*;
+    let mut b = Vec::new();
+    b.push(H(
+        1,
+        format!("vigie — technical dossier ({})", d.software_version),
+    ));
+    b.push(P(format!(
+        "Generated on {} from the installed software itself. This document describes the exact functions, architecture, data flows, storage and security measures of vigie, for the compliance commitment and the data protection impact assessment (CPP art. 230-20 to 230-27, R.40-39 to R.40-41; directive 2016/680).",
+        d.generated_at.format("%Y-%m-%d %H:%M UTC")
+    )));
+
+    b.push(H(2, "1. Purpose and legal frame".into()));
+    b.push(P("vigie is a judicial cross-referencing tool (logiciel de rapprochement judiciaire) for recorded CCTV footage: it lets investigators search footage by what objects look like and how they move (class, colour, direction, time, place in the image). It never processes biometric data: it does not detect, recognise, compare or track faces, and identifies no person. It works only inside one judicial procedure, authorised by the magistrate for that procedure; every action is logged, and data are erased at closure and within 3 years at most.".into()));
+
+    b.push(H(2, "2. Functions".into()));
+    if d.features.is_empty() {
+        b.push(P("No function is exposed by this build.".into()));
+    } else {
+        b.push(Table(
+            vec!["Command".into(), "Function".into()],
+            d.features
+                .iter()
+                .map(|f| vec![format!("`vigie {}`", f.command), f.summary.clone()])
+                .collect(),
+        ));
+    }
+
+    b.push(H(2, "3. Models (compiled allowlist)".into()));
+    if d.models.is_empty() {
+        b.push(P(
+            "No model is allowlisted in this build: no analysis model can be loaded.".into(),
+        ));
+    } else {
+        b.push(Table(
+            vec![
+                "Model".into(),
+                "Task".into(),
+                "SHA-256".into(),
+                "Licence".into(),
+                "Source".into(),
+            ],
+            d.models
+                .iter()
+                .map(|m| {
+                    vec![
+                        m.id.clone(),
+                        m.task.clone(),
+                        m.sha256.clone(),
+                        m.licence.clone(),
+                        m.source.clone(),
+                    ]
+                })
+                .collect(),
+        ));
+    }
+
+    b.push(H(
+        2,
+        "4. The non-biometric guarantee and how it is enforced".into(),
+    ));
+    b.push(List(vec![
+        "Compiled allowlist: the only models vigie can load are listed, with their SHA-256, in the binary itself (table above); there is no option, file or variable to add one at run time.".into(),
+        "Deny-list at build time: the build fails if anything an allowlisted model declares (id, task, description, labels, file or source path) names a biometric function (face detection or recognition, person re-identification, gait, age, gender, emotion...).".into(),
+        "Hash check at load: a model file's bytes are hashed and compared with the allowlist before they are handed to the inference runtime, from memory, so the bytes checked are the bytes run.".into(),
+        "Alert on refusal: any refused model (not allowlisted, wrong hash, biometric task) raises an alert recorded in the machine-wide audit log and, when a case is open, in the case's log; the exploitation report lists it.".into(),
+        "Only one crate of the source code (engine/policy) may link the inference runtime, so no other code path can run a model.".into(),
+    ]));
+
+    b.push(H(2, "5. Architecture and data flows".into()));
+    b.push(List(vec![
+        "Collection: `vigie ingest` hashes each footage file (SHA-256, read-only) and records it in the case's evidence registry; the footage itself is never modified or copied.".into(),
+        "Analysis: footage is decoded and analysed by the allowlisted models; what they produce (index, thumbnails, crops, synopses) is derived data, kept in the case's `derived/` directory. Before any use, a source's hash is checked again and changed evidence is refused.".into(),
+        "Consultation: searches run on the case's derived data only; each is logged with its parameters and result count.".into(),
+        "Disclosure: exports (extracts, reports) are written to the case's `exports/` and `reports/` directories and logged with their SHA-256.".into(),
+        "Isolation: a command works in exactly one case (`--case`), entered by a named operator (`--operator`); it reads no other case's data. No network access is made at run time.".into(),
+    ]));
+
+    b.push(H(2, "6. Storage".into()));
+    b.push(P(format!(
+        "Data root (cases, audit logs, installation key): `{}` (set by VIGIE_HOME). Cache of fetched artefacts (runtime, models, sample footage; no case data): `{}` (set by VIGIE_CACHE).",
+        d.data_root.display(),
+        d.cache_dir.display()
+    )));
+    b.push(Code(
+        "<root>/keys/installation.ed25519      signing key of the installation (0600)\n\
+<root>/machine/audit.jsonl            machine-wide log: case lifecycle, alerts\n\
+<root>/cases/<case>/case.json         procedure, authorisation, status\n\
+<root>/cases/<case>/audit/            the case's audit log and signed head\n\
+<root>/cases/<case>/evidence/         registry of ingested sources and their hashes\n\
+<root>/cases/<case>/derived/          index, thumbnails, crops, synopses (erased at closure)\n\
+<root>/cases/<case>/exports/          extracts handed over (erased at closure)\n\
+<root>/cases/<case>/reports/          exploitation reports (kept)"
+            .into(),
+    ));
+
+    b.push(H(2, "7. Audit log".into()));
+    let fields = sample_entry_fields();
+    b.push(P(format!(
+        "Every action is an entry of an append-only JSON Lines log, written and synced before the command reports success. Fields: {}. Categories: {}.",
+        fields.join(", "),
+        Action::ALL.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+    )));
+    b.push(List(vec![
+        "Hash chain: each entry holds the previous entry's hash and its own SHA-256 over canonical JSON (sorted keys, no whitespace); the first entry links to a hash of the log's identity.".into(),
+        "Signed head: after each entry, the last sequence number and hash are signed with the installation's Ed25519 key; the public key and the signed head appear in every exploitation report.".into(),
+        "`vigie audit verify` detects any modified, deleted, inserted, reordered or truncated entry and names the first bad one; an interrupted write (crash) is reported as such.".into(),
+        "Two processes never interleave entries (exclusive file lock).".into(),
+    ]));
+
+    b.push(H(2, "8. Security measures".into()));
+    b.push(List(vec![
+        "Access: every directory vigie creates is mode 0700 and every file 0600 (owner only); the installation key is refused if other users can read it.".into(),
+        "Authorisation: a case is opened only with a procedure number, an authorisation reference, the magistrate, the authorisation date and a purpose; work is refused in a closed or expired case, and without an operator id.".into(),
+        "Evidence integrity: footage is opened read-only, hashed at ingest and re-checked before use.".into(),
+        "Durability: registries and metadata are replaced atomically (temporary file, sync, rename); audit entries are synced before success is reported.".into(),
+        "No network at run time: models and libraries come from package registries at installation time only.".into(),
+    ]));
+
+    b.push(H(2, "9. Retention and erasure".into()));
+    b.push(List(vec![
+        "`vigie case close` writes the final exploitation report, erases the case's derived data and exports, and logs an erasure entry listing what was erased (paths and sizes, not content). The audit log, the evidence registry and the reports are kept.".into(),
+        "`vigie case purge-expired` does the same for every case whose authorisation has ended or which is 3 years past its authorisation date; run it daily (cron or systemd timer).".into(),
+        "Erasure removes the files; on storage that keeps old blocks (SSD, snapshots, backups), use an encrypted volume for the data root so that removed data cannot be recovered.".into(),
+    ]));
+
+    b.push(H(2, "10. Known limits".into()));
+    b.push(List(vec![
+        "The installation key is stored on the same machine: someone with the full rights of the account running vigie could re-sign a shortened log. The signed head printed in each report, kept in the procedure file, is the external reference.".into(),
+        "Times are the system clock's, in UTC; the machine's clock must be kept correct (NTP).".into(),
+    ]));
+    b
+}
+
+/// The field names of an audit entry, from the type itself.
+fn sample_entry_fields() -> Vec<String> {
+    let sample = Entry {
+        seq: 1,
+        time: DateTime::<Utc>::UNIX_EPOCH,
+        operator: String::new(),
+        case: None,
+        procedure: None,
+        action: Action::Collection,
+        params: serde_json::Value::Null,
+        justification: String::new(),
+        result: serde_json::Value::Null,
+        software_version: String::new(),
+        prev_hash: String::new(),
+        hash: String::new(),
+    };
+    match serde_json::to_value(sample) {
+        Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The dossier as Markdown.
+pub fn render_markdown(d: &DossierInput) -> String {
+    let mut out = String::new();
+    for block in document(d) {
+        match block {
+            Block::H(level, text) => {
+                let _ = writeln!(out, "{} {text}\n", "#".repeat(level as usize));
+            }
+            Block::P(text) => {
+                let _ = writeln!(out, "{text}\n");
+            }
+            Block::List(items) => {
+                for i in items {
+                    let _ = writeln!(out, "- {i}");
+                }
+                out.push('\n');
+            }
+            Block::Table(headers, rows) => {
+                let _ = writeln!(
+                    out,
+                    "| {} |",
+                    headers
+                        .iter()
+                        .map(|h| md_cell(h))
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                );
+                let _ = writeln!(out, "|{}|", vec!["---"; headers.len()].join("|"));
+                for r in rows {
+                    let _ = writeln!(
+                        out,
+                        "| {} |",
+                        r.iter().map(|c| md_cell(c)).collect::<Vec<_>>().join(" | ")
+                    );
+                }
+                out.push('\n');
+            }
+            Block::Code(text) => {
+                let _ = writeln!(out, "```text\n{text}\n```\n");
+            }
+        }
+    }
+    out
+}
+
+/// Inline `code` spans to <code>.
+fn html_inline(s: &str) -> String {
+    let escaped = esc(s);
+    let mut out = String::new();
+    let mut open = false;
+    for part in escaped.split('`') {
+        out.push_str(part);
+        out.push_str(if open { "</code>" } else { "<code>" });
+        open = !open;
+    }
+    // Remove the tag added after the last part.
+    let cut = if open {
+        "<code>".len()
+    } else {
+        "</code>".len()
+    };
+    out.truncate(out.len() - cut);
+    if !open {
+        out.push_str("</code>"); // unbalanced backticks: close the span
+    }
+    out
+}
+
+/// The dossier as one self-contained HTML page.
+pub fn render_html(d: &DossierInput) -> String {
+    let mut out = String::from(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>vigie — technical dossier</title>\n<style>body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em}table{border-collapse:collapse;width:100%;font-size:.9em}th,td{border:1px solid #bbb;padding:.25em .4em;text-align:left;vertical-align:top}th{background:#eee}code,pre{font-size:.9em;word-break:break-all}</style>\n</head>\n<body>\n",
+    );
+    for block in document(d) {
+        match block {
+            Block::H(level, text) => {
+                let _ = writeln!(out, "<h{level}>{}</h{level}>", html_inline(&text));
+            }
+            Block::P(text) => {
+                let _ = writeln!(out, "<p>{}</p>", html_inline(&text));
+            }
+            Block::List(items) => {
+                out.push_str("<ul>\n");
+                for i in items {
+                    let _ = writeln!(out, "<li>{}</li>", html_inline(&i));
+                }
+                out.push_str("</ul>\n");
+            }
+            Block::Table(headers, rows) => {
+                out.push_str("<table><tr>");
+                for h in headers {
+                    let _ = write!(out, "<th>{}</th>", esc(&h));
+                }
+                out.push_str("</tr>\n");
+                for r in rows {
+                    out.push_str("<tr>");
+                    for c in r {
+                        let _ = write!(out, "<td>{}</td>", html_inline(&c));
+                    }
+                    out.push_str("</tr>\n");
+                }
+                out.push_str("</table>\n");
+            }
+            Block::Code(text) => {
+                let _ = writeln!(out, "<pre>{}</pre>", esc(&text));
+            }
+        }
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(models: Vec<ModelInfo>) -> DossierInput {
+        DossierInput {
+            software_version: "vigie 0.1.0".into(),
+            generated_at: DateTime::<Utc>::UNIX_EPOCH,
+            features: vec![Feature {
+                command: "ingest".into(),
+                summary: "Hash and register footage | as evidence".into(),
+            }],
+            models,
+            data_root: "/var/lib/vigie".into(),
+            cache_dir: "/var/cache/vigie".into(),
+        }
+    }
+
+    #[test]
+    fn lists_models_features_and_audit_fields() {
+        let m = ModelInfo {
+            id: "yolox-nano".into(),
+            task: "object-detection".into(),
+            sha256: "ab".repeat(32),
+            licence: "Apache-2.0".into(),
+            source: "PyPI".into(),
+        };
+        let md = render_markdown(&input(vec![m]));
+        assert!(md.contains("| yolox-nano | object-detection | ") && md.contains(&"ab".repeat(32)));
+        assert!(md.contains("| `vigie ingest` | Hash and register footage \\| as evidence |"));
+        for f in ["seq", "prev_hash", "justification", "software_version"] {
+            assert!(md.contains(f), "{f}");
+        }
+        assert!(md.contains("model_load"));
+        assert!(md.contains("/var/lib/vigie"));
+        let html = render_html(&input(vec![]));
+        assert!(html.contains("No model is allowlisted"));
+        assert!(html.contains("<code>vigie ingest</code>"));
+        assert!(!html.contains('`'), "backticks turned into <code>");
+    }
+
+    #[test]
+    fn inline_code() {
+        assert_eq!(html_inline("a `b` c"), "a <code>b</code> c");
+        assert_eq!(html_inline("no code"), "no code");
+        assert_eq!(html_inline("<x>"), "&lt;x&gt;");
+    }
+}
