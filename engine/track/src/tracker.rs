@@ -1,0 +1,642 @@
+//! ByteTrack-style multi-object tracker with an explicit push/flush lifecycle.
+//!
+//! Why ByteTrack: CCTV detections are often weak (occlusion, blur, small far objects).
+//! Discarding low-score boxes breaks tracks; trusting them creates ghosts. ByteTrack keeps
+//! both: high-score boxes are matched to every track first, then low-score boxes may only
+//! *extend* tracks that were seen in the previous frame, never start one.
+//!
+//! Per frame ([`Tracker::update`]):
+//! 1. predict every track with its Kalman filter to the frame's `pts_ms`;
+//! 2. match high detections to confirmed tracks, IoU gate `high_match_iou_min`, optimal
+//!    assignment (with `prefer_recent_tracks`, tracks seen in the previous frame are matched
+//!    before lost ones, DeepSORT's matching cascade);
+//! 3. match low detections to the confirmed tracks still unmatched that were seen last
+//!    frame, gate `low_match_iou_min`; the rest become (or stay) lost;
+//! 4. match the remaining high detections to tentative tracks (`tentative_match_iou_min`);
+//!    a tentative track reaching `min_hits` is confirmed and gets the next id, one that
+//!    misses a frame is dropped;
+//! 5. start tentative tracks from the remaining detections scoring `new_track_score_min`;
+//! 6. finish lost tracks unseen for more than `track_buffer_ms`.
+//!
+//! With `per_class`, a pair with different labels is never matched. Ids are given at
+//! confirmation, count up from 1 and are never reused. Finished tracks are collected
+//! with [`Tracker::drain_finished`] during the run and [`Tracker::finish`] at the end.
+
+use vigie_core::{BBox, Detection};
+
+use crate::assign::max_weight_matching;
+use crate::config::{ConfigError, TrackerConfig};
+use crate::kalman::Kalman;
+
+/// Whether a history point is a measured box or the motion model's guess.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PointSource {
+    /// The box of the detection matched in this frame.
+    Detection,
+    /// No detection matched: the Kalman prediction (track was lost in this frame).
+    Predicted,
+}
+
+/// One frame of a track.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrackPoint {
+    pub pts_ms: i64,
+    pub bbox_in_frame: BBox,
+    /// Detection score, 0 for a predicted point.
+    pub score: f32,
+    pub source: PointSource,
+}
+
+/// Whether a confirmed track was matched in the last frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrackState {
+    /// Matched to a detection in the last frame.
+    Tracked,
+    /// Not matched in the last frame; kept (and predicted) for up to `track_buffer_ms`.
+    Lost,
+}
+
+/// A confirmed track still alive.
+#[derive(Debug, Clone)]
+pub struct ActiveTrack {
+    pub id: u64,
+    pub label: String,
+    pub state: TrackState,
+    /// Every frame since the track's first detection (including the tentative frames before
+    /// confirmation): detections, and predictions while lost. Time-ordered.
+    pub history: Vec<TrackPoint>,
+    kf: Kalman,
+    last_detection_ms: i64,
+}
+
+impl ActiveTrack {
+    /// The point for the most recent frame.
+    pub fn last_point(&self) -> &TrackPoint {
+        // A track is created from a detection, so its history is never empty.
+        &self.history[self.history.len() - 1]
+    }
+
+    /// pts of the last matched detection.
+    pub fn last_detection_pts_ms(&self) -> i64 {
+        self.last_detection_ms
+    }
+
+    /// Current velocity of the box centre estimated by the motion model, pixels/second.
+    pub fn velocity_px_s(&self, frame_interval_ms: f64) -> (f64, f64) {
+        let (vx, vy) = self.kf.velocity_px_frame();
+        let per_s = 1000.0 / frame_interval_ms;
+        (vx * per_s, vy * per_s)
+    }
+}
+
+/// Why a track ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// Unseen for longer than `track_buffer_ms`.
+    Lost,
+    /// Still alive when the stream ended ([`Tracker::finish`]).
+    EndOfStream,
+}
+
+/// A track that will not be updated again, for the describer.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FinishedTrack {
+    pub id: u64,
+    pub label: String,
+    /// Time-ordered; starts and ends with a detection (trailing predictions are dropped).
+    pub history: Vec<TrackPoint>,
+    pub reason: FinishReason,
+}
+
+impl FinishedTrack {
+    pub fn first_pts_ms(&self) -> i64 {
+        self.history.first().map_or(0, |p| p.pts_ms)
+    }
+    pub fn last_pts_ms(&self) -> i64 {
+        self.history.last().map_or(0, |p| p.pts_ms)
+    }
+    /// Detection points only.
+    pub fn detections(&self) -> impl Iterator<Item = &TrackPoint> {
+        self.history
+            .iter()
+            .filter(|p| p.source == PointSource::Detection)
+    }
+    /// Mean score of the detection points.
+    pub fn mean_score(&self) -> f32 {
+        let (n, s) = self
+            .detections()
+            .fold((0u32, 0f32), |(n, s), p| (n + 1, s + p.score));
+        if n == 0 {
+            0.0
+        } else {
+            s / n as f32
+        }
+    }
+}
+
+/// Something the caller did wrong while feeding the tracker.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TrackError {
+    #[error("frame at pts {pts_ms} ms is not after the previous frame ({previous_ms} ms): give the tracker frames in presentation order with strictly increasing timestamps (drop duplicated frames first)")]
+    TimeNotIncreasing { pts_ms: i64, previous_ms: i64 },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// Counters for diagnostics and benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TrackerStats {
+    pub frames: u64,
+    /// Detections with a non-finite or empty box, or a non-finite score: ignored.
+    pub invalid_detections: u64,
+    pub tentative_started: u64,
+    /// Tentative tracks dropped before confirmation.
+    pub tentative_dropped: u64,
+    pub confirmed: u64,
+    pub finished: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Tentative {
+    label: String,
+    kf: Kalman,
+    history: Vec<TrackPoint>,
+    hits: u32,
+}
+
+/// The tracker. One per video stream; not shared between threads.
+#[derive(Debug)]
+pub struct Tracker {
+    cfg: TrackerConfig,
+    confirmed: Vec<ActiveTrack>,
+    tentative: Vec<Tentative>,
+    finished: Vec<FinishedTrack>,
+    next_id: u64,
+    last_pts_ms: Option<i64>,
+    stats: TrackerStats,
+}
+
+fn valid(d: &Detection) -> bool {
+    let b = &d.bbox_in_frame;
+    [b.x, b.y, b.w, b.h, d.score].iter().all(|v| v.is_finite()) && b.w > 0.0 && b.h > 0.0
+}
+
+/// Match `tracks` (predicted boxes and labels) with detections `dets` (indices into
+/// `all`), gate `iou_min`; returns (track index, detection index into `all`) pairs.
+fn associate(
+    tracks: &[(BBox, &str)],
+    dets: &[usize],
+    all: &[Detection],
+    iou_min: f32,
+    per_class: bool,
+) -> Vec<(usize, usize)> {
+    let pairs = max_weight_matching(tracks.len(), dets.len(), |t, d| {
+        let det = &all[dets[d]];
+        if per_class && det.label != tracks[t].1 {
+            return None;
+        }
+        let iou = tracks[t].0.iou(&det.bbox_in_frame);
+        // Same objective as ByteTrack's lapjv with cost_limit: maximise sum(iou - iou_min).
+        (iou >= iou_min).then(|| ((iou - iou_min) as f64 * 1e6).round() as i64 + 1)
+    });
+    pairs.into_iter().map(|(t, d)| (t, dets[d])).collect()
+}
+
+impl Tracker {
+    /// A tracker with validated settings.
+    pub fn new(cfg: TrackerConfig) -> Result<Self, ConfigError> {
+        cfg.validate()?;
+        Ok(Tracker {
+            cfg,
+            confirmed: Vec::new(),
+            tentative: Vec::new(),
+            finished: Vec::new(),
+            next_id: 1,
+            last_pts_ms: None,
+            stats: TrackerStats::default(),
+        })
+    }
+
+    pub fn config(&self) -> &TrackerConfig {
+        &self.cfg
+    }
+
+    pub fn stats(&self) -> TrackerStats {
+        self.stats
+    }
+
+    /// Confirmed tracks alive after the last update (seen and lost).
+    pub fn active(&self) -> &[ActiveTrack] {
+        &self.confirmed
+    }
+
+    /// Feed one frame's detections; returns the confirmed tracks alive after it (check
+    /// `state` and `last_point()` for which were seen in this frame).
+    pub fn update(
+        &mut self,
+        pts_ms: i64,
+        detections: &[Detection],
+    ) -> Result<&[ActiveTrack], TrackError> {
+        if let Some(prev) = self.last_pts_ms {
+            if pts_ms <= prev {
+                return Err(TrackError::TimeNotIncreasing {
+                    pts_ms,
+                    previous_ms: prev,
+                });
+            }
+            let dt = (pts_ms - prev) as f64 / self.cfg.frame_interval_ms;
+            for t in &mut self.confirmed {
+                t.kf.predict(dt, t.state == TrackState::Lost);
+            }
+            for t in &mut self.tentative {
+                t.kf.predict(dt, false);
+            }
+        }
+        self.last_pts_ms = Some(pts_ms);
+        self.stats.frames += 1;
+        let cfg = self.cfg.clone();
+
+        let mut high = Vec::new();
+        let mut low = Vec::new();
+        for (i, d) in detections.iter().enumerate() {
+            if !valid(d) {
+                self.stats.invalid_detections += 1;
+            } else if d.score >= cfg.high_score_min {
+                high.push(i);
+            } else if d.score >= cfg.low_score_min {
+                low.push(i);
+            }
+        }
+
+        // Stage 1: high detections against every confirmed track (with
+        // `prefer_recent_tracks`: tracks seen last frame first, then lost ones).
+        let boxes: Vec<(BBox, &str)> = self
+            .confirmed
+            .iter()
+            .map(|t| (t.kf.bbox(), t.label.as_str()))
+            .collect();
+        let mut matched_track = vec![None::<usize>; self.confirmed.len()];
+        let mut used_det = vec![false; detections.len()];
+        let groups: Vec<Vec<usize>> = if cfg.prefer_recent_tracks {
+            let (seen, lost): (Vec<usize>, Vec<usize>) = (0..self.confirmed.len())
+                .partition(|&t| self.confirmed[t].state == TrackState::Tracked);
+            vec![seen, lost]
+        } else {
+            vec![(0..self.confirmed.len()).collect()]
+        };
+        for group in groups {
+            let gboxes: Vec<(BBox, &str)> = group.iter().map(|&t| boxes[t]).collect();
+            let free: Vec<usize> = high.iter().copied().filter(|&d| !used_det[d]).collect();
+            for (g, d) in associate(
+                &gboxes,
+                &free,
+                detections,
+                cfg.high_match_iou_min,
+                cfg.per_class,
+            ) {
+                matched_track[group[g]] = Some(d);
+                used_det[d] = true;
+            }
+        }
+        // Stage 2: low detections against unmatched tracks seen in the previous frame.
+        let rest: Vec<usize> = (0..self.confirmed.len())
+            .filter(|&t| {
+                matched_track[t].is_none() && self.confirmed[t].state == TrackState::Tracked
+            })
+            .collect();
+        let rest_boxes: Vec<(BBox, &str)> = rest.iter().map(|&t| boxes[t]).collect();
+        let m2 = associate(
+            &rest_boxes,
+            &low,
+            detections,
+            cfg.low_match_iou_min,
+            cfg.per_class,
+        );
+        for (rt, d) in m2 {
+            matched_track[rest[rt]] = Some(d);
+            used_det[d] = true;
+        }
+        drop(boxes);
+        for (t, m) in self.confirmed.iter_mut().zip(&matched_track) {
+            match m {
+                Some(d) => {
+                    let det = &detections[*d];
+                    t.kf.update(&det.bbox_in_frame);
+                    t.state = TrackState::Tracked;
+                    t.last_detection_ms = pts_ms;
+                    t.history.push(TrackPoint {
+                        pts_ms,
+                        bbox_in_frame: det.bbox_in_frame,
+                        score: det.score,
+                        source: PointSource::Detection,
+                    });
+                }
+                None => {
+                    t.state = TrackState::Lost;
+                    t.history.push(TrackPoint {
+                        pts_ms,
+                        bbox_in_frame: t.kf.bbox(),
+                        score: 0.0,
+                        source: PointSource::Predicted,
+                    });
+                }
+            }
+        }
+
+        // Stage 3: remaining high detections against tentative tracks.
+        let high_left: Vec<usize> = high.iter().copied().filter(|&d| !used_det[d]).collect();
+        let tboxes: Vec<(BBox, &str)> = self
+            .tentative
+            .iter()
+            .map(|t| (t.kf.bbox(), t.label.as_str()))
+            .collect();
+        let m3 = associate(
+            &tboxes,
+            &high_left,
+            detections,
+            cfg.tentative_match_iou_min,
+            cfg.per_class,
+        );
+        drop(tboxes);
+        let mut tent_match = vec![None::<usize>; self.tentative.len()];
+        for (t, d) in m3 {
+            tent_match[t] = Some(d);
+            used_det[d] = true;
+        }
+        let old_tentative = std::mem::take(&mut self.tentative);
+        for (mut t, m) in old_tentative.into_iter().zip(tent_match) {
+            match m {
+                Some(d) => {
+                    let det = &detections[d];
+                    t.kf.update(&det.bbox_in_frame);
+                    t.hits += 1;
+                    t.history.push(TrackPoint {
+                        pts_ms,
+                        bbox_in_frame: det.bbox_in_frame,
+                        score: det.score,
+                        source: PointSource::Detection,
+                    });
+                    if t.hits >= cfg.min_hits {
+                        self.confirm(t, pts_ms);
+                    } else {
+                        self.tentative.push(t);
+                    }
+                }
+                None => self.stats.tentative_dropped += 1,
+            }
+        }
+
+        // Stage 4: births.
+        for &d in &high_left {
+            let det = &detections[d];
+            if used_det[d] || det.score < cfg.new_track_score_min {
+                continue;
+            }
+            self.stats.tentative_started += 1;
+            let t = Tentative {
+                label: det.label.clone(),
+                kf: Kalman::new(&det.bbox_in_frame),
+                history: vec![TrackPoint {
+                    pts_ms,
+                    bbox_in_frame: det.bbox_in_frame,
+                    score: det.score,
+                    source: PointSource::Detection,
+                }],
+                hits: 1,
+            };
+            if cfg.min_hits <= 1 {
+                self.confirm(t, pts_ms);
+            } else {
+                self.tentative.push(t);
+            }
+        }
+
+        // Stage 5: finish tracks lost for too long.
+        let mut i = 0;
+        while i < self.confirmed.len() {
+            let t = &self.confirmed[i];
+            if t.state == TrackState::Lost && pts_ms - t.last_detection_ms > cfg.track_buffer_ms {
+                let t = self.confirmed.remove(i);
+                self.push_finished(t, FinishReason::Lost);
+            } else {
+                i += 1;
+            }
+        }
+        Ok(&self.confirmed)
+    }
+
+    fn confirm(&mut self, t: Tentative, pts_ms: i64) {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.stats.confirmed += 1;
+        self.confirmed.push(ActiveTrack {
+            id,
+            label: t.label,
+            state: TrackState::Tracked,
+            history: t.history,
+            kf: t.kf,
+            last_detection_ms: pts_ms,
+        });
+    }
+
+    fn push_finished(&mut self, t: ActiveTrack, reason: FinishReason) {
+        let mut history = t.history;
+        while history
+            .last()
+            .is_some_and(|p| p.source == PointSource::Predicted)
+        {
+            history.pop();
+        }
+        self.stats.finished += 1;
+        self.finished.push(FinishedTrack {
+            id: t.id,
+            label: t.label,
+            history,
+            reason,
+        });
+    }
+
+    /// Tracks finished (lost for good) since the last call, oldest first.
+    pub fn drain_finished(&mut self) -> Vec<FinishedTrack> {
+        std::mem::take(&mut self.finished)
+    }
+
+    /// End of stream: finish every confirmed track (tentative ones are dropped) and return
+    /// all finished tracks not yet drained, ordered by id.
+    pub fn finish(mut self) -> Vec<FinishedTrack> {
+        let alive = std::mem::take(&mut self.confirmed);
+        for t in alive {
+            self.push_finished(t, FinishReason::EndOfStream);
+        }
+        self.stats.tentative_dropped += self.tentative.len() as u64;
+        let mut out = std::mem::take(&mut self.finished);
+        out.sort_by_key(|t| t.id);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn det(x: f32, y: f32, label: &str, score: f32) -> Detection {
+        Detection {
+            bbox_in_frame: BBox {
+                x,
+                y,
+                w: 30.0,
+                h: 60.0,
+            },
+            label: label.into(),
+            score,
+        }
+    }
+
+    #[test]
+    fn confirms_after_min_hits_and_keeps_the_id() {
+        let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
+        assert!(tr
+            .update(0, &[det(10.0, 10.0, "person", 0.9)])
+            .unwrap()
+            .is_empty());
+        let a = tr.update(40, &[det(13.0, 10.0, "person", 0.9)]).unwrap();
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].id, 1);
+        assert_eq!(
+            a[0].history.len(),
+            2,
+            "tentative frames are kept in the history"
+        );
+        for i in 2..20 {
+            let a = tr
+                .update(i * 40, &[det(10.0 + 3.0 * i as f32, 10.0, "person", 0.9)])
+                .unwrap();
+            assert_eq!(a.len(), 1);
+            assert_eq!(a[0].id, 1);
+        }
+        let f = tr.finish();
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].history.len(), 20);
+        assert_eq!(f[0].reason, FinishReason::EndOfStream);
+    }
+
+    #[test]
+    fn low_score_detections_extend_but_never_start_tracks() {
+        let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
+        // A low-score box alone never makes a track.
+        for i in 0..5 {
+            assert!(tr
+                .update(i * 40, &[det(200.0, 10.0, "car", 0.3)])
+                .unwrap()
+                .is_empty());
+        }
+        let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
+        tr.update(0, &[det(10.0, 10.0, "person", 0.9)]).unwrap();
+        tr.update(40, &[det(11.0, 10.0, "person", 0.9)]).unwrap();
+        // Occluded: the detector's score drops, the track goes on.
+        let a = tr.update(80, &[det(12.0, 10.0, "person", 0.3)]).unwrap();
+        assert_eq!(a[0].state, TrackState::Tracked);
+        assert_eq!(a[0].last_point().source, PointSource::Detection);
+        assert_eq!(a[0].last_point().score, 0.3);
+    }
+
+    #[test]
+    fn lost_tracks_are_predicted_then_finished_after_the_buffer() {
+        let cfg = TrackerConfig {
+            track_buffer_ms: 200,
+            ..TrackerConfig::default()
+        };
+        let mut tr = Tracker::new(cfg).unwrap();
+        for i in 0..5 {
+            tr.update(i * 40, &[det(10.0 + 2.0 * i as f32, 10.0, "person", 0.9)])
+                .unwrap();
+        }
+        let a = tr.update(200, &[]).unwrap();
+        assert_eq!(a[0].state, TrackState::Lost);
+        assert_eq!(a[0].last_point().source, PointSource::Predicted);
+        // Predicted ahead along the motion.
+        assert!(a[0].last_point().bbox_in_frame.x > 18.0);
+        let mut finished = Vec::new();
+        for i in 6..12 {
+            tr.update(i * 40, &[]).unwrap();
+            finished.extend(tr.drain_finished());
+        }
+        assert_eq!(finished.len(), 1);
+        let f = &finished[0];
+        assert_eq!(f.reason, FinishReason::Lost);
+        assert_eq!(f.history.len(), 5, "trailing predictions are trimmed");
+        assert!(tr.active().is_empty());
+    }
+
+    #[test]
+    fn a_lost_track_is_recovered_with_the_same_id() {
+        let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
+        for i in 0..5 {
+            tr.update(i * 40, &[det(10.0 + 2.0 * i as f32, 10.0, "person", 0.9)])
+                .unwrap();
+        }
+        for i in 5..10 {
+            tr.update(i * 40, &[]).unwrap();
+        }
+        let a = tr.update(400, &[det(30.0, 10.0, "person", 0.9)]).unwrap();
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].id, 1);
+        assert_eq!(a[0].state, TrackState::Tracked);
+        let f = tr.finish();
+        assert_eq!(f[0].history.len(), 11);
+        assert_eq!(f[0].detections().count(), 6);
+    }
+
+    #[test]
+    fn classes_are_not_mixed() {
+        let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
+        tr.update(0, &[det(10.0, 10.0, "person", 0.9)]).unwrap();
+        tr.update(40, &[det(10.0, 10.0, "person", 0.9)]).unwrap();
+        tr.update(80, &[det(10.0, 10.0, "car", 0.9)]).unwrap();
+        let a = tr.update(120, &[det(10.0, 10.0, "car", 0.9)]).unwrap();
+        let labels: Vec<(u64, &str, TrackState)> = a
+            .iter()
+            .map(|t| (t.id, t.label.as_str(), t.state))
+            .collect();
+        assert_eq!(
+            labels,
+            vec![
+                (1, "person", TrackState::Lost),
+                (2, "car", TrackState::Tracked)
+            ]
+        );
+    }
+
+    #[test]
+    fn time_must_increase() {
+        let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
+        tr.update(40, &[]).unwrap();
+        let e = tr.update(40, &[]).unwrap_err();
+        assert!(e.to_string().contains("strictly increasing"), "{e}");
+    }
+
+    #[test]
+    fn invalid_detections_are_ignored_and_counted() {
+        let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
+        let mut bad = det(0.0, 0.0, "person", 0.9);
+        bad.bbox_in_frame.w = f32::NAN;
+        let mut empty = det(0.0, 0.0, "person", 0.9);
+        empty.bbox_in_frame.h = 0.0;
+        tr.update(0, &[bad, empty]).unwrap();
+        assert_eq!(tr.stats().invalid_detections, 2);
+        assert_eq!(tr.stats().tentative_started, 0);
+    }
+
+    #[test]
+    fn bad_config_is_refused() {
+        let e = Tracker::new(TrackerConfig {
+            track_buffer_ms: -1,
+            ..TrackerConfig::default()
+        })
+        .unwrap_err();
+        assert_eq!(e.name, "track_buffer_ms");
+    }
+}
