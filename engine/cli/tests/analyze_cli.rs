@@ -101,6 +101,12 @@ fn analyze_then_search_then_clip() {
         scene.to_str().unwrap(),
     ]);
     assert_eq!(v["analysed"][0]["tracks"], 3, "{v}");
+    // Per-frame boxes are kept for synopses: one tube per track, one box per detection.
+    let tubes_dir = env.home.path().join("cases/SYN-1/derived/tubes");
+    let tube_file = std::fs::read_dir(&tubes_dir).unwrap().next().unwrap().unwrap().path();
+    let tubes: Value = serde_json::from_slice(&std::fs::read(tube_file).unwrap()).unwrap();
+    assert_eq!(tubes["tubes"].as_array().unwrap().len(), 3);
+    assert!(tubes["tubes"][0]["boxes"].as_array().unwrap().len() > 20);
 
     // Resumable: a second run skips the analysed source.
     let v = env.json(&["analyze", "--all", "--detector", "motion"]);

@@ -150,9 +150,21 @@ pub struct AnalysisStats {
     pub times: StageTimes,
 }
 
+/// One kept track's per-frame boxes (detections only), for video synopses and exports.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Tube {
+    pub track_id: u64,
+    /// (pts_ms, box in working-resolution pixels), time-ordered.
+    pub boxes: Vec<(i64, vigie_core::BBox)>,
+}
+
 /// The result of analysing one source.
 pub struct Analysis {
     pub descriptions: Vec<Description>,
+    /// Per-frame boxes of the kept tracks, in the same order as `descriptions`.
+    pub tubes: Vec<Tube>,
+    /// Working resolution the boxes are in.
+    pub frame_size: (u32, u32),
     pub decode: DecodeReport,
     pub stats: AnalysisStats,
     /// Source duration covered (pts of the last analysed frame), ms.
@@ -225,7 +237,14 @@ pub fn analyze_source(
             && d.summary.heading_deg.is_none();
         if t.detections().count() >= cfg.min_track_detections && !ghost {
             stats.tracks += 1;
-            Some(d)
+            let tube = Tube {
+                track_id: t.id,
+                boxes: t
+                    .detections()
+                    .map(|p| (p.pts_ms, p.bbox_in_frame))
+                    .collect(),
+            };
+            Some((d, tube))
         } else {
             stats.tracks_dropped_as_noise += 1;
             None
@@ -297,8 +316,8 @@ pub fn analyze_source(
             );
         }
         for t_done in tracker.drain_finished() {
-            if let Some(d) = keep(&t_done, &mut describer, &mut stats, frame_size) {
-                descriptions.push(d);
+            if let Some(kept) = keep(&t_done, &mut describer, &mut stats, frame_size) {
+                descriptions.push(kept);
             }
         }
         stats.times.describe += t.elapsed();
@@ -307,14 +326,17 @@ pub fn analyze_source(
     }
     let decode = handle.join()?;
     for t_done in tracker.finish() {
-        if let Some(d) = keep(&t_done, &mut describer, &mut stats, frame_size) {
-            descriptions.push(d);
+        if let Some(kept) = keep(&t_done, &mut describer, &mut stats, frame_size) {
+            descriptions.push(kept);
         }
     }
-    descriptions.sort_by_key(|d| (d.summary.first_pts_ms, d.summary.track_id));
+    descriptions.sort_by_key(|(d, _)| (d.summary.first_pts_ms, d.summary.track_id));
+    let (descriptions, tubes) = descriptions.into_iter().unzip();
     stats.times.total = started.elapsed();
     Ok(Analysis {
         descriptions,
+        tubes,
+        frame_size,
         decode,
         stats,
         duration_ms: last_pts,

@@ -26,8 +26,10 @@ fn generate(dir: &Path) -> (std::path::PathBuf, serde_json::Value) {
 fn motion_pipeline_recovers_colour_direction_speed_zones_and_lines() {
     let dir = tempfile::tempdir().unwrap();
     let (clip, truth) = generate(dir.path());
-    let mut cfg = AnalyzeConfig::default();
-    cfg.scene = vigie_describe::Scene::parse(truth["scene"].as_str().unwrap()).unwrap();
+    let mut cfg = AnalyzeConfig {
+        scene: vigie_describe::Scene::parse(truth["scene"].as_str().unwrap()).unwrap(),
+        ..Default::default()
+    };
     cfg.decode.output_size = vigie_decode::OutputSize::Native;
     let input = SourceInput {
         source_id: "Ssynthetic".into(),

@@ -160,9 +160,11 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         Some(t) => vigie_describe::Scene::parse(t)?,
         None => vigie_describe::Scene::default(),
     };
-    let mut cfg = AnalyzeConfig::default();
-    cfg.scene = scene;
-    cfg.motion_gate = !args.no_gate;
+    let mut cfg = AnalyzeConfig {
+        scene,
+        motion_gate: !args.no_gate,
+        ..Default::default()
+    };
     cfg.decode.sampling = args.decode.sampling;
     cfg.decode.output_size = args.decode.width;
     cfg.decode.threads = args.decode.threads;
@@ -242,7 +244,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
                 let analysis = analyze_source(&input, &cfg, detector.as_mut(), |pts| {
                     frames += 1;
                     bar.set_position(pts.max(0) as u64);
-                    if frames % 10 == 0 {
+                    if frames.is_multiple_of(10) {
                         let fps = frames as f64 / t0.elapsed().as_secs_f64().max(1e-6);
                         bar.set_message(format!("{fps:.1} fps"));
                     }
@@ -256,6 +258,21 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
                         .map(|name| format!("thumbnails/{name}"));
                     summaries.push(s);
                 }
+                // Per-frame boxes of every track, for synopses (derived data, erased at
+                // closure like the index).
+                let tubes_dir = derived.join("tubes");
+                std::fs::create_dir_all(&tubes_dir)
+                    .with_context(|| format!("cannot create {}", tubes_dir.display()))?;
+                let tubes_json = serde_json::to_vec(&json!({
+                    "source_id": rec.source_id,
+                    "frame_size": [analysis.frame_size.0, analysis.frame_size.1],
+                    "tubes": analysis.tubes,
+                }))?;
+                let tube_file = tubes_dir.join(format!("{}.json", rec.source_id));
+                let tmp = tube_file.with_extension("json.partial");
+                std::fs::write(&tmp, &tubes_json)
+                    .and_then(|_| std::fs::rename(&tmp, &tube_file))
+                    .with_context(|| format!("cannot write {}", tube_file.display()))?;
                 let source = IndexSource {
                     source_id: rec.source_id.clone(),
                     sha256: rec.sha256.clone(),
