@@ -1,0 +1,327 @@
+//! `vigie search` and `vigie bench search`.
+//!
+//! A search is a consultation of personal data, so the order matters: the query is
+//! validated (a typo is an error, never an empty result), the case entered (no case, no
+//! search), the search run, and the consultation — its parameters and result count —
+//! written and synced to the case's audit log *before* a single result is printed. If the
+//! log cannot be written, nothing is shown.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use serde_json::json;
+use vigie_audit::Action;
+use vigie_index::render::{self, SheetOptions};
+use vigie_index::synth::{self, SynthConfig};
+use vigie_index::{Index, Query, QueryArgs, INDEX_FILE_NAME};
+
+use super::workspace::Workspace;
+use crate::output::{print_json, Outcome};
+use crate::Global;
+
+/// Search the case's track index by what objects looked like and how they moved.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Colours: black, white, grey, red, orange, yellow, green, blue, purple, pink, brown. A track
+matches a colour when it covers at least 20% of the object (or of its upper/lower body).
+Times are RFC 3339 with an offset; a track matches when its time span overlaps --from..--to.
+
+Examples:
+  vigie search --class car --colour red --direction n \\
+      --from 2024-06-01T14:00:00+02:00 --to 2024-06-01T15:00:00+02:00
+  vigie search --class person --upper yellow --zone doorway --dwell-min 30s
+  vigie search --crosses gate:in --sheet gate.html")]
+pub struct Args {
+    /// Class label: person, car, bicycle, motorcycle, bus, truck, moving_object, ...
+    #[arg(long)]
+    pub class: Option<String>,
+    /// Colour of the whole object.
+    #[arg(long, visible_alias = "color")]
+    pub colour: Option<String>,
+    /// Upper-body colour (persons).
+    #[arg(long)]
+    pub upper: Option<String>,
+    /// Lower-body colour (persons).
+    #[arg(long)]
+    pub lower: Option<String>,
+    /// Overall direction in image coordinates (up is north): n, ne, e, se, s, sw, w, nw.
+    #[arg(long)]
+    pub direction: Option<String>,
+    /// Named zone the track entered.
+    #[arg(long)]
+    pub zone: Option<String>,
+    /// Stationary at least this long in --zone (or in any zone), e.g. 30s, 2m, 1m30s.
+    #[arg(long, value_name = "DURATION")]
+    pub dwell_min: Option<String>,
+    /// Crossed this line, optionally in one direction.
+    #[arg(long, value_name = "LINE[:in|:out]")]
+    pub crosses: Option<String>,
+    /// Wall-clock start, RFC 3339 with offset (2024-06-01T14:00:00+02:00).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Wall-clock end, RFC 3339 with offset.
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Minimum size: a fraction of the frame area (0.05 or 5%) or a box side (40px).
+    #[arg(long, value_name = "SIZE")]
+    pub min_size: Option<String>,
+    /// Camera name.
+    #[arg(long)]
+    pub camera: Option<String>,
+    /// Minimum speed, working pixels per second.
+    #[arg(long, value_name = "PX_S")]
+    pub min_speed: Option<String>,
+    /// Maximum speed, working pixels per second.
+    #[arg(long, value_name = "PX_S")]
+    pub max_speed: Option<String>,
+    /// At most this many results (earliest first; default 100).
+    #[arg(long)]
+    pub limit: Option<String>,
+    /// CSV on stdout instead of a table.
+    #[arg(long, conflicts_with = "sheet")]
+    pub csv: bool,
+    /// Also write an HTML contact sheet (thumbnails, times, links to the source second).
+    #[arg(long, value_name = "OUT.html")]
+    pub sheet: Option<PathBuf>,
+}
+
+impl Args {
+    fn query_args(&self) -> QueryArgs {
+        QueryArgs {
+            class: self.class.clone(),
+            colour: self.colour.clone(),
+            upper: self.upper.clone(),
+            lower: self.lower.clone(),
+            direction: self.direction.clone(),
+            zone: self.zone.clone(),
+            dwell_min: self.dwell_min.clone(),
+            crosses: self.crosses.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            min_size: self.min_size.clone(),
+            camera: self.camera.clone(),
+            min_speed: self.min_speed.clone(),
+            max_speed: self.max_speed.clone(),
+            limit: self.limit.clone(),
+        }
+    }
+}
+
+fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
+    if p.is_absolute() {
+        Ok(p.to_path_buf())
+    } else {
+        Ok(std::env::current_dir()
+            .context("cannot read the current directory")?
+            .join(p))
+    }
+}
+
+pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
+    let query = Query::parse(&args.query_args())?;
+    let sheet = match &args.sheet {
+        Some(p) => {
+            let p = absolute(p)?;
+            if p.exists() {
+                bail!(
+                    "the contact sheet file already exists (choose another name; vigie never \
+                     overwrites an output): {}",
+                    p.display()
+                );
+            }
+            Some(p)
+        }
+        None => None,
+    };
+    let ws = Workspace::enter(global)?;
+    let derived = ws.derived_dir();
+    let index = Index::open_existing(&derived.join(INDEX_FILE_NAME))?;
+    let result = index.search(&query)?;
+    let output = if sheet.is_some() {
+        "sheet"
+    } else if global.json {
+        "json"
+    } else if args.csv {
+        "csv"
+    } else {
+        "table"
+    };
+    let tracks: Vec<String> = result
+        .hits
+        .iter()
+        .map(|h| format!("{}#{}", h.track.source_id, h.track.track_id))
+        .collect();
+    ws.log(
+        Action::Consultation,
+        json!({
+            "command": "search",
+            "query": query,
+            "flags": query.to_args(),
+            "output": output,
+            "sheet": sheet,
+        }),
+        json!({
+            "count": result.hits.len(),
+            "truncated": result.truncated,
+            "tracks": tracks,
+        }),
+    )
+    .context("no result was shown")?;
+
+    if let Some(path) = &sheet {
+        let html = render::sheet(
+            &result,
+            &SheetOptions {
+                sheet_dir: path
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| PathBuf::from("/")),
+                derived_dir: derived.clone(),
+                title: format!("vigie search, case {}", ws.case_id),
+            },
+        );
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .with_context(|| format!("cannot create the contact sheet {}", path.display()))?;
+        f.write_all(html.as_bytes())?;
+        f.sync_all()?;
+    }
+    if global.json {
+        print_json(&serde_json::to_value(&result)?)?;
+    } else if args.csv {
+        std::io::stdout()
+            .lock()
+            .write_all(render::csv(&result).as_bytes())?;
+    } else {
+        std::io::stdout()
+            .lock()
+            .write_all(render::table(&result).as_bytes())?;
+        if let Some(p) = &sheet {
+            println!("contact sheet: {}", p.display());
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+/// `vigie bench search`: latency of combined queries over a generated index.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Synthetic tracks to generate.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub tracks: u64,
+    /// Random queries per query family.
+    #[arg(long, default_value_t = 200)]
+    pub runs: usize,
+    /// Seed of the generator and of the queries.
+    #[arg(long, default_value_t = 0x5649_4749)]
+    pub seed: u64,
+    /// Keep the generated index at this path (reused if it exists) instead of a temp dir.
+    #[arg(long, value_name = "PATH")]
+    pub index: Option<PathBuf>,
+}
+
+pub fn bench(a: BenchArgs, global: &Global) -> anyhow::Result<Outcome> {
+    if a.runs == 0 || a.tracks == 0 {
+        bail!("invalid --runs/--tracks 0 (expected >= 1)");
+    }
+    let tmp = std::env::temp_dir().join(format!("vigie-bench-search-{}", std::process::id()));
+    let (path, cleanup) = match &a.index {
+        Some(p) => (p.clone(), None),
+        None => {
+            std::fs::create_dir_all(&tmp)
+                .with_context(|| format!("cannot create {}", tmp.display()))?;
+            (tmp.join(INDEX_FILE_NAME), Some(tmp.clone()))
+        }
+    };
+    let result = bench_in(&a, &path, global);
+    if let Some(dir) = cleanup {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    result
+}
+
+fn bench_in(a: &BenchArgs, path: &Path, global: &Global) -> anyhow::Result<Outcome> {
+    let cfg = SynthConfig {
+        tracks: a.tracks,
+        seed: a.seed,
+        ..SynthConfig::default()
+    };
+    let reuse = path.exists();
+    let mut index = Index::open(path)?;
+    let gen = if reuse {
+        if index.track_count()? != a.tracks {
+            bail!(
+                "the index given with --index holds {} tracks, not --tracks {} (delete it or \
+                 pass the matching --tracks): {}",
+                index.track_count()?,
+                a.tracks,
+                path.display()
+            );
+        }
+        None
+    } else {
+        let bar = if global.progress() {
+            indicatif::ProgressBar::new(a.tracks)
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "generating {bar:40} {pos}/{len} tracks {per_sec} ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let g = synth::generate(&mut index, &cfg, |n| bar.set_position(n))?;
+        bar.finish_and_clear();
+        Some(g)
+    };
+    let size_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let figures = synth::bench_queries(&index, a.runs, a.seed ^ 0xBE7C, synth::span_ms(&cfg))?;
+    let target = figures
+        .iter()
+        .find(|f| f.kind == synth::QueryKind::ClassColourHourZone)
+        .map(|f| f.p95_ms);
+    if global.json {
+        print_json(&json!({
+            "tracks": a.tracks,
+            "runs": a.runs,
+            "seed": a.seed,
+            "index_bytes": size_bytes,
+            "generation": gen,
+            "queries": figures,
+            "target_p95_ms": 50.0,
+            "target_met": target.map(|t| t <= 50.0),
+        }))?;
+        return Ok(Outcome::Success);
+    }
+    println!(
+        "index: {} tracks, {:.0} MiB{}",
+        a.tracks,
+        size_bytes as f64 / 1_048_576.0,
+        gen.map(|g| format!(
+            ", generated in {:.1} s + ANALYZE {:.1} s",
+            g.seconds, g.analyse_seconds
+        ))
+        .unwrap_or_else(|| " (reused)".into())
+    );
+    println!(
+        "{:<24} {:>5} {:>9} {:>9} {:>9} {:>9} {:>10} {:>9}",
+        "query", "runs", "p50_ms", "p95_ms", "p99_ms", "max_ms", "mean_hits", "truncated"
+    );
+    for f in &figures {
+        println!(
+            "{:<24} {:>5} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>10.1} {:>9}",
+            f.name, f.runs, f.p50_ms, f.p95_ms, f.p99_ms, f.max_ms, f.mean_hits, f.truncated_runs
+        );
+    }
+    if let Some(t) = target {
+        println!(
+            "target: p95 <= 50 ms for class+colour+1h+zone: {} ({t:.2} ms)",
+            if t <= 50.0 { "met" } else { "NOT met" }
+        );
+    }
+    Ok(Outcome::Success)
+}

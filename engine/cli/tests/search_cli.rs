@@ -1,0 +1,310 @@
+//! `vigie search` end to end on an index written directly with `vigie-index` (no footage,
+//! no FFmpeg): refusal without a case, outputs (JSON, CSV, table, contact sheet), clear
+//! errors for malformed queries, and the consultation entry in the audit log.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use assert_cmd::prelude::*;
+use serde_json::Value;
+use vigie_core::{Colour, ColourShare, Compass, Edge, TrackSummary, ZoneVisit};
+use vigie_index::{Index, SourceRecord, INDEX_FILE_NAME};
+
+const CASE: &str = "SRCH-1";
+const T0: i64 = 1_717_243_200_000; // 2024-06-01T12:00:00Z
+
+struct Env {
+    home: tempfile::TempDir,
+    work: tempfile::TempDir,
+}
+
+fn track(id: u64, label: &str, colour: Colour, offset_s: i64) -> TrackSummary {
+    TrackSummary {
+        source_id: "src-a".into(),
+        camera: "cam1".into(),
+        track_id: id,
+        label: label.into(),
+        confidence: 0.8,
+        first_pts_ms: offset_s * 1000,
+        last_pts_ms: offset_s * 1000 + 4_000,
+        first_wall_ms: Some(T0 + offset_s * 1000),
+        last_wall_ms: Some(T0 + offset_s * 1000 + 4_000),
+        colours: vec![ColourShare { colour, share: 0.8 }],
+        upper_colours: vec![],
+        lower_colours: vec![],
+        width_px: 80.0,
+        height_px: 40.0,
+        size_frac: 0.005,
+        speed_px_s: 90.0,
+        heading_deg: Some(90.0),
+        direction: Some(Compass::E),
+        path_norm: vec![(0.1, 0.5), (0.9, 0.5)],
+        entry_edge: Edge::Left,
+        exit_edge: Edge::Right,
+        zones: vec![ZoneVisit {
+            zone: "<b>door</b>".into(),
+            entered_ms: 0,
+            time_inside_ms: 2_000,
+            dwell_ms: 0,
+        }],
+        crossings: vec![],
+        thumbnail: Some(format!("thumbnails/{id}.jpg")),
+    }
+}
+
+impl Env {
+    fn new() -> Self {
+        let env = Self {
+            home: tempfile::tempdir().unwrap(),
+            work: tempfile::tempdir().unwrap(),
+        };
+        let today = chrono::Utc::now().date_naive().to_string();
+        env.cmd()
+            .env_remove("VIGIE_CASE")
+            .args([
+                "case",
+                "open",
+                "--id",
+                CASE,
+                "--procedure",
+                "2026/888",
+                "--authorization",
+                "OJ-888",
+                "--magistrate",
+                "M. Juge",
+                "--authorized-on",
+                &today,
+                "--purpose",
+                "search tests",
+            ])
+            .assert()
+            .success();
+        env
+    }
+
+    fn derived(&self) -> PathBuf {
+        self.home.path().join("cases").join(CASE).join("derived")
+    }
+
+    fn write_index(&self) {
+        std::fs::create_dir_all(self.derived()).unwrap();
+        let mut ix = Index::open(&self.derived().join(INDEX_FILE_NAME)).unwrap();
+        let src = SourceRecord {
+            source_id: "src-a".into(),
+            sha256: "0f".repeat(32),
+            camera: "cam1".into(),
+            path: Some("/evidence/cam 1.mp4".into()),
+            analysed_at_ms: T0,
+            params: serde_json::json!({"detector": "motion"}),
+        };
+        let tracks = vec![
+            track(1, "car", Colour::Red, 0),
+            track(2, "car", Colour::Blue, 10),
+            track(3, "person", Colour::Red, 20),
+        ];
+        ix.write_source(&src, &tracks).unwrap();
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("vigie").unwrap();
+        c.env("VIGIE_HOME", self.home.path())
+            .env("VIGIE_OPERATOR", "op-search")
+            .env("VIGIE_CASE", CASE)
+            .current_dir(self.work.path())
+            .arg("--quiet");
+        c
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "vigie {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn fail(&self, args: &[&str]) -> (Option<i32>, String) {
+        let out = self.cmd().args(args).output().unwrap();
+        assert!(!out.status.success(), "vigie {args:?} succeeded");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn consultations(&self) -> Vec<Value> {
+        let log: Value = serde_json::from_str(&self.ok(&["--json", "audit", "show"])).unwrap();
+        let mut out = Vec::new();
+        collect_consultations(&log, &mut out);
+        out
+    }
+}
+
+fn collect_consultations(v: &Value, out: &mut Vec<Value>) {
+    match v {
+        Value::Object(m) => {
+            if m.get("action").and_then(Value::as_str) == Some("consultation")
+                && m.get("params")
+                    .and_then(|p| p.get("command"))
+                    .and_then(Value::as_str)
+                    == Some("search")
+            {
+                out.push(v.clone());
+            } else {
+                m.values().for_each(|x| collect_consultations(x, out));
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| collect_consultations(x, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn search_needs_a_case_and_an_index() {
+    let env = Env::new();
+    let (_, err) = {
+        let out = env
+            .cmd()
+            .env_remove("VIGIE_CASE")
+            .args(["search", "--class", "car"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert!(err.contains("--case"), "{err}");
+    let (code, err) = env.fail(&["search", "--class", "car"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("vigie analyze"), "{err}");
+    assert!(!env.derived().join(INDEX_FILE_NAME).exists());
+}
+
+#[test]
+fn search_outputs_and_audit() {
+    let env = Env::new();
+    env.write_index();
+
+    let v: Value = serde_json::from_str(&env.ok(&["--json", "search", "--colour", "red"])).unwrap();
+    let hits = v["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 2, "{v}");
+    assert_eq!(hits[0]["track_id"], 1);
+    assert_eq!(hits[1]["label"], "person");
+    assert_eq!(hits[0]["first_wall"], "2024-06-01T12:00:00.000Z");
+
+    let table = env.ok(&["search", "--class", "car", "--direction", "east"]);
+    assert!(
+        table.lines().next().unwrap().starts_with("source"),
+        "{table}"
+    );
+    assert!(table.contains("2 tracks"), "{table}");
+
+    let csv = env.ok(&[
+        "search",
+        "--csv",
+        "--from",
+        "2024-06-01T14:00:03+02:00",
+        "--to",
+        "2024-06-01T12:00:12Z",
+    ]);
+    assert_eq!(csv.lines().count(), 3, "header + tracks 1 and 2: {csv}");
+
+    let sheet = env.work.path().join("out").join("sheet.html");
+    std::fs::create_dir_all(sheet.parent().unwrap()).unwrap();
+    env.ok(&[
+        "search",
+        "--class",
+        "car",
+        "--sheet",
+        sheet.to_str().unwrap(),
+    ]);
+    let html = std::fs::read_to_string(&sheet).unwrap();
+    assert!(html.contains("&lt;b&gt;door&lt;/b&gt;"), "{html}");
+    assert!(!html.contains("<b>door"), "{html}");
+    assert!(html.contains("#t=10.000"), "{html}");
+    assert!(
+        html.contains("cases/SRCH-1/derived/thumbnails/1.jpg"),
+        "{html}"
+    );
+    assert!(
+        html.contains("src=\"../"),
+        "relative thumbnail links: {html}"
+    );
+    // Never overwrites.
+    let (code, err) = env.fail(&["search", "--sheet", sheet.to_str().unwrap()]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("already exists"), "{err}");
+
+    // Malformed queries name the bad part.
+    let (code, err) = env.fail(&["search", "--colour", "teal"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("--colour") && err.contains("teal") && err.contains("brown"),
+        "{err}"
+    );
+    let (_, err) = env.fail(&["search", "--crosses", "gate:sideways"]);
+    assert!(err.contains("`:in` or `:out`"), "{err}");
+    let (_, err) = env.fail(&[
+        "search",
+        "--from",
+        "2024-06-01T15:00:00Z",
+        "--to",
+        "2024-06-01T14:00:00Z",
+    ]);
+    assert!(err.contains("after --to"), "{err}");
+
+    // One consultation per successful search, with its parameters and count; the refused
+    // ones (bad query, existing sheet) are not consultations.
+    let c = env.consultations();
+    assert_eq!(c.len(), 4, "{c:#?}");
+    assert_eq!(c[0]["result"]["count"], 2);
+    assert_eq!(c[0]["params"]["query"]["colours"][0]["colour"], "red");
+    assert_eq!(c[0]["operator"], "op-search");
+    assert_eq!(c[3]["params"]["output"], "sheet");
+    env.cmd().args(["audit", "verify"]).assert().success();
+}
+
+#[test]
+fn bench_search_runs_on_a_small_index() {
+    let work = tempfile::tempdir().unwrap();
+    let index = work.path().join("bench.sqlite");
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args([
+            "--quiet", "--json", "bench", "search", "--tracks", "3000", "--runs", "5",
+        ])
+        .arg("--index")
+        .arg(&index)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["tracks"], 3000);
+    let queries = v["queries"].as_array().unwrap();
+    assert_eq!(queries.len(), 6);
+    for q in queries {
+        assert_eq!(q["runs"], 5);
+        assert!(q["p95_ms"].as_f64().unwrap() >= q["p50_ms"].as_f64().unwrap());
+    }
+    // Reused as is; a mismatching --tracks is refused.
+    assert!(index.exists());
+    let out = Command::cargo_bin("vigie")
+        .unwrap()
+        .args([
+            "--quiet", "bench", "search", "--tracks", "10", "--runs", "1",
+        ])
+        .arg("--index")
+        .arg(&index)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds 3000 tracks"));
+}

@@ -1,0 +1,138 @@
+//! The on-disk schema and its migrations.
+//!
+//! The version lives in `PRAGMA user_version` and the file is tagged with
+//! `PRAGMA application_id` so vigie never "migrates" a database that is not its own.
+//! Migrations run in order inside one transaction each; an index written by a newer vigie
+//! is refused untouched rather than guessed at.
+//!
+//! Layout (version 1):
+//! - `source`: one row per analysed source (hash, camera, when, with which parameters).
+//! - `track`: one row per track, the searchable scalars as columns; `track_detail` holds
+//!   the full `TrackSummary` as JSON (what is printed back), apart so `track` stays small.
+//! - `track_colour`, `track_zone`, `track_line`: side tables, one row per (track, key),
+//!   that *repeat* `label` and `first_wall_ms`. That denormalisation is what makes the
+//!   combined query fast: SQLite can drive the search from whichever condition is most
+//!   selective (a rare colour, a small zone, a narrow time window) with a covering index,
+//!   and join the others by primary key.
+//! - `vocab`: the distinct classes, cameras, zones and lines per source, so an empty
+//!   result can say "no zone called X in this case" without scanning tracks.
+
+use rusqlite::{Connection, Transaction};
+
+/// `PRAGMA application_id`: "VIGI".
+pub const APPLICATION_ID: i64 = 0x5649_4749;
+
+/// The schema version this build writes and reads.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[V1];
+
+const V1: &str = r#"
+CREATE TABLE source (
+    source_id       TEXT PRIMARY KEY,
+    sha256          TEXT NOT NULL,
+    camera          TEXT NOT NULL,
+    path            TEXT,
+    analysed_at_ms  INTEGER NOT NULL,
+    params_json     TEXT NOT NULL,
+    track_count     INTEGER NOT NULL,
+    max_duration_ms INTEGER NOT NULL
+);
+
+CREATE TABLE track (
+    id            INTEGER PRIMARY KEY,
+    source_id     TEXT NOT NULL REFERENCES source(source_id) ON DELETE CASCADE,
+    track_id      INTEGER NOT NULL,
+    camera        TEXT NOT NULL,
+    label         TEXT NOT NULL,
+    confidence    REAL NOT NULL,
+    first_pts_ms  INTEGER NOT NULL,
+    last_pts_ms   INTEGER NOT NULL,
+    first_wall_ms INTEGER,
+    last_wall_ms  INTEGER,
+    width_px      REAL NOT NULL,
+    height_px     REAL NOT NULL,
+    size_frac     REAL NOT NULL,
+    speed_px_s    REAL NOT NULL,
+    heading_deg   REAL,
+    direction     TEXT,
+    UNIQUE (source_id, track_id)
+);
+-- The full summary, apart: keeps `track` rows small (~100 bytes) so the searched columns
+-- stay dense in cache; only the rows actually returned are read from here.
+CREATE TABLE track_detail (
+    id           INTEGER PRIMARY KEY REFERENCES track(id) ON DELETE CASCADE,
+    summary_json TEXT NOT NULL
+);
+CREATE INDEX track_label_time  ON track (label, first_wall_ms);
+CREATE INDEX track_time        ON track (first_wall_ms);
+CREATE INDEX track_camera_time ON track (camera, first_wall_ms);
+CREATE INDEX track_label_dir   ON track (label, direction, first_wall_ms);
+
+-- part: 0 whole object, 1 upper body, 2 lower body. colour: index in vigie_core::Colour::ALL.
+CREATE TABLE track_colour (
+    track         INTEGER NOT NULL REFERENCES track(id) ON DELETE CASCADE,
+    part          INTEGER NOT NULL,
+    colour        INTEGER NOT NULL,
+    share         REAL NOT NULL,
+    label         TEXT NOT NULL,
+    first_wall_ms INTEGER,
+    PRIMARY KEY (track, part, colour)
+) WITHOUT ROWID;
+CREATE INDEX track_colour_search ON track_colour (colour, part, label, first_wall_ms, share);
+
+-- One row per (track, zone): visits aggregated.
+CREATE TABLE track_zone (
+    track          INTEGER NOT NULL REFERENCES track(id) ON DELETE CASCADE,
+    zone           TEXT NOT NULL,
+    time_inside_ms INTEGER NOT NULL,
+    max_dwell_ms   INTEGER NOT NULL,
+    label          TEXT NOT NULL,
+    first_wall_ms  INTEGER,
+    PRIMARY KEY (track, zone)
+) WITHOUT ROWID;
+CREATE INDEX track_zone_search ON track_zone (zone, label, first_wall_ms, max_dwell_ms);
+CREATE INDEX track_zone_time   ON track_zone (zone, first_wall_ms, max_dwell_ms);
+
+-- One row per (track, line): crossings counted per direction.
+CREATE TABLE track_line (
+    track         INTEGER NOT NULL REFERENCES track(id) ON DELETE CASCADE,
+    line          TEXT NOT NULL,
+    n_in          INTEGER NOT NULL,
+    n_out         INTEGER NOT NULL,
+    label         TEXT NOT NULL,
+    first_wall_ms INTEGER,
+    PRIMARY KEY (track, line)
+) WITHOUT ROWID;
+CREATE INDEX track_line_search ON track_line (line, label, first_wall_ms);
+
+-- kind: class, camera, zone, line.
+CREATE TABLE vocab (
+    kind      TEXT NOT NULL,
+    value     TEXT NOT NULL,
+    source_id TEXT NOT NULL REFERENCES source(source_id) ON DELETE CASCADE,
+    PRIMARY KEY (kind, value, source_id)
+) WITHOUT ROWID;
+CREATE INDEX vocab_source ON vocab (source_id);
+"#;
+
+pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
+pub(crate) fn application_id(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA application_id", [], |r| r.get(0))
+}
+
+/// Apply migrations from `from` up to [`SCHEMA_VERSION`], each in its own transaction.
+pub(crate) fn migrate(conn: &mut Connection, from: i64) -> rusqlite::Result<()> {
+    for v in from..SCHEMA_VERSION {
+        let tx: Transaction<'_> = conn.transaction()?;
+        tx.execute_batch(MIGRATIONS[v as usize])?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        tx.pragma_update(None, "user_version", v + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,870 @@
+//! Index-level tests: schema versioning, atomic writes (including a real process crash),
+//! search semantics against a brute-force reference, and query plans.
+
+use std::path::Path;
+
+use vigie_core::{
+    Colour, ColourShare, Compass, CrossingDirection, Edge, LineCrossing, TrackSummary, ZoneVisit,
+};
+
+use crate::query::{ColourFilter, ColourPart, LineFilter, MinSize, Query, QueryArgs};
+use crate::store::{Fault, Index, SourceRecord};
+use crate::synth::{self, Rng, SynthConfig};
+use crate::{IndexError, COLOUR_MIN_SHARE};
+
+const T0: i64 = 1_717_243_200_000; // 2024-06-01T12:00:00Z
+
+fn record(id: &str) -> SourceRecord {
+    SourceRecord {
+        source_id: id.to_string(),
+        sha256: "ab".repeat(32),
+        camera: "cam1".into(),
+        path: Some(format!("/evidence/{id}.mp4")),
+        analysed_at_ms: T0,
+        params: serde_json::json!({"detector": "motion"}),
+    }
+}
+
+fn base(source: &str, id: u64) -> TrackSummary {
+    TrackSummary {
+        source_id: source.into(),
+        camera: "cam1".into(),
+        track_id: id,
+        label: "car".into(),
+        confidence: 0.9,
+        first_pts_ms: 0,
+        last_pts_ms: 5_000,
+        first_wall_ms: Some(T0),
+        last_wall_ms: Some(T0 + 5_000),
+        colours: vec![ColourShare {
+            colour: Colour::Red,
+            share: 0.7,
+        }],
+        upper_colours: vec![],
+        lower_colours: vec![],
+        width_px: 100.0,
+        height_px: 50.0,
+        size_frac: 0.01,
+        speed_px_s: 120.0,
+        heading_deg: Some(0.0),
+        direction: Some(Compass::N),
+        path_norm: vec![(0.5, 0.9), (0.5, 0.1)],
+        entry_edge: Edge::Bottom,
+        exit_edge: Edge::Top,
+        zones: vec![],
+        crossings: vec![],
+        thumbnail: Some(format!("thumbs/{source}/{id}.jpg")),
+    }
+}
+
+fn tmp() -> (tempfile::TempDir, std::path::PathBuf) {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("index.sqlite");
+    (d, p)
+}
+
+fn ids(r: &crate::SearchResult) -> Vec<(String, u64)> {
+    r.hits
+        .iter()
+        .map(|h| (h.track.source_id.clone(), h.track.track_id))
+        .collect()
+}
+
+fn count(ix: &Index, table: &str) -> i64 {
+    ix.conn
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+fn all_counts(ix: &Index) -> Vec<i64> {
+    [
+        "source",
+        "track",
+        "track_detail",
+        "track_colour",
+        "track_zone",
+        "track_line",
+        "vocab",
+    ]
+    .iter()
+    .map(|t| count(ix, t))
+    .collect()
+}
+
+fn rich(source: &str, n: u64) -> Vec<TrackSummary> {
+    (1..=n)
+        .map(|i| {
+            let mut t = base(source, i);
+            t.zones = vec![ZoneVisit {
+                zone: "doorway".into(),
+                entered_ms: 0,
+                time_inside_ms: 1_000,
+                dwell_ms: 0,
+            }];
+            t.crossings = vec![LineCrossing {
+                line: "gate".into(),
+                direction: CrossingDirection::In,
+                at_ms: 100,
+            }];
+            t.upper_colours = vec![ColourShare {
+                colour: Colour::Blue,
+                share: 0.5,
+            }];
+            t
+        })
+        .collect()
+}
+
+#[test]
+fn creates_a_versioned_wal_index() {
+    let (_d, p) = tmp();
+    let ix = Index::open(&p).unwrap();
+    let v: i64 = ix
+        .conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, crate::SCHEMA_VERSION);
+    let mode: String = ix
+        .conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let sync: i64 = ix
+        .conn
+        .query_row("PRAGMA synchronous", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(sync, 1, "NORMAL");
+    drop(ix);
+    // Reopening an up-to-date index is a no-op.
+    Index::open(&p).unwrap();
+}
+
+#[test]
+fn refuses_a_newer_schema_untouched() {
+    let (_d, p) = tmp();
+    {
+        let mut ix = Index::open(&p).unwrap();
+        ix.write_source(&record("a"), &rich("a", 2)).unwrap();
+        ix.conn.pragma_update(None, "user_version", 7).unwrap();
+        ix.conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
+    }
+    let before = std::fs::read(&p).unwrap();
+    let err = match Index::open(&p) {
+        Err(e) => e,
+        Ok(_) => panic!("a newer schema was accepted"),
+    };
+    assert!(matches!(
+        err,
+        IndexError::SchemaTooNew {
+            found: 7,
+            supported: 1,
+            ..
+        }
+    ));
+    let msg = err.to_string();
+    assert!(
+        msg.contains("upgrade vigie") && msg.contains("untouched"),
+        "{msg}"
+    );
+    assert_eq!(std::fs::read(&p).unwrap(), before);
+}
+
+#[test]
+fn refuses_files_that_are_not_an_index() {
+    let (d, p) = tmp();
+    {
+        let c = rusqlite::Connection::open(&p).unwrap();
+        c.execute_batch("CREATE TABLE other (x)").unwrap();
+    }
+    assert!(matches!(
+        Index::open(&p),
+        Err(IndexError::NotAnIndex { .. })
+    ));
+    let txt = d.path().join("notes.txt");
+    std::fs::write(
+        &txt,
+        "this is not a database, just some text long enough. ".repeat(20),
+    )
+    .unwrap();
+    let e = Index::open_existing(&txt).err().expect("text accepted");
+    assert!(matches!(e, IndexError::NotAnIndex { .. }), "{e}");
+}
+
+#[test]
+fn searching_a_missing_index_says_so_and_creates_nothing() {
+    let (_d, p) = tmp();
+    let e = crate::search(&p, &Query::default()).unwrap_err();
+    assert!(matches!(e, IndexError::Missing { .. }));
+    assert!(e.to_string().contains("vigie analyze"), "{e}");
+    assert!(!p.exists());
+}
+
+#[test]
+fn write_replace_and_resume() {
+    let (_d, p) = tmp();
+    let mut ix = Index::open(&p).unwrap();
+    assert!(!ix.is_analysed("a").unwrap());
+    ix.write_source(&record("a"), &rich("a", 5)).unwrap();
+    ix.write_source(&record("b"), &rich("b", 2)).unwrap();
+    assert!(ix.is_analysed("a").unwrap());
+    assert_eq!(ix.track_count().unwrap(), 7);
+    // Re-analysis replaces, leaving no orphan side rows.
+    ix.write_source(&record("a"), &rich("a", 1)).unwrap();
+    assert_eq!(ix.track_count().unwrap(), 3);
+    assert_eq!(count(&ix, "track"), 3);
+    assert_eq!(count(&ix, "track_colour"), 6);
+    assert_eq!(count(&ix, "track_zone"), 3);
+    assert_eq!(count(&ix, "track_line"), 3);
+    ix.check().unwrap();
+    let s = ix.source("a").unwrap().unwrap();
+    assert_eq!(s.track_count, 1);
+    assert_eq!(s.record, record("a"));
+    let by_id = ix.tracks_by_id(None, 1).unwrap();
+    assert_eq!(
+        by_id
+            .iter()
+            .map(|t| t.source_id.as_str())
+            .collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+    assert_eq!(ix.tracks_by_id(Some("b"), 2).unwrap(), rich("b", 2)[1..]);
+    assert!(ix.tracks_by_id(Some("a"), 2).unwrap().is_empty());
+    assert!(ix.remove_source("b").unwrap());
+    assert!(!ix.is_analysed("b").unwrap());
+    assert_eq!(count(&ix, "track"), 1);
+    ix.check().unwrap();
+}
+
+#[test]
+fn invalid_tracks_are_refused_before_writing() {
+    let (_d, p) = tmp();
+    let mut ix = Index::open(&p).unwrap();
+    ix.write_source(&record("a"), &rich("a", 3)).unwrap();
+    let before = all_counts(&ix);
+    let mut bad = rich("a", 4);
+    bad[2].speed_px_s = f32::NAN;
+    let e = ix.write_source(&record("a"), &bad).unwrap_err();
+    assert!(e.to_string().contains("speed_px_s"), "{e}");
+    let mut bad = rich("a", 4);
+    bad[3].track_id = 1;
+    assert!(ix.write_source(&record("a"), &bad).is_err());
+    let bad = rich("other", 2);
+    let e = ix.write_source(&record("a"), &bad).unwrap_err();
+    assert!(e.to_string().contains("belongs to source"), "{e}");
+    let mut r = record("a");
+    r.sha256 = "xyz".into();
+    assert!(ix.write_source(&r, &rich("a", 1)).is_err());
+    assert_eq!(all_counts(&ix), before);
+}
+
+#[test]
+fn failure_mid_write_leaves_the_previous_state() {
+    let (_d, p) = tmp();
+    let mut ix = Index::open(&p).unwrap();
+    ix.write_source(&record("a"), &rich("a", 3)).unwrap();
+    let before = all_counts(&ix);
+    let before_hits = ids(&ix.search(&Query::default()).unwrap());
+    // Replacing `a` fails after 50 of 100 tracks: the old 3 tracks must still be there.
+    ix.fault = Some((50, Fault::Error));
+    let e = ix.write_source(&record("a"), &rich("a", 100)).unwrap_err();
+    assert!(matches!(e, IndexError::Injected { after: 50 }));
+    // A new source failing half-way is not "analysed" and has no rows.
+    let e = ix.write_source(&record("b"), &rich("b", 100)).unwrap_err();
+    assert!(matches!(e, IndexError::Injected { .. }));
+    ix.fault = None;
+    assert!(!ix.is_analysed("b").unwrap());
+    assert_eq!(all_counts(&ix), before);
+    drop(ix);
+    let ix = Index::open(&p).unwrap();
+    assert_eq!(all_counts(&ix), before);
+    assert_eq!(ids(&ix.search(&Query::default()).unwrap()), before_hits);
+    ix.check().unwrap();
+}
+
+const CRASH_ENV: &str = "VIGIE_INDEX_CRASH_CHILD";
+
+/// Child half of `crash_mid_write_leaves_nothing_partial`: does nothing unless the
+/// parent test runs it with `VIGIE_INDEX_CRASH_CHILD` set.
+#[test]
+fn crash_child() {
+    let Some(path) = std::env::var_os(CRASH_ENV) else {
+        return;
+    };
+    let mut ix = Index::open(Path::new(&path)).unwrap();
+    // A small page cache, so SQLite spills uncommitted pages into the WAL before the abort
+    // (the harder case for recovery: the WAL holds frames of a transaction never committed).
+    ix.conn.pragma_update(None, "cache_size", 50).unwrap();
+    ix.fault = Some((15_000, Fault::Abort));
+    let _ = ix.write_source(&record("a"), &rich("a", 20_000));
+    unreachable!("the fault aborts the process");
+}
+
+#[test]
+fn crash_mid_write_leaves_nothing_partial() {
+    let (_d, p) = tmp();
+    {
+        let mut ix = Index::open(&p).unwrap();
+        ix.write_source(&record("a"), &rich("a", 3)).unwrap();
+        ix.write_source(&record("b"), &rich("b", 2)).unwrap();
+    }
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .args([
+            "--exact",
+            "tests::crash_child",
+            "--test-threads=1",
+            "--nocapture",
+        ])
+        .env(CRASH_ENV, &p)
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "the child should have aborted mid-write: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let wal = p.with_extension("sqlite-wal");
+    let wal_len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert!(
+        wal_len > 100_000,
+        "the crash left uncommitted pages in the WAL ({wal_len} B)"
+    );
+    let ix = Index::open(&p).unwrap();
+    ix.check().unwrap();
+    assert_eq!(ix.track_count().unwrap(), 5);
+    assert_eq!(count(&ix, "track"), 5);
+    assert_eq!(count(&ix, "track_colour"), 10);
+    assert_eq!(ix.source("a").unwrap().unwrap().track_count, 3);
+}
+
+// ---- search semantics -------------------------------------------------------------------
+
+/// The reference semantics, written the obvious way.
+fn matches(q: &Query, t: &TrackSummary) -> bool {
+    if q.class.as_ref().is_some_and(|c| *c != t.label) {
+        return false;
+    }
+    for f in &q.colours {
+        let list = match f.part {
+            ColourPart::Whole => &t.colours,
+            ColourPart::Upper => &t.upper_colours,
+            ColourPart::Lower => &t.lower_colours,
+        };
+        if !list
+            .iter()
+            .any(|c| c.colour == f.colour && c.share >= COLOUR_MIN_SHARE)
+        {
+            return false;
+        }
+    }
+    if q.direction.is_some() && q.direction != t.direction {
+        return false;
+    }
+    let zone_dwell = |z: &str| {
+        t.zones
+            .iter()
+            .filter(|v| v.zone == z)
+            .map(|v| v.dwell_ms)
+            .max()
+    };
+    match (&q.zone, q.dwell_min_ms) {
+        (Some(z), d) => match zone_dwell(z) {
+            None => return false,
+            Some(dw) => {
+                if d.is_some_and(|d| dw < d) {
+                    return false;
+                }
+            }
+        },
+        (None, Some(d)) => {
+            if !t.zones.iter().any(|v| v.dwell_ms >= d) {
+                return false;
+            }
+        }
+        (None, None) => {}
+    }
+    if let Some(l) = &q.crosses {
+        if !t
+            .crossings
+            .iter()
+            .any(|c| c.line == l.line && l.direction.is_none_or(|d| d == c.direction))
+        {
+            return false;
+        }
+    }
+    if q.from_wall_ms.is_some() || q.to_wall_ms.is_some() {
+        let (Some(a), Some(b)) = (t.first_wall_ms, t.last_wall_ms) else {
+            return false;
+        };
+        if q.from_wall_ms.is_some_and(|f| b < f) || q.to_wall_ms.is_some_and(|to| a > to) {
+            return false;
+        }
+    }
+    match q.min_size {
+        Some(MinSize::FrameFraction(f)) if t.size_frac < f => return false,
+        Some(MinSize::Px(px)) if t.width_px.max(t.height_px) < px => return false,
+        _ => {}
+    }
+    if q.camera.as_ref().is_some_and(|c| *c != t.camera) {
+        return false;
+    }
+    if q.min_speed_px_s.is_some_and(|v| t.speed_px_s < v)
+        || q.max_speed_px_s.is_some_and(|v| t.speed_px_s > v)
+    {
+        return false;
+    }
+    true
+}
+
+fn q(f: impl FnOnce(&mut Query)) -> Query {
+    let mut q = Query {
+        limit: 1000,
+        ..Query::default()
+    };
+    f(&mut q);
+    q
+}
+
+#[test]
+fn each_filter_means_what_it_says() {
+    let (_d, p) = tmp();
+    let mut ix = Index::open(&p).unwrap();
+    let mut ts = Vec::new();
+    // 1: red car, north, 0..5 s after T0.
+    ts.push(base("s", 1));
+    // 2: person, blue top share 0.19 (below threshold), black bottom, dwells 40 s in doorway.
+    let mut t = base("s", 2);
+    t.label = "person".into();
+    t.colours = vec![ColourShare {
+        colour: Colour::Black,
+        share: 0.6,
+    }];
+    t.upper_colours = vec![
+        ColourShare {
+            colour: Colour::Yellow,
+            share: 0.8,
+        },
+        ColourShare {
+            colour: Colour::Blue,
+            share: 0.19,
+        },
+    ];
+    t.lower_colours = vec![ColourShare {
+        colour: Colour::Black,
+        share: 0.9,
+    }];
+    t.zones = vec![
+        ZoneVisit {
+            zone: "doorway".into(),
+            entered_ms: 0,
+            time_inside_ms: 10_000,
+            dwell_ms: 5_000,
+        },
+        ZoneVisit {
+            zone: "doorway".into(),
+            entered_ms: 20_000,
+            time_inside_ms: 45_000,
+            dwell_ms: 40_000,
+        },
+    ];
+    t.first_wall_ms = Some(T0 + 3_600_000);
+    t.last_wall_ms = Some(T0 + 3_700_000);
+    t.last_pts_ms = 100_000;
+    t.speed_px_s = 10.0;
+    t.direction = Some(Compass::Sw);
+    ts.push(t);
+    // 3: blue car crossing the gate outwards, big, with no wall clock.
+    let mut t = base("s", 3);
+    t.colours = vec![ColourShare {
+        colour: Colour::Blue,
+        share: 0.2,
+    }];
+    t.crossings = vec![LineCrossing {
+        line: "gate".into(),
+        direction: CrossingDirection::Out,
+        at_ms: 1_000,
+    }];
+    t.first_wall_ms = None;
+    t.last_wall_ms = None;
+    t.width_px = 400.0;
+    t.size_frac = 0.2;
+    t.camera = "cam2".into();
+    t.speed_px_s = 300.0;
+    ts.push(t);
+    ix.write_source(&record("s"), &ts).unwrap();
+
+    let run = |q: &Query| -> Vec<u64> {
+        ix.search(q)
+            .unwrap()
+            .hits
+            .iter()
+            .map(|h| h.track.track_id)
+            .collect()
+    };
+    let colour = |part, colour| ColourFilter { part, colour };
+    // Order: tracks without wall clock first, then by time.
+    assert_eq!(run(&q(|_| {})), [3, 1, 2]);
+    assert_eq!(run(&q(|q| q.class = Some("person".into()))), [2]);
+    assert_eq!(
+        run(&q(
+            |q| q.colours = vec![colour(ColourPart::Whole, Colour::Blue)]
+        )),
+        [3],
+        "share exactly at the threshold matches"
+    );
+    assert_eq!(
+        run(&q(
+            |q| q.colours = vec![colour(ColourPart::Upper, Colour::Blue)]
+        )),
+        Vec::<u64>::new(),
+        "share below the threshold does not"
+    );
+    assert_eq!(
+        run(&q(|q| q.colours = vec![
+            colour(ColourPart::Upper, Colour::Yellow),
+            colour(ColourPart::Lower, Colour::Black)
+        ])),
+        [2]
+    );
+    assert_eq!(
+        run(&q(
+            |q| q.colours = vec![colour(ColourPart::Lower, Colour::Red)]
+        )),
+        Vec::<u64>::new(),
+        "whole-object colours are not lower-body colours"
+    );
+    assert_eq!(run(&q(|q| q.direction = Some(Compass::N))), [3, 1]);
+    assert_eq!(run(&q(|q| q.zone = Some("doorway".into()))), [2]);
+    assert_eq!(
+        run(&q(|q| {
+            q.zone = Some("doorway".into());
+            q.dwell_min_ms = Some(30_000)
+        })),
+        [2],
+        "dwell is the longest stationary stretch over the visits"
+    );
+    assert_eq!(
+        run(&q(|q| q.dwell_min_ms = Some(41_000))),
+        Vec::<u64>::new()
+    );
+    assert_eq!(run(&q(|q| q.dwell_min_ms = Some(40_000))), [2]);
+    let cross = |d| LineFilter {
+        line: "gate".into(),
+        direction: d,
+    };
+    assert_eq!(run(&q(|q| q.crosses = Some(cross(None)))), [3]);
+    assert_eq!(
+        run(&q(|q| q.crosses = Some(cross(Some(CrossingDirection::Out))))),
+        [3]
+    );
+    assert_eq!(
+        run(&q(|q| q.crosses = Some(cross(Some(CrossingDirection::In))))),
+        Vec::<u64>::new()
+    );
+    // Time overlap: a window starting inside track 1 (2 s after its start) finds it.
+    assert_eq!(
+        run(&q(|q| {
+            q.from_wall_ms = Some(T0 + 2_000);
+            q.to_wall_ms = Some(T0 + 3_000)
+        })),
+        [1]
+    );
+    assert_eq!(
+        run(&q(|q| q.from_wall_ms = Some(T0 + 5_001))),
+        [2],
+        "track 1 ended before the window; track 3 has no clock"
+    );
+    assert_eq!(run(&q(|q| q.to_wall_ms = Some(T0 + 3_599_999))), [1]);
+    // Track 2 started long before the window and is still there: found (max-duration bound).
+    assert_eq!(
+        run(&q(|q| {
+            q.from_wall_ms = Some(T0 + 3_690_000);
+            q.to_wall_ms = Some(T0 + 3_695_000)
+        })),
+        [2]
+    );
+    assert_eq!(
+        run(&q(|q| q.min_size = Some(MinSize::FrameFraction(0.1)))),
+        [3]
+    );
+    assert_eq!(run(&q(|q| q.min_size = Some(MinSize::Px(101.0)))), [3]);
+    assert_eq!(
+        run(&q(|q| q.min_size = Some(MinSize::Px(100.0)))),
+        [3, 1, 2]
+    );
+    assert_eq!(run(&q(|q| q.camera = Some("cam2".into()))), [3]);
+    assert_eq!(
+        run(&q(|q| {
+            q.min_speed_px_s = Some(50.0);
+            q.max_speed_px_s = Some(200.0)
+        })),
+        [1]
+    );
+    // Limit and truncation.
+    let r = ix.search(&q(|q| q.limit = 2)).unwrap();
+    assert_eq!(r.hits.len(), 2);
+    assert!(r.truncated);
+    assert!(!ix.search(&q(|q| q.limit = 3)).unwrap().truncated);
+    // Hints name unknown values when nothing matched.
+    let r = ix.search(&q(|q| q.zone = Some("dorway".into()))).unwrap();
+    assert!(r.hits.is_empty());
+    assert_eq!(r.hints.len(), 1);
+    assert!(
+        r.hints[0].contains("no zone called \"dorway\""),
+        "{:?}",
+        r.hints
+    );
+    assert!(r.hints[0].contains("doorway"), "{:?}", r.hints);
+    // Source path travels with the hit.
+    let r = ix.search(&q(|q| q.class = Some("person".into()))).unwrap();
+    assert_eq!(r.hits[0].source_path.as_deref(), Some("/evidence/s.mp4"));
+    assert_eq!(r.hits[0].track, ts[1]);
+    assert_eq!(
+        r.hits[0].first_wall.as_deref(),
+        Some("2024-06-01T13:00:00.000Z")
+    );
+}
+
+fn random_filter_query(rng: &mut Rng, span: i64) -> Query {
+    let mut q = Query {
+        limit: 100_000,
+        ..Query::default()
+    };
+    let pick = |rng: &mut Rng| rng.f64() < 0.4;
+    if pick(rng) {
+        q.class = Some(["person", "car", "bicycle", "nothing"][rng.below(4) as usize].into());
+    }
+    for part in [ColourPart::Whole, ColourPart::Upper, ColourPart::Lower] {
+        if rng.f64() < 0.25 {
+            q.colours.push(ColourFilter {
+                part,
+                colour: Colour::ALL[rng.below(11) as usize],
+            });
+        }
+    }
+    if pick(rng) {
+        q.direction = Some(Compass::ALL[rng.below(8) as usize]);
+    }
+    if pick(rng) {
+        q.zone = Some(synth::ZONES[rng.below(6) as usize].into());
+    }
+    if rng.f64() < 0.2 {
+        q.dwell_min_ms = Some(rng.below(200_000) as i64);
+    }
+    if rng.f64() < 0.3 {
+        q.crosses = Some(LineFilter {
+            line: synth::LINES[rng.below(3) as usize].into(),
+            direction: [
+                None,
+                Some(CrossingDirection::In),
+                Some(CrossingDirection::Out),
+            ][rng.below(3) as usize],
+        });
+    }
+    if pick(rng) {
+        let a = synth::BASE_WALL_MS + rng.below(span as u64) as i64;
+        q.from_wall_ms = Some(a);
+        if pick(rng) {
+            q.to_wall_ms = Some(a + rng.below(6 * 3_600_000) as i64);
+        }
+    } else if rng.f64() < 0.2 {
+        q.to_wall_ms = Some(synth::BASE_WALL_MS + rng.below(span as u64) as i64);
+    }
+    if rng.f64() < 0.2 {
+        q.min_size = Some(if rng.f64() < 0.5 {
+            MinSize::FrameFraction(rng.f64() as f32 * 0.02)
+        } else {
+            MinSize::Px(rng.f64() as f32 * 150.0)
+        });
+    }
+    if rng.f64() < 0.2 {
+        q.camera = Some(format!("cam{:02}", 1 + rng.below(4)));
+    }
+    if rng.f64() < 0.2 {
+        q.min_speed_px_s = Some(rng.f64() as f32 * 100.0);
+    }
+    if rng.f64() < 0.2 {
+        q.max_speed_px_s = Some(100.0 + rng.f64() as f32 * 200.0);
+    }
+    q
+}
+
+fn synthetic(n: u64, per: u64) -> (tempfile::TempDir, Index, SynthConfig) {
+    let (d, p) = tmp();
+    let mut ix = Index::open(&p).unwrap();
+    let cfg = SynthConfig {
+        tracks: n,
+        tracks_per_source: per,
+        cameras: 4,
+        ..SynthConfig::default()
+    };
+    synth::generate(&mut ix, &cfg, |_| {}).unwrap();
+    (d, ix, cfg)
+}
+
+#[test]
+fn search_agrees_with_brute_force_on_synthetic_tracks() {
+    let (_d, mut ix, cfg) = synthetic(6_000, 500);
+    // Plus a source whose start time is unknown: its tracks have no wall clock.
+    let no_clock: Vec<TrackSummary> = ix
+        .tracks_of_source("src00000")
+        .unwrap()
+        .into_iter()
+        .take(300)
+        .map(|mut t| {
+            t.source_id = "noclock".into();
+            t.first_wall_ms = None;
+            t.last_wall_ms = None;
+            t
+        })
+        .collect();
+    ix.write_source(&record("noclock"), &no_clock).unwrap();
+    let all = ix
+        .search(&Query {
+            limit: 100_000,
+            ..Query::default()
+        })
+        .unwrap();
+    assert_eq!(all.hits.len(), 6_300);
+    assert!(all.hits[..300]
+        .iter()
+        .all(|h| h.track.first_wall_ms.is_none()));
+    let span = synth::span_ms(&cfg);
+    let mut rng = Rng::new(42);
+    let mut non_empty = 0;
+    for i in 0..400 {
+        let q = if i % 4 == 0 {
+            let mut q = synth::random_query(&mut rng, synth::QueryKind::ALL[i % 6], span);
+            q.limit = 100_000;
+            q
+        } else {
+            random_filter_query(&mut rng, span)
+        };
+        let got = ix.search(&q).unwrap();
+        let want: Vec<(String, u64)> = all
+            .hits
+            .iter()
+            .filter(|h| matches(&q, &h.track))
+            .map(|h| (h.track.source_id.clone(), h.track.track_id))
+            .collect();
+        let mut got_ids = ids(&got);
+        assert!(
+            got.hits
+                .windows(2)
+                .all(|w| w[0].track.first_wall_ms <= w[1].track.first_wall_ms),
+            "results are in time order"
+        );
+        got_ids.sort();
+        let mut want = want;
+        want.sort();
+        assert_eq!(got_ids, want, "query {i}: {q:?}");
+        non_empty += usize::from(!want.is_empty());
+        // With a small limit: exactly the first matches in (time, insertion) order, and
+        // `truncated` exactly when more matched.
+        let limit = 1 + rng.below(60) as usize;
+        let small = ix
+            .search(&Query {
+                limit: limit as u32,
+                ..q.clone()
+            })
+            .unwrap();
+        let first: Vec<(String, u64)> = all
+            .hits
+            .iter()
+            .filter(|h| matches(&q, &h.track))
+            .take(limit)
+            .map(|h| (h.track.source_id.clone(), h.track.track_id))
+            .collect();
+        assert_eq!(ids(&small), first, "query {i} limit {limit}: {q:?}");
+        assert_eq!(small.truncated, want.len() > limit, "query {i}");
+    }
+    assert!(
+        non_empty > 100,
+        "the random queries were too selective ({non_empty})"
+    );
+}
+
+#[test]
+fn combined_query_uses_indexes() {
+    let (_d, ix, cfg) = synthetic(20_000, 1_000);
+    let span = synth::span_ms(&cfg);
+    let mut rng = Rng::new(5);
+    let q = synth::random_query(&mut rng, synth::QueryKind::ClassColourHourZone, span);
+    let plan = ix.explain(&q).unwrap();
+    let text = plan.join("\n");
+    for step in &plan {
+        assert!(
+            step.contains("USING") || !step.starts_with("SCAN"),
+            "a full scan in the plan:\n{text}"
+        );
+    }
+    assert!(text.contains("INDEX"), "{text}");
+}
+
+#[test]
+fn query_parameters_are_bound_not_pasted() {
+    let (_d, p) = tmp();
+    let mut ix = Index::open(&p).unwrap();
+    let mut t = base("s", 1);
+    t.zones = vec![ZoneVisit {
+        zone: "x' OR '1'='1".into(),
+        entered_ms: 0,
+        time_inside_ms: 1,
+        dwell_ms: 0,
+    }];
+    ix.write_source(&record("s"), &[t, base("s", 2)]).unwrap();
+    let q = Query::parse(&QueryArgs {
+        zone: Some("x' OR '1'='1".into()),
+        ..QueryArgs::default()
+    })
+    .unwrap();
+    assert_eq!(ids(&ix.search(&q).unwrap()), [("s".to_string(), 1)]);
+}
+
+#[test]
+fn renderers() {
+    let (d, p) = tmp();
+    let mut ix = Index::open(&p).unwrap();
+    let mut t = base("s", 1);
+    t.zones = vec![ZoneVisit {
+        zone: "<script>alert(1)</script>".into(),
+        entered_ms: 0,
+        time_inside_ms: 1,
+        dwell_ms: 2_500,
+    }];
+    t.first_pts_ms = 12_345;
+    t.last_pts_ms = 20_000;
+    let mut rec = record("s");
+    rec.path = Some("/evidence/cam 1.mp4".into());
+    ix.write_source(&rec, &[t, base("s", 2)]).unwrap();
+    let r = ix.search(&Query::default()).unwrap();
+    let table = crate::render::table(&r);
+    assert!(table.starts_with("source"), "{table}");
+    assert!(table.contains("red 70%"), "{table}");
+    assert!(table.contains("2 tracks"), "{table}");
+    let csv = crate::render::csv(&r);
+    assert_eq!(csv.lines().count(), 3);
+    assert!(csv.contains("2024-06-01T12:00:00.000Z"), "{csv}");
+    let html = crate::render::sheet(
+        &r,
+        &crate::render::SheetOptions {
+            sheet_dir: d.path().join("out"),
+            derived_dir: d.path().join("derived"),
+            title: "case <A&B>".into(),
+        },
+    );
+    assert!(!html.contains("<script>"), "{html}");
+    assert!(html.contains("&lt;script&gt;"));
+    assert!(html.contains("case &lt;A&amp;B&gt;"));
+    assert!(html.contains("src=\"../derived/thumbs/s/1.jpg\""), "{html}");
+    assert!(
+        html.contains("href=\"file:///evidence/cam%201.mp4#t=12.345\""),
+        "{html}"
+    );
+    assert!(!html.contains("http://") && !html.contains("https://"));
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["hits"][0]["track_id"], 1);
+    assert_eq!(json["hits"][0]["source_path"], "/evidence/cam 1.mp4");
+}
