@@ -188,6 +188,13 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             .with_context(|| format!("cannot create the contact sheet {}", path.display()))?;
         f.write_all(html.as_bytes())?;
         f.sync_all()?;
+        // The sheet shows thumbnails outside vigie: a disclosure, with its hash.
+        let (sha256, _) = vigie_evidence::hash_reader(html.as_bytes(), |_| {})?;
+        ws.log(
+            vigie_audit::Action::Disclosure,
+            json!({ "command": "search --sheet", "output": path, "tracks": result.hits.len() }),
+            json!({ "sha256": sha256 }),
+        )?;
     }
     if global.json {
         print_json(&serde_json::to_value(&result)?)?;
