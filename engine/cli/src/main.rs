@@ -55,11 +55,36 @@ enum Command {
     Sources(cmd::sources::Args),
     /// Re-hash registered sources and report any whose bytes changed.
     Verify(cmd::verify::Args),
+    /// Analyse sources: detect, track and describe objects into the case's index.
+    Analyze(cmd::analyze::Args),
     /// Decode a source (with sampling and scaling) and report frames, damage and speed.
     Decode(cmd::decode::Args),
+    /// Export the source segment of a track (stream copy), logged as a disclosure.
+    Clip(cmd::clip::Args),
+    /// Export one frame of a source as PNG (to draw zones and lines on).
+    Frame(cmd::frame::Args),
+    /// Search the case's track index (class, colours, direction, zones, lines, time).
+    Search(Box<cmd::search::Args>),
     /// Benchmarks that print figures (ratios measured in one run).
     #[command(subcommand)]
     Bench(cmd::bench::BenchCmd),
+    /// List the models this build can run (the compiled allowlist) and check their files.
+    Models(cmd::models::Args),
+    /// Detect objects (person, vehicles...) in a still or a video.
+    Detect(cmd::detect::Args),
+    /// Measure analysis quality against annotated data.
+    #[command(subcommand)]
+    Eval(cmd::eval::EvalCmd),
+    /// Procedure-scoped cases: open, list, show, report, close, purge-expired.
+    #[command(subcommand)]
+    Case(cmd::case::CaseCmd),
+    /// Verify and read the tamper-evident audit logs.
+    #[command(subcommand)]
+    Audit(cmd::audit::AuditCmd),
+    /// Alerts for the data controller (refused models, changed evidence, tampered logs).
+    Alerts(cmd::alerts::Args),
+    /// Generate the technical dossier (functions, models, data flows, security measures).
+    Dossier(cmd::dossier::Args),
 }
 
 fn main() -> ExitCode {
@@ -71,7 +96,18 @@ fn main() -> ExitCode {
         Command::Sources(a) => cmd::sources::run(a, &global),
         Command::Verify(a) => cmd::verify::run(a, &global),
         Command::Decode(a) => cmd::decode::run(a, &global),
+        Command::Analyze(a) => cmd::analyze::run(a, &global),
+        Command::Frame(a) => cmd::frame::run(a, &global),
+        Command::Clip(a) => cmd::clip::run(a, &global),
+        Command::Search(a) => cmd::search::run(*a, &global),
         Command::Bench(c) => cmd::bench::run(c, &global),
+        Command::Models(a) => cmd::models::run(a, &global),
+        Command::Detect(a) => cmd::detect::run(a, &global),
+        Command::Eval(c) => cmd::eval::run(c, &global),
+        Command::Case(c) => cmd::case::run(c, &global),
+        Command::Audit(c) => cmd::audit::run(c, &global),
+        Command::Alerts(a) => cmd::alerts::run(a, &global),
+        Command::Dossier(a) => cmd::dossier::run(a, &global),
     };
     match result {
         Ok(code) => code.into(),

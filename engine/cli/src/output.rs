@@ -61,10 +61,33 @@ pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
 /// Exit code for an error, from the typed errors found along its chain.
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
+        if let Some(code) = crate::cmd::case::exit_code_for_cause(cause) {
+            return code;
+        }
         if let Some(e) = cause.downcast_ref::<RegistryError>() {
             return match e {
                 RegistryError::HashMismatch { .. } | RegistryError::PathContentChanged { .. } => 3,
                 RegistryError::Corrupt { .. } | RegistryError::Version { .. } => 4,
+                _ => 2,
+            };
+        }
+        // vigie-detect wraps policy errors transparently (they are not in the chain).
+        let policy = cause
+            .downcast_ref::<vigie_policy::PolicyError>()
+            .or_else(|| match cause.downcast_ref::<vigie_detect::DetectError>() {
+                Some(vigie_detect::DetectError::Policy(e)) => Some(e),
+                _ => None,
+            });
+        if let Some(e) = policy {
+            return match e {
+                _ if e.is_refusal() => 3,
+                vigie_policy::PolicyError::RuntimeModified { .. } => 4,
+                _ => 2,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<vigie_index::IndexError>() {
+            return match e {
+                vigie_index::IndexError::Corrupt { .. } => 4,
                 _ => 2,
             };
         }

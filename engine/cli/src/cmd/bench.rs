@@ -19,6 +19,13 @@ use crate::Global;
 pub enum BenchCmd {
     /// Our decoder against `ffmpeg -i FILE -f null -` on the same file, in the same run.
     Decode(DecodeArgs),
+    /// The whole analysis pipeline against `ffmpeg -f null` on the same file: fps,
+    /// realtime factor, time per stage, peak memory.
+    Analyze(crate::cmd::analyze::BenchArgs),
+    /// Object detector latency (one session) and throughput (one session per worker).
+    Detect(crate::cmd::detect::BenchArgs),
+    /// Combined-query latency (p50/p95/p99) over a generated index of synthetic tracks.
+    Search(crate::cmd::search::BenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -39,6 +46,9 @@ pub struct DecodeArgs {
 pub fn run(cmd: BenchCmd, global: &Global) -> anyhow::Result<Outcome> {
     match cmd {
         BenchCmd::Decode(a) => bench_decode(a, global),
+        BenchCmd::Analyze(a) => crate::cmd::analyze::bench(a, global),
+        BenchCmd::Detect(a) => crate::cmd::detect::bench(a, global),
+        BenchCmd::Search(a) => crate::cmd::search::bench(a, global),
     }
 }
 
@@ -55,7 +65,7 @@ fn time_ours(path: &Path, cfg: &DecodeConfig) -> anyhow::Result<(f64, u64)> {
     Ok((t.elapsed().as_secs_f64(), frames))
 }
 
-fn time_ffmpeg(path: &Path) -> anyhow::Result<f64> {
+pub fn time_ffmpeg(path: &Path) -> anyhow::Result<f64> {
     let t = Instant::now();
     let out = Command::new("ffmpeg")
         .args([

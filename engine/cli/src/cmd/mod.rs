@@ -1,9 +1,22 @@
 //! One module per subcommand: each turns parsed flags into calls on the engine crates.
 
+pub mod alerts;
+pub mod analyze;
+pub mod audit;
 pub mod bench;
+pub mod case;
+pub mod clip;
 pub mod decode;
+pub mod detect;
+pub mod dossier;
+pub mod eval;
+pub mod eval_mot;
+pub mod eval_track;
+pub mod frame;
 pub mod ingest;
+pub mod models;
 pub mod probe;
+pub mod search;
 pub mod sources;
 pub mod verify;
 pub mod workspace;

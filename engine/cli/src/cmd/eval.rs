@@ -1,0 +1,25 @@
+//! `vigie eval ...`: quality measured against annotated data. One variant per stage; each
+//! stage's module holds its arguments and its evaluation.
+
+use crate::output::Outcome;
+use crate::Global;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum EvalCmd {
+    /// Precision and recall of the object detector at an IoU threshold, per class, over a
+    /// folder of images with Pascal VOC annotations (`NAME.jpg` + `NAME.xml`).
+    Detect(super::detect::EvalArgs),
+    /// CLEAR-MOT (MOTA, MOTP, ID switches), IDF1 and HOTA of tracker output against
+    /// MOTChallenge ground truth, with motmetrics' and TrackEval's rules.
+    Mot(super::eval_mot::Args),
+    /// vigie's own detector + tracker on a video, scored against MOTChallenge ground truth.
+    Track(super::eval_track::Args),
+}
+
+pub fn run(cmd: EvalCmd, global: &Global) -> anyhow::Result<Outcome> {
+    match cmd {
+        EvalCmd::Detect(a) => super::detect::eval(a, global),
+        EvalCmd::Mot(a) => super::eval_mot::run(a, global),
+        EvalCmd::Track(a) => super::eval_track::run(a, global),
+    }
+}

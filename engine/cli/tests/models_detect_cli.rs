@@ -1,0 +1,216 @@
+//! CLI tests for the model allowlist and the detector: `vigie models`, `vigie detect`,
+//! refusal of a tampered model (exit 3, alert in the machine log), `vigie eval detect`.
+//! Tests that need the fetched models, ONNX Runtime or the shared datasets skip with a
+//! message when those are absent.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::prelude::*;
+use serde_json::Value;
+
+fn vigie(home: &Path) -> Command {
+    let mut c = Command::cargo_bin("vigie").unwrap();
+    c.env("VIGIE_HOME", home)
+        .env_remove("VIGIE_CASE")
+        .arg("--quiet");
+    c
+}
+
+fn cache() -> PathBuf {
+    vigie_core::paths::cache_dir()
+}
+
+fn have_models() -> bool {
+    let ok = cache().join("models/nanodet_coco_416.onnx").is_file()
+        && cache()
+            .join("onnxruntime/1.31.1/libonnxruntime.so.1.31.1")
+            .is_file();
+    if !ok {
+        eprintln!("skipped: run tools/fetch-onnxruntime and tools/fetch-models first");
+    }
+    ok
+}
+
+fn dataset(rel: &str) -> Option<PathBuf> {
+    let p = Path::new("/work/shared/datasets").join(rel);
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!("skipped: {} absent", p.display());
+        None
+    }
+}
+
+fn json_of(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn models_lists_the_compiled_allowlist() {
+    let home = tempfile::tempdir().unwrap();
+    let out = vigie(home.path())
+        .args(["models", "--json", "--no-check"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out);
+    let ids: Vec<&str> = v["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["nanodet-coco-416", "ppocrv6-det-small", "ppocrv6-rec-small"]
+    );
+    for m in v["models"].as_array().unwrap() {
+        assert_eq!(m["sha256"].as_str().unwrap().len(), 64);
+        assert!(!m["licence"].as_str().unwrap().is_empty());
+        assert!(["npm", "pypi"].contains(&m["source"]["registry"].as_str().unwrap()));
+        assert!(!m["task"].as_str().unwrap().contains("face"));
+    }
+}
+
+#[test]
+fn a_tampered_model_is_refused_with_exit_3_and_an_alert() {
+    if !have_models() {
+        return;
+    }
+    let Some(bus) = dataset("stills/bus.jpg") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let fake_cache = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(fake_cache.path().join("models")).unwrap();
+    std::os::unix::fs::symlink(
+        cache().join("onnxruntime"),
+        fake_cache.path().join("onnxruntime"),
+    )
+    .unwrap();
+    let mut bytes = std::fs::read(cache().join("models/nanodet_coco_416.onnx")).unwrap();
+    bytes[4096] ^= 0x10;
+    std::fs::write(
+        fake_cache.path().join("models/nanodet_coco_416.onnx"),
+        bytes,
+    )
+    .unwrap();
+
+    let out = vigie(home.path())
+        .env("VIGIE_CACHE", fake_cache.path())
+        .arg("detect")
+        .arg(&bus)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("refused model 'nanodet-coco-416'") && err.contains("tools/fetch-models"),
+        "{err}"
+    );
+
+    let log = std::fs::read_to_string(home.path().join("machine/audit.jsonl"))
+        .expect("machine alert log");
+    let alert: Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(alert["action"], "alert");
+    assert_eq!(alert["params"]["kind"], "model_refused");
+    assert_eq!(alert["params"]["details"]["model_id"], "nanodet-coco-416");
+
+    // `vigie models` reports it too (exit 1: not every model is usable).
+    let out = vigie(home.path())
+        .env("VIGIE_CACHE", fake_cache.path())
+        .arg("models")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("MODIFIED, refused"));
+}
+
+#[test]
+fn detect_finds_the_bus_in_bus_jpg() {
+    if !have_models() {
+        return;
+    }
+    let Some(bus) = dataset("stills/bus.jpg") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let out = vigie(home.path())
+        .args(["detect", "--json", "--threads", "2"])
+        .arg(&bus)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out);
+    let dets = v["frames"][0]["detections"].as_array().unwrap();
+    assert!(dets.iter().any(|d| d["label"] == "bus"), "{dets:?}");
+    assert!(
+        dets.iter().filter(|d| d["label"] == "person").count() >= 3,
+        "{dets:?}"
+    );
+}
+
+#[test]
+fn cuda_without_the_feature_is_a_clear_error() {
+    if !have_models() || cfg!(feature = "cuda") {
+        return;
+    }
+    let Some(bus) = dataset("stills/bus.jpg") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let out = vigie(home.path())
+        .args(["detect", "--device", "cuda:0"])
+        .arg(&bus)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--features cuda"));
+}
+
+#[test]
+fn eval_detect_reports_precision_and_recall_per_class() {
+    if !have_models() {
+        return;
+    }
+    let Some(dir) = dataset("street-cctv-vehicles/frames_voc_train") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let out = vigie(home.path())
+        .args(["eval", "detect", "--json", "--limit", "10"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out);
+    assert_eq!(v["images"], 10);
+    let car = &v["per_class"]["car"];
+    assert!(car["precision"].as_f64().unwrap() > 0.5, "{car}");
+    assert!(car["recall"].as_f64().unwrap() > 0.5, "{car}");
+    // People are not annotated in this vehicle data set: not scored.
+    assert!(v["not_annotated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "person"));
+}

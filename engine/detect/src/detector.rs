@@ -1,0 +1,282 @@
+//! The detector: one ONNX Runtime session (one per worker), preprocessing buffers reused
+//! from frame to frame.
+
+use vigie_core::{AlertSink, RgbFrame};
+use vigie_policy::{ids, AllowedModelId, Labels, ModelSession, SessionConfig, Task};
+
+use crate::gfl::{decode_level, Candidate, Level, REG_BINS, STRIDES};
+use crate::nms::nms_per_class;
+use crate::preprocess::Preprocessor;
+use crate::{BBox, DetectError, Detection};
+
+/// Classes kept by default: what CCTV searches are about.
+pub const CCTV_CLASSES: [&str; 6] = ["person", "bicycle", "car", "motorcycle", "bus", "truck"];
+
+/// Validated detector settings (built once, see [`DetectorConfig::validate`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectorConfig {
+    /// Allowlisted object detector to use (default NanoDet COCO 416).
+    pub model: AllowedModelId,
+    /// Class names to keep (default [`CCTV_CLASSES`]); empty = every class.
+    pub classes: Vec<String>,
+    /// Minimum class score, in (0, 1).
+    pub score_threshold: f32,
+    /// IoU above which a lower-scoring box of the same class is suppressed, in (0, 1].
+    pub nms_iou: f32,
+    /// At most this many detections per frame.
+    pub max_detections: usize,
+    pub session: SessionConfig,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        DetectorConfig {
+            model: ids::NANODET_COCO_416,
+            classes: CCTV_CLASSES.iter().map(|s| s.to_string()).collect(),
+            score_threshold: 0.35,
+            nms_iou: 0.6,
+            max_detections: 200,
+            session: SessionConfig::default(),
+        }
+    }
+}
+
+impl DetectorConfig {
+    /// Check the settings against the model; returns the class mask (one flag per label).
+    pub fn validate(&self) -> Result<Vec<bool>, DetectError> {
+        let spec = self.model.spec();
+        if spec.task != Task::ObjectDetection {
+            return Err(DetectError::BadConfig(format!(
+                "model '{}' is a {} model, not an object detector; choose one listed by `vigie models` with task object_detection",
+                spec.id,
+                spec.task.as_str()
+            )));
+        }
+        let Labels::Inline(labels) = spec.labels else {
+            return Err(DetectError::BadConfig(format!(
+                "model '{}' declares no class labels",
+                spec.id
+            )));
+        };
+        if !(self.score_threshold > 0.0 && self.score_threshold < 1.0) {
+            return Err(DetectError::BadConfig(format!(
+                "score threshold {} (expected > 0 and < 1)",
+                self.score_threshold
+            )));
+        }
+        if !(self.nms_iou > 0.0 && self.nms_iou <= 1.0) {
+            return Err(DetectError::BadConfig(format!(
+                "NMS IoU {} (expected > 0 and <= 1)",
+                self.nms_iou
+            )));
+        }
+        if self.max_detections == 0 {
+            return Err(DetectError::BadConfig(
+                "max detections 0 (expected >= 1)".into(),
+            ));
+        }
+        if self.classes.is_empty() {
+            return Ok(vec![true; labels.len()]);
+        }
+        let mut keep = vec![false; labels.len()];
+        for name in &self.classes {
+            let want = name.trim().to_lowercase();
+            match labels.iter().position(|l| *l == want) {
+                Some(i) => keep[i] = true,
+                None => {
+                    return Err(DetectError::UnknownClass {
+                        name: name.clone(),
+                        known: labels.join(", "),
+                    })
+                }
+            }
+        }
+        Ok(keep)
+    }
+}
+
+/// Which output holds what, found once from the declared shapes.
+#[derive(Debug, Clone)]
+struct OutputMap {
+    /// Per stride: (stride, grid_w, scores output index, boxes output index).
+    levels: Vec<(u32, usize, usize, usize)>,
+}
+
+fn map_outputs(model: AllowedModelId, classes: usize) -> Result<OutputMap, DetectError> {
+    let spec = model.spec();
+    let (w, h) = (
+        spec.preprocess.width as usize,
+        spec.preprocess.height as usize,
+    );
+    let mut levels = Vec::new();
+    for stride in STRIDES {
+        let gw = w.div_ceil(stride as usize);
+        let cells = (gw * h.div_ceil(stride as usize)) as i64;
+        let find = |last: i64| {
+            spec.outputs
+                .iter()
+                .position(|t| t.shape.len() == 3 && t.shape[1] == cells && t.shape[2] == last)
+                .ok_or_else(|| {
+                    DetectError::ModelOutput(format!(
+                        "no output of shape [1, {cells}, {last}] for stride {stride} (outputs: {:?})",
+                        spec.outputs.iter().map(|t| (t.name, t.shape)).collect::<Vec<_>>()
+                    ))
+                })
+        };
+        levels.push((
+            stride,
+            gw,
+            find(classes as i64)?,
+            find((4 * REG_BINS) as i64)?,
+        ));
+    }
+    Ok(OutputMap { levels })
+}
+
+/// A NanoDet detector bound to one session.
+#[derive(Debug)]
+pub struct Detector {
+    session: ModelSession,
+    labels: &'static [&'static str],
+    keep: Vec<bool>,
+    config: DetectorConfig,
+    outputs: OutputMap,
+    pre: Preprocessor,
+    input: Vec<f32>,
+}
+
+impl Detector {
+    /// Open the detector (its model is hash-checked by vigie-policy; refusals raise an
+    /// alert on `alerts`).
+    pub fn new(config: DetectorConfig, alerts: &dyn AlertSink) -> Result<Self, DetectError> {
+        let keep = config.validate()?;
+        let spec = config.model.spec();
+        let Labels::Inline(labels) = spec.labels else {
+            unreachable!("checked by validate")
+        };
+        let outputs = map_outputs(config.model, labels.len())?;
+        let session = ModelSession::open(config.model, &config.session, alerts)?;
+        Ok(Detector {
+            session,
+            labels,
+            keep,
+            outputs,
+            pre: Preprocessor::new(spec.preprocess),
+            input: Vec::new(),
+            config,
+        })
+    }
+
+    pub fn config(&self) -> &DetectorConfig {
+        &self.config
+    }
+
+    /// Class names in output order.
+    pub fn labels(&self) -> &'static [&'static str] {
+        self.labels
+    }
+
+    /// Detect objects in one frame.
+    pub fn detect(&mut self, frame: &RgbFrame) -> Result<Vec<Detection>, DetectError> {
+        Ok(self.detect_batch(&[frame])?.pop().unwrap_or_default())
+    }
+
+    /// Detect objects in several frames with one inference call (when the model's batch
+    /// dimension is dynamic, as for the NanoDet entry; a model declaring batch 1 is run
+    /// frame by frame). Results are in input order. Batches trade latency for throughput;
+    /// for several cores, also run one `Detector` per worker thread.
+    pub fn detect_batch(
+        &mut self,
+        frames: &[&RgbFrame],
+    ) -> Result<Vec<Vec<Detection>>, DetectError> {
+        for f in frames {
+            check_frame(f)?;
+        }
+        let fixed_batch = self.config.model.spec().inputs[0].shape.first() == Some(&1);
+        let chunk = if fixed_batch { 1 } else { frames.len().max(1) };
+        let mut results = Vec::with_capacity(frames.len());
+        for group in frames.chunks(chunk) {
+            self.run_group(group, &mut results)?;
+        }
+        Ok(results)
+    }
+
+    fn run_group(
+        &mut self,
+        frames: &[&RgbFrame],
+        results: &mut Vec<Vec<Detection>>,
+    ) -> Result<(), DetectError> {
+        let (w, h) = self.pre.input_size();
+        let per_frame = 3 * w as usize * h as usize;
+        self.input.clear();
+        self.input.resize(per_frame * frames.len(), 0.0);
+        for (f, out) in frames.iter().zip(self.input.chunks_exact_mut(per_frame)) {
+            self.pre.run_into(f, out);
+        }
+        let shape = [frames.len(), 3, h as usize, w as usize];
+        let outputs = self.session.run(&[(&shape, &self.input)])?;
+        for (b, frame) in frames.iter().enumerate() {
+            let mut cands: Vec<Candidate> = Vec::new();
+            for &(stride, grid_w, si, bi) in &self.outputs.levels {
+                let item = |i: usize| {
+                    let data = &outputs[i].data;
+                    let len = data.len() / frames.len();
+                    &data[b * len..(b + 1) * len]
+                };
+                let level = Level {
+                    stride,
+                    grid_w,
+                    scores: item(si),
+                    boxes: item(bi),
+                    classes: self.labels.len(),
+                };
+                decode_level(
+                    &level,
+                    &self.keep,
+                    self.config.score_threshold,
+                    w as f32,
+                    h as f32,
+                    &mut cands,
+                );
+            }
+            let kept = nms_per_class(
+                cands,
+                |c| (c.class_id, c.score, c.bbox_in_input),
+                self.config.nms_iou,
+                self.config.max_detections,
+            );
+            let sx = frame.width as f32 / w as f32;
+            let sy = frame.height as f32 / h as f32;
+            results.push(
+                kept.into_iter()
+                    .map(|c| Detection {
+                        class_id: c.class_id,
+                        label: self.labels[c.class_id as usize],
+                        score: c.score,
+                        bbox_in_frame: BBox {
+                            x: c.bbox_in_input.x * sx,
+                            y: c.bbox_in_input.y * sy,
+                            w: c.bbox_in_input.w * sx,
+                            h: c.bbox_in_input.h * sy,
+                        },
+                    })
+                    .collect(),
+            );
+        }
+        Ok(())
+    }
+}
+
+fn check_frame(frame: &RgbFrame) -> Result<(), DetectError> {
+    let expected = frame.width as usize * frame.height as usize * 3;
+    if frame.width == 0 || frame.height == 0 || frame.data.len() != expected {
+        return Err(DetectError::BadFrame {
+            index: frame.index,
+            width: frame.width,
+            height: frame.height,
+            len: frame.data.len(),
+            expected,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,259 @@
+//! Precision and recall at an IoU threshold, per class, against Pascal VOC annotations.
+//!
+//! Matching is the usual greedy one: within an image and a class, detections are taken
+//! best score first and each matches the unmatched ground-truth box it overlaps most if
+//! that IoU is at least the threshold (true positive), else it is a false positive;
+//! ground-truth boxes left unmatched are false negatives. VOC `difficult` objects are
+//! neither required nor counted against.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::nms::iou;
+use crate::{BBox, DetectError, Detection};
+
+/// One annotated object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroundTruth {
+    /// Class name, mapped to COCO names (`motorbike` -> `motorcycle`...).
+    pub label: String,
+    pub bbox_in_frame: BBox,
+    pub difficult: bool,
+}
+
+/// VOC class names that differ from COCO's.
+pub fn voc_to_coco(name: &str) -> String {
+    let n = name.trim().to_lowercase();
+    match n.as_str() {
+        "motorbike" => "motorcycle".into(),
+        "aeroplane" => "airplane".into(),
+        "diningtable" => "dining table".into(),
+        "pottedplant" => "potted plant".into(),
+        "sofa" => "couch".into(),
+        "tvmonitor" => "tv".into(),
+        _ => n,
+    }
+}
+
+/// Parse a Pascal VOC XML annotation (`path` is only used in errors).
+pub fn parse_voc(xml: &str, path: &str) -> Result<Vec<GroundTruth>, DetectError> {
+    let err = |problem: String| DetectError::Voc {
+        problem,
+        path: path.to_string(),
+    };
+    let doc = roxmltree::Document::parse(xml).map_err(|e| err(e.to_string()))?;
+    let child_text = |node: roxmltree::Node<'_, '_>, name: &str| {
+        node.children()
+            .find(|c| c.has_tag_name(name))
+            .and_then(|c| c.text())
+            .map(|t| t.trim().to_string())
+    };
+    let mut out = Vec::new();
+    for obj in doc.descendants().filter(|n| n.has_tag_name("object")) {
+        let name =
+            child_text(obj, "name").ok_or_else(|| err("an <object> has no <name>".into()))?;
+        let bb = obj
+            .children()
+            .find(|c| c.has_tag_name("bndbox"))
+            .ok_or_else(|| err(format!("object '{name}' has no <bndbox>")))?;
+        let coord = |tag: &str| -> Result<f32, DetectError> {
+            child_text(bb, tag)
+                .ok_or_else(|| err(format!("object '{name}' has no <{tag}>")))?
+                .parse::<f32>()
+                .map_err(|e| err(format!("object '{name}': <{tag}> is not a number ({e})")))
+        };
+        let (x1, y1, x2, y2) = (
+            coord("xmin")?,
+            coord("ymin")?,
+            coord("xmax")?,
+            coord("ymax")?,
+        );
+        if x2 <= x1 || y2 <= y1 {
+            return Err(err(format!(
+                "object '{name}' has an empty box ({x1},{y1})-({x2},{y2})"
+            )));
+        }
+        let difficult = child_text(obj, "difficult").is_some_and(|d| d == "1");
+        out.push(GroundTruth {
+            label: voc_to_coco(&name),
+            bbox_in_frame: BBox {
+                x: x1,
+                y: y1,
+                w: x2 - x1,
+                h: y2 - y1,
+            },
+            difficult,
+        });
+    }
+    Ok(out)
+}
+
+/// Counts for one class.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ClassCounts {
+    pub true_positives: u64,
+    pub false_positives: u64,
+    pub false_negatives: u64,
+}
+
+impl ClassCounts {
+    pub fn precision(&self) -> Option<f64> {
+        let d = self.true_positives + self.false_positives;
+        (d > 0).then(|| self.true_positives as f64 / d as f64)
+    }
+    pub fn recall(&self) -> Option<f64> {
+        let d = self.true_positives + self.false_negatives;
+        (d > 0).then(|| self.true_positives as f64 / d as f64)
+    }
+}
+
+/// Accumulates counts over images.
+#[derive(Debug, Clone)]
+pub struct Evaluator {
+    iou_threshold: f32,
+    /// Classes evaluated (others are ignored on both sides).
+    classes: Vec<String>,
+    pub counts: BTreeMap<String, ClassCounts>,
+    pub images: u64,
+}
+
+impl Evaluator {
+    pub fn new(iou_threshold: f32, classes: &[String]) -> Self {
+        Evaluator {
+            iou_threshold,
+            classes: classes.to_vec(),
+            counts: classes
+                .iter()
+                .map(|c| (c.clone(), ClassCounts::default()))
+                .collect(),
+            images: 0,
+        }
+    }
+
+    /// Add one image's detections and ground truth.
+    pub fn add(&mut self, detections: &[Detection], truth: &[GroundTruth]) {
+        self.images += 1;
+        for class in &self.classes {
+            let mut dets: Vec<&Detection> =
+                detections.iter().filter(|d| d.label == class).collect();
+            dets.sort_by(|a, b| b.score.total_cmp(&a.score));
+            let gts: Vec<&GroundTruth> = truth.iter().filter(|g| &g.label == class).collect();
+            let mut matched = vec![false; gts.len()];
+            let c = self.counts.entry(class.clone()).or_default();
+            for d in dets {
+                let best = gts
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !matched[*i])
+                    .map(|(i, g)| (i, iou(&d.bbox_in_frame, &g.bbox_in_frame)))
+                    .max_by(|a, b| a.1.total_cmp(&b.1));
+                match best {
+                    Some((i, v)) if v >= self.iou_threshold => {
+                        matched[i] = true;
+                        if !gts[i].difficult {
+                            c.true_positives += 1;
+                        }
+                    }
+                    _ => c.false_positives += 1,
+                }
+            }
+            c.false_negatives += gts
+                .iter()
+                .zip(&matched)
+                .filter(|(g, m)| !**m && !g.difficult)
+                .count() as u64;
+        }
+    }
+
+    /// Counts summed over every class.
+    pub fn total(&self) -> ClassCounts {
+        self.counts
+            .values()
+            .fold(ClassCounts::default(), |a, c| ClassCounts {
+                true_positives: a.true_positives + c.true_positives,
+                false_positives: a.false_positives + c.false_positives,
+                false_negatives: a.false_negatives + c.false_negatives,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const XML: &str = r#"<annotation><size><width>100</width><height>50</height></size>
+      <object><name>car</name><difficult>0</difficult><bndbox><xmin>10</xmin><ymin>10</ymin><xmax>30</xmax><ymax>30</ymax></bndbox></object>
+      <object><name>motorbike</name><bndbox><xmin>50</xmin><ymin>10</ymin><xmax>60</xmax><ymax>40</ymax></bndbox></object>
+    </annotation>"#;
+
+    fn det(label: &'static str, score: f32, x: f32, y: f32, w: f32, h: f32) -> Detection {
+        Detection {
+            class_id: 0,
+            label,
+            score,
+            bbox_in_frame: BBox { x, y, w, h },
+        }
+    }
+
+    #[test]
+    fn parses_voc_and_maps_names() {
+        let gts = parse_voc(XML, "t.xml").unwrap();
+        assert_eq!(gts.len(), 2);
+        assert_eq!(gts[1].label, "motorcycle");
+        assert_eq!(
+            gts[0].bbox_in_frame,
+            BBox {
+                x: 10.0,
+                y: 10.0,
+                w: 20.0,
+                h: 20.0
+            }
+        );
+    }
+
+    #[test]
+    fn bad_voc_names_the_problem_and_the_file() {
+        let e = parse_voc(
+            "<annotation><object><name>car</name></object></annotation>",
+            "a/b.xml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("no <bndbox>") && e.ends_with("a/b.xml"), "{e}");
+    }
+
+    #[test]
+    fn counts_tp_fp_fn_per_class() {
+        let gts = parse_voc(XML, "t.xml").unwrap();
+        let classes = vec!["car".to_string(), "motorcycle".to_string()];
+        let mut ev = Evaluator::new(0.5, &classes);
+        ev.add(
+            &[
+                det("car", 0.9, 11.0, 11.0, 20.0, 20.0), // TP
+                det("car", 0.8, 10.0, 10.0, 20.0, 20.0), // duplicate: FP
+                det("car", 0.7, 70.0, 10.0, 10.0, 10.0), // FP
+                det("person", 0.9, 0.0, 0.0, 5.0, 5.0),  // class not evaluated
+            ],
+            &gts,
+        );
+        assert_eq!(
+            ev.counts["car"],
+            ClassCounts {
+                true_positives: 1,
+                false_positives: 2,
+                false_negatives: 0
+            }
+        );
+        assert_eq!(
+            ev.counts["motorcycle"],
+            ClassCounts {
+                true_positives: 0,
+                false_positives: 0,
+                false_negatives: 1
+            }
+        );
+        assert_eq!(ev.total().precision(), Some(1.0 / 3.0));
+        assert_eq!(ev.total().recall(), Some(0.5));
+    }
+}

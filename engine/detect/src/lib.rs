@@ -1,0 +1,49 @@
+//! COCO object detection for CCTV frames (NanoDet-m, 416x416).
+//!
+//! Why its own crate: detection is one stage with one job (frame in, boxes out). It
+//! depends on `vigie-policy` for the model session and never on ONNX Runtime directly,
+//! so it cannot load anything that is not on the compiled allowlist.
+//!
+//! Pipeline: [`preprocess`] (plain resize to the network size, BGR, mean/std, NCHW) ->
+//! session run -> [`gfl`] decoding (per stride 8/16/32: sigmoid class scores, 4 x 11-bin
+//! distance distributions, expectation x stride from the cell's centre prior) -> per-class
+//! [`nms`] -> boxes scaled back to frame pixels (`bbox_in_frame`). Classes outside the
+//! configured set (by default the CCTV classes: person, bicycle, car, motorcycle, bus,
+//! truck) are dropped before NMS.
+//!
+//! [`eval`] measures precision and recall against Pascal VOC boxes; [`still`] loads JPEG
+//! and PNG stills for tests, evaluation and `vigie detect IMAGE`.
+
+mod detector;
+mod error;
+pub mod eval;
+pub mod gfl;
+pub mod nms;
+pub mod preprocess;
+pub mod still;
+
+use serde::Serialize;
+
+pub use detector::{Detector, DetectorConfig, CCTV_CLASSES};
+pub use error::DetectError;
+
+/// An axis-aligned box: top-left corner and size, in the pixels of the space its name
+/// says (`bbox_in_frame`: the frame given to the detector).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BBox {
+    pub x: f32,
+    pub y: f32,
+    pub w: f32,
+    pub h: f32,
+}
+
+/// One detected object.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Detection {
+    /// Index in the model's label list (COCO-80 order for NanoDet).
+    pub class_id: u16,
+    pub label: &'static str,
+    /// Class score in [0, 1].
+    pub score: f32,
+    pub bbox_in_frame: BBox,
+}

@@ -1,0 +1,73 @@
+//! Spot check on real CCTV footage: frames of vtest.avi (PETS 2009 campus scene, fetched
+//! by tools/setup from the Debian package opencv-doc) decoded with vigie-decode. The scene
+//! has several pedestrians walking, no vehicle in the middle of the square. Skips when the
+//! footage, the model or ONNX Runtime is absent.
+
+use vigie_core::MemoryAlertSink;
+use vigie_decode::{DecodeConfig, Decoder, OutputSize};
+use vigie_detect::{Detector, DetectorConfig};
+use vigie_policy::{model_path, PolicyError, SessionConfig};
+
+#[test]
+fn vtest_frames_show_pedestrians() {
+    let footage = vigie_core::paths::default_footage();
+    if !footage.is_file() {
+        eprintln!("skipped: {} absent (run tools/setup)", footage.display());
+        return;
+    }
+    let config = DetectorConfig {
+        session: SessionConfig {
+            intra_op_threads: 2,
+            ..SessionConfig::default()
+        },
+        ..DetectorConfig::default()
+    };
+    if !model_path(config.model).is_file() {
+        eprintln!("skipped: NanoDet absent (run tools/fetch-models)");
+        return;
+    }
+    let sink = MemoryAlertSink::default();
+    let mut det = match Detector::new(config, &sink) {
+        Ok(d) => d,
+        Err(vigie_detect::DetectError::Policy(PolicyError::RuntimeMissing { .. })) => {
+            eprintln!("skipped: ONNX Runtime absent (run tools/fetch-onnxruntime)");
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    vigie_decode::init();
+    let cfg = DecodeConfig {
+        output_size: OutputSize::Native,
+        ..DecodeConfig::default()
+    };
+    let mut dec = Decoder::open(&footage, &cfg).expect("open vtest.avi");
+    let mut people_per_frame = Vec::new();
+    while let Some(frame) = dec.next_frame().expect("decode") {
+        if frame.index % 100 == 50 {
+            let found = det.detect(&frame).expect("detect");
+            people_per_frame.push(found.iter().filter(|d| d.label == "person").count());
+            assert!(
+                found
+                    .iter()
+                    .all(|d| d.label == "person" || d.label == "bicycle" || d.score < 0.6),
+                "confident non-pedestrian in frame {}: {found:?}",
+                frame.index
+            );
+        }
+        if people_per_frame.len() == 5 {
+            break;
+        }
+    }
+    eprintln!("people per sampled frame: {people_per_frame:?}");
+    assert_eq!(people_per_frame.len(), 5);
+    // The PETS S2L1 square holds 4-8 pedestrians at these times; a small detector misses
+    // some, never all.
+    assert!(
+        people_per_frame.iter().all(|n| *n >= 2),
+        "{people_per_frame:?}"
+    );
+    assert!(
+        people_per_frame.iter().sum::<usize>() >= 15,
+        "{people_per_frame:?}"
+    );
+}
