@@ -47,3 +47,20 @@ pub struct Detection {
     pub score: f32,
     pub bbox_in_frame: BBox,
 }
+
+/// The detector's output in the pipeline's shared type (the label becomes an owned
+/// string; the COCO class id is dropped: downstream stages work by label).
+impl From<Detection> for vigie_core::Detection {
+    fn from(d: Detection) -> Self {
+        vigie_core::Detection {
+            bbox_in_frame: vigie_core::BBox {
+                x: d.bbox_in_frame.x,
+                y: d.bbox_in_frame.y,
+                w: d.bbox_in_frame.w,
+                h: d.bbox_in_frame.h,
+            },
+            label: d.label.to_string(),
+            score: d.score,
+        }
+    }
+}

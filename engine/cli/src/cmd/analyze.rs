@@ -89,19 +89,7 @@ impl ObjectDetector for Nanodet {
         _mask: &ForegroundMask,
     ) -> Result<Vec<vigie_core::Detection>, String> {
         let dets = self.0.detect(frame).map_err(|e| e.to_string())?;
-        Ok(dets
-            .into_iter()
-            .map(|d| vigie_core::Detection {
-                bbox_in_frame: vigie_core::BBox {
-                    x: d.bbox_in_frame.x,
-                    y: d.bbox_in_frame.y,
-                    w: d.bbox_in_frame.w,
-                    h: d.bbox_in_frame.h,
-                },
-                label: d.label.to_string(),
-                score: d.score,
-            })
-            .collect())
+        Ok(dets.into_iter().map(Into::into).collect())
     }
 
     fn name(&self) -> &str {

@@ -69,21 +69,7 @@ pub fn run(a: Args, global: &Global) -> anyhow::Result<Outcome> {
                 ..Default::default()
             };
             let mut d = vigie_detect::Detector::new(cfg, &alerts)?;
-            Box::new(move |f| {
-                Ok(d.detect(f)?
-                    .into_iter()
-                    .map(|d| vigie_core::Detection {
-                        bbox_in_frame: vigie_core::BBox {
-                            x: d.bbox_in_frame.x,
-                            y: d.bbox_in_frame.y,
-                            w: d.bbox_in_frame.w,
-                            h: d.bbox_in_frame.h,
-                        },
-                        label: d.label.to_string(),
-                        score: d.score,
-                    })
-                    .collect())
-            })
+            Box::new(move |f| Ok(d.detect(f)?.into_iter().map(Into::into).collect()))
         }
         DetectorChoice::Motion => {
             let mut m = vigie_motion::MotionDetector::new(vigie_motion::MotionConfig::default())?;
