@@ -85,6 +85,8 @@ enum Command {
     Alerts(cmd::alerts::Args),
     /// Generate the technical dossier (functions, models, data flows, security measures).
     Dossier(cmd::dossier::Args),
+    /// Condense a source's objects into a short labelled video (filters as in `search`).
+    Synopsis(Box<cmd::synopsis::Args>),
 }
 
 fn main() -> ExitCode {
@@ -108,6 +110,7 @@ fn main() -> ExitCode {
         Command::Audit(c) => cmd::audit::run(c, &global),
         Command::Alerts(a) => cmd::alerts::run(a, &global),
         Command::Dossier(a) => cmd::dossier::run(a, &global),
+        Command::Synopsis(a) => cmd::synopsis::run(*a, &global),
     };
     match result {
         Ok(code) => code.into(),

@@ -103,7 +103,12 @@ fn analyze_then_search_then_clip() {
     assert_eq!(v["analysed"][0]["tracks"], 3, "{v}");
     // Per-frame boxes are kept for synopses: one tube per track, one box per detection.
     let tubes_dir = env.home.path().join("cases/SYN-1/derived/tubes");
-    let tube_file = std::fs::read_dir(&tubes_dir).unwrap().next().unwrap().unwrap().path();
+    let tube_file = std::fs::read_dir(&tubes_dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let tubes: Value = serde_json::from_slice(&std::fs::read(tube_file).unwrap()).unwrap();
     assert_eq!(tubes["tubes"].as_array().unwrap().len(), 3);
     assert!(tubes["tubes"][0]["boxes"].as_array().unwrap().len() > 20);

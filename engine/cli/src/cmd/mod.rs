@@ -18,5 +18,6 @@ pub mod models;
 pub mod probe;
 pub mod search;
 pub mod sources;
+pub mod synopsis;
 pub mod verify;
 pub mod workspace;

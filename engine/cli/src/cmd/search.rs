@@ -33,6 +33,22 @@ Examples:
   vigie search --class person --upper yellow --zone doorway --dwell-min 30s
   vigie search --crosses gate:in --sheet gate.html")]
 pub struct Args {
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    /// At most this many results (earliest first; default 100).
+    #[arg(long)]
+    pub limit: Option<String>,
+    /// CSV on stdout instead of a table.
+    #[arg(long, conflicts_with = "sheet")]
+    pub csv: bool,
+    /// Also write an HTML contact sheet (thumbnails, times, links to the source second).
+    #[arg(long, value_name = "OUT.html")]
+    pub sheet: Option<PathBuf>,
+}
+
+/// The track filters, shared by every command that selects tracks (`search`, `synopsis`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct FilterArgs {
     /// Class label: person, car, bicycle, motorcycle, bus, truck, moving_object, ...
     #[arg(long)]
     pub class: Option<String>,
@@ -75,19 +91,11 @@ pub struct Args {
     /// Maximum speed, working pixels per second.
     #[arg(long, value_name = "PX_S")]
     pub max_speed: Option<String>,
-    /// At most this many results (earliest first; default 100).
-    #[arg(long)]
-    pub limit: Option<String>,
-    /// CSV on stdout instead of a table.
-    #[arg(long, conflicts_with = "sheet")]
-    pub csv: bool,
-    /// Also write an HTML contact sheet (thumbnails, times, links to the source second).
-    #[arg(long, value_name = "OUT.html")]
-    pub sheet: Option<PathBuf>,
 }
 
-impl Args {
-    fn query_args(&self) -> QueryArgs {
+impl FilterArgs {
+    /// The raw flag strings for `Query::parse`, with `limit`.
+    pub fn query_args(&self, limit: Option<String>) -> QueryArgs {
         QueryArgs {
             class: self.class.clone(),
             colour: self.colour.clone(),
@@ -103,8 +111,31 @@ impl Args {
             camera: self.camera.clone(),
             min_speed: self.min_speed.clone(),
             max_speed: self.max_speed.clone(),
-            limit: self.limit.clone(),
+            limit,
         }
+    }
+
+    /// Whether any filter is given.
+    pub fn any(&self) -> bool {
+        let q = self.query_args(None);
+        [
+            &q.class,
+            &q.colour,
+            &q.upper,
+            &q.lower,
+            &q.direction,
+            &q.zone,
+            &q.dwell_min,
+            &q.crosses,
+            &q.from,
+            &q.to,
+            &q.min_size,
+            &q.camera,
+            &q.min_speed,
+            &q.max_speed,
+        ]
+        .iter()
+        .any(|f| f.is_some())
     }
 }
 
@@ -119,7 +150,7 @@ fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
-    let query = Query::parse(&args.query_args())?;
+    let query = Query::parse(&args.filters.query_args(args.limit.clone()))?;
     let sheet = match &args.sheet {
         Some(p) => {
             let p = absolute(p)?;

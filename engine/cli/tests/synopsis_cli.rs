@@ -1,0 +1,259 @@
+//! `vigie synopsis` end to end on synthetic footage with known ground truth
+//! (tools/gen-synthetic, motion detector): every selected track is in the JSON index with
+//! its original timestamps, a filtered synopsis holds only the matching track, the video
+//! decodes with the expected frame count, and the audit trail has the combination and the
+//! disclosure with the file's SHA-256.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::prelude::*;
+use serde_json::Value;
+
+struct Env {
+    home: tempfile::TempDir,
+    work: tempfile::TempDir,
+    source_id: String,
+}
+
+impl Env {
+    fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("vigie").unwrap();
+        c.env("VIGIE_HOME", self.home.path())
+            .env("VIGIE_OPERATOR", "op-analyst")
+            .env("VIGIE_CASE", "SYN-7")
+            .arg("--quiet");
+        c
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let out = self.cmd().arg("--json").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "vigie {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    fn out(&self, name: &str) -> PathBuf {
+        self.work.path().join(name)
+    }
+
+    /// A case with the synthetic clip ingested (wall clock known) and analysed.
+    fn analysed() -> Self {
+        let mut env = Self {
+            home: tempfile::tempdir().unwrap(),
+            work: tempfile::tempdir().unwrap(),
+            source_id: String::new(),
+        };
+        let today = chrono::Utc::now().date_naive().to_string();
+        env.cmd()
+            .env_remove("VIGIE_CASE")
+            .args([
+                "case",
+                "open",
+                "--id",
+                "SYN-7",
+                "--procedure",
+                "2026/707",
+                "--authorization",
+                "OJ-707",
+                "--magistrate",
+                "M. Juge",
+                "--authorized-on",
+                &today,
+                "--purpose",
+                "synopsis tests",
+            ])
+            .assert()
+            .success();
+        let (clip, scene) = synthetic(env.work.path());
+        env.cmd()
+            .args(["ingest", "--start", "2026-11-30T14:00:00+01:00"])
+            .arg(&clip)
+            .assert()
+            .success();
+        let v = env.json(&[
+            "analyze",
+            "--all",
+            "--detector",
+            "motion",
+            "--width",
+            "native",
+            "--scene",
+            scene.to_str().unwrap(),
+        ]);
+        assert_eq!(v["analysed"][0]["tracks"], 3, "{v}");
+        let hits = env.json(&["search"]);
+        env.source_id = hits["hits"][0]["source_id"].as_str().unwrap().to_string();
+        env
+    }
+}
+
+fn synthetic(dir: &Path) -> (PathBuf, PathBuf) {
+    let clip = dir.join("cam-synthetic.mp4");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/gen-synthetic");
+    assert!(Command::new("bash")
+        .arg(script)
+        .arg(&clip)
+        .status()
+        .unwrap()
+        .success());
+    let truth: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("cam-synthetic.truth.json")).unwrap(),
+    )
+    .unwrap();
+    let scene = dir.join("scene.toml");
+    std::fs::write(&scene, truth["scene"].as_str().unwrap()).unwrap();
+    (clip, scene)
+}
+
+fn decoded_frames(path: &Path) -> u64 {
+    vigie_decode::init();
+    let cfg = vigie_decode::DecodeConfig {
+        convert_rgb: false,
+        ..Default::default()
+    };
+    let mut d = vigie_decode::Decoder::open(path, &cfg).unwrap();
+    d.run_to_end().unwrap();
+    d.finish().frames_emitted
+}
+
+#[test]
+fn synopsis_shows_every_track_with_its_original_times() {
+    let env = Env::analysed();
+    let out = env.out("all.mp4");
+    let v = env.json(&[
+        "synopsis",
+        "--source",
+        &env.source_id,
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let f = &v["figures"];
+    assert_eq!(f["objects_selected"], 3, "{f}");
+    assert_eq!(f["objects_shown"], 3, "{f}");
+    assert!(f["collision_rate"].as_f64().unwrap() <= 0.05, "{f}");
+    // The synopsis is no longer than the longest track plus a frame, shorter than the clip.
+    let syn_ms = f["synopsis_duration_ms"].as_i64().unwrap();
+    assert!((9_000..12_000).contains(&syn_ms), "{f}");
+
+    // The JSON index next to the video: every track of the search, same original times.
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(env.out("all.json")).unwrap()).unwrap();
+    let tubes = index["tubes"].as_array().unwrap();
+    let hits = env.json(&["search"])["hits"].as_array().unwrap().clone();
+    assert_eq!(tubes.len(), hits.len());
+    for h in &hits {
+        let t = tubes
+            .iter()
+            .find(|t| t["track_id"] == h["track_id"])
+            .unwrap_or_else(|| panic!("track {} missing from the index", h["track_id"]));
+        assert_eq!(t["first_pts_ms"], h["first_pts_ms"]);
+        assert_eq!(t["last_pts_ms"], h["last_pts_ms"]);
+        assert_eq!(t["source_id"], h["source_id"]);
+        // Wall clock: 14:00:00+01:00 plus the pts.
+        let wall = chrono::DateTime::parse_from_rfc3339(t["first_wall"].as_str().unwrap())
+            .unwrap()
+            .timestamp_millis();
+        let origin = chrono::DateTime::parse_from_rfc3339("2026-11-30T14:00:00+01:00")
+            .unwrap()
+            .timestamp_millis();
+        assert_eq!(wall - origin, h["first_pts_ms"].as_i64().unwrap());
+        // Shown for as long as it was in the source (within a frame).
+        let shown =
+            t["synopsis_end_ms"].as_i64().unwrap() - t["synopsis_start_ms"].as_i64().unwrap();
+        let orig = h["last_pts_ms"].as_i64().unwrap() - h["first_pts_ms"].as_i64().unwrap();
+        assert!((shown - orig).abs() <= 200, "{shown} vs {orig}");
+        assert!(t["synopsis_end_ms"].as_i64().unwrap() <= syn_ms + 100);
+    }
+    // The video decodes, with as many frames as reported.
+    assert_eq!(decoded_frames(&out), f["frames"].as_u64().unwrap());
+    // WebVTT: one cue per tube.
+    let vtt = std::fs::read_to_string(env.out("all.vtt")).unwrap();
+    assert!(vtt.starts_with("WEBVTT"));
+    assert_eq!(vtt.matches(" --> ").count(), 3);
+
+    // Audit: the combination and the disclosure with the video's hash.
+    let sha = v["files"][0]["sha256"].as_str().unwrap().to_string();
+    let log = env.json(&["audit", "show"]).to_string();
+    assert!(log.contains("\"combination\"") && log.contains("\"disclosure\""));
+    assert!(log.contains(&sha), "the synopsis hash is in the log");
+    env.cmd().args(["audit", "verify"]).assert().success();
+
+    // Never overwrites.
+    let o = env
+        .cmd()
+        .args(["synopsis", "--source", &env.source_id, "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("already exists"));
+}
+
+#[test]
+fn filtered_synopsis_shows_only_matching_tracks() {
+    let env = Env::analysed();
+    let red = env.json(&["search", "--colour", "red"])["hits"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(red.len(), 1);
+    let out = env.out("red.mp4");
+    let v = env.json(&[
+        "synopsis",
+        "--source",
+        &env.source_id,
+        "--colour",
+        "red",
+        "--keep-order",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let tubes = v["tubes"].as_array().unwrap();
+    assert_eq!(tubes.len(), 1, "{v}");
+    assert_eq!(tubes[0]["track_id"], red[0]["track_id"]);
+    assert_eq!(v["figures"]["objects_shown"], 1);
+    assert_eq!(v["figures"]["collision_rate"], 0.0);
+    assert_eq!(
+        decoded_frames(&out),
+        v["figures"]["frames"].as_u64().unwrap()
+    );
+
+    // A filter nothing matches is an error, not an empty video.
+    let o = env
+        .cmd()
+        .args([
+            "synopsis",
+            "--source",
+            &env.source_id,
+            "--colour",
+            "red",
+            "--direction",
+            "n",
+            "-o",
+        ])
+        .arg(env.out("none.mp4"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!env.out("none.mp4").exists());
+    // Bad settings name the problem.
+    let o = env
+        .cmd()
+        .args([
+            "synopsis",
+            "--source",
+            &env.source_id,
+            "--length-s",
+            "0",
+            "-o",
+        ])
+        .arg(env.out("zero.mp4"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("length"));
+}

@@ -1,0 +1,154 @@
+//! The whole library on synthetic footage with known ground truth (tools/gen-synthetic):
+//! tubes built from the truth, not from an analysis, so every figure can be checked.
+
+use std::path::Path;
+use std::process::Command;
+
+use vigie_core::BBox;
+use vigie_synopsis::{SourceInput, SynopsisConfig, TubeInput};
+
+fn synthetic(dir: &Path) -> std::path::PathBuf {
+    let clip = dir.join("cam.mp4");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/gen-synthetic");
+    let ok = Command::new("bash")
+        .arg(script)
+        .arg(&clip)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "tools/gen-synthetic failed (is ffmpeg installed?)");
+    clip
+}
+
+/// Truth boxes, grown by `pad` px on each side (the mask must find the object inside).
+fn truth_tubes(pad: f32) -> Vec<TubeInput> {
+    let b = |x: f32, y: f32, w: f32, h: f32| BBox {
+        x: x - pad,
+        y: y - pad,
+        w: w + 2.0 * pad,
+        h: h + 2.0 * pad,
+    };
+    // red 70x40, y=260, x = 20 + 50 t, t in [0, 10); blue 40x80, x=500, y = 280 - 25 t,
+    // t in [1, 9]. The clip is 10 fps.
+    let red: Vec<(i64, BBox)> = (0..100)
+        .map(|k| (k * 100, b(20.0 + 5.0 * k as f32, 260.0, 70.0, 40.0)))
+        .collect();
+    let blue: Vec<(i64, BBox)> = (10..=90)
+        .map(|k| (k * 100, b(500.0, 280.0 - 2.5 * k as f32, 40.0, 80.0)))
+        .collect();
+    [(1, "red", red), (2, "blue", blue)]
+        .into_iter()
+        .map(|(id, label, boxes)| TubeInput {
+            track_id: id,
+            label: label.into(),
+            first_pts_ms: boxes[0].0,
+            last_pts_ms: boxes.last().unwrap().0,
+            first_wall_ms: None,
+            last_wall_ms: None,
+            boxes,
+        })
+        .collect()
+}
+
+fn source(path: &Path) -> SourceInput {
+    SourceInput {
+        source_id: "Ssynthetic".into(),
+        path: path.to_path_buf(),
+        stream_index: None,
+        frame_size: (640, 360),
+        duration_ms: 12_000,
+        fps: 10.0,
+        start: None,
+    }
+}
+
+fn rgb_at(data: &[u8], w: u32, x: u32, y: u32) -> [u8; 3] {
+    let i = ((y * w + x) * 3) as usize;
+    [data[i], data[i + 1], data[i + 2]]
+}
+
+fn is_grey(p: [u8; 3]) -> bool {
+    p.iter().all(|&c| (100..=145).contains(&c))
+}
+
+#[test]
+fn background_has_no_ghosts() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = synthetic(dir.path());
+    let bgs =
+        vigie_synopsis::build_backgrounds(&source(&clip), &SynopsisConfig::default()).unwrap();
+    assert_eq!(bgs.plan.segments, 1);
+    let bg = bgs.at(5_000);
+    // On the red box's path and the blue box's path: the grey scene, not the boxes.
+    for (x, y) in [(55, 280), (300, 280), (520, 200), (520, 300), (220, 90)] {
+        let p = rgb_at(bg, 640, x, y);
+        assert!(is_grey(p), "ghost at ({x}, {y}): {p:?}");
+    }
+}
+
+#[test]
+fn synopsis_renders_every_tube_at_its_planned_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = synthetic(dir.path());
+    let src = source(&clip);
+    let tubes = truth_tubes(12.0);
+    let out = dir.path().join("syn.mp4");
+    let cfg = SynopsisConfig {
+        length_ms: Some(10_000),
+        ..SynopsisConfig::default()
+    };
+    let syn = vigie_synopsis::run(&src, &tubes, &cfg, &out, dir.path()).unwrap();
+    let f = &syn.figures;
+    assert_eq!((f.objects_selected, f.objects_shown), (2, 2));
+    // Padded boxes, but the masks found the objects inside them.
+    assert_eq!(f.whole_boxes, 0, "{f:?}");
+    assert!(f.synopsis_duration_ms <= 10_100, "{f:?}");
+    assert!(f.collision_rate <= 0.05, "{f:?}");
+    // Index: original times as given, synopsis interval as long as the tube.
+    for (e, t) in syn.entries.iter().zip(&tubes) {
+        assert_eq!(
+            (e.track_id, e.first_pts_ms, e.last_pts_ms),
+            (t.track_id, t.first_pts_ms, t.last_pts_ms)
+        );
+        assert_eq!(
+            e.last_frame - e.first_frame,
+            ((t.last_pts_ms - t.first_pts_ms) / 100) as u64
+        );
+    }
+    let vtt = vigie_synopsis::webvtt(&syn.entries);
+    assert_eq!(vtt.matches(" --> ").count(), 2);
+
+    // Decode the synopsis: frame count, and the red box where the plan put it.
+    let red = &syn.entries[0];
+    let want = red.first_frame + 50; // red at t = 5 s: x 270..340, y 260..300
+    let cfg = vigie_decode::DecodeConfig {
+        output_size: vigie_decode::OutputSize::Native,
+        ..Default::default()
+    };
+    let mut d = vigie_decode::Decoder::open(&out, &cfg).unwrap();
+    let mut n = 0u64;
+    while let Some(fr) = d.next_frame().unwrap() {
+        if n == want {
+            let p = rgb_at(&fr.data, fr.width, 305, 282);
+            assert!(p[0] > 150 && p[1] < 90 && p[2] < 90, "not red: {p:?}");
+            // Well outside any object: the background.
+            assert!(is_grey(rgb_at(&fr.data, fr.width, 150, 200)));
+        }
+        n += 1;
+    }
+    assert_eq!(n, f.frames);
+    // Never overwrites.
+    let again = vigie_synopsis::run(&src, &tubes, &SynopsisConfig::default(), &out, dir.path());
+    assert!(matches!(
+        again,
+        Err(vigie_synopsis::SynopsisError::OutputExists(_))
+    ));
+}
+
+#[test]
+fn no_tube_is_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = source(&dir.path().join("absent.mp4"));
+    let e = vigie_synopsis::plan(&src, &[], &SynopsisConfig::default()).unwrap_err();
+    assert!(e.to_string().contains("no track selected"), "{e}");
+}
