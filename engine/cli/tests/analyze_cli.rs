@@ -2,88 +2,15 @@
 //! model-free motion detector so it runs without ONNX Runtime: ingest -> analyze ->
 //! search (colour, direction, zone dwell, line crossing) -> clip, and the audit trail.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
 use assert_cmd::prelude::*;
+use common::{synthetic, TestCase};
 use serde_json::Value;
-
-struct Env {
-    home: tempfile::TempDir,
-    work: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Self {
-        let env = Self {
-            home: tempfile::tempdir().unwrap(),
-            work: tempfile::tempdir().unwrap(),
-        };
-        let today = chrono::Utc::now().date_naive().to_string();
-        env.cmd()
-            .env_remove("VIGIE_CASE")
-            .args([
-                "case",
-                "open",
-                "--id",
-                "SYN-1",
-                "--procedure",
-                "2026/777",
-                "--authorization",
-                "OJ-777",
-                "--magistrate",
-                "M. Juge",
-                "--authorized-on",
-                &today,
-                "--purpose",
-                "pipeline tests",
-            ])
-            .assert()
-            .success();
-        env
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("vigie").unwrap();
-        c.env("VIGIE_HOME", self.home.path())
-            .env("VIGIE_OPERATOR", "op-analyst")
-            .env("VIGIE_CASE", "SYN-1")
-            .arg("--quiet");
-        c
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.cmd().arg("--json").args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "vigie {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-}
-
-fn synthetic(dir: &Path) -> (PathBuf, PathBuf) {
-    let clip = dir.join("cam-synthetic.mp4");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/gen-synthetic");
-    assert!(Command::new("bash")
-        .arg(script)
-        .arg(&clip)
-        .status()
-        .unwrap()
-        .success());
-    let truth: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("cam-synthetic.truth.json")).unwrap(),
-    )
-    .unwrap();
-    let scene = dir.join("scene.toml");
-    std::fs::write(&scene, truth["scene"].as_str().unwrap()).unwrap();
-    (clip, scene)
-}
 
 #[test]
 fn analyze_then_search_then_clip() {
-    let env = Env::new();
+    let env = TestCase::open("SYN-1");
     let (clip, scene) = synthetic(env.work.path());
     env.cmd()
         .args(["ingest", "--start", "2026-11-30T14:00:00+01:00"])
@@ -102,7 +29,7 @@ fn analyze_then_search_then_clip() {
     ]);
     assert_eq!(v["analysed"][0]["tracks"], 3, "{v}");
     // Per-frame boxes are kept for synopses: one tube per track, one box per detection.
-    let tubes_dir = env.home.path().join("cases/SYN-1/derived/tubes");
+    let tubes_dir = env.derived().join("tubes");
     let tube_file = std::fs::read_dir(&tubes_dir)
         .unwrap()
         .next()
@@ -162,7 +89,7 @@ fn analyze_then_search_then_clip() {
 
     // Clip export: stream copy around the red track, hashed and logged.
     let red_id = red[0]["track_id"].as_u64().unwrap().to_string();
-    let out_clip = env.work.path().join("red.mp4");
+    let out_clip = env.path("red.mp4");
     let v = env.json(&["clip", "--track", &red_id, "-o", out_clip.to_str().unwrap()]);
     assert!(out_clip.exists());
     let sha = v["sha256"].as_str().unwrap().to_string();
@@ -179,9 +106,9 @@ fn analyze_then_search_then_clip() {
 
 #[test]
 fn analyze_goes_on_past_a_bad_source() {
-    let env = Env::new();
+    let env = TestCase::open("SYN-1");
     let (clip, _) = synthetic(env.work.path());
-    let trunc = env.work.path().join("truncated.mp4");
+    let trunc = env.path("truncated.mp4");
     let bytes = std::fs::read(&clip).unwrap();
     std::fs::write(&trunc, &bytes[..bytes.len() / 2]).unwrap();
     env.cmd()

@@ -1,99 +1,40 @@
 //! CLI tests for the foundation: ingest, probe, sources, verify, decode, bench decode.
 //! Clips are generated with the `ffmpeg` CLI into a temporary directory.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use assert_cmd::prelude::*;
+use common::{parse_json as json, TestCase};
 use predicates::prelude::*;
-use serde_json::Value;
 
-/// A temporary data root with one open case, and a directory for clips.
-struct Env {
-    home: tempfile::TempDir,
-    clips: tempfile::TempDir,
+/// A 2 s, 25 fps `testsrc2` clip encoded with `args`, in the test's scratch directory.
+fn clip(env: &TestCase, name: &str, args: &[&str]) -> PathBuf {
+    let out = env.path(name);
+    let status = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-nostdin",
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
+        .arg("testsrc2=size=320x240:rate=25:duration=2")
+        .args(args)
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    out
 }
 
-impl Env {
-    fn new() -> Self {
-        let env = Self {
-            home: tempfile::tempdir().unwrap(),
-            clips: tempfile::tempdir().unwrap(),
-        };
-        let today = chrono::Utc::now().date_naive().to_string();
-        env.cmd_no_case()
-            .args([
-                "case",
-                "open",
-                "--id",
-                "T-0001",
-                "--procedure",
-                "2026/00042",
-                "--authorization",
-                "OJ-2026-117",
-                "--magistrate",
-                "Mme Juge",
-                "--authorized-on",
-                &today,
-                "--purpose",
-                "tests of the evidence commands",
-            ])
-            .assert()
-            .success();
-        env
-    }
-
-    /// `vigie` with the temporary data root, no case.
-    fn cmd_no_case(&self) -> Command {
-        let mut c = Command::cargo_bin("vigie").unwrap();
-        c.env("VIGIE_HOME", self.home.path())
-            .env("VIGIE_OPERATOR", "op-test")
-            .env_remove("VIGIE_CASE")
-            .arg("--quiet");
-        c
-    }
-
-    /// `vigie` in the test case.
-    fn cmd(&self) -> Command {
-        let mut c = self.cmd_no_case();
-        c.env("VIGIE_CASE", self.case_id());
-        c
-    }
-
-    fn case_id(&self) -> String {
-        "T-0001".into()
-    }
-
-    fn clip(&self, name: &str, args: &[&str]) -> PathBuf {
-        let out = self.clips.path().join(name);
-        let status = Command::new("ffmpeg")
-            .args([
-                "-hide_banner",
-                "-nostdin",
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-            ])
-            .arg("testsrc2=size=320x240:rate=25:duration=2")
-            .args(args)
-            .arg(&out)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        out
-    }
-
-    fn h264(&self, name: &str) -> PathBuf {
-        self.clip(name, &["-c:v", "libx264", "-preset", "ultrafast"])
-    }
-}
-
-fn json(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+fn h264(env: &TestCase, name: &str) -> PathBuf {
+    clip(env, name, &["-c:v", "libx264", "-preset", "ultrafast"])
 }
 
 #[test]
@@ -109,8 +50,8 @@ fn help_explains_commands_and_exit_codes() {
 
 #[test]
 fn probe_prints_metadata_as_text_and_json() {
-    let env = Env::new();
-    let clip = env.h264("a.mp4");
+    let env = TestCase::open("T-0001");
+    let clip = h264(&env, "a.mp4");
     env.cmd_no_case()
         .args(["probe"])
         .arg(&clip)
@@ -133,8 +74,8 @@ fn probe_prints_metadata_as_text_and_json() {
 #[test]
 fn ingest_without_a_case_or_operator_is_refused() {
     // Exit 3: refused (no authorised case / no operator).
-    let env = Env::new();
-    let clip = env.h264("a.mp4");
+    let env = TestCase::open("T-0001");
+    let clip = h264(&env, "a.mp4");
     env.cmd_no_case()
         .arg("ingest")
         .arg(&clip)
@@ -152,11 +93,11 @@ fn ingest_without_a_case_or_operator_is_refused() {
 
 #[test]
 fn batch_ingest_goes_on_past_bad_files_and_names_them() {
-    let env = Env::new();
-    let dir = env.clips.path().join("export");
+    let env = TestCase::open("T-0001");
+    let dir = env.path("export");
     std::fs::create_dir_all(dir.join("cam2")).unwrap();
-    let good1 = env.h264("export/cam1.mp4");
-    let good2 = env.clip("export/cam2/b.avi", &["-c:v", "mpeg4"]);
+    let good1 = h264(&env, "export/cam1.mp4");
+    let good2 = clip(&env, "export/cam2/b.avi", &["-c:v", "mpeg4"]);
     std::fs::write(dir.join("empty.mp4"), b"").unwrap();
     std::fs::write(dir.join("cam2/readme.mp4"), b"this is text, not video\n").unwrap();
     let out = env
@@ -208,8 +149,8 @@ fn sha256(p: &Path) -> String {
 
 #[test]
 fn ingest_never_modifies_evidence() {
-    let env = Env::new();
-    let clip = env.h264("a.mp4");
+    let env = TestCase::open("T-0001");
+    let clip = h264(&env, "a.mp4");
     let before = (
         sha256(&clip),
         std::fs::metadata(&clip).unwrap().modified().unwrap(),
@@ -232,8 +173,8 @@ fn ingest_never_modifies_evidence() {
 
 #[test]
 fn decode_reports_frames_and_refuses_changed_evidence() {
-    let env = Env::new();
-    let clip = env.h264("a.mp4");
+    let env = TestCase::open("T-0001");
+    let clip = h264(&env, "a.mp4");
     env.cmd().arg("ingest").arg(&clip).assert().success();
     let out = env
         .cmd()
@@ -272,7 +213,7 @@ fn decode_reports_frames_and_refuses_changed_evidence() {
 
 #[test]
 fn decode_of_an_unregistered_source_names_the_fix() {
-    let env = Env::new();
+    let env = TestCase::open("T-0001");
     env.cmd()
         .args(["decode", "S123456789abc"])
         .assert()
@@ -282,7 +223,7 @@ fn decode_of_an_unregistered_source_names_the_fix() {
 
 #[test]
 fn malformed_flags_are_clear_errors() {
-    let env = Env::new();
+    let env = TestCase::open("T-0001");
     env.cmd()
         .args(["decode", "x", "--sampling", "often"])
         .assert()
@@ -297,8 +238,8 @@ fn malformed_flags_are_clear_errors() {
 
 #[test]
 fn bench_decode_prints_both_throughputs_and_the_ratio() {
-    let env = Env::new();
-    let clip = env.h264("a.mp4");
+    let env = TestCase::open("T-0001");
+    let clip = h264(&env, "a.mp4");
     let out = env
         .cmd_no_case()
         .args(["bench", "decode", "--runs", "1", "--json"])
@@ -332,7 +273,7 @@ fn real_footage_ingest_and_decode() {
         eprintln!("skipping: {} absent (run tools/setup)", footage.display());
         return;
     }
-    let env = Env::new();
+    let env = TestCase::open("T-0001");
     let out = env
         .cmd()
         .args(["ingest", "--json", "--start", "2009-01-01T09:00:00+00:00"])

@@ -4,109 +4,38 @@
 //! decodes with the expected frame count, and the audit trail has the combination and the
 //! disclosure with the file's SHA-256.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+
+use std::path::Path;
 
 use assert_cmd::prelude::*;
+use common::{synthetic, TestCase};
 use serde_json::Value;
 
-struct Env {
-    home: tempfile::TempDir,
-    work: tempfile::TempDir,
-    source_id: String,
-}
-
-impl Env {
-    fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("vigie").unwrap();
-        c.env("VIGIE_HOME", self.home.path())
-            .env("VIGIE_OPERATOR", "op-analyst")
-            .env("VIGIE_CASE", "SYN-7")
-            .arg("--quiet");
-        c
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.cmd().arg("--json").args(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "vigie {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
-
-    fn out(&self, name: &str) -> PathBuf {
-        self.work.path().join(name)
-    }
-
-    /// A case with the synthetic clip ingested (wall clock known) and analysed.
-    fn analysed() -> Self {
-        let mut env = Self {
-            home: tempfile::tempdir().unwrap(),
-            work: tempfile::tempdir().unwrap(),
-            source_id: String::new(),
-        };
-        let today = chrono::Utc::now().date_naive().to_string();
-        env.cmd()
-            .env_remove("VIGIE_CASE")
-            .args([
-                "case",
-                "open",
-                "--id",
-                "SYN-7",
-                "--procedure",
-                "2026/707",
-                "--authorization",
-                "OJ-707",
-                "--magistrate",
-                "M. Juge",
-                "--authorized-on",
-                &today,
-                "--purpose",
-                "synopsis tests",
-            ])
-            .assert()
-            .success();
-        let (clip, scene) = synthetic(env.work.path());
-        env.cmd()
-            .args(["ingest", "--start", "2026-11-30T14:00:00+01:00"])
-            .arg(&clip)
-            .assert()
-            .success();
-        let v = env.json(&[
-            "analyze",
-            "--all",
-            "--detector",
-            "motion",
-            "--width",
-            "native",
-            "--scene",
-            scene.to_str().unwrap(),
-        ]);
-        assert_eq!(v["analysed"][0]["tracks"], 3, "{v}");
-        let hits = env.json(&["search"]);
-        env.source_id = hits["hits"][0]["source_id"].as_str().unwrap().to_string();
-        env
-    }
-}
-
-fn synthetic(dir: &Path) -> (PathBuf, PathBuf) {
-    let clip = dir.join("cam-synthetic.mp4");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/gen-synthetic");
-    assert!(Command::new("bash")
-        .arg(script)
+/// A case with the synthetic clip ingested (wall clock known) and analysed, and its
+/// source id.
+fn analysed() -> (TestCase, String) {
+    let env = TestCase::open("SYN-7");
+    let (clip, scene) = synthetic(env.work.path());
+    env.cmd()
+        .args(["ingest", "--start", "2026-11-30T14:00:00+01:00"])
         .arg(&clip)
-        .status()
-        .unwrap()
-        .success());
-    let truth: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("cam-synthetic.truth.json")).unwrap(),
-    )
-    .unwrap();
-    let scene = dir.join("scene.toml");
-    std::fs::write(&scene, truth["scene"].as_str().unwrap()).unwrap();
-    (clip, scene)
+        .assert()
+        .success();
+    let v = env.json(&[
+        "analyze",
+        "--all",
+        "--detector",
+        "motion",
+        "--width",
+        "native",
+        "--scene",
+        scene.to_str().unwrap(),
+    ]);
+    assert_eq!(v["analysed"][0]["tracks"], 3, "{v}");
+    let hits = env.json(&["search"]);
+    let source_id = hits["hits"][0]["source_id"].as_str().unwrap().to_string();
+    (env, source_id)
 }
 
 fn decoded_frames(path: &Path) -> u64 {
@@ -122,12 +51,12 @@ fn decoded_frames(path: &Path) -> u64 {
 
 #[test]
 fn synopsis_shows_every_track_with_its_original_times() {
-    let env = Env::analysed();
-    let out = env.out("all.mp4");
+    let (env, source_id) = analysed();
+    let out = env.path("all.mp4");
     let v = env.json(&[
         "synopsis",
         "--source",
-        &env.source_id,
+        &source_id,
         "-o",
         out.to_str().unwrap(),
     ]);
@@ -141,7 +70,7 @@ fn synopsis_shows_every_track_with_its_original_times() {
 
     // The JSON index next to the video: every track of the search, same original times.
     let index: Value =
-        serde_json::from_slice(&std::fs::read(env.out("all.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(env.path("all.json")).unwrap()).unwrap();
     let tubes = index["tubes"].as_array().unwrap();
     let hits = env.json(&["search"])["hits"].as_array().unwrap().clone();
     assert_eq!(tubes.len(), hits.len());
@@ -171,7 +100,7 @@ fn synopsis_shows_every_track_with_its_original_times() {
     // The video decodes, with as many frames as reported.
     assert_eq!(decoded_frames(&out), f["frames"].as_u64().unwrap());
     // WebVTT: one cue per tube.
-    let vtt = std::fs::read_to_string(env.out("all.vtt")).unwrap();
+    let vtt = std::fs::read_to_string(env.path("all.vtt")).unwrap();
     assert!(vtt.starts_with("WEBVTT"));
     assert_eq!(vtt.matches(" --> ").count(), 3);
 
@@ -185,7 +114,7 @@ fn synopsis_shows_every_track_with_its_original_times() {
     // Never overwrites.
     let o = env
         .cmd()
-        .args(["synopsis", "--source", &env.source_id, "-o"])
+        .args(["synopsis", "--source", &source_id, "-o"])
         .arg(&out)
         .output()
         .unwrap();
@@ -195,17 +124,17 @@ fn synopsis_shows_every_track_with_its_original_times() {
 
 #[test]
 fn filtered_synopsis_shows_only_matching_tracks() {
-    let env = Env::analysed();
+    let (env, source_id) = analysed();
     let red = env.json(&["search", "--colour", "red"])["hits"]
         .as_array()
         .unwrap()
         .clone();
     assert_eq!(red.len(), 1);
-    let out = env.out("red.mp4");
+    let out = env.path("red.mp4");
     let v = env.json(&[
         "synopsis",
         "--source",
-        &env.source_id,
+        &source_id,
         "--colour",
         "red",
         "--keep-order",
@@ -228,30 +157,23 @@ fn filtered_synopsis_shows_only_matching_tracks() {
         .args([
             "synopsis",
             "--source",
-            &env.source_id,
+            &source_id,
             "--colour",
             "red",
             "--direction",
             "n",
             "-o",
         ])
-        .arg(env.out("none.mp4"))
+        .arg(env.path("none.mp4"))
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
-    assert!(!env.out("none.mp4").exists());
+    assert!(!env.path("none.mp4").exists());
     // Bad settings name the problem.
     let o = env
         .cmd()
-        .args([
-            "synopsis",
-            "--source",
-            &env.source_id,
-            "--length-s",
-            "0",
-            "-o",
-        ])
-        .arg(env.out("zero.mp4"))
+        .args(["synopsis", "--source", &source_id, "--length-s", "0", "-o"])
+        .arg(env.path("zero.mp4"))
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
