@@ -17,11 +17,17 @@ use clap::{Parser, Subcommand};
 pub use output::Global;
 
 const AFTER_HELP: &str = "\
-Typical session:
+Typical session (inside one authorised case):
+  vigie case open --procedure 2026/123 --authorization OJ-45 --magistrate Dupont \\
+      --authorized-on 2026-11-30 --purpose theft-shop-Y    open the case (prints its id)
+  export VIGIE_CASE=<id> VIGIE_OPERATOR=<you>
   vigie ingest footage/                    hash and register the footage (evidence)
-  vigie probe footage/cam1.mp4             show what a file contains
-  vigie decode footage/cam1.mp4            decode it and report damage, if any
-  vigie bench decode footage/cam1.mp4      our decoder against `ffmpeg -f null`
+  vigie analyze --all                      detect, track and describe objects
+  vigie search --class car --colour red    find tracks by appearance and motion
+  vigie synopsis --source S... -o s.mp4    hours of activity in minutes
+  vigie clip --track 12 -o t12.mp4         export the original segment (hashed, logged)
+  vigie case report                        the exploitation report
+  vigie probe FILE, vigie bench decode FILE    work on any file, outside a case
 
 Environment:
   VIGIE_CACHE   fetched models, ONNX Runtime and sample footage (default ~/.cache/vigie)
@@ -37,7 +43,7 @@ Exit codes:
 /// vigie: search recorded CCTV footage by what objects look like and how they move, never
 /// by who people are.
 #[derive(Debug, Parser)]
-#[command(name = "vigie", version, about, after_help = AFTER_HELP, propagate_version = true)]
+#[command(name = "vigie", version, after_help = AFTER_HELP, propagate_version = true)]
 struct Cli {
     #[command(flatten)]
     global: Global,
