@@ -58,25 +58,34 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// Replace `path` with `bytes` atomically and durably: write a temporary file beside it,
-/// sync it, rename it over `path`, sync the directory. Readers see the old or the new
-/// content, never half of either.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Write `bytes` to a fresh private temporary file next to `path` (`.<name>.<tag>.<n>`)
+/// and sync it; returns the directory and the temporary file's path.
+fn synced_temp_beside<'a>(
+    path: &'a Path,
+    tag: &str,
+    bytes: &[u8],
+) -> io::Result<(&'a Path, std::path::PathBuf)> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".to_owned());
-    let tmp = dir.join(format!(".{name}.tmp.{}", unique_suffix()));
-    {
-        let mut f = private_open_options()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
+    let tmp = dir.join(format!(".{name}.{tag}.{}", unique_suffix()));
+    let mut f = private_open_options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok((dir, tmp))
+}
+
+/// Replace `path` with `bytes` atomically and durably: write a temporary file beside it,
+/// sync it, rename it over `path`, sync the directory. Readers see the old or the new
+/// content, never half of either.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let (dir, tmp) = synced_temp_beside(path, "tmp", bytes)?;
     fs::rename(&tmp, path)?;
     sync_dir(dir)
 }
@@ -85,21 +94,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// second process doing the same at the same time (exactly one content wins; the other
 /// caller gets `AlreadyExists`).
 pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "file".to_owned());
-    let tmp = dir.join(format!(".{name}.new.{}", unique_suffix()));
-    {
-        let mut f = private_open_options()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
+    let (dir, tmp) = synced_temp_beside(path, "new", bytes)?;
     // A hard link fails if the target exists: the first writer wins, atomically.
     let linked = fs::hard_link(&tmp, path);
     let _ = fs::remove_file(&tmp);

@@ -5,29 +5,12 @@
 mod common;
 
 use assert_cmd::prelude::*;
-use common::{synthetic, TestCase};
+use common::{synthetic, synthetic_analysed, TestCase};
 use serde_json::Value;
 
 #[test]
 fn analyze_then_search_then_clip() {
-    let env = TestCase::open("SYN-1");
-    let (clip, scene) = synthetic(env.work.path());
-    env.cmd()
-        .args(["ingest", "--start", "2026-11-30T14:00:00+01:00"])
-        .arg(&clip)
-        .assert()
-        .success();
-    let v = env.json(&[
-        "analyze",
-        "--all",
-        "--detector",
-        "motion",
-        "--width",
-        "native",
-        "--scene",
-        scene.to_str().unwrap(),
-    ]);
-    assert_eq!(v["analysed"][0]["tracks"], 3, "{v}");
+    let (env, _source_id) = synthetic_analysed("SYN-1");
     // Per-frame boxes are kept for synopses: one tube per track, one box per detection.
     let tubes_dir = env.derived().join("tubes");
     let tube_file = std::fs::read_dir(&tubes_dir)

@@ -9,34 +9,8 @@ mod common;
 use std::path::Path;
 
 use assert_cmd::prelude::*;
-use common::{synthetic, TestCase};
+use common::synthetic_analysed;
 use serde_json::Value;
-
-/// A case with the synthetic clip ingested (wall clock known) and analysed, and its
-/// source id.
-fn analysed() -> (TestCase, String) {
-    let env = TestCase::open("SYN-7");
-    let (clip, scene) = synthetic(env.work.path());
-    env.cmd()
-        .args(["ingest", "--start", "2026-11-30T14:00:00+01:00"])
-        .arg(&clip)
-        .assert()
-        .success();
-    let v = env.json(&[
-        "analyze",
-        "--all",
-        "--detector",
-        "motion",
-        "--width",
-        "native",
-        "--scene",
-        scene.to_str().unwrap(),
-    ]);
-    assert_eq!(v["analysed"][0]["tracks"], 3, "{v}");
-    let hits = env.json(&["search"]);
-    let source_id = hits["hits"][0]["source_id"].as_str().unwrap().to_string();
-    (env, source_id)
-}
 
 fn decoded_frames(path: &Path) -> u64 {
     vigie_decode::init();
@@ -51,7 +25,7 @@ fn decoded_frames(path: &Path) -> u64 {
 
 #[test]
 fn synopsis_shows_every_track_with_its_original_times() {
-    let (env, source_id) = analysed();
+    let (env, source_id) = synthetic_analysed("SYN-7");
     let out = env.path("all.mp4");
     let v = env.json(&[
         "synopsis",
@@ -124,7 +98,7 @@ fn synopsis_shows_every_track_with_its_original_times() {
 
 #[test]
 fn filtered_synopsis_shows_only_matching_tracks() {
-    let (env, source_id) = analysed();
+    let (env, source_id) = synthetic_analysed("SYN-7");
     let red = env.json(&["search", "--colour", "red"])["hits"]
         .as_array()
         .unwrap()

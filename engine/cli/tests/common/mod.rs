@@ -105,3 +105,29 @@ pub fn synthetic(dir: &Path) -> (PathBuf, PathBuf) {
     std::fs::write(&scene, truth["scene"].as_str().unwrap()).unwrap();
     (clip, scene)
 }
+
+/// A case with the synthetic clip ingested (wall clock 2026-11-30T14:00:00+01:00) and
+/// analysed with the motion detector and its scene file; returns the case and the
+/// source id. The analysis must find the clip's 3 objects.
+pub fn synthetic_analysed(case_id: &str) -> (TestCase, String) {
+    let env = TestCase::open(case_id);
+    let (clip, scene) = synthetic(env.work.path());
+    env.cmd()
+        .args(["ingest", "--start", "2026-11-30T14:00:00+01:00"])
+        .arg(&clip)
+        .assert()
+        .success();
+    let v = env.json(&[
+        "analyze",
+        "--all",
+        "--detector",
+        "motion",
+        "--width",
+        "native",
+        "--scene",
+        scene.to_str().unwrap(),
+    ]);
+    assert_eq!(v["analysed"][0]["tracks"], 3, "{v}");
+    let source_id = v["analysed"][0]["source_id"].as_str().unwrap().to_string();
+    (env, source_id)
+}
