@@ -20,6 +20,7 @@ fn task_variant(task: &str) -> &'static str {
         "object_detection" => "Task::ObjectDetection",
         "text_detection" => "Task::TextDetection",
         "text_recognition" => "Task::TextRecognition",
+        "plate_detection" => "Task::PlateDetection",
         other => panic!("task '{other}' passed the check but has no variant: update build.rs"),
     }
 }

@@ -78,6 +78,8 @@ enum Command {
     Models(cmd::models::Args),
     /// Detect objects (person, vehicles...) in a still or a video.
     Detect(cmd::detect::Args),
+    /// Read licence plates on still images (photos of the case); logged as a consultation.
+    Plates(cmd::plates::Args),
     /// Measure analysis quality against annotated data.
     #[command(subcommand)]
     Eval(cmd::eval::EvalCmd),
@@ -111,6 +113,7 @@ fn main() -> ExitCode {
         Command::Bench(c) => cmd::bench::run(c, &global),
         Command::Models(a) => cmd::models::run(a, &global),
         Command::Detect(a) => cmd::detect::run(a, &global),
+        Command::Plates(a) => cmd::plates::run(a, &global),
         Command::Eval(c) => cmd::eval::run(c, &global),
         Command::Case(c) => cmd::case::run(c, &global),
         Command::Audit(c) => cmd::audit::run(c, &global),

@@ -68,7 +68,13 @@ fn models_lists_the_compiled_allowlist() {
         .collect();
     assert_eq!(
         ids,
-        ["nanodet-coco-416", "ppocrv6-det-small", "ppocrv6-rec-small"]
+        [
+            "nanodet-coco-416",
+            "ppocrv6-det-small",
+            "ppocrv6-rec-small",
+            "ppocrv6-rec-tiny",
+            "clp-det"
+        ]
     );
     for m in v["models"].as_array().unwrap() {
         assert_eq!(m["sha256"].as_str().unwrap().len(), 64);

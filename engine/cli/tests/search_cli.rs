@@ -1,13 +1,14 @@
 //! `vigie search` end to end on an index written directly with `vigie-index` (no footage,
 //! no FFmpeg): refusal without a case, outputs (JSON, CSV, table, contact sheet), clear
-//! errors for malformed queries, and the consultation entry in the audit log.
+//! errors for malformed queries, and the consultation entry in the audit log; plate
+//! search (wildcards, fuzzy ranking) and its logging.
 
 use std::path::PathBuf;
 use std::process::Command;
 
 use assert_cmd::prelude::*;
 use serde_json::Value;
-use vigie_core::{Colour, ColourShare, Compass, Edge, TrackSummary, ZoneVisit};
+use vigie_core::{plate, Colour, ColourShare, Compass, Edge, PlateRead, TrackSummary, ZoneVisit};
 use vigie_index::{Index, SourceRecord, INDEX_FILE_NAME};
 
 const CASE: &str = "SRCH-1";
@@ -49,6 +50,7 @@ fn track(id: u64, label: &str, colour: Colour, offset_s: i64) -> TrackSummary {
         }],
         crossings: vec![],
         thumbnail: Some(format!("thumbnails/{id}.jpg")),
+        plate: None,
     }
 }
 
@@ -101,6 +103,43 @@ impl Env {
             track(1, "car", Colour::Red, 0),
             track(2, "car", Colour::Blue, 10),
             track(3, "person", Colour::Red, 20),
+        ];
+        ix.write_source(&src, &tracks).unwrap();
+    }
+
+    /// Four vehicles with plates and a person without: the plate search fixture.
+    fn write_plate_index(&self) {
+        std::fs::create_dir_all(self.derived()).unwrap();
+        let mut ix = Index::open(&self.derived().join(INDEX_FILE_NAME)).unwrap();
+        let src = SourceRecord {
+            source_id: "src-a".into(),
+            sha256: "0f".repeat(32),
+            camera: "cam1".into(),
+            path: Some("/evidence/cam 1.mp4".into()),
+            analysed_at_ms: T0,
+            params: serde_json::json!({"detector": "yolo"}),
+        };
+        let with_plate = |id: u64, label: &str, text: &str, confidence: f32, offset_s: i64| {
+            let mut t = track(id, label, Colour::White, offset_s);
+            let (display, format) = plate::display_of(text);
+            t.plate = Some(PlateRead {
+                text: text.into(),
+                display,
+                format: format.into(),
+                confidence,
+                char_confidences: vec![0.99; text.len()],
+                reads: 7,
+                best_pts_ms: offset_s * 1000 + 1_000,
+                crop: Some(format!("plates/{id}.jpg")),
+            });
+            t
+        };
+        let tracks = vec![
+            with_plate(1, "car", "AB123CD", 0.9, 0),
+            with_plate(2, "car", "AB193CD", 0.8, 10),
+            track(3, "person", Colour::Red, 20),
+            with_plate(4, "truck", "A8I23CO", 0.95, 30),
+            with_plate(5, "car", "XY999ZZ", 0.99, 40),
         ];
         ix.write_source(&src, &tracks).unwrap();
     }
@@ -268,6 +307,105 @@ fn search_outputs_and_audit() {
     env.cmd().args(["audit", "verify"]).assert().success();
 }
 
+fn hit_ids(v: &Value) -> Vec<u64> {
+    v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["track_id"].as_u64().unwrap())
+        .collect()
+}
+
+#[test]
+fn plate_search_wildcards_fuzzy_errors_and_audit() {
+    let env = Env::new();
+    env.write_plate_index();
+
+    // Wildcards: case, separators and O/0 do not matter; hits in time order.
+    let v: Value =
+        serde_json::from_str(&env.ok(&["--json", "search", "--plate", "ab-1?3-*"])).unwrap();
+    assert_eq!(hit_ids(&v), [1, 2], "{v}");
+    assert_eq!(v["hits"][0]["plate"]["display"], "AB-123-CD");
+    assert_eq!(v["hits"][0]["plate"]["format"], "fr_siv");
+    assert!((v["hits"][0]["plate"]["confidence"].as_f64().unwrap() - 0.9).abs() < 1e-6);
+    assert!(v["hits"][0].get("plate_likelihood").is_none(), "{v}");
+    let v: Value = serde_json::from_str(&env.ok(&["--json", "search", "--plate", "*c0"])).unwrap();
+    assert_eq!(hit_ids(&v), [4], "O and 0 equal: {v}");
+    let v: Value = serde_json::from_str(&env.ok(&[
+        "--json",
+        "search",
+        "--plate",
+        "AB*",
+        "--class",
+        "car",
+        "--from",
+        "2024-06-01T12:00:05Z",
+    ]))
+    .unwrap();
+    assert_eq!(hit_ids(&v), [2], "combined with other filters: {v}");
+
+    // A miss says so and suggests the fuzzy search.
+    let table = env.ok(&["search", "--plate", "ZZ-1*"]);
+    assert!(table.contains("0 tracks"), "{table}");
+    assert!(
+        table.contains("no plate matched --plate ZZ1*") && table.contains("--plate-fuzzy"),
+        "{table}"
+    );
+
+    // Fuzzy: the closest plates first (exact, then three OCR confusions, then one plain
+    // error); the far one is not returned.
+    let v: Value =
+        serde_json::from_str(&env.ok(&["--json", "search", "--plate-fuzzy", "AB-123-CD"])).unwrap();
+    assert_eq!(hit_ids(&v), [1, 4, 2], "{v}");
+    let l: Vec<f64> = v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["plate_likelihood"].as_f64().unwrap())
+        .collect();
+    assert!(l[0] > l[1] && l[1] > l[2], "{l:?}");
+    let table = env.ok(&["search", "--plate-fuzzy", "AB 123 CD"]);
+    let header = table.lines().next().unwrap();
+    assert!(header.contains("plate"), "{table}");
+    assert!(table.contains("AB-123-CD 90% (match 1.00)"), "{table}");
+    assert!(table.contains("most likely plate first"), "{table}");
+    let table = env.ok(&["search", "--plate-fuzzy", "QQ777QQ"]);
+    assert!(table.contains("no plate is close enough"), "{table}");
+
+    // Malformed: exit 2, the flag and the fix named; nothing logged.
+    let (code, err) = env.fail(&["search", "--plate", "AB#1*"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("--plate") && err.contains("'#'") && err.contains("? for exactly one"),
+        "{err}"
+    );
+    let (code, err) = env.fail(&["search", "--plate", "*"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("at least one letter"), "{err}");
+    let (code, err) = env.fail(&["search", "--plate-fuzzy", "AB-1?3"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("--plate-fuzzy") && err.contains("--plate"),
+        "{err}"
+    );
+
+    // Every plate search is a consultation, with the plate parameters.
+    let c = env.consultations();
+    assert_eq!(c.len(), 7, "{c:#?}");
+    assert_eq!(c[0]["params"]["query"]["plate"], "AB1?3*");
+    assert_eq!(c[0]["params"]["flags"]["plate"], "AB1?3*");
+    assert_eq!(c[0]["result"]["count"], 2);
+    assert_eq!(c[3]["params"]["query"]["plate"], "ZZ1*");
+    assert_eq!(c[3]["result"]["count"], 0);
+    assert_eq!(c[4]["params"]["query"]["plate_fuzzy"], "AB123CD");
+    assert_eq!(c[4]["params"]["flags"]["plate_fuzzy"], "AB123CD");
+    assert_eq!(
+        c[4]["result"]["tracks"],
+        serde_json::json!(["src-a#1", "src-a#4", "src-a#2"])
+    );
+    env.cmd().args(["audit", "verify"]).assert().success();
+}
+
 #[test]
 fn bench_search_runs_on_a_small_index() {
     let work = tempfile::tempdir().unwrap();
@@ -289,7 +427,12 @@ fn bench_search_runs_on_a_small_index() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["tracks"], 3000);
     let queries = v["queries"].as_array().unwrap();
-    assert_eq!(queries.len(), 6);
+    assert_eq!(queries.len(), vigie_index::synth::QueryKind::ALL.len());
+    let names: Vec<&str> = queries
+        .iter()
+        .map(|q| q["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"plate:AB1*"), "{names:?}");
     for q in queries {
         assert_eq!(q["runs"], 5);
         assert!(q["p95_ms"].as_f64().unwrap() >= q["p50_ms"].as_f64().unwrap());

@@ -10,6 +10,7 @@
 pub mod alert;
 pub mod frame;
 pub mod paths;
+pub mod plate;
 pub mod sampling;
 pub mod source;
 pub mod time;
@@ -17,6 +18,7 @@ pub mod track;
 
 pub use alert::{Alert, AlertKind, AlertSink, AlertSinkError, MemoryAlertSink};
 pub use frame::RgbFrame;
+pub use plate::PlateRead;
 pub use sampling::{SamplingMode, SamplingModeParseError};
 pub use source::{SourceMeta, StartTime, StartTimeOrigin};
 pub use time::{parse_wall_clock, WallClockParseError};

@@ -316,6 +316,10 @@ pub struct TrackSummary {
     pub crossings: Vec<LineCrossing>,
     /// Relative path of the best thumbnail (JPEG crop) inside the case's derived data.
     pub thumbnail: Option<String>,
+    /// The licence plate, for vehicles large enough to read (absent in indexes written
+    /// before plates were read, hence the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plate: Option<crate::plate::PlateRead>,
 }
 
 #[cfg(test)]

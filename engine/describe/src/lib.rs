@@ -281,6 +281,7 @@ impl Describer {
             zones,
             crossings,
             thumbnail: None,
+            plate: None,
         };
         Description {
             summary,

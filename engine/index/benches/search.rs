@@ -20,6 +20,8 @@ fn search(c: &mut Criterion) {
         QueryKind::ClassColourDayZone,
         QueryKind::PersonUpperLower2h,
         QueryKind::ClassCrossingHour,
+        QueryKind::PlatePrefix,
+        QueryKind::PlateFuzzy,
     ] {
         // A fixed cycle of 64 random queries of this family, so runs compare.
         let mut rng = Rng::new(11);

@@ -10,6 +10,7 @@
 //! same query (property-tested), which is what the audit log relies on to replay a search.
 
 use serde::{Deserialize, Serialize};
+use vigie_core::plate::{self, PlatePattern, PlatePatternError, MAX_PLATE_QUERY_LEN};
 use vigie_core::{parse_wall_clock, Colour, Compass, CrossingDirection};
 
 use crate::error::QueryError;
@@ -104,6 +105,15 @@ pub struct Query {
     pub camera: Option<String>,
     pub min_speed_px_s: Option<f32>,
     pub max_speed_px_s: Option<f32>,
+    /// `--plate`: the track's plate matches this wildcard pattern (O and 0 equal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plate: Option<PlatePattern>,
+    /// `--plate-fuzzy`: normalised plate text; tracks whose plate is likely this one
+    /// despite OCR confusions ([`plate::fuzzy_likelihood`] at least
+    /// [`plate::FUZZY_MIN_LIKELIHOOD`]), ranked by likelihood x read confidence instead
+    /// of by time. Combines with `plate` (both must hold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plate_fuzzy: Option<String>,
     pub limit: u32,
 }
 
@@ -122,6 +132,8 @@ impl Default for Query {
             camera: None,
             min_speed_px_s: None,
             max_speed_px_s: None,
+            plate: None,
+            plate_fuzzy: None,
             limit: DEFAULT_LIMIT,
         }
     }
@@ -144,6 +156,10 @@ pub struct QueryArgs {
     pub camera: Option<String>,
     pub min_speed: Option<String>,
     pub max_speed: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plate: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plate_fuzzy: Option<String>,
     pub limit: Option<String>,
 }
 
@@ -307,6 +323,48 @@ fn parse_crosses(s: &str) -> Result<LineFilter, QueryError> {
     Ok(LineFilter { line, direction })
 }
 
+fn parse_plate(s: &str) -> Result<PlatePattern, QueryError> {
+    PlatePattern::parse(s).map_err(|e: PlatePatternError| {
+        QueryError::new("--plate", s, format!("a plate pattern ({e})"))
+    })
+}
+
+/// `--plate-fuzzy`: a whole plate as read, without wildcards.
+fn parse_plate_fuzzy(s: &str) -> Result<String, QueryError> {
+    let err = |why: &str| {
+        QueryError::new(
+            "--plate-fuzzy",
+            s,
+            format!(
+                "the plate as you read it, letters and digits with or without separators \
+                 (AB-123-CD), 1 to {MAX_PLATE_QUERY_LEN} characters; {why}"
+            ),
+        )
+    };
+    if s.contains(['?', '*']) {
+        return Err(err(
+            "wildcards ? and * belong to --plate (--plate-fuzzy already tolerates misread \
+             characters)",
+        ));
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| !plate::is_separator(*c) && plate::normalise(&c.to_string()).is_empty())
+    {
+        return Err(err(&format!(
+            "{c:?} is neither a letter, a digit nor a separator"
+        )));
+    }
+    let n = plate::normalise(s);
+    if n.is_empty() {
+        return Err(err("no letter or digit was given"));
+    }
+    if n.len() > MAX_PLATE_QUERY_LEN {
+        return Err(err("this is longer than any plate"));
+    }
+    Ok(n)
+}
+
 fn parse_time(flag: &'static str, s: &str) -> Result<i64, QueryError> {
     parse_wall_clock(s)
         .map(|t| t.timestamp_millis())
@@ -411,6 +469,12 @@ impl Query {
                 ));
             }
         }
+        q.plate = a.plate.as_deref().map(parse_plate).transpose()?;
+        q.plate_fuzzy = a
+            .plate_fuzzy
+            .as_deref()
+            .map(parse_plate_fuzzy)
+            .transpose()?;
         if let Some(l) = &a.limit {
             q.limit = match l.trim().parse::<u32>() {
                 Ok(v) if (1..=MAX_LIMIT).contains(&v) => v,
@@ -457,6 +521,8 @@ impl Query {
         a.camera = self.camera.clone();
         a.min_speed = self.min_speed_px_s.map(|v| v.to_string());
         a.max_speed = self.max_speed_px_s.map(|v| v.to_string());
+        a.plate = self.plate.as_ref().map(|p| p.as_str().to_string());
+        a.plate_fuzzy = self.plate_fuzzy.clone();
         if self.limit != DEFAULT_LIMIT {
             a.limit = Some(self.limit.to_string());
         }
@@ -634,6 +700,48 @@ mod tests {
         assert_eq!(e.flag, "--class");
     }
 
+    #[test]
+    fn plate_flags() {
+        let q = Query::parse(&QueryArgs {
+            plate: Some("ab-1?3-*".into()),
+            plate_fuzzy: Some("ab 123 cd".into()),
+            ..args()
+        })
+        .unwrap();
+        assert_eq!(q.plate.as_ref().map(|p| p.as_str()), Some("AB1?3*"));
+        assert_eq!(q.plate_fuzzy.as_deref(), Some("AB123CD"));
+        let a = q.to_args();
+        assert_eq!(a.plate.as_deref(), Some("AB1?3*"));
+        assert_eq!(Query::parse(&a), Ok(q));
+        for bad in ["", "*", "AB#1", "ABCDEFGHIJKLMNOPQRS"] {
+            let e = Query::parse(&QueryArgs {
+                plate: Some(bad.into()),
+                ..args()
+            })
+            .unwrap_err();
+            assert_eq!(e.flag, "--plate", "{bad:?}");
+            assert!(e.to_string().contains("e.g.") || bad.len() > 16, "{e}");
+        }
+        for (bad, why) in [
+            ("AB-1?3", "belong to --plate"),
+            ("", "no letter or digit"),
+            (" - ", "no letter or digit"),
+            ("AB#123", "'#' is neither"),
+            ("ABCDEFGHIJKLMNOPQ", "longer than any plate"),
+        ] {
+            let e = Query::parse(&QueryArgs {
+                plate_fuzzy: Some(bad.into()),
+                ..args()
+            })
+            .unwrap_err();
+            assert_eq!(e.flag, "--plate-fuzzy", "{bad:?}");
+            assert!(e.to_string().contains(why), "{bad:?}: {e}");
+        }
+        // Queries without plates serialise as before (no plate keys).
+        let json = serde_json::to_value(Query::default()).unwrap();
+        assert!(json.get("plate").is_none() && json.get("plate_fuzzy").is_none());
+    }
+
     mod props {
         use super::super::*;
         use proptest::prelude::*;
@@ -699,13 +807,19 @@ mod tests {
                     opt(name()),
                 ),
                 (opt(0i64..MAX_DURATION_MS), crosses, times, size),
-                (opt(name()), speeds, 1u32..=MAX_LIMIT),
+                (
+                    opt(name()),
+                    speeds,
+                    1u32..=MAX_LIMIT,
+                    opt("[A-Z0-9?*]{0,6}[A-Z0-9?][A-Z0-9?*]{0,6}"),
+                    opt("[A-Z0-9]{1,10}"),
+                ),
             )
                 .prop_map(
                     |(
                         (class, colours, dir, zone),
                         (dwell, crosses, times, size),
-                        (cam, sp, lim),
+                        (cam, sp, lim, plate_pat, plate_fuzzy),
                     )| {
                         Query {
                             class,
@@ -720,6 +834,8 @@ mod tests {
                             camera: cam,
                             min_speed_px_s: sp.0,
                             max_speed_px_s: sp.1,
+                            plate: plate_pat.map(|p| PlatePattern::parse(&p).unwrap()),
+                            plate_fuzzy,
                             limit: lim,
                         }
                     },
@@ -731,9 +847,10 @@ mod tests {
             (
                 (s(), s(), s(), s(), s(), s(), s(), s()),
                 (s(), s(), s(), s(), s(), s(), s()),
+                (s(), s()),
             )
-                .prop_map(|((a, b, c, d, e, f, g, h), (i, j, k, l, m, n, o))| {
-                    QueryArgs {
+                .prop_map(
+                    |((a, b, c, d, e, f, g, h), (i, j, k, l, m, n, o), (p, f2))| QueryArgs {
                         class: a,
                         colour: b,
                         upper: c,
@@ -749,8 +866,10 @@ mod tests {
                         min_speed: m,
                         max_speed: n,
                         limit: o,
-                    }
-                })
+                        plate: p,
+                        plate_fuzzy: f2,
+                    },
+                )
         }
 
         /// Strings that look almost valid, to reach deeper into each parser.
@@ -763,8 +882,9 @@ mod tests {
                 s("20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}(Z|\\+02:00|)"),
                 s("-?[0-9.e]{0,8}(px/s|)"),
                 s("[0-9-]{0,8}"),
+                s("[a-zA-Z0-9 ?*.#-]{0,20}"),
             )
-                .prop_map(|(d, c, m, t, sp, l)| QueryArgs {
+                .prop_map(|(d, c, m, t, sp, l, pl)| QueryArgs {
                     dwell_min: d,
                     crosses: c,
                     min_size: m,
@@ -773,6 +893,8 @@ mod tests {
                     min_speed: sp.clone(),
                     max_speed: sp,
                     limit: l,
+                    plate: pl.clone(),
+                    plate_fuzzy: pl,
                     ..QueryArgs::default()
                 })
         }

@@ -61,6 +61,18 @@ fn zones(h: &Hit) -> String {
     out.join(", ")
 }
 
+/// The plate as read (`AB-123-CD 92%`), with the fuzzy likelihood when ranked by it.
+pub fn plate_summary(h: &Hit) -> String {
+    let Some(p) = &h.track.plate else {
+        return String::new();
+    };
+    let mut s = format!("{} {:.0}%", p.display, p.confidence * 100.0);
+    if let Some(l) = h.plate_likelihood {
+        let _ = write!(s, " (match {l:.2})");
+    }
+    s
+}
+
 fn when(h: &Hit) -> String {
     match &h.first_wall {
         Some(w) => w.clone(),
@@ -76,9 +88,11 @@ fn direction(h: &Hit) -> &'static str {
     h.track.direction.map(|d| d.name()).unwrap_or("-")
 }
 
-/// A plain-text table, one line per hit, with a summary line.
+/// A plain-text table, one line per hit, with a summary line. The `plate` column is
+/// there only when a hit has a plate.
 pub fn table(r: &SearchResult) -> String {
-    let header = [
+    let with_plate = r.hits.iter().any(|h| h.track.plate.is_some());
+    let mut header = vec![
         "source",
         "track",
         "class",
@@ -90,11 +104,14 @@ pub fn table(r: &SearchResult) -> String {
         "zones",
         "thumbnail",
     ];
-    let rows: Vec<[String; 10]> = r
+    if with_plate {
+        header.insert(3, "plate");
+    }
+    let rows: Vec<Vec<String>> = r
         .hits
         .iter()
         .map(|h| {
-            [
+            let mut row = vec![
                 h.track.source_id.clone(),
                 h.track.track_id.to_string(),
                 h.track.label.clone(),
@@ -105,7 +122,11 @@ pub fn table(r: &SearchResult) -> String {
                 colour_summary(h),
                 zones(h),
                 h.track.thumbnail.clone().unwrap_or_default(),
-            ]
+            ];
+            if with_plate {
+                row.insert(3, plate_summary(h));
+            }
+            row
         })
         .collect();
     let mut widths: Vec<usize> = header.iter().map(|s| s.chars().count()).collect();
@@ -136,9 +157,14 @@ pub fn table(r: &SearchResult) -> String {
     }
     let _ = writeln!(
         out,
-        "{} track{}{}",
+        "{} track{}{}{}",
         r.hits.len(),
         if r.hits.len() == 1 { "" } else { "s" },
+        if r.query.plate_fuzzy.is_some() && !r.hits.is_empty() {
+            ", most likely plate first (likelihood x read confidence)"
+        } else {
+            ""
+        },
         if r.truncated {
             format!(" (more matched: raise --limit above {})", r.query.limit)
         } else {
@@ -166,12 +192,13 @@ fn csv_cell(s: &str, text: bool) -> String {
     }
 }
 
-/// CSV with a header row.
+/// CSV with a header row. The plate columns come last (empty for tracks without a plate),
+/// so programs that read the earlier columns by position keep working.
 pub fn csv(r: &SearchResult) -> String {
     let mut out = String::from(
         "source_id,camera,track_id,class,confidence,first_wall,last_wall,first_pts_ms,\
          last_pts_ms,direction,heading_deg,speed_px_s,size_frac,colours,zones,thumbnail,\
-         source_path\n",
+         source_path,plate,plate_text,plate_format,plate_confidence,plate_likelihood\n",
     );
     for h in &r.hits {
         let t = &h.track;
@@ -195,6 +222,34 @@ pub fn csv(r: &SearchResult) -> String {
             csv_cell(&zones(h), true),
             csv_cell(t.thumbnail.as_deref().unwrap_or_default(), true),
             csv_cell(h.source_path.as_deref().unwrap_or_default(), true),
+            csv_cell(
+                t.plate
+                    .as_ref()
+                    .map(|p| p.display.as_str())
+                    .unwrap_or_default(),
+                true,
+            ),
+            csv_cell(
+                t.plate
+                    .as_ref()
+                    .map(|p| p.text.as_str())
+                    .unwrap_or_default(),
+                true,
+            ),
+            csv_cell(
+                t.plate
+                    .as_ref()
+                    .map(|p| p.format.as_str())
+                    .unwrap_or_default(),
+                true,
+            ),
+            t.plate
+                .as_ref()
+                .map(|p| format!("{:.3}", p.confidence))
+                .unwrap_or_default(),
+            h.plate_likelihood
+                .map(|l| format!("{l:.3}"))
+                .unwrap_or_default(),
         ];
         out.push_str(&cells.join(","));
         out.push('\n');
@@ -355,6 +410,13 @@ pub fn sheet(r: &SearchResult, o: &SheetOptions) -> String {
             html_escape(&when(hit)),
             duration_s(hit)
         );
+        if t.plate.is_some() {
+            let _ = write!(
+                h,
+                "<div>plate <b>{}</b></div>",
+                html_escape(&plate_summary(hit))
+            );
+        }
         let _ = write!(h, "<div>{}</div>", html_escape(&colour_summary(hit)));
         let z = zones(hit);
         if !z.is_empty() {

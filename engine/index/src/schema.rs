@@ -16,6 +16,13 @@
 //!   and join the others by primary key.
 //! - `vocab`: the distinct classes, cameras, zones and lines per source, so an empty
 //!   result can say "no zone called X in this case" without scanning tracks.
+//!
+//! Version 2 adds `track_plate`: one row per track whose licence plate was read, with the
+//! normalised text, its O->0 fold (what `--plate` matches, with an index a literal prefix
+//! can use), its confusion fold forwards and reversed (indexed, for the `--plate-fuzzy`
+//! prefilter), the display form, the format id and the read confidence; like the other
+//! side tables it repeats `label` and `first_wall_ms`. Indexes written at version 1 get the
+//! empty table on open; their tracks simply have no plate.
 
 use rusqlite::{Connection, Transaction};
 
@@ -23,12 +30,13 @@ use rusqlite::{Connection, Transaction};
 pub const APPLICATION_ID: i64 = 0x5649_4749;
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
-const V1: &str = r#"
+/// Never edit a released migration: indexes in the field were built by it.
+pub(crate) const V1: &str = r#"
 CREATE TABLE source (
     source_id       TEXT PRIMARY KEY,
     sha256          TEXT NOT NULL,
@@ -115,6 +123,29 @@ CREATE TABLE vocab (
     PRIMARY KEY (kind, value, source_id)
 ) WITHOUT ROWID;
 CREATE INDEX vocab_source ON vocab (source_id);
+"#;
+
+const V2: &str = r#"
+-- One row per track whose plate was read. text: normalised A-Z0-9; text_fold: text with
+-- the letter O as the digit 0 (what --plate GLOBs over); text_conf: each character as the
+-- first of its OCR confusion group (plate::confusion_fold), text_conf_rev the same
+-- reversed (the --plate-fuzzy prefilter looks up prefixes and suffixes); format:
+-- plate::FORMATS id.
+CREATE TABLE track_plate (
+    track         INTEGER PRIMARY KEY REFERENCES track(id) ON DELETE CASCADE,
+    text          TEXT NOT NULL,
+    text_fold     TEXT NOT NULL,
+    text_conf     TEXT NOT NULL,
+    text_conf_rev TEXT NOT NULL,
+    display       TEXT NOT NULL,
+    format        TEXT NOT NULL,
+    confidence    REAL NOT NULL,
+    label         TEXT NOT NULL,
+    first_wall_ms INTEGER
+);
+CREATE INDEX track_plate_search ON track_plate (text_fold, label, first_wall_ms, confidence);
+CREATE INDEX track_plate_conf ON track_plate (text_conf);
+CREATE INDEX track_plate_conf_rev ON track_plate (text_conf_rev);
 "#;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {

@@ -10,11 +10,26 @@
 //! Time overlap (`last >= from AND first <= to`) is not an index range, so the statement
 //! also bounds `first_wall_ms >= from - D`, where `D` is the longest track in the index
 //! (kept per source): equivalent, and a range an index can serve.
+//!
+//! Plates: `--plate` is a join on `track_plate` with `text_fold GLOB ?` (the pattern over
+//! O->0-folded text); a pattern that starts with literal characters is a range on the
+//! `track_plate_search` index. `--plate-fuzzy` cannot be an index condition (OCR
+//! confusions change any character) — but an index can serve an exact prefilter. The
+//! threshold ([`FUZZY_MIN_LIKELIHOOD`], a cost under 2) allows at most one *whole* error
+//! (a substitution outside the confusion groups, an insertion or a deletion); every other
+//! difference is a confusion, which [`plate::confusion_fold`] erases. So in the
+//! confusion-folded texts the plates differ by at most one edit, and if the query has `n`
+//! characters, that edit spares either its first `n/2` (rounded down) or its last `n - n/2`
+//! characters: a candidate must share one of these, which are two range lookups on
+//! `track_plate_conf` and `track_plate_conf_rev`. The weighted edit distance is then
+//! computed here for those few rows, and hits are ranked by likelihood x read confidence,
+//! not by time.
 
 use std::collections::HashMap;
 
 use rusqlite::types::Value;
 use serde::{Deserialize, Serialize};
+use vigie_core::plate::{self, FUZZY_MIN_LIKELIHOOD};
 use vigie_core::{CrossingDirection, TrackSummary};
 
 use crate::error::IndexError;
@@ -31,6 +46,10 @@ pub struct Hit {
     pub last_wall: Option<String>,
     /// The evidence file, when the index knows it (for links to the source second).
     pub source_path: Option<String>,
+    /// With `--plate-fuzzy`: how likely the track's plate is the one searched for (0..1,
+    /// [`plate::fuzzy_likelihood`]); hits are ranked by this times the read confidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plate_likelihood: Option<f32>,
 }
 
 /// What a search returns.
@@ -38,7 +57,8 @@ pub struct Hit {
 pub struct SearchResult {
     pub query: Query,
     pub hits: Vec<Hit>,
-    /// More tracks matched than `query.limit`; only the first `limit` (by time) are here.
+    /// More tracks matched than `query.limit`; only the first `limit` are here: the
+    /// earliest, or with `--plate-fuzzy` the most likely (by likelihood x read confidence).
     pub truncated: bool,
     /// When nothing matched: names in the query that the index does not know at all.
     pub hints: Vec<String>,
@@ -101,7 +121,7 @@ impl Index {
         q: &Query,
         select: &str,
         slice: Slice,
-        limit: usize,
+        limit: Option<usize>,
     ) -> Result<Sql, IndexError> {
         let mut joins = String::new();
         let mut conds: Vec<String> = Vec::new();
@@ -190,6 +210,19 @@ impl Index {
             }
             shared("x", &mut params, &mut conds);
         }
+        if q.plate.is_some() || q.plate_fuzzy.is_some() {
+            joins.push_str(" JOIN track_plate p ON p.track = t.id");
+            if let Some(pat) = &q.plate {
+                let g = bind(&mut params, Value::Text(pat.to_glob()));
+                joins.push_str(&format!(" AND p.text_fold GLOB {g}"));
+            }
+            if let Some(text) = &q.plate_fuzzy {
+                for c in Self::fuzzy_conds(text, &mut params) {
+                    joins.push_str(&format!(" AND {c}"));
+                }
+            }
+            shared("p", &mut params, &mut conds);
+        }
         let mut push = |cond: &str, v: Value| {
             params.push(v);
             conds.push(format!("{cond} ?{}", params.len()));
@@ -218,16 +251,22 @@ impl Index {
         } else {
             format!(" WHERE {}", conds.join(" AND "))
         };
-        params.push(Value::Integer(limit.min(i64::MAX as usize) as i64));
-        let text = format!(
-            "SELECT {select} FROM track t{joins}{where_} ORDER BY t.first_wall_ms, t.id LIMIT ?{}",
-            params.len()
-        );
+        let text = match limit {
+            Some(limit) => {
+                params.push(Value::Integer(limit.min(i64::MAX as usize) as i64));
+                format!(
+                    "SELECT {select} FROM track t{joins}{where_} ORDER BY t.first_wall_ms, t.id \
+                     LIMIT ?{}",
+                    params.len()
+                )
+            }
+            None => format!("SELECT {select} FROM track t{joins}{where_}"),
+        };
         Ok(Sql { text, params })
     }
 
     fn ids(&self, q: &Query, slice: Slice, limit: usize) -> Result<Vec<i64>, IndexError> {
-        let sql = self.build_sql(q, "t.id", slice, limit)?;
+        let sql = self.build_sql(q, "t.id", slice, Some(limit))?;
         let mut st = self.conn.prepare_cached(&sql.text)?;
         let ids = st
             .query_map(rusqlite::params_from_iter(sql.params.iter()), |r| r.get(0))?
@@ -280,10 +319,146 @@ impl Index {
         Ok(ids)
     }
 
+    /// The fuzzy prefilter on the plate table `p`: length within reach, and (when the
+    /// threshold allows at most one whole error) a shared confusion-folded prefix or
+    /// suffix. See the module documentation for why this loses no match.
+    fn fuzzy_conds(text: &str, params: &mut Vec<Value>) -> Vec<String> {
+        let n = text.chars().count();
+        let d = plate::fuzzy_max_len_diff();
+        let mut conds = vec![format!(
+            "length(p.text_fold) BETWEEN {} AND {}",
+            bind(params, Value::Integer(n.saturating_sub(d).max(1) as i64)),
+            bind(params, Value::Integer((n + d) as i64))
+        )];
+        let k = n / 2;
+        if FUZZY_MIN_LIKELIHOOD > (-2.0f32).exp() && k > 0 {
+            let conf: Vec<char> = plate::confusion_fold(text).chars().collect();
+            let prefix: String = conf[..k].iter().collect();
+            let suffix_rev: String = conf[k..].iter().rev().collect();
+            // `x >= 'AB' AND x < 'AB\x7f'`: starts with AB (plate characters sort below
+            // DEL), a range any index serves.
+            let range = |col: &str, s: String, params: &mut Vec<Value>| {
+                let hi = format!("{s}\u{7f}");
+                format!(
+                    "(p.{col} >= {} AND p.{col} < {})",
+                    bind(params, Value::Text(s)),
+                    bind(params, Value::Text(hi))
+                )
+            };
+            let a = range("text_conf", prefix, params);
+            let b = range("text_conf_rev", suffix_rev, params);
+            conds.push(format!("({a} OR {b})"));
+        }
+        conds
+    }
+
+    /// The statement behind `--plate-fuzzy`: every candidate plate (no order, no limit).
+    ///
+    /// When the other filters only concern the class, `--to` or the plate pattern, it
+    /// reads `track_plate` alone (no join with `track`): the common "find this plate
+    /// anywhere" search. `text_fold` is scored: O and 0 cost nothing anyway.
+    fn fuzzy_sql(&self, q: &Query) -> Result<Sql, IndexError> {
+        const SELECT: &str = "p.track, p.text_fold, p.confidence, p.first_wall_ms";
+        let plate_table_only = q.colours.is_empty()
+            && q.direction.is_none()
+            && q.zone.is_none()
+            && q.dwell_min_ms.is_none()
+            && q.crosses.is_none()
+            && q.from_wall_ms.is_none()
+            && q.min_size.is_none()
+            && q.camera.is_none()
+            && q.min_speed_px_s.is_none()
+            && q.max_speed_px_s.is_none();
+        if !plate_table_only {
+            return self.build_sql(q, SELECT, Slice::All, None);
+        }
+        let mut params = Vec::new();
+        let mut conds = Vec::new();
+        if let Some(c) = &q.class {
+            conds.push(format!(
+                "p.label = {}",
+                bind(&mut params, Value::Text(c.clone()))
+            ));
+        }
+        if let Some(to) = q.to_wall_ms {
+            conds.push(format!(
+                "p.first_wall_ms <= {}",
+                bind(&mut params, Value::Integer(to))
+            ));
+        }
+        if let Some(pat) = &q.plate {
+            conds.push(format!(
+                "p.text_fold GLOB {}",
+                bind(&mut params, Value::Text(pat.to_glob()))
+            ));
+        }
+        if let Some(text) = &q.plate_fuzzy {
+            conds.extend(Self::fuzzy_conds(text, &mut params));
+        }
+        let where_ = if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conds.join(" AND "))
+        };
+        Ok(Sql {
+            text: format!("SELECT {SELECT} FROM track_plate p{where_}"),
+            params,
+        })
+    }
+
+    /// The `limit` most likely matches of a `--plate-fuzzy` query, with their
+    /// likelihood: ranked by likelihood x read confidence (descending), then by time.
+    fn fuzzy_ids(
+        &self,
+        q: &Query,
+        text: &str,
+        limit: usize,
+    ) -> Result<Vec<(i64, f32)>, IndexError> {
+        let sql = self.fuzzy_sql(q)?;
+        let mut st = self.conn.prepare_cached(&sql.text)?;
+        let mut rows = st.query(rusqlite::params_from_iter(sql.params.iter()))?;
+        // (score, first_wall_ms, id, likelihood)
+        let mut found: Vec<(f32, Option<i64>, i64, f32)> = Vec::new();
+        while let Some(r) = rows.next()? {
+            let candidate = r.get_ref(1)?.as_str().map_err(|e| IndexError::Corrupt {
+                problem: format!("plate text is not text: {e}"),
+            })?;
+            let likelihood = plate::fuzzy_likelihood(text, candidate);
+            if likelihood < FUZZY_MIN_LIKELIHOOD {
+                continue;
+            }
+            let confidence: f64 = r.get(2)?;
+            found.push((
+                likelihood * confidence as f32,
+                r.get(3)?,
+                r.get(0)?,
+                likelihood,
+            ));
+        }
+        found.sort_by(|a, b| {
+            b.0.total_cmp(&a.0)
+                .then_with(|| a.1.cmp(&b.1))
+                .then_with(|| a.2.cmp(&b.2))
+        });
+        found.truncate(limit);
+        Ok(found.into_iter().map(|(_, _, id, l)| (id, l)).collect())
+    }
+
     /// Run a search.
     pub fn search(&self, q: &Query) -> Result<SearchResult, IndexError> {
         // One more than the limit, to know whether the result was truncated.
-        let ids = self.first_ids(q, q.limit as usize + 1)?;
+        let ids: Vec<(i64, Option<f32>)> = match &q.plate_fuzzy {
+            Some(text) => self
+                .fuzzy_ids(q, text, q.limit as usize + 1)?
+                .into_iter()
+                .map(|(id, l)| (id, Some(l)))
+                .collect(),
+            None => self
+                .first_ids(q, q.limit as usize + 1)?
+                .into_iter()
+                .map(|id| (id, None))
+                .collect(),
+        };
         let truncated = ids.len() > q.limit as usize;
         let paths: HashMap<String, Option<String>> = self
             .sources()?
@@ -294,7 +469,7 @@ impl Index {
             .conn
             .prepare_cached("SELECT summary_json FROM track_detail WHERE id = ?1")?;
         let mut hits = Vec::with_capacity(ids.len().min(q.limit as usize));
-        for id in ids.into_iter().take(q.limit as usize) {
+        for (id, plate_likelihood) in ids.into_iter().take(q.limit as usize) {
             let json: String = detail.query_row([id], |r| r.get(0))?;
             let track: TrackSummary =
                 serde_json::from_str(&json).map_err(|e| IndexError::Corrupt {
@@ -304,6 +479,7 @@ impl Index {
                 first_wall: track.first_wall_ms.and_then(ms_to_rfc3339),
                 last_wall: track.last_wall_ms.and_then(ms_to_rfc3339),
                 source_path: paths.get(&track.source_id).cloned().flatten(),
+                plate_likelihood,
                 track,
             });
         }
@@ -322,7 +498,11 @@ impl Index {
 
     /// `EXPLAIN QUERY PLAN` of the search statement, one line per plan step.
     pub fn explain(&self, q: &Query) -> Result<Vec<String>, IndexError> {
-        let sql = self.build_sql(q, "t.id", Slice::All, q.limit as usize + 1)?;
+        let sql = if q.plate_fuzzy.is_some() {
+            self.fuzzy_sql(q)?
+        } else {
+            self.build_sql(q, "t.id", Slice::All, Some(q.limit as usize + 1))?
+        };
         let mut st = self
             .conn
             .prepare(&format!("EXPLAIN QUERY PLAN {}", sql.text))?;
@@ -363,6 +543,9 @@ impl Index {
                 ));
             }
         }
+        if q.plate.is_some() || q.plate_fuzzy.is_some() {
+            out.extend(self.plate_hints(q)?);
+        }
         if (q.from_wall_ms.is_some() || q.to_wall_ms.is_some()) && out.is_empty() {
             let no_clock: i64 = self.conn.query_row(
                 "SELECT count(*) FROM (SELECT 1 FROM track WHERE first_wall_ms IS NULL LIMIT 1)",
@@ -375,6 +558,76 @@ impl Index {
                      (give one with `vigie ingest --start`)"
                         .to_string(),
                 );
+            }
+        }
+        Ok(out)
+    }
+
+    /// Why a plate search found nothing, and what to try instead.
+    fn plate_hints(&self, q: &Query) -> Result<Vec<String>, IndexError> {
+        let any: bool =
+            self.conn
+                .query_row("SELECT EXISTS (SELECT 1 FROM track_plate)", [], |r| {
+                    r.get(0)
+                })?;
+        if !any {
+            return Ok(vec![
+                "no licence plate has been read in this index (plates are read by `vigie \
+                 analyze` on vehicles large enough to read)"
+                    .to_string(),
+            ]);
+        }
+        let mut out = Vec::new();
+        let others = Query {
+            plate: None,
+            plate_fuzzy: None,
+            limit: q.limit,
+            ..q.clone()
+        } != Query {
+            limit: q.limit,
+            ..Query::default()
+        };
+        if let Some(p) = &q.plate {
+            let alone: bool = self.conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM track_plate WHERE text_fold GLOB ?1)",
+                [p.to_glob()],
+                |r| r.get(0),
+            )?;
+            if alone && (others || q.plate_fuzzy.is_some()) {
+                out.push(format!(
+                    "plates match --plate {p}, but none of those tracks matches the other \
+                     filters too; relax them"
+                ));
+            } else {
+                let try_fuzzy = if p.is_exact() {
+                    format!("--plate-fuzzy {p}")
+                } else {
+                    "--plate-fuzzy with the whole plate as you read it".to_string()
+                };
+                out.push(format!(
+                    "no plate matched --plate {p} (O and 0 count as equal); if a character \
+                     may be misread, try {try_fuzzy}: it tolerates OCR confusions (0/O/D/Q, \
+                     1/I/L, 8/B, 5/S, 2/Z) and ranks plates by likelihood"
+                ));
+            }
+        }
+        if let Some(text) = &q.plate_fuzzy {
+            let alone = Query {
+                plate_fuzzy: Some(text.clone()),
+                limit: 1,
+                ..Query::default()
+            };
+            if (others || q.plate.is_some()) && !self.fuzzy_ids(&alone, text, 1)?.is_empty() {
+                out.push(format!(
+                    "plates close to --plate-fuzzy {text} exist, but none of those tracks \
+                     matches the other filters too; relax them"
+                ));
+            } else {
+                out.push(format!(
+                    "no plate is close enough to --plate-fuzzy {text} (at most one character \
+                     wrong beyond OCR confusions); try --plate with ? for each unsure \
+                     character and * for a part you could not read"
+                ));
             }
         }
         Ok(out)

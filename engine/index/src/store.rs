@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::{Deserialize, Serialize};
-use vigie_core::{Colour, ColourShare, CrossingDirection, TrackSummary};
+use vigie_core::{plate, Colour, ColourShare, CrossingDirection, TrackSummary};
 
 use crate::error::IndexError;
 use crate::schema;
@@ -285,6 +285,11 @@ impl Index {
                  ON CONFLICT (track, line) DO UPDATE SET
                     n_in = n_in + excluded.n_in, n_out = n_out + excluded.n_out",
             )?;
+            let mut ins_plate = tx.prepare_cached(
+                "INSERT INTO track_plate (track, text, text_fold, text_conf, text_conf_rev,
+                                          display, format, confidence, label, first_wall_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?;
             let mut ins_vocab = tx.prepare_cached(
                 "INSERT OR IGNORE INTO vocab (kind, value, source_id) VALUES (?1, ?2, ?3)",
             )?;
@@ -351,6 +356,21 @@ impl Index {
                     if seen.insert(("zone", &z.zone)) {
                         ins_vocab.execute(params!["zone", z.zone, source.source_id])?;
                     }
+                }
+                if let Some(p) = &t.plate {
+                    let conf = plate::confusion_fold(&p.text);
+                    ins_plate.execute(params![
+                        id,
+                        p.text,
+                        plate::fold(&p.text),
+                        conf,
+                        conf.chars().rev().collect::<String>(),
+                        p.display,
+                        p.format,
+                        p.confidence as f64,
+                        t.label,
+                        t.first_wall_ms
+                    ])?;
                 }
                 for c in &t.crossings {
                     let (n_in, n_out) = match c.direction {
@@ -485,6 +505,29 @@ fn validate(source: &SourceRecord, tracks: &[TrackSummary]) -> Result<(), IndexE
             || t.crossings.iter().any(|c| c.line.is_empty())
         {
             return Err(bad("empty zone or line name".into()));
+        }
+        if let Some(p) = &t.plate {
+            // Plate text last in the messages (it identifies a vehicle).
+            if p.text.is_empty()
+                || p.text.len() > plate::MAX_PLATE_QUERY_LEN
+                || plate::normalise(&p.text) != p.text
+            {
+                return Err(bad(format!(
+                    "plate text is not normalised (1 to {} characters A-Z 0-9, no \
+                     separators; use vigie_core::plate::normalise): {:?}",
+                    plate::MAX_PLATE_QUERY_LEN,
+                    p.text
+                )));
+            }
+            if !(p.confidence.is_finite() && (0.0..=1.0).contains(&p.confidence)) {
+                return Err(bad("plate confidence is not in 0..1".into()));
+            }
+            if p.format.is_empty() {
+                return Err(bad(format!(
+                    "empty plate format id (use {:?} when no format fits)",
+                    plate::UNKNOWN_FORMAT
+                )));
+            }
         }
     }
     Ok(())

@@ -4,11 +4,15 @@
 //! decide query cost on real footage: a few dominant classes, skewed colour frequencies
 //! (many black/white/grey cars, few green ones), activity concentrated in daytime over a
 //! week, a handful of zones and lines per camera, most tracks short and a few dwelling.
+//! [`PLATE_SHARE`] of the cars carry a read plate (mostly SIV, some FNI and Belgian),
+//! drawn from a second generator so the rest of the index is the same with or without
+//! plates.
 //! It is a benchmark input, not ground truth: nothing here is ever presented as footage.
 
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
+use vigie_core::plate::{self, PlateRead};
 use vigie_core::{
     Colour, ColourShare, Compass, CrossingDirection, Edge, LineCrossing, TrackSummary, ZoneVisit,
 };
@@ -132,9 +136,66 @@ fn shares(rng: &mut Rng, weights: &[f64; 11]) -> Vec<ColourShare> {
     out
 }
 
-/// One synthetic track of `source_id`, starting at a random time in the source.
+/// Share of the synthetic cars whose plate was read (the others were too small, too far
+/// or seen from the side).
+pub const PLATE_SHARE: f64 = 0.3;
+
+/// SIV letters (no I, O, U).
+const SIV_LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRSTVWXYZ";
+
+fn pick(rng: &mut Rng, set: &[u8]) -> char {
+    set[rng.below(set.len() as u64) as usize] as char
+}
+
+/// A random plate text: 85% France SIV, 10% France FNI, 5% Belgium.
+pub fn random_plate_text(rng: &mut Rng) -> String {
+    let mut s = String::new();
+    let digits = b"0123456789";
+    let letters = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    match rng.weighted(&[0.85, 0.10, 0.05]) {
+        0 => {
+            s.extend((0..2).map(|_| pick(rng, SIV_LETTERS)));
+            s.push_str(&format!("{:03}", 1 + rng.below(999)));
+            s.extend((0..2).map(|_| pick(rng, SIV_LETTERS)));
+        }
+        1 => {
+            s.push_str(&(1 + rng.below(9999)).to_string());
+            s.extend((0..2).map(|_| pick(rng, letters)));
+            s.push_str(&format!("{:02}", 1 + rng.below(95)));
+        }
+        _ => {
+            s.push(pick(rng, b"12"));
+            s.extend((0..3).map(|_| pick(rng, letters)));
+            s.extend((0..3).map(|_| pick(rng, digits)));
+        }
+    }
+    s
+}
+
+fn plate_read(rng: &mut Rng, source_id: &str, track_id: u64, best_pts_ms: i64) -> PlateRead {
+    let text = random_plate_text(rng);
+    let (display, format) = plate::display_of(&text);
+    let char_confidences: Vec<f32> = text
+        .chars()
+        .map(|_| 0.85 + 0.15 * rng.f64() as f32)
+        .collect();
+    PlateRead {
+        confidence: char_confidences.iter().product(),
+        char_confidences,
+        display,
+        format: format.to_string(),
+        text,
+        reads: 1 + rng.below(20) as u32,
+        best_pts_ms,
+        crop: Some(format!("plates/{source_id}/{track_id}.jpg")),
+    }
+}
+
+/// One synthetic track of `source_id`, starting at a random time in the source. Plates are
+/// drawn from `plate_rng` only, so they do not shift the rest of the sequence.
 fn track(
     rng: &mut Rng,
+    plate_rng: &mut Rng,
     source_id: &str,
     camera: u64,
     track_id: u64,
@@ -242,6 +303,8 @@ fn track(
         })
         .collect();
     let first_wall = source_start_ms + start_off;
+    let plate = (label == "car" && plate_rng.f64() < PLATE_SHARE)
+        .then(|| plate_read(plate_rng, source_id, track_id, start_off + duration_ms / 2));
     TrackSummary {
         source_id: source_id.to_string(),
         camera: format!("cam{:02}", camera + 1),
@@ -267,6 +330,7 @@ fn track(
         zones,
         crossings,
         thumbnail: Some(format!("thumbs/{source_id}/{track_id}.jpg")),
+        plate,
     }
 }
 
@@ -289,6 +353,7 @@ pub fn generate(
 ) -> Result<GenStats, IndexError> {
     let t0 = Instant::now();
     let mut rng = Rng::new(cfg.seed);
+    let mut plate_rng = Rng::new(cfg.seed ^ 0x504C_4154_4553);
     let per = cfg.tracks_per_source.max(1);
     let n_sources = cfg.tracks.div_ceil(per);
     let cameras = cfg.cameras.max(1);
@@ -301,7 +366,17 @@ pub fn generate(
         let source_id = format!("src{s:05}");
         let n = per.min(cfg.tracks - written);
         let tracks: Vec<TrackSummary> = (0..n)
-            .map(|i| track(&mut rng, &source_id, camera, i + 1, start_ms, len_ms))
+            .map(|i| {
+                track(
+                    &mut rng,
+                    &mut plate_rng,
+                    &source_id,
+                    camera,
+                    i + 1,
+                    start_ms,
+                    len_ms,
+                )
+            })
             .collect();
         let record = SourceRecord {
             source_id: source_id.clone(),
@@ -342,16 +417,22 @@ pub enum QueryKind {
     ZoneDwellDay,
     /// class + colour + zone over the whole week (many matches; first 100 by time).
     ClassColourZoneWeek,
+    /// `--plate 'AB-1*'`: the first three characters of a plate, whole index.
+    PlatePrefix,
+    /// `--plate-fuzzy` of a plate with two OCR confusions, whole index.
+    PlateFuzzy,
 }
 
 impl QueryKind {
-    pub const ALL: [QueryKind; 6] = [
+    pub const ALL: [QueryKind; 8] = [
         QueryKind::ClassColourHourZone,
         QueryKind::PersonUpperLower2h,
         QueryKind::ClassColourDayZone,
         QueryKind::ClassCrossingHour,
         QueryKind::ZoneDwellDay,
         QueryKind::ClassColourZoneWeek,
+        QueryKind::PlatePrefix,
+        QueryKind::PlateFuzzy,
     ];
 
     pub fn name(self) -> &'static str {
@@ -362,12 +443,37 @@ impl QueryKind {
             QueryKind::ClassCrossingHour => "class+crosses:dir+1h",
             QueryKind::ZoneDwellDay => "zone+dwell>=30s+1d",
             QueryKind::ClassColourZoneWeek => "class+colour+zone+week",
+            QueryKind::PlatePrefix => "plate:AB1*",
+            QueryKind::PlateFuzzy => "plate-fuzzy(2 confusions)",
         }
     }
 }
 
-/// A random query of `kind` over the span of the synthetic index.
+/// A random query of `kind` over the span of the synthetic index (plate queries use a
+/// random plate, which the index most likely does not hold: see [`random_query_with`]).
 pub fn random_query(rng: &mut Rng, kind: QueryKind, span_ms: i64) -> Query {
+    random_query_with(rng, kind, span_ms, &[])
+}
+
+/// Swap up to `n` characters of `text` for one of their OCR confusions (B -> 8, ...).
+fn confuse(rng: &mut Rng, text: &str, n: usize) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    for _ in 0..n {
+        let i = rng.below(chars.len() as u64) as usize;
+        if let Some(g) = plate::CONFUSION_GROUPS
+            .iter()
+            .find(|g| g.contains(chars[i]))
+        {
+            let others: Vec<char> = g.chars().filter(|c| *c != chars[i]).collect();
+            chars[i] = others[rng.below(others.len() as u64) as usize];
+        }
+    }
+    chars.into_iter().collect()
+}
+
+/// [`random_query`], with plate queries built from `plates` (texts held by the index)
+/// when it is not empty.
+pub fn random_query_with(rng: &mut Rng, kind: QueryKind, span_ms: i64, plates: &[String]) -> Query {
     let window = |rng: &mut Rng, len: i64| {
         let from = BASE_WALL_MS + rng.below((span_ms - len).max(1) as u64) as i64;
         (Some(from), Some(from + len))
@@ -428,6 +534,19 @@ pub fn random_query(rng: &mut Rng, kind: QueryKind, span_ms: i64) -> Query {
             q.dwell_min_ms = Some(30_000);
             (q.from_wall_ms, q.to_wall_ms) = window(rng, DAY_MS);
         }
+        QueryKind::PlatePrefix | QueryKind::PlateFuzzy => {
+            let text = if plates.is_empty() {
+                random_plate_text(rng)
+            } else {
+                plates[rng.below(plates.len() as u64) as usize].clone()
+            };
+            if kind == QueryKind::PlatePrefix {
+                let prefix: String = text.chars().take(3).collect();
+                q.plate = plate::PlatePattern::parse(&format!("{prefix}*")).ok();
+            } else {
+                q.plate_fuzzy = Some(confuse(rng, &text, 2));
+            }
+        }
     }
     q
 }
@@ -463,6 +582,15 @@ pub fn bench_queries(
     span_ms: i64,
 ) -> Result<Vec<QueryFigures>, IndexError> {
     let mut rng = Rng::new(seed);
+    let plates: Vec<String> = {
+        let mut st = index
+            .conn
+            .prepare("SELECT text FROM track_plate ORDER BY track")?;
+        let rows = st.query_map([], |r| r.get(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let random_query =
+        |rng: &mut Rng, kind, span_ms| random_query_with(rng, kind, span_ms, &plates);
     let mut out = Vec::new();
     for kind in QueryKind::ALL {
         // Warm-up: statement cache and page cache.
@@ -525,13 +653,33 @@ mod tests {
     #[test]
     fn synthetic_tracks_are_valid() {
         let mut rng = Rng::new(3);
+        let mut plate_rng = Rng::new(4);
+        let (mut cars, mut plates) = (0, 0);
         for i in 0..2_000 {
-            let t = track(&mut rng, "s", i % 24, i + 1, BASE_WALL_MS, 4 * HOUR_MS);
+            let t = track(
+                &mut rng,
+                &mut plate_rng,
+                "s",
+                i % 24,
+                i + 1,
+                BASE_WALL_MS,
+                4 * HOUR_MS,
+            );
             assert!(t.first_pts_ms <= t.last_pts_ms);
             let total: f32 = t.colours.iter().map(|c| c.share).sum();
             assert!(total <= 1.0 + 1e-4, "{total}");
             assert!(!t.colours.is_empty());
             assert_eq!(t.upper_colours.is_empty(), t.label != "person");
+            cars += usize::from(t.label == "car");
+            if let Some(p) = &t.plate {
+                plates += 1;
+                assert_eq!(t.label, "car");
+                assert_ne!(p.format, plate::UNKNOWN_FORMAT, "{}", p.text);
+                assert_eq!(plate::display_of(&p.text).0, p.display);
+                assert_eq!(p.char_confidences.len(), p.text.len());
+            }
         }
+        let share = plates as f64 / cars as f64;
+        assert!((0.2..0.4).contains(&share), "{plates} plates, {cars} cars");
     }
 }

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use vigie_core::plate::{self, PlatePattern, PlateRead};
 use vigie_core::{
     Colour, ColourShare, Compass, CrossingDirection, Edge, LineCrossing, TrackSummary, ZoneVisit,
 };
@@ -54,6 +55,22 @@ fn base(source: &str, id: u64) -> TrackSummary {
         zones: vec![],
         crossings: vec![],
         thumbnail: Some(format!("thumbs/{source}/{id}.jpg")),
+        plate: None,
+    }
+}
+
+/// A plate read as the reader would store it.
+fn plate_read(text: &str, confidence: f32) -> PlateRead {
+    let (display, format) = plate::display_of(text);
+    PlateRead {
+        text: text.into(),
+        display,
+        format: format.into(),
+        confidence,
+        char_confidences: vec![confidence.powf(1.0 / text.len() as f32); text.len()],
+        reads: 5,
+        best_pts_ms: 1_000,
+        crop: Some(format!("plates/{text}.jpg")),
     }
 }
 
@@ -84,6 +101,7 @@ fn all_counts(ix: &Index) -> Vec<i64> {
         "track_colour",
         "track_zone",
         "track_line",
+        "track_plate",
         "vocab",
     ]
     .iter()
@@ -110,6 +128,9 @@ fn rich(source: &str, n: u64) -> Vec<TrackSummary> {
                 colour: Colour::Blue,
                 share: 0.5,
             }];
+            if i % 2 == 1 {
+                t.plate = Some(plate_read(&format!("AB{:03}CD", i % 1000), 0.9));
+            }
             t
         })
         .collect()
@@ -159,7 +180,7 @@ fn refuses_a_newer_schema_untouched() {
         err,
         IndexError::SchemaTooNew {
             found: 7,
-            supported: 1,
+            supported: crate::SCHEMA_VERSION,
             ..
         }
     ));
@@ -217,6 +238,7 @@ fn write_replace_and_resume() {
     assert_eq!(count(&ix, "track_colour"), 6);
     assert_eq!(count(&ix, "track_zone"), 3);
     assert_eq!(count(&ix, "track_line"), 3);
+    assert_eq!(count(&ix, "track_plate"), 2, "tracks a#1, b#1");
     ix.check().unwrap();
     let s = ix.source("a").unwrap().unwrap();
     assert_eq!(s.track_count, 1);
@@ -234,6 +256,7 @@ fn write_replace_and_resume() {
     assert!(ix.remove_source("b").unwrap());
     assert!(!ix.is_analysed("b").unwrap());
     assert_eq!(count(&ix, "track"), 1);
+    assert_eq!(count(&ix, "track_plate"), 1);
     ix.check().unwrap();
 }
 
@@ -256,6 +279,25 @@ fn invalid_tracks_are_refused_before_writing() {
     let mut r = record("a");
     r.sha256 = "xyz".into();
     assert!(ix.write_source(&r, &rich("a", 1)).is_err());
+    // Plates: normalised text, confidence in 0..1, a format id.
+    for (text, conf, format) in [
+        ("AB-123-CD", 0.9, "fr_siv"),
+        ("ab123cd", 0.9, "fr_siv"),
+        ("", 0.9, "unknown"),
+        ("AB123CD", 1.5, "fr_siv"),
+        ("AB123CD", f32::NAN, "fr_siv"),
+        ("AB123CD", 0.9, ""),
+    ] {
+        let mut bad = rich("a", 2);
+        bad[1].plate = Some(PlateRead {
+            text: text.into(),
+            confidence: conf,
+            format: format.into(),
+            ..plate_read("AB123CD", 0.9)
+        });
+        let e = ix.write_source(&record("a"), &bad).unwrap_err();
+        assert!(e.to_string().contains("plate"), "{text:?} {conf}: {e}");
+    }
     assert_eq!(all_counts(&ix), before);
 }
 
@@ -336,6 +378,7 @@ fn crash_mid_write_leaves_nothing_partial() {
     assert_eq!(ix.track_count().unwrap(), 5);
     assert_eq!(count(&ix, "track"), 5);
     assert_eq!(count(&ix, "track_colour"), 10);
+    assert_eq!(count(&ix, "track_plate"), 3, "a#1, a#3, b#1");
     assert_eq!(ix.source("a").unwrap().unwrap().track_count, 3);
 }
 
@@ -415,7 +458,35 @@ fn matches(q: &Query, t: &TrackSummary) -> bool {
     {
         return false;
     }
+    if let Some(p) = &q.plate {
+        if !t.plate.as_ref().is_some_and(|r| p.matches(&r.text)) {
+            return false;
+        }
+    }
+    if let Some(f) = &q.plate_fuzzy {
+        if !t
+            .plate
+            .as_ref()
+            .is_some_and(|r| plate::fuzzy_likelihood(f, &r.text) >= plate::FUZZY_MIN_LIKELIHOOD)
+        {
+            return false;
+        }
+    }
     true
+}
+
+/// The reference order: by time (the index's insertion order breaks ties), or with
+/// `--plate-fuzzy` by likelihood x read confidence first.
+fn reference<'a>(q: &Query, all: &'a [crate::Hit]) -> Vec<&'a crate::Hit> {
+    let mut v: Vec<&crate::Hit> = all.iter().filter(|h| matches(q, &h.track)).collect();
+    if let Some(f) = &q.plate_fuzzy {
+        let score = |h: &crate::Hit| {
+            let p = h.track.plate.as_ref().unwrap();
+            plate::fuzzy_likelihood(f, &p.text) * p.confidence
+        };
+        v.sort_by(|a, b| score(b).total_cmp(&score(a))); // stable: time order kept on ties
+    }
+    v
 }
 
 fn q(f: impl FnOnce(&mut Query)) -> Query {
@@ -627,7 +698,7 @@ fn each_filter_means_what_it_says() {
     );
 }
 
-fn random_filter_query(rng: &mut Rng, span: i64) -> Query {
+fn random_filter_query(rng: &mut Rng, span: i64, plates: &[String]) -> Query {
     let mut q = Query {
         limit: 100_000,
         ..Query::default()
@@ -688,6 +759,35 @@ fn random_filter_query(rng: &mut Rng, span: i64) -> Query {
     if rng.f64() < 0.2 {
         q.max_speed_px_s = Some(100.0 + rng.f64() as f32 * 200.0);
     }
+    if !plates.is_empty() && rng.f64() < 0.25 {
+        let text = &plates[rng.below(plates.len() as u64) as usize];
+        // A prefix, a ? for an unsure character, sometimes a leading *.
+        let mut pat: String = text.chars().take(1 + rng.below(4) as usize).collect();
+        if rng.f64() < 0.5 {
+            pat.push('?');
+        }
+        pat.push('*');
+        if rng.f64() < 0.3 {
+            pat = format!("*{}", &pat[1..]);
+        }
+        q.plate = PlatePattern::parse(&pat).ok();
+    }
+    if !plates.is_empty() && rng.f64() < 0.15 {
+        let text = &plates[rng.below(plates.len() as u64) as usize];
+        let mut chars: Vec<char> = text.chars().collect();
+        // Damage it: confusions, plain errors, a character lost or added.
+        for _ in 0..rng.below(4) {
+            let i = rng.below(chars.len() as u64) as usize;
+            match rng.below(5) {
+                0 if chars.len() > 1 => {
+                    chars.remove(i);
+                }
+                1 => chars.insert(i, ['8', 'X'][rng.below(2) as usize]),
+                _ => chars[i] = ['8', 'B', '0', 'D', 'X', '1', 'I'][rng.below(7) as usize],
+            }
+        }
+        q.plate_fuzzy = Some(chars.into_iter().collect());
+    }
     q
 }
 
@@ -732,30 +832,49 @@ fn search_agrees_with_brute_force_on_synthetic_tracks() {
         .iter()
         .all(|h| h.track.first_wall_ms.is_none()));
     let span = synth::span_ms(&cfg);
+    let plates: Vec<String> = all
+        .hits
+        .iter()
+        .filter_map(|h| h.track.plate.as_ref().map(|p| p.text.clone()))
+        .collect();
+    assert!(plates.len() > 300, "{} plates", plates.len());
     let mut rng = Rng::new(42);
-    let mut non_empty = 0;
-    for i in 0..400 {
+    let (mut non_empty, mut plate_hits, mut fuzzy_hits) = (0, 0, 0);
+    for i in 0..500 {
+        let kinds = synth::QueryKind::ALL;
         let q = if i % 4 == 0 {
-            let mut q = synth::random_query(&mut rng, synth::QueryKind::ALL[i % 6], span);
+            let kind = kinds[(i / 4) % kinds.len()];
+            let mut q = synth::random_query_with(&mut rng, kind, span, &plates);
             q.limit = 100_000;
             q
         } else {
-            random_filter_query(&mut rng, span)
+            random_filter_query(&mut rng, span, &plates)
         };
         let got = ix.search(&q).unwrap();
-        let want: Vec<(String, u64)> = all
-            .hits
+        let ranked = reference(&q, &all.hits);
+        let want: Vec<(String, u64)> = ranked
             .iter()
-            .filter(|h| matches(&q, &h.track))
             .map(|h| (h.track.source_id.clone(), h.track.track_id))
             .collect();
         let mut got_ids = ids(&got);
-        assert!(
-            got.hits
-                .windows(2)
-                .all(|w| w[0].track.first_wall_ms <= w[1].track.first_wall_ms),
-            "results are in time order"
-        );
+        if q.plate_fuzzy.is_none() {
+            assert!(
+                got.hits
+                    .windows(2)
+                    .all(|w| w[0].track.first_wall_ms <= w[1].track.first_wall_ms),
+                "results are in time order"
+            );
+            assert!(got.hits.iter().all(|h| h.plate_likelihood.is_none()));
+        } else {
+            assert_eq!(got_ids, want, "fuzzy ranking, query {i}: {q:?}");
+            assert!(got.hits.iter().all(|h| h
+                .plate_likelihood
+                .is_some_and(|l| l >= plate::FUZZY_MIN_LIKELIHOOD)));
+            fuzzy_hits += got.hits.len();
+        }
+        if q.plate.is_some() {
+            plate_hits += got.hits.len();
+        }
         got_ids.sort();
         let mut want = want;
         want.sort();
@@ -770,10 +889,8 @@ fn search_agrees_with_brute_force_on_synthetic_tracks() {
                 ..q.clone()
             })
             .unwrap();
-        let first: Vec<(String, u64)> = all
-            .hits
+        let first: Vec<(String, u64)> = ranked
             .iter()
-            .filter(|h| matches(&q, &h.track))
             .take(limit)
             .map(|h| (h.track.source_id.clone(), h.track.track_id))
             .collect();
@@ -783,6 +900,10 @@ fn search_agrees_with_brute_force_on_synthetic_tracks() {
     assert!(
         non_empty > 100,
         "the random queries were too selective ({non_empty})"
+    );
+    assert!(
+        plate_hits > 20 && fuzzy_hits > 5,
+        "the plate queries found too little ({plate_hits} wildcard, {fuzzy_hits} fuzzy hits)"
     );
 }
 
@@ -801,6 +922,352 @@ fn combined_query_uses_indexes() {
         );
     }
     assert!(text.contains("INDEX"), "{text}");
+}
+
+#[test]
+fn plate_prefix_query_uses_the_plate_index() {
+    let (_d, ix, _cfg) = synthetic(20_000, 1_000);
+    let q = Query {
+        plate: Some(PlatePattern::parse("AB-1*").unwrap()),
+        ..Query::default()
+    };
+    let text = ix.explain(&q).unwrap().join("\n");
+    assert!(text.contains("track_plate_search"), "{text}");
+    assert!(!text.contains("SCAN p"), "{text}");
+    // The fuzzy prefilter reads the confusion-fold indexes, not every plate.
+    let q = Query {
+        plate_fuzzy: Some("AB123CD".into()),
+        ..Query::default()
+    };
+    let text = ix.explain(&q).unwrap().join("\n");
+    assert!(
+        text.contains("track_plate_conf") && !text.contains("SCAN"),
+        "{text}"
+    );
+    // With a class and a time window too, still no full scan.
+    let q = Query {
+        class: Some("car".into()),
+        from_wall_ms: Some(synth::BASE_WALL_MS),
+        to_wall_ms: Some(synth::BASE_WALL_MS + 3_600_000),
+        ..q
+    };
+    for step in ix.explain(&q).unwrap() {
+        assert!(
+            step.contains("USING") || !step.starts_with("SCAN"),
+            "{step}"
+        );
+    }
+}
+
+#[test]
+fn a_version_1_index_is_migrated_with_its_rows() {
+    let (_d, p) = tmp();
+    let t = base("old", 1);
+    {
+        // What vigie 1 wrote: the V1 schema, version 1, one source with one track.
+        let c = rusqlite::Connection::open(&p).unwrap();
+        c.execute_batch(crate::schema::V1).unwrap();
+        c.pragma_update(None, "application_id", crate::schema::APPLICATION_ID)
+            .unwrap();
+        c.pragma_update(None, "user_version", 1).unwrap();
+        c.execute(
+            "INSERT INTO source VALUES ('old', ?1, 'cam1', NULL, 0, '{}', 1, 5000)",
+            ["ab".repeat(32)],
+        )
+        .unwrap();
+        c.execute(
+            "INSERT INTO track (id, source_id, track_id, camera, label, confidence,
+                first_pts_ms, last_pts_ms, first_wall_ms, last_wall_ms, width_px, height_px,
+                size_frac, speed_px_s, heading_deg, direction)
+             VALUES (1, 'old', 1, 'cam1', 'car', 0.9, 0, 5000, ?1, ?2, 100, 50, 0.01, 120,
+                     0, 'n')",
+            [T0, T0 + 5_000],
+        )
+        .unwrap();
+        let mut json = serde_json::to_value(&t).unwrap();
+        json.as_object_mut().unwrap().remove("plate");
+        c.execute(
+            "INSERT INTO track_detail VALUES (1, ?1)",
+            [json.to_string()],
+        )
+        .unwrap();
+        c.execute_batch(
+            "INSERT INTO vocab VALUES ('class', 'car', 'old'), ('camera', 'cam1', 'old');",
+        )
+        .unwrap();
+        let has: i64 = c
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name = 'track_plate'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(has, 0);
+    }
+    let mut ix = Index::open_existing(&p).unwrap();
+    let v: i64 = ix
+        .conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, crate::SCHEMA_VERSION);
+    assert_eq!(v, 2);
+    ix.check().unwrap();
+    // The old rows are intact and searchable; they have no plate.
+    let r = ix.search(&q(|q| q.class = Some("car".into()))).unwrap();
+    assert_eq!(r.hits.len(), 1);
+    assert_eq!(r.hits[0].track, t);
+    assert_eq!(count(&ix, "track_plate"), 0);
+    let r = ix
+        .search(&q(|q| q.plate = Some(PlatePattern::parse("AB*").unwrap())))
+        .unwrap();
+    assert!(r.hits.is_empty());
+    assert!(
+        r.hints[0].contains("no licence plate has been read"),
+        "{:?}",
+        r.hints
+    );
+    // New sources get their plates.
+    ix.write_source(&record("new"), &rich("new", 2)).unwrap();
+    let r = ix
+        .search(&q(|q| {
+            q.plate = Some(PlatePattern::parse("AB001CD").unwrap())
+        }))
+        .unwrap();
+    assert_eq!(ids(&r), [("new".to_string(), 1)]);
+    drop(ix);
+    // Reopening is a no-op; a newer version is still refused.
+    let ix = Index::open(&p).unwrap();
+    assert_eq!(ix.search(&Query::default()).unwrap().hits.len(), 3);
+    ix.conn.pragma_update(None, "user_version", 3).unwrap();
+    drop(ix);
+    assert!(matches!(
+        Index::open(&p),
+        Err(IndexError::SchemaTooNew {
+            found: 3,
+            supported: 2,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn plate_search_wildcards_fuzzy_and_hints() {
+    let (_d, p) = tmp();
+    let mut ix = Index::open(&p).unwrap();
+    let with = |id: u64, label: &str, text: Option<&str>, conf: f32, offset_s: i64| {
+        let mut t = base("s", id);
+        t.label = label.into();
+        t.first_wall_ms = Some(T0 + offset_s * 1000);
+        t.last_wall_ms = Some(T0 + offset_s * 1000 + 5_000);
+        t.plate = text.map(|x| plate_read(x, conf));
+        t
+    };
+    let mut cam2 = with(6, "truck", Some("A8I23CO"), 0.95, 50);
+    cam2.camera = "cam2".into();
+    let ts = vec![
+        with(1, "car", Some("AB123CD"), 0.9, 0),
+        with(2, "car", Some("AB193CD"), 0.8, 10),
+        with(3, "car", Some("RKO26AJ"), 0.7, 20),
+        with(4, "car", None, 0.0, 30),
+        with(5, "person", None, 0.0, 40),
+        cam2,
+        with(7, "car", Some("XY999ZZ"), 0.99, 60),
+    ];
+    ix.write_source(&record("s"), &ts).unwrap();
+    assert_eq!(count(&ix, "track_plate"), 5);
+    let pat = |s: &str| Some(PlatePattern::parse(s).unwrap());
+    let track_ids =
+        |r: &crate::SearchResult| -> Vec<u64> { r.hits.iter().map(|h| h.track.track_id).collect() };
+    let search = |f: &dyn Fn(&mut Query)| ix.search(&q(f)).unwrap();
+
+    // Wildcards, in time order; the stored plate travels with the hit.
+    let r = search(&|q| q.plate = pat("AB-1?3-*"));
+    assert_eq!(track_ids(&r), [1, 2]);
+    assert_eq!(r.hits[0].track.plate.as_ref().unwrap().display, "AB-123-CD");
+    assert_eq!(r.hits[0].plate_likelihood, None);
+    // O and 0 are equal, on either side.
+    assert_eq!(track_ids(&search(&|q| q.plate = pat("rk026aj"))), [3]);
+    assert_eq!(track_ids(&search(&|q| q.plate = pat("*O26*"))), [3]);
+    assert_eq!(track_ids(&search(&|q| q.plate = pat("*C0"))), [6]);
+    // Combined with other filters.
+    let r = search(&|q| {
+        q.plate = pat("*CD");
+        q.class = Some("car".into());
+        q.from_wall_ms = Some(T0 + 8_000);
+    });
+    assert_eq!(track_ids(&r), [2]);
+
+    // No match: say why, and what to try.
+    let r = search(&|q| {
+        q.plate = pat("AB*");
+        q.camera = Some("cam2".into());
+    });
+    assert!(r.hits.is_empty());
+    assert!(
+        r.hints.iter().any(|h| h.contains("other filters")),
+        "{:?}",
+        r.hints
+    );
+    let r = search(&|q| q.plate = pat("ZZ*"));
+    let hint = r.hints.join("\n");
+    assert!(
+        hint.contains("no plate matched --plate ZZ*") && hint.contains("--plate-fuzzy"),
+        "{hint}"
+    );
+    let r = search(&|q| q.plate = pat("ZZ-123-CD"));
+    assert!(
+        r.hints.join("\n").contains("try --plate-fuzzy ZZ123CD"),
+        "{:?}",
+        r.hints
+    );
+
+    // Fuzzy: ranked by likelihood x read confidence. AB123CD exact (1 x 0.9), A8I23CO
+    // three confusions (0.55 x 0.95), AB193CD one plain error (0.37 x 0.8).
+    let r = search(&|q| q.plate_fuzzy = Some("AB123CD".into()));
+    assert_eq!(track_ids(&r), [1, 6, 2]);
+    let l: Vec<f32> = r.hits.iter().map(|h| h.plate_likelihood.unwrap()).collect();
+    assert_eq!(l[0], 1.0);
+    assert!((l[1] - (-0.6f32).exp()).abs() < 1e-5, "{l:?}");
+    assert!((l[2] - (-1.0f32).exp()).abs() < 1e-5, "{l:?}");
+    // One whole error anywhere (the prefilter must not lose it), plus confusions.
+    for query in [
+        "B123CD", "AB123C", "XAB123CD", "AB123CDX", "XB123CD", "AB123CX", "AB1X3CD", "A8123CD",
+        "B1Z3CD", "AB12CO",
+    ] {
+        let r = search(&|q| q.plate_fuzzy = Some(query.into()));
+        assert!(track_ids(&r).contains(&1), "{query}: {:?}", track_ids(&r));
+        assert!(r.hits.iter().all(|h| h.plate_likelihood.unwrap() >= 0.246));
+    }
+    // Read confidence counts: the same plate, read less surely, ranks lower.
+    let r = search(&|q| q.plate_fuzzy = Some("A8I23CD".into()));
+    assert_eq!(track_ids(&r)[..2], [6, 1], "{:?}", r.hits);
+    // With other filters, with a pattern, and with a limit.
+    let r = search(&|q| {
+        q.plate_fuzzy = Some("AB123CD".into());
+        q.class = Some("car".into());
+    });
+    assert_eq!(track_ids(&r), [1, 2]);
+    let r = search(&|q| {
+        q.plate_fuzzy = Some("AB123CD".into());
+        q.plate = pat("AB*");
+    });
+    assert_eq!(track_ids(&r), [1, 2]);
+    let r = search(&|q| {
+        q.plate_fuzzy = Some("AB123CD".into());
+        q.limit = 1;
+    });
+    assert_eq!(track_ids(&r), [1]);
+    assert!(r.truncated);
+    let r = search(&|q| q.plate_fuzzy = Some("QQ777QQ".into()));
+    assert!(r.hits.is_empty());
+    assert!(
+        r.hints.join("\n").contains("no plate is close enough"),
+        "{:?}",
+        r.hints
+    );
+    let r = search(&|q| {
+        q.plate_fuzzy = Some("XY999ZZ".into());
+        q.class = Some("truck".into());
+    });
+    assert!(
+        r.hints.join("\n").contains("other filters"),
+        "{:?}",
+        r.hints
+    );
+    // The table and CSV show the plate; JSON has it in the hit.
+    let r = search(&|q| q.plate_fuzzy = Some("AB123CD".into()));
+    let table = crate::render::table(&r);
+    assert!(table.lines().next().unwrap().contains("plate"), "{table}");
+    assert!(table.contains("AB-123-CD 90% (match 1.00)"), "{table}");
+    assert!(table.contains("most likely plate first"), "{table}");
+    let csv = crate::render::csv(&r);
+    assert!(
+        csv.lines().next().unwrap().ends_with("plate_likelihood"),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .ends_with("AB-123-CD,AB123CD,fr_siv,0.900,1.000"),
+        "{csv}"
+    );
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["hits"][0]["plate"]["display"], "AB-123-CD");
+    assert_eq!(json["hits"][0]["plate_likelihood"], 1.0);
+    assert_eq!(json["query"]["plate_fuzzy"], "AB123CD");
+    // Without plates in the hits, no plate column.
+    let r = search(&|q| q.class = Some("person".into()));
+    assert!(!crate::render::table(&r).contains("plate"));
+}
+
+#[test]
+fn fuzzy_prefilter_loses_no_match() {
+    let (_d, p) = tmp();
+    let mut ix = Index::open(&p).unwrap();
+    let mut rng = Rng::new(99);
+    let ts: Vec<TrackSummary> = (1..=1_500)
+        .map(|i| {
+            let mut t = base("s", i);
+            let text = if i % 3 == 0 {
+                // Short and odd texts too (unknown formats).
+                (0..1 + rng.below(9))
+                    .map(|_| b"AB0O18I5SZ2DQX"[rng.below(14) as usize] as char)
+                    .collect()
+            } else {
+                synth::random_plate_text(&mut rng)
+            };
+            t.plate = Some(plate_read(&text, 0.5 + 0.5 * rng.f64() as f32));
+            t
+        })
+        .collect();
+    ix.write_source(&record("s"), &ts).unwrap();
+    let all = ix
+        .search(&Query {
+            limit: 100_000,
+            ..Query::default()
+        })
+        .unwrap();
+    let mut found = 0;
+    for _ in 0..400 {
+        let src = ts[rng.below(ts.len() as u64) as usize]
+            .plate
+            .as_ref()
+            .unwrap();
+        let mut chars: Vec<char> = src.text.chars().collect();
+        for _ in 0..rng.below(4) {
+            let i = rng.below(chars.len() as u64 + 1) as usize;
+            let c = b"AB0O18I5SZ2DQX7T"[rng.below(16) as usize] as char;
+            match rng.below(3) {
+                0 if chars.len() > 1 && i < chars.len() => {
+                    chars.remove(i);
+                }
+                1 => chars.insert(i, c),
+                _ if i < chars.len() => chars[i] = c,
+                _ => {}
+            }
+        }
+        let query: String = chars.into_iter().collect();
+        let q = Query {
+            plate_fuzzy: Some(query.clone()),
+            limit: 100_000,
+            ..Query::default()
+        };
+        let want: Vec<u64> = reference(&q, &all.hits)
+            .iter()
+            .map(|h| h.track.track_id)
+            .collect();
+        let got: Vec<u64> = ix
+            .search(&q)
+            .unwrap()
+            .hits
+            .iter()
+            .map(|h| h.track.track_id)
+            .collect();
+        assert_eq!(got, want, "{query} (from {})", src.text);
+        found += got.len();
+    }
+    assert!(found > 300, "{found}");
 }
 
 #[test]
@@ -867,4 +1334,71 @@ fn renderers() {
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["hits"][0]["track_id"], 1);
     assert_eq!(json["hits"][0]["source_path"], "/evidence/cam 1.mp4");
+}
+
+mod plate_props {
+    use proptest::prelude::*;
+    use vigie_core::plate::{self, PlatePattern};
+
+    /// The obvious recursive glob, over folded text.
+    fn glob(p: &[u8], t: &[u8]) -> bool {
+        match p.split_first() {
+            None => t.is_empty(),
+            Some((b'*', rest)) => (0..=t.len()).any(|k| glob(rest, &t[k..])),
+            Some((b'?', rest)) => !t.is_empty() && glob(rest, &t[1..]),
+            Some((c, rest)) => t.first() == Some(c) && glob(rest, &t[1..]),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn patterns_agree_with_a_reference_and_with_sqlite(
+            pat in "[AB0O1?*-]{1,8}",
+            text in "[AB0O1]{0,8}",
+        ) {
+            let Ok(p) = PlatePattern::parse(&pat) else {
+                // Refused: only separators and stars.
+                prop_assert!(pat.chars().all(|c| c == '*' || c == '-'));
+                return Ok(());
+            };
+            let want = glob(p.to_glob().as_bytes(), plate::fold(&text).as_bytes());
+            prop_assert_eq!(p.matches(&text), want);
+            let c = rusqlite::Connection::open_in_memory().unwrap();
+            let sqlite: bool = c
+                .query_row("SELECT ?1 GLOB ?2", [plate::fold(&text), p.to_glob()], |r| r.get(0))
+                .unwrap();
+            prop_assert_eq!(sqlite, want);
+            prop_assert_eq!(PlatePattern::parse(p.as_str()).unwrap(), p);
+        }
+
+        #[test]
+        fn a_plate_matches_its_own_blurred_patterns(
+            text in "[A-Z0-9]{1,10}",
+            mask in proptest::collection::vec(any::<bool>(), 10),
+            cut in 0usize..4,
+        ) {
+            let mut pat: String = text
+                .chars()
+                .zip(&mask)
+                .map(|(c, m)| if *m { '?' } else { c })
+                .collect();
+            if cut > 0 && cut < text.len() {
+                pat.truncate(pat.len() - cut);
+                pat.push('*');
+            }
+            if let Ok(p) = PlatePattern::parse(&pat) {
+                prop_assert!(p.matches(&text), "{} vs {}", p, text);
+            }
+        }
+
+        #[test]
+        fn fuzzy_is_a_likelihood(a in "[A-Z0-9]{0,9}", b in "[A-Z0-9]{0,9}") {
+            let l = plate::fuzzy_likelihood(&a, &b);
+            prop_assert!(l > 0.0 && l <= 1.0);
+            prop_assert_eq!(l, plate::fuzzy_likelihood(&b, &a));
+            prop_assert_eq!(l == 1.0, plate::fold(&a) == plate::fold(&b));
+            let diff = a.len().abs_diff(b.len());
+            prop_assert!(plate::fuzzy_cost(&a, &b) >= diff as f32);
+        }
+    }
 }

@@ -22,6 +22,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod plates;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 

@@ -18,6 +18,8 @@ pub enum Task {
     TextDetection,
     /// Reading a line of text (plate strings).
     TextRecognition,
+    /// Where licence plates are, with their 4 corners (so that they can be rectified).
+    PlateDetection,
 }
 
 impl Task {
@@ -26,6 +28,7 @@ impl Task {
             Task::ObjectDetection => "object_detection",
             Task::TextDetection => "text_detection",
             Task::TextRecognition => "text_recognition",
+            Task::PlateDetection => "plate_detection",
         }
     }
 }

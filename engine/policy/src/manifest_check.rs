@@ -8,9 +8,14 @@ use serde::Deserialize;
 
 use super::denylist::{find_denied, DeniedTerm};
 
-/// Tasks this build knows. Keep in sync with `Task` in lib.rs (build.rs maps these names to
+/// Tasks this build knows. Keep in sync with `Task` in allowlist.rs (build.rs maps these names to
 /// its variants; a name missing here is an unknown task and fails the build).
-pub const KNOWN_TASKS: &[&str] = &["object_detection", "text_detection", "text_recognition"];
+pub const KNOWN_TASKS: &[&str] = &[
+    "object_detection",
+    "text_detection",
+    "text_recognition",
+    "plate_detection",
+];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -63,6 +63,15 @@ pub struct Args {
     pub no_gate: bool,
     #[command(flatten)]
     pub decode: AnalyzeDecodeFlags,
+    /// Do not read licence plates (they are read with the nanodet detector only, on cars,
+    /// trucks, buses and motorcycles seen at least --plate-min-width pixels wide).
+    #[arg(long)]
+    pub no_plates: bool,
+    /// Narrowest vehicle box, in source pixels, whose plate is read.
+    #[arg(long, default_value_t = 160.0)]
+    pub plate_min_width: f32,
+    #[command(flatten)]
+    pub plate: super::plates::PlateFlags,
 }
 
 /// Decoding flags with analysis defaults (10 fps, 640 px).
@@ -158,6 +167,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
     cfg.decode.threads = args.decode.threads;
     cfg.decode.validate()?;
 
+    let plates = !args.no_plates && args.detector == DetectorChoice::Nanodet;
     let derived = ws.derived_dir();
     std::fs::create_dir_all(&derived)
         .with_context(|| format!("cannot create {}", derived.display()))?;
@@ -169,6 +179,10 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         "sampling": cfg.decode.sampling.to_string(),
         "width": format!("{:?}", cfg.decode.output_size),
         "motion_gate": cfg.motion_gate,
+        "plates": plates.then(|| json!({
+            "localiser": args.plate.plate_localiser, "recogniser": args.plate.plate_recogniser,
+            "min_vehicle_width_px": args.plate_min_width,
+        })),
         "scene": args.scene,
         "scene_sha256": scene_text.as_deref().map(|t| {
             vigie_evidence::hash_reader(t.as_bytes(), |_| {}).map(|(h, _)| h).unwrap_or_default()
@@ -229,7 +243,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
                 bar.set_prefix(rec.source_id.clone());
                 let t0 = Instant::now();
                 let mut frames = 0u64;
-                let analysis = analyze_source(&input, &cfg, detector.as_mut(), |pts| {
+                let mut analysis = analyze_source(&input, &cfg, detector.as_mut(), |pts| {
                     frames += 1;
                     bar.set_position(pts.max(0) as u64);
                     if frames.is_multiple_of(10) {
@@ -238,12 +252,43 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
                     }
                 })?;
                 bar.finish_and_clear();
+                let (plate_stats, plate_images) = if plates {
+                    let mut stage = super::plates::open_stage(
+                        &args.plate,
+                        &args.device,
+                        &ws,
+                        &rec.source_id,
+                        alerts.as_ref(),
+                    )?;
+                    let plate_cfg = vigie_pipeline::plates::PlatePassConfig {
+                        min_vehicle_width_px: args.plate_min_width,
+                        ..Default::default()
+                    };
+                    let (st, images) = vigie_pipeline::plates::read_plates(
+                        &input,
+                        &cfg.decode,
+                        &mut analysis,
+                        &plate_cfg,
+                        &mut stage,
+                    )?;
+                    (Some(st), images)
+                } else {
+                    (None, Default::default())
+                };
                 let mut summaries = Vec::with_capacity(analysis.descriptions.len());
                 for d in &analysis.descriptions {
                     let mut s = d.summary.clone();
                     s.thumbnail = vigie_pipeline::write_thumbnail(&thumbs, d, 85)
                         .context("cannot write a thumbnail")?
                         .map(|name| format!("thumbnails/{name}"));
+                    if let (Some(p), Some(o)) = (s.plate.as_mut(), plate_images.get(&s.track_id)) {
+                        p.crop = Some(super::plates::write_plate_crop(
+                            &derived,
+                            &rec.source_id,
+                            s.track_id,
+                            o,
+                        )?);
+                    }
                     summaries.push(s);
                 }
                 // Per-frame boxes of every track, for synopses (derived data, erased at
@@ -267,7 +312,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
                     camera,
                     path: Some(rec.path.display().to_string()),
                     analysed_at_ms: chrono::Utc::now().timestamp_millis(),
-                    params: json!({ "analysis": params, "decode": analysis.decode, "stats": analysis.stats }),
+                    params: json!({ "analysis": params, "decode": analysis.decode, "stats": analysis.stats, "plates": plate_stats }),
                 };
                 index
                     .lock()
@@ -281,6 +326,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
                     json!({ "source_id": rec.source_id, "sha256": rec.sha256, "analysis": params }),
                     json!({
                         "tracks": summaries.len(),
+                        "plates_read": summaries.iter().filter(|s| s.plate.is_some()).count(),
                         "frames_analysed": analysis.stats.frames_analysed,
                         "corrupt_packets": analysis.decode.corrupt_packets,
                         "truncated": analysis.decode.truncated,
@@ -356,6 +402,14 @@ pub struct BenchArgs {
     pub device: String,
     #[command(flatten)]
     pub decode: AnalyzeDecodeFlags,
+    /// Skip the plate stage.
+    #[arg(long)]
+    pub no_plates: bool,
+    /// Narrowest vehicle box, in source pixels, whose plate is read.
+    #[arg(long, default_value_t = 160.0)]
+    pub plate_min_width: f32,
+    #[command(flatten)]
+    pub plate: super::plates::PlateFlags,
 }
 
 /// Peak resident memory of this process, from the kernel (`VmHWM`), in MiB.
@@ -393,8 +447,31 @@ pub fn bench(args: BenchArgs, global: &Global) -> anyhow::Result<Outcome> {
     // ffmpeg first (also warms the page cache for both).
     let ff_s = super::bench::time_ffmpeg(&file)?;
     let t0 = Instant::now();
-    let a = analyze_source(&input, &cfg, detector.as_mut(), |_| {})?;
+    let mut a = analyze_source(&input, &cfg, detector.as_mut(), |_| {})?;
     let secs = t0.elapsed().as_secs_f64();
+    // The plate stage, timed apart (it runs after tracking, on the vehicle tracks).
+    let plates = if !args.no_plates && args.detector == DetectorChoice::Nanodet {
+        let dev: vigie_policy::Device = args.device.parse()?;
+        let pcfg = args.plate.config(
+            dev,
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+        )?;
+        let mut stage =
+            super::plates::PlateStage(vigie_plate::PlateReader::open(pcfg, &alerts).context(
+                "cannot start the plate reader (run tools/fetch-models, or --no-plates)",
+            )?);
+        let pass = vigie_pipeline::plates::PlatePassConfig {
+            min_vehicle_width_px: args.plate_min_width,
+            ..Default::default()
+        };
+        let (st, _) =
+            vigie_pipeline::plates::read_plates(&input, &cfg.decode, &mut a, &pass, &mut stage)?;
+        Some(st)
+    } else {
+        None
+    };
     let frames = a.decode.frames_decoded as f64;
     let source_s = a.duration_ms as f64 / 1000.0;
     let st = &a.stats;
@@ -416,6 +493,13 @@ pub fn bench(args: BenchArgs, global: &Global) -> anyhow::Result<Outcome> {
             "describe": per(st.times.describe, st.frames_analysed),
         },
         "ms_per_detected_frame": per(st.times.detect, st.frames_detected),
+        "plates": plates.as_ref().map(|p| json!({
+            "vehicle_tracks": p.vehicle_tracks, "tracks_read": p.tracks_eligible,
+            "tracks_with_plate": p.tracks_with_plate, "crops": p.crops,
+            "decode_ms": ms(p.decode), "read_ms": ms(p.read),
+            "ms_per_vehicle_track": p.ms_per_track(),
+            "read_ms_per_crop": per(p.read, p.crops),
+        })),
         "peak_rss_mib": peak_rss_mib(),
     });
     if global.json {
@@ -458,6 +542,18 @@ pub fn bench(args: BenchArgs, global: &Global) -> anyhow::Result<Outcome> {
             per(st.times.wait_for_frames, st.frames_analysed),
             per(st.times.detect, st.frames_detected),
         );
+        if let Some(p) = &plates {
+            println!(
+                "plates: {} vehicle tracks, {} large enough, {} with a plate; {:.0} ms per track read ({} crops, {:.1} ms each; native-resolution re-decode {:.0} ms)",
+                p.vehicle_tracks,
+                p.tracks_eligible,
+                p.tracks_with_plate,
+                p.ms_per_track(),
+                p.crops,
+                per(p.read, p.crops),
+                ms(p.decode)
+            );
+        }
         if let Some(m) = peak_rss_mib() {
             println!("peak RSS {m:.0} MiB");
         }

@@ -12,6 +12,9 @@ pub enum EvalCmd {
     /// CLEAR-MOT (MOTA, MOTP, ID switches), IDF1 and HOTA of tracker output against
     /// MOTChallenge ground truth, with motmetrics' and TrackEval's rules.
     Mot(super::eval_mot::Args),
+    /// Licence-plate read rate over a labelled plate set (openalpr or nomeroff layout):
+    /// exact reads (separators ignored, O = 0), and failures by cause.
+    Plates(super::plates::EvalArgs),
     /// vigie's own detector + tracker on a video, scored against MOTChallenge ground truth.
     Track(super::eval_track::Args),
 }
@@ -21,5 +24,6 @@ pub fn run(cmd: EvalCmd, global: &Global) -> anyhow::Result<Outcome> {
         EvalCmd::Detect(a) => super::detect::eval(a, global),
         EvalCmd::Mot(a) => super::eval_mot::run(a, global),
         EvalCmd::Track(a) => super::eval_track::run(a, global),
+        EvalCmd::Plates(a) => super::plates::eval(a, global),
     }
 }

@@ -15,6 +15,7 @@ pub mod eval_track;
 pub mod frame;
 pub mod ingest;
 pub mod models;
+pub mod plates;
 pub mod probe;
 pub mod search;
 pub mod sources;

@@ -20,22 +20,30 @@ use super::workspace::Workspace;
 use crate::output::{print_json, Outcome};
 use crate::Global;
 
-/// Search the case's track index by what objects looked like and how they moved.
+/// Search the case's track index by what objects looked like, how they moved, and their
+/// licence plates.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Colours: black, white, grey, red, orange, yellow, green, blue, purple, pink, brown. A track
 matches a colour when it covers at least 20% of the object (or of its upper/lower body).
 Times are RFC 3339 with an offset; a track matches when its time span overlaps --from..--to.
+Plates: --plate takes a pattern over the whole plate (? one character, * any run, separators
+ignored, O and 0 equal); --plate-fuzzy takes the plate as read and tolerates OCR confusions
+(0/O/D/Q, 1/I/L, 8/B, 5/S, 2/Z, 6/G, 7/T) and up to one other error, ranking results by
+likelihood x read confidence. Given together, both must hold and the fuzzy ranking applies.
 
 Examples:
   vigie search --class car --colour red --direction n \\
       --from 2024-06-01T14:00:00+02:00 --to 2024-06-01T15:00:00+02:00
   vigie search --class person --upper yellow --zone doorway --dwell-min 30s
-  vigie search --crosses gate:in --sheet gate.html")]
+  vigie search --crosses gate:in --sheet gate.html
+  vigie search --plate 'AB-1?3-*'
+  vigie search --plate-fuzzy AB-123-CD --class car")]
 pub struct Args {
     #[command(flatten)]
     pub filters: FilterArgs,
-    /// At most this many results (earliest first; default 100).
+    /// At most this many results (earliest first, or most likely first with
+    /// --plate-fuzzy; default 100).
     #[arg(long)]
     pub limit: Option<String>,
     /// CSV on stdout instead of a table.
@@ -91,6 +99,14 @@ pub struct FilterArgs {
     /// Maximum speed, working pixels per second.
     #[arg(long, value_name = "PX_S")]
     pub max_speed: Option<String>,
+    /// Licence plate pattern: ? one character, * any run, separators ignored, O and 0
+    /// equal, e.g. 'AB-1?3-*' (quote it for the shell).
+    #[arg(long, value_name = "PATTERN")]
+    pub plate: Option<String>,
+    /// Licence plate as read, tolerant to OCR confusions (0/O/D/Q, 1/I/L, 8/B, 5/S, 2/Z);
+    /// results ranked by likelihood x read confidence.
+    #[arg(long, value_name = "TEXT")]
+    pub plate_fuzzy: Option<String>,
 }
 
 impl FilterArgs {
@@ -111,6 +127,8 @@ impl FilterArgs {
             camera: self.camera.clone(),
             min_speed: self.min_speed.clone(),
             max_speed: self.max_speed.clone(),
+            plate: self.plate.clone(),
+            plate_fuzzy: self.plate_fuzzy.clone(),
             limit,
         }
     }
@@ -133,6 +151,8 @@ impl FilterArgs {
             &q.camera,
             &q.min_speed,
             &q.max_speed,
+            &q.plate,
+            &q.plate_fuzzy,
         ]
         .iter()
         .any(|f| f.is_some())
