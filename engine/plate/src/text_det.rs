@@ -215,7 +215,7 @@ mod tests {
     fn input_size_rounds_and_bounds() {
         assert_eq!(input_size(450, 390, 480, 960), (544, 480));
         let (w, h) = input_size(4000, 3000, 480, 960);
-        assert_eq!((w, h), (960, 704));
+        assert_eq!((w, h), (960, 736));
         assert_eq!(input_size(100, 20, 480, 960), (960, 192));
     }
 

@@ -57,10 +57,15 @@ fn allowed(class: CharClass, c: char) -> bool {
     }
 }
 
+/// Formats earlier in `FORMATS` are preferred: a format's score is multiplied by this
+/// power of its rank (so a loose late format such as `pl` does not beat `fr_siv` on a
+/// string that only a confusion separates from a SIV plate).
+const FORMAT_RANK_DECAY: f32 = 0.9;
+
 /// Best string under per-position constraints: (text, per-position vote share, product).
+/// A share is the character's part of the vote mass at its position.
 fn best_under(
     dist: &[BTreeMap<char, f32>],
-    total: f32,
     classes: Option<&[CharClass]>,
 ) -> Option<(String, Vec<f32>, f32)> {
     let mut text = String::with_capacity(dist.len());
@@ -68,11 +73,12 @@ fn best_under(
     let mut product = 1f32;
     for (i, d) in dist.iter().enumerate() {
         let class = classes.map_or(CharClass::Either, |c| c[i]);
+        let mass: f32 = d.values().sum();
         let (c, v) = d
             .iter()
             .filter(|(c, _)| allowed(class, **c))
             .max_by(|a, b| a.1.total_cmp(b.1))?;
-        let share = (v / total).min(1.0);
+        let share = (v / mass.max(1e-6)).min(1.0);
         text.push(*c);
         shares.push(share);
         product *= share;
@@ -112,18 +118,19 @@ pub fn vote(reads: &[WeightedRead]) -> Option<Consensus> {
         return None;
     }
     // 3. Unconstrained best, then the best explanation by each format.
-    let (free_text, free_shares, free_score) = best_under(&dist, total, None)?;
+    let (free_text, free_shares, free_score) = best_under(&dist, None)?;
     let mut best_fmt: Option<(&'static str, String, String, Vec<f32>, f32)> = None;
-    for f in FORMATS {
+    for (rank, f) in FORMATS.iter().enumerate() {
         let Some(classes) = f.classes(len) else {
             continue;
         };
-        let Some((text, shares, score)) = best_under(&dist, total, Some(&classes)) else {
+        let Some((text, shares, score)) = best_under(&dist, Some(&classes)) else {
             continue;
         };
         if !f.fits(&text) {
             continue;
         }
+        let score = score * FORMAT_RANK_DECAY.powi(rank as i32);
         if best_fmt.as_ref().is_none_or(|b| score > b.4) {
             best_fmt = Some((f.id, f.display(&text), text, shares, score));
         }
@@ -141,7 +148,16 @@ pub fn vote(reads: &[WeightedRead]) -> Option<Consensus> {
             UNKNOWN_FORMAT_FACTOR,
         ),
     };
-    let confidence = shares.iter().product::<f32>() * factor * agreement;
+    // How sure the recogniser was overall: the geometric mean of the vote mass per
+    // position relative to the voters' weight (1 when every read was certain).
+    let certainty = (dist
+        .iter()
+        .map(|d| (d.values().sum::<f32>() / total).clamp(1e-6, 1.0).ln())
+        .sum::<f32>()
+        / len as f32)
+        .exp();
+    let confidence = shares.iter().product::<f32>() * certainty * factor * agreement;
+    let shares: Vec<f32> = shares.iter().map(|s| s * certainty).collect();
     Some(Consensus {
         text,
         display,
