@@ -37,10 +37,12 @@ pub enum Action {
     ModelLoad,
     /// Something vigie refused or detected for the data controller.
     Alert,
+    /// A case's life: opened under an authorisation, renewed (closure is an erasure).
+    Lifecycle,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 9] = [
         Action::Collection,
         Action::Consultation,
         Action::Disclosure,
@@ -49,6 +51,7 @@ impl Action {
         Action::Erasure,
         Action::ModelLoad,
         Action::Alert,
+        Action::Lifecycle,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +64,7 @@ impl Action {
             Action::Erasure => "erasure",
             Action::ModelLoad => "model_load",
             Action::Alert => "alert",
+            Action::Lifecycle => "lifecycle",
         }
     }
 }
@@ -72,7 +76,7 @@ impl fmt::Display for Action {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown audit action {0:?} (expected one of: collection, consultation, disclosure, combination, alteration, erasure, model_load, alert)")]
+#[error("unknown audit action {0:?} (expected one of: collection, consultation, disclosure, combination, alteration, erasure, model_load, alert, lifecycle)")]
 pub struct ActionParseError(pub String);
 
 impl FromStr for Action {

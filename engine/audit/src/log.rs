@@ -153,6 +153,15 @@ impl AuditLog {
         }
     }
 
+    /// Record a typed event (see [`crate::event`]); returns once it is synced.
+    pub fn record(
+        &self,
+        recorder: &crate::event::Recorder,
+        event: &crate::event::Event,
+    ) -> Result<EntryRef, AuditError> {
+        self.append(recorder.entry(event))
+    }
+
     /// Append an entry; returns once it is synced to disk and the head is re-signed.
     pub fn append(&self, new: NewEntry) -> Result<EntryRef, AuditError> {
         if new.operator.trim().is_empty() {

@@ -5,10 +5,11 @@
 //! *and* the open case's log), so the data controller sees every alert in one place and
 //! the case's exploitation report lists those raised while working on it.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use vigie_core::{Alert, AlertSink, AlertSinkError};
 
 use crate::entry::{Action, NewEntry};
+use crate::event::Event;
 use crate::log::{AuditLog, AUTOMATIC_OPERATOR};
 
 /// Records alerts as entries of one log.
@@ -44,11 +45,16 @@ impl AuditAlertSink {
 
 /// The `params` of an alert entry.
 pub fn alert_params(alert: &Alert) -> Value {
-    json!({
-        "kind": alert.kind,
-        "message": alert.message,
-        "details": alert.details,
-    })
+    alert_event(alert).to_params()
+}
+
+/// The typed event of an alert.
+pub fn alert_event(alert: &Alert) -> Event {
+    Event::Alert {
+        kind: alert.kind,
+        message: alert.message.clone(),
+        details: alert.details.clone(),
+    }
 }
 
 impl AlertSink for AuditAlertSink {
@@ -61,7 +67,7 @@ impl AlertSink for AuditAlertSink {
                 action: Action::Alert,
                 params: alert_params(alert),
                 justification: "automatic: vigie refused or detected something the data controller must know about".into(),
-                result: json!({ "recorded": true }),
+                result: Event::result_marker(),
             })
             .map(|_| ())
             .map_err(|e| AlertSinkError(e.to_string()))

@@ -6,12 +6,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use fs2::FileExt;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
+use vigie_audit::event::{ErasedFile, Event, FileHash, Recorder};
 use vigie_audit::{
     Action, AuditAlertSink, AuditLog, Clock, EntryRef, NewEntry, TeeAlertSink, AUTOMATIC_OPERATOR,
 };
+
+use crate::lock::{ClosureLock, RunningWork, WhenBusy};
 
 use crate::error::{io_err, CaseError};
 use crate::meta::{
@@ -24,7 +26,6 @@ use crate::root::DataRoot;
 const SUBDIRS: [&str; 5] = ["audit", "evidence", "derived", "exports", "reports"];
 /// Directories whose content is erased at closure.
 pub const ERASED_AT_CLOSURE: [&str; 2] = ["derived", "exports"];
-const LOCK_FILE: &str = "case.lock";
 
 /// What `vigie case open` asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,33 +139,24 @@ pub fn open_case(
     write_meta(&dir, &meta)?;
     vigie_audit::sync_dir(&cases).map_err(io_err(&cases))?;
 
-    let params = json!({
-        "event": "case_opened",
-        "authorization": meta.authorization,
-        "magistrate": meta.magistrate,
-        "authorized_on": meta.authorized_on,
-        "valid_until": meta.valid_until,
-        "retention_end": end,
-    });
-    let log = root.case_log(&case_id, clock.clone())?;
-    log.append(NewEntry {
-        operator: operator.clone(),
-        case: Some(case_id.clone()),
-        procedure: Some(meta.procedure.clone()),
-        action: Action::Collection,
-        params: params.clone(),
-        justification: meta.purpose.clone(),
-        result: json!({ "status": "open" }),
-    })?;
-    root.machine_log(clock)?.append(NewEntry {
+    let event = Event::CaseOpened {
+        procedure: meta.procedure.clone(),
+        authorization: meta.authorization.clone(),
+        magistrate: meta.magistrate.clone(),
+        authorized_on: meta.authorized_on,
+        valid_until: meta.valid_until,
+        retention_end: end,
+        purpose: meta.purpose.clone(),
+    };
+    let recorder = Recorder {
         operator,
         case: Some(case_id),
         procedure: Some(meta.procedure.clone()),
-        action: Action::Collection,
-        params,
         justification: meta.purpose.clone(),
-        result: json!({ "status": "open" }),
-    })?;
+    };
+    root.case_log(&meta.case_id, clock.clone())?
+        .record(&recorder, &event)?;
+    root.machine_log(clock)?.record(&recorder, &event)?;
     Ok(meta)
 }
 
@@ -349,6 +341,26 @@ impl CaseContext {
         })?)
     }
 
+    /// Record a typed event in the case's log (synced before returning). `justification`
+    /// `None` records the case's purpose.
+    pub fn record(&self, event: &Event, justification: Option<&str>) -> Result<EntryRef, CaseError> {
+        Ok(self.log.record(&self.recorder(justification), event)?)
+    }
+
+    /// Who records this case's entries, and why.
+    pub fn recorder(&self, justification: Option<&str>) -> Recorder {
+        Recorder {
+            operator: self.operator.clone(),
+            case: Some(self.meta.case_id.clone()),
+            procedure: Some(self.meta.procedure.clone()),
+            justification: justification
+                .map(str::trim)
+                .filter(|j| !j.is_empty())
+                .unwrap_or(&self.meta.purpose)
+                .to_owned(),
+        }
+    }
+
     /// Where alerts go while working in this case: the machine log and the case's log.
     /// If the machine log cannot be opened, alerts still go to the case's log and the
     /// sink reports the machine log's failure after recording them there.
@@ -421,6 +433,10 @@ pub struct ClosureSummary {
     pub erased: Vec<ErasedItem>,
     pub erasure_entry: EntryRef,
     pub final_report: ReportFiles,
+    /// Copies disclosed outside the case that vigie could not erase.
+    pub outside_copies: Vec<FileHash>,
+    /// Work that closure stopped (`--wait`).
+    pub stopped_work: Vec<RunningWork>,
 }
 
 fn list_files(base: &Path, dir: &Path, out: &mut Vec<ErasedItem>) -> Result<(), CaseError> {
@@ -455,18 +471,6 @@ fn list_files(base: &Path, dir: &Path, out: &mut Vec<ErasedItem>) -> Result<(), 
     Ok(())
 }
 
-fn lock_case(dir: &Path) -> Result<fs::File, CaseError> {
-    let path = dir.join(LOCK_FILE);
-    let f = vigie_audit::private_open_options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(io_err(&path))?;
-    f.lock_exclusive().map_err(io_err(&path))?;
-    Ok(f)
-}
-
 /// Close a case: erase its derived data and exports (logging what was erased, not its
 /// content), mark it closed, and write the final exploitation report. The audit log, the
 /// evidence registry and the reports stay.
@@ -483,6 +487,28 @@ pub fn close_case(
         operator,
         justification,
         ClosureReason::Closed,
+        WhenBusy::Refuse,
+        clock,
+    )
+}
+
+/// [`close_case`], choosing what happens while work is running in the case: refuse at
+/// once (naming it), or ask it to stop and wait.
+pub fn close_case_with(
+    root: &DataRoot,
+    case_id: &str,
+    operator: &str,
+    justification: Option<&str>,
+    when_busy: WhenBusy,
+    clock: Arc<dyn Clock>,
+) -> Result<ClosureSummary, CaseError> {
+    close_with_reason(
+        root,
+        case_id,
+        operator,
+        justification,
+        ClosureReason::Closed,
+        when_busy,
         clock,
     )
 }
@@ -493,6 +519,7 @@ fn close_with_reason(
     operator: &str,
     justification: Option<&str>,
     reason: ClosureReason,
+    when_busy: WhenBusy,
     clock: Arc<dyn Clock>,
 ) -> Result<ClosureSummary, CaseError> {
     let operator = operator.trim();
@@ -501,7 +528,11 @@ fn close_with_reason(
     }
     load_case(root, case_id)?; // validates the id, refuses an unknown case
     let dir = root.case_dir(case_id);
-    let _lock = lock_case(&dir)?;
+    let meta0 = read_meta(&dir, case_id)?;
+    if meta0.status == CaseStatus::Closed {
+        return Err(CaseError::AlreadyClosed(case_id.to_owned()));
+    }
+    let lock = ClosureLock::acquire(&dir, case_id, when_busy)?;
     let mut meta = read_meta(&dir, case_id)?; // again, under the lock
     if meta.status == CaseStatus::Closed {
         return Err(CaseError::AlreadyClosed(case_id.to_owned()));
@@ -518,6 +549,10 @@ fn close_with_reason(
         }
         .into());
     }
+
+    // Copies disclosed outside the case: vigie cannot erase them; the erasure entry
+    // lists them so the record says where they went.
+    let outside_copies = outside_copies(&log, &dir)?;
 
     // 1. What will be erased.
     let mut erased = Vec::new();
@@ -549,26 +584,38 @@ fn close_with_reason(
     }
     vigie_audit::sync_dir(&dir).map_err(io_err(&dir))?;
     let event = match reason {
-        ClosureReason::Closed => "case_closed",
-        ClosureReason::Expired => "case_expired",
+        ClosureReason::Closed => "closed",
+        ClosureReason::Expired => "expired",
     };
-    let erasure_entry = log.append(NewEntry {
+    let erased_files: Vec<ErasedFile> = erased
+        .iter()
+        .map(|e| ErasedFile {
+            path: e.path.clone(),
+            bytes: e.bytes,
+        })
+        .collect();
+    let recorder = Recorder {
         operator: operator.to_owned(),
         case: Some(case_id.to_owned()),
         procedure: Some(meta.procedure.clone()),
-        action: Action::Erasure,
-        params: json!({
-            "event": event,
-            "erased_dirs": ERASED_AT_CLOSURE,
-            "erased": erased,
-        }),
         justification: justification.clone(),
-        result: json!({
-            "erased_files": erased.len(),
-            "erased_bytes": erased_bytes,
-            "kept": ["case.json", "audit", "evidence/sources.json", "reports"],
-        }),
-    })?;
+    };
+    let erasure_entry = log.record(
+        &recorder,
+        &Event::CaseClosed {
+            reason: event.to_owned(),
+            erased_dirs: ERASED_AT_CLOSURE.iter().map(|s| s.to_string()).collect(),
+            erased: erased_files,
+            erased_files: erased.len() as u64,
+            erased_bytes,
+            kept: ["case.json", "audit", "evidence/sources.json", "reports"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            outside_copies: outside_copies.clone(),
+            stopped_work: lock.stopped.clone(),
+        },
+    )?;
 
     // 3. Closed.
     let now = clock.now();
@@ -582,21 +629,32 @@ fn close_with_reason(
     let report = build_report(root, case_id, clock.clone())?;
     let files = write_report(&dir.join("reports"), "final-report", &report)?;
 
-    root.machine_log(clock)?.append(NewEntry {
-        operator: operator.to_owned(),
-        case: Some(case_id.to_owned()),
-        procedure: Some(meta.procedure.clone()),
-        action: Action::Erasure,
-        params: json!({ "event": event, "erased_dirs": ERASED_AT_CLOSURE }),
-        justification,
-        result: json!({
-            "erased_files": erased.len(),
-            "erased_bytes": erased_bytes,
-            "case_log_entry": erasure_entry,
-            "final_report_html_sha256": files.html_sha256,
-            "final_report_json_sha256": files.json_sha256,
-        }),
-    })?;
+    root.machine_log(clock)?.record(
+        &recorder,
+        &Event::CaseClosedSummary {
+            reason: event.to_owned(),
+            erased_files: erased.len() as u64,
+            erased_bytes,
+            case_log_seq: erasure_entry.seq,
+            case_log_hash: erasure_entry.hash.clone(),
+            final_report: vec![
+                FileHash {
+                    path: files.html.display().to_string(),
+                    sha256: files.html_sha256.clone(),
+                    size_bytes: fs::metadata(&files.html).map(|m| m.len()).unwrap_or(0),
+                    inside_case: true,
+                },
+                FileHash {
+                    path: files.json.display().to_string(),
+                    sha256: files.json_sha256.clone(),
+                    size_bytes: fs::metadata(&files.json).map(|m| m.len()).unwrap_or(0),
+                    inside_case: true,
+                },
+            ],
+        },
+    )?;
+    let stopped_work = lock.stopped.clone();
+    drop(lock);
 
     Ok(ClosureSummary {
         case_id: case_id.to_owned(),
@@ -606,6 +664,8 @@ fn close_with_reason(
         erased,
         erasure_entry,
         final_report: files,
+        outside_copies,
+        stopped_work,
     })
 }
 
@@ -655,6 +715,7 @@ pub fn purge_expired(
                 &operator,
                 None,
                 ClosureReason::Expired,
+                WhenBusy::Refuse,
                 clock.clone(),
             ) {
                 Ok(closure) => out.purged.push(PurgeOutcome {
@@ -667,6 +728,45 @@ pub fn purge_expired(
                     retention_end: meta.retention_end(),
                     error: e.to_string(),
                 }),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Every file a case's log records as disclosed outside the case's directory.
+fn outside_copies(log: &AuditLog, dir: &Path) -> Result<Vec<FileHash>, CaseError> {
+    let (entries, _) = log.entries_lenient()?;
+    let mut out: Vec<FileHash> = Vec::new();
+    for e in &entries {
+        if e.action != Action::Disclosure {
+            continue;
+        }
+        match Event::from_entry(e) {
+            Some(ev) => out.extend(ev.files().iter().filter(|f| !f.inside_case).cloned()),
+            None => {
+                // Entries written before typed events: `params.output` is the path.
+                if let Some(p) = e.params.get("output").and_then(Value::as_str) {
+                    let path = Path::new(p);
+                    let inside = path.is_relative() || path.starts_with(dir);
+                    if !inside {
+                        out.push(FileHash {
+                            path: p.to_owned(),
+                            sha256: e
+                                .result
+                                .get("sha256")
+                                .and_then(Value::as_str)
+                                .unwrap_or_default()
+                                .to_owned(),
+                            size_bytes: e
+                                .result
+                                .get("size_bytes")
+                                .and_then(Value::as_u64)
+                                .unwrap_or(0),
+                            inside_case: false,
+                        });
+                    }
+                }
             }
         }
     }

@@ -25,6 +25,10 @@ pub enum CaseError {
         end: NaiveDate,
         today: NaiveDate,
     },
+    #[error("case {0:?} is being closed: no new work may start in it (see `vigie case show --case {0}`)")]
+    Closing(String),
+    #[error("case {case_id:?} cannot be closed now: work is running in it: {running}; wait for it to finish, or run `vigie case close --wait` to stop it at its next checkpoint and close once it has")]
+    Busy { case_id: String, running: String },
     #[error("case {0:?} is already closed; nothing to do (see `vigie case show --case {0}`)")]
     AlreadyClosed(String),
     #[error("missing {0}: `vigie case open` needs --procedure, --authorization, --magistrate, --authorized-on, --operator and --purpose")]

@@ -23,6 +23,7 @@
 mod case;
 pub mod dossier;
 mod error;
+pub mod lock;
 mod meta;
 pub mod report;
 mod root;
@@ -30,10 +31,11 @@ mod root;
 use std::sync::Arc;
 
 pub use case::{
-    close_case, list_cases, load_case, open_case, purge_expired, CaseContext, ClosureSummary,
+    close_case, close_case_with, list_cases, load_case, open_case, purge_expired, CaseContext, ClosureSummary,
     ErasedItem, OpenRequest, PurgeFailure, PurgeOutcome, PurgeSummary, ERASED_AT_CLOSURE,
 };
 pub use error::CaseError;
+pub use lock::{running_work, ClosureLock, RunningWork, WhenBusy, WorkGuard};
 pub use meta::{
     case_id_from_procedure, max_retention_end, parse_date, retention_end, validate_case_id,
     CaseMeta, CaseStatus, ClosureReason, MAX_RETENTION_MONTHS, META_FILE,

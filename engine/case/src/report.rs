@@ -16,6 +16,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use vigie_audit::event::{Event, FileHash};
 use vigie_audit::{Action, Clock, Entry, Verification};
 
 use crate::error::{io_err, CaseError};
@@ -91,7 +92,11 @@ pub struct ExportRow {
     pub at: DateTime<Utc>,
     pub operator: String,
     pub params: Value,
+    /// The first file's hash (kept for readers of report format 1).
     pub sha256: Option<String>,
+    /// Every file that left vigie in this disclosure, with its hash and destination.
+    #[serde(default)]
+    pub files: Vec<FileHash>,
     pub justification: String,
 }
 
@@ -192,12 +197,19 @@ pub fn build_report(
         row.entries += 1;
         row.first_at = row.first_at.min(e.time);
         row.last_at = row.last_at.max(e.time);
+        let typed = Event::from_entry(e);
         match e.action {
             Action::ModelLoad => models.push(ModelRow {
                 seq: e.seq,
                 at: e.time,
-                model_id: str_at(&e.params, &["model_id", "model", "id"]).map(str::to_owned),
-                sha256: str_at(&e.params, &["sha256"]).map(str::to_owned),
+                model_id: match &typed {
+                    Some(Event::ModelLoaded { model_id, .. }) => Some(model_id.clone()),
+                    _ => str_at(&e.params, &["model_id", "model", "id"]).map(str::to_owned),
+                },
+                sha256: match &typed {
+                    Some(Event::ModelLoaded { sha256, .. }) => Some(sha256.clone()),
+                    _ => str_at(&e.params, &["sha256"]).map(str::to_owned),
+                },
                 params: e.params.clone(),
             }),
             Action::Consultation | Action::Combination => searches.push(SearchRow {
@@ -206,30 +218,50 @@ pub fn build_report(
                 operator: e.operator.clone(),
                 action: e.action,
                 params: e.params.clone(),
-                result_count: ["count", "results", "result_count"]
-                    .iter()
-                    .find_map(|k| e.result.get(*k).and_then(Value::as_u64)),
+                result_count: match &typed {
+                    Some(Event::Search { count, .. }) => Some(*count),
+                    Some(Event::SourcesListed { count }) => Some(*count),
+                    Some(Event::SourceAnalysed { tracks, .. }) => Some(*tracks),
+                    Some(Event::SynopsisBuilt { tracks, .. }) => Some(tracks.len() as u64),
+                    Some(Event::PlatesRead { reads, .. }) => {
+                        Some(reads.iter().filter(|r| r.is_some()).count() as u64)
+                    }
+                    Some(_) => None,
+                    None => ["count", "results", "result_count"]
+                        .iter()
+                        .find_map(|k| e.result.get(*k).and_then(Value::as_u64)),
+                },
                 justification: e.justification.clone(),
             }),
-            Action::Disclosure => exports.push(ExportRow {
-                seq: e.seq,
-                at: e.time,
-                operator: e.operator.clone(),
-                params: e.params.clone(),
-                sha256: str_at(&e.result, &["sha256", "output_sha256"])
-                    .or_else(|| str_at(&e.params, &["sha256"]))
-                    .map(str::to_owned),
-                justification: e.justification.clone(),
-            }),
+            Action::Disclosure => {
+                let files = match &typed {
+                    Some(ev) => ev.files().to_vec(),
+                    None => legacy_disclosed_files(e),
+                };
+                exports.push(ExportRow {
+                    seq: e.seq,
+                    at: e.time,
+                    operator: e.operator.clone(),
+                    params: e.params.clone(),
+                    sha256: files.first().map(|f| f.sha256.clone()),
+                    files,
+                    justification: e.justification.clone(),
+                })
+            }
             Action::Erasure => erasures.push(action_row(e)),
             Action::Alert => alerts.push(AlertRow {
                 seq: e.seq,
                 at: e.time,
-                kind: str_at(&e.params, &["kind", "event"]).map(str::to_owned),
+                kind: match &typed {
+                    Some(Event::Alert { kind, .. }) => serde_json::to_value(kind)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned)),
+                    _ => str_at(&e.params, &["kind", "event"]).map(str::to_owned),
+                },
                 message: str_at(&e.params, &["message"]).map(str::to_owned),
                 params: e.params.clone(),
             }),
-            Action::Collection | Action::Alteration => {}
+            Action::Collection | Action::Alteration | Action::Lifecycle => {}
         }
     }
 
@@ -256,6 +288,36 @@ pub fn build_report(
             key_fingerprint: key.fingerprint(),
         },
     })
+}
+
+/// The files of a disclosure written before typed events: `result.sha256` (clips, frames,
+/// sheets), `result.files[]` (synopses: video, index, WebVTT), `params.sha256`.
+fn legacy_disclosed_files(e: &Entry) -> Vec<FileHash> {
+    let output = str_at(&e.params, &["output", "html", "sheet"]).unwrap_or_default();
+    if let Some(list) = e.result.get("files").and_then(Value::as_array) {
+        return list
+            .iter()
+            .filter_map(|f| {
+                Some(FileHash {
+                    path: str_at(f, &["file", "path"]).unwrap_or_default().to_owned(),
+                    sha256: str_at(f, &["sha256"])?.to_owned(),
+                    size_bytes: f.get("size_bytes").and_then(Value::as_u64).unwrap_or(0),
+                    inside_case: false,
+                })
+            })
+            .collect();
+    }
+    str_at(&e.result, &["sha256", "output_sha256"])
+        .or_else(|| str_at(&e.params, &["sha256"]))
+        .map(|h| {
+            vec![FileHash {
+                path: output.to_owned(),
+                sha256: h.to_owned(),
+                size_bytes: e.result.get("size_bytes").and_then(Value::as_u64).unwrap_or(0),
+                inside_case: false,
+            }]
+        })
+        .unwrap_or_default()
 }
 
 fn action_row(e: &Entry) -> ActionRow {
@@ -529,7 +591,7 @@ pub fn render_html(r: &Report) -> String {
             "Entry",
             "Time",
             "Operator",
-            "SHA-256",
+            "Files (SHA-256, destination)",
             "Parameters",
             "Justification",
         ],
@@ -538,10 +600,29 @@ pub fn render_html(r: &Report) -> String {
                 e.seq.to_string(),
                 t(&e.at),
                 esc(&e.operator),
-                e.sha256
-                    .as_deref()
-                    .map(|s| format!("<code>{}</code>", esc(s)))
-                    .unwrap_or_else(|| "—".into()),
+                if e.files.is_empty() {
+                    e.sha256
+                        .as_deref()
+                        .map(|s| format!("<code>{}</code>", esc(s)))
+                        .unwrap_or_else(|| "—".into())
+                } else {
+                    e.files
+                        .iter()
+                        .map(|f| {
+                            format!(
+                                "<code>{}</code> {}{}",
+                                esc(&f.sha256),
+                                esc(&f.path),
+                                if f.inside_case {
+                                    ""
+                                } else {
+                                    " <span class=\"warn\">(outside the case)</span>"
+                                }
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("<br>")
+                },
                 format!("<code>{}</code>", j(&e.params)),
                 esc(&e.justification),
             ]

@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use vigie_evidence::RegistryError;
 
 /// Flags every command accepts.
 #[derive(Debug, Clone, clap::Args)]
@@ -26,6 +25,28 @@ pub struct Global {
 }
 
 impl Global {
+    /// Enter the case of `--case` as `--operator` to run `command` (the application
+    /// layer's permission for every use of footage or results).
+    pub fn enter(&self, command: &str) -> anyhow::Result<vigie_app::EnteredCase> {
+        let app = vigie_app::App::from_env()?;
+        let operator = vigie_app::Operator::from_flag(self.operator.as_deref())?;
+        Ok(vigie_app::EnteredCase::enter(
+            &app,
+            self.case.as_deref(),
+            &operator,
+            self.reason.as_deref(),
+            command,
+        )?)
+    }
+
+    /// The operator, when one was given (measurement and administration record it).
+    pub fn operator(&self) -> anyhow::Result<Option<vigie_app::Operator>> {
+        match self.operator.as_deref().filter(|o| !o.trim().is_empty()) {
+            Some(o) => Ok(Some(vigie_app::Operator::new(o)?)),
+            None => Ok(None),
+        }
+    }
+
     /// Whether progress bars should be drawn (not in JSON mode, not when quiet, only on a
     /// terminal: indicatif hides itself when stderr is not a TTY).
     pub fn progress(&self) -> bool {
@@ -58,46 +79,24 @@ pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Exit code for an error, from the typed errors found along its chain.
+/// Exit code for an error: the application layer's one classification, applied to the
+/// first typed error along the chain.
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
-        if let Some(code) = crate::cmd::case::exit_code_for_cause(cause) {
-            return code;
-        }
-        if let Some(e) = cause.downcast_ref::<RegistryError>() {
-            return match e {
-                RegistryError::HashMismatch { .. } | RegistryError::PathContentChanged { .. } => 3,
-                RegistryError::Corrupt { .. } | RegistryError::Version { .. } => 4,
-                _ => 2,
-            };
-        }
-        // vigie-detect wraps policy errors transparently (they are not in the chain).
-        let policy = cause
-            .downcast_ref::<vigie_policy::PolicyError>()
-            .or_else(|| match cause.downcast_ref::<vigie_detect::DetectError>() {
-                Some(vigie_detect::DetectError::Policy(e)) => Some(e),
-                _ => None,
-            });
-        if let Some(e) = policy {
-            return match e {
-                _ if e.is_refusal() => 3,
-                vigie_policy::PolicyError::RuntimeModified { .. } => 4,
-                _ => 2,
-            };
-        }
-        if let Some(e) = cause.downcast_ref::<vigie_index::IndexError>() {
-            return match e {
-                vigie_index::IndexError::Corrupt { .. } => 4,
-                _ => 2,
-            };
-        }
         if let Some(std::io::ErrorKind::BrokenPipe) =
             cause.downcast_ref::<std::io::Error>().map(|e| e.kind())
         {
             return 0;
         }
+        if cause
+            .downcast_ref::<crate::cmd::audit::VerifyFailed>()
+            .is_some()
+        {
+            return 4;
+        }
     }
-    2
+    let root: &(dyn std::error::Error + 'static) = err.as_ref();
+    vigie_app::error::classify_dyn(root).exit_code()
 }
 
 /// Report an error once, on stderr, and return its exit code.

@@ -39,8 +39,11 @@ use vigie_track::{FinishedTrack, PointSource, Tracker, TrackerConfig};
 pub trait ObjectDetector {
     /// Detections in `frame` pixels. `mask` is the motion mask of the same frame, for
     /// detectors that use it.
-    fn detect(&mut self, frame: &RgbFrame, mask: &ForegroundMask)
-        -> Result<Vec<Detection>, String>;
+    fn detect(
+        &mut self,
+        frame: &RgbFrame,
+        mask: &ForegroundMask,
+    ) -> Result<Vec<Detection>, StageError>;
     /// A short name for reports (`nanodet_coco_416`, `motion`).
     fn name(&self) -> &str;
 }
@@ -56,7 +59,7 @@ impl ObjectDetector for MotionObjectDetector {
         &mut self,
         frame: &RgbFrame,
         mask: &ForegroundMask,
-    ) -> Result<Vec<Detection>, String> {
+    ) -> Result<Vec<Detection>, StageError> {
         let min_area = (self.min_blob_frac * (mask.width * mask.height) as f32).max(2.0) as usize;
         let (sx, sy) = mask.scale_to(frame.width, frame.height);
         Ok(vigie_motion::find_blobs(mask, min_area)
@@ -181,8 +184,35 @@ pub enum PipelineError {
     Motion(#[from] MotionConfigError),
     #[error("invalid tracker setting: {0}")]
     Tracker(String),
-    #[error("the {detector} detector failed: {message}")]
-    Detector { detector: String, message: String },
+    #[error("the {detector} detector failed: {source}")]
+    Detector {
+        detector: String,
+        #[source]
+        source: StageError,
+    },
+    #[error("the plate reader failed: {source}")]
+    PlateReader {
+        #[source]
+        source: StageError,
+    },
+    #[error("stopped on request at {at_ms} ms: {why}")]
+    Stopped { at_ms: i64, why: String },
+}
+
+/// The error of a stage behind a trait (detector, plate reader), kept as the stage's own
+/// typed error so that the caller can classify it (a refused model stays a refusal).
+pub type StageError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+impl PipelineError {
+    /// The stage's own error, when a stage failed.
+    pub fn stage_error(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PipelineError::Detector { source, .. } | PipelineError::PlateReader { source } => {
+                Some(source.as_ref() as &(dyn std::error::Error + 'static))
+            }
+            _ => None,
+        }
+    }
 }
 
 fn finish_track(
@@ -210,12 +240,14 @@ fn finish_track(
     })
 }
 
-/// Analyse one source. `on_frame(pts_ms)` is called after each analysed frame (progress).
+/// Analyse one source. `on_frame(pts_ms)` is called after each analysed frame (progress
+/// and checkpoint): returning `ControlFlow::Break(why)` stops the analysis with
+/// [`PipelineError::Stopped`] before anything of the source is returned.
 pub fn analyze_source(
     input: &SourceInput,
     cfg: &AnalyzeConfig,
     detector: &mut dyn ObjectDetector,
-    mut on_frame: impl FnMut(i64),
+    mut on_frame: impl FnMut(i64) -> std::ops::ControlFlow<String>,
 ) -> Result<Analysis, PipelineError> {
     let started = Instant::now();
     let mut tracker =
@@ -272,9 +304,9 @@ pub fn analyze_source(
             let t = Instant::now();
             let d = detector
                 .detect(&frame, &mask)
-                .map_err(|message| PipelineError::Detector {
+                .map_err(|source| PipelineError::Detector {
                     detector: detector.name().to_string(),
-                    message,
+                    source,
                 })?;
             stats.times.detect += t.elapsed();
             stats.frames_detected += 1;
@@ -324,7 +356,14 @@ pub fn analyze_source(
         }
         stats.times.describe += t.elapsed();
         stats.frames_analysed += 1;
-        on_frame(frame.pts_ms);
+        if let std::ops::ControlFlow::Break(why) = on_frame(frame.pts_ms) {
+            // Dropping the receiver stops the decoder thread at its next send.
+            let _ = handle.join();
+            return Err(PipelineError::Stopped {
+                at_ms: frame.pts_ms,
+                why,
+            });
+        }
     }
     let decode = handle.join()?;
     for t_done in tracker.finish() {

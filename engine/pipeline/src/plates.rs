@@ -41,7 +41,7 @@ pub struct PlateOutcome {
 /// A plate reader as the pipeline sees it (implemented over `vigie-plate` by the CLI, so
 /// this crate stays free of ONNX Runtime).
 pub trait TrackPlateReader {
-    fn read_track(&mut self, crops: &[VehicleCrop]) -> Result<Option<PlateOutcome>, String>;
+    fn read_track(&mut self, crops: &[VehicleCrop]) -> Result<Option<PlateOutcome>, crate::StageError>;
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -211,10 +211,7 @@ pub fn read_plates(
     for (track, list) in crops {
         let outcome = reader
             .read_track(&list)
-            .map_err(|message| PipelineError::Detector {
-                detector: "plate reader".into(),
-                message,
-            })?;
+            .map_err(|source| PipelineError::PlateReader { source })?;
         if let Some(o) = outcome {
             if let Some(d) = analysis
                 .descriptions

@@ -96,8 +96,8 @@ impl ObjectDetector for Nanodet {
         &mut self,
         frame: &RgbFrame,
         _mask: &ForegroundMask,
-    ) -> Result<Vec<vigie_core::Detection>, String> {
-        let dets = self.0.detect(frame).map_err(|e| e.to_string())?;
+    ) -> Result<Vec<vigie_core::Detection>, vigie_pipeline::StageError> {
+        let dets = self.0.detect(frame)?;
         Ok(dets.into_iter().map(Into::into).collect())
     }
 
@@ -250,6 +250,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
                         let fps = frames as f64 / t0.elapsed().as_secs_f64().max(1e-6);
                         bar.set_message(format!("{fps:.1} fps"));
                     }
+                    std::ops::ControlFlow::Continue(())
                 })?;
                 bar.finish_and_clear();
                 let (plate_stats, plate_images) = if plates {
@@ -447,7 +448,7 @@ pub fn bench(args: BenchArgs, global: &Global) -> anyhow::Result<Outcome> {
     // ffmpeg first (also warms the page cache for both).
     let ff_s = super::bench::time_ffmpeg(&file)?;
     let t0 = Instant::now();
-    let mut a = analyze_source(&input, &cfg, detector.as_mut(), |_| {})?;
+    let mut a = analyze_source(&input, &cfg, detector.as_mut(), |_| std::ops::ControlFlow::Continue(()))?;
     let secs = t0.elapsed().as_secs_f64();
     // The plate stage, timed apart (it runs after tracking, on the vehicle tracks).
     let plates = if !args.no_plates && args.detector == DetectorChoice::Nanodet {

@@ -241,7 +241,7 @@ impl vigie_pipeline::plates::TrackPlateReader for PlateStage {
     fn read_track(
         &mut self,
         crops: &[vigie_pipeline::plates::VehicleCrop],
-    ) -> Result<Option<vigie_pipeline::plates::PlateOutcome>, String> {
+    ) -> Result<Option<vigie_pipeline::plates::PlateOutcome>, vigie_pipeline::StageError> {
         let images: Vec<vigie_plate::TrackImage> = crops
             .iter()
             .filter_map(|c| {
@@ -251,7 +251,7 @@ impl vigie_pipeline::plates::TrackPlateReader for PlateStage {
                 })
             })
             .collect();
-        let plate = self.0.read_track(&images).map_err(|e| e.to_string())?;
+        let plate = self.0.read_track(&images)?;
         Ok(plate.map(|p| vigie_pipeline::plates::PlateOutcome {
             read: p.read,
             crop_width: p.best_strip.width,

@@ -1,0 +1,361 @@
+//! Analysis: decode -> motion gate -> detector -> tracker -> describer -> index, for
+//! sources of an entered case.
+//!
+//! Batch behaviour: sources already analysed are skipped unless `force` (an interrupted
+//! batch resumes); a source that fails is reported and the batch goes on; each source is
+//! written to the index in one transaction, after its thumbnails and tubes, so a crash or a
+//! stop never leaves half a source in the index. The case's checkpoint runs at every frame:
+//! closure (`case close --wait`) or a cancel stops the work before the source is written.
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::{json, Value};
+use vigie_audit::event::Event;
+use vigie_core::{AlertSink, RgbFrame};
+use vigie_evidence::SourceRecord;
+use vigie_index::SourceRecord as IndexSource;
+use vigie_motion::ForegroundMask;
+use vigie_pipeline::{
+    analyze_source, AnalyzeConfig, MotionObjectDetector, ObjectDetector, SourceInput, StageError,
+};
+
+use crate::entered::EnteredCase;
+use crate::error::AppError;
+use crate::layout::TubeFile;
+use crate::plates::PlateOptions;
+use crate::progress::Progress;
+
+/// Which object detector analysis runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DetectorChoice {
+    /// NanoDet COCO object detector (allowlisted model, via ONNX Runtime).
+    Nanodet,
+    /// Model-free moving-blob detector (labels objects `moving_object`).
+    Motion,
+}
+
+/// NanoDet behind the pipeline's detector trait.
+struct Nanodet(vigie_detect::Detector);
+
+impl ObjectDetector for Nanodet {
+    fn detect(
+        &mut self,
+        frame: &RgbFrame,
+        _mask: &ForegroundMask,
+    ) -> Result<Vec<vigie_core::Detection>, StageError> {
+        let dets = self.0.detect(frame)?;
+        Ok(dets.into_iter().map(Into::into).collect())
+    }
+
+    fn name(&self) -> &str {
+        "nanodet_coco_416"
+    }
+}
+
+/// A detector for the pipeline. Crate-private: only an entered case
+/// ([`analyze_sources`]) and the measurement door build one.
+pub(crate) fn make_detector(
+    choice: DetectorChoice,
+    device: &str,
+    alerts: &dyn AlertSink,
+) -> Result<Box<dyn ObjectDetector + Send>, AppError> {
+    Ok(match choice {
+        DetectorChoice::Motion => Box::new(MotionObjectDetector {
+            min_blob_frac: 0.0015,
+        }),
+        DetectorChoice::Nanodet => {
+            let mut cfg = vigie_detect::DetectorConfig::default();
+            cfg.session.device = device.parse()?;
+            Box::new(Nanodet(vigie_detect::Detector::new(cfg, alerts)?))
+        }
+    })
+}
+
+/// What to analyse and how (the front end's flags, validated here).
+#[derive(Debug, Clone)]
+pub struct AnalyzeRequest {
+    /// Source ids or paths; empty with `all`.
+    pub sources: Vec<String>,
+    pub all: bool,
+    pub detector: DetectorChoice,
+    /// Scene file (zones and lines).
+    pub scene: Option<PathBuf>,
+    /// Camera name (default: the file name without extension).
+    pub camera: Option<String>,
+    pub force: bool,
+    /// Sources analysed in parallel.
+    pub jobs: usize,
+    pub device: String,
+    pub motion_gate: bool,
+    pub sampling: vigie_core::SamplingMode,
+    pub width: vigie_decode::OutputSize,
+    pub decoder_threads: usize,
+    /// Plate reading (with the nanodet detector only); `None` disables it.
+    pub plates: Option<PlateOptions>,
+    pub plate_min_width_px: f32,
+}
+
+/// One source analysed.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceDone {
+    pub source_id: String,
+    pub tracks: usize,
+    pub frames_analysed: u64,
+    pub duration_ms: i64,
+    pub seconds: f64,
+    pub realtime_factor: f64,
+    pub warnings: Vec<String>,
+}
+
+/// What a batch did.
+#[derive(Debug)]
+pub struct AnalyzeOutcome {
+    pub index: PathBuf,
+    pub analysed: Vec<SourceDone>,
+    pub skipped_already_analysed: Vec<String>,
+    pub failed: Vec<(String, AppError)>,
+}
+
+impl AnalyzeOutcome {
+    /// The `--json` document (stable: fields are only added).
+    pub fn to_json(&self, case_id: &str) -> Value {
+        json!({
+            "case": case_id,
+            "index": self.index,
+            "analysed": self.analysed.iter().map(|d| json!({
+                "source_id": d.source_id, "tracks": d.tracks, "frames_analysed": d.frames_analysed,
+                "seconds": d.seconds, "realtime_factor": d.realtime_factor,
+                "warnings": d.warnings,
+            })).collect::<Vec<_>>(),
+            "skipped_already_analysed": self.skipped_already_analysed,
+            "failed": self.failed.iter().map(|(s, e)| json!({ "source_id": s, "error": e.to_string() })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Analyse sources of the entered case into its index.
+pub fn analyze_sources(
+    case: &EnteredCase,
+    req: &AnalyzeRequest,
+    progress: &dyn Progress,
+) -> Result<AnalyzeOutcome, AppError> {
+    let records: Vec<SourceRecord> = if req.all {
+        case.sources()?
+    } else if req.sources.is_empty() {
+        return Err(AppError::BadInput(
+            "no source given: name sources (ids from `vigie sources`, or paths) or pass --all"
+                .into(),
+        ));
+    } else {
+        req.sources
+            .iter()
+            .map(|s| case.find_source(s))
+            .collect::<Result<_, _>>()?
+    };
+    let scene_text = match &req.scene {
+        Some(p) => Some(std::fs::read_to_string(p).map_err(|e| {
+            AppError::BadInput(format!("cannot read scene file ({e}): {}", p.display()))
+        })?),
+        None => None,
+    };
+    let scene = match &scene_text {
+        Some(t) => vigie_describe::Scene::parse(t)?,
+        None => vigie_describe::Scene::default(),
+    };
+    let mut cfg = AnalyzeConfig {
+        scene,
+        motion_gate: req.motion_gate,
+        ..Default::default()
+    };
+    cfg.decode.sampling = req.sampling;
+    cfg.decode.output_size = req.width;
+    cfg.decode.threads = req.decoder_threads;
+    cfg.decode.validate()?;
+
+    let plates = req
+        .plates
+        .as_ref()
+        .filter(|_| req.detector == DetectorChoice::Nanodet);
+    let layout = case.layout();
+    let derived = layout.ensure_derived()?;
+    let index = Mutex::new(layout.open_index()?);
+    let thumbs = layout.thumbnails();
+    let params = json!({
+        "detector": req.detector,
+        "sampling": cfg.decode.sampling.to_string(),
+        "width": format!("{:?}", cfg.decode.output_size),
+        "motion_gate": cfg.motion_gate,
+        "plates": plates.map(|p| json!({
+            "localiser": p.localiser, "recogniser": p.recogniser,
+            "min_vehicle_width_px": req.plate_min_width_px,
+        })),
+        "scene": req.scene,
+        "scene_sha256": scene_text.as_deref().map(|t| {
+            vigie_evidence::hash_reader(t.as_bytes(), |_| {}).map(|(h, _)| h).unwrap_or_default()
+        }),
+        "vigie_version": env!("CARGO_PKG_VERSION"),
+    });
+
+    let failed = Mutex::new(Vec::<(String, AppError)>::new());
+    let done = Mutex::new(Vec::<SourceDone>::new());
+    let skipped = Mutex::new(Vec::<String>::new());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(req.jobs.max(1))
+        .build()
+        .map_err(|e| AppError::BadInput(format!("cannot start {} jobs: {e}", req.jobs)))?;
+    pool.install(|| {
+        records.par_iter().for_each(|rec| {
+            let res = (|| -> Result<Option<SourceDone>, AppError> {
+                case.checkpoint()?;
+                if !req.force && index.lock().expect("index lock").is_analysed(&rec.source_id)? {
+                    return Ok(None);
+                }
+                case.verify_source(rec)?;
+                let sink = case.alert_sink();
+                let mut detector = make_detector(req.detector, &req.device, &sink)?;
+                if req.detector == DetectorChoice::Nanodet {
+                    let spec = vigie_detect::DetectorConfig::default().model.spec();
+                    case.record(&Event::ModelLoaded {
+                        model_id: spec.id.to_owned(),
+                        sha256: spec.sha256_hex(),
+                        task: spec.task.as_str().to_owned(),
+                        device: req.device.clone(),
+                        source_id: Some(rec.source_id.clone()),
+                    })?;
+                }
+                let camera = req.camera.clone().unwrap_or_else(|| {
+                    rec.path
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| rec.source_id.clone())
+                });
+                let input = SourceInput {
+                    source_id: rec.source_id.clone(),
+                    camera: camera.clone(),
+                    path: rec.path.clone(),
+                };
+                let mut cfg = cfg.clone();
+                cfg.decode.operator_start = rec.meta.start_time.map(|s| s.at);
+                progress.begin(&rec.source_id, rec.meta.duration_ms);
+                let t0 = Instant::now();
+                let analysed = analyze_source(&input, &cfg, detector.as_mut(), |pts| {
+                    progress.frame(&rec.source_id, pts);
+                    match case.checkpoint() {
+                        Ok(()) => ControlFlow::Continue(()),
+                        Err(e) => ControlFlow::Break(e.to_string()),
+                    }
+                });
+                let mut analysis = match analysed {
+                    Ok(a) => a,
+                    Err(vigie_pipeline::PipelineError::Stopped { why, .. }) => {
+                        // Recorded (the work was started and is not finished), nothing
+                        // of the source written.
+                        let _ = case.record(&Event::WorkStopped {
+                            command: case.command().to_owned(),
+                            source_id: Some(rec.source_id.clone()),
+                            why: why.clone(),
+                        });
+                        return Err(AppError::Stopped(why));
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                let (plate_stats, plate_images) = match plates {
+                    Some(opts) => {
+                        let mut stage =
+                            crate::plates::open_stage(case, opts, &req.device, &rec.source_id)?;
+                        let plate_cfg = vigie_pipeline::plates::PlatePassConfig {
+                            min_vehicle_width_px: req.plate_min_width_px,
+                            ..Default::default()
+                        };
+                        let (st, images) = vigie_pipeline::plates::read_plates(
+                            &input,
+                            &cfg.decode,
+                            &mut analysis,
+                            &plate_cfg,
+                            &mut stage,
+                        )?;
+                        (Some(st), images)
+                    }
+                    None => (None, Default::default()),
+                };
+                case.checkpoint()?;
+                let mut summaries = Vec::with_capacity(analysis.descriptions.len());
+                for d in &analysis.descriptions {
+                    let mut s = d.summary.clone();
+                    s.thumbnail = vigie_pipeline::write_thumbnail(&thumbs, d, 85)
+                        .map_err(AppError::io(&thumbs))?
+                        .map(|name| format!("thumbnails/{name}"));
+                    if let (Some(p), Some(o)) = (s.plate.as_mut(), plate_images.get(&s.track_id)) {
+                        p.crop = Some(crate::plates::write_plate_crop(
+                            &derived,
+                            &rec.source_id,
+                            s.track_id,
+                            o,
+                        )?);
+                    }
+                    summaries.push(s);
+                }
+                layout.write_tubes(&TubeFile {
+                    format_version: crate::layout::TUBE_FORMAT,
+                    source_id: rec.source_id.clone(),
+                    frame_size: analysis.frame_size,
+                    tubes: analysis.tubes.clone(),
+                })?;
+                let source = IndexSource {
+                    source_id: rec.source_id.clone(),
+                    sha256: rec.sha256.clone(),
+                    camera,
+                    path: Some(rec.path.display().to_string()),
+                    analysed_at_ms: case.app().clock().now().timestamp_millis(),
+                    params: json!({ "analysis": params, "decode": analysis.decode, "stats": analysis.stats, "plates": plate_stats }),
+                };
+                index
+                    .lock()
+                    .expect("index lock")
+                    .write_source(&source, &summaries)?;
+                let mut warnings = analysis.decode.warnings.clone();
+                if analysis.decode.is_damaged() && warnings.is_empty() {
+                    warnings.push("the source is damaged".into());
+                }
+                case.record(&Event::SourceAnalysed {
+                    source_id: rec.source_id.clone(),
+                    sha256: rec.sha256.clone(),
+                    analysis: params.clone(),
+                    tracks: summaries.len() as u64,
+                    plates_read: summaries.iter().filter(|s| s.plate.is_some()).count() as u64,
+                    frames_analysed: analysis.stats.frames_analysed,
+                    corrupt_packets: analysis.decode.corrupt_packets,
+                    truncated: analysis.decode.truncated,
+                })?;
+                let seconds = t0.elapsed().as_secs_f64();
+                Ok(Some(SourceDone {
+                    source_id: rec.source_id.clone(),
+                    tracks: summaries.len(),
+                    frames_analysed: analysis.stats.frames_analysed,
+                    duration_ms: analysis.duration_ms,
+                    seconds,
+                    realtime_factor: analysis.duration_ms as f64 / 1000.0 / seconds.max(1e-9),
+                    warnings,
+                }))
+            })();
+            progress.end(&rec.source_id, res.is_ok());
+            match res {
+                Ok(Some(d)) => done.lock().expect("lock").push(d),
+                Ok(None) => skipped.lock().expect("lock").push(rec.source_id.clone()),
+                Err(e) => failed.lock().expect("lock").push((rec.source_id.clone(), e)),
+            }
+        })
+    });
+    Ok(AnalyzeOutcome {
+        index: layout.index_path(),
+        analysed: done.into_inner().expect("lock"),
+        skipped_already_analysed: skipped.into_inner().expect("lock"),
+        failed: failed.into_inner().expect("lock"),
+    })
+}

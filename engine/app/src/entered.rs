@@ -1,0 +1,225 @@
+//! The entered case: the permission every use of footage or results needs.
+
+use std::path::Path;
+
+use vigie_audit::event::{Event, FileHash};
+use vigie_audit::EntryRef;
+use vigie_case::{CaseContext, CaseMeta, WorkGuard};
+use vigie_core::{Alert, AlertKind, AlertSink};
+use vigie_evidence::{Registry, SourceRecord};
+
+use crate::app::App;
+use crate::error::AppError;
+use crate::export::ExportTarget;
+use crate::layout::DerivedLayout;
+use crate::operator::Operator;
+use crate::progress::CancelToken;
+
+/// An open, authorised, unexpired case entered by one operator for one command.
+///
+/// Only [`EnteredCase::enter`] makes one, and it refuses an unknown, closed, expired or
+/// closing case. While it lives, the case's lock is held shared, so closure cannot erase
+/// derived data under running work; long work calls [`EnteredCase::checkpoint`], which
+/// stops it when closure asks, when the front end cancels, or when the authorisation
+/// runs out.
+pub struct EnteredCase {
+    app: App,
+    ctx: CaseContext,
+    registry: Registry,
+    operator: Operator,
+    reason: Option<String>,
+    layout: DerivedLayout,
+    cancel: CancelToken,
+    command: String,
+    work: WorkGuard,
+}
+
+impl std::fmt::Debug for EnteredCase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnteredCase")
+            .field("case", &self.ctx.case_id())
+            .field("operator", &self.operator)
+            .field("command", &self.command)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EnteredCase {
+    /// Enter `case_id` as `operator` to run `command` (named in the running-work record
+    /// closure shows). `reason` is recorded as the justification of every entry (the
+    /// case's purpose when `None`).
+    pub fn enter(
+        app: &App,
+        case_id: Option<&str>,
+        operator: &Operator,
+        reason: Option<&str>,
+        command: &str,
+    ) -> Result<Self, AppError> {
+        let ctx = CaseContext::enter_from(
+            app.root(),
+            case_id,
+            Some(operator.as_str()),
+            app.clock(),
+        )?;
+        let work = WorkGuard::begin(
+            ctx.dir(),
+            ctx.case_id(),
+            command,
+            operator.as_str(),
+            app.clock().now(),
+        )?;
+        // Closure may have finished between the first check and the lock: check again
+        // under the lock.
+        let ctx = CaseContext::enter(app.root(), ctx.case_id(), operator.as_str(), app.clock())?;
+        let registry = Registry::open(ctx.evidence_dir())?;
+        Ok(Self {
+            app: app.clone(),
+            layout: DerivedLayout::new(ctx.dir()),
+            registry,
+            operator: operator.clone(),
+            reason: reason
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned),
+            cancel: CancelToken::new(),
+            command: command.to_owned(),
+            work,
+            ctx,
+        })
+    }
+
+    /// Stop this work when `token` is cancelled.
+    pub fn with_cancel(mut self, token: CancelToken) -> Self {
+        self.cancel = token;
+        self
+    }
+
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+    pub fn case_id(&self) -> &str {
+        self.ctx.case_id()
+    }
+    pub fn procedure(&self) -> &str {
+        self.ctx.procedure()
+    }
+    pub fn meta(&self) -> &CaseMeta {
+        self.ctx.meta()
+    }
+    pub fn operator(&self) -> &Operator {
+        &self.operator
+    }
+    pub fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
+    }
+    pub fn command(&self) -> &str {
+        &self.command
+    }
+    pub fn layout(&self) -> &DerivedLayout {
+        &self.layout
+    }
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+    pub fn case_dir(&self) -> &Path {
+        self.ctx.dir()
+    }
+    /// The case context (for the crates that take one).
+    pub fn context(&self) -> &CaseContext {
+        &self.ctx
+    }
+
+    /// Record a typed event in the case's log, with this operator and reason. The action
+    /// is reported as done only once this returns.
+    pub fn record(&self, event: &Event) -> Result<EntryRef, AppError> {
+        Ok(self.ctx.record(event, self.reason.as_deref())?)
+    }
+
+    /// Where alerts go: the machine log and the case's log.
+    pub fn alert_sink(&self) -> impl AlertSink + '_ {
+        self.ctx.alert_sink()
+    }
+
+    /// Whether long work may go on: `Err(Stopped)` when closure asked running work to
+    /// stop or the front end cancelled, `Err(Case(Expired))` when the authorisation ran
+    /// out while working.
+    pub fn checkpoint(&self) -> Result<(), AppError> {
+        if self.work.closing_requested() {
+            return Err(AppError::Stopped("the case is being closed".into()));
+        }
+        if self.cancel.is_cancelled() {
+            return Err(AppError::Stopped("cancelled by the operator".into()));
+        }
+        let today = self.app.clock().now().date_naive();
+        let meta = self.ctx.meta();
+        if meta.is_expired(today) {
+            return Err(AppError::Case(vigie_case::CaseError::Expired {
+                case_id: meta.case_id.clone(),
+                end: meta.retention_end(),
+                today,
+            }));
+        }
+        Ok(())
+    }
+
+    /// A registered source by id or path.
+    pub fn find_source(&self, key: &str) -> Result<SourceRecord, AppError> {
+        Ok(self.registry.find(key)?)
+    }
+
+    /// Every registered source.
+    pub fn sources(&self) -> Result<Vec<SourceRecord>, AppError> {
+        Ok(self.registry.sources()?)
+    }
+
+    /// Re-hash a source before using it; changed evidence is refused and reported to the
+    /// data controller (alert in the machine-wide and case logs).
+    pub fn verify_source(&self, rec: &SourceRecord) -> Result<(), AppError> {
+        match self.registry.verify(rec) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                if matches!(e, vigie_evidence::RegistryError::HashMismatch { .. }) {
+                    let mut details = std::collections::BTreeMap::new();
+                    details.insert("source_id".into(), rec.source_id.clone());
+                    details.insert("sha256_at_ingest".into(), rec.sha256.clone());
+                    details.insert("path".into(), rec.path.display().to_string());
+                    let alert = Alert {
+                        kind: AlertKind::EvidenceChanged,
+                        message: "evidence changed since ingest; vigie refused to use it".into(),
+                        details,
+                    };
+                    // The refusal stands even if the alert cannot be written.
+                    let _ = self.alert_sink().raise(&alert);
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Where an export named `requested` goes (see [`crate::export`]).
+    pub fn export_target(&self, requested: &Path) -> Result<ExportTarget, AppError> {
+        ExportTarget::resolve(&self.layout, requested)
+    }
+
+    /// Hash written export files and record them as one disclosure.
+    pub fn record_export(
+        &self,
+        kind: vigie_audit::event::ExportKind,
+        source: Option<&SourceRecord>,
+        detail: serde_json::Value,
+        targets: &[&ExportTarget],
+    ) -> Result<Vec<FileHash>, AppError> {
+        let mut files = Vec::with_capacity(targets.len());
+        for t in targets {
+            files.push(t.hash()?);
+        }
+        self.record(&Event::Exported {
+            kind,
+            source_id: source.map(|s| s.source_id.clone()),
+            source_sha256: source.map(|s| s.sha256.clone()),
+            detail,
+            files: files.clone(),
+        })?;
+        Ok(files)
+    }
+}

@@ -1,0 +1,396 @@
+//! Typed audit events: one serde type per kind of event, each in exactly one category.
+//!
+//! Why: free-form `json!` payloads let every writer invent its own keys, and the
+//! exploitation report then had to guess them (it missed the synopsis files' hashes). Here
+//! the writer builds an [`Event`], the log records it, and the report and the dossier read
+//! the same type back with [`Event::from_entry`]: a field renamed on one side is a compile
+//! error on the other.
+//!
+//! On disk an event is the entry's `params` (tagged with `"event": "<kind>"`); the entry's
+//! `result` is `{"event_format": 1}`, which is how a reader tells a typed entry from one
+//! written before typed events existed. Older entries keep verifying (their bytes are
+//! never rewritten) and the report renders them through its legacy reader.
+//!
+//! Adding a kind or an optional field is additive; renaming or removing one is a format
+//! change that needs a new `event_format`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::entry::{Action, Entry};
+
+/// The value of `result.event_format` in entries written from an [`Event`].
+pub const EVENT_FORMAT: u64 = 1;
+
+/// One file that left vigie or was read, cited by its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileHash {
+    /// Where the file was written (or read), as given or resolved.
+    pub path: String,
+    pub sha256: String,
+    pub size_bytes: u64,
+    /// Whether the file lies inside the case's directory (erased at closure) or elsewhere
+    /// (a disclosed copy vigie cannot erase).
+    #[serde(default)]
+    pub inside_case: bool,
+}
+
+/// A file erased at closure: its path inside the case, not its content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasedFile {
+    pub path: String,
+    pub bytes: u64,
+}
+
+/// Work that held the case when it was closed (closure with `--wait` stops it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunningWork {
+    pub command: String,
+    pub operator: String,
+    pub pid: u32,
+    pub started_at: DateTime<Utc>,
+}
+
+/// What kind of file an export is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportKind {
+    /// A source segment copied without re-encoding.
+    Clip,
+    /// One frame as an image.
+    Frame,
+    /// A video synopsis with its index and WebVTT.
+    Synopsis,
+    /// A contact sheet of search results.
+    ContactSheet,
+    /// Search results as CSV or JSON.
+    SearchResults,
+    /// An exploitation report.
+    Report,
+}
+
+/// One source added to the case at ingest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestedSource {
+    pub source_id: String,
+    pub sha256: String,
+    pub size_bytes: u64,
+    pub path: String,
+    /// False when the same bytes were already registered.
+    pub added: bool,
+    /// Wall-clock start of the recording, RFC 3339, when known.
+    pub start_time: Option<String>,
+    /// Where the start time came from (`container`, `operator`).
+    pub start_time_origin: Option<String>,
+}
+
+/// Every kind of event vigie records. The variant decides the category ([`Event::action`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    // ---- case lifecycle ---------------------------------------------------------------
+    /// A case opened under a magistrate's authorisation.
+    CaseOpened {
+        procedure: String,
+        authorization: String,
+        magistrate: String,
+        authorized_on: NaiveDate,
+        valid_until: Option<NaiveDate>,
+        retention_end: NaiveDate,
+        purpose: String,
+    },
+    /// Closure (by an operator, or at expiry): what was erased and what could not be.
+    CaseClosed {
+        /// `closed` or `expired`.
+        reason: String,
+        erased_dirs: Vec<String>,
+        erased: Vec<ErasedFile>,
+        erased_files: u64,
+        erased_bytes: u64,
+        kept: Vec<String>,
+        /// Copies disclosed outside the case's directory: vigie cannot erase them; their
+        /// holders must.
+        outside_copies: Vec<FileHash>,
+        /// Work stopped by the closure (`case close --wait`).
+        #[serde(default)]
+        stopped_work: Vec<RunningWork>,
+    },
+    /// The machine log's record of a closure, citing the case log's erasure entry and the
+    /// final report.
+    CaseClosedSummary {
+        reason: String,
+        erased_files: u64,
+        erased_bytes: u64,
+        case_log_seq: u64,
+        case_log_hash: String,
+        final_report: Vec<FileHash>,
+    },
+    // ---- collection -------------------------------------------------------------------
+    /// Footage registered as evidence.
+    EvidenceIngested {
+        sources: Vec<IngestedSource>,
+        /// Files that could not be ingested, with why.
+        failed: Vec<(String, String)>,
+    },
+    // ---- consultation -----------------------------------------------------------------
+    /// The list of sources was read.
+    SourcesListed { count: u64 },
+    /// Sources re-hashed against their ingest hash.
+    SourcesVerified {
+        checked: u64,
+        changed: Vec<String>,
+        missing: Vec<String>,
+    },
+    /// A source decoded for its damage report.
+    SourceDecoded {
+        source_id: String,
+        sha256: String,
+        sampling: String,
+        frames_decoded: u64,
+        corrupt_packets: u64,
+        truncated: bool,
+    },
+    /// A search of the case's index.
+    Search {
+        /// The query as the operator gave it (flag form).
+        query: Value,
+        count: u64,
+    },
+    /// Plates read on still images of the case.
+    PlatesRead {
+        images: Vec<FileHash>,
+        /// What was read on each image (plate text or null), in the order of `images`.
+        reads: Vec<Option<String>>,
+    },
+    /// Footage or labelled data processed outside any case, through the measurement door
+    /// (benchmarks, evaluations): machine log only.
+    Measurement {
+        /// The command (`bench analyze`, `eval detect`...).
+        command: String,
+        /// What was computed: `decode timing`, `detections`, `tracks`, `plate reads`.
+        computed: Vec<String>,
+        /// Every input file, by hash.
+        files: Vec<FileHash>,
+        /// Why (the operator's reason, or the measurement's default).
+        purpose: String,
+    },
+    // ---- model load -------------------------------------------------------------------
+    /// An allowlisted model loaded (its id and compiled hash).
+    ModelLoaded {
+        model_id: String,
+        sha256: String,
+        task: String,
+        device: String,
+        /// The source it was loaded for, when one.
+        source_id: Option<String>,
+    },
+    // ---- combination ------------------------------------------------------------------
+    /// A source analysed into the index.
+    SourceAnalysed {
+        source_id: String,
+        sha256: String,
+        /// The analysis parameters (detector, sampling, width, gate, plates, scene).
+        analysis: Value,
+        tracks: u64,
+        plates_read: u64,
+        frames_analysed: u64,
+        corrupt_packets: u64,
+        truncated: bool,
+    },
+    /// A synopsis arranged from a source's tracks.
+    SynopsisBuilt {
+        source_id: String,
+        sha256: String,
+        filters: Option<Value>,
+        figures: Value,
+        tracks: Vec<u64>,
+    },
+    /// Work stopped before it wrote its results (closure, cancellation).
+    WorkStopped {
+        command: String,
+        source_id: Option<String>,
+        why: String,
+    },
+    // ---- disclosure -------------------------------------------------------------------
+    /// Files that left vigie: every file with its hash and where it went.
+    Exported {
+        kind: ExportKind,
+        source_id: Option<String>,
+        source_sha256: Option<String>,
+        /// What was exported (track, times, filters...).
+        detail: Value,
+        files: Vec<FileHash>,
+    },
+    // ---- alteration -------------------------------------------------------------------
+    /// Derived data rebuilt or removed on the operator's request.
+    DerivedDataChanged { what: String, detail: Value },
+    // ---- alert ------------------------------------------------------------------------
+    /// Something refused or detected that the data controller must know about. Same keys
+    /// as the alert entries written before typed events (`kind`, `message`, `details`).
+    Alert {
+        kind: vigie_core::AlertKind,
+        message: String,
+        details: std::collections::BTreeMap<String, String>,
+    },
+}
+
+impl Event {
+    /// The category of the event (directive 2016/680 art. 25, plus vigie's own).
+    pub fn action(&self) -> Action {
+        match self {
+            Event::CaseOpened { .. } => Action::Lifecycle,
+            Event::CaseClosed { .. } | Event::CaseClosedSummary { .. } => Action::Erasure,
+            Event::EvidenceIngested { .. } => Action::Collection,
+            Event::SourcesListed { .. }
+            | Event::SourcesVerified { .. }
+            | Event::SourceDecoded { .. }
+            | Event::Search { .. }
+            | Event::PlatesRead { .. }
+            | Event::Measurement { .. } => Action::Consultation,
+            Event::ModelLoaded { .. } => Action::ModelLoad,
+            Event::SourceAnalysed { .. }
+            | Event::SynopsisBuilt { .. }
+            | Event::WorkStopped { .. } => Action::Combination,
+            Event::Exported { .. } => Action::Disclosure,
+            Event::DerivedDataChanged { .. } => Action::Alteration,
+            Event::Alert { .. } => Action::Alert,
+        }
+    }
+
+    /// The event's kind as written in `params.event`.
+    pub fn kind(&self) -> String {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(m)) => m
+                .get("event")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            _ => String::new(),
+        }
+    }
+
+    /// The entry's `params` for this event.
+    pub fn to_params(&self) -> Value {
+        serde_json::to_value(self).expect("an event serialises")
+    }
+
+    /// The entry's `result` for a typed event.
+    pub fn result_marker() -> Value {
+        serde_json::json!({ "event_format": EVENT_FORMAT })
+    }
+
+    /// The typed event an entry records, or `None` for entries written before typed
+    /// events (or by a newer vigie with a kind this one does not know).
+    pub fn from_entry(entry: &Entry) -> Option<Event> {
+        if entry.result.get("event_format").and_then(Value::as_u64) != Some(EVENT_FORMAT) {
+            return None;
+        }
+        serde_json::from_value(entry.params.clone()).ok()
+    }
+
+    /// Every file an event names with its hash (the disclosures' files for the report).
+    pub fn files(&self) -> &[FileHash] {
+        match self {
+            Event::Exported { files, .. } | Event::Measurement { files, .. } => files,
+            Event::PlatesRead { images, .. } => images,
+            Event::CaseClosed { outside_copies, .. } => outside_copies,
+            Event::CaseClosedSummary { final_report, .. } => final_report,
+            _ => &[],
+        }
+    }
+}
+
+/// Who records an event and in which case: everything of an entry but the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorder {
+    pub operator: String,
+    pub case: Option<String>,
+    pub procedure: Option<String>,
+    pub justification: String,
+}
+
+impl Recorder {
+    /// The [`crate::NewEntry`] recording `event`.
+    pub fn entry(&self, event: &Event) -> crate::NewEntry {
+        crate::NewEntry {
+            operator: self.operator.clone(),
+            case: self.case.clone(),
+            procedure: self.procedure.clone(),
+            action: event.action(),
+            params: event.to_params(),
+            justification: self.justification.clone(),
+            result: Event::result_marker(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry_for(event: &Event) -> Entry {
+        let r = Recorder {
+            operator: "op".into(),
+            case: Some("C1".into()),
+            procedure: Some("2026/1".into()),
+            justification: "test".into(),
+        };
+        let n = r.entry(event);
+        Entry {
+            seq: 1,
+            time: Utc::now(),
+            operator: n.operator,
+            case: n.case,
+            procedure: n.procedure,
+            action: n.action,
+            params: n.params,
+            justification: n.justification,
+            result: n.result,
+            software_version: "t".into(),
+            prev_hash: String::new(),
+            hash: String::new(),
+        }
+    }
+
+    #[test]
+    fn an_event_round_trips_through_an_entry() {
+        let ev = Event::Exported {
+            kind: ExportKind::Synopsis,
+            source_id: Some("S1".into()),
+            source_sha256: Some("ab".into()),
+            detail: serde_json::json!({ "length_s": 10 }),
+            files: vec![FileHash {
+                path: "exports/s.mp4".into(),
+                sha256: "cd".into(),
+                size_bytes: 3,
+                inside_case: true,
+            }],
+        };
+        let e = entry_for(&ev);
+        assert_eq!(e.action, Action::Disclosure);
+        assert_eq!(e.params["event"], "exported");
+        assert_eq!(Event::from_entry(&e), Some(ev.clone()));
+        assert_eq!(ev.files().len(), 1);
+        assert_eq!(ev.kind(), "exported");
+    }
+
+    #[test]
+    fn legacy_entries_are_not_typed() {
+        let mut e = entry_for(&Event::SourcesListed { count: 2 });
+        e.result = serde_json::json!({ "count": 2 });
+        assert_eq!(Event::from_entry(&e), None);
+    }
+
+    #[test]
+    fn alerts_keep_their_legacy_keys() {
+        let e = entry_for(&Event::Alert {
+            kind: vigie_core::AlertKind::ModelRefused,
+            message: "m".into(),
+            details: Default::default(),
+        });
+        assert_eq!(e.params["kind"], "model_refused");
+        assert_eq!(e.params["message"], "m");
+        assert_eq!(e.action, Action::Alert);
+    }
+}
