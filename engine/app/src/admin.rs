@@ -1,1 +1,162 @@
-//! (being written)
+//! Administration: the lifecycle and oversight of cases.
+//!
+//! Opening, closing, purging, reporting on a case and reading the audit logs are not uses
+//! of footage; they are how the procedure and the data controller keep the use of footage
+//! under control, so they also work on closed and expired cases (a closed case's report
+//! must stay printable). They take an [`Administration`] permission: an operator and a
+//! reason, never an entered case.
+
+use std::path::{Path, PathBuf};
+
+use vigie_audit::event::{Event, ExportKind, FileHash};
+use vigie_case::{
+    build_report, close_case_with, list_cases, load_case, open_case, purge_expired, CaseContext,
+    CaseError, CaseMeta, ClosureSummary, OpenRequest, PurgeSummary, Report, ReportFiles, WhenBusy,
+};
+
+use crate::app::App;
+use crate::error::AppError;
+use crate::operator::Operator;
+
+/// Read-only access to the compiled model allowlist (listing and checking files; no
+/// session is ever created from here).
+pub mod policy {
+    pub use vigie_policy::{
+        check_cache, model_path, models, runtime_library_path, AllowedModelId, CacheStatus, Labels,
+        ORT_VERSION,
+    };
+}
+
+/// The permission for lifecycle and oversight.
+#[derive(Debug, Clone)]
+pub struct Administration {
+    app: App,
+    operator: Operator,
+    reason: Option<String>,
+}
+
+/// A written report and where it was recorded.
+#[derive(Debug)]
+pub struct ReportWritten {
+    pub report: Report,
+    pub files: ReportFiles,
+}
+
+impl Administration {
+    pub fn new(app: &App, operator: Operator, reason: Option<&str>) -> Self {
+        Self {
+            app: app.clone(),
+            operator,
+            reason: reason
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_owned),
+        }
+    }
+
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+    pub fn operator(&self) -> &Operator {
+        &self.operator
+    }
+
+    /// Open a case for one procedure and its authorisation (logged in the case's log and
+    /// the machine log).
+    pub fn open_case(&self, mut req: OpenRequest) -> Result<CaseMeta, AppError> {
+        req.operator = self.operator.as_str().to_owned();
+        Ok(open_case(self.app.root(), req, self.app.clock())?)
+    }
+
+    /// Every case (a damaged `case.json` is an error next to the good ones, never hidden).
+    pub fn list_cases(&self) -> Result<Vec<Result<CaseMeta, CaseError>>, AppError> {
+        Ok(list_cases(self.app.root())?)
+    }
+
+    pub fn show_case(&self, case_id: &str) -> Result<CaseMeta, AppError> {
+        Ok(load_case(self.app.root(), case_id)?)
+    }
+
+    /// Close a case: refuse while work runs (naming it), or stop it and wait.
+    pub fn close_case(
+        &self,
+        case_id: &str,
+        when_busy: WhenBusy,
+    ) -> Result<ClosureSummary, AppError> {
+        Ok(close_case_with(
+            self.app.root(),
+            case_id,
+            self.operator.as_str(),
+            self.reason.as_deref(),
+            when_busy,
+            self.app.clock(),
+        )?)
+    }
+
+    /// Close every case whose authorisation ran out.
+    pub fn purge_expired(&self) -> Result<PurgeSummary, AppError> {
+        Ok(purge_expired(
+            self.app.root(),
+            Some(self.operator.as_str()),
+            self.app.clock(),
+        )?)
+    }
+
+    /// Write a case's exploitation report into `out` (default: the case's `reports/`).
+    /// Handing a report out is a disclosure: recorded in the case's log while it is open,
+    /// in the machine log once it is closed or expired.
+    pub fn write_report(
+        &self,
+        case_id: &str,
+        out: Option<&Path>,
+    ) -> Result<ReportWritten, AppError> {
+        let root = self.app.root();
+        let meta = load_case(root, case_id)?;
+        let report = build_report(root, case_id, self.app.clock())?;
+        let stem = format!("report-{}", report.generated_at.format("%Y%m%dT%H%M%SZ"));
+        let case_dir = root.case_dir(case_id);
+        let dir: PathBuf = out
+            .map(Path::to_owned)
+            .unwrap_or_else(|| case_dir.join("reports"));
+        let files = vigie_case::write_report(&dir, &stem, &report)?;
+        let inside = |p: &Path| match (p.canonicalize(), case_dir.canonicalize()) {
+            (Ok(p), Ok(c)) => p.starts_with(c),
+            _ => false,
+        };
+        let hashed = |p: &Path, sha256: &str| FileHash {
+            path: p.display().to_string(),
+            sha256: sha256.to_owned(),
+            size_bytes: std::fs::metadata(p).map(|m| m.len()).unwrap_or(0),
+            inside_case: inside(p),
+        };
+        let event = Event::Exported {
+            kind: ExportKind::Report,
+            source_id: None,
+            source_sha256: None,
+            detail: serde_json::json!({ "audit": report.audit.verification.status }),
+            files: vec![
+                hashed(&files.html, &files.html_sha256),
+                hashed(&files.json, &files.json_sha256),
+            ],
+        };
+        match CaseContext::enter(root, case_id, self.operator.as_str(), self.app.clock()) {
+            Ok(ctx) => {
+                ctx.record(&event, self.reason.as_deref())?;
+            }
+            Err(CaseError::Closed { .. } | CaseError::Expired { .. }) => {
+                let why = self
+                    .reason
+                    .clone()
+                    .unwrap_or_else(|| format!("report on case {case_id} (not open)"));
+                self.app.record_machine(
+                    Some(&self.operator),
+                    Some((case_id, &meta.procedure)),
+                    &why,
+                    &event,
+                )?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Ok(ReportWritten { report, files })
+    }
+}

@@ -18,7 +18,9 @@ pub struct App {
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("App").field("root", &self.root.path()).finish()
+        f.debug_struct("App")
+            .field("root", &self.root.path())
+            .finish()
     }
 }
 
@@ -30,7 +32,10 @@ impl App {
     /// The data root of `VIGIE_HOME` (default `~/.local/share/vigie`) and the system clock
     /// (see `vigie_case::clock_from_env` for the test clock).
     pub fn from_env() -> Result<Self, AppError> {
-        Ok(Self::new(DataRoot::from_env(), vigie_case::clock_from_env()?))
+        Ok(Self::new(
+            DataRoot::from_env(),
+            vigie_case::clock_from_env()?,
+        ))
     }
 
     pub fn root(&self) -> &DataRoot {

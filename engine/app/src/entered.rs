@@ -55,12 +55,8 @@ impl EnteredCase {
         reason: Option<&str>,
         command: &str,
     ) -> Result<Self, AppError> {
-        let ctx = CaseContext::enter_from(
-            app.root(),
-            case_id,
-            Some(operator.as_str()),
-            app.clock(),
-        )?;
+        let ctx =
+            CaseContext::enter_from(app.root(), case_id, Some(operator.as_str()), app.clock())?;
         let work = WorkGuard::begin(
             ctx.dir(),
             ctx.case_id(),

@@ -219,7 +219,9 @@ fn classify_one(e: &(dyn std::error::Error + 'static)) -> Option<ErrorClass> {
     if let Some(e) = e.downcast_ref::<PolicyError>() {
         return Some(policy_class(e));
     }
-    if let Some(vigie_detect::DetectError::Policy(p)) = e.downcast_ref::<vigie_detect::DetectError>() {
+    if let Some(vigie_detect::DetectError::Policy(p)) =
+        e.downcast_ref::<vigie_detect::DetectError>()
+    {
         return Some(policy_class(p));
     }
     if let Some(vigie_plate::PlateError::Model(p)) = e.downcast_ref::<vigie_plate::PlateError>() {
@@ -228,7 +230,9 @@ fn classify_one(e: &(dyn std::error::Error + 'static)) -> Option<ErrorClass> {
     if let Some(e) = e.downcast_ref::<vigie_pipeline::PipelineError>() {
         return e.stage_error().map(classify_dyn);
     }
-    if let Some(vigie_index::IndexError::Corrupt { .. }) = e.downcast_ref::<vigie_index::IndexError>() {
+    if let Some(vigie_index::IndexError::Corrupt { .. }) =
+        e.downcast_ref::<vigie_index::IndexError>()
+    {
         return Some(ErrorClass::Integrity { alert: None });
     }
     None

@@ -1,1 +1,352 @@
-//! (being written)
+//! Evidence: ingest footage into a case, list and re-verify its sources, and decode one
+//! for its damage report.
+//!
+//! Why here: each of these reads or registers footage, so each needs an entered case and
+//! leaves one typed entry in its log (collection or consultation) *before* the front end
+//! reports anything. Ingest is a batch: a file that cannot be read or is not video is
+//! reported with why, and the batch goes on with the next file.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use rayon::prelude::*;
+use vigie_audit::event::{Event, IngestedSource};
+use vigie_core::{Alert, AlertKind, AlertSink, SamplingMode};
+use vigie_decode::{DecodeConfig, DecodeReport, Decoder, OutputSize};
+use vigie_evidence::{AddOutcome, RegistryError, SourceRecord};
+
+use crate::entered::EnteredCase;
+use crate::error::AppError;
+use crate::progress::Progress;
+
+/// An error and every cause under it, on one line (`a: b: c`).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let m = c.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+/// What to ingest.
+#[derive(Debug, Clone, Default)]
+pub struct IngestRequest {
+    /// Files or directories (walked recursively; inside directories only video
+    /// extensions are taken).
+    pub paths: Vec<PathBuf>,
+    /// Wall-clock time of the first frame, for files whose container has none.
+    pub start: Option<DateTime<FixedOffset>>,
+    /// Hashing threads (`None`: one per core).
+    pub jobs: Option<usize>,
+}
+
+/// One file that could not be ingested.
+#[derive(Debug)]
+pub struct IngestFailure {
+    pub path: PathBuf,
+    pub error: AppError,
+}
+
+/// One source registered (or found already registered).
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    pub record: SourceRecord,
+    /// The same bytes were already registered.
+    pub already_present: bool,
+}
+
+/// What an ingest did: sources registered and files that failed, sorted by path.
+#[derive(Debug)]
+pub struct IngestOutcome {
+    pub ingested: Vec<Ingested>,
+    pub failed: Vec<IngestFailure>,
+}
+
+/// Hash, probe and register footage as evidence of the case; one `evidence_ingested`
+/// entry lists every source added (with hashes) and every failure. Fails only when
+/// nothing could be collected at all (no video file in the paths) or the log cannot be
+/// written; individual bad files are in [`IngestOutcome::failed`].
+pub fn ingest(
+    case: &EnteredCase,
+    req: &IngestRequest,
+    progress: &dyn Progress,
+) -> Result<IngestOutcome, AppError> {
+    let files = vigie_evidence::collect_sources(&req.paths)?;
+    if files.is_empty() {
+        return Err(AppError::BadInput(
+            "no video files found in the given paths (inside directories, only files with a \
+             video extension are taken; name files explicitly to take others)"
+                .into(),
+        ));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(req.jobs.unwrap_or(0))
+        .build()
+        .map_err(|e| AppError::BadInput(format!("cannot start hashing threads ({e})")))?;
+    let failures = Mutex::new(Vec::<IngestFailure>::new());
+    let records: Vec<SourceRecord> = pool.install(|| {
+        files
+            .par_iter()
+            .filter_map(|path| {
+                let unit = path.display().to_string();
+                progress.begin(&unit, None);
+                let res = read_one(path, req.start);
+                progress.end(&unit, res.is_ok());
+                match res {
+                    Ok(r) => Some(r),
+                    Err(error) => {
+                        failures
+                            .lock()
+                            .expect("no panics while locked")
+                            .push(IngestFailure {
+                                path: path.clone(),
+                                error,
+                            });
+                        None
+                    }
+                }
+            })
+            .collect()
+    });
+    let mut failed = failures.into_inner().expect("no panics while locked");
+    let mut ingested = Vec::new();
+    for rec in records {
+        match case.registry().add(rec.clone()) {
+            Ok(o) => ingested.push(Ingested {
+                record: rec,
+                already_present: o == AddOutcome::AlreadyPresent,
+            }),
+            Err(e) => failed.push(IngestFailure {
+                path: rec.path.clone(),
+                error: e.into(),
+            }),
+        }
+    }
+    failed.sort_by(|a, b| a.path.cmp(&b.path));
+    // Collection: what entered the case, with hashes; written (and synced) before the
+    // front end reports anything as ingested.
+    case.record(&Event::EvidenceIngested {
+        sources: ingested
+            .iter()
+            .map(|i| {
+                let r = &i.record;
+                IngestedSource {
+                    source_id: r.source_id.clone(),
+                    sha256: r.sha256.clone(),
+                    size_bytes: r.size_bytes,
+                    path: r.path.display().to_string(),
+                    added: !i.already_present,
+                    start_time: r.meta.start_time.map(|s| s.at.to_rfc3339()),
+                    start_time_origin: r.meta.start_time.and_then(|s| {
+                        serde_json::to_value(s.origin)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                    }),
+                }
+            })
+            .collect(),
+        failed: failed
+            .iter()
+            .map(|f| (f.path.display().to_string(), error_chain(&f.error)))
+            .collect(),
+    })?;
+    Ok(IngestOutcome { ingested, failed })
+}
+
+fn read_one(path: &Path, start: Option<DateTime<FixedOffset>>) -> Result<SourceRecord, AppError> {
+    let (sha256, size_bytes) = vigie_evidence::hash_file(path, |_| {})?;
+    let meta = vigie_decode::probe(path, None, start)?;
+    let path = std::fs::canonicalize(path).map_err(AppError::io(path))?;
+    Ok(SourceRecord {
+        source_id: SourceRecord::id_for_hash(&sha256),
+        path,
+        sha256,
+        size_bytes,
+        meta,
+        ingested_at: Utc::now(),
+    })
+}
+
+/// The sources registered in the case (a consultation, logged with their count).
+pub fn list_sources(case: &EnteredCase) -> Result<Vec<SourceRecord>, AppError> {
+    let sources = case.sources()?;
+    case.record(&Event::SourcesListed {
+        count: sources.len() as u64,
+    })?;
+    Ok(sources)
+}
+
+/// The re-hash of one source.
+#[derive(Debug)]
+pub struct SourceCheck {
+    pub record: SourceRecord,
+    /// `Ok` when the file still has its ingest hash.
+    pub result: Result<(), RegistryError>,
+}
+
+impl SourceCheck {
+    /// `ok`, or why not.
+    pub fn status(&self) -> String {
+        match &self.result {
+            Ok(()) => "ok".into(),
+            Err(e) => e.to_string(),
+        }
+    }
+}
+
+/// Re-hash every source (or those named by id or path) against its ingest hash. Changed
+/// or missing evidence is reported in the result and to the data controller (an
+/// `evidence_changed` alert); the caller decides how to fail.
+pub fn verify_sources(case: &EnteredCase, keys: &[String]) -> Result<Vec<SourceCheck>, AppError> {
+    let records = if keys.is_empty() {
+        case.sources()?
+    } else {
+        keys.iter()
+            .map(|k| case.find_source(k))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let checks: Vec<SourceCheck> = records
+        .into_iter()
+        .map(|record| SourceCheck {
+            result: case.registry().verify(&record),
+            record,
+        })
+        .collect();
+    let (mut changed, mut missing) = (Vec::new(), Vec::new());
+    for c in &checks {
+        match &c.result {
+            Ok(()) => {}
+            Err(RegistryError::HashMismatch { .. } | RegistryError::PathContentChanged { .. }) => {
+                changed.push(c.record.source_id.clone())
+            }
+            Err(_) => missing.push(c.record.source_id.clone()),
+        }
+    }
+    case.record(&Event::SourcesVerified {
+        checked: checks.len() as u64,
+        changed: changed.clone(),
+        missing: missing.clone(),
+    })?;
+    if !changed.is_empty() || !missing.is_empty() {
+        // The result stands even if the alert cannot be written.
+        let _ = case.alert_sink().raise(&Alert {
+            kind: AlertKind::EvidenceChanged,
+            message: "evidence changed since ingest (found by `vigie verify`)".into(),
+            details: checks
+                .iter()
+                .filter(|c| c.result.is_err())
+                .map(|c| (c.record.source_id.clone(), c.status()))
+                .collect(),
+        });
+    }
+    Ok(checks)
+}
+
+/// How to decode a source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodeRequest {
+    /// Source id or registered path.
+    pub source: String,
+    pub sampling: SamplingMode,
+    pub width: OutputSize,
+    /// Decoder threads (0: one per core).
+    pub threads: usize,
+    /// Video stream index (`None`: the best video stream).
+    pub stream: Option<usize>,
+}
+
+/// The damage report of one decoded source.
+#[derive(Debug)]
+pub struct DecodeOutcome {
+    pub record: SourceRecord,
+    pub sampling: SamplingMode,
+    /// Working size of the last frame (width, height), pixels.
+    pub working_size_px: (u32, u32),
+    pub report: DecodeReport,
+    pub elapsed_s: f64,
+    pub decoded_fps: f64,
+    /// Time of the first and last kept frames: wall clock (ms since the epoch) when the
+    /// start is known, else ms from the start.
+    pub first_frame_ms: Option<i64>,
+    pub last_frame_ms: Option<i64>,
+}
+
+impl DecodeOutcome {
+    /// A frame time as shown: RFC 3339 when the source's start is known, else
+    /// `N ms from start`.
+    pub fn wall(&self, ms: Option<i64>) -> serde_json::Value {
+        use serde_json::json;
+        match (ms, self.record.meta.start_time) {
+            (Some(ms), Some(_)) => DateTime::from_timestamp_millis(ms)
+                .map(|t| json!(t.to_rfc3339()))
+                .unwrap_or(json!(null)),
+            (Some(ms), None) => json!(format!("{} ms from start", ms)),
+            _ => json!(null),
+        }
+    }
+}
+
+/// Decode a registered source to the end and report what came out (frames, damage,
+/// speed). The source's hash is checked first: changed evidence is refused. Progress
+/// gets one `frame` call per kept frame.
+pub fn decode_source(
+    case: &EnteredCase,
+    req: &DecodeRequest,
+    progress: &dyn Progress,
+) -> Result<DecodeOutcome, AppError> {
+    let record = case.find_source(&req.source)?;
+    case.verify_source(&record)?;
+    let cfg = DecodeConfig {
+        stream_index: req.stream,
+        sampling: req.sampling,
+        output_size: req.width,
+        convert_rgb: true,
+        threads: req.threads,
+        operator_start: record.meta.start_time.map(|s| s.at),
+    };
+    let unit = record.source_id.clone();
+    progress.begin(&unit, record.meta.duration_ms);
+    let started = Instant::now();
+    let mut dec = Decoder::open(&record.path, &cfg)?;
+    let (mut first, mut last, mut size) = (None, None, (0, 0));
+    let mut n: u64 = 0;
+    while let Some(frame) = dec.next_frame()? {
+        progress.frame(&unit, frame.pts_ms);
+        first.get_or_insert(frame.wall_ms.unwrap_or(frame.pts_ms));
+        last = Some(frame.wall_ms.unwrap_or(frame.pts_ms));
+        size = (frame.width, frame.height);
+        n += 1;
+        if n.is_multiple_of(256) {
+            case.checkpoint()?;
+        }
+    }
+    let report = dec.finish();
+    progress.end(&unit, true);
+    let elapsed_s = started.elapsed().as_secs_f64();
+    case.record(&Event::SourceDecoded {
+        source_id: record.source_id.clone(),
+        sha256: record.sha256.clone(),
+        sampling: req.sampling.to_string(),
+        frames_decoded: report.frames_decoded,
+        corrupt_packets: report.corrupt_packets,
+        truncated: report.truncated,
+    })?;
+    Ok(DecodeOutcome {
+        decoded_fps: report.frames_decoded as f64 / elapsed_s.max(1e-9),
+        record,
+        sampling: req.sampling,
+        working_size_px: size,
+        report,
+        elapsed_s,
+        first_frame_ms: first,
+        last_frame_ms: last,
+    })
+}

@@ -30,6 +30,7 @@
 pub mod admin;
 pub mod analyze;
 pub mod app;
+pub mod bench;
 pub mod entered;
 pub mod error;
 pub mod evidence;
@@ -58,6 +59,17 @@ pub mod types {
         WhenBusy,
     };
     pub use vigie_core::{Alert, AlertKind, SamplingMode, TrackSummary};
-    pub use vigie_decode::OutputSize;
+    pub use vigie_decode::{DecodeReport, ExportReport, OutputSize};
     pub use vigie_evidence::SourceRecord;
+    pub use vigie_index::{Query, QueryArgs, SearchResult};
+    pub use vigie_synopsis::{Figures, IndexEntry};
+
+    pub use crate::export::ExportTarget;
+    // Measurement results (see `bench`).
+    pub use vigie_detect::eval::ClassCounts;
+    pub use vigie_detect::Detection as NanodetDetection;
+    pub use vigie_plate::eval::{
+        EvalReport as PlateEvalReport, Failure as PlateFailure, SampleResult as PlateSampleResult,
+    };
+    pub use vigie_track::eval::MotMetrics;
 }

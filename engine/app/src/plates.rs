@@ -161,3 +161,118 @@ pub fn write_plate_crop(
     })?;
     Ok(format!("plates/{name}"))
 }
+
+/// One still image of `vigie plates`: what was read, or why it could not be.
+#[derive(Debug)]
+pub struct StillResult {
+    pub image: PathBuf,
+    /// The image's `--json` entry (`image`, `sha256`, `plate`, `region_px`,
+    /// `regions_read`), or the error that stopped this image.
+    pub read: Result<serde_json::Value, AppError>,
+}
+
+impl StillResult {
+    /// The `--json` entry (stable: fields are only added).
+    pub fn to_json(&self) -> serde_json::Value {
+        match &self.read {
+            Ok(v) => v.clone(),
+            Err(e) => {
+                serde_json::json!({ "image": self.image.display().to_string(), "error": e.to_string() })
+            }
+        }
+    }
+}
+
+/// What `vigie plates` did, image by image, in the order given.
+#[derive(Debug)]
+pub struct StillsOutcome {
+    pub images: Vec<StillResult>,
+    /// The models the reader used.
+    pub models: Vec<String>,
+}
+
+impl StillsOutcome {
+    pub fn failed(&self) -> usize {
+        self.images.iter().filter(|r| r.read.is_err()).count()
+    }
+}
+
+/// Read the plate on still images of the entered case (photos handed to investigators).
+///
+/// The models loaded are logged first; a bad image is reported and the batch goes on; the
+/// reads are recorded as one `plates_read` consultation naming each image read by SHA-256
+/// (and what was read on it), whether or not every image could be read.
+pub fn read_stills(
+    case: &EnteredCase,
+    opts: &PlateOptions,
+    device: &str,
+    images: &[PathBuf],
+) -> Result<StillsOutcome, AppError> {
+    use serde_json::json;
+    let cfg = opts.config(parse_device(device)?, cores())?;
+    let sink = case.alert_sink();
+    let mut reader = PlateReader::open(cfg, &sink)?;
+    log_models(case, &reader, device, None)?;
+    let case_dir = case.case_dir().canonicalize().ok();
+    let mut results = Vec::with_capacity(images.len());
+    let mut hashed = Vec::new();
+    let mut reads = Vec::new();
+    for path in images {
+        case.checkpoint()?;
+        let read = (|| -> Result<serde_json::Value, AppError> {
+            let (sha256, size_bytes) = vigie_evidence::hash_file(path, |_| {})?;
+            hashed.push(vigie_audit::event::FileHash {
+                path: path.display().to_string(),
+                sha256: sha256.clone(),
+                size_bytes,
+                inside_case: match (&case_dir, path.canonicalize()) {
+                    (Some(d), Ok(p)) => p.starts_with(d),
+                    _ => false,
+                },
+            });
+            reads.push(None);
+            let img = image::open(path)
+                .map_err(|e| {
+                    AppError::BadInput(format!(
+                        "cannot decode {} as an image (give a JPEG or PNG file): {e}",
+                        path.display()
+                    ))
+                })?
+                .to_rgb8();
+            let (w, h) = img.dimensions();
+            let view = RgbView::new(img.as_raw(), w, h)
+                .ok_or_else(|| AppError::BadInput(format!("empty image: {}", path.display())))?;
+            let (reading, plate) = reader.read_still(&view)?;
+            if let (Some(p), Some(last)) = (&plate, reads.last_mut()) {
+                *last = Some(p.text.clone());
+            }
+            let region = reading.best().map(|c| {
+                let (x, y, w, h) = c.bounds();
+                json!({ "x": x.round(), "y": y.round(), "w": w.round(), "h": h.round(), "localiser": c.proposer })
+            });
+            Ok(json!({
+                "image": path.display().to_string(),
+                "sha256": sha256,
+                "plate": plate.as_ref().map(|p| json!({
+                    "text": p.text, "display": p.display, "format": p.format,
+                    "confidence": (p.confidence * 1000.0).round() / 1000.0,
+                    "char_confidences": p.char_confidences.iter().map(|c| (c * 1000.0).round() / 1000.0).collect::<Vec<_>>(),
+                })),
+                "region_px": region,
+                "regions_read": reading.candidates.len(),
+            }))
+        })();
+        results.push(StillResult {
+            image: path.clone(),
+            read,
+        });
+    }
+    case.record(&Event::PlatesRead {
+        images: hashed,
+        reads,
+    })?;
+    Ok(StillsOutcome {
+        images: results,
+        models: reader.model_ids().iter().map(|s| s.to_string()).collect(),
+    })
+}

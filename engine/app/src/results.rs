@@ -1,1 +1,579 @@
-//! (being written)
+//! Results: searching the case's index, and the files that carry footage or results out
+//! of vigie (contact sheet, clip, frame, synopsis).
+//!
+//! Why here: a search is a consultation of personal data and every file written is a
+//! disclosure. The order is the same for every front end: validate (a typo is an error,
+//! never an empty result), check that no output would be overwritten, do the work, write
+//! and sync the typed entry, and only then hand results back for display. Every output
+//! path goes through [`EnteredCase::export_target`] (a bare name lands in the case's
+//! `exports/`, erased at closure) and every written file is hashed into one `exported`
+//! entry by [`EnteredCase::record_export`].
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+use vigie_audit::event::{Event, ExportKind, FileHash};
+use vigie_core::TrackSummary;
+use vigie_decode::{DecodeConfig, Decoder, ExportReport, OutputSize};
+use vigie_evidence::SourceRecord;
+use vigie_index::render::{self, SheetOptions};
+use vigie_index::{Query, QueryArgs, SearchResult, MAX_LIMIT};
+use vigie_synopsis::{Figures, IndexEntry, SourceInput, SynopsisConfig, TubeInput};
+
+use crate::entered::EnteredCase;
+use crate::error::AppError;
+use crate::export::ExportTarget;
+
+/// Refuse to overwrite an output.
+fn refuse_existing(target: &ExportTarget, what: &str) -> Result<(), AppError> {
+    if target.path.exists() {
+        return Err(AppError::BadExport(format!(
+            "the {what} file already exists (choose another name; vigie never overwrites an \
+             output): {}",
+            target.path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Write a new file (never over an existing one) and sync it.
+fn write_new(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(AppError::io(path))?;
+    f.write_all(bytes).map_err(AppError::io(path))?;
+    f.sync_all().map_err(AppError::io(path))?;
+    Ok(())
+}
+
+// ---- search ---------------------------------------------------------------------------
+
+/// Parse search flags into a query; the error names the bad flag and what it accepts.
+/// Front ends call it before entering the case, so a typo is reported as such.
+pub fn parse_query(args: &QueryArgs) -> Result<Query, AppError> {
+    Ok(Query::parse(args)?)
+}
+
+/// A search of the case's index.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    pub query: Query,
+    /// Also write an HTML contact sheet here (see [`crate::export`]).
+    pub sheet: Option<PathBuf>,
+    /// How the front end shows the results (`table`, `csv`, `json`), recorded in the
+    /// consultation; `sheet` when a sheet is asked for.
+    pub output: String,
+}
+
+/// A search's results and the contact sheet written, if any.
+#[derive(Debug)]
+pub struct SearchOutcome {
+    pub result: SearchResult,
+    pub sheet: Option<(ExportTarget, FileHash)>,
+}
+
+/// Search the case's index. The consultation (the query, its output and the tracks
+/// returned) is recorded before the results are returned; a contact sheet is a
+/// disclosure of its own, with its hash.
+pub fn search(case: &EnteredCase, req: &SearchRequest) -> Result<SearchOutcome, AppError> {
+    let sheet = match &req.sheet {
+        Some(p) => {
+            let t = case.export_target(p)?;
+            refuse_existing(&t, "contact sheet")?;
+            Some(t)
+        }
+        None => None,
+    };
+    let index = case.layout().existing_index()?;
+    let result = index.search(&req.query)?;
+    let output = if sheet.is_some() {
+        "sheet"
+    } else {
+        req.output.as_str()
+    };
+    let tracks: Vec<String> = result
+        .hits
+        .iter()
+        .map(|h| format!("{}#{}", h.track.source_id, h.track.track_id))
+        .collect();
+    case.record(&Event::Search {
+        query: json!(req.query.to_args()),
+        count: result.hits.len() as u64,
+        parsed: json!(req.query),
+        output: Some(output.to_owned()),
+        sheet: sheet.as_ref().map(|t| t.path.display().to_string()),
+        truncated: result.truncated,
+        tracks: tracks.clone(),
+    })?;
+    let sheet = match sheet {
+        None => None,
+        Some(target) => {
+            let html = render::sheet(
+                &result,
+                &SheetOptions {
+                    sheet_dir: target
+                        .path
+                        .parent()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| PathBuf::from("/")),
+                    derived_dir: case.layout().derived(),
+                    title: format!("vigie search, case {}", case.case_id()),
+                },
+            );
+            write_new(&target.path, html.as_bytes())?;
+            // The sheet shows thumbnails outside vigie: a disclosure, with its hash.
+            let files = case.record_export(
+                ExportKind::ContactSheet,
+                None,
+                json!({ "flags": req.query.to_args(), "tracks": tracks }),
+                &[&target],
+            )?;
+            let hash = files.into_iter().next().expect("one file recorded");
+            Some((target, hash))
+        }
+    };
+    Ok(SearchOutcome { result, sheet })
+}
+
+/// Search results as CSV (one line per track, with a header).
+pub fn results_csv(result: &SearchResult) -> String {
+    render::csv(result)
+}
+
+/// Search results as a text table.
+pub fn results_table(result: &SearchResult) -> String {
+    render::table(result)
+}
+
+// ---- clip -----------------------------------------------------------------------------
+
+/// Export the source segment where a track appears.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClipRequest {
+    pub track_id: u64,
+    /// Source id or path, when several sources have a track with this id.
+    pub source: Option<String>,
+    /// Context kept before and after the track, seconds (0 to 600).
+    pub margin_s: f64,
+    pub output: PathBuf,
+}
+
+/// A clip written and disclosed.
+#[derive(Debug)]
+pub struct ClipOutcome {
+    pub record: SourceRecord,
+    pub track: TrackSummary,
+    pub report: ExportReport,
+    pub target: ExportTarget,
+    pub file: FileHash,
+}
+
+/// Copy the segment of a track (plus margins) out of its source without re-encoding
+/// (the original pixels), and record the disclosure with the file's hash.
+pub fn clip(case: &EnteredCase, req: &ClipRequest) -> Result<ClipOutcome, AppError> {
+    if !(0.0..=600.0).contains(&req.margin_s) {
+        return Err(AppError::BadInput(format!(
+            "invalid --margin {} (expected 0 to 600 seconds)",
+            req.margin_s
+        )));
+    }
+    let target = case.export_target(&req.output)?;
+    refuse_existing(&target, "clip")?;
+    let index = case.layout().existing_index()?;
+    let source_filter = match &req.source {
+        Some(s) => Some(case.find_source(s)?.source_id),
+        None => None,
+    };
+    let hits = index.tracks_by_id(source_filter.as_deref(), req.track_id)?;
+    let track = match hits.as_slice() {
+        [] => {
+            return Err(AppError::BadInput(format!(
+                "no track {} in this case's index (see `vigie search`)",
+                req.track_id
+            )))
+        }
+        [one] => one.clone(),
+        many => {
+            return Err(AppError::BadInput(format!(
+                "track id {} exists in several sources ({}); choose one with --source",
+                req.track_id,
+                many.iter()
+                    .map(|t| t.source_id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )))
+        }
+    };
+    let record = case.find_source(&track.source_id)?;
+    case.verify_source(&record)?;
+    let margin_ms = (req.margin_s * 1000.0) as i64;
+    let start_ms = (track.first_pts_ms - margin_ms).max(0);
+    let end_ms = track.last_pts_ms + margin_ms;
+    let report = vigie_decode::export_segment(
+        &record.path,
+        Some(record.meta.stream_index),
+        start_ms,
+        end_ms,
+        &target.path,
+    )?;
+    let files = case.record_export(
+        ExportKind::Clip,
+        Some(&record),
+        json!({
+            "track_id": track.track_id, "start_ms": report.start_ms, "end_ms": report.end_ms,
+            "margin_s": req.margin_s, "packets": report.packets,
+        }),
+        &[&target],
+    )?;
+    let file = files.into_iter().next().expect("one file recorded");
+    Ok(ClipOutcome {
+        record,
+        track,
+        report,
+        target,
+        file,
+    })
+}
+
+// ---- frame ----------------------------------------------------------------------------
+
+/// Parse `--at` into ms from the start of the source: seconds (`12.5`), `MM:SS`,
+/// `HH:MM:SS`, or a wall-clock time (RFC 3339 with offset) when the start (`start_ms`,
+/// ms since the epoch) is known.
+pub fn parse_at(s: &str, start_ms: Option<i64>) -> Result<i64, AppError> {
+    let s = s.trim();
+    if let Ok(t) = vigie_core::parse_wall_clock(s) {
+        let Some(start) = start_ms else {
+            return Err(AppError::BadInput(format!("--at {s:?} is a wall-clock time but this source has no known start time; give seconds from the start instead (e.g. --at 12.5)")));
+        };
+        let ms = t.timestamp_millis() - start;
+        if ms < 0 {
+            return Err(AppError::BadInput(format!(
+                "--at {s:?} is before the source starts"
+            )));
+        }
+        return Ok(ms);
+    }
+    let bad = || {
+        AppError::BadInput(format!("invalid --at {s:?} (expected seconds such as 12.5, MM:SS, HH:MM:SS, or RFC 3339 with offset)"))
+    };
+    let nums: Vec<f64> = s
+        .split(':')
+        .map(|p| p.parse::<f64>().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    let secs = match nums.as_slice() {
+        [s] => *s,
+        [m, s] => m * 60.0 + s,
+        [h, m, s] => h * 3600.0 + m * 60.0 + s,
+        _ => return Err(bad()),
+    };
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(bad());
+    }
+    Ok((secs * 1000.0).round() as i64)
+}
+
+/// Export one frame as a PNG.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameRequest {
+    /// Source id or registered path.
+    pub source: String,
+    /// When (see [`parse_at`]).
+    pub at: String,
+    pub output: PathBuf,
+}
+
+/// A frame written and disclosed.
+#[derive(Debug)]
+pub struct FrameOutcome {
+    pub record: SourceRecord,
+    pub pts_ms: i64,
+    pub wall_ms: Option<i64>,
+    pub width_px: u32,
+    pub height_px: u32,
+    pub target: ExportTarget,
+    pub file: FileHash,
+}
+
+/// Write the frame of a source at a given time as a PNG (native size), and record the
+/// disclosure with the file's hash.
+pub fn frame(case: &EnteredCase, req: &FrameRequest) -> Result<FrameOutcome, AppError> {
+    let target = case.export_target(&req.output)?;
+    refuse_existing(&target, "frame")?;
+    let record = case.find_source(&req.source)?;
+    case.verify_source(&record)?;
+    let at_ms = parse_at(&req.at, record.meta.start_time.map(|s| s.epoch_ms()))?;
+    let cfg = DecodeConfig {
+        output_size: OutputSize::Native,
+        operator_start: record.meta.start_time.map(|s| s.at),
+        ..Default::default()
+    };
+    let mut dec = Decoder::open(&record.path, &cfg)?;
+    let Some(frame) = dec.frame_at(at_ms)? else {
+        return Err(AppError::BadInput(format!(
+            "the source ends before {:.3} s (its duration is {})",
+            at_ms as f64 / 1000.0,
+            record
+                .meta
+                .duration_ms
+                .map(|d| format!("{:.3} s", d as f64 / 1000.0))
+                .unwrap_or_else(|| "unknown".into())
+        )));
+    };
+    image::save_buffer_with_format(
+        &target.path,
+        &frame.data,
+        frame.width,
+        frame.height,
+        image::ExtendedColorType::Rgb8,
+        image::ImageFormat::Png,
+    )
+    .map_err(|e| AppError::Io {
+        path: target.path.clone(),
+        source: std::io::Error::other(e),
+    })?;
+    let files = case.record_export(
+        ExportKind::Frame,
+        Some(&record),
+        json!({ "at_ms": frame.pts_ms, "wall_ms": frame.wall_ms }),
+        &[&target],
+    )?;
+    let file = files.into_iter().next().expect("one file recorded");
+    Ok(FrameOutcome {
+        record,
+        pts_ms: frame.pts_ms,
+        wall_ms: frame.wall_ms,
+        width_px: frame.width,
+        height_px: frame.height,
+        target,
+        file,
+    })
+}
+
+// ---- synopsis -------------------------------------------------------------------------
+
+/// Condense a source's objects into a short video.
+#[derive(Debug, Clone)]
+pub struct SynopsisRequest {
+    /// Source id or registered path.
+    pub source: String,
+    /// The video (.mp4); its index (`.json`) and WebVTT (`.vtt`) are written next to it.
+    pub output: PathBuf,
+    /// Target length, seconds (`None`: the shortest within the collision budget).
+    pub length_s: Option<f64>,
+    /// Collision budget, share of object area (0..1).
+    pub max_collisions: f64,
+    pub keep_order: bool,
+    /// Search filters selecting the tracks (`None`: every track of the source).
+    pub filters: Option<QueryArgs>,
+}
+
+/// A synopsis written and disclosed.
+#[derive(Debug)]
+pub struct SynopsisOutcome {
+    pub record: SourceRecord,
+    pub video: ExportTarget,
+    pub index: ExportTarget,
+    pub webvtt: ExportTarget,
+    /// Hashes of the video, index and WebVTT, in that order.
+    pub files: Vec<FileHash>,
+    pub figures: Figures,
+    pub entries: Vec<IndexEntry>,
+}
+
+/// Build a synopsis of a source's tracks (all, or those matching the filters). Records
+/// the combination (`synopsis_built`) and one disclosure naming all three files.
+pub fn synopsis(case: &EnteredCase, req: &SynopsisRequest) -> Result<SynopsisOutcome, AppError> {
+    let query = match &req.filters {
+        Some(f) => {
+            let mut f = f.clone();
+            f.limit = Some(MAX_LIMIT.to_string());
+            Some(Query::parse(&f)?)
+        }
+        None => None,
+    };
+    let cfg = SynopsisConfig {
+        length_ms: req.length_s.map(|s| (s * 1000.0).round() as i64),
+        max_collision: req.max_collisions,
+        keep_order: req.keep_order,
+        ..SynopsisConfig::default()
+    };
+    cfg.validate()?;
+    match req.output.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("mp4") => {}
+        _ => {
+            return Err(AppError::BadInput(format!(
+                "the synopsis must be an .mp4 file (H.264); name it e.g. synopsis.mp4: {}",
+                req.output.display()
+            )))
+        }
+    }
+    let video = case.export_target(&req.output)?;
+    let index_out = video.sibling("json");
+    let vtt_out = video.sibling("vtt");
+    for t in [&video, &index_out, &vtt_out] {
+        refuse_existing(t, "output")?;
+    }
+    let record = case.find_source(&req.source)?;
+    let index = case.layout().existing_index()?;
+    let tracks = match &query {
+        Some(q) => {
+            let result = index.search(q)?;
+            if result.truncated {
+                return Err(AppError::BadInput(format!(
+                    "more than {MAX_LIMIT} tracks match; narrow the filters (e.g. --from/--to) \
+                     and make several synopses"
+                )));
+            }
+            result
+                .hits
+                .into_iter()
+                .map(|h| h.track)
+                .filter(|t| t.source_id == record.source_id)
+                .collect::<Vec<_>>()
+        }
+        None => index.tracks_of_source(&record.source_id)?,
+    };
+    if tracks.is_empty() {
+        return Err(AppError::BadInput(format!(
+            "no track of source {} matches (see `vigie search`; run `vigie analyze` on it first \
+             if it was never analysed)",
+            record.source_id
+        )));
+    }
+    let tube_file = case.layout().read_tubes(&record.source_id)?;
+    let mut boxes: HashMap<u64, Vec<(i64, vigie_core::BBox)>> = tube_file
+        .tubes
+        .into_iter()
+        .map(|t| (t.track_id, t.boxes))
+        .collect();
+    let mut tubes = Vec::with_capacity(tracks.len());
+    for t in &tracks {
+        let Some(b) = boxes.remove(&t.track_id).filter(|b| !b.is_empty()) else {
+            return Err(AppError::DamagedDerived {
+                what: "tube file".into(),
+                why: format!("track {} has no per-frame boxes", t.track_id),
+                path: case.layout().tube_file(&record.source_id),
+            });
+        };
+        tubes.push(TubeInput {
+            track_id: t.track_id,
+            label: t.label.clone(),
+            first_pts_ms: t.first_pts_ms,
+            last_pts_ms: t.last_pts_ms,
+            first_wall_ms: t.first_wall_ms,
+            last_wall_ms: t.last_wall_ms,
+            boxes: b,
+        });
+    }
+    let last_box_ms = tubes
+        .iter()
+        .filter_map(|t| t.boxes.last().map(|b| b.0))
+        .max()
+        .unwrap_or(0);
+    let source = SourceInput {
+        source_id: record.source_id.clone(),
+        path: record.path.clone(),
+        stream_index: Some(record.meta.stream_index),
+        frame_size: tube_file.frame_size,
+        duration_ms: record
+            .meta
+            .duration_ms
+            .map(|d| d as i64)
+            .unwrap_or(0)
+            .max(last_box_ms + 1),
+        fps: record
+            .meta
+            .fps
+            .filter(|f| *f > 0.0 && *f <= 240.0)
+            .unwrap_or(25.0),
+        start: record.meta.start_time.map(|s| s.at),
+    };
+    case.verify_source(&record)?;
+    case.layout().ensure_derived()?;
+    let filters = query.as_ref().map(|q| json!(q.to_args()));
+    let syn = vigie_synopsis::run(
+        &source,
+        &tubes,
+        &cfg,
+        &video.path,
+        &case.layout().synopsis_work(),
+    )?;
+    let figures = syn.figures;
+    let index_doc = json!({
+        "vigie_version": env!("CARGO_PKG_VERSION"),
+        "case": case.case_id(),
+        "source_id": record.source_id,
+        "source_path": record.path,
+        "source_sha256": record.sha256,
+        "synopsis": video.path.file_name().map(|n| n.to_string_lossy().into_owned()),
+        "frame_size": [source.frame_size.0, source.frame_size.1],
+        "fps": source.fps,
+        "filters": filters,
+        "figures": figures,
+        "tubes": syn.entries,
+    });
+    let doc = serde_json::to_vec_pretty(&index_doc).expect("the synopsis index serialises");
+    write_new(&index_out.path, &doc)?;
+    write_new(
+        &vtt_out.path,
+        vigie_synopsis::webvtt(&syn.entries).as_bytes(),
+    )?;
+    let tracks_shown: Vec<u64> = syn.entries.iter().map(|e| e.track_id).collect();
+    let figures_json = serde_json::to_value(&figures).unwrap_or(Value::Null);
+    case.record(&Event::SynopsisBuilt {
+        source_id: record.source_id.clone(),
+        sha256: record.sha256.clone(),
+        filters: filters.clone(),
+        figures: figures_json,
+        tracks: tracks_shown.clone(),
+    })?;
+    let files = case.record_export(
+        ExportKind::Synopsis,
+        Some(&record),
+        json!({
+            "filters": filters,
+            "length_s": req.length_s,
+            "max_collisions": req.max_collisions,
+            "keep_order": req.keep_order,
+            "tracks": tracks_shown,
+            "vigie_version": env!("CARGO_PKG_VERSION"),
+        }),
+        &[&video, &index_out, &vtt_out],
+    )?;
+    Ok(SynopsisOutcome {
+        record,
+        video,
+        index: index_out,
+        webvtt: vtt_out,
+        files,
+        figures,
+        entries: syn.entries,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_formats() {
+        assert_eq!(parse_at("12.5", None).unwrap(), 12_500);
+        assert_eq!(parse_at("01:02", None).unwrap(), 62_000);
+        assert_eq!(parse_at("1:00:00", None).unwrap(), 3_600_000);
+        assert_eq!(
+            parse_at("2024-06-01T14:00:10+02:00", Some(1_717_243_200_000)).unwrap(),
+            10_000
+        );
+        assert!(parse_at("2024-06-01T14:00:10+02:00", None).is_err());
+        assert!(parse_at("soon", None)
+            .unwrap_err()
+            .to_string()
+            .contains("expected seconds"));
+        assert!(parse_at("-3", None).is_err());
+    }
+}

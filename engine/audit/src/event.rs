@@ -156,6 +156,21 @@ pub enum Event {
         /// The query as the operator gave it (flag form).
         query: Value,
         count: u64,
+        /// The query as vigie understood it (after parsing and normalisation).
+        #[serde(default)]
+        parsed: Value,
+        /// How the results were shown (`table`, `json`, `csv`, `sheet`).
+        #[serde(default)]
+        output: Option<String>,
+        /// The contact sheet written, when one (also a disclosure entry of its own).
+        #[serde(default)]
+        sheet: Option<String>,
+        /// Whether the results were cut at the limit.
+        #[serde(default)]
+        truncated: bool,
+        /// The tracks shown, `source_id#track_id`.
+        #[serde(default)]
+        tracks: Vec<String>,
     },
     /// Plates read on still images of the case.
     PlatesRead {

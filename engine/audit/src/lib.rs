@@ -60,8 +60,8 @@ mod sink;
 mod verify;
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use event::{Event, ExportKind, FileHash, Recorder, EVENT_FORMAT};
 pub use entry::{genesis_hash, hash_of_value, Action, ActionParseError, Entry, EntryRef, NewEntry};
+pub use event::{Event, ExportKind, FileHash, Recorder, EVENT_FORMAT};
 pub use fsutil::{
     create_private_dir_all, private_open_options, sync_dir, write_atomic, write_new, DIR_MODE,
     FILE_MODE,

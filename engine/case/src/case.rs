@@ -343,7 +343,11 @@ impl CaseContext {
 
     /// Record a typed event in the case's log (synced before returning). `justification`
     /// `None` records the case's purpose.
-    pub fn record(&self, event: &Event, justification: Option<&str>) -> Result<EntryRef, CaseError> {
+    pub fn record(
+        &self,
+        event: &Event,
+        justification: Option<&str>,
+    ) -> Result<EntryRef, CaseError> {
         Ok(self.log.record(&self.recorder(justification), event)?)
     }
 

@@ -31,8 +31,9 @@ mod root;
 use std::sync::Arc;
 
 pub use case::{
-    close_case, close_case_with, list_cases, load_case, open_case, purge_expired, CaseContext, ClosureSummary,
-    ErasedItem, OpenRequest, PurgeFailure, PurgeOutcome, PurgeSummary, ERASED_AT_CLOSURE,
+    close_case, close_case_with, list_cases, load_case, open_case, purge_expired, CaseContext,
+    ClosureSummary, ErasedItem, OpenRequest, PurgeFailure, PurgeOutcome, PurgeSummary,
+    ERASED_AT_CLOSURE,
 };
 pub use error::CaseError;
 pub use lock::{running_work, ClosureLock, RunningWork, WhenBusy, WorkGuard};

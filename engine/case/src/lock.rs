@@ -44,7 +44,8 @@ fn open_lock(dir: &Path) -> Result<fs::File, CaseError> {
 }
 
 fn would_block(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::WouldBlock || e.raw_os_error() == fs2::lock_contended_error().raw_os_error()
+    e.kind() == io::ErrorKind::WouldBlock
+        || e.raw_os_error() == fs2::lock_contended_error().raw_os_error()
 }
 
 /// A running piece of work: the shared hold on the case and its record. Dropping it
@@ -146,7 +147,7 @@ pub fn running_work(dir: &Path) -> Vec<RunningWork> {
             started_at: r.started_at,
         })
         .collect();
-    out.sort_by(|a, b| a.started_at.cmp(&b.started_at));
+    out.sort_by_key(|w| w.started_at);
     out
 }
 
@@ -239,7 +240,10 @@ mod tests {
         assert_eq!(running.len(), 2);
         let err = ClosureLock::acquire(d.path(), "C", WhenBusy::Refuse).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("vigie analyze") && msg.contains("vigie search"), "{msg}");
+        assert!(
+            msg.contains("vigie analyze") && msg.contains("vigie search"),
+            "{msg}"
+        );
         drop(w);
         drop(w2);
         assert!(running_work(d.path()).is_empty());

@@ -313,7 +313,11 @@ fn legacy_disclosed_files(e: &Entry) -> Vec<FileHash> {
             vec![FileHash {
                 path: output.to_owned(),
                 sha256: h.to_owned(),
-                size_bytes: e.result.get("size_bytes").and_then(Value::as_u64).unwrap_or(0),
+                size_bytes: e
+                    .result
+                    .get("size_bytes")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0),
                 inside_case: false,
             }]
         })

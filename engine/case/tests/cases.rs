@@ -29,8 +29,9 @@ fn open_creates_layout_and_logs_in_both_logs() {
         .unwrap();
     let entries = case_log.entries().unwrap();
     assert_eq!(entries.len(), 1);
-    assert_eq!(entries[0].action, Action::Collection);
+    assert_eq!(entries[0].action, Action::Lifecycle);
     assert_eq!(entries[0].params["event"], "case_opened");
+    assert_eq!(entries[0].params["authorization"], meta.authorization);
     assert_eq!(entries[0].procedure.as_deref(), Some("2026/00042 PJ"));
     let machine = root.machine_log(at("2026-03-02T09:00:00Z")).unwrap();
     assert_eq!(
@@ -303,8 +304,9 @@ fn close_erases_derived_data_logs_it_and_keeps_the_record() {
         .entries()
         .unwrap();
     assert_eq!(machine.last().unwrap().action, Action::Erasure);
+    assert_eq!(machine.last().unwrap().params["event"], "case_closed_summary");
     assert_eq!(
-        machine.last().unwrap().result["final_report_html_sha256"],
+        machine.last().unwrap().params["final_report"][0]["sha256"],
         summary.final_report.html_sha256
     );
 }

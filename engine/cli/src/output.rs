@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-
 /// Flags every command accepts.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Global {

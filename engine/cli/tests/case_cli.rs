@@ -249,9 +249,15 @@ fn cases_are_isolated() {
     let clip_name = clip.file_name().unwrap().to_string_lossy().into_owned();
     let b_log = serde_json::to_string(&entries(&env, "B1", &[])).unwrap();
     assert!(!b_log.contains(&clip_name), "{b_log}");
+    let a_open = entries(&env, "A1", &["--action", "lifecycle"]);
+    assert_eq!(a_open.len(), 1, "case opening: {a_open:?}");
+    assert_eq!(a_open[0]["params"]["event"], "case_opened");
     let a_collect = entries(&env, "A1", &["--action", "collection"]);
-    assert!(a_collect.len() >= 2, "case opening + ingest: {a_collect:?}");
-    assert!(a_collect.iter().all(|e| e["case"] == "A1"));
+    assert_eq!(a_collect.len(), 1, "ingest: {a_collect:?}");
+    assert!(a_collect
+        .iter()
+        .chain(a_open.iter())
+        .all(|e| e["case"] == "A1"));
     // Each case's report lists only its own sources.
     for (case, n) in [("A1", 1), ("B1", 0)] {
         let out = env
@@ -522,7 +528,11 @@ fn report_and_dossier() {
     assert!(html.contains("2026/R1") && html.contains("AUT-17") && html.contains("VERIFIED"));
     let disclosed = entries(&env, "R1", &["--action", "disclosure"]);
     assert_eq!(disclosed.len(), 1);
-    assert_eq!(disclosed[0]["result"]["sha256"], v["html_sha256"]);
+    assert_eq!(
+        disclosed[0]["params"]["files"][0]["sha256"],
+        v["html_sha256"]
+    );
+    assert_eq!(disclosed[0]["params"]["kind"], "report");
 
     env.bare(OPENED_AT)
         .args(["dossier"])

@@ -5,8 +5,14 @@ use std::path::PathBuf;
 use assert_cmd::Command;
 use predicates::prelude::*;
 
+/// `vigie` with a data root of its own: measurements write machine-log entries, which
+/// must not land in the developer's real data root.
 fn vigie() -> Command {
-    Command::cargo_bin("vigie").unwrap()
+    static HOME: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let home = HOME.get_or_init(|| tempfile::tempdir().unwrap());
+    let mut c = Command::cargo_bin("vigie").unwrap();
+    c.env("VIGIE_HOME", home.path());
+    c
 }
 
 #[test]

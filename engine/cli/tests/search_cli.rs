@@ -186,7 +186,7 @@ fn collect_consultations(v: &Value, out: &mut Vec<Value>) {
         Value::Object(m) => {
             if m.get("action").and_then(Value::as_str) == Some("consultation")
                 && m.get("params")
-                    .and_then(|p| p.get("command"))
+                    .and_then(|p| p.get("event"))
                     .and_then(Value::as_str)
                     == Some("search")
             {
@@ -300,8 +300,8 @@ fn search_outputs_and_audit() {
     // ones (bad query, existing sheet) are not consultations.
     let c = env.consultations();
     assert_eq!(c.len(), 4, "{c:#?}");
-    assert_eq!(c[0]["result"]["count"], 2);
-    assert_eq!(c[0]["params"]["query"]["colours"][0]["colour"], "red");
+    assert_eq!(c[0]["params"]["count"], 2);
+    assert_eq!(c[0]["params"]["parsed"]["colours"][0]["colour"], "red");
     assert_eq!(c[0]["operator"], "op-search");
     assert_eq!(c[3]["params"]["output"], "sheet");
     env.cmd().args(["audit", "verify"]).assert().success();
@@ -392,15 +392,15 @@ fn plate_search_wildcards_fuzzy_errors_and_audit() {
     // Every plate search is a consultation, with the plate parameters.
     let c = env.consultations();
     assert_eq!(c.len(), 7, "{c:#?}");
+    assert_eq!(c[0]["params"]["parsed"]["plate"], "AB1?3*");
     assert_eq!(c[0]["params"]["query"]["plate"], "AB1?3*");
-    assert_eq!(c[0]["params"]["flags"]["plate"], "AB1?3*");
-    assert_eq!(c[0]["result"]["count"], 2);
-    assert_eq!(c[3]["params"]["query"]["plate"], "ZZ1*");
-    assert_eq!(c[3]["result"]["count"], 0);
+    assert_eq!(c[0]["params"]["count"], 2);
+    assert_eq!(c[3]["params"]["parsed"]["plate"], "ZZ1*");
+    assert_eq!(c[3]["params"]["count"], 0);
+    assert_eq!(c[4]["params"]["parsed"]["plate_fuzzy"], "AB123CD");
     assert_eq!(c[4]["params"]["query"]["plate_fuzzy"], "AB123CD");
-    assert_eq!(c[4]["params"]["flags"]["plate_fuzzy"], "AB123CD");
     assert_eq!(
-        c[4]["result"]["tracks"],
+        c[4]["params"]["tracks"],
         serde_json::json!(["src-a#1", "src-a#4", "src-a#2"])
     );
     env.cmd().args(["audit", "verify"]).assert().success();

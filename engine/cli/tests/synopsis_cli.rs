@@ -153,3 +153,53 @@ fn filtered_synopsis_shows_only_matching_tracks() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("length"));
 }
+
+#[test]
+fn a_bare_name_lands_in_the_case_and_closure_erases_it() {
+    let (env, source_id) = synthetic_analysed("SYN-8");
+    let v = env.json(&["synopsis", "--source", &source_id, "-o", "syn.mp4"]);
+    let exports = env
+        .home
+        .path()
+        .join("cases")
+        .join(&env.case_id)
+        .join("exports");
+    let video = exports.join("syn.mp4");
+    for name in ["syn.mp4", "syn.json", "syn.vtt"] {
+        assert!(exports.join(name).is_file(), "{name} in exports/: {v}");
+    }
+    assert!(!env.path("syn.mp4").exists());
+    assert_eq!(v["inside_case"], true, "{v}");
+    let hashes: Vec<String> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["sha256"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(hashes.len(), 3, "{v}");
+
+    // The report lists one export naming all three files by hash.
+    let r = env.json(&["case", "report"]);
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(r["json"].as_str().unwrap()).unwrap()).unwrap();
+    let row = report["exports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["files"].as_array().is_some_and(|f| f.len() == 3))
+        .unwrap_or_else(|| panic!("no export with three files: {report}"));
+    let listed: Vec<&str> = row["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["sha256"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, hashes, "{row}");
+
+    // Closure erases the export inside the case.
+    env.cmd()
+        .args(["--reason", "procedure closed", "case", "close"])
+        .assert()
+        .success();
+    assert!(!video.exists());
+}

@@ -41,7 +41,10 @@ pub struct PlateOutcome {
 /// A plate reader as the pipeline sees it (implemented over `vigie-plate` by the CLI, so
 /// this crate stays free of ONNX Runtime).
 pub trait TrackPlateReader {
-    fn read_track(&mut self, crops: &[VehicleCrop]) -> Result<Option<PlateOutcome>, crate::StageError>;
+    fn read_track(
+        &mut self,
+        crops: &[VehicleCrop],
+    ) -> Result<Option<PlateOutcome>, crate::StageError>;
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -39,7 +39,10 @@ fn motion_pipeline_recovers_colour_direction_speed_zones_and_lines() {
     let mut det = MotionObjectDetector {
         min_blob_frac: 0.002,
     };
-    let a = analyze_source(&input, &cfg, &mut det, |_| std::ops::ControlFlow::Continue(())).unwrap();
+    let a = analyze_source(&input, &cfg, &mut det, |_| {
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
     let tracks: Vec<_> = a.descriptions.iter().map(|d| &d.summary).collect();
     for t in &tracks {
         eprintln!(
@@ -134,7 +137,10 @@ fn static_footage_costs_almost_no_detector_time() {
     let mut det = MotionObjectDetector {
         min_blob_frac: 0.002,
     };
-    let a = analyze_source(&input, &AnalyzeConfig::default(), &mut det, |_| std::ops::ControlFlow::Continue(())).unwrap();
+    let a = analyze_source(&input, &AnalyzeConfig::default(), &mut det, |_| {
+        std::ops::ControlFlow::Continue(())
+    })
+    .unwrap();
     assert!(a.descriptions.is_empty());
     assert_eq!(a.stats.frames_analysed, 100);
     // Only the periodic refresh (every 2 s) reaches the detector.

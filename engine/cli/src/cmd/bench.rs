@@ -3,15 +3,20 @@
 //! Machines are noisy, so every figure that matters is a *ratio measured in one run*: our
 //! decoder and the `ffmpeg` CLI decode the same file alternately, several times, and the
 //! medians are compared. Absolute speeds are printed too, for the README.
+//!
+//! Benchmarks run on files outside any case, so each goes through the measurement door
+//! (`vigie_app::Measurement`): the file is hashed and logged in the machine log, with what
+//! is computed, before anything is decoded or detected.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
+use std::path::PathBuf;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use serde_json::json;
-use vigie_decode::{DecodeConfig, Decoder, OutputSize};
+use vigie_app::measure::Computed;
+use vigie_app::Measurement;
+use vigie_decode::{DecodeConfig, OutputSize};
 
+use super::analyze::{AnalyzeDecodeFlags, DetectorChoice};
 use crate::output::{print_json, Outcome};
 use crate::Global;
 
@@ -21,7 +26,7 @@ pub enum BenchCmd {
     Decode(DecodeArgs),
     /// The whole analysis pipeline against `ffmpeg -f null` on the same file: fps,
     /// realtime factor, time per stage, peak memory.
-    Analyze(crate::cmd::analyze::BenchArgs),
+    Analyze(AnalyzeArgs),
     /// Object detector latency (one session) and throughput (one session per worker).
     Detect(crate::cmd::detect::BenchArgs),
     /// Combined-query latency (p50/p95/p99) over a generated index of synthetic tracks.
@@ -46,7 +51,7 @@ pub struct DecodeArgs {
 pub fn run(cmd: BenchCmd, global: &Global) -> anyhow::Result<Outcome> {
     match cmd {
         BenchCmd::Decode(a) => bench_decode(a, global),
-        BenchCmd::Analyze(a) => crate::cmd::analyze::bench(a, global),
+        BenchCmd::Analyze(a) => bench_analyze(a, global),
         BenchCmd::Detect(a) => crate::cmd::detect::bench(a, global),
         BenchCmd::Search(a) => crate::cmd::search::bench(a, global),
     }
@@ -57,38 +62,22 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn time_ours(path: &Path, cfg: &DecodeConfig) -> anyhow::Result<(f64, u64)> {
-    let t = Instant::now();
-    let mut d = Decoder::open(path, cfg)?;
-    d.run_to_end()?;
-    let frames = d.finish().frames_decoded;
-    Ok((t.elapsed().as_secs_f64(), frames))
-}
-
-pub fn time_ffmpeg(path: &Path) -> anyhow::Result<f64> {
-    let t = Instant::now();
-    let out = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-nostdin",
-            "-v",
-            "error",
-            "-threads",
-            "0",
-            "-i",
-        ])
-        .arg(path)
-        .args(["-map", "0:v:0", "-f", "null", "-"])
-        .output()
-        .context("cannot run the `ffmpeg` CLI (tools/setup installs it)")?;
-    let secs = t.elapsed().as_secs_f64();
-    if !out.status.success() {
-        bail!(
-            "ffmpeg failed on this file: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(secs)
+/// Open the measurement door for `command` on `file`.
+fn measurement(
+    global: &Global,
+    command: &str,
+    computed: &[Computed],
+    file: &std::path::Path,
+) -> anyhow::Result<Measurement> {
+    let app = vigie_app::App::from_env()?;
+    Ok(Measurement::open(
+        &app,
+        global.operator()?.as_ref(),
+        command,
+        computed,
+        &[file.to_owned()],
+        global.reason.as_deref(),
+    )?)
 }
 
 fn bench_decode(a: DecodeArgs, global: &Global) -> anyhow::Result<Outcome> {
@@ -102,6 +91,7 @@ fn bench_decode(a: DecodeArgs, global: &Global) -> anyhow::Result<Outcome> {
     if a.runs == 0 {
         bail!("invalid --runs 0 (expected >= 1)");
     }
+    let m = measurement(global, "bench decode", &[Computed::DecodeTiming], &file)?;
     let meta = vigie_decode::probe(&file, None, None)?;
     let only = DecodeConfig {
         convert_rgb: false,
@@ -114,13 +104,13 @@ fn bench_decode(a: DecodeArgs, global: &Global) -> anyhow::Result<Outcome> {
         ..Default::default()
     };
     // Warm-up: page cache and FFmpeg's one-time initialisation.
-    let (_, frames) = time_ours(&file, &only)?;
-    time_ffmpeg(&file)?;
+    let (_, frames) = vigie_app::bench::time_decoder(&m, &file, &only)?;
+    vigie_app::bench::time_ffmpeg(&m, &file)?;
     let (mut t_ff, mut t_only, mut t_rgb) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..a.runs {
-        t_ff.push(time_ffmpeg(&file)?);
-        t_only.push(time_ours(&file, &only)?.0);
-        t_rgb.push(time_ours(&file, &rgb)?.0);
+        t_ff.push(vigie_app::bench::time_ffmpeg(&m, &file)?);
+        t_only.push(vigie_app::bench::time_decoder(&m, &file, &only)?.0);
+        t_rgb.push(vigie_app::bench::time_decoder(&m, &file, &rgb)?.0);
     }
     let fps = |t: f64| frames as f64 / t;
     let (ff, only_s, rgb_s) = (median(t_ff), median(t_only), median(t_rgb));
@@ -164,6 +154,112 @@ fn bench_decode(a: DecodeArgs, global: &Global) -> anyhow::Result<Outcome> {
             a.width,
             rgb_fps / ff_fps
         );
+    }
+    Ok(Outcome::Success)
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// Video file (default: the real footage fetched by tools/setup).
+    pub file: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "nanodet")]
+    pub detector: DetectorChoice,
+    /// Detector device: cpu, or cuda[:N].
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    #[command(flatten)]
+    pub decode: AnalyzeDecodeFlags,
+    /// Skip the plate stage.
+    #[arg(long)]
+    pub no_plates: bool,
+    /// Narrowest vehicle box, in source pixels, whose plate is read.
+    #[arg(long, default_value_t = 160.0)]
+    pub plate_min_width: f32,
+    #[command(flatten)]
+    pub plate: super::plates::PlateFlags,
+}
+
+/// `vigie bench analyze FILE`: the whole pipeline against `ffmpeg -f null` decoding of the
+/// same file, measured in the same run; nothing is written to any case.
+fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> {
+    let file = args.file.unwrap_or_else(vigie_core::paths::default_footage);
+    if !file.exists() {
+        bail!(
+            "no such file {} (run tools/setup to fetch the default footage, or name a file)",
+            file.display()
+        );
+    }
+    let plates = !args.no_plates && args.detector == DetectorChoice::Nanodet;
+    let mut computed = vec![
+        Computed::DecodeTiming,
+        Computed::Detections,
+        Computed::Tracks,
+    ];
+    if plates {
+        computed.push(Computed::PlateReads);
+    }
+    let m = measurement(global, "bench analyze", &computed, &file)?;
+    let r = vigie_app::bench::bench_analyze(
+        &m,
+        &vigie_app::bench::BenchAnalyzeRequest {
+            file: file.clone(),
+            detector: args.detector.into(),
+            device: args.device.clone(),
+            sampling: args.decode.sampling,
+            width: args.decode.width,
+            decoder_threads: args.decode.threads,
+            plates: plates.then(|| args.plate.options()),
+            plate_min_width_px: args.plate_min_width,
+        },
+    )?;
+    if global.json {
+        print_json(&r.to_json())?;
+    } else {
+        println!(
+            "file: {} ({} {}x{}, {:.1} s, {} frames), detector {}, sampling {}",
+            file.display(),
+            r.codec,
+            r.resolution.0,
+            r.resolution.1,
+            r.source_seconds,
+            r.frames_decoded,
+            r.detector,
+            r.sampling
+        );
+        println!(
+            "pipeline        {:8.1} source fps  {:6.2}x realtime  {:.1} s",
+            r.source_fps(),
+            r.realtime_factor(),
+            r.seconds
+        );
+        println!(
+            "ffmpeg -f null  {:8.1} source fps  ratio {:.3}",
+            r.ffmpeg_fps(),
+            r.ratio_to_ffmpeg_decode()
+        );
+        println!(
+            "frames: {} analysed, {} through the detector, {} skipped by the motion gate; {} tracks",
+            r.frames_analysed, r.frames_detected, r.frames_gated_out, r.tracks
+        );
+        println!(
+            "per analysed frame: motion {:.2} ms, track {:.2} ms, describe {:.2} ms, waiting for decoder {:.2} ms; detector {:.1} ms per detected frame",
+            r.ms_motion, r.ms_track, r.ms_describe, r.ms_waiting_for_decoder, r.ms_per_detected_frame,
+        );
+        if let Some(p) = &r.plates {
+            println!(
+                "plates: {} vehicle tracks, {} large enough, {} with a plate; {:.0} ms per track read ({} crops, {:.1} ms each; native-resolution re-decode {:.0} ms)",
+                p.vehicle_tracks,
+                p.tracks_read,
+                p.tracks_with_plate,
+                p.ms_per_vehicle_track,
+                p.crops,
+                p.read_ms_per_crop,
+                p.decode_ms
+            );
+        }
+        if let Some(mib) = vigie_app::bench::peak_rss_mib() {
+            println!("peak RSS {mib:.0} MiB");
+        }
     }
     Ok(Outcome::Success)
 }

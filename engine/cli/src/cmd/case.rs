@@ -4,11 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use serde_json::json;
-use vigie_case::{
-    build_report, close_case, list_cases, load_case, open_case, parse_date, purge_expired,
-    write_report, Action, CaseContext, CaseError, CaseMeta, CaseStatus, Clock, DataRoot,
-    OpenRequest,
-};
+use vigie_app::admin::Administration;
+use vigie_app::types::{CaseMeta, CaseStatus, OpenRequest, WhenBusy};
+use vigie_case::{parse_date, CaseError};
 
 use crate::output::{print_json, Outcome};
 use crate::Global;
@@ -24,7 +22,7 @@ pub enum CaseCmd {
     /// Write the exploitation report (HTML + JSON) of a case (--case).
     Report(ReportArgs),
     /// Close a case (--case): final report, erase derived data and exports, keep the audit log.
-    Close,
+    Close(CloseArgs),
     /// Close every case whose authorisation ended or which is 3 years past it.
     PurgeExpired,
 }
@@ -55,6 +53,14 @@ pub struct OpenArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct CloseArgs {
+    /// If work is running in the case, ask it to stop at its next checkpoint and close
+    /// once it has (without this, closure refuses at once and names the running work).
+    #[arg(long)]
+    pub wait: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct ReportArgs {
     /// Directory to write the report into (default: the case's reports/ directory).
     #[arg(long)]
@@ -69,12 +75,14 @@ fn case_id(global: &Global) -> Result<&str, CaseError> {
         .ok_or(CaseError::NoCase)
 }
 
-fn operator(global: &Global) -> Result<&str, CaseError> {
-    global
-        .operator
-        .as_deref()
-        .filter(|o| !o.trim().is_empty())
-        .ok_or(CaseError::NoOperator)
+fn admin(global: &Global) -> anyhow::Result<Administration> {
+    let app = vigie_app::App::from_env()?;
+    let operator = vigie_app::Operator::from_flag(global.operator.as_deref())?;
+    Ok(Administration::new(
+        &app,
+        operator,
+        global.reason.as_deref(),
+    ))
 }
 
 fn meta_json(m: &CaseMeta) -> serde_json::Value {
@@ -114,8 +122,6 @@ fn print_meta(m: &CaseMeta) {
 }
 
 pub fn run(cmd: CaseCmd, global: &Global) -> anyhow::Result<Outcome> {
-    let root = DataRoot::from_env();
-    let clock = vigie_case::clock_from_env()?;
     match cmd {
         CaseCmd::Open(a) => {
             let req = OpenRequest {
@@ -129,10 +135,10 @@ pub fn run(cmd: CaseCmd, global: &Global) -> anyhow::Result<Outcome> {
                     .as_deref()
                     .map(|v| parse_date("--valid-until", v))
                     .transpose()?,
-                operator: operator(global)?.to_owned(),
+                operator: String::new(),
                 purpose: a.purpose,
             };
-            let meta = open_case(&root, req, clock)?;
+            let meta = admin(global)?.open_case(req)?;
             if global.json {
                 print_json(&meta_json(&meta))?;
             } else {
@@ -150,9 +156,11 @@ pub fn run(cmd: CaseCmd, global: &Global) -> anyhow::Result<Outcome> {
             Ok(Outcome::Success)
         }
         CaseCmd::List => {
-            let cases = list_cases(&root)?;
+            let app = vigie_app::App::from_env()?;
+            let root = app.root();
+            let cases = vigie_case::list_cases(root)?;
             let mut outcome = Outcome::Success;
-            let today = clock.now().date_naive();
+            let today = app.clock().now().date_naive();
             let mut rows = Vec::new();
             for c in &cases {
                 match c {
@@ -188,7 +196,8 @@ pub fn run(cmd: CaseCmd, global: &Global) -> anyhow::Result<Outcome> {
             Ok(outcome)
         }
         CaseCmd::Show => {
-            let meta = load_case(&root, case_id(global)?)?;
+            let app = vigie_app::App::from_env()?;
+            let meta = vigie_case::load_case(app.root(), case_id(global)?)?;
             if global.json {
                 print_json(&meta_json(&meta))?;
             } else {
@@ -198,44 +207,8 @@ pub fn run(cmd: CaseCmd, global: &Global) -> anyhow::Result<Outcome> {
         }
         CaseCmd::Report(a) => {
             let id = case_id(global)?;
-            let op = operator(global)?;
-            let meta = load_case(&root, id)?;
-            let report = build_report(&root, id, clock.clone())?;
-            let stem = format!("report-{}", report.generated_at.format("%Y%m%dT%H%M%SZ"));
-            let dir = a.out.unwrap_or_else(|| root.case_dir(id).join("reports"));
-            let files = write_report(&dir, &stem, &report)?;
-            let params = json!({
-                "event": "report_written",
-                "html": files.html.file_name().map(|n| n.to_string_lossy().into_owned()),
-                "json": files.json.file_name().map(|n| n.to_string_lossy().into_owned()),
-            });
-            let result = json!({
-                "sha256": files.html_sha256,
-                "json_sha256": files.json_sha256,
-                "audit": report.audit.verification.status,
-            });
-            // Handing out a report is a disclosure: in the case's log while the case is
-            // open, in the machine log once it is closed or expired.
-            match CaseContext::enter(&root, id, op, clock.clone()) {
-                Ok(ctx) => {
-                    ctx.log(Action::Disclosure, params, global.reason.as_deref(), result)?;
-                }
-                Err(CaseError::Closed { .. } | CaseError::Expired { .. }) => {
-                    root.machine_log(clock)?.append(vigie_audit::NewEntry {
-                        operator: op.to_owned(),
-                        case: Some(id.to_owned()),
-                        procedure: Some(meta.procedure.clone()),
-                        action: Action::Disclosure,
-                        params,
-                        justification: global
-                            .reason
-                            .clone()
-                            .unwrap_or_else(|| format!("report on case {id} (not open)")),
-                        result,
-                    })?;
-                }
-                Err(e) => return Err(e.into()),
-            }
+            let written = admin(global)?.write_report(id, a.out.as_deref())?;
+            let (report, files) = (written.report, written.files);
             if global.json {
                 print_json(&json!({
                     "html": files.html, "json": files.json,
@@ -255,14 +228,15 @@ pub fn run(cmd: CaseCmd, global: &Global) -> anyhow::Result<Outcome> {
             }
             Ok(Outcome::Success)
         }
-        CaseCmd::Close => {
+        CaseCmd::Close(a) => {
             let id = case_id(global)?;
-            let summary = close_case(
-                &root,
+            let summary = admin(global)?.close_case(
                 id,
-                operator(global)?,
-                global.reason.as_deref(),
-                clock,
+                if a.wait {
+                    WhenBusy::StopAndWait
+                } else {
+                    WhenBusy::Refuse
+                },
             )?;
             if global.json {
                 print_json(&serde_json::to_value(&summary)?)?;
@@ -276,11 +250,27 @@ pub fn run(cmd: CaseCmd, global: &Global) -> anyhow::Result<Outcome> {
                     "audit log and evidence registry kept; erasure recorded as entry {}",
                     summary.erasure_entry.seq
                 );
+                for w in &summary.stopped_work {
+                    println!(
+                        "stopped: `vigie {}` by {} (pid {})",
+                        w.command, w.operator, w.pid
+                    );
+                }
+                for f in &summary.outside_copies {
+                    println!(
+                        "disclosed copy outside the case, NOT erased (its holder must erase it): {} (sha256 {})",
+                        f.path, f.sha256
+                    );
+                }
             }
             Ok(Outcome::Success)
         }
         CaseCmd::PurgeExpired => {
-            let done = purge_expired(&root, global.operator.as_deref(), clock)?;
+            let app = vigie_app::App::from_env()?;
+            let done = match global.operator.as_deref().filter(|o| !o.trim().is_empty()) {
+                Some(_) => admin(global)?.purge_expired()?,
+                None => vigie_case::purge_expired(app.root(), None, app.clock())?,
+            };
             if global.json {
                 print_json(&serde_json::to_value(&done)?)?;
             } else if done.purged.is_empty() && done.failed.is_empty() {
@@ -309,47 +299,4 @@ pub fn run(cmd: CaseCmd, global: &Global) -> anyhow::Result<Outcome> {
             })
         }
     }
-}
-
-/// Exit code for the case and audit errors found in an error chain (see `output.rs`):
-/// 3 refused (no case, no operator, closed, expired, invalid authorisation), 4 integrity
-/// failure (tampered or unreadable audit log, corrupt case file), 2 other bad input.
-pub fn exit_code_for_cause(cause: &(dyn std::error::Error + 'static)) -> Option<u8> {
-    use vigie_audit::AuditError;
-    fn audit_code(e: &AuditError) -> u8 {
-        match e {
-            AuditError::Tampered { .. } | AuditError::Unreadable { .. } => 4,
-            AuditError::Incomplete(_) => 3,
-            AuditError::Io { .. } | AuditError::Key(_) => 2,
-        }
-    }
-    if cause
-        .downcast_ref::<crate::cmd::audit::VerifyFailed>()
-        .is_some()
-    {
-        return Some(4);
-    }
-    if let Some(e) = cause.downcast_ref::<AuditError>() {
-        return Some(audit_code(e));
-    }
-    let e = cause.downcast_ref::<CaseError>()?;
-    Some(match e {
-        CaseError::NoCase
-        | CaseError::NoOperator
-        | CaseError::Closed { .. }
-        | CaseError::Expired { .. }
-        | CaseError::AuthorizedInFuture { .. }
-        | CaseError::BeyondRetention { .. }
-        | CaseError::AlreadyExpired { .. } => 3,
-        CaseError::CorruptMeta { .. } => 4,
-        CaseError::Audit(a) => audit_code(a),
-        CaseError::Registry(r) => match r {
-            vigie_evidence::RegistryError::HashMismatch { .. }
-            | vigie_evidence::RegistryError::PathContentChanged { .. } => 3,
-            vigie_evidence::RegistryError::Corrupt { .. }
-            | vigie_evidence::RegistryError::Version { .. } => 4,
-            _ => 2,
-        },
-        _ => 2,
-    })
 }

@@ -2,16 +2,14 @@
 //!
 //! This is the damage scan an investigator runs before analysis: it says how many frames
 //! the file really holds, which parts are damaged, and how fast this machine decodes it.
-//! The source's hash is checked first; changed evidence is refused.
-
-use std::time::Instant;
+//! The source's hash is checked first; changed evidence is refused. The work is
+//! `vigie_app::evidence::decode_source`; this module parses flags and prints.
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use vigie_core::SamplingMode;
-use vigie_decode::{DecodeConfig, Decoder, OutputSize};
+use vigie_app::evidence::DecodeRequest;
+use vigie_app::types::{OutputSize, SamplingMode};
 
-use super::workspace::Workspace;
 use crate::output::{print_json, Outcome};
 use crate::Global;
 
@@ -43,19 +41,6 @@ pub fn parse_width(s: &str) -> Result<OutputSize, String> {
     })
 }
 
-impl DecodeFlags {
-    pub fn config(&self) -> DecodeConfig {
-        DecodeConfig {
-            stream_index: self.stream,
-            sampling: self.sampling,
-            output_size: self.width,
-            convert_rgb: true,
-            threads: self.threads,
-            operator_start: None,
-        }
-    }
-}
-
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Source id (from `vigie sources`) or the path of a registered file.
@@ -64,16 +49,19 @@ pub struct Args {
     pub flags: DecodeFlags,
 }
 
+/// A terminal bar counting decoded frames.
+struct FrameBar(ProgressBar);
+
+impl vigie_app::Progress for FrameBar {
+    fn frame(&self, _unit: &str, _pts_ms: i64) {
+        self.0.inc(1);
+    }
+}
+
 pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
-    let ws = Workspace::enter(global)?;
-    let record = ws.registry.find(&args.source)?;
-    ws.verify_source(&record)?;
-    let mut cfg = args.flags.config();
-    cfg.operator_start = record.meta.start_time.map(|s| s.at);
-    let started = Instant::now();
-    let mut dec = Decoder::open(&record.path, &cfg)?;
+    let case = global.enter("decode")?;
     let bar = if global.progress() {
-        let b = ProgressBar::new(record.meta.frame_count.unwrap_or(0));
+        let b = ProgressBar::new(0);
         b.set_style(
             ProgressStyle::with_template(
                 "{spinner} decoding [{bar:30}] {pos}/{len} frames {per_sec} eta {eta}",
@@ -81,60 +69,48 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             .expect("valid template")
             .progress_chars("=> "),
         );
+        if let Ok(r) = case.find_source(&args.source) {
+            b.set_length(r.meta.frame_count.unwrap_or(0));
+        }
         b
     } else {
         ProgressBar::hidden()
     };
-    let (mut first, mut last, mut size) = (None, None, (0, 0));
-    while let Some(frame) = dec.next_frame()? {
-        bar.set_position(frame.index + 1);
-        first.get_or_insert(frame.wall_ms.unwrap_or(frame.pts_ms));
-        last = Some(frame.wall_ms.unwrap_or(frame.pts_ms));
-        size = (frame.width, frame.height);
-    }
-    bar.finish_and_clear();
-    let report = dec.finish();
-    let secs = started.elapsed().as_secs_f64();
-    let fps = report.frames_decoded as f64 / secs.max(1e-9);
-    let wall = |ms: Option<i64>| -> serde_json::Value {
-        match (ms, record.meta.start_time) {
-            (Some(ms), Some(_)) => chrono::DateTime::from_timestamp_millis(ms)
-                .map(|t| json!(t.to_rfc3339()))
-                .unwrap_or(json!(null)),
-            (Some(ms), None) => json!(format!("{} ms from start", ms)),
-            _ => json!(null),
-        }
+    let req = DecodeRequest {
+        source: args.source,
+        sampling: args.flags.sampling,
+        width: args.flags.width,
+        threads: args.flags.threads,
+        stream: args.flags.stream,
     };
-    ws.log(
-        vigie_audit::Action::Consultation,
-        json!({ "command": "decode", "source_id": record.source_id, "sha256": record.sha256,
-                "sampling": cfg.sampling.to_string() }),
-        json!({ "frames_decoded": report.frames_decoded, "corrupt_packets": report.corrupt_packets,
-                "truncated": report.truncated }),
-    )?;
+    let out = vigie_app::evidence::decode_source(&case, &req, &FrameBar(bar.clone()));
+    bar.finish_and_clear();
+    let out = out?;
+    let report = &out.report;
+    let (first, last) = (out.wall(out.first_frame_ms), out.wall(out.last_frame_ms));
     if global.json {
         print_json(&json!({
-            "source_id": record.source_id,
-            "sampling": cfg.sampling.to_string(),
-            "working_size": [size.0, size.1],
+            "source_id": out.record.source_id,
+            "sampling": out.sampling.to_string(),
+            "working_size": [out.working_size_px.0, out.working_size_px.1],
             "report": report,
-            "seconds": secs,
-            "decoded_fps": fps,
-            "first_frame": wall(first),
-            "last_frame": wall(last),
+            "seconds": out.elapsed_s,
+            "decoded_fps": out.decoded_fps,
+            "first_frame": first,
+            "last_frame": last,
         }))?;
     } else {
         println!(
             "{}: {} frames decoded, {} kept ({}), working size {}x{}, {:.1} fps",
-            record.source_id,
+            out.record.source_id,
             report.frames_decoded,
             report.frames_emitted,
-            cfg.sampling,
-            size.0,
-            size.1,
-            fps
+            out.sampling,
+            out.working_size_px.0,
+            out.working_size_px.1,
+            out.decoded_fps
         );
-        println!("first frame {}  last frame {}", wall(first), wall(last));
+        println!("first frame {first}  last frame {last}");
         println!(
             "damage: {} corrupt packet(s), {} damaged frame(s){}{}",
             report.corrupt_packets,

@@ -3,20 +3,32 @@
 //! latency and throughput.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::path::PathBuf;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use serde_json::json;
-use vigie_core::{AlertSink, RgbFrame, SamplingMode};
-use vigie_decode::{DecodeConfig, Decoder, OutputSize};
-use vigie_detect::eval::{parse_voc, Evaluator};
-use vigie_detect::still::load_still;
-use vigie_detect::{Detection, Detector, DetectorConfig, CCTV_CLASSES};
-use vigie_policy::{Device, SessionConfig};
+use vigie_app::bench::DetectorParams;
+use vigie_app::measure::Computed;
+use vigie_app::types::NanodetDetection as Detection;
+use vigie_app::Measurement;
+use vigie_core::{RgbFrame, SamplingMode};
 
 use crate::output::{print_json, Outcome};
 use crate::Global;
+
+/// Open the measurement door for `command` on `files` (hashed and logged before any
+/// detection is computed).
+fn measurement(global: &Global, command: &str, files: &[PathBuf]) -> anyhow::Result<Measurement> {
+    let app = vigie_app::App::from_env()?;
+    Ok(Measurement::open(
+        &app,
+        global.operator()?.as_ref(),
+        command,
+        &[Computed::Detections],
+        files,
+        global.reason.as_deref(),
+    )?)
+}
 
 /// Detector flags shared by the three commands.
 #[derive(Debug, Clone, clap::Args)]
@@ -40,33 +52,14 @@ pub struct DetectorFlags {
 }
 
 impl DetectorFlags {
-    fn config(&self, threads_override: Option<usize>) -> anyhow::Result<DetectorConfig> {
-        let device: Device = self.device.parse()?;
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1);
-        let threads = threads_override.unwrap_or(if self.threads == 0 {
-            cores
-        } else {
-            self.threads
-        });
-        let classes = match &self.classes {
-            None => CCTV_CLASSES.iter().map(|s| s.to_string()).collect(),
-            Some(c) if c.len() == 1 && c[0] == "all" => Vec::new(),
-            Some(c) => c.clone(),
-        };
-        let config = DetectorConfig {
-            classes,
-            score_threshold: self.score,
+    fn params(&self) -> DetectorParams {
+        DetectorParams {
+            classes: self.classes.clone(),
+            score: self.score,
             nms_iou: self.nms_iou,
-            session: SessionConfig {
-                device,
-                intra_op_threads: threads,
-            },
-            ..DetectorConfig::default()
-        };
-        config.validate()?;
-        Ok(config)
+            device: self.device.clone(),
+            threads: self.threads,
+        }
     }
 }
 
@@ -87,16 +80,6 @@ pub struct Args {
     pub width: u32,
 }
 
-fn is_still(path: &Path) -> bool {
-    matches!(
-        path.extension()
-            .and_then(|e| e.to_str())
-            .map(|e| e.to_ascii_lowercase())
-            .as_deref(),
-        Some("jpg" | "jpeg" | "png")
-    )
-}
-
 fn detection_json(d: &Detection) -> serde_json::Value {
     json!({
         "label": d.label,
@@ -106,10 +89,6 @@ fn detection_json(d: &Detection) -> serde_json::Value {
     })
 }
 
-fn open_detector(config: DetectorConfig, sink: &dyn AlertSink) -> anyhow::Result<Detector> {
-    Detector::new(config, sink).context("cannot start the object detector")
-}
-
 pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
     if !args.file.is_file() {
         bail!(
@@ -117,9 +96,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             args.file.display()
         );
     }
-    let config = args.detector.config(None)?;
-    let sink = super::models::alert_sink(global)?;
-    let mut det = open_detector(config, sink.as_ref())?;
+    let m = measurement(global, "detect", std::slice::from_ref(&args.file))?;
     let mut frames_out = Vec::new();
     let mut out = std::io::stdout().lock();
     let mut print_frame = |frame: &RgbFrame, dets: &[Detection]| -> std::io::Result<()> {
@@ -148,31 +125,15 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         }
         Ok(())
     };
-    let t = Instant::now();
-    let mut n = 0u64;
-    if is_still(&args.file) {
-        let frame = load_still(&args.file)?;
-        let dets = det.detect(&frame)?;
-        print_frame(&frame, &dets)?;
-        n = 1;
-    } else {
-        vigie_decode::init();
-        let cfg = DecodeConfig {
-            sampling: args.sample,
-            output_size: OutputSize::MaxWidth(args.width),
-            ..DecodeConfig::default()
-        };
-        cfg.validate()?;
-        let mut dec = Decoder::open(&args.file, &cfg)?;
-        while let Some(frame) = dec.next_frame()? {
-            let dets = det.detect(&frame)?;
-            print_frame(&frame, &dets)?;
-            n += 1;
-            if args.max_frames > 0 && n >= args.max_frames {
-                break;
-            }
-        }
-    }
+    let t = std::time::Instant::now();
+    let req = vigie_app::bench::DetectFileRequest {
+        file: args.file.clone(),
+        detector: args.detector.params(),
+        sample: args.sample,
+        max_frames: args.max_frames,
+        width: args.width,
+    };
+    let n = vigie_app::bench::detect_file(&m, &req, &mut print_frame)?;
     let secs = t.elapsed().as_secs_f64();
     if global.json {
         print_json(
@@ -200,75 +161,26 @@ pub struct EvalArgs {
 }
 
 pub fn eval(a: EvalArgs, global: &Global) -> anyhow::Result<Outcome> {
-    if !(a.iou > 0.0 && a.iou <= 1.0) {
-        bail!("invalid --iou {} (expected > 0 and <= 1)", a.iou);
-    }
-    let mut pairs = Vec::new();
-    let entries = std::fs::read_dir(&a.dir).with_context(|| {
-        format!(
-            "cannot list the evaluation folder (name a folder of images with VOC .xml files): {}",
-            a.dir.display()
-        )
-    })?;
-    for e in entries {
-        let p = e?.path();
-        if is_still(&p) {
-            let xml = p.with_extension("xml");
-            if xml.is_file() {
-                pairs.push((p, xml));
-            }
-        }
-    }
-    pairs.sort();
-    if a.limit > 0 {
-        pairs.truncate(a.limit);
-    }
+    let pairs = vigie_app::bench::voc_pairs(&a.dir, a.limit)?;
     if pairs.is_empty() {
         bail!(
             "no image with a .xml annotation found (expected NAME.jpg + NAME.xml): {}",
             a.dir.display()
         );
     }
-    let config = a.detector.config(None)?;
-    let mut truths = Vec::with_capacity(pairs.len());
-    for (_, xml) in &pairs {
-        let text = std::fs::read_to_string(xml)
-            .with_context(|| format!("cannot read the annotation: {}", xml.display()))?;
-        truths.push(parse_voc(&text, &xml.display().to_string())?);
-    }
-    // Classes scored: the kept ones that the annotations use at all (a vehicle data set
-    // does not annotate people; counting every detected person as a false positive would
-    // say nothing about the detector).
-    let annotated: std::collections::BTreeSet<&str> =
-        truths.iter().flatten().map(|g| g.label.as_str()).collect();
-    let kept: Vec<String> = if config.classes.is_empty() {
-        CCTV_CLASSES.iter().map(|s| s.to_string()).collect()
-    } else {
-        config.classes.clone()
-    };
-    let (classes, unannotated): (Vec<String>, Vec<String>) = kept
-        .into_iter()
-        .partition(|c| annotated.contains(c.as_str()));
-    if classes.is_empty() {
-        bail!("none of the requested classes is annotated in this folder (annotated: {}); choose some with --classes", annotated.into_iter().collect::<Vec<_>>().join(", "));
-    }
-    let sink = super::models::alert_sink(global)?;
-    let mut det = open_detector(config, sink.as_ref())?;
-    let mut ev = Evaluator::new(a.iou, &classes);
-    let t = Instant::now();
-    let mut infer_s = 0.0;
-    for ((img, _), truth) in pairs.iter().zip(&truths) {
-        let frame = load_still(img)?;
-        let ti = Instant::now();
-        let dets = det.detect(&frame)?;
-        infer_s += ti.elapsed().as_secs_f64();
-        ev.add(&dets, truth);
-    }
+    let files: Vec<PathBuf> = pairs
+        .iter()
+        .flat_map(|(img, xml)| [img.clone(), xml.clone()])
+        .collect();
+    let m = measurement(global, "eval detect", &files)?;
+    let ev = vigie_app::bench::eval_detect(&m, &a.detector.params(), &pairs, a.iou)?;
+    let infer_s = ev.detect_seconds;
+    let unannotated = &ev.not_annotated;
     let fmt = |v: Option<f64>| v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "-".into());
-    let total = ev.total();
+    let total = ev.total;
     if global.json {
         let per: serde_json::Map<String, serde_json::Value> = ev
-            .counts
+            .per_class
             .iter()
             .map(|(k, c)| {
                 (
@@ -281,7 +193,7 @@ pub fn eval(a: EvalArgs, global: &Global) -> anyhow::Result<Outcome> {
             "dir": a.dir.display().to_string(), "images": ev.images, "iou": a.iou, "score_threshold": a.detector.score,
             "per_class": per, "all": { "counts": total, "precision": total.precision(), "recall": total.recall() },
             "not_annotated": unannotated,
-            "detect_ms_per_image": 1000.0 * infer_s / ev.images as f64, "seconds": t.elapsed().as_secs_f64(),
+            "detect_ms_per_image": 1000.0 * infer_s / ev.images as f64, "seconds": ev.seconds,
         }))?;
     } else {
         let mut out = std::io::stdout().lock();
@@ -296,7 +208,7 @@ pub fn eval(a: EvalArgs, global: &Global) -> anyhow::Result<Outcome> {
             "class", "TP", "FP", "FN", "precision", "recall"
         )?;
         for (k, c) in ev
-            .counts
+            .per_class
             .iter()
             .chain(std::iter::once((&"all".to_string(), &total)))
         {
@@ -342,29 +254,6 @@ pub struct BenchArgs {
     pub workers: usize,
 }
 
-fn bench_frames(path: &Path, n: usize) -> anyhow::Result<Vec<RgbFrame>> {
-    if is_still(path) {
-        return Ok(vec![load_still(path)?]);
-    }
-    vigie_decode::init();
-    let cfg = DecodeConfig {
-        output_size: OutputSize::MaxWidth(960),
-        ..DecodeConfig::default()
-    };
-    let mut dec = Decoder::open(path, &cfg)?;
-    let mut frames = Vec::new();
-    while frames.len() < n {
-        match dec.next_frame()? {
-            Some(f) => frames.push(f),
-            None => break,
-        }
-    }
-    if frames.is_empty() {
-        bail!("the file has no decodable frame: {}", path.display());
-    }
-    Ok(frames)
-}
-
 pub fn bench(a: BenchArgs, global: &Global) -> anyhow::Result<Outcome> {
     let file = a
         .file
@@ -376,70 +265,16 @@ pub fn bench(a: BenchArgs, global: &Global) -> anyhow::Result<Outcome> {
             file.display()
         );
     }
-    if a.frames == 0 || a.workers == 0 {
-        bail!("invalid --frames/--workers 0 (expected >= 1)");
-    }
-    let frames = bench_frames(&file, a.frames)?;
-    let sink = super::models::alert_sink(global)?;
-    // Latency: one session using every core.
-    let mut det = open_detector(a.detector.config(None)?, sink.as_ref())?;
-    for f in frames.iter().cycle().take(3) {
-        det.detect(f)?;
-    }
-    let mut lat_ms = Vec::with_capacity(a.frames);
-    for f in frames.iter().cycle().take(a.frames) {
-        let t = Instant::now();
-        det.detect(f)?;
-        lat_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    drop(det);
-    lat_ms.sort_by(f64::total_cmp);
-    let median = lat_ms[lat_ms.len() / 2];
-    let p90 = lat_ms[(lat_ms.len() * 9 / 10).min(lat_ms.len() - 1)];
-    // Throughput: `workers` sessions in parallel, one per thread.
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let per = if a.detector.threads == 0 {
-        (cores / a.workers).max(1)
-    } else {
-        a.detector.threads
-    };
-    let mut dets = Vec::new();
-    for _ in 0..a.workers {
-        dets.push(open_detector(a.detector.config(Some(per))?, sink.as_ref())?);
-    }
-    let t = Instant::now();
-    std::thread::scope(|s| -> anyhow::Result<()> {
-        let handles: Vec<_> = dets
-            .iter_mut()
-            .enumerate()
-            .map(|(w, d)| {
-                let frames = &frames;
-                let n = a.frames;
-                let workers = a.workers;
-                s.spawn(move || -> Result<(), vigie_detect::DetectError> {
-                    for f in frames
-                        .iter()
-                        .cycle()
-                        .skip(w)
-                        .step_by(workers)
-                        .take(n / workers + usize::from(w < n % workers))
-                    {
-                        d.detect(f)?;
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        for h in handles {
-            h.join()
-                .map_err(|_| anyhow::anyhow!("a benchmark worker panicked"))??;
-        }
-        Ok(())
-    })?;
-    let fps = a.frames as f64 / t.elapsed().as_secs_f64();
-    let (w, h) = (frames[0].width, frames[0].height);
+    let m = measurement(global, "bench detect", std::slice::from_ref(&file))?;
+    let r = vigie_app::bench::bench_detect(&m, &a.detector.params(), &file, a.frames, a.workers)?;
+    let (median, p90, fps, per, cores) = (
+        r.median_ms,
+        r.p90_ms,
+        r.throughput_fps,
+        r.threads_per_worker,
+        r.cores,
+    );
+    let (w, h) = r.frame_size;
     if global.json {
         print_json(&json!({
             "file": file.display().to_string(), "frame_size": [w, h], "device": a.detector.device,

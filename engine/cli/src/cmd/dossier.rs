@@ -53,7 +53,7 @@ fn features() -> Vec<Feature> {
 
 /// The compiled allowlist.
 fn models() -> Vec<ModelInfo> {
-    vigie_policy::models()
+    vigie_app::admin::policy::models()
         .iter()
         .map(|m| ModelInfo {
             id: m.id.to_owned(),

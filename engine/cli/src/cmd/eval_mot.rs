@@ -1,18 +1,17 @@
 //! `vigie eval mot --gt GT.txt --hyp HYP.txt`: CLEAR-MOT, IDF1 and HOTA of tracker output
 //! (or `--det DET.txt`: run vigie's tracker over MOTChallenge detections, then score it).
 //!
-//! It reads MOTChallenge text files, not footage, so it needs no case and writes no audit
-//! entry. The scoring rules are `motmetrics`' for CLEAR-MOT and IDF1 and TrackEval's for
+//! It reads MOTChallenge text files, not footage, so it needs no case; it still goes
+//! through the measurement door (`vigie_app::Measurement`): the files are hashed and logged
+//! in the machine log, since `--det` produces tracks. The scoring rules are `motmetrics`' for CLEAR-MOT and IDF1 and TrackEval's for
 //! HOTA (see `vigie_track::eval`), so the figures can be compared with published ones.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{bail, Context};
 use serde_json::json;
-use vigie_track::eval::{evaluate, read_mot, EvalConfig, MotFile, MotMetrics};
-use vigie_track::mot::{parse_detections, track_frames, tracks_to_mot, FrameClock};
-use vigie_track::TrackerConfig;
+use vigie_app::measure::Computed;
+use vigie_app::types::MotMetrics;
+use vigie_app::Measurement;
 
 use crate::output::{print_json, Outcome};
 use crate::Global;
@@ -50,72 +49,54 @@ pub struct Args {
     pub gt_conf_min: f64,
 }
 
-/// Track a detection file with the default tracker, optionally writing the result.
-fn track_detections(det: &Path, args: &Args) -> anyhow::Result<MotFile> {
-    if !(args.fps.is_finite() && args.fps > 0.1 && args.fps <= 1000.0) {
-        bail!("invalid --fps {} (expected > 0.1 and <= 1000)", args.fps);
-    }
-    let text = std::fs::read_to_string(det).with_context(|| {
-        format!(
-            "cannot read the detections (--det; check the path): {}",
-            det.display()
-        )
-    })?;
-    let frames = parse_detections(&text, "person")
-        .with_context(|| format!("invalid detection file (--det): {}", det.display()))?;
-    let clock = FrameClock::new(1000.0 / args.fps);
-    let cfg = TrackerConfig {
-        frame_interval_ms: clock.frame_interval_ms,
-        ..TrackerConfig::default()
-    };
-    let tracks = track_frames(&frames, cfg, clock)?;
-    let hyp = tracks_to_mot(&tracks, clock, args.fill_gaps);
-    if let Some(out) = &args.write_hyp {
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(out)
-            .with_context(|| {
-                format!(
-                    "cannot create --write-hyp (it must not exist yet: choose a new path): {}",
-                    out.display()
-                )
-            })?;
-        let mut w = std::io::BufWriter::new(file);
-        hyp.write(&mut w)
-            .and_then(|_| w.flush())
-            .with_context(|| format!("cannot write the tracks: {}", out.display()))?;
-    }
-    Ok(hyp)
-}
-
 pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
+    // Refuse bad flags and absent files before anything is logged.
     if !(args.iou > 0.0 && args.iou <= 1.0) {
-        bail!("invalid --iou {} (expected > 0 and <= 1)", args.iou);
+        anyhow::bail!("invalid --iou {} (expected > 0 and <= 1)", args.iou);
     }
-    if !args.gt_conf_min.is_finite() {
-        bail!(
-            "invalid --gt-conf-min {} (expected a finite number, usually 1)",
-            args.gt_conf_min
-        );
+    for (flag, path) in [
+        ("--gt", Some(&args.gt)),
+        ("--hyp", args.hyp.as_ref()),
+        ("--det", args.det.as_ref()),
+    ] {
+        if let Some(p) = path.filter(|p| !p.is_file()) {
+            anyhow::bail!(
+                "cannot read {flag} (no such file; check the path): {}",
+                p.display()
+            );
+        }
     }
-    let gt = read_mot(&args.gt).context("cannot use the ground truth (--gt)")?;
-    if gt.rows() == 0 {
-        bail!(
-            "the ground truth has no rows: pass a MOTChallenge gt.txt with --gt: {}",
-            args.gt.display()
-        );
-    }
-    let hyp = match (&args.hyp, &args.det) {
-        (Some(h), _) => read_mot(h).context("cannot use the tracker output (--hyp)")?,
-        (None, Some(d)) => track_detections(d, &args)?,
-        (None, None) => bail!("pass the tracker output with --hyp, or detections with --det"),
+    let files: Vec<PathBuf> = std::iter::once(args.gt.clone())
+        .chain(args.hyp.clone())
+        .chain(args.det.clone())
+        .collect();
+    let computed: &[Computed] = if args.det.is_some() {
+        &[Computed::Tracks]
+    } else {
+        &[]
     };
-    let cfg = EvalConfig {
-        iou_distance_max: 1.0 - args.iou,
-        gt_conf_min: args.gt_conf_min,
-    };
-    let m = evaluate(&gt, &hyp, &cfg);
+    let app = vigie_app::App::from_env()?;
+    let meas = Measurement::open(
+        &app,
+        global.operator()?.as_ref(),
+        "eval mot",
+        computed,
+        &files,
+        global.reason.as_deref(),
+    )?;
+    let m = vigie_app::bench::eval_mot(
+        &meas,
+        &vigie_app::bench::EvalMotRequest {
+            gt: args.gt.clone(),
+            hyp: args.hyp.clone(),
+            det: args.det.clone(),
+            fps: args.fps,
+            fill_gaps: args.fill_gaps,
+            write_hyp: args.write_hyp.clone(),
+            iou: args.iou,
+            gt_conf_min: args.gt_conf_min,
+        },
+    )?;
     if global.json {
         print_json(&json!({
             "gt": args.gt,

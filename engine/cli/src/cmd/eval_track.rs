@@ -6,21 +6,13 @@
 //! (MOT ground truth counts every frame), persons only.
 
 use std::path::PathBuf;
-use std::time::Instant;
 
-use anyhow::{bail, Context};
 use serde_json::json;
-use vigie_decode::{DecodeConfig, Decoder, OutputSize};
-use vigie_track::eval::{evaluate, read_mot, EvalConfig};
-use vigie_track::mot::{track_frames, tracks_to_mot, FrameClock};
-use vigie_track::TrackerConfig;
+use vigie_app::measure::Computed;
+use vigie_app::Measurement;
 
 use super::analyze::DetectorChoice;
 use crate::output::{print_json, Outcome};
-
-/// A per-frame detector as a closure (NanoDet or the motion detector).
-type FrameDetector =
-    Box<dyn FnMut(&vigie_core::RgbFrame) -> anyhow::Result<Vec<vigie_core::Detection>>>;
 use crate::Global;
 
 #[derive(Debug, clap::Args)]
@@ -54,68 +46,32 @@ pub struct Args {
 }
 
 pub fn run(a: Args, global: &Global) -> anyhow::Result<Outcome> {
-    let gt = read_mot(&a.gt)?;
-    let meta = vigie_decode::probe(&a.video, None, None)?;
-    let fps = meta.fps.unwrap_or(25.0);
-    let clock = FrameClock::new(1000.0 / fps);
-    let root = vigie_case::DataRoot::from_env();
-    let alerts =
-        vigie_audit::AuditAlertSink::new(root.machine_log(vigie_case::clock_from_env()?)?, None);
-    let mut detector: FrameDetector = match a.detector {
-        DetectorChoice::Nanodet => {
-            let cfg = vigie_detect::DetectorConfig {
-                classes: vec!["person".into()],
-                score_threshold: a.min_score.clamp(0.01, 0.99),
-                ..Default::default()
-            };
-            let mut d = vigie_detect::Detector::new(cfg, &alerts)?;
-            Box::new(move |f| Ok(d.detect(f)?.into_iter().map(Into::into).collect()))
-        }
-        DetectorChoice::Motion => {
-            let mut m = vigie_motion::MotionDetector::new(vigie_motion::MotionConfig::default())?;
-            Box::new(move |f| Ok(m.detect(f).0))
-        }
-    };
-    let cfg = DecodeConfig {
-        output_size: OutputSize::Native,
-        ..Default::default()
-    };
-    let mut dec = Decoder::open(&a.video, &cfg)?;
-    let t0 = Instant::now();
-    let mut frames = Vec::new();
-    let mut n = 0i64;
-    while let Some(f) = dec.next_frame()? {
-        n += 1;
-        frames.push((
-            n,
-            detector(&f).with_context(|| format!("detector failed on frame {n}"))?,
-        ));
-    }
-    if frames.is_empty() {
-        bail!("no frame could be decoded from {}", a.video.display());
-    }
-    let detect_s = t0.elapsed().as_secs_f64();
-    let mut tcfg = TrackerConfig {
-        frame_interval_ms: 1000.0 / fps,
-        ..Default::default()
-    };
-    if let Some(v) = a.high_score {
-        tcfg.high_score_min = v;
-    }
-    if let Some(v) = a.new_track_score {
-        tcfg.new_track_score_min = v;
-    }
-    if let Some(v) = a.track_buffer_ms {
-        tcfg.track_buffer_ms = v;
-    }
-    let tracks = track_frames(&frames, tcfg, clock)?;
-    let hyp = tracks_to_mot(&tracks, clock, a.fill_gaps);
-    if let Some(out) = &a.out {
-        let f = std::fs::File::create(out)
-            .with_context(|| format!("cannot write {}", out.display()))?;
-        hyp.write(std::io::BufWriter::new(f))?;
-    }
-    let m = evaluate(&gt, &hyp, &EvalConfig::default());
+    // The video and the ground truth are declared (hashed and logged in the machine log)
+    // before any detection is computed.
+    let app = vigie_app::App::from_env()?;
+    let m = Measurement::open(
+        &app,
+        global.operator()?.as_ref(),
+        "eval track",
+        &[Computed::Detections, Computed::Tracks],
+        &[a.video.clone(), a.gt.clone()],
+        global.reason.as_deref(),
+    )?;
+    let r = vigie_app::bench::eval_track(
+        &m,
+        &vigie_app::bench::EvalTrackRequest {
+            video: a.video.clone(),
+            gt: a.gt.clone(),
+            detector: a.detector.into(),
+            min_score: a.min_score,
+            out: a.out.clone(),
+            fill_gaps: a.fill_gaps,
+            high_score: a.high_score,
+            new_track_score: a.new_track_score,
+            track_buffer_ms: a.track_buffer_ms,
+        },
+    )?;
+    let (n, detect_s, m) = (r.frames, r.detect_seconds, r.metrics);
     if global.json {
         print_json(&json!({
             "video": a.video, "gt": a.gt, "detector": format!("{:?}", a.detector).to_lowercase(),

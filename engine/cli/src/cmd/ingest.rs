@@ -1,19 +1,15 @@
 //! `vigie ingest PATH...`: hash, probe and register footage as evidence of the case.
 //!
-//! Files are hashed in parallel (rayon) while one progress bar counts bytes for the whole
-//! batch. A file that cannot be read or is not video is reported and the batch goes on.
+//! The work is `vigie_app::evidence::ingest` (files hashed in parallel, a bad file
+//! reported and the batch going on); this module turns flags into a request, shows a
+//! progress bar counting files, and prints what was registered.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 
-use anyhow::Context;
-use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 use serde_json::json;
-use vigie_evidence::{AddOutcome, SourceRecord};
+use vigie_app::evidence::{self, IngestRequest};
 
-use super::workspace::Workspace;
 use crate::output::{print_json, Outcome};
 use crate::Global;
 
@@ -36,105 +32,54 @@ pub fn parse_start(s: &str) -> Result<chrono::DateTime<chrono::FixedOffset>, Str
     vigie_core::parse_wall_clock(s).map_err(|e| e.to_string())
 }
 
-struct Failure {
-    path: PathBuf,
-    error: anyhow::Error,
+/// A terminal bar counting the files of the batch.
+struct FileBar(ProgressBar);
+
+impl vigie_app::Progress for FileBar {
+    fn end(&self, unit: &str, _ok: bool) {
+        self.0.inc(1);
+        self.0.set_message(unit.to_owned());
+    }
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
-    let ws = Workspace::enter(global)?;
-    let files = vigie_evidence::collect_sources(&args.paths)?;
-    if files.is_empty() {
-        anyhow::bail!("no video files found in the given paths (inside directories, only files with a video extension are taken; name files explicitly to take others)");
-    }
-    let total_bytes: u64 = files
-        .iter()
-        .filter_map(|f| std::fs::metadata(f).ok())
-        .map(|m| m.len())
-        .sum();
+    let case = global.enter("ingest")?;
     let bar = if global.progress() {
-        let b = ProgressBar::new(total_bytes);
+        let b = ProgressBar::new_spinner();
         b.set_style(
-            ProgressStyle::with_template(
-                "{spinner} hashing [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
+            ProgressStyle::with_template("{spinner} hashing {pos} file(s) {msg}")
+                .expect("valid template"),
         );
         b
     } else {
         ProgressBar::hidden()
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.jobs.unwrap_or(0))
-        .build()
-        .context("cannot start hashing threads")?;
-    let failures = Mutex::new(Vec::<Failure>::new());
-    let records: Vec<SourceRecord> = pool.install(|| {
-        files
-            .par_iter()
-            .filter_map(|path| match ingest_one(path, args.start, &bar) {
-                Ok(r) => Some(r),
-                Err(error) => {
-                    failures
-                        .lock()
-                        .expect("no panics while locked")
-                        .push(Failure {
-                            path: path.clone(),
-                            error,
-                        });
-                    None
-                }
-            })
-            .collect()
-    });
+    let req = IngestRequest {
+        paths: args.paths,
+        start: args.start,
+        jobs: args.jobs,
+    };
+    let out = evidence::ingest(&case, &req, &FileBar(bar.clone()));
     bar.finish_and_clear();
-
-    let mut failures = failures.into_inner().expect("no panics while locked");
-    let mut added = Vec::new();
-    for rec in records {
-        match ws.registry.add(rec.clone()) {
-            Ok(outcome) => added.push((rec, outcome)),
-            Err(e) => failures.push(Failure {
-                path: rec.path.clone(),
-                error: e.into(),
-            }),
-        }
-    }
-    failures.sort_by(|a, b| a.path.cmp(&b.path));
-    // Collection: what entered the case, with hashes; written (and synced) before the
-    // command reports anything as ingested.
-    ws.log(
-        vigie_audit::Action::Collection,
-        json!({
-            "paths": args.paths,
-            "start": args.start.map(|s| s.to_rfc3339()),
-            "sources": added.iter().map(|(r, o)| json!({
-                "source_id": r.source_id, "sha256": r.sha256, "size_bytes": r.size_bytes,
-                "path": r.path, "already_present": *o == AddOutcome::AlreadyPresent,
-            })).collect::<Vec<_>>(),
-        }),
-        json!({
-            "ingested": added.len(),
-            "failed": failures.iter().map(|f| json!({"path": f.path, "error": format!("{:#}", f.error)})).collect::<Vec<_>>(),
-        }),
-    )?;
+    let mut out = out?;
+    let case_id = case.case_id();
 
     if global.json {
         print_json(&json!({
-            "case": ws.case_id,
-            "ingested": added.iter().map(|(r, o)| json!({
-                "source": r,
-                "already_present": *o == AddOutcome::AlreadyPresent,
+            "case": case_id,
+            "ingested": out.ingested.iter().map(|i| json!({
+                "source": i.record,
+                "already_present": i.already_present,
             })).collect::<Vec<_>>(),
-            "failed": failures.iter().map(|f| json!({
+            "failed": out.failed.iter().map(|f| json!({
                 "path": f.path,
-                "error": format!("{:#}", f.error),
+                "error": evidence::error_chain(&f.error),
             })).collect::<Vec<_>>(),
         }))?;
     } else {
-        for (r, o) in &added {
-            let note = if *o == AddOutcome::AlreadyPresent {
+        for i in &out.ingested {
+            let r = &i.record;
+            let note = if i.already_present {
                 " (already registered)"
             } else {
                 ""
@@ -156,40 +101,24 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         }
         println!(
             "{} source(s) registered in case {}, {} failed",
-            added.len(),
-            ws.case_id,
-            failures.len()
+            out.ingested.len(),
+            case_id,
+            out.failed.len()
         );
     }
-    for f in &failures {
-        eprintln!("vigie: failed: {:#}: {}", f.error, f.path.display());
+    for f in &out.failed {
+        eprintln!(
+            "vigie: failed: {}: {}",
+            evidence::error_chain(&f.error),
+            f.path.display()
+        );
     }
-    Ok(match (added.is_empty(), failures.is_empty()) {
+    Ok(match (out.ingested.is_empty(), out.failed.is_empty()) {
         (_, true) => Outcome::Success,
         (false, false) => Outcome::Partial,
         (true, false) => {
-            let first = failures.remove(0);
-            return Err(first.error);
+            let first = out.failed.remove(0);
+            return Err(first.error.into());
         }
-    })
-}
-
-fn ingest_one(
-    path: &std::path::Path,
-    start: Option<chrono::DateTime<chrono::FixedOffset>>,
-    bar: &ProgressBar,
-) -> anyhow::Result<SourceRecord> {
-    let (sha256, size_bytes) = vigie_evidence::hash_file(path, |n| bar.inc(n))?;
-    let meta = vigie_decode::probe(path, None, start)?;
-    bar.set_message(path.display().to_string());
-    let path = std::fs::canonicalize(path)
-        .with_context(|| format!("cannot resolve path {}", path.display()))?;
-    Ok(SourceRecord {
-        source_id: SourceRecord::id_for_hash(&sha256),
-        path,
-        sha256,
-        size_bytes,
-        meta,
-        ingested_at: Utc::now(),
     })
 }

@@ -21,4 +21,3 @@ pub mod search;
 pub mod sources;
 pub mod synopsis;
 pub mod verify;
-pub mod workspace;

@@ -7,10 +7,10 @@
 use std::io::Write;
 
 use serde_json::json;
-use vigie_core::AlertSink;
-use vigie_policy::{
+use vigie_app::admin::policy::{
     check_cache, model_path, models, runtime_library_path, CacheStatus, Labels, ORT_VERSION,
 };
+use vigie_core::AlertSink;
 
 use crate::output::{print_json, Outcome};
 use crate::Global;
@@ -45,7 +45,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
     let mut outcome = Outcome::Success;
     let mut rows = Vec::new();
     for (i, spec) in models().iter().enumerate() {
-        let id = vigie_policy::AllowedModelId::lookup(spec.id)?;
+        let id = vigie_app::admin::policy::AllowedModelId::lookup(spec.id)?;
         let status = match statuses.as_ref().map(|s| &s[i].1) {
             None => "unchecked".to_string(),
             Some(Ok(CacheStatus::Present)) => "ok".to_string(),

@@ -2,21 +2,21 @@
 //!
 //! A search is a consultation of personal data, so the order matters: the query is
 //! validated (a typo is an error, never an empty result), the case entered (no case, no
-//! search), the search run, and the consultation — its parameters and result count —
-//! written and synced to the case's audit log *before* a single result is printed. If the
-//! log cannot be written, nothing is shown.
+//! search), and `vigie_app::results::search` runs it and writes the consultation (and the
+//! contact sheet's disclosure) *before* a single result is printed here. If the log
+//! cannot be written, nothing is shown. `vigie bench search` measures a generated index
+//! outside any case.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use serde_json::json;
-use vigie_audit::Action;
-use vigie_index::render::{self, SheetOptions};
+use vigie_app::results::{self, SearchRequest};
+use vigie_app::types::QueryArgs;
 use vigie_index::synth::{self, SynthConfig};
-use vigie_index::{Index, Query, QueryArgs, INDEX_FILE_NAME};
+use vigie_index::{Index, INDEX_FILE_NAME};
 
-use super::workspace::Workspace;
 use crate::output::{print_json, Outcome};
 use crate::Global;
 
@@ -50,6 +50,7 @@ pub struct Args {
     #[arg(long, conflicts_with = "sheet")]
     pub csv: bool,
     /// Also write an HTML contact sheet (thumbnails, times, links to the source second).
+    /// A bare name is written in the case's exports/ directory (erased at closure).
     #[arg(long, value_name = "OUT.html")]
     pub sheet: Option<PathBuf>,
 }
@@ -159,106 +160,37 @@ impl FilterArgs {
     }
 }
 
-fn absolute(p: &Path) -> anyhow::Result<PathBuf> {
-    if p.is_absolute() {
-        Ok(p.to_path_buf())
-    } else {
-        Ok(std::env::current_dir()
-            .context("cannot read the current directory")?
-            .join(p))
-    }
-}
-
 pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
-    let query = Query::parse(&args.filters.query_args(args.limit.clone()))?;
-    let sheet = match &args.sheet {
-        Some(p) => {
-            let p = absolute(p)?;
-            if p.exists() {
-                bail!(
-                    "the contact sheet file already exists (choose another name; vigie never \
-                     overwrites an output): {}",
-                    p.display()
-                );
-            }
-            Some(p)
-        }
-        None => None,
-    };
-    let ws = Workspace::enter(global)?;
-    let derived = ws.derived_dir();
-    let index = Index::open_existing(&derived.join(INDEX_FILE_NAME))?;
-    let result = index.search(&query)?;
-    let output = if sheet.is_some() {
-        "sheet"
-    } else if global.json {
+    // Validated before entering the case: a typo is reported as such.
+    let query = results::parse_query(&args.filters.query_args(args.limit.clone()))?;
+    let case = global.enter("search")?;
+    let output = if global.json {
         "json"
     } else if args.csv {
         "csv"
     } else {
         "table"
     };
-    let tracks: Vec<String> = result
-        .hits
-        .iter()
-        .map(|h| format!("{}#{}", h.track.source_id, h.track.track_id))
-        .collect();
-    ws.log(
-        Action::Consultation,
-        json!({
-            "command": "search",
-            "query": query,
-            "flags": query.to_args(),
-            "output": output,
-            "sheet": sheet,
-        }),
-        json!({
-            "count": result.hits.len(),
-            "truncated": result.truncated,
-            "tracks": tracks,
-        }),
-    )
-    .context("no result was shown")?;
-
-    if let Some(path) = &sheet {
-        let html = render::sheet(
-            &result,
-            &SheetOptions {
-                sheet_dir: path
-                    .parent()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_else(|| PathBuf::from("/")),
-                derived_dir: derived.clone(),
-                title: format!("vigie search, case {}", ws.case_id),
-            },
-        );
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .with_context(|| format!("cannot create the contact sheet {}", path.display()))?;
-        f.write_all(html.as_bytes())?;
-        f.sync_all()?;
-        // The sheet shows thumbnails outside vigie: a disclosure, with its hash.
-        let (sha256, _) = vigie_evidence::hash_reader(html.as_bytes(), |_| {})?;
-        ws.log(
-            vigie_audit::Action::Disclosure,
-            json!({ "command": "search --sheet", "output": path, "tracks": result.hits.len() }),
-            json!({ "sha256": sha256 }),
-        )?;
-    }
+    let out = results::search(
+        &case,
+        &SearchRequest {
+            query,
+            sheet: args.sheet,
+            output: output.into(),
+        },
+    )?;
     if global.json {
-        print_json(&serde_json::to_value(&result)?)?;
+        print_json(&serde_json::to_value(&out.result)?)?;
     } else if args.csv {
         std::io::stdout()
             .lock()
-            .write_all(render::csv(&result).as_bytes())?;
+            .write_all(results::results_csv(&out.result).as_bytes())?;
     } else {
         std::io::stdout()
             .lock()
-            .write_all(render::table(&result).as_bytes())?;
-        if let Some(p) = &sheet {
-            println!("contact sheet: {}", p.display());
+            .write_all(results::results_table(&out.result).as_bytes())?;
+        if let Some((t, _)) = &out.sheet {
+            println!("contact sheet: {}", t.path.display());
         }
     }
     Ok(Outcome::Success)

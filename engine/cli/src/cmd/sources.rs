@@ -1,8 +1,7 @@
-//! `vigie sources`: the sources registered in the case.
+//! `vigie sources`: the sources registered in the case (`vigie_app::evidence`).
 
 use serde_json::json;
 
-use super::workspace::Workspace;
 use crate::output::{print_json, Outcome};
 use crate::Global;
 
@@ -10,21 +9,16 @@ use crate::Global;
 pub struct Args {}
 
 pub fn run(_args: Args, global: &Global) -> anyhow::Result<Outcome> {
-    let ws = Workspace::enter(global)?;
-    let sources = ws.registry.sources()?;
-    ws.log(
-        vigie_audit::Action::Consultation,
-        json!({ "command": "sources" }),
-        json!({ "count": sources.len() }),
-    )?;
+    let case = global.enter("sources")?;
+    let sources = vigie_app::evidence::list_sources(&case)?;
     if global.json {
-        print_json(&json!({ "case": ws.case_id, "sources": sources }))?;
+        print_json(&json!({ "case": case.case_id(), "sources": sources }))?;
         return Ok(Outcome::Success);
     }
     if sources.is_empty() {
         println!(
             "no sources in case {} (add some with `vigie ingest`)",
-            ws.case_id
+            case.case_id()
         );
     }
     for r in &sources {

@@ -5,18 +5,14 @@
 //! Order matters as in `vigie search`: the filters are validated and the outputs checked
 //! before any work; the synopsis is a combination of the case's data (logged with its
 //! parameters and figures), and the files written are a disclosure (logged with their
-//! SHA-256) before anything is reported as done.
+//! SHA-256) before anything is reported as done. The work is
+//! `vigie_app::results::synopsis`; a bare `-o` name lands in the case's `exports/`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{bail, Context};
-use serde::Deserialize;
 use serde_json::json;
-use vigie_core::BBox;
-use vigie_index::{Index, Query, INDEX_FILE_NAME, MAX_LIMIT};
-use vigie_synopsis::{SourceInput, SynopsisConfig, TubeInput};
+use vigie_app::results::{self, SynopsisRequest};
 
-use super::workspace::Workspace;
 use crate::output::{print_json, Outcome};
 use crate::Global;
 
@@ -34,7 +30,8 @@ pub struct Args {
     /// Source id (from `vigie sources`) or path.
     #[arg(long)]
     pub source: String,
-    /// Output video (.mp4); OUT.json and OUT.vtt are written next to it.
+    /// Output video (.mp4); OUT.json and OUT.vtt are written next to it. A bare name is
+    /// written in the case's exports/ directory (erased at closure).
     #[arg(short, long)]
     pub output: PathBuf,
     /// Target synopsis length in seconds (default: the shortest that keeps collisions
@@ -53,230 +50,48 @@ pub struct Args {
     pub filters: super::search::FilterArgs,
 }
 
-#[derive(Deserialize)]
-struct TubeFile {
-    source_id: String,
-    frame_size: (u32, u32),
-    tubes: Vec<TubeRecord>,
-}
-
-#[derive(Deserialize)]
-struct TubeRecord {
-    track_id: u64,
-    boxes: Vec<(i64, BBox)>,
-}
-
-fn sibling(output: &Path, ext: &str) -> PathBuf {
-    output.with_extension(ext)
-}
-
-fn write_new(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    Ok(())
-}
-
 pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
-    let query = Query::parse(&args.filters.query_args(Some(MAX_LIMIT.to_string())))?;
-    let cfg = SynopsisConfig {
-        length_ms: args.length_s.map(|s| (s * 1000.0).round() as i64),
-        max_collision: args.max_collisions,
+    let case = global.enter("synopsis")?;
+    let req = SynopsisRequest {
+        filters: args.filters.any().then(|| args.filters.query_args(None)),
+        source: args.source,
+        output: args.output,
+        length_s: args.length_s,
+        max_collisions: args.max_collisions,
         keep_order: args.keep_order,
-        ..SynopsisConfig::default()
     };
-    cfg.validate()?;
-    match args.output.extension().and_then(|e| e.to_str()) {
-        Some(e) if e.eq_ignore_ascii_case("mp4") => {}
-        _ => bail!(
-            "the synopsis must be an .mp4 file (H.264); name it e.g. synopsis.mp4: {}",
-            args.output.display()
-        ),
-    }
-    let index_out = sibling(&args.output, "json");
-    let vtt_out = sibling(&args.output, "vtt");
-    for p in [&args.output, &index_out, &vtt_out] {
-        if p.exists() {
-            bail!(
-                "the output file already exists (choose another name; vigie never overwrites \
-                 an output): {}",
-                p.display()
-            );
-        }
-    }
-    let ws = Workspace::enter(global)?;
-    let record = ws.registry.find(&args.source)?;
-    let derived = ws.derived_dir();
-    let index = Index::open_existing(&derived.join(INDEX_FILE_NAME))
-        .context("no index in this case yet: run `vigie analyze` first")?;
-    let tracks = if args.filters.any() {
-        let result = index.search(&query)?;
-        if result.truncated {
-            bail!(
-                "more than {MAX_LIMIT} tracks match; narrow the filters (e.g. --from/--to) \
-                 and make several synopses"
-            );
-        }
-        result
-            .hits
-            .into_iter()
-            .map(|h| h.track)
-            .filter(|t| t.source_id == record.source_id)
-            .collect::<Vec<_>>()
-    } else {
-        index.tracks_of_source(&record.source_id)?
-    };
-    if tracks.is_empty() {
-        bail!(
-            "no track of source {} matches (see `vigie search`; run `vigie analyze` on it first \
-             if it was never analysed)",
-            record.source_id
-        );
-    }
-    let tube_path = derived
-        .join("tubes")
-        .join(format!("{}.json", record.source_id));
-    let tube_file: TubeFile =
-        serde_json::from_slice(&std::fs::read(&tube_path).with_context(|| {
-            format!(
-                "no per-frame boxes for this source (analysed by an older vigie?); re-run \
-                 `vigie analyze --force {}`: {}",
-                record.source_id,
-                tube_path.display()
-            )
-        })?)
-        .with_context(|| {
-            format!(
-                "the tube file is damaged; re-run `vigie analyze --force`: {}",
-                tube_path.display()
-            )
-        })?;
-    if tube_file.source_id != record.source_id {
-        bail!(
-            "the tube file belongs to another source ({}); re-run `vigie analyze --force`: {}",
-            tube_file.source_id,
-            tube_path.display()
-        );
-    }
-    let mut boxes: std::collections::HashMap<u64, Vec<(i64, BBox)>> = tube_file
-        .tubes
-        .into_iter()
-        .map(|t| (t.track_id, t.boxes))
-        .collect();
-    let mut tubes = Vec::with_capacity(tracks.len());
-    for t in &tracks {
-        let Some(b) = boxes.remove(&t.track_id).filter(|b| !b.is_empty()) else {
-            bail!(
-                "track {} has no per-frame boxes in the tube file; re-run `vigie analyze --force {}`",
-                t.track_id,
-                record.source_id
-            );
-        };
-        tubes.push(TubeInput {
-            track_id: t.track_id,
-            label: t.label.clone(),
-            first_pts_ms: t.first_pts_ms,
-            last_pts_ms: t.last_pts_ms,
-            first_wall_ms: t.first_wall_ms,
-            last_wall_ms: t.last_wall_ms,
-            boxes: b,
-        });
-    }
-    let last_box = tubes
+    let out = results::synopsis(&case, &req)?;
+    let f = &out.figures;
+    let hashes: Vec<_> = out
+        .files
         .iter()
-        .filter_map(|t| t.boxes.last().map(|b| b.0))
-        .max()
-        .unwrap_or(0);
-    let source = SourceInput {
-        source_id: record.source_id.clone(),
-        path: record.path.clone(),
-        stream_index: Some(record.meta.stream_index),
-        frame_size: tube_file.frame_size,
-        duration_ms: record
-            .meta
-            .duration_ms
-            .map(|d| d as i64)
-            .unwrap_or(0)
-            .max(last_box + 1),
-        fps: record
-            .meta
-            .fps
-            .filter(|f| *f > 0.0 && *f <= 240.0)
-            .unwrap_or(25.0),
-        start: record.meta.start_time.map(|s| s.at),
-    };
-    ws.verify_source(&record)?;
-    std::fs::create_dir_all(&derived)
-        .with_context(|| format!("cannot create {}", derived.display()))?;
-    let params = json!({
-        "command": "synopsis",
-        "source_id": record.source_id,
-        "source_sha256": record.sha256,
-        "filters": if args.filters.any() { Some(query.to_args()) } else { None },
-        "length_s": args.length_s,
-        "max_collisions": args.max_collisions,
-        "keep_order": args.keep_order,
-        "output": args.output,
-        "vigie_version": env!("CARGO_PKG_VERSION"),
-    });
-    let syn = vigie_synopsis::run(&source, &tubes, &cfg, &args.output, &derived)?;
-    let f = &syn.figures;
-    let index_doc = json!({
-        "vigie_version": env!("CARGO_PKG_VERSION"),
-        "case": ws.case_id,
-        "source_id": record.source_id,
-        "source_path": record.path,
-        "source_sha256": record.sha256,
-        "synopsis": args.output.file_name().map(|n| n.to_string_lossy().into_owned()),
-        "frame_size": [source.frame_size.0, source.frame_size.1],
-        "fps": source.fps,
-        "filters": params["filters"],
-        "figures": f,
-        "tubes": syn.entries,
-    });
-    write_new(&index_out, &serde_json::to_vec_pretty(&index_doc)?)?;
-    write_new(&vtt_out, vigie_synopsis::webvtt(&syn.entries).as_bytes())?;
-    let tracks_shown: Vec<u64> = syn.entries.iter().map(|e| e.track_id).collect();
-    ws.log_combination(
-        params.clone(),
-        json!({ "figures": f, "tracks": tracks_shown }),
-    )?;
-    let mut hashes = Vec::new();
-    for p in [&args.output, &index_out, &vtt_out] {
-        let (sha256, size) = vigie_evidence::hash_file(p, |_| {})?;
-        hashes.push(json!({ "file": p, "sha256": sha256, "size_bytes": size }));
-    }
-    ws.log(
-        vigie_audit::Action::Disclosure,
-        params,
-        json!({ "files": hashes, "tracks": tracks_shown }),
-    )?;
+        .map(|h| {
+            json!({ "file": h.path, "sha256": h.sha256, "size_bytes": h.size_bytes,
+                    "inside_case": h.inside_case })
+        })
+        .collect();
     if global.json {
         print_json(&json!({
-            "output": args.output,
-            "index": index_out,
-            "webvtt": vtt_out,
+            "output": out.video.path,
+            "index": out.index.path,
+            "webvtt": out.webvtt.path,
+            "inside_case": out.video.inside_case,
             "files": hashes,
             "figures": f,
-            "tubes": syn.entries,
+            "tubes": out.entries,
         }))?;
         return Ok(Outcome::Success);
     }
     println!(
         "synopsis of {}: {} -> {}",
-        record.source_id,
-        args.output.display(),
-        hashes[0]["sha256"].as_str().unwrap_or("")
+        out.record.source_id,
+        out.video.path.display(),
+        out.files[0].sha256
     );
     println!(
         "  index {}, WebVTT {}",
-        index_out.display(),
-        vtt_out.display()
+        out.index.path.display(),
+        out.webvtt.path.display()
     );
     println!(
         "  source {:.1} s -> synopsis {:.1} s: condensation {:.1}x",

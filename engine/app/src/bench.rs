@@ -1,0 +1,886 @@
+//! The use cases of the measurement door: benchmarks and evaluations that produce
+//! detections, tracks or plate reads on files outside any case.
+//!
+//! Why here: vigie promises that detections, tracks and plate reads come only from an
+//! entered case or from the measurement door. Every function of this module takes a
+//! [`Measurement`] (whose entry, naming each input file's SHA-256, is already in the
+//! machine log), builds its detectors and readers from it, and checks each file against
+//! it before reading it. The front end keeps its flags and its printing; the metric code
+//! (`vigie_detect::eval`, `vigie_track::eval`, `vigie_plate::eval`) is called from here.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use vigie_core::{RgbFrame, SamplingMode};
+use vigie_decode::{DecodeConfig, Decoder, OutputSize};
+use vigie_detect::eval::{parse_voc, ClassCounts, Evaluator};
+use vigie_detect::still::load_still;
+use vigie_detect::{Detection, DetectorConfig, CCTV_CLASSES};
+use vigie_pipeline::{analyze_source, AnalyzeConfig, SourceInput};
+use vigie_policy::SessionConfig;
+use vigie_track::eval::{read_mot, EvalConfig, MotFile, MotMetrics};
+use vigie_track::mot::{parse_detections, track_frames, tracks_to_mot, FrameClock};
+use vigie_track::TrackerConfig;
+
+use crate::analyze::DetectorChoice;
+use crate::error::AppError;
+use crate::measure::Measurement;
+use crate::plates::{cores, parse_device, PlateOptions, PlateStage};
+
+fn bad(e: impl std::fmt::Display) -> AppError {
+    AppError::BadInput(e.to_string())
+}
+
+/// An error with its causes, `a: b: c` (the metric crates put the line at fault in a
+/// cause).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s += &format!(": {c}");
+        cur = c.source();
+    }
+    s
+}
+
+/// Whether a path names a still image (JPEG, PNG) rather than a video.
+pub fn is_still(path: &Path) -> bool {
+    matches!(
+        path.extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+            .as_deref(),
+        Some("jpg" | "jpeg" | "png")
+    )
+}
+
+/// NanoDet settings (the front end's detector flags).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectorParams {
+    /// COCO names kept; `None`: the CCTV classes; `["all"]`: every class.
+    pub classes: Option<Vec<String>>,
+    pub score: f32,
+    pub nms_iou: f32,
+    pub device: String,
+    /// ONNX Runtime intra-op threads per session (0 = one per core).
+    pub threads: usize,
+}
+
+impl DetectorParams {
+    fn config(&self, threads_override: Option<usize>) -> Result<DetectorConfig, AppError> {
+        let device = parse_device(&self.device)?;
+        let threads = threads_override.unwrap_or(if self.threads == 0 {
+            cores()
+        } else {
+            self.threads
+        });
+        let classes = match &self.classes {
+            None => CCTV_CLASSES.iter().map(|s| s.to_string()).collect(),
+            Some(c) if c.len() == 1 && c[0] == "all" => Vec::new(),
+            Some(c) => c.clone(),
+        };
+        let config = DetectorConfig {
+            classes,
+            score_threshold: self.score,
+            nms_iou: self.nms_iou,
+            session: SessionConfig {
+                device,
+                intra_op_threads: threads,
+            },
+            ..DetectorConfig::default()
+        };
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+// ---- detect FILE ------------------------------------------------------------------------
+
+/// How a video is sampled by `detect FILE`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectFileRequest {
+    pub file: PathBuf,
+    pub detector: DetectorParams,
+    pub sample: SamplingMode,
+    /// Stop after this many analysed frames (0 = no limit).
+    pub max_frames: u64,
+    pub width: u32,
+}
+
+/// Run NanoDet on a still or on the frames of a video; `on_frame` sees each frame's
+/// detections. Returns the number of frames analysed.
+pub fn detect_file(
+    m: &Measurement,
+    req: &DetectFileRequest,
+    mut on_frame: impl FnMut(&RgbFrame, &[Detection]) -> std::io::Result<()>,
+) -> Result<u64, AppError> {
+    m.check(&req.file)?;
+    let mut det = m.nanodet(req.detector.config(None)?)?;
+    let io = |e: std::io::Error| AppError::Io {
+        path: PathBuf::from("<stdout>"),
+        source: e,
+    };
+    let mut n = 0u64;
+    if is_still(&req.file) {
+        let frame = load_still(&req.file)?;
+        let dets = det.detect(&frame)?;
+        on_frame(&frame, &dets).map_err(io)?;
+        n = 1;
+    } else {
+        vigie_decode::init();
+        let cfg = DecodeConfig {
+            sampling: req.sample,
+            output_size: OutputSize::MaxWidth(req.width),
+            ..DecodeConfig::default()
+        };
+        cfg.validate()?;
+        let mut dec = Decoder::open(&req.file, &cfg)?;
+        while let Some(frame) = dec.next_frame()? {
+            let dets = det.detect(&frame)?;
+            on_frame(&frame, &dets).map_err(io)?;
+            n += 1;
+            if req.max_frames > 0 && n >= req.max_frames {
+                break;
+            }
+        }
+    }
+    Ok(n)
+}
+
+// ---- eval detect --------------------------------------------------------------------------
+
+/// The `NAME.jpg|png` + `NAME.xml` pairs of a Pascal VOC folder, in file-name order, at
+/// most `limit` (0 = all). Lists the folder only: nothing is read.
+pub fn voc_pairs(dir: &Path, limit: usize) -> Result<Vec<(PathBuf, PathBuf)>, AppError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        bad(format!(
+            "cannot list the evaluation folder ({e}; name a folder of images with VOC .xml files): {}",
+            dir.display()
+        ))
+    })?;
+    let mut pairs = Vec::new();
+    for e in entries {
+        let p = e.map_err(AppError::io(dir))?.path();
+        if is_still(&p) {
+            let xml = p.with_extension("xml");
+            if xml.is_file() {
+                pairs.push((p, xml));
+            }
+        }
+    }
+    pairs.sort();
+    if limit > 0 {
+        pairs.truncate(limit);
+    }
+    Ok(pairs)
+}
+
+/// Precision and recall of NanoDet over VOC pairs.
+#[derive(Debug, Clone)]
+pub struct DetectEval {
+    pub images: u64,
+    pub per_class: BTreeMap<String, ClassCounts>,
+    pub total: ClassCounts,
+    /// Kept classes not annotated in the folder (not scored).
+    pub not_annotated: Vec<String>,
+    pub detect_seconds: f64,
+    pub seconds: f64,
+}
+
+/// Score NanoDet on declared VOC pairs at `iou`.
+pub fn eval_detect(
+    m: &Measurement,
+    params: &DetectorParams,
+    pairs: &[(PathBuf, PathBuf)],
+    iou: f32,
+) -> Result<DetectEval, AppError> {
+    if !(iou > 0.0 && iou <= 1.0) {
+        return Err(bad(format!("invalid --iou {iou} (expected > 0 and <= 1)")));
+    }
+    let config = params.config(None)?;
+    let mut truths = Vec::with_capacity(pairs.len());
+    for (img, xml) in pairs {
+        m.check(img)?;
+        m.check(xml)?;
+        let text = std::fs::read_to_string(xml).map_err(AppError::io(xml))?;
+        truths.push(parse_voc(&text, &xml.display().to_string())?);
+    }
+    // Classes scored: the kept ones that the annotations use at all (a vehicle data set
+    // does not annotate people; counting every detected person as a false positive would
+    // say nothing about the detector).
+    let annotated: BTreeSet<&str> = truths.iter().flatten().map(|g| g.label.as_str()).collect();
+    let kept: Vec<String> = if config.classes.is_empty() {
+        CCTV_CLASSES.iter().map(|s| s.to_string()).collect()
+    } else {
+        config.classes.clone()
+    };
+    let (classes, unannotated): (Vec<String>, Vec<String>) = kept
+        .into_iter()
+        .partition(|c| annotated.contains(c.as_str()));
+    if classes.is_empty() {
+        return Err(bad(format!("none of the requested classes is annotated in this folder (annotated: {}); choose some with --classes", annotated.into_iter().collect::<Vec<_>>().join(", "))));
+    }
+    let mut det = m.nanodet(config)?;
+    let mut ev = Evaluator::new(iou, &classes);
+    let t = Instant::now();
+    let mut infer_s = 0.0;
+    for ((img, _), truth) in pairs.iter().zip(&truths) {
+        let frame = load_still(img)?;
+        let ti = Instant::now();
+        let dets = det.detect(&frame)?;
+        infer_s += ti.elapsed().as_secs_f64();
+        ev.add(&dets, truth);
+    }
+    Ok(DetectEval {
+        images: ev.images,
+        total: ev.total(),
+        per_class: ev.counts,
+        not_annotated: unannotated,
+        detect_seconds: infer_s,
+        seconds: t.elapsed().as_secs_f64(),
+    })
+}
+
+// ---- bench detect -------------------------------------------------------------------------
+
+/// NanoDet latency (one session) and throughput (one session per worker).
+#[derive(Debug, Clone)]
+pub struct DetectBench {
+    pub frame_size: (u32, u32),
+    pub median_ms: f64,
+    pub p90_ms: f64,
+    /// Threads of the latency session.
+    pub latency_threads: usize,
+    pub throughput_fps: f64,
+    pub threads_per_worker: usize,
+    pub cores: usize,
+}
+
+fn bench_frames(path: &Path, n: usize) -> Result<Vec<RgbFrame>, AppError> {
+    if is_still(path) {
+        return Ok(vec![load_still(path)?]);
+    }
+    vigie_decode::init();
+    let cfg = DecodeConfig {
+        output_size: OutputSize::MaxWidth(960),
+        ..DecodeConfig::default()
+    };
+    let mut dec = Decoder::open(path, &cfg)?;
+    let mut frames = Vec::new();
+    while frames.len() < n {
+        match dec.next_frame()? {
+            Some(f) => frames.push(f),
+            None => break,
+        }
+    }
+    if frames.is_empty() {
+        return Err(bad(format!(
+            "the file has no decodable frame: {}",
+            path.display()
+        )));
+    }
+    Ok(frames)
+}
+
+/// Time NanoDet on `frames` frames of a declared file.
+pub fn bench_detect(
+    m: &Measurement,
+    params: &DetectorParams,
+    file: &Path,
+    frames_n: usize,
+    workers: usize,
+) -> Result<DetectBench, AppError> {
+    if frames_n == 0 || workers == 0 {
+        return Err(bad("invalid --frames/--workers 0 (expected >= 1)"));
+    }
+    m.check(file)?;
+    let frames = bench_frames(file, frames_n)?;
+    // Latency: one session using every core.
+    let mut det = m.nanodet(params.config(None)?)?;
+    for f in frames.iter().cycle().take(3) {
+        det.detect(f)?;
+    }
+    let mut lat_ms = Vec::with_capacity(frames_n);
+    for f in frames.iter().cycle().take(frames_n) {
+        let t = Instant::now();
+        det.detect(f)?;
+        lat_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    drop(det);
+    lat_ms.sort_by(f64::total_cmp);
+    let median = lat_ms[lat_ms.len() / 2];
+    let p90 = lat_ms[(lat_ms.len() * 9 / 10).min(lat_ms.len() - 1)];
+    // Throughput: `workers` sessions in parallel, one per thread.
+    let cores = cores();
+    let per = if params.threads == 0 {
+        (cores / workers).max(1)
+    } else {
+        params.threads
+    };
+    let mut dets = Vec::new();
+    for _ in 0..workers {
+        dets.push(m.nanodet(params.config(Some(per))?)?);
+    }
+    let t = Instant::now();
+    std::thread::scope(|s| -> Result<(), AppError> {
+        let handles: Vec<_> = dets
+            .iter_mut()
+            .enumerate()
+            .map(|(w, d)| {
+                let frames = &frames;
+                s.spawn(move || -> Result<(), vigie_detect::DetectError> {
+                    for f in frames
+                        .iter()
+                        .cycle()
+                        .skip(w)
+                        .step_by(workers)
+                        .take(frames_n / workers + usize::from(w < frames_n % workers))
+                    {
+                        d.detect(f)?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().map_err(|_| bad("a benchmark worker panicked"))??;
+        }
+        Ok(())
+    })?;
+    Ok(DetectBench {
+        frame_size: (frames[0].width, frames[0].height),
+        median_ms: median,
+        p90_ms: p90,
+        latency_threads: if params.threads == 0 {
+            cores
+        } else {
+            params.threads
+        },
+        throughput_fps: frames_n as f64 / t.elapsed().as_secs_f64(),
+        threads_per_worker: per,
+        cores,
+    })
+}
+
+// ---- bench decode / analyze ---------------------------------------------------------------
+
+/// Seconds the `ffmpeg` CLI takes to decode a declared file to nothing (`-f null`).
+pub fn time_ffmpeg(m: &Measurement, path: &Path) -> Result<f64, AppError> {
+    m.check(path)?;
+    let t = Instant::now();
+    let out = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-nostdin",
+            "-v",
+            "error",
+            "-threads",
+            "0",
+            "-i",
+        ])
+        .arg(path)
+        .args(["-map", "0:v:0", "-f", "null", "-"])
+        .output()
+        .map_err(|e| {
+            bad(format!(
+                "cannot run the `ffmpeg` CLI ({e}; tools/setup installs it)"
+            ))
+        })?;
+    let secs = t.elapsed().as_secs_f64();
+    if !out.status.success() {
+        return Err(bad(format!(
+            "ffmpeg failed on this file: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(secs)
+}
+
+/// Seconds and frames of vigie's decoder on a declared file (decode timing only).
+pub fn time_decoder(
+    m: &Measurement,
+    path: &Path,
+    cfg: &DecodeConfig,
+) -> Result<(f64, u64), AppError> {
+    m.check(path)?;
+    let t = Instant::now();
+    let mut d = Decoder::open(path, cfg)?;
+    d.run_to_end()?;
+    let frames = d.finish().frames_decoded;
+    Ok((t.elapsed().as_secs_f64(), frames))
+}
+
+/// `bench analyze`: what to run.
+#[derive(Debug, Clone)]
+pub struct BenchAnalyzeRequest {
+    pub file: PathBuf,
+    pub detector: DetectorChoice,
+    pub device: String,
+    pub sampling: SamplingMode,
+    pub width: OutputSize,
+    pub decoder_threads: usize,
+    /// Plate reading (nanodet only); `None` skips it.
+    pub plates: Option<PlateOptions>,
+    pub plate_min_width_px: f32,
+}
+
+/// The plate stage of `bench analyze`.
+#[derive(Debug, Clone)]
+pub struct PlateBench {
+    pub vehicle_tracks: u64,
+    pub tracks_read: u64,
+    pub tracks_with_plate: u64,
+    pub crops: u64,
+    pub decode_ms: f64,
+    pub read_ms: f64,
+    pub ms_per_vehicle_track: f64,
+    pub read_ms_per_crop: f64,
+}
+
+/// `bench analyze`: the figures.
+#[derive(Debug, Clone)]
+pub struct BenchAnalyze {
+    pub file: PathBuf,
+    pub codec: String,
+    pub resolution: (u32, u32),
+    pub detector: String,
+    pub sampling: String,
+    pub source_seconds: f64,
+    pub frames_decoded: u64,
+    pub frames_analysed: u64,
+    pub frames_detected: u64,
+    pub frames_gated_out: u64,
+    pub tracks: usize,
+    pub seconds: f64,
+    pub ffmpeg_null_seconds: f64,
+    pub ms_waiting_for_decoder: f64,
+    pub ms_motion: f64,
+    pub ms_track: f64,
+    pub ms_describe: f64,
+    pub ms_per_detected_frame: f64,
+    pub plates: Option<PlateBench>,
+    pub peak_rss_mib: Option<f64>,
+}
+
+impl BenchAnalyze {
+    pub fn source_fps(&self) -> f64 {
+        self.frames_decoded as f64 / self.seconds
+    }
+    pub fn realtime_factor(&self) -> f64 {
+        self.source_seconds / self.seconds
+    }
+    pub fn ffmpeg_fps(&self) -> f64 {
+        self.frames_decoded as f64 / self.ffmpeg_null_seconds
+    }
+    pub fn ratio_to_ffmpeg_decode(&self) -> f64 {
+        self.source_fps() / self.ffmpeg_fps()
+    }
+
+    /// The `--json` document (stable: fields are only added).
+    pub fn to_json(&self) -> Value {
+        json!({
+            "file": self.file, "codec": self.codec, "resolution": [self.resolution.0, self.resolution.1],
+            "detector": self.detector, "sampling": self.sampling,
+            "source_seconds": self.source_seconds, "frames_decoded": self.frames_decoded,
+            "frames_analysed": self.frames_analysed, "frames_detected": self.frames_detected,
+            "frames_gated_out": self.frames_gated_out, "tracks": self.tracks,
+            "seconds": self.seconds, "source_fps": self.source_fps(), "realtime_factor": self.realtime_factor(),
+            "ffmpeg_null_seconds": self.ffmpeg_null_seconds, "ratio_to_ffmpeg_decode": self.ratio_to_ffmpeg_decode(),
+            "ms_per_analysed_frame": {
+                "waiting_for_decoder": self.ms_waiting_for_decoder,
+                "motion": self.ms_motion,
+                "track": self.ms_track,
+                "describe": self.ms_describe,
+            },
+            "ms_per_detected_frame": self.ms_per_detected_frame,
+            "plates": self.plates.as_ref().map(|p| json!({
+                "vehicle_tracks": p.vehicle_tracks, "tracks_read": p.tracks_read,
+                "tracks_with_plate": p.tracks_with_plate, "crops": p.crops,
+                "decode_ms": p.decode_ms, "read_ms": p.read_ms,
+                "ms_per_vehicle_track": p.ms_per_vehicle_track,
+                "read_ms_per_crop": p.read_ms_per_crop,
+            })),
+            "peak_rss_mib": self.peak_rss_mib,
+        })
+    }
+}
+
+/// Peak resident memory of this process, from the kernel (`VmHWM`), in MiB.
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// The whole analysis pipeline on a declared file, against `ffmpeg -f null` decoding of
+/// the same file measured in the same run. Nothing is written to any case.
+pub fn bench_analyze(m: &Measurement, req: &BenchAnalyzeRequest) -> Result<BenchAnalyze, AppError> {
+    m.check(&req.file)?;
+    let meta = vigie_decode::probe(&req.file, None, None)?;
+    let mut detector = m.detector(req.detector, &req.device)?;
+    let mut cfg = AnalyzeConfig::default();
+    cfg.decode.sampling = req.sampling;
+    cfg.decode.output_size = req.width;
+    cfg.decode.threads = req.decoder_threads;
+    let input = SourceInput {
+        source_id: "bench".into(),
+        camera: "bench".into(),
+        path: req.file.clone(),
+    };
+    // ffmpeg first (also warms the page cache for both).
+    let ff_s = time_ffmpeg(m, &req.file)?;
+    let t0 = Instant::now();
+    let mut a = analyze_source(&input, &cfg, detector.as_mut(), |_| {
+        std::ops::ControlFlow::Continue(())
+    })?;
+    let secs = t0.elapsed().as_secs_f64();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let per = |d: Duration, n: u64| ms(d) / n.max(1) as f64;
+    // The plate stage, timed apart (it runs after tracking, on the vehicle tracks).
+    let plates = match req
+        .plates
+        .as_ref()
+        .filter(|_| req.detector == DetectorChoice::Nanodet)
+    {
+        Some(opts) => {
+            let pcfg = opts.config(parse_device(&req.device)?, cores())?;
+            let mut stage = PlateStage(m.plate_reader(pcfg)?);
+            let pass = vigie_pipeline::plates::PlatePassConfig {
+                min_vehicle_width_px: req.plate_min_width_px,
+                ..Default::default()
+            };
+            let (p, _) = vigie_pipeline::plates::read_plates(
+                &input,
+                &cfg.decode,
+                &mut a,
+                &pass,
+                &mut stage,
+            )?;
+            Some(PlateBench {
+                vehicle_tracks: p.vehicle_tracks,
+                tracks_read: p.tracks_eligible,
+                tracks_with_plate: p.tracks_with_plate,
+                crops: p.crops,
+                decode_ms: ms(p.decode),
+                read_ms: ms(p.read),
+                ms_per_vehicle_track: p.ms_per_track(),
+                read_ms_per_crop: per(p.read, p.crops),
+            })
+        }
+        None => None,
+    };
+    let st = &a.stats;
+    Ok(BenchAnalyze {
+        file: req.file.clone(),
+        codec: meta.codec.clone(),
+        resolution: (meta.width, meta.height),
+        detector: detector.name().to_owned(),
+        sampling: cfg.decode.sampling.to_string(),
+        source_seconds: a.duration_ms as f64 / 1000.0,
+        frames_decoded: a.decode.frames_decoded,
+        frames_analysed: st.frames_analysed,
+        frames_detected: st.frames_detected,
+        frames_gated_out: st.frames_gated_out,
+        tracks: a.descriptions.len(),
+        seconds: secs,
+        ffmpeg_null_seconds: ff_s,
+        ms_waiting_for_decoder: per(st.times.wait_for_frames, st.frames_analysed),
+        ms_motion: per(st.times.motion, st.frames_analysed),
+        ms_track: per(st.times.track, st.frames_analysed),
+        ms_describe: per(st.times.describe, st.frames_analysed),
+        ms_per_detected_frame: per(st.times.detect, st.frames_detected),
+        plates,
+        peak_rss_mib: peak_rss_mib(),
+    })
+}
+
+// ---- eval track / eval mot -----------------------------------------------------------------
+
+/// `eval track --video V --gt GT`: what to run.
+#[derive(Debug, Clone)]
+pub struct EvalTrackRequest {
+    pub video: PathBuf,
+    pub gt: PathBuf,
+    pub detector: DetectorChoice,
+    pub min_score: f32,
+    /// Write vigie's MOTChallenge output here.
+    pub out: Option<PathBuf>,
+    pub fill_gaps: bool,
+    pub high_score: Option<f32>,
+    pub new_track_score: Option<f32>,
+    pub track_buffer_ms: Option<i64>,
+}
+
+/// `eval track`: the scores.
+#[derive(Debug, Clone)]
+pub struct EvalTrack {
+    pub frames: i64,
+    pub detect_seconds: f64,
+    pub metrics: MotMetrics,
+}
+
+/// A per-frame detector as a closure (NanoDet or the motion detector).
+type FrameDetector<'a> =
+    Box<dyn FnMut(&RgbFrame) -> Result<Vec<vigie_core::Detection>, AppError> + 'a>;
+
+/// vigie's own detector + tracker on every frame of a declared video, scored against
+/// declared MOTChallenge ground truth (persons only, no motion gate).
+pub fn eval_track(m: &Measurement, req: &EvalTrackRequest) -> Result<EvalTrack, AppError> {
+    m.check(&req.video)?;
+    m.check(&req.gt)?;
+    let gt = read_mot(&req.gt).map_err(|e| bad(chain(&e)))?;
+    let meta = vigie_decode::probe(&req.video, None, None)?;
+    let fps = meta.fps.unwrap_or(25.0);
+    let clock = FrameClock::new(1000.0 / fps);
+    let mut detector: FrameDetector = match req.detector {
+        DetectorChoice::Nanodet => {
+            let cfg = DetectorConfig {
+                classes: vec!["person".into()],
+                score_threshold: req.min_score.clamp(0.01, 0.99),
+                ..Default::default()
+            };
+            let mut d = m.nanodet(cfg)?;
+            Box::new(move |f| Ok(d.detect(f)?.into_iter().map(Into::into).collect()))
+        }
+        DetectorChoice::Motion => {
+            let mut md = vigie_motion::MotionDetector::new(vigie_motion::MotionConfig::default())
+                .map_err(bad)?;
+            Box::new(move |f| Ok(md.detect(f).0))
+        }
+    };
+    let cfg = DecodeConfig {
+        output_size: OutputSize::Native,
+        ..Default::default()
+    };
+    let mut dec = Decoder::open(&req.video, &cfg)?;
+    let t0 = Instant::now();
+    let mut frames = Vec::new();
+    let mut n = 0i64;
+    while let Some(f) = dec.next_frame()? {
+        n += 1;
+        let dets = detector(&f).map_err(|e| bad(format!("detector failed on frame {n}: {e}")))?;
+        frames.push((n, dets));
+    }
+    if frames.is_empty() {
+        return Err(bad(format!(
+            "no frame could be decoded from {}",
+            req.video.display()
+        )));
+    }
+    let detect_seconds = t0.elapsed().as_secs_f64();
+    let mut tcfg = TrackerConfig {
+        frame_interval_ms: 1000.0 / fps,
+        ..Default::default()
+    };
+    if let Some(v) = req.high_score {
+        tcfg.high_score_min = v;
+    }
+    if let Some(v) = req.new_track_score {
+        tcfg.new_track_score_min = v;
+    }
+    if let Some(v) = req.track_buffer_ms {
+        tcfg.track_buffer_ms = v;
+    }
+    let tracks = track_frames(&frames, tcfg, clock).map_err(bad)?;
+    let hyp = tracks_to_mot(&tracks, clock, req.fill_gaps);
+    if let Some(out) = &req.out {
+        let f = std::fs::File::create(out).map_err(AppError::io(out))?;
+        hyp.write(std::io::BufWriter::new(f))
+            .map_err(AppError::io(out))?;
+    }
+    Ok(EvalTrack {
+        frames: n,
+        detect_seconds,
+        metrics: vigie_track::eval::evaluate(&gt, &hyp, &EvalConfig::default()),
+    })
+}
+
+/// `eval mot`: score tracker output, or track MOTChallenge detections and score them.
+#[derive(Debug, Clone)]
+pub struct EvalMotRequest {
+    pub gt: PathBuf,
+    pub hyp: Option<PathBuf>,
+    pub det: Option<PathBuf>,
+    pub fps: f64,
+    pub fill_gaps: bool,
+    /// With `det`: write the tracks here (a new file, never overwritten).
+    pub write_hyp: Option<PathBuf>,
+    pub iou: f64,
+    pub gt_conf_min: f64,
+}
+
+/// Track a declared detection file with the default tracker, optionally writing the result.
+fn track_detections(
+    m: &Measurement,
+    det: &Path,
+    req: &EvalMotRequest,
+) -> Result<MotFile, AppError> {
+    if !(req.fps.is_finite() && req.fps > 0.1 && req.fps <= 1000.0) {
+        return Err(bad(format!(
+            "invalid --fps {} (expected > 0.1 and <= 1000)",
+            req.fps
+        )));
+    }
+    m.check(det)?;
+    let text = std::fs::read_to_string(det).map_err(|e| {
+        bad(format!(
+            "cannot read the detections (--det; check the path; {e}): {}",
+            det.display()
+        ))
+    })?;
+    let frames = parse_detections(&text, "person").map_err(|e| {
+        bad(format!(
+            "invalid detection file (--det): {}: {}",
+            det.display(),
+            chain(&e)
+        ))
+    })?;
+    let clock = FrameClock::new(1000.0 / req.fps);
+    let cfg = TrackerConfig {
+        frame_interval_ms: clock.frame_interval_ms,
+        ..TrackerConfig::default()
+    };
+    let tracks = track_frames(&frames, cfg, clock).map_err(bad)?;
+    let hyp = tracks_to_mot(&tracks, clock, req.fill_gaps);
+    if let Some(out) = &req.write_hyp {
+        use std::io::Write;
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(out)
+            .map_err(|e| {
+                bad(format!(
+                    "cannot create --write-hyp ({e}; it must not exist yet: choose a new path): {}",
+                    out.display()
+                ))
+            })?;
+        let mut w = std::io::BufWriter::new(file);
+        hyp.write(&mut w)
+            .and_then(|_| w.flush())
+            .map_err(AppError::io(out))?;
+    }
+    Ok(hyp)
+}
+
+/// CLEAR-MOT, IDF1 and HOTA of declared tracker output (or of vigie's tracker over
+/// declared detections) against declared ground truth.
+pub fn eval_mot(m: &Measurement, req: &EvalMotRequest) -> Result<MotMetrics, AppError> {
+    if !(req.iou > 0.0 && req.iou <= 1.0) {
+        return Err(bad(format!(
+            "invalid --iou {} (expected > 0 and <= 1)",
+            req.iou
+        )));
+    }
+    if !req.gt_conf_min.is_finite() {
+        return Err(bad(format!(
+            "invalid --gt-conf-min {} (expected a finite number, usually 1)",
+            req.gt_conf_min
+        )));
+    }
+    m.check(&req.gt)?;
+    let gt = read_mot(&req.gt)
+        .map_err(|e| bad(format!("cannot use the ground truth (--gt): {}", chain(&e))))?;
+    if gt.rows() == 0 {
+        return Err(bad(format!(
+            "the ground truth has no rows: pass a MOTChallenge gt.txt with --gt: {}",
+            req.gt.display()
+        )));
+    }
+    let hyp = match (&req.hyp, &req.det) {
+        (Some(h), _) => {
+            m.check(h)?;
+            read_mot(h).map_err(|e| {
+                bad(format!(
+                    "cannot use the tracker output (--hyp): {}",
+                    chain(&e)
+                ))
+            })?
+        }
+        (None, Some(d)) => track_detections(m, d, req)?,
+        (None, None) => {
+            return Err(bad(
+                "pass the tracker output with --hyp, or detections with --det",
+            ))
+        }
+    };
+    let cfg = EvalConfig {
+        iou_distance_max: 1.0 - req.iou,
+        gt_conf_min: req.gt_conf_min,
+    };
+    Ok(vigie_track::eval::evaluate(&gt, &hyp, &cfg))
+}
+
+// ---- eval plates ----------------------------------------------------------------------------
+
+/// A labelled plate set: its samples and every file they are read from.
+#[derive(Debug, Clone)]
+pub struct PlateDataset {
+    pub samples: Vec<vigie_plate::eval::Sample>,
+    /// Label files and images: what the measurement must declare.
+    pub files: Vec<PathBuf>,
+}
+
+/// Load a plate dataset's labels (openalpr or nomeroff layout) and list every file the
+/// evaluation reads (labels and images).
+pub fn plate_dataset(dir: &Path) -> Result<PlateDataset, AppError> {
+    let samples = vigie_plate::eval::load_dataset(dir)
+        .map_err(|e| bad(format!("cannot load the plate dataset: {e}")))?;
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(AppError::io(dir))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    let nomeroff: Vec<PathBuf> = entries
+        .iter()
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("accuracy_test_data") && n.ends_with(".json"))
+        })
+        .cloned()
+        .collect();
+    let mut files: BTreeSet<PathBuf> = if nomeroff.is_empty() {
+        entries
+            .into_iter()
+            .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("txt"))
+            .collect()
+    } else {
+        nomeroff.into_iter().collect()
+    };
+    files.extend(samples.iter().map(|s| s.image.clone()));
+    Ok(PlateDataset {
+        samples,
+        files: files.into_iter().collect(),
+    })
+}
+
+/// `eval plates`: the report and the models used.
+#[derive(Debug, Clone)]
+pub struct PlatesEval {
+    pub report: vigie_plate::eval::EvalReport,
+    pub models: Vec<String>,
+}
+
+/// Read every sample of a declared plate dataset and score the reads.
+pub fn eval_plates(
+    m: &Measurement,
+    opts: &PlateOptions,
+    device: &str,
+    dataset: &PlateDataset,
+    on_sample: impl FnMut(&vigie_plate::eval::SampleResult),
+) -> Result<PlatesEval, AppError> {
+    for s in &dataset.samples {
+        m.check(&s.image)?;
+    }
+    let cfg = opts.config(parse_device(device)?, cores())?;
+    let mut reader = m.plate_reader(cfg)?;
+    let report = vigie_plate::eval::evaluate(&mut reader, &dataset.samples, on_sample)?;
+    Ok(PlatesEval {
+        report,
+        models: reader.model_ids().iter().map(|s| s.to_string()).collect(),
+    })
+}

@@ -1,0 +1,200 @@
+//! Closure against running work, held at a deterministic barrier (never a sleep): the
+//! analysis reports its first frame through the progress hook and then waits until the
+//! test releases it.
+//!
+//! - `case close` while `analyze` runs refuses at once and names the running command;
+//! - `case close --wait` asks the analysis to stop, waits for it, and leaves no derived
+//!   data after its erasure entry; the analysis ends as "stopped", having written nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use vigie_app::admin::Administration;
+use vigie_app::analyze::{analyze_sources, AnalyzeRequest, DetectorChoice};
+use vigie_app::types::{OpenRequest, WhenBusy};
+use vigie_app::{App, AppError, EnteredCase, Operator, Progress};
+use vigie_audit::event::Event;
+use vigie_case::DataRoot;
+
+/// A clip with motion, made with the ffmpeg CLI (a moving box over a plain background).
+fn clip(dir: &Path) -> PathBuf {
+    let out = dir.join("moving.mp4");
+    let ok = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("color=c=gray:s=160x120:d=4:r=10[bg];color=c=red:s=24x24:d=4:r=10[fg];[bg][fg]overlay=x='t*30':y=40")
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        .arg(&out)
+        .status()
+        .expect("the ffmpeg CLI (installed by tools/setup)")
+        .success();
+    assert!(ok, "ffmpeg could not generate the test clip");
+    out
+}
+
+fn open_case(app: &App) -> Operator {
+    let op = Operator::new("op-test").unwrap();
+    Administration::new(app, op.clone(), None)
+        .open_case(OpenRequest {
+            case_id: Some("C-closure".into()),
+            procedure: "2026/777".into(),
+            authorization: "OJ-1".into(),
+            magistrate: "Mme Juge".into(),
+            authorized_on: chrono::Utc::now().date_naive(),
+            valid_until: None,
+            operator: op.to_string(),
+            purpose: "closure test".into(),
+        })
+        .unwrap();
+    op
+}
+
+fn register(case: &EnteredCase, path: &Path) {
+    let (sha256, size_bytes) = vigie_evidence::hash_file(path, |_| {}).unwrap();
+    let meta = vigie_decode::probe(path, None, None).unwrap();
+    case.registry()
+        .add(vigie_evidence::SourceRecord {
+            source_id: vigie_evidence::SourceRecord::id_for_hash(&sha256),
+            path: path.canonicalize().unwrap(),
+            sha256,
+            size_bytes,
+            meta,
+            ingested_at: chrono::Utc::now(),
+        })
+        .unwrap();
+}
+
+/// Progress that stops at the first frame until released.
+struct Barrier {
+    reached: Mutex<Option<mpsc::Sender<()>>>,
+    release: Mutex<mpsc::Receiver<()>>,
+}
+
+impl Progress for Barrier {
+    fn frame(&self, _unit: &str, _pts_ms: i64) {
+        if let Some(tx) = self.reached.lock().unwrap().take() {
+            tx.send(()).unwrap();
+            self.release.lock().unwrap().recv().unwrap();
+        }
+    }
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    walk(dir)
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn closure_refuses_while_analysis_runs_and_wait_stops_it() {
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let app = App::new(
+        DataRoot::new(home.path().to_owned()),
+        Arc::new(vigie_audit::SystemClock),
+    );
+    let op = open_case(&app);
+    let video = clip(work.path());
+    {
+        let c = EnteredCase::enter(&app, Some("C-closure"), &op, None, "ingest").unwrap();
+        register(&c, &video);
+    }
+
+    let (reached_tx, reached_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel();
+    let barrier = Barrier {
+        reached: Mutex::new(Some(reached_tx)),
+        release: Mutex::new(release_rx),
+    };
+    let app2 = app.clone();
+    let op2 = op.clone();
+    let analysis = std::thread::spawn(move || {
+        let case = EnteredCase::enter(&app2, Some("C-closure"), &op2, None, "analyze").unwrap();
+        let req = AnalyzeRequest {
+            sources: Vec::new(),
+            all: true,
+            detector: DetectorChoice::Motion,
+            scene: None,
+            camera: None,
+            force: false,
+            jobs: 1,
+            device: "cpu".into(),
+            motion_gate: true,
+            sampling: "all".parse().unwrap(),
+            width: vigie_app::types::OutputSize::Native,
+            decoder_threads: 1,
+            plates: None,
+            plate_min_width_px: 160.0,
+        };
+        analyze_sources(&case, &req, &barrier).unwrap()
+    });
+    reached_rx.recv().unwrap(); // the analysis is running, inside its first frame
+
+    let admin = Administration::new(&app, op.clone(), Some("end of the procedure"));
+    let err = admin.close_case("C-closure", WhenBusy::Refuse).unwrap_err();
+    assert!(
+        err.to_string().contains("vigie analyze"),
+        "the refusal names the running command: {err}"
+    );
+    assert_eq!(err.class().exit_code(), 3);
+
+    let case_dir = home.path().join("cases/C-closure");
+    let admin2 = admin.clone();
+    let closer = std::thread::spawn(move || admin2.close_case("C-closure", WhenBusy::StopAndWait));
+    // Release the analysis only once the closure request is there (a file the closure
+    // writes before it waits): the analysis's next checkpoint sees it.
+    while !case_dir.join(vigie_case::lock::CLOSING_FILE).exists() {
+        std::thread::yield_now();
+    }
+    release_tx.send(()).unwrap();
+    let outcome = analysis.join().unwrap();
+    assert!(
+        outcome.analysed.is_empty(),
+        "nothing was analysed to the end"
+    );
+    assert_eq!(outcome.failed.len(), 1);
+    assert!(matches!(outcome.failed[0].1, AppError::Stopped(_)));
+    let summary = closer.join().unwrap().unwrap();
+    assert_eq!(summary.stopped_work.len(), 1);
+    assert_eq!(summary.stopped_work[0].command, "analyze");
+
+    // No derived data after the erasure entry, and the erasure entry is the last work entry.
+    assert!(
+        files_under(&case_dir.join("derived")).is_empty(),
+        "derived data left after closure: {:?}",
+        files_under(&case_dir.join("derived"))
+    );
+    let log = app.root().case_log("C-closure", app.clock()).unwrap();
+    let entries = log.entries().unwrap();
+    let erasure = entries
+        .iter()
+        .position(|e| matches!(Event::from_entry(e), Some(Event::CaseClosed { .. })))
+        .expect("an erasure entry");
+    assert!(
+        entries[erasure + 1..]
+            .iter()
+            .all(|e| !matches!(Event::from_entry(e), Some(Event::SourceAnalysed { .. }))),
+        "no analysis recorded after the erasure"
+    );
+    // The stop itself is in the record, before the erasure.
+    assert!(entries[..erasure]
+        .iter()
+        .any(|e| matches!(Event::from_entry(e), Some(Event::WorkStopped { .. }))));
+    // And no new work can enter.
+    assert!(EnteredCase::enter(&app, Some("C-closure"), &op, None, "analyze").is_err());
+}
