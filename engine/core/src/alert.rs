@@ -15,10 +15,17 @@ use serde::{Deserialize, Serialize};
 pub enum AlertKind {
     /// A model file that is not on the compiled allowlist, or whose bytes do not match.
     ModelRefused,
+    /// An ONNX Runtime library (or CUDA provider library) whose SHA-256 is not pinned in
+    /// this build (`ORT_DYLIB_PATH` naming another library, or a modified cache copy).
+    RuntimeRefused,
     /// Evidence whose bytes no longer match the hash recorded at ingest.
     EvidenceChanged,
     /// An audit log that failed verification.
     AuditTampered,
+    /// A case record (`case.json`) or evidence record (`sources.json`) that disagrees
+    /// with the case's audit chain, or a case log that no longer holds a head the machine
+    /// log recorded: edited, reset or replaced behind vigie's back.
+    RecordMismatch,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -18,6 +18,13 @@ pub enum PolicyError {
         path: String,
     },
 
+    #[error("refused model file: its SHA-256 {sha256} is a known biometric model ({what}); vigie never runs biometric models, whatever a manifest calls them: an alert was recorded for the data controller: {path}")]
+    KnownBiometric {
+        sha256: String,
+        what: &'static str,
+        path: String,
+    },
+
     #[error("refused model file: its SHA-256 {sha256} matches no model on the compiled allowlist (vigie only runs the models listed by `vigie models`); an alert was recorded for the data controller: {path}")]
     NotAllowlisted { sha256: String, path: String },
 
@@ -37,10 +44,17 @@ pub enum PolicyError {
     #[error("ONNX Runtime {version} is not installed; run tools/fetch-onnxruntime (or set ORT_DYLIB_PATH to a libonnxruntime.so {version}): {path}")]
     RuntimeMissing { version: &'static str, path: String },
 
-    #[error("ONNX Runtime library does not match the pinned SHA-256 (expected {expected}, found {actual}); re-run tools/fetch-onnxruntime: {path}")]
+    #[error("ONNX Runtime library does not match the pinned SHA-256 (expected {expected}, found {actual}): an alert was recorded for the data controller; re-run tools/fetch-onnxruntime: {path}")]
     RuntimeModified {
         expected: &'static str,
         actual: String,
+        path: String,
+    },
+
+    #[error("refused ONNX Runtime library: its SHA-256 {sha256} is not one this build accepts (ONNX Runtime {version} from tools/fetch-onnxruntime; ORT_DYLIB_PATH may only name one of those files); an alert was recorded for the data controller: {path}")]
+    RuntimeRefused {
+        version: &'static str,
+        sha256: String,
         path: String,
     },
 
@@ -72,10 +86,15 @@ pub enum PolicyError {
 }
 
 impl PolicyError {
-    /// Whether this error is a refusal (a file that is not, or no longer, allowlisted).
+    /// Whether this error is a refusal (a model or runtime file that is not, or no longer,
+    /// allowlisted or pinned). A modified *cache copy* of the pinned runtime is an integrity
+    /// error (`RuntimeModified`), not a refusal; both raise an alert.
     pub fn is_refusal(&self) -> bool {
         match self {
-            PolicyError::HashMismatch { .. } | PolicyError::NotAllowlisted { .. } => true,
+            PolicyError::HashMismatch { .. }
+            | PolicyError::NotAllowlisted { .. }
+            | PolicyError::KnownBiometric { .. }
+            | PolicyError::RuntimeRefused { .. } => true,
             PolicyError::AlertNotRecorded { refusal, .. } => refusal.is_refusal(),
             _ => false,
         }

@@ -12,7 +12,11 @@
 //!   them with the compiled SHA-256, and only then commits *those bytes* from memory, so
 //!   the bytes checked are the bytes run. No public function takes a path and returns a
 //!   runnable model. A refused file raises an alert for the data controller
-//!   ([`vigie_core::AlertSink`]).
+//!   ([`vigie_core::AlertSink`]);
+//! - ONNX Runtime itself is pinned by SHA-256 (src/runtime.rs): `ORT_DYLIB_PATH` may only
+//!   name a pinned library, and the bytes hashed are the bytes `dlopen`ed (sealed memfd);
+//! - names are folded (NFKC, accents, look-alike letters) before the deny-list applies, and
+//!   known biometric model hashes are refused at build and run time ([`denylist`]).
 
 pub mod allowlist;
 pub mod denylist;
@@ -29,7 +33,7 @@ pub use allowlist::{
     SourceSpec, Task, TensorSpec,
 };
 pub use error::PolicyError;
-pub use runtime::{runtime_library_path, Device, ORT_VERSION};
+pub use runtime::{load_runtime, runtime_library_path, Device, ORT_VERSION};
 pub use session::{
     check_cache, check_candidate_file, model_path, CacheStatus, ModelSession, OutputTensor,
     SessionConfig,
@@ -123,6 +127,136 @@ labels = [{labels}]
                     .any(|p| matches!(p, ManifestProblem::Denied { field: "id", .. })),
                 "{id}: {problems:?}"
             );
+        }
+    }
+
+    fn denied_label(label: &str) -> bool {
+        // Raw UTF-8 inside a TOML basic string (Rust's `{:?}` escapes are not TOML's).
+        assert!(!label.contains(['"', '\\']));
+        let labels = format!("\"car\", \"{label}\"");
+        match check(&with_entry("tiny-det", "object_detection", &labels)) {
+            Ok(_) => false,
+            Err(problems) => problems
+                .iter()
+                .any(|p| matches!(p, ManifestProblem::Denied { field: "label", .. })),
+        }
+    }
+
+    #[test]
+    fn look_alike_spellings_of_face_fail() {
+        for label in [
+            "f\u{0430}ce",                      // Cyrillic a
+            "\u{0444}ace", // not a look-alike of f: left unmapped, refused as non-ASCII
+            "fa\u{0441}e", // Cyrillic es
+            "f\u{03b1}ce", // Greek alpha
+            "\u{FF46}\u{FF41}\u{FF43}\u{FF45}", // full-width
+            "fa\u{200B}ce", // zero-width space inside
+            "fa\u{00AD}ce", // soft hyphen inside
+            "FA\u{0421}E", // upper-case Cyrillic ES
+            "f\u{0101}ce", // a with macron
+            "\u{1D41F}ace", // mathematical bold f
+        ] {
+            assert!(denied_label(label), "{label:?} must be refused");
+        }
+        let problems = check(&with_entry(
+            "tiny-det",
+            "object_detection",
+            "\"car\", \"f\u{0430}ce\"",
+        ))
+        .unwrap_err();
+        assert!(
+            matches!(&problems[0], ManifestProblem::Denied { field: "label", term, .. } if term.term == "face"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn french_and_english_synonyms_fail() {
+        for label in [
+            "visage",
+            "Visages",
+            "reconnaissance faciale",
+            "t\u{00EA}te",
+            "portrait",
+            "head detection",
+            "head-shot",
+            "mugshot",
+            "biom\u{00E9}trie",
+            "biometric",
+            "empreinte digitale",
+            "fingerprint",
+            "iris",
+            "gait",
+            "d\u{00E9}marche",
+            "voice",
+            "voix",
+            "person re-id",
+            "re-identification",
+            "\u{00E2}ge",
+            "age",
+            "gender",
+            "genre",
+            "sexe",
+            "\u{00E9}motion",
+            "ethnicity",
+            "origine ethnique",
+            "selfie",
+            "figure",
+        ] {
+            assert!(denied_label(label), "{label:?} must be refused");
+        }
+        let problems = check(&with_entry("visage-net", "object_detection", "\"car\"")).unwrap_err();
+        assert!(
+            problems
+                .iter()
+                .any(|p| matches!(p, ManifestProblem::Denied { field: "id", .. })),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn vehicle_object_plate_and_text_words_pass() {
+        for label in [
+            "car",
+            "truck",
+            "bus",
+            "motorcycle",
+            "bicycle",
+            "person",
+            "licence plate",
+            "plaque d'immatriculation",
+            "v\u{00E9}hicule",
+            "text",
+            "background",
+            "traffic light",
+            "hair drier",
+            "teddy bear",
+        ] {
+            assert!(!denied_label(label), "{label:?} must pass");
+        }
+        let text = with_entry("tiny-det", "object_detection", "\"car\"")
+            .replace("test entry", "NanoDet-m detector (GFL head), surface-level");
+        // "surface" contains the stem "face": over-refusing costs a rename, by design.
+        assert!(check(&text).is_err());
+        let text = with_entry("tiny-det", "object_detection", "\"car\"").replace(
+            "test entry",
+            "NanoDet-m 416x416 COCO-80 object detector (GFL head)",
+        );
+        check(&text).expect("a detector's head is not a person's");
+    }
+
+    /// A known biometric model's hash fails the build whatever the entry says.
+    #[test]
+    fn a_known_biometric_hash_fails_the_build_check() {
+        for (sha, _) in crate::denylist::KNOWN_BIOMETRIC_SHA256 {
+            let text =
+                with_entry("tiny-det", "object_detection", "\"car\"").replace(&"0".repeat(64), sha);
+            let problems = check(&text).unwrap_err();
+            assert!(
+                matches!(&problems[0], ManifestProblem::KnownBiometric { sha256, .. } if sha256 == sha),
+                "{problems:?}"
+            );
+            assert!(problems[0].to_string().contains("known biometric model"));
         }
     }
 

@@ -6,7 +6,7 @@
 
 use serde::Deserialize;
 
-use super::denylist::{find_denied, DeniedTerm};
+use super::denylist::{find_denied, known_biometric, DeniedTerm};
 
 /// Tasks this build knows. Keep in sync with `Task` in allowlist.rs (build.rs maps these names to
 /// its variants; a name missing here is an unknown task and fails the build).
@@ -88,6 +88,12 @@ pub enum ManifestProblem {
         model: String,
         task: String,
     },
+    /// The entry's SHA-256 is that of a known biometric model, whatever its names say.
+    KnownBiometric {
+        model: String,
+        sha256: String,
+        what: &'static str,
+    },
     Invalid {
         model: String,
         problem: String,
@@ -107,6 +113,10 @@ impl std::fmt::Display for ManifestProblem {
                 f,
                 "model '{model}': unknown task '{task}' (this build knows {}); tasks are added in engine/policy, never biometric ones",
                 KNOWN_TASKS.join(", ")
+            ),
+            Self::KnownBiometric { model, sha256, what } => write!(
+                f,
+                "model '{model}': its sha256 {sha256} is a known biometric model ({what}); vigie never runs biometric models, whatever the manifest calls them: remove this entry from models/manifest.toml"
             ),
             Self::Invalid { model, problem } => {
                 write!(f, "model '{model}': {problem}; fix models/manifest.toml")
@@ -153,6 +163,13 @@ pub fn check(text: &str) -> Result<Manifest, Vec<ManifestProblem>> {
                     term,
                 });
             }
+        }
+        if let Some(what) = known_biometric(&m.sha256) {
+            problems.push(ManifestProblem::KnownBiometric {
+                model: model.clone(),
+                sha256: m.sha256.clone(),
+                what,
+            });
         }
         if !KNOWN_TASKS.contains(&m.task.as_str()) {
             problems.push(ManifestProblem::UnknownTask {

@@ -98,6 +98,67 @@ fn mismatch_alert(spec: &ModelSpec, actual: &str, path: &Path) -> Alert {
     }
 }
 
+/// Refuse (with an alert) the bytes of a known biometric model, whatever the allowlist says.
+fn refuse_known_biometric(
+    actual: &[u8; 32],
+    path: &Path,
+    listed_as: Option<&str>,
+    alerts: &dyn AlertSink,
+) -> Result<(), PolicyError> {
+    let actual = hex::encode(actual);
+    let Some(what) = crate::denylist::known_biometric(&actual) else {
+        return Ok(());
+    };
+    let mut details = std::collections::BTreeMap::new();
+    if let Some(id) = listed_as {
+        details.insert("model_id".into(), id.to_string());
+    }
+    details.insert("actual_sha256".into(), actual.clone());
+    details.insert("known_biometric".into(), what.to_string());
+    details.insert("path".into(), path.display().to_string());
+    let alert = Alert {
+        kind: AlertKind::ModelRefused,
+        message: format!("refused a known biometric model file ({what})"),
+        details,
+    };
+    Err(refuse(
+        alerts,
+        alert,
+        PolicyError::KnownBiometric {
+            sha256: actual,
+            what,
+            path: path.display().to_string(),
+        },
+    ))
+}
+
+/// Check bytes read for `spec`: never a known biometric model (even if the allowlist lists
+/// its hash), and exactly the compiled SHA-256.
+fn check_bytes(
+    spec: &ModelSpec,
+    bytes: &[u8],
+    path: &Path,
+    alerts: &dyn AlertSink,
+) -> Result<(), PolicyError> {
+    let actual = sha256(bytes);
+    refuse_known_biometric(&actual, path, Some(spec.id), alerts)?;
+    if actual != spec.sha256 {
+        let actual = hex::encode(actual);
+        let alert = mismatch_alert(spec, &actual, path);
+        return Err(refuse(
+            alerts,
+            alert,
+            PolicyError::HashMismatch {
+                id: spec.id.to_string(),
+                expected: spec.sha256_hex(),
+                actual,
+                path: path.display().to_string(),
+            },
+        ));
+    }
+    Ok(())
+}
+
 /// Read and hash an allowlisted model's file; refuse (with an alert) if it does not match.
 fn read_checked(id: AllowedModelId, alerts: &dyn AlertSink) -> Result<Vec<u8>, PolicyError> {
     let spec = id.spec();
@@ -118,21 +179,7 @@ fn read_checked(id: AllowedModelId, alerts: &dyn AlertSink) -> Result<Vec<u8>, P
             })
         }
     };
-    let actual = sha256(&bytes);
-    if actual != spec.sha256 {
-        let actual = hex::encode(actual);
-        let alert = mismatch_alert(spec, &actual, &path);
-        return Err(refuse(
-            alerts,
-            alert,
-            PolicyError::HashMismatch {
-                id: spec.id.to_string(),
-                expected: spec.sha256_hex(),
-                actual,
-                path: path.display().to_string(),
-            },
-        ));
-    }
+    check_bytes(spec, &bytes, &path, alerts)?;
     Ok(bytes)
 }
 
@@ -149,6 +196,7 @@ pub fn check_candidate_file(
         source,
     })?;
     let actual = sha256(&bytes);
+    refuse_known_biometric(&actual, path, None, alerts)?;
     if let Some(i) = models().iter().position(|m| m.sha256 == actual) {
         return Ok(crate::allowlist::id_at(i));
     }
@@ -222,7 +270,7 @@ impl ModelSession {
         alerts: &dyn AlertSink,
     ) -> Result<Self, PolicyError> {
         let bytes = read_checked(id, alerts)?;
-        let env = environment()?;
+        let env = environment(alerts)?;
         let err = ort_err(id, "creating the session");
         let mut builder = ort::session::Session::builder(env).map_err(&err)?;
         builder = builder
@@ -406,5 +454,42 @@ fn register_device(
             device: device.to_string(),
             reason: "this vigie was built without CUDA support; rebuild with `--features cuda` (cargo build --release -p vigie-cli --features cuda) and fetch the GPU runtime with tools/fetch-onnxruntime --gpu".into(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigie_core::MemoryAlertSink;
+
+    const TINY_FACE: &[u8] = include_bytes!("../tests/fixtures/tiny_face_embedding.onnx");
+
+    /// Even an allowlist entry carrying a known biometric model's hash (a manifest that
+    /// escaped the build check) does not open it: the run-time check refuses those bytes.
+    #[test]
+    fn a_known_biometric_hash_is_refused_even_if_listed() {
+        let listed = ModelSpec {
+            id: "plain-object-detector",
+            sha256: sha256(TINY_FACE),
+            ..models()[0]
+        };
+        let sink = MemoryAlertSink::default();
+        let path = Path::new("/cache/models/plain.onnx");
+        let err = check_bytes(&listed, TINY_FACE, path, &sink).unwrap_err();
+        assert!(matches!(err, PolicyError::KnownBiometric { .. }), "{err}");
+        assert!(err.is_refusal());
+        assert!(err.to_string().contains("known biometric model"), "{err}");
+        let alerts = sink.alerts.lock().unwrap();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].kind, AlertKind::ModelRefused);
+        assert_eq!(alerts[0].details["model_id"], "plain-object-detector");
+        // Bytes matching a normal entry still pass.
+        drop(alerts);
+        let other = b"not a model";
+        let ok = ModelSpec {
+            sha256: sha256(other),
+            ..models()[0]
+        };
+        check_bytes(&ok, other, path, &sink).expect("matching, not biometric");
     }
 }

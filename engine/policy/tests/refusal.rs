@@ -1,5 +1,6 @@
-//! Run-time proof: an unknown model file or a single modified byte is refused, with an
-//! alert for the data controller; the allowlisted file opens and runs.
+//! Run-time proof: an unknown model file, a known biometric model (by hash, whatever its
+//! name) or a single modified byte is refused, with an alert for the data controller; the
+//! allowlisted file opens and runs.
 //!
 //! Uses the real models fetched by tools/fetch-models (`$VIGIE_CACHE/models/` and the
 //! test-only face model in `$VIGIE_CACHE/test-models/`); each test skips with a message
@@ -37,13 +38,11 @@ fn a_real_face_model_is_refused_with_an_alert() {
     let Some(face) = face_model() else { return };
     let sink = MemoryAlertSink::default();
     let err = check_candidate_file(&face, &sink).unwrap_err();
-    assert!(matches!(err, PolicyError::NotAllowlisted { .. }), "{err}");
+    // Its hash is on the list of known biometric models.
+    assert!(matches!(err, PolicyError::KnownBiometric { .. }), "{err}");
     assert!(err.is_refusal());
     let msg = err.to_string();
-    assert!(
-        msg.contains("matches no model on the compiled allowlist"),
-        "{msg}"
-    );
+    assert!(msg.contains("known biometric model"), "{msg}");
     assert!(
         msg.ends_with(&face.display().to_string()),
         "path last: {msg}"
@@ -52,6 +51,35 @@ fn a_real_face_model_is_refused_with_an_alert() {
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0].kind, AlertKind::ModelRefused);
     assert_eq!(alerts[0].details["path"], face.display().to_string());
+}
+
+/// The face-named fixture in tests/fixtures (always present): refused by its hash, which is
+/// compiled into the list of known biometric models.
+#[test]
+fn a_known_biometric_model_file_is_refused_by_hash() {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/tiny_face_embedding.onnx");
+    // Renamed as something harmless: the name plays no part.
+    let dir = tempfile::tempdir().unwrap();
+    let renamed = dir.path().join("vehicle_detector.onnx");
+    std::fs::copy(&p, &renamed).unwrap();
+    let sink = MemoryAlertSink::default();
+    let err = check_candidate_file(&renamed, &sink).unwrap_err();
+    match &err {
+        PolicyError::KnownBiometric { sha256, what, .. } => {
+            assert_eq!(
+                sha256,
+                "22d3013610ef98e67cf4b03a21ec8023f375d4610bee4ec170732366b551f7ff"
+            );
+            assert!(what.contains("tiny face embedding"), "{what}");
+        }
+        other => panic!("expected a known-biometric refusal, got {other}"),
+    }
+    assert!(err.is_refusal());
+    let alerts = sink.alerts.lock().unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].kind, AlertKind::ModelRefused);
+    assert_eq!(alerts[0].details["path"], renamed.display().to_string());
 }
 
 #[test]
