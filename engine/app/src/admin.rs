@@ -93,6 +93,37 @@ impl Administration {
         )?)
     }
 
+    /// Extend a case's authorisation on the magistrate's renewal (the only way to extend
+    /// it; recorded in the chain first).
+    pub fn renew_case(
+        &self,
+        case_id: &str,
+        authorization: &str,
+        until: chrono::NaiveDate,
+    ) -> Result<CaseMeta, AppError> {
+        Ok(vigie_case::renew_case(
+            self.app.root(),
+            case_id,
+            self.operator.as_str(),
+            authorization,
+            until,
+            self.reason.as_deref(),
+            self.app.clock(),
+        )?)
+    }
+
+    /// Rebuild a case's `case.json` from its chain; returns the record and the fields that
+    /// differed.
+    pub fn repair_case(&self, case_id: &str) -> Result<(CaseMeta, Vec<String>), AppError> {
+        Ok(vigie_case::repair_case(
+            self.app.root(),
+            case_id,
+            self.operator.as_str(),
+            self.reason.as_deref(),
+            self.app.clock(),
+        )?)
+    }
+
     /// Close every case whose authorisation ran out.
     pub fn purge_expired(&self) -> Result<PurgeSummary, AppError> {
         Ok(purge_expired(
@@ -157,6 +188,16 @@ impl Administration {
             }
             Err(e) => return Err(e.into()),
         }
+        let recorder = vigie_audit::event::Recorder {
+            operator: self.operator.as_str().to_owned(),
+            case: Some(case_id.to_owned()),
+            procedure: Some(meta.procedure.clone()),
+            justification: self
+                .reason
+                .clone()
+                .unwrap_or_else(|| format!("exploitation report on case {case_id}")),
+        };
+        vigie_case::record_case_head(root, case_id, &recorder, "report", self.app.clock())?;
         Ok(ReportWritten { report, files })
     }
 }

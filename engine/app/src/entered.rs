@@ -32,6 +32,8 @@ pub struct EnteredCase {
     cancel: CancelToken,
     command: String,
     work: WorkGuard,
+    /// Each source's hash, size and start time as its collection entry recorded them.
+    collected: std::collections::BTreeMap<String, vigie_case::chain::ChainSource>,
 }
 
 impl std::fmt::Debug for EnteredCase {
@@ -68,7 +70,10 @@ impl EnteredCase {
         // under the lock.
         let ctx = CaseContext::enter(app.root(), ctx.case_id(), operator.as_str(), app.clock())?;
         let registry = Registry::open(ctx.evidence_dir())?;
+        let (entries, _) = ctx.audit_log().entries_lenient()?;
+        let collected = vigie_case::chain::replay_sources(&entries);
         Ok(Self {
+            collected,
             app: app.clone(),
             layout: DerivedLayout::new(ctx.dir()),
             registry,
@@ -158,19 +163,50 @@ impl EnteredCase {
         Ok(())
     }
 
-    /// A registered source by id or path.
+    /// A registered source by id or path, checked against its collection entry.
     pub fn find_source(&self, key: &str) -> Result<SourceRecord, AppError> {
-        Ok(self.registry.find(key)?)
+        let rec = self.registry.find(key)?;
+        self.check_record(&rec)?;
+        Ok(rec)
     }
 
-    /// Every registered source.
+    /// Every registered source, each checked against its collection entry.
     pub fn sources(&self) -> Result<Vec<SourceRecord>, AppError> {
-        Ok(self.registry.sources()?)
+        let all = self.registry.sources()?;
+        for rec in &all {
+            self.check_record(rec)?;
+        }
+        Ok(all)
+    }
+
+    /// The registry is a cache of the chain: a record whose hash, size or start time
+    /// differs from its collection entry (or that has none) was edited behind vigie's
+    /// back, and is refused with an alert.
+    fn check_record(&self, rec: &SourceRecord) -> Result<(), AppError> {
+        let fields = match vigie_case::chain::check_source(rec, &self.collected) {
+            Some(bad) if bad.is_empty() => return Ok(()),
+            Some(bad) => bad.join(", "),
+            None => "no collection entry records it".to_owned(),
+        };
+        let mut details = std::collections::BTreeMap::new();
+        details.insert("source_id".into(), rec.source_id.clone());
+        details.insert("fields".into(), fields.clone());
+        let _ = self.alert_sink().raise(&Alert {
+            kind: AlertKind::RecordMismatch,
+            message: "the evidence registry disagrees with the audit chain; vigie refused to use the source".into(),
+            details,
+        });
+        Err(AppError::Case(vigie_case::CaseError::EvidenceMismatch {
+            case_id: self.case_id().to_owned(),
+            source_id: rec.source_id.clone(),
+            fields,
+        }))
     }
 
     /// Re-hash a source before using it; changed evidence is refused and reported to the
     /// data controller (alert in the machine-wide and case logs).
     pub fn verify_source(&self, rec: &SourceRecord) -> Result<(), AppError> {
+        self.check_record(rec)?;
         match self.registry.verify(rec) {
             Ok(()) => Ok(()),
             Err(e) => {

@@ -141,7 +141,9 @@ fn audit_class(e: &AuditError) -> ErrorClass {
         AuditError::Tampered { .. } | AuditError::Unreadable { .. } => ErrorClass::Integrity {
             alert: Some(AlertKind::AuditTampered),
         },
-        AuditError::Incomplete(_) => ErrorClass::Refused { alert: None },
+        AuditError::Incomplete(_) | AuditError::ClockWentBack { .. } => {
+            ErrorClass::Refused { alert: None }
+        }
         AuditError::Io { .. } | AuditError::Key(_) => ErrorClass::Usage,
     }
 }
@@ -161,7 +163,18 @@ fn registry_class(e: &RegistryError) -> ErrorClass {
 }
 
 fn policy_class(e: &PolicyError) -> ErrorClass {
-    if e.is_refusal() {
+    let runtime = match e {
+        PolicyError::RuntimeRefused { .. } => true,
+        PolicyError::AlertNotRecorded { refusal, .. } => {
+            matches!(**refusal, PolicyError::RuntimeRefused { .. })
+        }
+        _ => false,
+    };
+    if runtime {
+        ErrorClass::Refused {
+            alert: Some(AlertKind::RuntimeRefused),
+        }
+    } else if e.is_refusal() {
         ErrorClass::Refused {
             alert: Some(AlertKind::ModelRefused),
         }
@@ -184,6 +197,11 @@ fn case_class(e: &CaseError) -> ErrorClass {
         | CaseError::BeyondRetention { .. }
         | CaseError::AlreadyExpired { .. } => ErrorClass::Refused { alert: None },
         CaseError::CorruptMeta { .. } => ErrorClass::Integrity { alert: None },
+        CaseError::RecordMismatch { .. } | CaseError::EvidenceMismatch { .. } => {
+            ErrorClass::Integrity {
+                alert: Some(AlertKind::RecordMismatch),
+            }
+        }
         CaseError::Audit(a) => audit_class(a),
         CaseError::Registry(r) => registry_class(r),
         _ => ErrorClass::Usage,

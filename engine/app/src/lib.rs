@@ -38,6 +38,7 @@ pub mod export;
 pub mod layout;
 pub mod measure;
 pub mod operator;
+pub mod oversight;
 pub mod plates;
 pub mod progress;
 pub mod results;

@@ -51,18 +51,17 @@ fn open_case(app: &App) -> Operator {
 }
 
 fn register(case: &EnteredCase, path: &Path) {
-    let (sha256, size_bytes) = vigie_evidence::hash_file(path, |_| {}).unwrap();
-    let meta = vigie_decode::probe(path, None, None).unwrap();
-    case.registry()
-        .add(vigie_evidence::SourceRecord {
-            source_id: vigie_evidence::SourceRecord::id_for_hash(&sha256),
-            path: path.canonicalize().unwrap(),
-            sha256,
-            size_bytes,
-            meta,
-            ingested_at: chrono::Utc::now(),
-        })
-        .unwrap();
+    let out = vigie_app::evidence::ingest(
+        case,
+        &vigie_app::evidence::IngestRequest {
+            paths: vec![path.to_owned()],
+            start: None,
+            jobs: Some(1),
+        },
+        &vigie_app::NoProgress,
+    )
+    .unwrap();
+    assert_eq!(out.ingested.len(), 1);
 }
 
 /// Progress that stops at the first frame until released.

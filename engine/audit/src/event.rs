@@ -100,6 +100,31 @@ pub enum Event {
         retention_end: NaiveDate,
         purpose: String,
     },
+    /// The magistrate renewed (extended) the authorisation: the only way to extend it.
+    CaseRenewed {
+        /// Reference of the renewal.
+        authorization: String,
+        valid_until: NaiveDate,
+        previous_authorization: String,
+        previous_valid_until: Option<NaiveDate>,
+        retention_end: NaiveDate,
+    },
+    /// `case.json` rebuilt from the chain (it was missing, damaged or edited).
+    CaseRecordRepaired {
+        /// The fields that differed (empty when the file was missing or unreadable).
+        fields: Vec<String>,
+        was: String,
+    },
+    /// The machine log's record of a case log's head, at every lifecycle event and
+    /// report: a case log that later disappears, is reset, truncated or replaced no
+    /// longer contains this point, and `vigie audit verify` says so.
+    CaseLogHead {
+        case_id: String,
+        seq: u64,
+        hash: String,
+        /// Why the head was recorded (`opened`, `renewed`, `closed`, `report`...).
+        at: String,
+    },
     /// Closure (by an operator, or at expiry): what was erased and what could not be.
     CaseClosed {
         /// `closed` or `expired`.
@@ -254,7 +279,10 @@ impl Event {
     /// The category of the event (directive 2016/680 art. 25, plus vigie's own).
     pub fn action(&self) -> Action {
         match self {
-            Event::CaseOpened { .. } => Action::Lifecycle,
+            Event::CaseOpened { .. } | Event::CaseRenewed { .. } | Event::CaseLogHead { .. } => {
+                Action::Lifecycle
+            }
+            Event::CaseRecordRepaired { .. } => Action::Alteration,
             Event::CaseClosed { .. } | Event::CaseClosedSummary { .. } => Action::Erasure,
             Event::EvidenceIngested { .. } => Action::Collection,
             Event::SourcesListed { .. }

@@ -54,6 +54,7 @@ mod entry;
 pub mod event;
 mod fsutil;
 mod head;
+pub mod journal;
 mod key;
 mod log;
 mod sink;
@@ -73,4 +74,6 @@ pub use log::{
     SOFTWARE_VERSION,
 };
 pub use sink::{alert_params, AuditAlertSink, TeeAlertSink};
-pub use verify::{verify_bytes, Finding, FindingKind, HeadFile, Verification, VerifyStatus};
+pub use verify::{
+    time_order_enforced, verify_bytes, Finding, FindingKind, HeadFile, Verification, VerifyStatus,
+};

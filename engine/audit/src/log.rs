@@ -54,6 +54,12 @@ pub enum AuditError {
     Incomplete(&'static str),
     #[error(transparent)]
     Key(#[from] crate::key::KeyError),
+    #[error("the system clock ({now}) is before the last entry of the audit log {log_id} ({last}): entry times may not go backwards; correct the system clock (and tell the data controller if it was set back on purpose)")]
+    ClockWentBack {
+        log_id: String,
+        last: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 /// One audit log (a case's, or the machine-wide one).
@@ -219,6 +225,7 @@ impl AuditLog {
         }
 
         let tail = read_tail(&mut file).map_err(self.io(log_path.clone()))?;
+        let mut last_time: Option<chrono::DateTime<chrono::Utc>> = None;
         let (mut last_seq, mut last_hash) = match &tail.last_line {
             None => (0, genesis_hash(&self.log_id)),
             Some(raw) => {
@@ -239,6 +246,7 @@ impl AuditLog {
                     .to_owned();
                 let seq = value.get("seq").and_then(Value::as_u64).unwrap_or(0);
                 let entry = check_line(raw, 0, seq, &prev).map_err(|f| self.tampered(f))?;
+                last_time = Some(entry.time);
                 (entry.seq, entry.hash.clone())
             }
         };
@@ -354,6 +362,18 @@ impl AuditLog {
                 .now()
                 .duration_trunc(TimeDelta::milliseconds(1))
                 .unwrap_or_else(|_| self.clock.now());
+            // Entry times never go backwards within a log: a clock set back (by mistake
+            // or to backdate work) stops the log instead of writing a lie.
+            if let Some(prev) = last_time {
+                if now < prev {
+                    return Err(AuditError::ClockWentBack {
+                        log_id: self.log_id.clone(),
+                        last: prev,
+                        now,
+                    });
+                }
+            }
+            last_time = Some(now);
             let mut entry = Entry {
                 seq: last_seq + 1,
                 time: now,
@@ -398,9 +418,14 @@ impl AuditLog {
         hash: &str,
         pending: Option<ChainPoint>,
     ) -> Result<SignedHead, AuditError> {
-        let head = SignedHead::sign(&self.key, &self.log_id, seq, hash, pending);
+        let head = SignedHead::sign(&self.key, &self.log_id, seq, hash, pending.clone());
         let path = self.head_path();
         fsutil::write_atomic(&path, &head.to_bytes()).map_err(self.io(path))?;
+        if pending.is_none() {
+            // A copy of every committed head leaves the machine's vigie files: the system
+            // journal keeps it even if the data root is deleted or rewritten.
+            crate::journal::send_head(&head);
+        }
         Ok(head)
     }
 

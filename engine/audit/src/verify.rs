@@ -57,6 +57,8 @@ pub enum FindingKind {
     HeadMismatch,
     /// Entries after the signed head that it did not announce.
     UnsignedEntries,
+    /// An entry dated before its predecessor.
+    TimeWentBack,
 }
 
 /// The first problem found.
@@ -97,6 +99,24 @@ pub struct Verification {
     pub signed_head: Option<ChainPoint>,
     /// Fingerprint of the key the head was checked against.
     pub key_fingerprint: String,
+    /// Problems that do not make the log untrustworthy: entries dated before their
+    /// predecessor that were written before vigie refused such entries (0.2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Finding>,
+}
+
+/// Whether entries written by `software_version` were subject to the rule that entry
+/// times never go backwards (vigie 0.2 and later).
+pub fn time_order_enforced(software_version: &str) -> bool {
+    let v = software_version
+        .strip_prefix("vigie ")
+        .unwrap_or(software_version);
+    let mut parts = v
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty());
+    let major: u64 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let minor: u64 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    (major, minor) >= (0, 2)
 }
 
 impl Verification {
@@ -107,6 +127,14 @@ impl Verification {
 
     /// One line for people.
     pub fn summary(&self) -> String {
+        let mut s = self.status_summary();
+        for w in &self.warnings {
+            s.push_str(&format!("; warning at line {}: {}", w.line, w.detail));
+        }
+        s
+    }
+
+    fn status_summary(&self) -> String {
         let n = self.entries_verified;
         match &self.status {
             VerifyStatus::Intact => format!("intact: {n} entries, chain and signed head verified"),
@@ -151,7 +179,9 @@ pub fn verify_bytes(log: &[u8], head: &HeadFile, log_id: &str, key: &VerifyingKe
         last_verified: None,
         signed_head: None,
         key_fingerprint: fingerprint_of(key),
+        warnings: Vec::new(),
     };
+    let mut prev_time: Option<chrono::DateTime<chrono::Utc>> = None;
 
     // Split into complete lines and a possible torn tail.
     let (complete, torn): (&[u8], &[u8]) = match log.iter().rposition(|&b| b == b'\n') {
@@ -172,10 +202,34 @@ pub fn verify_bytes(log: &[u8], head: &HeadFile, log_id: &str, key: &VerifyingKe
     for (i, raw) in lines.iter().enumerate() {
         let line_no = i as u64 + 1;
         let expected_seq = line_no;
-        if let Err(f) = check_line(raw, line_no, expected_seq, &prev_hash) {
-            v.status = VerifyStatus::Tampered { finding: f };
-            return v;
+        let entry = match check_line(raw, line_no, expected_seq, &prev_hash) {
+            Ok(e) => e,
+            Err(f) => {
+                v.status = VerifyStatus::Tampered { finding: f };
+                return v;
+            }
+        };
+        if let Some(prev) = prev_time {
+            if entry.time < prev {
+                let f = finding(
+                    FindingKind::TimeWentBack,
+                    line_no,
+                    Some(entry.seq),
+                    format!(
+                        "entry {} is dated {} but its predecessor {}: entry times may not go backwards (was the system clock set back?)",
+                        entry.seq,
+                        entry.time.to_rfc3339(),
+                        prev.to_rfc3339()
+                    ),
+                );
+                if time_order_enforced(&entry.software_version) {
+                    v.status = VerifyStatus::Tampered { finding: f };
+                    return v;
+                }
+                v.warnings.push(f);
+            }
         }
+        prev_time = Some(entry.time);
         let hash = current_hash(raw);
         prev_hash = hash.clone();
         hashes.push(hash.clone());

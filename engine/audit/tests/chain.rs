@@ -17,16 +17,19 @@ use vigie_audit::{
 const SECRET: [u8; 32] = [42; 32];
 const LOG_ID: &str = "case:TEST-1";
 
-/// A clock that advances one second per reading.
-struct StepClock(AtomicI64);
+/// A clock that advances one second per reading, shared by every log of the test binary
+/// (entry times never go backwards within a log, so a reopened log must not restart the
+/// clock).
+struct StepClock;
+static STEP_NOW: AtomicI64 = AtomicI64::new(1_780_000_000);
 impl StepClock {
     fn new() -> Self {
-        Self(AtomicI64::new(1_780_000_000))
+        Self
     }
 }
 impl Clock for StepClock {
     fn now(&self) -> DateTime<Utc> {
-        let s = self.0.fetch_add(1, Ordering::Relaxed);
+        let s = STEP_NOW.fetch_add(1, Ordering::Relaxed);
         Utc.timestamp_opt(s, 0).unwrap()
     }
 }
@@ -335,6 +338,11 @@ fn inserted_entries_are_detected() {
                 .to_owned()
         };
         forged.insert("prev_hash".into(), json!(prev));
+        if i > 0 {
+            // Dated like its predecessor, so that the broken link is what gives it away.
+            let t = serde_json::from_str::<Value>(&original[i - 1]).unwrap()["time"].clone();
+            forged.insert("time".into(), t);
+        }
         forged.insert("justification".into(), json!("forged"));
         rehash(&mut forged);
         edited.insert(i, canonical::to_canonical_string(&Value::Object(forged)));
@@ -698,7 +706,9 @@ fn kill_9_during_writes_leaves_a_log_that_verifies() {
             .status()
             .unwrap();
         let _ = c.wait();
-        let log = open(tmp.path());
+        // The children write with the system clock: so does this log (entry times never
+        // go backwards).
+        let log = AuditLog::open(tmp.path(), LOG_ID, key(), Arc::new(SystemClock)).unwrap();
         let v = log.verify().unwrap();
         assert!(v.is_trustworthy(), "after kill -9: {}", v.summary());
         assert!(
@@ -710,4 +720,87 @@ fn kill_9_during_writes_leaves_a_log_that_verifies() {
         let v = log.verify().unwrap();
         assert_eq!(v.status, VerifyStatus::Intact, "{}", v.summary());
     }
+}
+
+/// A clock the test sets.
+struct SetClock(AtomicI64);
+impl Clock for SetClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc.timestamp_opt(self.0.load(Ordering::SeqCst), 0).unwrap()
+    }
+}
+
+#[test]
+fn a_clock_set_back_cannot_write_an_earlier_entry() {
+    let d = tempfile::tempdir().unwrap();
+    let clock = Arc::new(SetClock(AtomicI64::new(1_780_000_100)));
+    let log = AuditLog::open(d.path(), LOG_ID, key(), clock.clone()).unwrap();
+    log.append(entry(0)).unwrap();
+    clock.0.store(1_780_000_000, Ordering::SeqCst); // set back 100 s
+    let err = log.append(entry(1)).unwrap_err();
+    assert!(matches!(err, AuditError::ClockWentBack { .. }), "{err}");
+    assert!(err.to_string().contains("correct the system clock"));
+    clock.0.store(1_780_000_200, Ordering::SeqCst);
+    log.append(entry(1)).unwrap();
+    assert_eq!(log.verify().unwrap().status, VerifyStatus::Intact);
+}
+
+/// Entries (hash-chained, head signed) whose times are given, written by `version`.
+fn forged_log(times: &[i64], version: &str) -> (Vec<u8>, vigie_audit::HeadFile) {
+    let k = key();
+    let mut prev = vigie_audit::genesis_hash(LOG_ID);
+    let mut bytes = Vec::new();
+    let mut last = (0, prev.clone());
+    for (i, t) in times.iter().enumerate() {
+        let n = entry(i);
+        let mut e = vigie_audit::Entry {
+            seq: i as u64 + 1,
+            time: Utc.timestamp_opt(*t, 0).unwrap(),
+            operator: n.operator,
+            case: n.case,
+            procedure: n.procedure,
+            action: n.action,
+            params: n.params,
+            justification: n.justification,
+            result: n.result,
+            software_version: version.into(),
+            prev_hash: prev.clone(),
+            hash: String::new(),
+        };
+        e.hash = e.compute_hash();
+        prev = e.hash.clone();
+        last = (e.seq, e.hash.clone());
+        bytes.extend_from_slice(e.to_line().as_bytes());
+        bytes.push(b'\n');
+    }
+    let head = SignedHead::sign(&k, LOG_ID, last.0, &last.1, None);
+    (bytes, vigie_audit::HeadFile::Present(head))
+}
+
+#[test]
+fn an_entry_dated_before_its_predecessor_is_flagged() {
+    let k = key();
+    let times = [1_780_000_000, 1_780_000_100, 1_780_000_050];
+    // Written by a vigie that refused such entries: a failure naming the entry.
+    let (bytes, head) = forged_log(&times, "vigie 0.2.0");
+    let v = vigie_audit::verify_bytes(&bytes, &head, LOG_ID, &k.verifying_key());
+    match &v.status {
+        VerifyStatus::Tampered { finding } => {
+            assert_eq!(finding.kind, FindingKind::TimeWentBack);
+            assert_eq!(finding.seq, Some(3));
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    // Written before the rule: a warning, the log stays trustworthy.
+    let (bytes, head) = forged_log(&times, "vigie 0.1.0");
+    let v = vigie_audit::verify_bytes(&bytes, &head, LOG_ID, &k.verifying_key());
+    assert_eq!(v.status, VerifyStatus::Intact);
+    assert_eq!(v.warnings.len(), 1);
+    assert_eq!(v.warnings[0].kind, FindingKind::TimeWentBack);
+    assert!(v.summary().contains("warning at line 3"));
+    assert!(vigie_audit::time_order_enforced("vigie 0.2.0"));
+    assert!(vigie_audit::time_order_enforced(
+        "vigie 1.0.0 (test clock VIGIE_FAKE_NOW)"
+    ));
+    assert!(!vigie_audit::time_order_enforced("vigie 0.1.0"));
 }

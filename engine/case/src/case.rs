@@ -15,6 +15,7 @@ use vigie_audit::{
 
 use crate::lock::{ClosureLock, RunningWork, WhenBusy};
 
+use crate::chain::{check_meta, meta_from_chain, replay_case};
 use crate::error::{io_err, CaseError};
 use crate::meta::{
     case_id_from_procedure, max_retention_end, new_meta_format, read_meta, retention_end,
@@ -156,19 +157,233 @@ pub fn open_case(
     };
     root.case_log(&meta.case_id, clock.clone())?
         .record(&recorder, &event)?;
-    root.machine_log(clock)?.record(&recorder, &event)?;
+    root.machine_log(clock.clone())?.record(&recorder, &event)?;
+    record_case_head(root, &meta.case_id, &recorder, "opened", clock)?;
     Ok(meta)
 }
 
-/// A case's metadata, open or closed.
+/// A case's metadata, open or closed, checked against the case's audit chain: a
+/// `case.json` that disagrees with it is an integrity failure (and an alert), never
+/// trusted.
 pub fn load_case(root: &DataRoot, case_id: &str) -> Result<CaseMeta, CaseError> {
+    load_case_with(root, case_id, crate::clock_from_env()?)
+}
+
+/// [`load_case`], recording any alert with `clock` (the caller's).
+pub fn load_case_with(
+    root: &DataRoot,
+    case_id: &str,
+    clock: Arc<dyn Clock>,
+) -> Result<CaseMeta, CaseError> {
     validate_case_id(case_id)?;
-    read_meta(&root.case_dir(case_id), case_id)
+    let meta = read_meta(&root.case_dir(case_id), case_id)?;
+    let log = root.case_log(case_id, Arc::new(vigie_audit::SystemClock))?;
+    let (entries, _) = log.entries_lenient()?;
+    let fields = match replay_case(&entries) {
+        Ok(chain) => check_meta(&meta, &chain).join(", "),
+        Err(e) => e.to_string(),
+    };
+    if fields.is_empty() {
+        return Ok(meta);
+    }
+    raise_record_alert(
+        root,
+        clock,
+        case_id,
+        &meta.procedure,
+        "case.json disagrees with the case's audit chain; vigie refused to use it",
+        &[("fields", &fields)],
+    );
+    Err(CaseError::RecordMismatch {
+        case_id: case_id.to_owned(),
+        fields,
+    })
+}
+
+/// Raise a `record_mismatch` alert in the machine log (best effort: the refusal stands
+/// even if the alert cannot be written).
+pub(crate) fn raise_record_alert(
+    root: &DataRoot,
+    clock: Arc<dyn Clock>,
+    case_id: &str,
+    procedure: &str,
+    message: &str,
+    details: &[(&str, &str)],
+) {
+    if let Ok(machine) = root.machine_log(clock) {
+        let mut d = std::collections::BTreeMap::new();
+        d.insert("case_id".to_owned(), case_id.to_owned());
+        for (k, v) in details {
+            d.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let _ = vigie_core::AlertSink::raise(
+            &AuditAlertSink::new(machine, None).for_case(case_id, procedure),
+            &vigie_core::Alert {
+                kind: vigie_core::AlertKind::RecordMismatch,
+                message: message.to_owned(),
+                details: d,
+            },
+        );
+    }
+}
+
+/// Record in the machine log the case log's current head, so that a case log that later
+/// disappears, is reset, truncated or replaced is detected (`vigie audit verify`).
+pub fn record_case_head(
+    root: &DataRoot,
+    case_id: &str,
+    recorder: &Recorder,
+    at: &str,
+    clock: Arc<dyn Clock>,
+) -> Result<EntryRef, CaseError> {
+    let log = root.case_log(case_id, clock.clone())?;
+    let last = log
+        .entries()?
+        .last()
+        .map(|e| (e.seq, e.hash.clone()))
+        .unwrap_or((0, vigie_audit::genesis_hash(log.log_id())));
+    Ok(root.machine_log(clock)?.record(
+        recorder,
+        &Event::CaseLogHead {
+            case_id: case_id.to_owned(),
+            seq: last.0,
+            hash: last.1,
+            at: at.to_owned(),
+        },
+    )?)
+}
+
+/// Extend a case's authorisation on the magistrate's renewal: the only way to change its
+/// end. Recorded in the case's log (the chain is the reference) before `case.json`.
+pub fn renew_case(
+    root: &DataRoot,
+    case_id: &str,
+    operator: &str,
+    authorization: &str,
+    until: NaiveDate,
+    justification: Option<&str>,
+    clock: Arc<dyn Clock>,
+) -> Result<CaseMeta, CaseError> {
+    let operator = required(operator, "--operator")?;
+    let authorization = required(authorization, "--authorization")?;
+    let mut meta = load_case_with(root, case_id, clock.clone())?;
+    if meta.status == CaseStatus::Closed {
+        return Err(CaseError::RenewClosed(case_id.to_owned()));
+    }
+    let current = meta.retention_end();
+    if until <= current {
+        return Err(CaseError::RenewNotLater { until, current });
+    }
+    let max = max_retention_end(meta.authorized_on);
+    if until > max {
+        return Err(CaseError::BeyondRetention {
+            authorized_on: meta.authorized_on,
+            valid_until: until,
+            max,
+        });
+    }
+    let recorder = Recorder {
+        operator,
+        case: Some(case_id.to_owned()),
+        procedure: Some(meta.procedure.clone()),
+        justification: justification
+            .map(str::trim)
+            .filter(|j| !j.is_empty())
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("renewal of the authorisation ({authorization})")),
+    };
+    let event = Event::CaseRenewed {
+        authorization: authorization.clone(),
+        valid_until: until,
+        previous_authorization: meta.authorization.clone(),
+        previous_valid_until: meta.valid_until,
+        retention_end: retention_end(meta.authorized_on, Some(until)),
+    };
+    root.case_log(case_id, clock.clone())?
+        .record(&recorder, &event)?;
+    root.machine_log(clock.clone())?.record(&recorder, &event)?;
+    meta.authorization = authorization;
+    meta.valid_until = Some(until);
+    write_meta(&root.case_dir(case_id), &meta)?;
+    record_case_head(root, case_id, &recorder, "renewed", clock)?;
+    Ok(meta)
+}
+
+/// Rebuild a missing, damaged or edited `case.json` from the case's chain (logged in both
+/// logs). Refused when the chain itself fails verification.
+pub fn repair_case(
+    root: &DataRoot,
+    case_id: &str,
+    operator: &str,
+    justification: Option<&str>,
+    clock: Arc<dyn Clock>,
+) -> Result<(CaseMeta, Vec<String>), CaseError> {
+    let operator = required(operator, "--operator")?;
+    validate_case_id(case_id)?;
+    let dir = root.case_dir(case_id);
+    if !dir.is_dir() {
+        return Err(CaseError::UnknownCase(case_id.to_owned()));
+    }
+    let log = root.case_log(case_id, clock.clone())?;
+    let check = log.verify()?;
+    if let vigie_audit::VerifyStatus::Tampered { finding } = check.status {
+        return Err(vigie_audit::AuditError::Tampered {
+            log_id: check.log_id,
+            finding,
+        }
+        .into());
+    }
+    let chain = replay_case(&log.entries()?).map_err(|e| CaseError::RecordMismatch {
+        case_id: case_id.to_owned(),
+        fields: e.to_string(),
+    })?;
+    let (old, was) = match read_meta(&dir, case_id) {
+        Ok(m) => (Some(m), "present".to_owned()),
+        Err(CaseError::UnknownCase(_)) => (None, "missing".to_owned()),
+        Err(e) => (None, format!("unreadable: {e}")),
+    };
+    let fields: Vec<String> = old
+        .as_ref()
+        .map(|m| {
+            check_meta(m, &chain)
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let meta = meta_from_chain(case_id, &chain, old.as_ref().map(|m| m.created_at));
+    let recorder = Recorder {
+        operator,
+        case: Some(case_id.to_owned()),
+        procedure: Some(meta.procedure.clone()),
+        justification: justification
+            .map(str::trim)
+            .filter(|j| !j.is_empty())
+            .map(str::to_owned)
+            .unwrap_or_else(|| "case.json rebuilt from the audit chain".to_owned()),
+    };
+    let event = Event::CaseRecordRepaired {
+        fields: fields.clone(),
+        was,
+    };
+    log.record(&recorder, &event)?;
+    root.machine_log(clock.clone())?.record(&recorder, &event)?;
+    write_meta(&dir, &meta)?;
+    record_case_head(root, case_id, &recorder, "repaired", clock)?;
+    Ok((meta, fields))
 }
 
 /// Every case under the root, sorted by id. Directories without a valid `case.json` are
 /// reported as errors next to the good ones, not hidden.
 pub fn list_cases(root: &DataRoot) -> Result<Vec<Result<CaseMeta, CaseError>>, CaseError> {
+    list_cases_with(root, crate::clock_from_env()?)
+}
+
+/// [`list_cases`], recording any alert with `clock`.
+pub fn list_cases_with(
+    root: &DataRoot,
+    clock: Arc<dyn Clock>,
+) -> Result<Vec<Result<CaseMeta, CaseError>>, CaseError> {
     let dir = root.cases_dir();
     let read = match fs::read_dir(&dir) {
         Ok(r) => r,
@@ -183,7 +398,10 @@ pub fn list_cases(root: &DataRoot) -> Result<Vec<Result<CaseMeta, CaseError>>, C
         }
     }
     ids.sort();
-    Ok(ids.iter().map(|id| load_case(root, id)).collect())
+    Ok(ids
+        .iter()
+        .map(|id| load_case_with(root, id, clock.clone()))
+        .collect())
 }
 
 /// An open, authorised, unexpired case, entered by one operator. Every command that
@@ -223,7 +441,7 @@ impl CaseContext {
         if operator.is_empty() {
             return Err(CaseError::NoOperator);
         }
-        let meta = load_case(root, case_id)?;
+        let meta = load_case_with(root, case_id, clock.clone())?;
         if meta.status == CaseStatus::Closed {
             return Err(CaseError::Closed {
                 case_id: meta.case_id.clone(),
@@ -530,9 +748,19 @@ fn close_with_reason(
     if operator.is_empty() {
         return Err(CaseError::NoOperator);
     }
-    load_case(root, case_id)?; // validates the id, refuses an unknown case
+    validate_case_id(case_id)?;
     let dir = root.case_dir(case_id);
-    let meta0 = read_meta(&dir, case_id)?;
+    read_meta(&dir, case_id)?; // refuses an unknown case
+                               // A tampered log is named as such (before the record is checked against it).
+    let check = root.case_log(case_id, clock.clone())?.verify()?;
+    if let vigie_audit::VerifyStatus::Tampered { finding } = check.status {
+        return Err(vigie_audit::AuditError::Tampered {
+            log_id: check.log_id,
+            finding,
+        }
+        .into());
+    }
+    let meta0 = load_case_with(root, case_id, clock.clone())?; // checked against the chain
     if meta0.status == CaseStatus::Closed {
         return Err(CaseError::AlreadyClosed(case_id.to_owned()));
     }
@@ -633,6 +861,7 @@ fn close_with_reason(
     let report = build_report(root, case_id, clock.clone())?;
     let files = write_report(&dir.join("reports"), "final-report", &report)?;
 
+    record_case_head(root, case_id, &recorder, "closed", clock.clone())?;
     root.machine_log(clock)?.record(
         &recorder,
         &Event::CaseClosedSummary {
@@ -711,7 +940,20 @@ pub fn purge_expired(
         .to_owned();
     let today = clock.now().date_naive();
     let mut out = PurgeSummary::default();
-    for meta in list_cases(root)?.into_iter().flatten() {
+    for listed in list_cases_with(root, clock.clone())? {
+        let meta = match listed {
+            Ok(m) => m,
+            Err(e) => {
+                // A case whose record cannot be trusted is not skipped in silence: it is
+                // reported, and it stays for the data controller to look at.
+                out.failed.push(PurgeFailure {
+                    case_id: e.case_id().unwrap_or_default(),
+                    retention_end: today,
+                    error: e.to_string(),
+                });
+                continue;
+            }
+        };
         if meta.status == CaseStatus::Open && meta.is_expired(today) {
             match close_with_reason(
                 root,

@@ -118,10 +118,12 @@ fn document(d: &DossierInput) -> Vec<Block> {
         "4. The non-biometric guarantee and how it is enforced".into(),
     ));
     b.push(List(vec![
-        "Compiled allowlist: the only models vigie can load are listed, with their SHA-256, in the binary itself (table above); there is no option, file or variable to add one at run time.".into(),
-        "Deny-list at build time: the build fails if anything an allowlisted model declares (id, task, description, labels, file or source path) names a biometric function (face detection or recognition, person re-identification, gait, age, gender, emotion...).".into(),
+        "Compiled allowlist: the only models vigie can load are listed, with their SHA-256, in the binary itself (table above); no option, file or variable adds a model at run time.".into(),
+        "Deny-list at build time: the build fails if anything an allowlisted model declares (id, task, description, labels, file or source path) names a biometric function, in English or French (face, visage, portrait, head pose, person re-identification, gait, iris, fingerprint, voice, age, gender, emotion, ethnicity, biometric...). Names are normalised first (Unicode NFKC, accents and invisible characters removed, Cyrillic and Greek look-alike letters read as Latin ones), so a look-alike spelling does not pass.".into(),
+        "Known biometric models: the SHA-256 of known face models is compiled in; the build fails if the manifest lists one, and vigie refuses those bytes at run time, whatever they are called. This guards against configuration mistakes, not against a modified copy of the source code that re-converts a model (a modified source code is out of scope: only the allowlist, the review of the manifest and the audit trail apply).".into(),
         "Hash check at load: a model file's bytes are hashed and compared with the allowlist before they are handed to the inference runtime, from memory, so the bytes checked are the bytes run.".into(),
-        "Alert on refusal: any refused model (not allowlisted, wrong hash, biometric task) raises an alert recorded in the machine-wide audit log and, when a case is open, in the case's log; the exploitation report lists it.".into(),
+        "Pinned inference runtime: the inference runtime (ONNX Runtime 1.31.1) is itself pinned by SHA-256 in the binary (the CPU library; in the GPU build, the GPU library and the two provider libraries it loads). The variable ORT_DYLIB_PATH may only name one of those exact files: any other library is refused, nothing is loaded, the command ends with exit status 3 and an alert is recorded. The library is read once, hashed, and those same bytes are loaded from a sealed in-memory copy, so a file swapped after the check is never run. Not pinned: the machine's CUDA libraries (GPU build) and system libraries, under the administrator's control.".into(),
+        "Alert on refusal: any refused model or runtime (not allowlisted, wrong hash, known biometric model, unpinned runtime library) raises an alert recorded in the machine-wide audit log and, when a case is open, in the case's log; the exploitation report lists it.".into(),
         "Only one crate of the source code (engine/policy) may link the inference runtime, so no other code path can run a model.".into(),
     ]));
 
@@ -164,6 +166,11 @@ fn document(d: &DossierInput) -> Vec<Block> {
         "Signed head: after each entry, the last sequence number and hash are signed with the installation's Ed25519 key; the public key and the signed head appear in every exploitation report.".into(),
         "`vigie audit verify` detects any modified, deleted, inserted, reordered or truncated entry and names the first bad one; an interrupted write (crash) is reported as such.".into(),
         "Two processes never interleave entries (exclusive file lock).".into(),
+        "Typed events: each entry's parameters are one typed event (case opened, renewed, closed; evidence ingested; search; export with every file's hash and destination; model loaded; alert...), written and read back by the same types, so the exploitation report cannot miss a field.".into(),
+        "Entry times never go backwards within a log: an append with a clock earlier than the last entry is refused, and `vigie audit verify` fails on such an entry (a warning for entries written before vigie 0.2).".into(),
+        "The authorisation is in the chain: a case log's first entry holds the procedure, authorisation, magistrate, dates and purpose; renewals and closure are entries. `case.json` and the evidence registry are caches checked against the chain on every use: a mismatch is an integrity failure with an alert (`vigie case repair` rebuilds `case.json` from the chain, logged).".into(),
+        "Across logs: the machine log records each case log's head at every lifecycle event and report, so a case log that disappears, is reset, truncated or replaced is detected by `vigie audit verify`.".into(),
+        "Anchors outside the machine: every exploitation report prints the current signed heads; each head is sent to the system journal (`/dev/log`, tag `vigie-audit`) as it is written; `vigie audit anchor` exports them to a file for the procedure record; `vigie audit verify --against FILE` checks the logs against such an anchor.".into(),
     ]));
 
     b.push(H(2, "8. Security measures".into()));
@@ -182,10 +189,34 @@ fn document(d: &DossierInput) -> Vec<Block> {
         "Erasure removes the files; on storage that keeps old blocks (SSD, snapshots, backups), use an encrypted volume for the data root so that removed data cannot be recovered.".into(),
     ]));
 
-    b.push(H(2, "10. Known limits".into()));
+    b.push(H(2, "10. Threat model: a hostile operator".into()));
+    b.push(P("What each kind of operator can attempt, and which mechanism catches it: a local check (refused on the spot, with an alert), the signed head (detected by `vigie audit verify`), or an external anchor (detected only against a copy kept outside the machine: a report in the procedure file, an anchor file, the system journal).".into()));
+    b.push(Table(
+        vec![
+            "Operator".into(),
+            "Attempt".into(),
+            "What catches it".into(),
+        ],
+        vec![
+            vec!["Without the account (another user)".into(), "Read or change case data, logs, keys".into(), "Local check: everything is 0700/0600; the key is refused if others can read it".into()],
+            vec!["Without the account".into(), "Run vigie in someone else's case".into(), "Local check: the case is the account's; every action records the operator".into()],
+            vec!["With the account".into(), "Work outside an authorised case; analyse footage with `detect`/`eval`/`bench`".into(), "Local check: every use of footage takes an entered case (refused otherwise, exit 3); measurement outside a case logs each file's SHA-256 in the machine log first".into()],
+            vec!["With the account".into(), "Extend an authorisation by editing `case.json`, or reset it by deleting the file".into(), "Local check: case.json is checked against the chain on every use (exit 4, `record_mismatch` alert); only `vigie case renew` extends, and it is logged".into()],
+            vec!["With the account".into(), "Swap a footage file and edit its hash in `sources.json`".into(), "Local check: the registry is checked against the collection entry (exit 4, alert)".into()],
+            vec!["With the account".into(), "Edit, insert or delete an entry; cut the end of a log".into(), "Signed head: `vigie audit verify` names the first bad entry".into()],
+            vec!["With the account".into(), "Delete, reset or replace a whole case log (log and head)".into(), "Signed head of the machine log: it recorded the case and its heads; `vigie audit verify` reports the case log gone, reset or cut".into()],
+            vec!["With the account".into(), "Set the clock back to backdate work, or set `VIGIE_FAKE_NOW`".into(), "Local check: a release build ignores the variable (the test clock exists only in debug test builds); an entry earlier than its predecessor is refused and fails verification; the journal's own timestamps are independent".into()],
+            vec!["With the account".into(), "Load a shim ONNX Runtime (`ORT_DYLIB_PATH`) or an unlisted model".into(), "Local check: runtime and models pinned by SHA-256, bytes verified are bytes loaded; refused with an alert".into()],
+            vec!["With the account (key readable by the account)".into(), "Rewrite or shorten a log and re-sign it with the installation key; delete the whole data root".into(), "External anchor only: the heads in a report kept in the procedure file, an anchor file, the system journal; `vigie audit verify --against` detects it".into()],
+            vec!["With root".into(), "Change the system clock, the journal, the binary itself; preload a library; read memory".into(), "Nothing local can stop root: only records already outside the machine (reports and anchors in the procedure file, a remote journal) and the organisation's own controls (separate administration, remote logging) apply".into()],
+        ],
+    ));
+
+    b.push(H(2, "11. Known limits".into()));
     b.push(List(vec![
-        "The installation key is stored on the same machine: someone with the full rights of the account running vigie could re-sign a shortened log. The signed head printed in each report, kept in the procedure file, is the external reference.".into(),
+        "The installation key is stored on the same machine: someone with the full rights of the account running vigie could re-sign a rewritten log. The signed heads printed in each report, exported by `vigie audit anchor` and sent to the system journal are the external reference: forward the journal to another machine for it to count.".into(),
         "Times are the system clock's, in UTC; the machine's clock must be kept correct (NTP).".into(),
+        "File locks are trusted on the local file system only, not across machines.".into(),
     ]));
     b
 }

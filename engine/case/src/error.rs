@@ -29,6 +29,21 @@ pub enum CaseError {
     Closing(String),
     #[error("case {case_id:?} cannot be closed now: work is running in it: {running}; wait for it to finish, or run `vigie case close --wait` to stop it at its next checkpoint and close once it has")]
     Busy { case_id: String, running: String },
+    #[error("case {case_id:?}: case.json disagrees with the case's audit chain ({fields}); vigie refused to use it and alerted the data controller; if the file was damaged by accident, `vigie case repair --case {case_id}` rebuilds it from the chain")]
+    RecordMismatch { case_id: String, fields: String },
+    #[error("source {source_id} of case {case_id:?}: the evidence registry disagrees with the source's collection entry in the audit chain ({fields}); vigie refused to use it and alerted the data controller; restore evidence/sources.json from a backup, or re-ingest the original file")]
+    EvidenceMismatch {
+        case_id: String,
+        source_id: String,
+        fields: String,
+    },
+    #[error("case {0:?} cannot be renewed: it is closed; a new authorisation needs a new case")]
+    RenewClosed(String),
+    #[error("the renewal's --until {until} is not after the current end {current}; a renewal extends the authorisation")]
+    RenewNotLater {
+        until: NaiveDate,
+        current: NaiveDate,
+    },
     #[error("case {0:?} is already closed; nothing to do (see `vigie case show --case {0}`)")]
     AlreadyClosed(String),
     #[error("missing {0}: `vigie case open` needs --procedure, --authorization, --magistrate, --authorized-on, --operator and --purpose")]
@@ -56,7 +71,7 @@ pub enum CaseError {
     #[error("this authorisation already expired on {end} (today is {today}): it cannot be used to open a case; ask the magistrate for a new one")]
     AlreadyExpired { end: NaiveDate, today: NaiveDate },
     #[error(
-        "the case file is not valid ({why}); restore it from the backup of the data root: {path}"
+        "the case file is not valid ({why}); `vigie case repair --case <id>` rebuilds it from the case's audit chain: {path}"
     )]
     CorruptMeta { path: PathBuf, why: String },
     #[error("cannot read or write case data: {source}: {path}")]
@@ -73,6 +88,30 @@ pub enum CaseError {
     Registry(#[from] vigie_evidence::RegistryError),
     #[error("invalid VIGIE_FAKE_NOW {0:?} (test-only; use an RFC 3339 time such as 2026-03-01T12:00:00Z, or unset it)")]
     BadFakeNow(String),
+}
+
+impl CaseError {
+    /// The case an error is about, when it names one.
+    pub fn case_id(&self) -> Option<String> {
+        match self {
+            CaseError::UnknownCase(c)
+            | CaseError::CaseExists(c)
+            | CaseError::AlreadyClosed(c)
+            | CaseError::Closing(c)
+            | CaseError::RenewClosed(c)
+            | CaseError::InvalidCaseId(c) => Some(c.clone()),
+            CaseError::Closed { case_id, .. }
+            | CaseError::Expired { case_id, .. }
+            | CaseError::Busy { case_id, .. }
+            | CaseError::RecordMismatch { case_id, .. }
+            | CaseError::EvidenceMismatch { case_id, .. } => Some(case_id.clone()),
+            CaseError::CorruptMeta { path, .. } => path
+                .parent()
+                .and_then(|p| p.file_name())
+                .map(|n| n.to_string_lossy().into_owned()),
+            _ => None,
+        }
+    }
 }
 
 pub(crate) fn io_err(path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> CaseError {

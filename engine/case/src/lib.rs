@@ -15,12 +15,15 @@
 //! - [`dossier`] generates the technical dossier from the code's real state.
 //!
 //! Time comes from a [`Clock`] so retention can be tested; the CLI uses
-//! [`clock_from_env`], which honours `VIGIE_FAKE_NOW` **for tests only** (entries written
-//! under it are marked in their `software_version`).
+//! [`clock_from_env`], which honours `VIGIE_FAKE_NOW` only in debug builds with the
+//! `test-clock` feature ([`TEST_CLOCK`]; entries written under it are marked in their
+//! `software_version`); a release build ignores it.
 
 #![forbid(unsafe_code)]
 
+pub mod anchor;
 mod case;
+pub mod chain;
 pub mod dossier;
 mod error;
 pub mod lock;
@@ -31,9 +34,9 @@ mod root;
 use std::sync::Arc;
 
 pub use case::{
-    close_case, close_case_with, list_cases, load_case, open_case, purge_expired, CaseContext,
-    ClosureSummary, ErasedItem, OpenRequest, PurgeFailure, PurgeOutcome, PurgeSummary,
-    ERASED_AT_CLOSURE,
+    close_case, close_case_with, list_cases, list_cases_with, load_case, load_case_with, open_case,
+    purge_expired, record_case_head, renew_case, repair_case, CaseContext, ClosureSummary,
+    ErasedItem, OpenRequest, PurgeFailure, PurgeOutcome, PurgeSummary, ERASED_AT_CLOSURE,
 };
 pub use error::CaseError;
 pub use lock::{running_work, ClosureLock, RunningWork, WhenBusy, WorkGuard};
@@ -45,13 +48,43 @@ pub use report::{build_report, render_html, render_json, write_report, Report, R
 pub use root::{case_log_id, DataRoot, FAKE_NOW_ENV, MACHINE_LOG_ID};
 pub use vigie_audit::{Action, Clock, EntryRef, FixedClock, SystemClock};
 
-/// The clock the CLI uses: the system clock, or — for tests only — the instant in
-/// `VIGIE_FAKE_NOW` (RFC 3339, e.g. `2029-06-01T12:00:00Z`).
+/// Whether this build honours the test clock: only a debug build with the `test-clock`
+/// feature (enabled by the test suites, never by `cargo build --release` or tools/setup).
+/// A release build ignores `VIGIE_FAKE_NOW` whatever its features: no variable changes the
+/// clock of a release build.
+pub const TEST_CLOCK: bool = cfg!(all(feature = "test-clock", debug_assertions));
+
+/// The clock the CLI uses: the system clock, or — in a test build only ([`TEST_CLOCK`]) —
+/// the instant in `VIGIE_FAKE_NOW` (RFC 3339, e.g. `2029-06-01T12:00:00Z`).
 pub fn clock_from_env() -> Result<Arc<dyn Clock>, CaseError> {
-    match std::env::var(FAKE_NOW_ENV) {
-        Ok(v) if !v.trim().is_empty() => chrono::DateTime::parse_from_rfc3339(v.trim())
+    clock_from(std::env::var(FAKE_NOW_ENV).ok().as_deref(), TEST_CLOCK)
+}
+
+/// [`clock_from_env`] with the variable's value and whether it may be honoured.
+pub fn clock_from(fake_now: Option<&str>, honour: bool) -> Result<Arc<dyn Clock>, CaseError> {
+    match fake_now {
+        Some(v) if honour && !v.trim().is_empty() => chrono::DateTime::parse_from_rfc3339(v.trim())
             .map(|t| Arc::new(FixedClock(t.with_timezone(&chrono::Utc))) as Arc<dyn Clock>)
-            .map_err(|_| CaseError::BadFakeNow(v)),
+            .map_err(|_| CaseError::BadFakeNow(v.to_owned())),
         _ => Ok(Arc::new(SystemClock)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forged_clock_is_ignored_unless_honoured() {
+        let real = chrono::Utc::now();
+        let c = clock_from(Some("2099-01-01T00:00:00Z"), false).unwrap();
+        assert!((c.now() - real).num_seconds().abs() < 60);
+        let c = clock_from(Some("2099-01-01T00:00:00Z"), true).unwrap();
+        assert_eq!(c.now().to_rfc3339(), "2099-01-01T00:00:00+00:00");
+        // A release build (no debug assertions) never honours it.
+        #[cfg(not(debug_assertions))]
+        const {
+            assert!(!TEST_CLOCK)
+        };
     }
 }

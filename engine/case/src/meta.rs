@@ -131,7 +131,14 @@ pub(crate) fn read_meta(case_dir: &Path, case_id: &str) -> Result<CaseMeta, Case
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(CaseError::UnknownCase(case_id.to_owned()))
+            // A case directory with a log but no case.json: the file was deleted.
+            if case_dir.join("audit").join(vigie_audit::LOG_FILE).exists() {
+                return Err(CaseError::CorruptMeta {
+                    path,
+                    why: "case.json is missing".into(),
+                });
+            }
+            return Err(CaseError::UnknownCase(case_id.to_owned()));
         }
         Err(e) => return Err(io_err(&path)(e)),
     };

@@ -127,6 +127,10 @@ pub struct AuditSection {
     pub unreadable_lines: Vec<u64>,
     pub public_key: String,
     pub key_fingerprint: String,
+    /// The signed heads of the machine log and of the case's log when the report was
+    /// written: keep this report elsewhere and `vigie audit verify --against` it later.
+    #[serde(default)]
+    pub anchors: Vec<crate::anchor::Anchor>,
 }
 
 /// Where a report was written, with the hashes to cite it by.
@@ -148,7 +152,7 @@ pub fn build_report(
     case_id: &str,
     clock: Arc<dyn Clock>,
 ) -> Result<Report, CaseError> {
-    let meta = crate::case::load_case(root, case_id)?;
+    let meta = crate::case::load_case_with(root, case_id, clock.clone())?;
     let dir = root.case_dir(case_id);
     let log = root.case_log(case_id, clock.clone())?;
     let verification = log.verify()?;
@@ -286,6 +290,7 @@ pub fn build_report(
             unreadable_lines,
             public_key: key.public_hex(),
             key_fingerprint: key.fingerprint(),
+            anchors: crate::anchor::current_anchors(root, Some(&[case_id.to_owned()]), clock)?,
         },
     })
 }
@@ -293,7 +298,9 @@ pub fn build_report(
 /// The files of a disclosure written before typed events: `result.sha256` (clips, frames,
 /// sheets), `result.files[]` (synopses: video, index, WebVTT), `params.sha256`.
 fn legacy_disclosed_files(e: &Entry) -> Vec<FileHash> {
-    let output = str_at(&e.params, &["output", "html", "sheet"]).unwrap_or_default();
+    let output = str_at(&e.params, &["output", "file", "html", "sheet"]).unwrap_or_default();
+    // Old entries name files inside the case relative to it (`exports/...`).
+    let inside = |p: &str| p.starts_with("exports/") || p.starts_with("reports/");
     if let Some(list) = e.result.get("files").and_then(Value::as_array) {
         return list
             .iter()
@@ -302,7 +309,7 @@ fn legacy_disclosed_files(e: &Entry) -> Vec<FileHash> {
                     path: str_at(f, &["file", "path"]).unwrap_or_default().to_owned(),
                     sha256: str_at(f, &["sha256"])?.to_owned(),
                     size_bytes: f.get("size_bytes").and_then(Value::as_u64).unwrap_or(0),
-                    inside_case: false,
+                    inside_case: inside(str_at(f, &["file", "path"]).unwrap_or_default()),
                 })
             })
             .collect();
@@ -318,7 +325,7 @@ fn legacy_disclosed_files(e: &Entry) -> Vec<FileHash> {
                     .get("size_bytes")
                     .and_then(Value::as_u64)
                     .unwrap_or(0),
-                inside_case: false,
+                inside_case: inside(output),
             }]
         })
         .unwrap_or_default()
@@ -455,6 +462,24 @@ pub fn render_html(r: &Report) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         }
+    );
+
+    let _ = writeln!(h, "<h2>Anchors (signed heads)</h2>");
+    let _ = writeln!(
+        h,
+        "<p class=\"muted\">Keep this report outside the machine: <code>vigie audit verify --against</code> its JSON proves later that no entry up to these points was removed or rewritten, even by someone holding the installation key.</p>"
+    );
+    table(
+        &mut h,
+        &["Log", "Entry", "Hash", "Signature"],
+        r.audit.anchors.iter().map(|a| {
+            vec![
+                esc(&a.log_id),
+                a.seq.to_string(),
+                format!("<code>{}</code>", esc(&a.hash)),
+                format!("<code>{}</code>", esc(&a.signature)),
+            ]
+        }),
     );
 
     let _ = writeln!(h, "<h2>Procedure and authorisation</h2>\n<table>");

@@ -74,7 +74,9 @@ impl DataRoot {
     /// test-only fake clock, so they can never pass for real ones.
     pub fn software_version() -> String {
         match std::env::var_os(FAKE_NOW_ENV) {
-            Some(v) if !v.is_empty() => format!("{SOFTWARE_VERSION} (test clock {FAKE_NOW_ENV})"),
+            Some(v) if crate::TEST_CLOCK && !v.is_empty() => {
+                format!("{SOFTWARE_VERSION} (test clock {FAKE_NOW_ENV})")
+            }
             _ => SOFTWARE_VERSION.to_owned(),
         }
     }

@@ -304,7 +304,10 @@ fn close_erases_derived_data_logs_it_and_keeps_the_record() {
         .entries()
         .unwrap();
     assert_eq!(machine.last().unwrap().action, Action::Erasure);
-    assert_eq!(machine.last().unwrap().params["event"], "case_closed_summary");
+    assert_eq!(
+        machine.last().unwrap().params["event"],
+        "case_closed_summary"
+    );
     assert_eq!(
         machine.last().unwrap().params["final_report"][0]["sha256"],
         summary.final_report.html_sha256

@@ -395,8 +395,9 @@ fn purge_expired_follows_the_clock() {
         .as_str()
         .unwrap()
         .contains("test clock"));
-    // Three-year cap without an end date.
-    env.cmd(None, OPENED_AT)
+    // Three-year cap without an end date. (Opened after the purge above: entry times
+    // never go backwards in the machine log, even under the test clock.)
+    env.cmd(None, "2026-07-01T09:00:00Z")
         .args([
             "case",
             "open",

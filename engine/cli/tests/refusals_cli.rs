@@ -96,3 +96,65 @@ fn a_tampered_plate_model_exits_3_and_raises_a_model_refused_alert() {
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
         .any(|e| e["action"] == "alert" && e["params"]["kind"] == "model_refused"));
 }
+
+#[test]
+fn an_unpinned_onnx_runtime_is_refused_with_exit_3_and_a_runtime_refused_alert() {
+    if !models_present() {
+        return;
+    }
+    let env = TestCase::open("C-runtime");
+    let still = env.path("x.png");
+    assert!(Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=gray:s=64x48",
+            "-frames:v",
+            "1"
+        ])
+        .arg(&still)
+        .status()
+        .unwrap()
+        .success());
+    // Any library that is not the pinned runtime: a copy of the C library.
+    let fake = env.path("libonnxruntime.so");
+    let libc = [
+        "/lib/x86_64-linux-gnu/libc.so.6",
+        "/lib/aarch64-linux-gnu/libc.so.6",
+    ]
+    .into_iter()
+    .find(|p| std::path::Path::new(p).exists())
+    .expect("a C library to stand in for a shim runtime");
+    std::fs::copy(libc, &fake).unwrap();
+    let out = env
+        .cmd_no_case()
+        .env("ORT_DYLIB_PATH", &fake)
+        .arg("detect")
+        .arg(&still)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = env
+        .cmd_no_case()
+        .args(["--json", "alerts"])
+        .output()
+        .unwrap();
+    let alerts: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "runtime_refused"),
+        "{alerts}"
+    );
+}

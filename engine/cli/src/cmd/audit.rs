@@ -1,11 +1,8 @@
 //! `vigie audit verify` and `vigie audit show`: check and read the audit logs.
 
-use std::collections::BTreeMap;
-
 use serde_json::json;
-use vigie_audit::{Action, AuditLog, Entry, VerifyStatus};
-use vigie_case::{list_cases, DataRoot};
-use vigie_core::{Alert, AlertKind, AlertSink};
+use vigie_audit::{Action, AuditLog, Entry};
+use vigie_case::DataRoot;
 
 use crate::output::{print_json, Outcome};
 use crate::Global;
@@ -33,6 +30,16 @@ pub enum AuditCmd {
     Verify(VerifyArgs),
     /// Print the entries of a log (--case, or --machine), optionally filtered.
     Show(ShowArgs),
+    /// Export the current signed heads of every log to a file for the procedure record
+    /// (check the logs against it later with `vigie audit verify --against FILE`).
+    Anchor(AnchorArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AnchorArgs {
+    /// Where to write the anchors (a new file; it is never overwritten).
+    #[arg(short, long)]
+    pub output: std::path::PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -40,6 +47,11 @@ pub struct VerifyArgs {
     /// Verify the machine-wide log (case lifecycle and alerts).
     #[arg(long)]
     pub machine: bool,
+    /// Also check the logs against anchors kept elsewhere: a file written by `vigie audit
+    /// anchor`, or an exploitation report's .json. Detects a log shortened or rewritten
+    /// and re-signed with the installation key.
+    #[arg(long, value_name = "FILE")]
+    pub against: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -75,63 +87,72 @@ pub fn run(cmd: AuditCmd, global: &Global) -> anyhow::Result<Outcome> {
     match cmd {
         AuditCmd::Verify(a) => verify(&root, global, a),
         AuditCmd::Show(a) => show(&root, global, a),
+        AuditCmd::Anchor(a) => anchor(global, a),
     }
 }
 
-fn verify(root: &DataRoot, global: &Global, a: VerifyArgs) -> anyhow::Result<Outcome> {
-    let clock = vigie_case::clock_from_env()?;
-    let mut logs: Vec<AuditLog> = Vec::new();
-    if a.machine {
-        logs.push(root.machine_log(clock.clone())?);
-    } else if global.case.as_deref().is_some_and(|c| !c.trim().is_empty()) {
-        logs.push(log_for(root, global, false)?);
+fn verify(_root: &DataRoot, global: &Global, a: VerifyArgs) -> anyhow::Result<Outcome> {
+    use vigie_app::oversight::{read_anchors, verify, Scope};
+    let app = vigie_app::App::from_env()?;
+    let scope = if a.machine {
+        Scope::Machine
     } else {
-        logs.push(root.machine_log(clock.clone())?);
-        for meta in list_cases(root)?.into_iter().flatten() {
-            logs.push(root.case_log(&meta.case_id, clock.clone())?);
+        match global.case.as_deref().filter(|c| !c.trim().is_empty()) {
+            Some(c) => Scope::Case(c.to_owned()),
+            None => Scope::All,
         }
-    }
-    let mut results = Vec::new();
-    let mut failed = Vec::new();
-    for log in &logs {
-        let v = log.verify()?;
-        if !v.is_trustworthy() {
-            failed.push(format!("{}: {}", v.log_id, v.summary()));
-            // Tell the data controller through the machine log (best effort: it may be
-            // the broken one).
-            if log.log_id() != vigie_case::MACHINE_LOG_ID {
-                if let Ok(machine) = root.machine_log(clock.clone()) {
-                    let mut details = BTreeMap::new();
-                    details.insert("log".to_owned(), v.log_id.clone());
-                    if let VerifyStatus::Tampered { finding } = &v.status {
-                        details.insert("line".to_owned(), finding.line.to_string());
-                        details.insert("kind".to_owned(), format!("{:?}", finding.kind));
-                    }
-                    let sink =
-                        vigie_audit::AuditAlertSink::new(machine, global.operator.as_deref());
-                    if let Err(e) = sink.raise(&Alert {
-                        kind: AlertKind::AuditTampered,
-                        message: format!("audit log {} failed verification", v.log_id),
-                        details,
-                    }) {
-                        eprintln!("vigie: warning: {e}");
-                    }
-                }
+    };
+    let anchors = a.against.as_deref().map(read_anchors).transpose()?;
+    let report = verify(
+        &app,
+        global.operator()?.as_ref(),
+        &scope,
+        anchors.as_deref(),
+    )?;
+    if global.json {
+        // An array of per-log verifications, as before; cross-log and anchor findings
+        // appear as extra elements with `log_id` and `finding`.
+        let mut out = serde_json::to_value(&report.logs)?;
+        if let Some(list) = out.as_array_mut() {
+            for f in &report.findings {
+                list.push(json!({ "log_id": f.log_id, "status": "tampered", "finding": { "detail": f.detail } }));
             }
         }
-        if !global.json {
+        print_json(&out)?;
+    } else {
+        for v in &report.logs {
             println!("{}: {}", v.log_id, v.summary());
         }
-        results.push(v);
+        for f in &report.findings {
+            println!("{}: FAILED: {}", f.log_id, f.detail);
+        }
+        if let Some(a) = &anchors {
+            println!("checked against {} anchor(s)", a.len());
+        }
     }
-    if global.json {
-        print_json(&serde_json::to_value(&results)?)?;
-    }
-    if failed.is_empty() {
+    if report.is_trustworthy() {
         Ok(Outcome::Success)
     } else {
-        Err(VerifyFailed(failed.join("; ")).into())
+        Err(VerifyFailed(report.failures().join("; ")).into())
     }
+}
+
+fn anchor(global: &Global, a: AnchorArgs) -> anyhow::Result<Outcome> {
+    let app = vigie_app::App::from_env()?;
+    let file = vigie_app::oversight::export_anchors(&app, global.operator()?.as_ref(), &a.output)?;
+    if global.json {
+        print_json(&serde_json::to_value(&file)?)?;
+    } else {
+        for an in &file.anchors {
+            println!("{:<28} entry {:>6}  {}", an.log_id, an.seq, an.hash);
+        }
+        println!(
+            "{} anchor(s) written to {}: keep it with the procedure record, outside this machine",
+            file.anchors.len(),
+            a.output.display()
+        );
+    }
+    Ok(Outcome::Success)
 }
 
 fn show(root: &DataRoot, global: &Global, a: ShowArgs) -> anyhow::Result<Outcome> {

@@ -25,6 +25,22 @@ pub enum CaseCmd {
     Close(CloseArgs),
     /// Close every case whose authorisation ended or which is 3 years past it.
     PurgeExpired,
+    /// Extend a case's authorisation on the magistrate's renewal (the only way to extend
+    /// it; recorded in the audit chain).
+    Renew(RenewArgs),
+    /// Rebuild a missing, damaged or edited case.json from the case's audit chain (logged).
+    Repair,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RenewArgs {
+    /// The new last day the authorisation covers (YYYY-MM-DD; 3 years after the first
+    /// authorisation at most).
+    #[arg(long)]
+    pub until: String,
+    /// Reference of the magistrate's renewal.
+    #[arg(long, alias = "authorisation")]
+    pub authorization: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -262,6 +278,41 @@ pub fn run(cmd: CaseCmd, global: &Global) -> anyhow::Result<Outcome> {
                         f.path, f.sha256
                     );
                 }
+            }
+            Ok(Outcome::Success)
+        }
+        CaseCmd::Renew(a) => {
+            let id = case_id(global)?;
+            let until = parse_date("--until", &a.until)?;
+            let meta = admin(global)?.renew_case(id, &a.authorization, until)?;
+            if global.json {
+                print_json(&meta_json(&meta))?;
+            } else {
+                println!(
+                    "case {} renewed ({}): authorised until {}",
+                    meta.case_id,
+                    meta.authorization,
+                    meta.retention_end()
+                );
+            }
+            Ok(Outcome::Success)
+        }
+        CaseCmd::Repair => {
+            let id = case_id(global)?;
+            let (meta, fields) = admin(global)?.repair_case(id)?;
+            if global.json {
+                print_json(&json!({ "case": meta_json(&meta), "fields_restored": fields }))?;
+            } else if fields.is_empty() {
+                println!(
+                    "case {}: case.json rebuilt from the audit chain",
+                    meta.case_id
+                );
+            } else {
+                println!(
+                    "case {}: case.json rebuilt from the audit chain (restored: {})",
+                    meta.case_id,
+                    fields.join(", ")
+                );
             }
             Ok(Outcome::Success)
         }
