@@ -106,10 +106,10 @@ fn reproduces_motmetrics_on_tud_campus() {
     let d = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/datasets/mot15-tud/TUD-Campus");
     if !d.join("gt/gt.txt").is_file() {
-        eprintln!(
-            "skipped: {} not found (shared test datasets absent)",
+        vigie_core::test_support::skip(&format!(
+            "{} not found (shared test datasets absent)",
             d.display()
-        );
+        ));
         return;
     }
     vigie()

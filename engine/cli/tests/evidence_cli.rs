@@ -270,7 +270,7 @@ fn real_footage_ingest_and_decode() {
     )
     .join("footage/vtest.avi");
     if !footage.exists() {
-        eprintln!("skipping: {} absent (run tools/setup)", footage.display());
+        vigie_core::test_support::skip(&format!("{} absent (run tools/setup)", footage.display()));
         return;
     }
     let env = TestCase::open("T-0001");

@@ -27,17 +27,17 @@ fn have_models() -> bool {
             .join("onnxruntime/1.31.1/libonnxruntime.so.1.31.1")
             .is_file();
     if !ok {
-        eprintln!("skipped: run tools/fetch-onnxruntime and tools/fetch-models first");
+        vigie_core::test_support::skip("run tools/fetch-onnxruntime and tools/fetch-models first");
     }
     ok
 }
 
 fn dataset(rel: &str) -> Option<PathBuf> {
-    let p = Path::new("/work/shared/datasets").join(rel);
+    let p = vigie_core::test_support::shared_datasets().join(rel);
     if p.exists() {
         Some(p)
     } else {
-        eprintln!("skipped: {} absent", p.display());
+        vigie_core::test_support::skip(&format!("{} absent", p.display()));
         None
     }
 }

@@ -13,6 +13,7 @@ pub mod paths;
 pub mod plate;
 pub mod sampling;
 pub mod source;
+pub mod test_support;
 pub mod time;
 pub mod track;
 

@@ -36,7 +36,7 @@ fn preprocess(c: &mut Criterion) {
 }
 
 fn detect(c: &mut Criterion) {
-    let still = std::path::Path::new("/work/shared/datasets/stills/bus.jpg");
+    let still = vigie_core::test_support::shared_datasets().join("stills/bus.jpg");
     if !model_path(ids::NANODET_COCO_416).is_file() || !still.is_file() {
         eprintln!(
             "detect bench skipped: NanoDet (tools/fetch-models) or {} absent",
@@ -44,7 +44,7 @@ fn detect(c: &mut Criterion) {
         );
         return;
     }
-    let frame = load_still(still).expect("bus.jpg");
+    let frame = load_still(&still).expect("bus.jpg");
     let sink = MemoryAlertSink::default();
     let mut det = match Detector::new(DetectorConfig::default(), &sink) {
         Ok(d) => d,

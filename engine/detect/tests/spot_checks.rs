@@ -8,24 +8,22 @@ use vigie_detect::still::load_still;
 use vigie_detect::{Detector, DetectorConfig};
 use vigie_policy::{model_path, PolicyError, SessionConfig};
 
-const DATASETS: &str = "/work/shared/datasets";
-
 fn datasets() -> PathBuf {
     std::env::var_os("VIGIE_TEST_DATASETS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(DATASETS))
+        .unwrap_or_else(vigie_core::test_support::shared_datasets)
 }
 
 fn detector(config: DetectorConfig) -> Option<Detector> {
     if !model_path(config.model).is_file() {
-        eprintln!("skipped: NanoDet absent (run tools/fetch-models)");
+        vigie_core::test_support::skip("NanoDet absent (run tools/fetch-models)");
         return None;
     }
     let sink = MemoryAlertSink::default();
     match Detector::new(config, &sink) {
         Ok(d) => Some(d),
         Err(vigie_detect::DetectError::Policy(PolicyError::RuntimeMissing { .. })) => {
-            eprintln!("skipped: ONNX Runtime absent (run tools/fetch-onnxruntime)");
+            vigie_core::test_support::skip("ONNX Runtime absent (run tools/fetch-onnxruntime)");
             None
         }
         Err(e) => panic!("{e}"),
@@ -35,7 +33,7 @@ fn detector(config: DetectorConfig) -> Option<Detector> {
 fn still(rel: &str) -> Option<vigie_core::RgbFrame> {
     let p = datasets().join(rel);
     if !p.is_file() {
-        eprintln!("skipped: {} absent", p.display());
+        vigie_core::test_support::skip(&format!("{} absent", p.display()));
         return None;
     }
     Some(load_still(&p).expect("load still"))

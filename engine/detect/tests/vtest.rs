@@ -12,7 +12,7 @@ use vigie_policy::{model_path, PolicyError, SessionConfig};
 fn vtest_frames_show_pedestrians() {
     let footage = vigie_core::paths::default_footage();
     if !footage.is_file() {
-        eprintln!("skipped: {} absent (run tools/setup)", footage.display());
+        vigie_core::test_support::skip(&format!("{} absent (run tools/setup)", footage.display()));
         return;
     }
     let config = DetectorConfig {
@@ -23,14 +23,14 @@ fn vtest_frames_show_pedestrians() {
         ..DetectorConfig::default()
     };
     if !model_path(config.model).is_file() {
-        eprintln!("skipped: NanoDet absent (run tools/fetch-models)");
+        vigie_core::test_support::skip("NanoDet absent (run tools/fetch-models)");
         return;
     }
     let sink = MemoryAlertSink::default();
     let mut det = match Detector::new(config, &sink) {
         Ok(d) => d,
         Err(vigie_detect::DetectError::Policy(PolicyError::RuntimeMissing { .. })) => {
-            eprintln!("skipped: ONNX Runtime absent (run tools/fetch-onnxruntime)");
+            vigie_core::test_support::skip("ONNX Runtime absent (run tools/fetch-onnxruntime)");
             return;
         }
         Err(e) => panic!("{e}"),

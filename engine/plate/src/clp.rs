@@ -713,17 +713,19 @@ mod model_tests {
 
     fn detector() -> Option<ClpDetector> {
         if !model_path(ids::CLP_DET).is_file() {
-            eprintln!(
-                "skipped: {} absent (run tools/fetch-models)",
+            vigie_core::test_support::skip(&format!(
+                "{} absent (run tools/fetch-models)",
                 model_path(ids::CLP_DET).display()
-            );
+            ));
             return None;
         }
         let sink = MemoryAlertSink::default();
         match ClpDetector::open(ClpDetectorConfig::default(), &sink) {
             Ok(d) => Some(d),
             Err(PlateError::Model(PolicyError::RuntimeMissing { path, .. })) => {
-                eprintln!("skipped: ONNX Runtime absent at {path} (run tools/fetch-onnxruntime)");
+                vigie_core::test_support::skip(&format!(
+                    "ONNX Runtime absent at {path} (run tools/fetch-onnxruntime)"
+                ));
                 None
             }
             Err(e) => panic!("{e}"),
@@ -752,7 +754,7 @@ mod model_tests {
     fn finds_most_eu_plates() {
         let dir = datasets().join("plates-eu-openalpr-dev");
         if !dir.is_dir() {
-            eprintln!("skipped: {} absent", dir.display());
+            vigie_core::test_support::skip(&format!("{} absent", dir.display()));
             return;
         }
         let Some(mut det) = detector() else {

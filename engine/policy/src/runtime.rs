@@ -566,10 +566,10 @@ mod tests {
                     cached.display()
                 );
             }
-            eprintln!(
-                "skipped: {} absent (run tools/fetch-onnxruntime)",
+            vigie_core::test_support::skip(&format!(
+                "{} absent (run tools/fetch-onnxruntime)",
                 cached.display()
-            );
+            ));
             return;
         }
         let dir = tempfile::tempdir().unwrap();

@@ -18,7 +18,7 @@ fn face_model() -> Option<PathBuf> {
     if p.is_file() {
         Some(p)
     } else {
-        eprintln!("skipped: {} absent (run tools/fetch-models)", p.display());
+        vigie_core::test_support::skip(&format!("{} absent (run tools/fetch-models)", p.display()));
         None
     }
 }
@@ -28,7 +28,7 @@ fn nanodet() -> Option<PathBuf> {
     if p.is_file() {
         Some(p)
     } else {
-        eprintln!("skipped: {} absent (run tools/fetch-models)", p.display());
+        vigie_core::test_support::skip(&format!("{} absent (run tools/fetch-models)", p.display()));
         None
     }
 }
@@ -121,7 +121,7 @@ fn the_allowlisted_nanodet_opens_and_runs() {
     };
     let mut session = match ModelSession::open(ids::NANODET_COCO_416, &config, &sink) {
         Err(PolicyError::RuntimeMissing { .. }) => {
-            eprintln!("skipped: ONNX Runtime absent (run tools/fetch-onnxruntime)");
+            vigie_core::test_support::skip("ONNX Runtime absent (run tools/fetch-onnxruntime)");
             return;
         }
         other => other.expect("open"),

@@ -18,7 +18,10 @@ fn a_tampered_cache_model_is_refused_before_loading() {
     let real = vigie_core::paths::cache_dir();
     let src = real.join("models/nanodet_coco_416.onnx");
     if !src.is_file() {
-        eprintln!("skipped: {} absent (run tools/fetch-models)", src.display());
+        vigie_core::test_support::skip(&format!(
+            "{} absent (run tools/fetch-models)",
+            src.display()
+        ));
         return;
     }
     let dir = tempfile::tempdir().unwrap();

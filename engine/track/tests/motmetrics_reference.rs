@@ -16,10 +16,10 @@ fn dataset(seq: &str) -> Option<PathBuf> {
     if d.join("gt/gt.txt").is_file() {
         Some(d)
     } else {
-        eprintln!(
-            "skipped: {} not found (shared test datasets absent)",
+        vigie_core::test_support::skip(&format!(
+            "{} not found (shared test datasets absent)",
             d.display()
-        );
+        ));
         None
     }
 }

@@ -58,7 +58,7 @@ pub fn vtest() -> Option<PathBuf> {
     if p.exists() {
         Some(p)
     } else {
-        eprintln!("skipping: {} absent (run tools/setup)", p.display());
+        vigie_core::test_support::skip(&format!("{} absent (run tools/setup)", p.display()));
         None
     }
 }
@@ -71,7 +71,7 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
     if p.exists() {
         Some(p)
     } else {
-        eprintln!("skipping: ../shared/datasets/{rel} absent");
+        vigie_core::test_support::skip(&format!("../shared/datasets/{rel} absent"));
         None
     }
 }
