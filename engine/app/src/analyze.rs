@@ -241,7 +241,7 @@ pub fn analyze_sources(
                     path: rec.path.clone(),
                 };
                 let mut cfg = cfg.clone();
-                cfg.decode.operator_start = rec.meta.start_time.map(|s| s.at);
+                cfg.decode = cfg.decode.clone().for_source(&rec.meta);
                 progress.begin(&rec.source_id, rec.meta.duration_ms);
                 let t0 = Instant::now();
                 let analysed = analyze_source(&input, &cfg, detector.as_mut(), |pts| {

@@ -46,6 +46,9 @@ pub struct IngestRequest {
     pub start: Option<DateTime<FixedOffset>>,
     /// Hashing threads (`None`: one per core).
     pub jobs: Option<usize>,
+    /// Frame rate of raw elementary streams (which carry no timestamps): recorded in the
+    /// registry and used to time their frames. Refused for files with timestamps.
+    pub fps: Option<f64>,
 }
 
 /// One file that could not be ingested.
@@ -68,6 +71,8 @@ pub struct Ingested {
 pub struct IngestOutcome {
     pub ingested: Vec<Ingested>,
     pub failed: Vec<IngestFailure>,
+    /// Files found in directories that are not recordings, with why they were skipped.
+    pub skipped: Vec<(PathBuf, String)>,
 }
 
 /// Hash, probe and register footage as evidence of the case; one `evidence_ingested`
@@ -79,7 +84,10 @@ pub fn ingest(
     req: &IngestRequest,
     progress: &dyn Progress,
 ) -> Result<IngestOutcome, AppError> {
-    let files = vigie_evidence::collect_sources(&req.paths)?;
+    let walked = vigie_evidence::walk_sources(&req.paths)?;
+    let (identified, skipped) = identify_by_content(&walked.other);
+    let mut files = walked.files;
+    files.extend(identified);
     if files.is_empty() {
         return Err(AppError::BadInput(
             "no video files found in the given paths (inside directories, only files with a \
@@ -98,7 +106,7 @@ pub fn ingest(
             .filter_map(|path| {
                 let unit = path.display().to_string();
                 progress.begin(&unit, None);
-                let res = read_one(path, req.start);
+                let res = read_one(path, req.start, req.fps);
                 progress.end(&unit, res.is_ok());
                 match res {
                     Ok(r) => Some(r),
@@ -157,13 +165,64 @@ pub fn ingest(
             .iter()
             .map(|f| (f.path.display().to_string(), error_chain(&f.error)))
             .collect(),
+        skipped: skipped
+            .iter()
+            .map(|(p, why)| (p.display().to_string(), why.clone()))
+            .collect(),
     })?;
-    Ok(IngestOutcome { ingested, failed })
+    Ok(IngestOutcome {
+        ingested,
+        failed,
+        skipped,
+    })
 }
 
-fn read_one(path: &Path, start: Option<DateTime<FixedOffset>>) -> Result<SourceRecord, AppError> {
+/// Files found in directories without a video extension, identified by what they hold: a
+/// recording (whatever its name: DVR exports use `.dat`, `.bin`, `.vdo`...) is taken; a
+/// still image, or anything FFmpeg cannot read as video, is skipped with the reason.
+fn identify_by_content(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, String)>) {
+    let mut taken = Vec::new();
+    let mut skipped = Vec::new();
+    for p in paths {
+        match vigie_decode::probe(p, None, None) {
+            Ok(meta) if is_still_image(&meta.container) => skipped.push((
+                p.clone(),
+                format!("a still image ({}), not a recording", meta.container),
+            )),
+            Ok(_) => taken.push(p.clone()),
+            Err(e) => skipped.push((p.clone(), format!("not video: {e}"))),
+        }
+    }
+    (taken, skipped)
+}
+
+fn is_still_image(demuxer: &str) -> bool {
+    demuxer
+        .split(',')
+        .any(|d| d == "image2" || d.ends_with("_pipe") || d == "gif" || d == "webp")
+}
+
+fn read_one(
+    path: &Path,
+    start: Option<DateTime<FixedOffset>>,
+    fps: Option<f64>,
+) -> Result<SourceRecord, AppError> {
     let (sha256, size_bytes) = vigie_evidence::hash_file(path, |_| {})?;
-    let meta = vigie_decode::probe(path, None, start)?;
+    let mut meta = vigie_decode::probe(path, None, start)?;
+    if let Some(fps) = fps {
+        if !(fps.is_finite() && (0.5..=480.0).contains(&fps)) {
+            return Err(AppError::BadInput(format!(
+                "invalid --fps {fps} (expected 0.5 to 480 frames per second)"
+            )));
+        }
+        if meta.timestamps != vigie_core::TimestampSource::FrameRate {
+            return Err(AppError::BadInput(format!(
+                "--fps applies to raw elementary streams, which carry no timestamps; this {} file has its own: ingest it without --fps",
+                meta.container
+            )));
+        }
+        meta.fps = Some(fps);
+    }
     let path = std::fs::canonicalize(path).map_err(AppError::io(path))?;
     Ok(SourceRecord {
         source_id: SourceRecord::id_for_hash(&sha256),
@@ -311,6 +370,9 @@ pub fn decode_source(
         convert_rgb: true,
         threads: req.threads,
         operator_start: record.meta.start_time.map(|s| s.at),
+        assumed_fps: (record.meta.timestamps == vigie_core::TimestampSource::FrameRate)
+            .then_some(record.meta.fps)
+            .flatten(),
     };
     let unit = record.source_id.clone();
     progress.begin(&unit, record.meta.duration_ms);

@@ -310,6 +310,9 @@ pub fn frame(case: &EnteredCase, req: &FrameRequest) -> Result<FrameOutcome, App
     let cfg = DecodeConfig {
         output_size: OutputSize::Native,
         operator_start: record.meta.start_time.map(|s| s.at),
+        assumed_fps: (record.meta.timestamps == vigie_core::TimestampSource::FrameRate)
+            .then_some(record.meta.fps)
+            .flatten(),
         ..Default::default()
     };
     let mut dec = Decoder::open(&record.path, &cfg)?;

@@ -57,6 +57,7 @@ fn register(case: &EnteredCase, path: &Path) {
             paths: vec![path.to_owned()],
             start: None,
             jobs: Some(1),
+            fps: None,
         },
         &vigie_app::NoProgress,
     )

@@ -157,6 +157,9 @@ pub enum Event {
         sources: Vec<IngestedSource>,
         /// Files that could not be ingested, with why.
         failed: Vec<(String, String)>,
+        /// Files found in directories that are not recordings, with why they were skipped.
+        #[serde(default)]
+        skipped: Vec<(String, String)>,
     },
     // ---- consultation -----------------------------------------------------------------
     /// The list of sources was read.

@@ -43,6 +43,7 @@ fn exploitation_report_snapshot() {
                     at: DateTime::parse_from_rfc3339("2026-02-28T21:00:00+01:00").unwrap(),
                     origin: StartTimeOrigin::ContainerCreationTime,
                 }),
+                timestamps: Default::default(),
             },
             ingested_at: DateTime::parse_from_rfc3339("2026-03-05T14:00:00Z")
                 .unwrap()

@@ -21,7 +21,7 @@ pub use alert::{Alert, AlertKind, AlertSink, AlertSinkError, MemoryAlertSink};
 pub use frame::RgbFrame;
 pub use plate::PlateRead;
 pub use sampling::{SamplingMode, SamplingModeParseError};
-pub use source::{SourceMeta, StartTime, StartTimeOrigin};
+pub use source::{SourceMeta, StartTime, StartTimeOrigin, TimestampSource};
 pub use time::{parse_wall_clock, WallClockParseError};
 pub use track::{
     BBox, Colour, ColourParseError, ColourShare, Compass, CompassParseError, CrossingDirection,

@@ -32,6 +32,19 @@ impl StartTime {
     }
 }
 
+/// Where the media time of a source's frames comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimestampSource {
+    /// The container's timestamps (checked frame by frame: repeated or broken ones are
+    /// replaced from the frame rate, gaps are reported).
+    #[default]
+    Container,
+    /// A raw elementary stream (`.h264`, `.h265`...) carries no timestamps: each frame's
+    /// time is its index divided by the frame rate.
+    FrameRate,
+}
+
 /// Metadata of the selected video stream of one source, as probed by the decoder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceMeta {
@@ -58,6 +71,9 @@ pub struct SourceMeta {
     pub bit_rate_bps: Option<u64>,
     /// Wall-clock origin of the first frame, if known.
     pub start_time: Option<StartTime>,
+    /// Where frame times come from (absent in registries written before 0.2: container).
+    #[serde(default)]
+    pub timestamps: TimestampSource,
 }
 
 #[cfg(test)]

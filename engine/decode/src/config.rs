@@ -46,6 +46,9 @@ pub struct DecodeConfig {
     /// Wall-clock time of the first frame, used when the container has no
     /// `creation_time`.
     pub operator_start: Option<DateTime<FixedOffset>>,
+    /// Frame rate of a stream timed from its frame rate (a raw elementary stream), when
+    /// the operator gave it at ingest (`--fps`): the stream's own rate otherwise.
+    pub assumed_fps: Option<f64>,
 }
 
 impl Default for DecodeConfig {
@@ -57,11 +60,22 @@ impl Default for DecodeConfig {
             convert_rgb: true,
             threads: 0,
             operator_start: None,
+            assumed_fps: None,
         }
     }
 }
 
 impl DecodeConfig {
+    /// The settings a registered source brings: the operator's start time and, for a
+    /// stream timed from its frame rate, the rate recorded at ingest.
+    pub fn for_source(mut self, meta: &vigie_core::SourceMeta) -> Self {
+        self.operator_start = meta.start_time.map(|s| s.at);
+        if meta.timestamps == vigie_core::TimestampSource::FrameRate {
+            self.assumed_fps = meta.fps;
+        }
+        self
+    }
+
     pub fn validate(&self) -> Result<(), DecodeError> {
         let bad = |m: String| Err(DecodeError::InvalidConfig(m));
         match self.output_size {

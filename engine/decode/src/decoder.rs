@@ -43,6 +43,13 @@ pub struct DecodeReport {
     pub truncated: bool,
     /// Presentation time of the last decoded frame, in ms.
     pub last_pts_ms: Option<i64>,
+    /// Frames timed from the frame rate because the stream gave no usable timestamp
+    /// (every frame of a raw elementary stream).
+    pub timestamps_synthesised: u64,
+    /// Timestamps that repeated or went back (reset, wrap): timed from the frame rate.
+    pub timestamp_discontinuities: u64,
+    /// Holes in the recording (a forward jump of the timestamps), in media time.
+    pub gaps: Vec<crate::timeline::TimeGap>,
     /// Human-readable warnings (first ones only).
     pub warnings: Vec<String>,
 }
@@ -76,6 +83,7 @@ pub struct Decoder {
     rgb: VideoFrame,
     packet: Packet,
     report: DecodeReport,
+    timeline: crate::timeline::Timeline,
     sent_eof: bool,
     done: bool,
 }
@@ -139,6 +147,10 @@ impl Decoder {
             SamplingMode::TargetFps { fps } => Some(FpsSampler::new(fps)),
             _ => None,
         };
+        let meta_fps = match meta.timestamps {
+            vigie_core::TimestampSource::FrameRate => cfg.assumed_fps.or(meta.fps),
+            vigie_core::TimestampSource::Container => meta.fps,
+        };
         Ok(Self {
             path: path.to_path_buf(),
             input,
@@ -154,6 +166,7 @@ impl Decoder {
             rgb: VideoFrame::empty(),
             packet: Packet::empty(),
             report: DecodeReport::default(),
+            timeline: crate::timeline::Timeline::new(meta_fps),
             sent_eof: false,
             done: false,
         })
@@ -197,11 +210,18 @@ impl Decoder {
     pub fn frame_at(&mut self, at_ms: i64) -> Result<Option<RgbFrame>, DecodeError> {
         // Seek in AV_TIME_BASE (microseconds) on the container; raw streams that cannot
         // seek simply decode from the start.
+        // A stream timed from its frame rate is decoded from the start: after a seek its
+        // frames could not be timed.
         let target_us = at_ms.max(0) * 1000;
-        if at_ms > 0 && self.input.seek(target_us, ..target_us).is_ok() {
+        if at_ms > 0
+            && self.meta.timestamps == vigie_core::TimestampSource::Container
+            && self.input.seek(target_us, ..target_us).is_ok()
+        {
             self.decoder.flush();
             self.sent_eof = false;
             self.done = false;
+            self.timeline = crate::timeline::Timeline::new(self.meta.fps);
+            // (Only container-timed streams seek: their rate is the container's.)
         }
         self.sampler = None;
         loop {
@@ -257,8 +277,13 @@ impl Decoder {
                             "damaged frame(s) concealed by the decoder, first at frame {n}"
                         ));
                     }
-                    let ts = self.frame.timestamp().or(self.frame.pts()).unwrap_or(0);
-                    let pts_ms = ts_to_ms(ts - self.start_ts, self.time_base);
+                    let container_ms = self
+                        .frame
+                        .timestamp()
+                        .or(self.frame.pts())
+                        .map(|ts| ts_to_ms(ts - self.start_ts, self.time_base));
+                    let (pts_ms, timing) = self.timeline.next(container_ms);
+                    self.note_timing(pts_ms, timing);
                     self.report.last_pts_ms = Some(pts_ms);
                     return Ok(Some(pts_ms));
                 }
@@ -283,6 +308,39 @@ impl Decoder {
                 continue;
             }
             self.feed_one_packet();
+        }
+    }
+
+    /// Count and report what the timeline did with a frame's timestamp.
+    fn note_timing(&mut self, pts_ms: i64, timing: crate::timeline::Timing) {
+        use crate::timeline::Timing;
+        match timing {
+            Timing::Container => {}
+            Timing::Synthesised => {
+                self.report.timestamps_synthesised += 1;
+                let fps = 1000.0 / self.timeline.frame_ms();
+                self.report.warn(format!(
+                    "the stream carries no usable timestamps: frames are timed from the frame rate ({fps:.2} fps; give the right rate with `vigie ingest --fps` if the recorder used another)"
+                ));
+            }
+            Timing::Discontinuity { from_ms, to_ms } => {
+                self.report.timestamps_synthesised += 1;
+                self.report.timestamp_discontinuities += 1;
+                self.report.warn(format!(
+                    "timestamps went back from {:.3} s to {:.3} s (a reset or a damaged stream): later frames are timed from the frame rate, never folded onto earlier times",
+                    from_ms as f64 / 1000.0,
+                    to_ms as f64 / 1000.0
+                ));
+            }
+            Timing::Gap(gap) => {
+                self.report.gaps.push(gap);
+                self.report.warn(format!(
+                    "gap in the recording: no frame for {:.1} s after {:.3} s (the next frame is at {:.3} s)",
+                    gap.missing_ms as f64 / 1000.0,
+                    gap.after_ms as f64 / 1000.0,
+                    pts_ms as f64 / 1000.0
+                ));
+            }
         }
     }
 

@@ -24,12 +24,14 @@ mod error;
 mod probe;
 mod remux;
 mod sampler;
+pub mod timeline;
 
 pub use config::{DecodeConfig, OutputSize};
 pub use decoder::{spawn_decoder, DecodeReport, Decoder, DecoderHandle};
 pub use error::DecodeError;
-pub use probe::probe;
+pub use probe::{probe, timestamp_source};
 pub use remux::{export_segment, ExportReport};
+pub use timeline::TimeGap;
 
 /// Initialise FFmpeg once per process and silence its own logging (vigie counts and
 /// reports damage itself). Set `VIGIE_FFMPEG_LOG=warning` (or `info`, `debug`) to see

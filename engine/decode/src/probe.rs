@@ -171,8 +171,27 @@ pub(crate) fn open_input(
         frame_count_exact,
         bit_rate_bps: (input.bit_rate() > 0).then_some(input.bit_rate() as u64),
         start_time,
+        timestamps: timestamp_source(input.format().name()),
     };
     Ok((input, meta))
+}
+
+/// Raw elementary streams carry no timestamps: their frames are timed from the frame rate.
+pub fn timestamp_source(demuxer: &str) -> vigie_core::TimestampSource {
+    const RAW: [&str; 7] = [
+        "h264",
+        "hevc",
+        "mpegvideo",
+        "m4v",
+        "cavsvideo",
+        "vc1",
+        "mjpeg",
+    ];
+    if demuxer.split(',').any(|d| RAW.contains(&d)) {
+        vigie_core::TimestampSource::FrameRate
+    } else {
+        vigie_core::TimestampSource::Container
+    }
 }
 
 fn is_attached_picture(s: &format::stream::Stream) -> bool {

@@ -599,3 +599,116 @@ fn export_segment_copies_the_stream_from_the_keyframe_before() {
     }
     assert!(vigie_decode::export_segment(&src, None, 5_000, 4_000, &out).is_err());
 }
+
+/// 100 frames at 25 fps as a raw elementary stream: no timestamps in the file.
+fn raw_stream(name: &str, codec: &[&str], format: &str) -> std::path::PathBuf {
+    let mut args: Vec<&str> = codec.to_vec();
+    args.extend_from_slice(&["-f", format]);
+    clip_with(name, "testsrc2=size=160x120:rate=25:duration=4", &args)
+}
+
+fn check_timed_from_frame_rate(path: &Path) {
+    let meta = probe(path, None, None).unwrap();
+    assert_eq!(meta.timestamps, vigie_core::TimestampSource::FrameRate);
+    let (frames, report) = decode(path, &all_frames_meta_only());
+    assert_eq!(frames.len(), 100, "{report:?}");
+    let pts: Vec<i64> = frames.iter().map(|f| f.pts_ms).collect();
+    let expected: Vec<i64> = (0..100).map(|i| i * 40).collect();
+    assert_eq!(pts, expected, "every frame at its own time");
+    assert_eq!(report.timestamps_synthesised, 100, "{report:?}");
+    assert!(report
+        .warnings
+        .iter()
+        .any(|w| w.contains("timed from the frame rate")));
+    // Sampling at 10 fps keeps 40 frames, not 1.
+    let cfg = DecodeConfig {
+        sampling: SamplingMode::TargetFps { fps: 10.0 },
+        ..all_frames_meta_only()
+    };
+    let (frames, _) = decode(path, &cfg);
+    assert_eq!(frames.len(), 40);
+}
+
+#[test]
+fn raw_h264_at_25_fps_without_timestamps_is_timed_from_the_frame_rate() {
+    let path = raw_stream(
+        "raw100.h264",
+        &["-c:v", "libx264", "-preset", "ultrafast", "-bf", "2"],
+        "h264",
+    );
+    check_timed_from_frame_rate(&path);
+}
+
+#[test]
+fn raw_h265_at_25_fps_without_timestamps_is_timed_from_the_frame_rate() {
+    let path = raw_stream(
+        "raw100.h265",
+        &[
+            "-c:v",
+            "libx265",
+            "-preset",
+            "ultrafast",
+            "-x265-params",
+            "log-level=error",
+        ],
+        "hevc",
+    );
+    check_timed_from_frame_rate(&path);
+}
+
+#[test]
+fn a_timestamp_jump_is_reported_as_a_gap_at_its_place() {
+    // Two 2-second MPEG-TS recordings, the second stamped 10 s later, joined byte-wise as
+    // a recorder writes across a hole.
+    let dir = common::clip_dir();
+    let a = clip_with(
+        "gap-a.ts",
+        "testsrc2=size=160x120:rate=25:duration=2",
+        &[
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-bf",
+            "0",
+            "-f",
+            "mpegts",
+        ],
+    );
+    let b = clip_with(
+        "gap-b.ts",
+        "testsrc2=size=160x120:rate=25:duration=2",
+        &[
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-bf",
+            "0",
+            "-output_ts_offset",
+            "12",
+            "-f",
+            "mpegts",
+        ],
+    );
+    let joined = dir.join("gap.ts");
+    let mut bytes = std::fs::read(&a).unwrap();
+    bytes.extend(std::fs::read(&b).unwrap());
+    std::fs::write(&joined, bytes).unwrap();
+    let (frames, report) = decode(&joined, &all_frames_meta_only());
+    assert_eq!(frames.len(), 100, "{report:?}");
+    assert_eq!(report.gaps.len(), 1, "{report:?}");
+    let gap = report.gaps[0];
+    assert!((gap.after_ms - 1960).abs() <= 40, "{gap:?}");
+    assert!((gap.missing_ms - 10_000).abs() <= 100, "{gap:?}");
+    // The frames after the hole keep their real time.
+    assert!(
+        (frames[50].pts_ms - 12_000).abs() <= 100,
+        "{}",
+        frames[50].pts_ms
+    );
+    assert!(report
+        .warnings
+        .iter()
+        .any(|w| w.contains("gap in the recording")));
+}

@@ -19,4 +19,6 @@ mod walk;
 
 pub use hash::{hash_file, hash_reader, HashError, HASH_CHUNK_BYTES};
 pub use registry::{AddOutcome, Registry, RegistryError, SourceRecord};
-pub use walk::{collect_sources, is_video_extension, WalkError, VIDEO_EXTENSIONS};
+pub use walk::{
+    collect_sources, is_video_extension, walk_sources, WalkError, Walked, VIDEO_EXTENSIONS,
+};

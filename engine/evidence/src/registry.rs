@@ -250,6 +250,7 @@ mod tests {
             frame_count_exact: true,
             bit_rate_bps: None,
             start_time: None,
+            timestamps: Default::default(),
         }
     }
 

@@ -1,8 +1,10 @@
 //! Expanding the operator's `PATH...` into the list of source files.
 //!
-//! Files named explicitly are always taken (a DVR export may have any extension); inside
-//! directories, only files with a known video extension are taken, so exports' side files
-//! (players, checksums, logs) are not mistaken for footage.
+//! Files named explicitly are always taken (a DVR export may have any extension). Inside
+//! directories, files with a known video extension are taken; every other file is
+//! returned apart ([`Walked::other`]) for the caller to identify by content (a DVR export
+//! named `.bin` or `.dat` is still footage; players, checksums and logs are not), so that
+//! nothing is skipped without saying so.
 
 use std::path::{Path, PathBuf};
 
@@ -31,8 +33,31 @@ pub enum WalkError {
     },
 }
 
-/// Expand files and directories (recursively) into a sorted, de-duplicated file list.
+/// The files found under the operator's paths.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Walked {
+    /// Named explicitly, or found in a directory with a video extension.
+    pub files: Vec<PathBuf>,
+    /// Found in a directory without a video extension: to identify by content.
+    pub other: Vec<PathBuf>,
+}
+
+/// Expand files and directories (recursively): sorted, de-duplicated.
+pub fn walk_sources(paths: &[PathBuf]) -> Result<Walked, WalkError> {
+    let mut other = Vec::new();
+    let files = collect_inner(paths, &mut other)?;
+    other.sort();
+    other.dedup();
+    Ok(Walked { files, other })
+}
+
+/// Expand files and directories (recursively) into a sorted, de-duplicated file list
+/// (video extensions only inside directories).
 pub fn collect_sources(paths: &[PathBuf]) -> Result<Vec<PathBuf>, WalkError> {
+    collect_inner(paths, &mut Vec::new())
+}
+
+fn collect_inner(paths: &[PathBuf], other: &mut Vec<PathBuf>) -> Result<Vec<PathBuf>, WalkError> {
     let mut out = Vec::new();
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|_| WalkError::NotFound(p.clone()))?;
@@ -43,8 +68,12 @@ pub fn collect_sources(paths: &[PathBuf]) -> Result<Vec<PathBuf>, WalkError> {
                     path: p.clone(),
                     source,
                 })?;
-                if entry.file_type().is_file() && is_video_extension(entry.path()) {
-                    found.push(entry.into_path());
+                if entry.file_type().is_file() {
+                    if is_video_extension(entry.path()) {
+                        found.push(entry.into_path());
+                    } else {
+                        other.push(entry.into_path());
+                    }
                 }
             }
             found.sort();
@@ -74,6 +103,20 @@ mod tests {
         std::fs::write(&odd, b"x").unwrap();
         let got = collect_sources(&[dir.path().join("cam1"), odd.clone(), odd.clone()]).unwrap();
         assert_eq!(got, vec![sub.join("a.MP4"), sub.join("b.h264"), odd]);
+    }
+
+    #[test]
+    fn other_files_in_directories_are_returned_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("cam.mp4"), b"x").unwrap();
+        std::fs::write(dir.path().join("export.dat"), b"x").unwrap();
+        std::fs::write(dir.path().join("readme.txt"), b"x").unwrap();
+        let w = walk_sources(&[dir.path().to_owned()]).unwrap();
+        assert_eq!(w.files, vec![dir.path().join("cam.mp4")]);
+        assert_eq!(
+            w.other,
+            vec![dir.path().join("export.dat"), dir.path().join("readme.txt")]
+        );
     }
 
     #[test]

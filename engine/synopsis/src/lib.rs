@@ -251,6 +251,8 @@ fn open_decoder(source: &SourceInput, sampling: SamplingMode) -> Result<Decoder,
         convert_rgb: true,
         threads: 0,
         operator_start: None,
+        // Used only for a stream timed from its frame rate (a raw stream).
+        assumed_fps: Some(source.fps),
     };
     cfg.validate()?;
     Ok(Decoder::open(&source.path, &cfg)?)

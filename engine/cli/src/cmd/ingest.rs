@@ -26,6 +26,10 @@ pub struct Args {
     /// Hashing threads (default: one per core).
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Frame rate of raw elementary streams (.h264, .h265), which carry no timestamps:
+    /// their frames are timed from it (default: the rate the stream declares, else 25).
+    #[arg(long)]
+    pub fps: Option<f64>,
 }
 
 pub fn parse_start(s: &str) -> Result<chrono::DateTime<chrono::FixedOffset>, String> {
@@ -57,6 +61,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
     let req = IngestRequest {
         paths: args.paths,
         start: args.start,
+        fps: args.fps,
         jobs: args.jobs,
     };
     let out = evidence::ingest(&case, &req, &FileBar(bar.clone()));
@@ -74,6 +79,10 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             "failed": out.failed.iter().map(|f| json!({
                 "path": f.path,
                 "error": evidence::error_chain(&f.error),
+            })).collect::<Vec<_>>(),
+            "skipped": out.skipped.iter().map(|(p, why)| json!({
+                "path": p,
+                "why": why,
             })).collect::<Vec<_>>(),
         }))?;
     } else {
@@ -99,11 +108,15 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
                 r.path.display()
             );
         }
+        for (p, why) in &out.skipped {
+            println!("skipped: {} ({why})", p.display());
+        }
         println!(
-            "{} source(s) registered in case {}, {} failed",
+            "{} source(s) registered in case {}, {} failed, {} skipped (not recordings)",
             out.ingested.len(),
             case_id,
-            out.failed.len()
+            out.failed.len(),
+            out.skipped.len()
         );
     }
     for f in &out.failed {

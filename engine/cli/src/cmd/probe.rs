@@ -45,6 +45,14 @@ pub fn describe(m: &SourceMeta) -> String {
     s += &format!("resolution: {}x{}\n", m.width, m.height);
     s += &format!("fps:        {}\n", opt(m.fps.map(|f| format!("{f:.3}"))));
     s += &format!(
+        "timestamps: {}\n",
+        match m.timestamps {
+            vigie_core::TimestampSource::Container => "the container's (checked frame by frame)",
+            vigie_core::TimestampSource::FrameRate =>
+                "none in the file (raw elementary stream): frames timed from the frame rate (set it with `vigie ingest --fps`)",
+        }
+    );
+    s += &format!(
         "duration:   {}\n",
         opt(m.duration_ms.map(|d| format!("{:.3} s", d as f64 / 1000.0)))
     );

@@ -1,0 +1,163 @@
+//! Footage as it really arrives: raw elementary streams carry no timestamps, and every
+//! frame must still be analysed at its own time.
+
+mod common;
+
+use assert_cmd::prelude::*;
+use common::TestCase;
+
+fn raw_h264(env: &TestCase, name: &str) -> std::path::PathBuf {
+    let p = env.path(name);
+    assert!(std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("color=c=gray:s=160x120:d=4:r=25[bg];color=c=red:s=24x24:d=4:r=25[fg];[bg][fg]overlay=x='t*30':y=40")
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-f", "h264"])
+        .arg(&p)
+        .status()
+        .unwrap()
+        .success());
+    p
+}
+
+#[test]
+fn a_raw_h264_stream_is_analysed_frame_by_frame_at_the_right_time() {
+    let env = TestCase::open("C-raw");
+    let raw = raw_h264(&env, "cam.h264");
+    let probe = env.json(&["probe", raw.to_str().unwrap()]);
+    assert_eq!(probe["meta"]["timestamps"], "frame_rate", "{probe}");
+    let v = env.json(&[
+        "ingest",
+        "--start",
+        "2026-11-30T14:00:00+01:00",
+        raw.to_str().unwrap(),
+    ]);
+    let id = v["ingested"][0]["source"]["source_id"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("{v}"));
+    // 100 frames at 25 fps, sampled at 10 fps: 40 analysed (not 1).
+    let a = env.json(&[
+        "analyze",
+        "--all",
+        "--detector",
+        "motion",
+        "--sampling",
+        "10fps",
+    ]);
+    assert_eq!(a["analysed"][0]["frames_analysed"], 40, "{a}");
+    let d = env.json(&["decode", &id, "--sampling", "all"]);
+    let text = d.to_string();
+    assert!(text.contains("timed from the frame rate"), "{d}");
+}
+
+#[test]
+fn ingest_fps_times_a_raw_stream_and_is_refused_for_files_with_timestamps() {
+    let env = TestCase::open("C-fps");
+    let raw = raw_h264(&env, "cam12.h264");
+    env.cmd()
+        .args(["ingest", "--fps", "12.5"])
+        .arg(&raw)
+        .assert()
+        .success();
+    let s = env.json(&["sources"]);
+    let list = s["sources"].as_array().or_else(|| s.as_array()).unwrap();
+    assert_eq!(list[0]["meta"]["fps"], 12.5);
+    // 100 frames at 12.5 fps last 8 s: the last analysed frame is near 7.92 s.
+    let a = env.json(&[
+        "analyze",
+        "--all",
+        "--detector",
+        "motion",
+        "--sampling",
+        "all",
+    ]);
+    assert_eq!(a["analysed"][0]["frames_analysed"], 100, "{a}");
+    // A file with its own timestamps refuses --fps (the batch reports it).
+    let mp4 = env.path("cam.mp4");
+    assert!(std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=d=1:s=96x64:r=10"
+        ])
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        .arg(&mp4)
+        .status()
+        .unwrap()
+        .success());
+    let out = env
+        .cmd()
+        .args(["ingest", "--fps", "10"])
+        .arg(&mp4)
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--fps applies to raw"));
+}
+
+#[test]
+fn a_folder_ingest_identifies_files_by_content_and_reports_what_it_skipped() {
+    let env = TestCase::open("C-folder");
+    let dir = env.path("export");
+    std::fs::create_dir_all(&dir).unwrap();
+    // A recording under a vendor's name, a still image and a note.
+    let dat = dir.join("CH01_20261130.dat");
+    assert!(std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=d=1:s=96x64:r=10"
+        ])
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mpegts"])
+        .arg(&dat)
+        .status()
+        .unwrap()
+        .success());
+    assert!(std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=red:s=32x32",
+            "-frames:v",
+            "1"
+        ])
+        .arg(dir.join("snapshot.png"))
+        .status()
+        .unwrap()
+        .success());
+    std::fs::write(dir.join("README.txt"), "player for the DVR export").unwrap();
+
+    let v = env.json(&["ingest", dir.to_str().unwrap()]);
+    let ingested = v["ingested"].as_array().unwrap();
+    assert_eq!(ingested.len(), 1, "{v}");
+    assert!(ingested[0]["source"]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("CH01_20261130.dat"));
+    let skipped = v["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 2, "{v}");
+    let why = |name: &str| {
+        skipped
+            .iter()
+            .find(|s| s["path"].as_str().unwrap().ends_with(name))
+            .map(|s| s["why"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("{name} not reported: {v}"))
+    };
+    assert!(why("snapshot.png").contains("still image"));
+    assert!(why("README.txt").contains("not video"));
+    // The collection entry records what was skipped.
+    let log = env.json(&["audit", "show", "--action", "collection"]);
+    assert_eq!(log[0]["params"]["skipped"].as_array().unwrap().len(), 2);
+}
