@@ -77,6 +77,7 @@ fn main() {
         let p = &m.preprocess;
         let resize = match p.resize.as_str() {
             "stretch" => "Resize::Stretch",
+            "letterbox" => "Resize::Letterbox",
             "keep_aspect_multiple_of_32" => "Resize::KeepAspectMultipleOf32",
             _ => "Resize::HeightKeepAspect",
         };

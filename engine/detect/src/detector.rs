@@ -2,12 +2,12 @@
 //! from frame to frame.
 
 use vigie_core::{AlertSink, RgbFrame};
-use vigie_policy::{ids, AllowedModelId, Labels, ModelSession, SessionConfig, Task};
+use vigie_policy::{ids, AllowedModelId, Labels, ModelSession, Resize, SessionConfig, Task};
 
 use crate::gfl::{decode_level, Candidate, Level, REG_BINS, STRIDES};
 use crate::nms::nms_per_class;
 use crate::preprocess::Preprocessor;
-use crate::{BBox, DetectError, Detection};
+use crate::{DetectError, Detection};
 
 /// Classes kept by default: what CCTV searches are about.
 pub const CCTV_CLASSES: [&str; 6] = ["person", "bicycle", "car", "motorcycle", "bus", "truck"];
@@ -58,6 +58,12 @@ impl DetectorConfig {
                 spec.id
             )));
         };
+        if !matches!(spec.preprocess.resize, Resize::Stretch | Resize::Letterbox) {
+            return Err(DetectError::BadConfig(format!(
+                "model '{}' declares resize '{:?}'; the detector supports stretch and letterbox",
+                spec.id, spec.preprocess.resize
+            )));
+        }
         if !(self.score_threshold > 0.0 && self.score_threshold < 1.0) {
             return Err(DetectError::BadConfig(format!(
                 "score threshold {} (expected > 0 and < 1)",
@@ -245,21 +251,18 @@ impl Detector {
                 self.config.nms_iou,
                 self.config.max_detections,
             );
-            let sx = frame.width as f32 / w as f32;
-            let sy = frame.height as f32 / h as f32;
+            // Back to frame pixels: minus the padding offset, divided by the scale,
+            // clipped to the frame; a box lying wholly in the padding is dropped.
+            let g = self.pre.geometry(frame.width, frame.height);
             results.push(
                 kept.into_iter()
                     .map(|c| Detection {
                         class_id: c.class_id,
                         label: self.labels[c.class_id as usize],
                         score: c.score,
-                        bbox_in_frame: BBox {
-                            x: c.bbox_in_input.x * sx,
-                            y: c.bbox_in_input.y * sy,
-                            w: c.bbox_in_input.w * sx,
-                            h: c.bbox_in_input.h * sy,
-                        },
+                        bbox_in_frame: g.to_frame(c.bbox_in_input),
                     })
+                    .filter(|d| d.bbox_in_frame.w > 0.0 && d.bbox_in_frame.h > 0.0)
                     .collect(),
             );
         }

@@ -5,6 +5,13 @@
 //! that IoU is at least the threshold (true positive), else it is a false positive;
 //! ground-truth boxes left unmatched are false negatives. VOC `difficult` objects are
 //! neither required nor counted against.
+//!
+//! When at least two vehicle classes are evaluated, one more row, [`ANY_VEHICLE`], counts
+//! the vehicles found whatever their class: the same greedy matching over every vehicle
+//! detection (bicycle, car, motorcycle, bus, truck) against every labelled vehicle, so a
+//! van labelled "car" and detected as "truck" is found; two boxes of different classes on
+//! one vehicle count one true and one false positive. It is not added into
+//! [`Evaluator::total`].
 
 use std::collections::BTreeMap;
 
@@ -12,6 +19,12 @@ use serde::Serialize;
 
 use crate::nms::iou;
 use crate::{BBox, DetectError, Detection};
+
+/// The row counting vehicles of any class.
+pub const ANY_VEHICLE: &str = "any vehicle";
+
+/// Classes [`ANY_VEHICLE`] gathers.
+pub const VEHICLE_CLASSES: [&str; 5] = ["bicycle", "car", "motorcycle", "bus", "truck"];
 
 /// One annotated object.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,13 +133,21 @@ pub struct Evaluator {
 
 impl Evaluator {
     pub fn new(iou_threshold: f32, classes: &[String]) -> Self {
+        let mut counts: BTreeMap<String, ClassCounts> = classes
+            .iter()
+            .map(|c| (c.clone(), ClassCounts::default()))
+            .collect();
+        let vehicles = classes
+            .iter()
+            .filter(|c| VEHICLE_CLASSES.contains(&c.as_str()))
+            .count();
+        if vehicles >= 2 {
+            counts.insert(ANY_VEHICLE.to_string(), ClassCounts::default());
+        }
         Evaluator {
             iou_threshold,
             classes: classes.to_vec(),
-            counts: classes
-                .iter()
-                .map(|c| (c.clone(), ClassCounts::default()))
-                .collect(),
+            counts,
             images: 0,
         }
     }
@@ -135,47 +156,66 @@ impl Evaluator {
     pub fn add(&mut self, detections: &[Detection], truth: &[GroundTruth]) {
         self.images += 1;
         for class in &self.classes {
-            let mut dets: Vec<&Detection> =
-                detections.iter().filter(|d| d.label == class).collect();
-            dets.sort_by(|a, b| b.score.total_cmp(&a.score));
+            let dets: Vec<&Detection> = detections.iter().filter(|d| d.label == class).collect();
             let gts: Vec<&GroundTruth> = truth.iter().filter(|g| &g.label == class).collect();
-            let mut matched = vec![false; gts.len()];
             let c = self.counts.entry(class.clone()).or_default();
-            for d in dets {
-                let best = gts
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| !matched[*i])
-                    .map(|(i, g)| (i, iou(&d.bbox_in_frame, &g.bbox_in_frame)))
-                    .max_by(|a, b| a.1.total_cmp(&b.1));
-                match best {
-                    Some((i, v)) if v >= self.iou_threshold => {
-                        matched[i] = true;
-                        if !gts[i].difficult {
-                            c.true_positives += 1;
-                        }
-                    }
-                    _ => c.false_positives += 1,
-                }
-            }
-            c.false_negatives += gts
-                .iter()
-                .zip(&matched)
-                .filter(|(g, m)| !**m && !g.difficult)
-                .count() as u64;
+            greedy_match(dets, &gts, self.iou_threshold, c);
+        }
+        if let Some(c) = self.counts.get_mut(ANY_VEHICLE) {
+            let vehicle = |label: &str| {
+                VEHICLE_CLASSES.contains(&label) && self.classes.iter().any(|c| c == label)
+            };
+            let dets: Vec<&Detection> = detections.iter().filter(|d| vehicle(d.label)).collect();
+            let gts: Vec<&GroundTruth> = truth.iter().filter(|g| vehicle(&g.label)).collect();
+            greedy_match(dets, &gts, self.iou_threshold, c);
         }
     }
 
-    /// Counts summed over every class.
+    /// Counts summed over every class ([`ANY_VEHICLE`] excluded: it counts them again).
     pub fn total(&self) -> ClassCounts {
         self.counts
-            .values()
-            .fold(ClassCounts::default(), |a, c| ClassCounts {
+            .iter()
+            .filter(|(k, _)| k.as_str() != ANY_VEHICLE)
+            .fold(ClassCounts::default(), |a, (_, c)| ClassCounts {
                 true_positives: a.true_positives + c.true_positives,
                 false_positives: a.false_positives + c.false_positives,
                 false_negatives: a.false_negatives + c.false_negatives,
             })
     }
+}
+
+/// Best score first, each detection takes the unmatched box it overlaps most if the IoU
+/// reaches `iou_threshold`.
+fn greedy_match(
+    mut dets: Vec<&Detection>,
+    gts: &[&GroundTruth],
+    iou_threshold: f32,
+    c: &mut ClassCounts,
+) {
+    dets.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut matched = vec![false; gts.len()];
+    for d in dets {
+        let best = gts
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !matched[*i])
+            .map(|(i, g)| (i, iou(&d.bbox_in_frame, &g.bbox_in_frame)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        match best {
+            Some((i, v)) if v >= iou_threshold => {
+                matched[i] = true;
+                if !gts[i].difficult {
+                    c.true_positives += 1;
+                }
+            }
+            _ => c.false_positives += 1,
+        }
+    }
+    c.false_negatives += gts
+        .iter()
+        .zip(&matched)
+        .filter(|(g, m)| !**m && !g.difficult)
+        .count() as u64;
 }
 
 #[cfg(test)]
@@ -255,5 +295,36 @@ mod tests {
         );
         assert_eq!(ev.total().precision(), Some(1.0 / 3.0));
         assert_eq!(ev.total().recall(), Some(0.5));
+    }
+
+    #[test]
+    fn any_vehicle_matches_across_vehicle_classes() {
+        let gts = parse_voc(XML, "t.xml").unwrap();
+        let classes = vec!["car".to_string(), "motorcycle".to_string()];
+        let mut ev = Evaluator::new(0.5, &classes);
+        ev.add(
+            &[
+                det("motorcycle", 0.9, 11.0, 11.0, 20.0, 20.0), // the car, wrong class
+                det("car", 0.8, 10.0, 10.0, 20.0, 20.0),        // same car again: FP
+                det("car", 0.7, 50.0, 10.0, 10.0, 30.0),        // the motorbike, wrong class
+                det("person", 0.9, 0.0, 0.0, 5.0, 5.0),         // not a vehicle
+            ],
+            &gts,
+        );
+        assert_eq!(
+            ev.counts[ANY_VEHICLE],
+            ClassCounts {
+                true_positives: 2,
+                false_positives: 1,
+                false_negatives: 0
+            }
+        );
+        // Per class: car 1 TP (the duplicate) + 1 FP, motorcycle 1 FP + 1 FN.
+        assert_eq!(ev.total().true_positives, 1);
+        assert_eq!(ev.total().false_positives, 2);
+        assert_eq!(ev.total().false_negatives, 1);
+        // One vehicle class only: no extra row.
+        let ev = Evaluator::new(0.5, &["car".to_string(), "person".to_string()]);
+        assert!(!ev.counts.contains_key(ANY_VEHICLE));
     }
 }

@@ -4,10 +4,12 @@
 //! depends on `vigie-policy` for the model session and never on ONNX Runtime directly,
 //! so it cannot load anything that is not on the compiled allowlist.
 //!
-//! Pipeline: [`preprocess`] (plain resize to the network size, BGR, mean/std, NCHW) ->
+//! Pipeline: [`preprocess`] (resize to the network size as the manifest says: NanoDet
+//! letterboxed, aspect kept, centred, black padding; BGR, mean/std, NCHW) ->
 //! session run -> [`gfl`] decoding (per stride 8/16/32: sigmoid class scores, 4 x 11-bin
 //! distance distributions, expectation x stride from the cell's centre prior) -> per-class
-//! [`nms`] -> boxes scaled back to frame pixels (`bbox_in_frame`). Classes outside the
+//! [`nms`] -> boxes mapped back to frame pixels (`bbox_in_frame`: minus the padding
+//! offset, divided by the scale, clipped to the frame; [`preprocess::Geometry`]). Classes outside the
 //! configured set (by default the CCTV classes: person, bicycle, car, motorcycle, bus,
 //! truck) are dropped before NMS.
 //!

@@ -1,11 +1,95 @@
-//! Frame -> network input: plain (aspect-distorting) bilinear resize, channel reorder,
-//! `(pixel * scale - mean) / std`, NCHW f32; all parameters from the model's manifest entry.
+//! Frame -> network input: bilinear resize (aspect kept or not, as the model's manifest
+//! entry says), channel reorder, `(pixel * scale - mean) / std`, NCHW f32; all parameters
+//! from the model's manifest entry.
+//!
+//! - `resize = "letterbox"` (NanoDet): the frame is scaled by `min(W / w, H / h)` into the
+//!   `W` x `H` input, **centred** (NanoDet's own keep-ratio convention), and the rest is
+//!   filled with **black** pixels, i.e. `(0 - mean) / std` after normalisation (the
+//!   padding measured in ../shared/MODELS.md). The scaled picture is `round(w * s)` x
+//!   `round(h * s)` pixels at the integer offset `((W - nw) / 2, (H - nh) / 2)`.
+//! - `resize = "stretch"`: the frame fills the whole input (aspect ratio not kept).
 //!
 //! The resize samples at pixel centres (like OpenCV's `INTER_LINEAR`, which NanoDet's
-//! training pipeline uses), so boxes map back to the frame with a plain scale.
+//! training pipeline uses), so a point maps back to the frame with one scale and one
+//! offset per axis ([`Geometry`]). One pass over the input tensor, no allocation per frame
+//! (sampling tables are cached per source size).
 
 use vigie_core::RgbFrame;
-use vigie_policy::{ChannelOrder, PreprocessSpec};
+use vigie_policy::{ChannelOrder, PreprocessSpec, Resize};
+
+use crate::BBox;
+
+/// Where the frame lies in the network input: the picture occupies
+/// `[offset_x, offset_x + content_w) x [offset_y, offset_y + content_h)` input pixels;
+/// input coordinate `u` is frame coordinate `(u - offset) / scale` on each axis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Geometry {
+    pub frame_w: u32,
+    pub frame_h: u32,
+    pub offset_x: u32,
+    pub offset_y: u32,
+    pub content_w: u32,
+    pub content_h: u32,
+}
+
+impl Geometry {
+    /// The layout of a `frame_w` x `frame_h` frame in a `input_w` x `input_h` input.
+    /// `Resize::Letterbox` keeps the aspect ratio; every other mode stretches.
+    pub fn new(resize: Resize, input_w: u32, input_h: u32, frame_w: u32, frame_h: u32) -> Self {
+        let (content_w, content_h) = match resize {
+            Resize::Letterbox => {
+                let s = (input_w as f64 / frame_w as f64).min(input_h as f64 / frame_h as f64);
+                let side = |v: u32, max: u32| ((v as f64 * s).round() as u32).clamp(1, max);
+                (side(frame_w, input_w), side(frame_h, input_h))
+            }
+            _ => (input_w, input_h),
+        };
+        Geometry {
+            frame_w,
+            frame_h,
+            offset_x: (input_w - content_w) / 2,
+            offset_y: (input_h - content_h) / 2,
+            content_w,
+            content_h,
+        }
+    }
+
+    /// Input pixels per frame pixel, per axis (equal within rounding when letterboxed).
+    pub fn scale(&self) -> (f32, f32) {
+        (
+            self.content_w as f32 / self.frame_w as f32,
+            self.content_h as f32 / self.frame_h as f32,
+        )
+    }
+
+    /// A box in network-input pixels -> frame pixels: subtract the padding offset, divide
+    /// by the scale, clip to the frame.
+    pub fn to_frame(&self, b: BBox) -> BBox {
+        let (sx, sy) = self.scale();
+        let (fw, fh) = (self.frame_w as f32, self.frame_h as f32);
+        let x1 = ((b.x - self.offset_x as f32) / sx).clamp(0.0, fw);
+        let y1 = ((b.y - self.offset_y as f32) / sy).clamp(0.0, fh);
+        let x2 = ((b.x + b.w - self.offset_x as f32) / sx).clamp(0.0, fw);
+        let y2 = ((b.y + b.h - self.offset_y as f32) / sy).clamp(0.0, fh);
+        BBox {
+            x: x1,
+            y: y1,
+            w: x2 - x1,
+            h: y2 - y1,
+        }
+    }
+
+    /// A box in frame pixels -> network-input pixels (the inverse of [`Self::to_frame`]).
+    pub fn to_input(&self, b: BBox) -> BBox {
+        let (sx, sy) = self.scale();
+        BBox {
+            x: b.x * sx + self.offset_x as f32,
+            y: b.y * sy + self.offset_y as f32,
+            w: b.w * sx,
+            h: b.h * sy,
+        }
+    }
+}
 
 /// Precomputed sampling positions for one axis.
 #[derive(Debug, Clone)]
@@ -37,7 +121,7 @@ fn axis(src: u32, dst: u32) -> Axis {
 #[derive(Debug, Clone)]
 pub struct Preprocessor {
     spec: PreprocessSpec,
-    cached: Option<((u32, u32), Axis, Axis)>,
+    cached: Option<(Geometry, Axis, Axis)>,
 }
 
 impl Preprocessor {
@@ -50,6 +134,22 @@ impl Preprocessor {
         (self.spec.width, self.spec.height)
     }
 
+    /// Where a `frame_w` x `frame_h` frame lies in the network input.
+    pub fn geometry(&self, frame_w: u32, frame_h: u32) -> Geometry {
+        Geometry::new(
+            self.spec.resize,
+            self.spec.width,
+            self.spec.height,
+            frame_w,
+            frame_h,
+        )
+    }
+
+    /// The normalised value of a black pixel, per output channel: what fills the padding.
+    pub fn pad_value(&self) -> [f32; 3] {
+        std::array::from_fn(|c| -self.spec.mean[c] / self.spec.std[c])
+    }
+
     /// Write the NCHW tensor for `frame` into `out` (resized to `3 * width * height`).
     /// The frame must be non-empty and well-formed (checked by the detector).
     pub fn run(&mut self, frame: &RgbFrame, out: &mut Vec<f32>) {
@@ -60,15 +160,21 @@ impl Preprocessor {
     }
 
     /// Write the NCHW tensor for `frame` into `out`, which must hold exactly
-    /// `3 * width * height` values (one item of a batch).
+    /// `3 * width * height` values (one item of a batch). Every value is written.
     pub fn run_into(&mut self, frame: &RgbFrame, out: &mut [f32]) {
-        let (dw, dh) = (self.spec.width, self.spec.height);
+        let (dw, dh) = (self.spec.width as usize, self.spec.height as usize);
         let key = (frame.width, frame.height);
-        if self.cached.as_ref().map(|c| c.0) != Some(key) {
-            self.cached = Some((key, axis(frame.width, dw), axis(frame.height, dh)));
+        if self.cached.as_ref().map(|c| (c.0.frame_w, c.0.frame_h)) != Some(key) {
+            let g = self.geometry(frame.width, frame.height);
+            self.cached = Some((
+                g,
+                axis(frame.width, g.content_w),
+                axis(frame.height, g.content_h),
+            ));
         }
-        let (_, ax, ay) = self.cached.as_ref().expect("just set");
-        let plane = (dw * dh) as usize;
+        let pad = self.pad_value();
+        let (g, ax, ay) = self.cached.as_ref().expect("just set");
+        let plane = dw * dh;
         assert_eq!(out.len(), plane * 3, "preprocess output buffer size");
         // Output channel c takes source channel src_c[c].
         let src_c = match self.spec.channel_order {
@@ -77,29 +183,44 @@ impl Preprocessor {
         };
         let mul: [f32; 3] = std::array::from_fn(|c| self.spec.scale / self.spec.std[c]);
         let add: [f32; 3] = std::array::from_fn(|c| -self.spec.mean[c] / self.spec.std[c]);
+        let (x0, x1) = (g.offset_x as usize, (g.offset_x + g.content_w) as usize);
+        let (y0, y1) = (g.offset_y as usize, (g.offset_y + g.content_h) as usize);
         let stride = frame.width as usize * 3;
         let data = &frame.data;
         let (c0, rest) = out.split_at_mut(plane);
         let (c1, c2) = rest.split_at_mut(plane);
-        for y in 0..dh as usize {
-            let r0 = ay.lo[y] * stride;
-            let r1 = ay.hi[y] * stride;
-            let wy = ay.w_hi[y];
-            for x in 0..dw as usize {
-                let p00 = r0 + ax.lo[x] * 3;
-                let p01 = r0 + ax.hi[x] * 3;
-                let p10 = r1 + ax.lo[x] * 3;
-                let p11 = r1 + ax.hi[x] * 3;
-                let wx = ax.w_hi[x];
-                let i = y * dw as usize + x;
+        for y in 0..dh {
+            let row = y * dw..(y + 1) * dw;
+            let (r0, r1, r2) = (&mut c0[row.clone()], &mut c1[row.clone()], &mut c2[row]);
+            if y < y0 || y >= y1 {
+                r0.fill(pad[0]);
+                r1.fill(pad[1]);
+                r2.fill(pad[2]);
+                continue;
+            }
+            for (r, p) in [(&mut *r0, pad[0]), (&mut *r1, pad[1]), (&mut *r2, pad[2])] {
+                r[..x0].fill(p);
+                r[x1..].fill(p);
+            }
+            let sy = y - y0;
+            let s0 = ay.lo[sy] * stride;
+            let s1 = ay.hi[sy] * stride;
+            let wy = ay.w_hi[sy];
+            for x in x0..x1 {
+                let sx = x - x0;
+                let p00 = s0 + ax.lo[sx] * 3;
+                let p01 = s0 + ax.hi[sx] * 3;
+                let p10 = s1 + ax.lo[sx] * 3;
+                let p11 = s1 + ax.hi[sx] * 3;
+                let wx = ax.w_hi[sx];
                 let px = |k: usize| {
                     let top = data[p00 + k] as f32 * (1.0 - wx) + data[p01 + k] as f32 * wx;
                     let bot = data[p10 + k] as f32 * (1.0 - wx) + data[p11 + k] as f32 * wx;
                     top * (1.0 - wy) + bot * wy
                 };
-                c0[i] = px(src_c[0]) * mul[0] + add[0];
-                c1[i] = px(src_c[1]) * mul[1] + add[1];
-                c2[i] = px(src_c[2]) * mul[2] + add[2];
+                r0[x] = px(src_c[0]) * mul[0] + add[0];
+                r1[x] = px(src_c[1]) * mul[1] + add[1];
+                r2[x] = px(src_c[2]) * mul[2] + add[2];
             }
         }
     }
@@ -168,5 +289,231 @@ mod tests {
         let mut out = Vec::new();
         p.run(&f, &mut out);
         assert_eq!(&out[0..4], &[0.0, 0.0, 255.0, 255.0]);
+    }
+
+    fn lb_spec(w: u32, h: u32) -> PreprocessSpec {
+        PreprocessSpec {
+            width: w,
+            height: h,
+            resize: Resize::Letterbox,
+            channel_order: ChannelOrder::Bgr,
+            scale: 1.0,
+            mean: [103.53, 116.28, 123.675],
+            std: [57.375, 57.12, 58.395],
+        }
+    }
+
+    fn bbox(x: f32, y: f32, w: f32, h: f32) -> BBox {
+        BBox { x, y, w, h }
+    }
+
+    fn assert_close(a: BBox, b: BBox) {
+        let d = [a.x - b.x, a.y - b.y, a.w - b.w, a.h - b.h];
+        assert!(
+            d.iter().all(|v| v.abs() < 1e-3),
+            "{a:?} != {b:?} (difference {d:?})"
+        );
+    }
+
+    #[test]
+    fn nanodet_is_letterboxed_by_its_manifest_entry() {
+        let spec = vigie_policy::ids::NANODET_COCO_416.spec().preprocess;
+        assert_eq!(spec.resize, Resize::Letterbox);
+        assert_eq!((spec.width, spec.height), (416, 416));
+    }
+
+    #[test]
+    fn letterbox_layout_for_common_frame_shapes() {
+        let g = |w, h| {
+            let g = Geometry::new(Resize::Letterbox, 416, 416, w, h);
+            (g.offset_x, g.offset_y, g.content_w, g.content_h)
+        };
+        // 16:9: 416 x 234, centred vertically (182 padding rows, 91 above).
+        assert_eq!(g(1920, 1080), (0, 91, 416, 234));
+        assert_eq!(g(1280, 720), (0, 91, 416, 234));
+        // 4:3: 416 x 312.
+        assert_eq!(g(640, 480), (0, 52, 416, 312));
+        // Portrait 9:16: 234 x 416, centred horizontally.
+        assert_eq!(g(1080, 1920), (91, 0, 234, 416));
+        // Square: no padding.
+        assert_eq!(g(500, 500), (0, 0, 416, 416));
+        // Stretch fills the input whatever the shape.
+        let s = Geometry::new(Resize::Stretch, 416, 416, 1920, 1080);
+        assert_eq!(
+            (s.offset_x, s.offset_y, s.content_w, s.content_h),
+            (0, 0, 416, 416)
+        );
+    }
+
+    #[test]
+    fn input_boxes_map_to_the_expected_frame_pixels() {
+        let cases = [
+            // (frame w, h, box in input pixels, expected box in frame pixels)
+            (
+                1920,
+                1080,
+                bbox(104.0, 143.0, 208.0, 117.0),
+                bbox(480.0, 240.0, 960.0, 540.0),
+            ),
+            (
+                1920,
+                1080,
+                bbox(0.0, 91.0, 416.0, 234.0),
+                bbox(0.0, 0.0, 1920.0, 1080.0),
+            ),
+            (
+                640,
+                480,
+                bbox(65.0, 117.0, 130.0, 195.0),
+                bbox(100.0, 100.0, 200.0, 300.0),
+            ),
+            (
+                1080,
+                1920,
+                bbox(91.0 + 52.0, 104.0, 117.0, 208.0),
+                bbox(240.0, 480.0, 540.0, 960.0),
+            ),
+            (
+                500,
+                500,
+                bbox(41.6, 83.2, 83.2, 166.4),
+                bbox(50.0, 100.0, 100.0, 200.0),
+            ),
+        ];
+        for (w, h, input, want) in cases {
+            let g = Geometry::new(Resize::Letterbox, 416, 416, w, h);
+            assert_close(g.to_frame(input), want);
+            assert_close(g.to_input(want), input);
+        }
+    }
+
+    #[test]
+    fn boxes_reaching_into_the_padding_are_clipped_to_the_frame() {
+        let g = Geometry::new(Resize::Letterbox, 416, 416, 1920, 1080);
+        // The whole input square is the whole frame.
+        assert_close(
+            g.to_frame(bbox(0.0, 0.0, 416.0, 416.0)),
+            bbox(0.0, 0.0, 1920.0, 1080.0),
+        );
+        // A box from the top padding into the picture keeps only its part in the picture.
+        assert_close(
+            g.to_frame(bbox(13.0, 50.0, 26.0, 54.0)),
+            bbox(60.0, 0.0, 120.0, 60.0),
+        );
+        // A box wholly in the bottom padding is empty.
+        let b = g.to_frame(bbox(10.0, 330.0, 20.0, 20.0));
+        assert_eq!((b.y, b.h), (1080.0, 0.0));
+    }
+
+    #[test]
+    fn frame_to_input_to_frame_round_trips() {
+        let mut seed = 12345u32;
+        let mut next = |max: f32| {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (seed >> 8) as f32 / (1u32 << 24) as f32 * max
+        };
+        for (w, h) in [
+            (1920, 1080),
+            (1280, 720),
+            (640, 480),
+            (1080, 1920),
+            (500, 500),
+            (719, 401),
+        ] {
+            for resize in [Resize::Letterbox, Resize::Stretch] {
+                let g = Geometry::new(resize, 416, 416, w, h);
+                for _ in 0..200 {
+                    let (x, y) = (next(w as f32 - 1.0), next(h as f32 - 1.0));
+                    let b = bbox(x, y, next(w as f32 - x), next(h as f32 - y));
+                    let back = g.to_frame(g.to_input(b));
+                    assert_close(back, b);
+                    let i = g.to_input(b);
+                    assert!(i.x >= g.offset_x as f32 - 1e-3 && i.y >= g.offset_y as f32 - 1e-3);
+                    assert!(i.x + i.w <= (g.offset_x + g.content_w) as f32 + 1e-3);
+                    assert!(i.y + i.h <= (g.offset_y + g.content_h) as f32 + 1e-3);
+                }
+            }
+        }
+    }
+
+    /// Every value of channel `c` in input rows `rows`, columns `cols`.
+    fn region(
+        out: &[f32],
+        w: usize,
+        h: usize,
+        c: usize,
+        rows: std::ops::Range<usize>,
+        cols: std::ops::Range<usize>,
+    ) -> Vec<f32> {
+        let plane = &out[c * w * h..(c + 1) * w * h];
+        rows.flat_map(|y| cols.clone().map(move |x| plane[y * w + x]))
+            .collect()
+    }
+
+    #[test]
+    fn the_padding_is_black_after_normalisation_and_the_picture_fills_the_rest() {
+        // A white 16:9 frame into a 16 x 16 input: picture 16 x 9 at rows 3..12.
+        let mut p = Preprocessor::new(lb_spec(16, 16));
+        let mut out = Vec::new();
+        p.run(&solid(32, 18, [255, 255, 255]), &mut out);
+        let pad = p.pad_value();
+        for (c, &pad_c) in pad.iter().enumerate() {
+            let black = (0.0 - lb_spec(1, 1).mean[c]) / lb_spec(1, 1).std[c];
+            assert_eq!(pad_c, black);
+            let white = (255.0 - lb_spec(1, 1).mean[c]) / lb_spec(1, 1).std[c];
+            for v in region(&out, 16, 16, c, 0..3, 0..16)
+                .into_iter()
+                .chain(region(&out, 16, 16, c, 12..16, 0..16))
+            {
+                assert_eq!(v, pad_c);
+            }
+            for v in region(&out, 16, 16, c, 3..12, 0..16) {
+                assert!((v - white).abs() < 1e-5, "{v} vs {white}");
+            }
+        }
+        // Portrait: picture 9 x 16 at columns 3..12, padding left and right.
+        let mut p = Preprocessor::new(lb_spec(16, 16));
+        p.run(&solid(18, 32, [255, 255, 255]), &mut out);
+        for (c, &pad_c) in pad.iter().enumerate() {
+            for v in region(&out, 16, 16, c, 0..16, 0..3)
+                .into_iter()
+                .chain(region(&out, 16, 16, c, 0..16, 12..16))
+            {
+                assert_eq!(v, pad_c);
+            }
+            assert!(region(&out, 16, 16, c, 0..16, 3..12)
+                .iter()
+                .all(|v| *v != pad_c));
+        }
+    }
+
+    #[test]
+    fn letterboxed_picture_is_placed_to_the_pixel() {
+        // 32 x 18 frame, left half black, right half white, into 16 x 16: the picture is
+        // halved, so input column 7 is black and 8 is white, rows 3..12 only.
+        let mut f = solid(32, 18, [0, 0, 0]);
+        for y in 0..18 {
+            for x in 16..32 {
+                let i = (y * 32 + x) * 3;
+                f.data[i..i + 3].copy_from_slice(&[255, 255, 255]);
+            }
+        }
+        let mut s = lb_spec(16, 16);
+        s.mean = [0.0; 3];
+        s.std = [1.0; 3];
+        let mut p = Preprocessor::new(s);
+        let mut out = Vec::new();
+        p.run(&f, &mut out);
+        assert_eq!(region(&out, 16, 16, 0, 3..12, 0..8), vec![0.0; 72]);
+        assert_eq!(region(&out, 16, 16, 0, 3..12, 8..16), vec![255.0; 72]);
+        // Padding (black, mean 0): 0 everywhere outside rows 3..12.
+        assert_eq!(region(&out, 16, 16, 1, 0..3, 8..16), vec![0.0; 24]);
+        assert_eq!(region(&out, 16, 16, 1, 12..16, 8..16), vec![0.0; 32]);
+        // Every value is written (a reused batch buffer keeps no stale values).
+        out.fill(7.0);
+        p.run_into(&solid(18, 32, [255, 255, 255]), &mut out);
+        assert_eq!(region(&out, 16, 16, 2, 0..16, 0..3), vec![0.0; 48]);
+        assert_eq!(region(&out, 16, 16, 2, 0..16, 12..16), vec![0.0; 64]);
+        assert!(out.iter().all(|v| *v == 0.0 || *v == 255.0));
     }
 }

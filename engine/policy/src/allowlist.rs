@@ -55,6 +55,9 @@ pub struct TensorSpec {
 pub enum Resize {
     /// Plain resize to `width` x `height` (aspect ratio not kept).
     Stretch,
+    /// Keep the aspect ratio inside `width` x `height` (scale `min(width / w, height / h)`),
+    /// the picture centred, the rest padded with black pixels (before normalisation).
+    Letterbox,
     /// Keep the aspect ratio, round both sides to multiples of 32.
     KeepAspectMultipleOf32,
     /// Scale to `height`, width follows the aspect ratio.

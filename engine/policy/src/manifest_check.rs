@@ -219,13 +219,14 @@ pub fn check(text: &str) -> Result<Manifest, Vec<ManifestProblem>> {
         }
         if ![
             "stretch",
+            "letterbox",
             "keep_aspect_multiple_of_32",
             "height_keep_aspect",
         ]
         .contains(&m.preprocess.resize.as_str())
         {
             invalid(format!(
-                "resize '{}' (expected stretch, keep_aspect_multiple_of_32 or height_keep_aspect)",
+                "resize '{}' (expected stretch, letterbox, keep_aspect_multiple_of_32 or height_keep_aspect)",
                 m.preprocess.resize
             ));
         }
