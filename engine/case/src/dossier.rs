@@ -132,7 +132,8 @@ fn document(d: &DossierInput) -> Vec<Block> {
         "Collection: `vigie ingest` hashes each footage file (SHA-256, read-only) and records it in the case's evidence registry; the footage itself is never modified or copied.".into(),
         "Analysis: footage is decoded and analysed by the allowlisted models; what they produce (index, thumbnails, crops, synopses) is derived data, kept in the case's `derived/` directory. Before any use, a source's hash is checked again and changed evidence is refused.".into(),
         "Consultation: searches run on the case's derived data only; each is logged with its parameters and result count.".into(),
-        "Disclosure: exports (extracts, reports) are written to the case's `exports/` and `reports/` directories and logged with their SHA-256.".into(),
+        "Disclosure: exports (extracts, frames, synopses, contact sheets, reports) named by a bare file name are written to the case's `exports/` and `reports/` directories (erased at closure); an explicit destination elsewhere is honoured and logged with its path and SHA-256 as a copy outside the case, which the erasure entry lists as one its holder must erase.".into(),
+        "Measurement: benchmarks and evaluations on public test data run outside any case through one door that records each input file's SHA-256 and what is computed in the machine-wide log before computing; no other path produces detections, tracks or plate reads outside a case.".into(),
         "Isolation: a command works in exactly one case (`--case`), entered by a named operator (`--operator`); it reads no other case's data. No network access is made at run time.".into(),
     ]));
 

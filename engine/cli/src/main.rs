@@ -27,7 +27,8 @@ Typical session (inside one authorised case):
   vigie synopsis --source S... -o s.mp4    hours of activity in minutes
   vigie clip --track 12 -o t12.mp4         export the original segment (hashed, logged)
   vigie case report                        the exploitation report
-  vigie probe FILE, vigie bench decode FILE    work on any file, outside a case
+  vigie probe FILE, vigie bench decode FILE    work on any file, outside a case (benchmarks
+                                           and evaluations log each file's SHA-256 first)
 
 Environment:
   VIGIE_CACHE   fetched models, ONNX Runtime and sample footage (default ~/.cache/vigie)
