@@ -238,7 +238,7 @@ pub fn analyze_sources(
                 let input = SourceInput {
                     source_id: rec.source_id.clone(),
                     camera: camera.clone(),
-                    path: rec.path.clone(),
+                    path: rec.media_path().to_owned(),
                 };
                 let mut cfg = cfg.clone();
                 cfg.decode = cfg.decode.clone().for_source(&rec.meta);

@@ -49,6 +49,9 @@ pub struct IngestRequest {
     /// Frame rate of raw elementary streams (which carry no timestamps): recorded in the
     /// registry and used to time their frames. Refused for files with timestamps.
     pub fps: Option<f64>,
+    /// A healthy export of the same recorder, whose parameter sets let an export cut
+    /// before its index be salvaged when its stream does not repeat them.
+    pub reference: Option<PathBuf>,
 }
 
 /// One file that could not be ingested.
@@ -100,13 +103,14 @@ pub fn ingest(
         .build()
         .map_err(|e| AppError::BadInput(format!("cannot start hashing threads ({e})")))?;
     let failures = Mutex::new(Vec::<IngestFailure>::new());
+    let salvage_dir = case.layout().derived().join("salvaged");
     let records: Vec<SourceRecord> = pool.install(|| {
         files
             .par_iter()
             .filter_map(|path| {
                 let unit = path.display().to_string();
                 progress.begin(&unit, None);
-                let res = read_one(path, req.start, req.fps);
+                let res = read_one(path, req, &salvage_dir);
                 progress.end(&unit, res.is_ok());
                 match res {
                     Ok(r) => Some(r),
@@ -158,6 +162,17 @@ pub fn ingest(
                             .ok()
                             .and_then(|v| v.as_str().map(str::to_owned))
                     }),
+                    salvaged: r.salvage.as_ref().map(|s| {
+                        serde_json::json!({
+                            "stream_sha256": s.stream_sha256,
+                            "codec": s.codec,
+                            "parameter_sets": s.parameter_sets,
+                            "reference_sha256": s.reference_sha256,
+                            "nal_units": s.nal_units,
+                            "bytes_skipped": s.bytes_skipped,
+                            "frames_duration_ms": r.meta.duration_ms,
+                        })
+                    }),
                 }
             })
             .collect(),
@@ -204,11 +219,18 @@ fn is_still_image(demuxer: &str) -> bool {
 
 fn read_one(
     path: &Path,
-    start: Option<DateTime<FixedOffset>>,
-    fps: Option<f64>,
+    req: &IngestRequest,
+    salvage_dir: &Path,
 ) -> Result<SourceRecord, AppError> {
+    let (start, fps) = (req.start, req.fps);
     let (sha256, size_bytes) = vigie_evidence::hash_file(path, |_| {})?;
-    let mut meta = vigie_decode::probe(path, None, start)?;
+    let (mut meta, salvage) = match vigie_decode::probe(path, None, start) {
+        Ok(m) => (m, None),
+        Err(vigie_decode::DecodeError::NeedsSalvage { .. }) => {
+            salvage_one(path, &sha256, req.reference.as_deref(), start, salvage_dir)?
+        }
+        Err(e) => return Err(e.into()),
+    };
     if let Some(fps) = fps {
         if !(fps.is_finite() && (0.5..=480.0).contains(&fps)) {
             return Err(AppError::BadInput(format!(
@@ -231,7 +253,53 @@ fn read_one(
         size_bytes,
         meta,
         ingested_at: Utc::now(),
+        salvage,
     })
+}
+
+/// Salvage the video of an export cut before its index into `<case>/derived/salvaged/`
+/// (the original is only read); its metadata are the salvaged stream's.
+fn salvage_one(
+    path: &Path,
+    sha256: &str,
+    reference: Option<&Path>,
+    start: Option<DateTime<FixedOffset>>,
+    dir: &Path,
+) -> Result<(vigie_core::SourceMeta, Option<vigie_evidence::Salvage>), AppError> {
+    use vigie_decode::salvage::{salvage, stream_file_name, ParameterSets, SalvageCodec};
+    let s = salvage(path, reference)?;
+    vigie_audit::create_private_dir_all(dir).map_err(AppError::io(dir))?;
+    let stream = dir.join(stream_file_name(
+        &SourceRecord::id_for_hash(sha256),
+        s.codec,
+    ));
+    vigie_audit::write_atomic(&stream, &s.annex_b).map_err(AppError::io(&stream))?;
+    let (stream_sha256, _) = vigie_evidence::hash_file(&stream, |_| {})?;
+    let meta = vigie_decode::probe(&stream, None, start)?;
+    let reference_sha256 = match (&s.parameter_sets, reference) {
+        (ParameterSets::Reference { .. }, Some(r)) => Some(vigie_evidence::hash_file(r, |_| {})?.0),
+        _ => None,
+    };
+    Ok((
+        meta,
+        Some(vigie_evidence::Salvage {
+            stream,
+            stream_sha256,
+            codec: match s.codec {
+                SalvageCodec::H264 => "h264",
+                SalvageCodec::Hevc => "hevc",
+            }
+            .into(),
+            parameter_sets: match s.parameter_sets {
+                ParameterSets::Stream => "stream",
+                ParameterSets::Reference { .. } => "reference",
+            }
+            .into(),
+            reference_sha256,
+            nal_units: s.nal_units,
+            bytes_skipped: s.bytes_skipped,
+        }),
+    ))
 }
 
 /// The sources registered in the case (a consultation, logged with their count).
@@ -377,7 +445,7 @@ pub fn decode_source(
     let unit = record.source_id.clone();
     progress.begin(&unit, record.meta.duration_ms);
     let started = Instant::now();
-    let mut dec = Decoder::open(&record.path, &cfg)?;
+    let mut dec = Decoder::open(record.media_path(), &cfg)?;
     let (mut first, mut last, mut size) = (None, None, (0, 0));
     let mut n: u64 = 0;
     while let Some(frame) = dec.next_frame()? {

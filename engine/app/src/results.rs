@@ -214,7 +214,7 @@ pub fn clip(case: &EnteredCase, req: &ClipRequest) -> Result<ClipOutcome, AppErr
     let start_ms = (track.first_pts_ms - margin_ms).max(0);
     let end_ms = track.last_pts_ms + margin_ms;
     let report = vigie_decode::export_segment(
-        &record.path,
+        record.media_path(),
         Some(record.meta.stream_index),
         start_ms,
         end_ms,
@@ -315,7 +315,7 @@ pub fn frame(case: &EnteredCase, req: &FrameRequest) -> Result<FrameOutcome, App
             .flatten(),
         ..Default::default()
     };
-    let mut dec = Decoder::open(&record.path, &cfg)?;
+    let mut dec = Decoder::open(record.media_path(), &cfg)?;
     let Some(frame) = dec.frame_at(at_ms)? else {
         return Err(AppError::BadInput(format!(
             "the source ends before {:.3} s (its duration is {})",
@@ -480,7 +480,7 @@ pub fn synopsis(case: &EnteredCase, req: &SynopsisRequest) -> Result<SynopsisOut
         .unwrap_or(0);
     let source = SourceInput {
         source_id: record.source_id.clone(),
-        path: record.path.clone(),
+        path: record.media_path().to_owned(),
         stream_index: Some(record.meta.stream_index),
         frame_size: tube_file.frame_size,
         duration_ms: record

@@ -58,6 +58,7 @@ fn register(case: &EnteredCase, path: &Path) {
             start: None,
             jobs: Some(1),
             fps: None,
+            reference: None,
         },
         &vigie_app::NoProgress,
     )

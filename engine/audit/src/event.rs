@@ -83,6 +83,10 @@ pub struct IngestedSource {
     pub start_time: Option<String>,
     /// Where the start time came from (`container`, `operator`).
     pub start_time_origin: Option<String>,
+    /// For an export cut before its index: the salvaged stream (its hash) and how its
+    /// parameter sets were found. The source's own hash is `sha256`, of the untouched file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salvaged: Option<serde_json::Value>,
 }
 
 /// Every kind of event vigie records. The variant decides the category ([`Event::action`]).

@@ -48,6 +48,7 @@ fn exploitation_report_snapshot() {
             ingested_at: DateTime::parse_from_rfc3339("2026-03-05T14:00:00Z")
                 .unwrap()
                 .with_timezone(&Utc),
+            salvage: None,
         })
         .unwrap();
     ctx.log(

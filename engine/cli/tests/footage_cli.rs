@@ -161,3 +161,64 @@ fn a_folder_ingest_identifies_files_by_content_and_reports_what_it_skipped() {
     let log = env.json(&["audit", "show", "--action", "collection"]);
     assert_eq!(log[0]["params"]["skipped"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn an_mp4_cut_before_its_index_is_salvaged_at_ingest_and_its_hash_kept() {
+    let env = TestCase::open("C-salvage");
+    let full = env.path("export-full.mp4");
+    assert!(std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("color=c=gray:s=320x240:d=10:r=25[bg];color=c=red:s=32x32:d=10:r=25[fg];[bg][fg]overlay=x='t*25':y=100")
+        .args(["-c:v", "libx264", "-preset", "ultrafast", "-b:v", "500k", "-g", "25"])
+        .args(["-pix_fmt", "yuv420p", "-x264-params", "repeat-headers=1"])
+        .arg(&full)
+        .status()
+        .unwrap()
+        .success());
+    let bytes = std::fs::read(&full).unwrap();
+    let cut = env.path("export-cut.mp4");
+    std::fs::write(&cut, &bytes[..bytes.len() / 4]).unwrap();
+    let hash = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&bytes[..bytes.len() / 4]))
+    };
+    let out = env
+        .cmd()
+        .args(["--json", "ingest"])
+        .arg(&cut)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let src = &v["ingested"][0]["source"];
+    assert_eq!(
+        src["sha256"],
+        hash.as_str(),
+        "the untouched original's hash"
+    );
+    assert_eq!(src["salvage"]["parameter_sets"], "stream");
+    assert!(src["salvage"]["nal_units"].as_u64().unwrap() > 40);
+    // Usable like any source: verified, analysed.
+    env.cmd().arg("verify").assert().success();
+    let a = env.json(&[
+        "analyze",
+        "--all",
+        "--detector",
+        "motion",
+        "--sampling",
+        "all",
+    ]);
+    let frames = a["analysed"][0]["frames_analysed"].as_u64().unwrap();
+    assert!((40..=80).contains(&frames), "{a}");
+    // The collection entry names the salvage.
+    let log = env.json(&["audit", "show", "--action", "collection"]);
+    assert_eq!(
+        log[0]["params"]["sources"][0]["salvaged"]["parameter_sets"],
+        "stream"
+    );
+    assert_eq!(std::fs::read(&cut).unwrap(), &bytes[..bytes.len() / 4]);
+}

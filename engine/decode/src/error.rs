@@ -36,6 +36,10 @@ pub enum DecodeError {
         #[source]
         source: ffmpeg_next::Error,
     },
+    #[error("cannot salvage this export: {why}: {path}")]
+    Salvage { path: PathBuf, why: String },
+    #[error("this MP4/MOV export was cut before its index (moov) was written, so FFmpeg cannot read it as it is; vigie salvages its frames at ingest (add `--reference FILE`, a healthy export of the same recorder, if the stream does not repeat its parameter sets): {path}")]
+    NeedsSalvage { path: PathBuf },
     #[error("the decoder thread stopped unexpectedly (this is a bug in vigie; please report it)")]
     ThreadPanicked,
 }

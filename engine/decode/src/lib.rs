@@ -23,6 +23,7 @@ mod decoder;
 mod error;
 mod probe;
 mod remux;
+pub mod salvage;
 mod sampler;
 pub mod timeline;
 

@@ -53,12 +53,22 @@ pub(crate) fn open_input(
         });
     }
     // Read-only: avformat opens files with O_RDONLY for input.
-    let input = format::input(&path).map_err(|e| DecodeError::NotMedia {
-        path: path.to_path_buf(),
-        reason: match e {
-            ffmpeg_next::Error::InvalidData => "no known container or stream format".into(),
-            other => other.to_string(),
-        },
+    let input = format::input(&path).map_err(|e| {
+        if is_moovless_mp4(path) {
+            return DecodeError::NeedsSalvage {
+                path: path.to_path_buf(),
+            };
+        }
+        DecodeError::NotMedia {
+            path: path.to_path_buf(),
+            reason: match e {
+                ffmpeg_next::Error::InvalidData => match sniff_vendor(path) {
+                    Some(v) => format!("no known container or stream format; it looks like {v}"),
+                    None => "no known container or stream format".into(),
+                },
+                other => other.to_string(),
+            },
+        }
     })?;
 
     let video: Vec<usize> = input
@@ -174,6 +184,46 @@ pub(crate) fn open_input(
         timestamps: timestamp_source(input.format().name()),
     };
     Ok((input, meta))
+}
+
+/// An MP4/MOV with media data and no index (an export cut short).
+fn is_moovless_mp4(path: &Path) -> bool {
+    matches!(crate::salvage::mdat_without_moov_at(path), Ok(Some(_)))
+}
+
+/// A vendor format recognised by its first bytes, named in the refusal so the operator
+/// knows which export tool to ask for.
+fn sniff_vendor(path: &Path) -> Option<&'static str> {
+    use std::io::Read;
+    let mut head = [0u8; 64];
+    let n = std::fs::File::open(path).ok()?.read(&mut head).ok()?;
+    let head = &head[..n];
+    const KNOWN: [(&[u8], &str); 5] = [
+        (
+            b"DHAV",
+            "a Dahua DAV file (export it again as MP4/AVI from the recorder or Dahua's player)",
+        ),
+        (
+            b"IMKH",
+            "a Hikvision file header (export it again as MP4 from the recorder or iVMS)",
+        ),
+        (
+            b"HXVS",
+            "a XMeye/Sofia .h264 with vendor frame headers (convert it with the vendor's player)",
+        ),
+        (
+            b"HXVF",
+            "a XMeye/Sofia .h264 with vendor frame headers (convert it with the vendor's player)",
+        ),
+        (
+            b"MDVR",
+            "a mobile DVR container (export it with the vendor's tool)",
+        ),
+    ];
+    KNOWN
+        .iter()
+        .find(|(magic, _)| head.windows(magic.len()).take(16).any(|w| w == *magic))
+        .map(|(_, name)| *name)
 }
 
 /// Raw elementary streams carry no timestamps: their frames are timed from the frame rate.

@@ -712,3 +712,106 @@ fn a_timestamp_jump_is_reported_as_a_gap_at_its_place() {
         .iter()
         .any(|w| w.contains("gap in the recording")));
 }
+
+#[test]
+fn vendor_formats_are_identified_by_content_not_by_extension() {
+    let dir = common::clip_dir();
+    // A `.264` with a short vendor header before the first start code.
+    let raw = clip_with(
+        "vendor-src.264",
+        "testsrc2=size=160x120:rate=25:duration=2",
+        &["-c:v", "libx264", "-preset", "ultrafast", "-f", "h264"],
+    );
+    let vendor = dir.join("vendor.264");
+    let mut bytes = b"HKVS\x01\x00\x00\x00VENDORHEADER0123456789abcdef".to_vec();
+    bytes.extend(std::fs::read(&raw).unwrap());
+    std::fs::write(&vendor, bytes).unwrap();
+    let meta = probe(&vendor, None, None).unwrap();
+    assert_eq!(
+        (meta.container.as_str(), meta.codec.as_str()),
+        ("h264", "h264")
+    );
+    let (frames, _) = decode(&vendor, &all_frames_meta_only());
+    assert_eq!(frames.len(), 50);
+    // An MPEG-PS export named `.mp4`.
+    let ps = clip_with(
+        "ps-export.mp4",
+        "testsrc2=size=160x120:rate=25:duration=2",
+        &["-c:v", "libx264", "-preset", "ultrafast", "-f", "mpeg"],
+    );
+    let meta = probe(&ps, None, None).unwrap();
+    assert_eq!(
+        meta.container, "mpeg",
+        "identified as MPEG-PS whatever its name"
+    );
+    let (frames, _) = decode(&ps, &all_frames_meta_only());
+    assert_eq!(frames.len(), 50);
+}
+
+/// An MP4 export (index at the end) cut to its first quarter, as an interrupted copy
+/// leaves it.
+fn cut_mp4(name: &str, repeat_headers: bool) -> (std::path::PathBuf, std::path::PathBuf) {
+    let mut args = vec![
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-b:v",
+        "500k",
+        "-g",
+        "25",
+        "-pix_fmt",
+        "yuv420p",
+    ];
+    if repeat_headers {
+        args.extend_from_slice(&["-x264-params", "repeat-headers=1"]);
+    }
+    let full = clip_with(
+        &format!("{name}-full.mp4"),
+        "testsrc2=size=320x240:rate=25:duration=10",
+        &args,
+    );
+    let bytes = std::fs::read(&full).unwrap();
+    let cut = common::clip_dir().join(format!("{name}-cut.mp4"));
+    std::fs::write(&cut, &bytes[..bytes.len() / 4]).unwrap();
+    (full, cut)
+}
+
+fn decode_salvaged(s: &vigie_decode::salvage::Salvaged, name: &str) -> usize {
+    let raw = common::clip_dir().join(format!("{name}.h264"));
+    std::fs::write(&raw, &s.annex_b).unwrap();
+    decode(&raw, &all_frames_meta_only()).0.len()
+}
+
+#[test]
+fn an_mp4_cut_before_its_index_is_salvaged_from_in_band_parameter_sets() {
+    use vigie_decode::salvage::{salvage, ParameterSets};
+    let (_, cut) = cut_mp4("inband", true);
+    let before = std::fs::read(&cut).unwrap();
+    match probe(&cut, None, None) {
+        Err(DecodeError::NeedsSalvage { .. }) => {}
+        other => panic!("expected a salvage hint, got {other:?}"),
+    }
+    let s = salvage(&cut, None).unwrap();
+    assert_eq!(s.parameter_sets, ParameterSets::Stream);
+    let frames = decode_salvaged(&s, "inband-salvaged");
+    // About a quarter of 250 frames, minus the unit cut in the middle.
+    assert!((40..=80).contains(&frames), "{frames} frames salvaged");
+    assert_eq!(
+        std::fs::read(&cut).unwrap(),
+        before,
+        "the original is untouched"
+    );
+}
+
+#[test]
+fn without_in_band_parameter_sets_a_reference_file_is_needed() {
+    use vigie_decode::salvage::{salvage, ParameterSets};
+    let (healthy, cut) = cut_mp4("outofband", false);
+    let err = salvage(&cut, None).unwrap_err().to_string();
+    assert!(err.contains("--reference"), "{err}");
+    let s = salvage(&cut, Some(&healthy)).unwrap();
+    assert!(matches!(s.parameter_sets, ParameterSets::Reference { .. }));
+    let frames = decode_salvaged(&s, "outofband-salvaged");
+    assert!((40..=80).contains(&frames), "{frames} frames salvaged");
+}

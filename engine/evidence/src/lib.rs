@@ -18,7 +18,7 @@ mod registry;
 mod walk;
 
 pub use hash::{hash_file, hash_reader, HashError, HASH_CHUNK_BYTES};
-pub use registry::{AddOutcome, Registry, RegistryError, SourceRecord};
+pub use registry::{AddOutcome, Registry, RegistryError, Salvage, SourceRecord};
 pub use walk::{
     collect_sources, is_video_extension, walk_sources, WalkError, Walked, VIDEO_EXTENSIONS,
 };

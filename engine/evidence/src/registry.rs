@@ -33,9 +33,38 @@ pub struct SourceRecord {
     pub size_bytes: u64,
     pub meta: SourceMeta,
     pub ingested_at: DateTime<Utc>,
+    /// For an export cut before its index: the elementary stream salvaged from it (the
+    /// original stays untouched and keeps its hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salvage: Option<Salvage>,
+}
+
+/// The stream salvaged from a damaged export, and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Salvage {
+    /// The salvaged elementary stream (derived data of the case).
+    pub stream: PathBuf,
+    pub stream_sha256: String,
+    /// `h264` or `hevc`.
+    pub codec: String,
+    /// `stream` (repeated in-band) or `reference`.
+    pub parameter_sets: String,
+    /// The healthy file the parameter sets came from, by hash.
+    pub reference_sha256: Option<String>,
+    pub nal_units: u64,
+    /// Bytes of the media data that could not be read as video.
+    pub bytes_skipped: u64,
 }
 
 impl SourceRecord {
+    /// The file to decode: the salvaged stream of a damaged export, else the source.
+    pub fn media_path(&self) -> &Path {
+        self.salvage
+            .as_ref()
+            .map(|s| s.stream.as_path())
+            .unwrap_or(&self.path)
+    }
+
     pub fn id_for_hash(sha256: &str) -> String {
         format!("S{}", &sha256[..12.min(sha256.len())])
     }
@@ -228,6 +257,17 @@ impl Registry {
                 ingested_at: record.ingested_at,
             });
         }
+        if let Some(s) = &record.salvage {
+            let (actual, _) = hash_file(&s.stream, |_| {})?;
+            if actual != s.stream_sha256 {
+                return Err(RegistryError::HashMismatch {
+                    path: s.stream.clone(),
+                    expected: s.stream_sha256.clone(),
+                    actual,
+                    ingested_at: record.ingested_at,
+                });
+            }
+        }
         Ok(())
     }
 }
@@ -263,6 +303,7 @@ mod tests {
             size_bytes: size,
             meta: meta(),
             ingested_at: Utc::now(),
+            salvage: None,
         }
     }
 

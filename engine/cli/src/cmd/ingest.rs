@@ -30,6 +30,10 @@ pub struct Args {
     /// their frames are timed from it (default: the rate the stream declares, else 25).
     #[arg(long)]
     pub fps: Option<f64>,
+    /// A healthy export of the same recorder: its parameter sets let an export cut before
+    /// its index (moov) be salvaged when the stream does not repeat them.
+    #[arg(long)]
+    pub reference: Option<PathBuf>,
 }
 
 pub fn parse_start(s: &str) -> Result<chrono::DateTime<chrono::FixedOffset>, String> {
@@ -62,6 +66,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         paths: args.paths,
         start: args.start,
         fps: args.fps,
+        reference: args.reference,
         jobs: args.jobs,
     };
     let out = evidence::ingest(&case, &req, &FileBar(bar.clone()));
@@ -93,6 +98,12 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             } else {
                 ""
             };
+            if let Some(s) = &r.salvage {
+                eprintln!(
+                    "vigie: warning: {}: cut before its index; {} video units salvaged (parameter sets from the {}; {} bytes unreadable), the original untouched (sha256 {})",
+                    r.source_id, s.nal_units, s.parameter_sets, s.bytes_skipped, r.sha256
+                );
+            }
             println!(
                 "{}  {}  {} {}x{} {}{}  {}",
                 r.source_id,
