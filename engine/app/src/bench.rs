@@ -434,6 +434,8 @@ pub struct PlateBench {
     pub tracks_read: u64,
     pub tracks_with_plate: u64,
     pub crops: u64,
+    /// Most crops held in memory at once (tracks are read as their last crop arrives).
+    pub max_crops_held: u64,
     pub decode_ms: f64,
     pub read_ms: f64,
     pub ms_per_vehicle_track: f64,
@@ -499,6 +501,7 @@ impl BenchAnalyze {
             "plates": self.plates.as_ref().map(|p| json!({
                 "vehicle_tracks": p.vehicle_tracks, "tracks_read": p.tracks_read,
                 "tracks_with_plate": p.tracks_with_plate, "crops": p.crops,
+                "max_crops_held": p.max_crops_held,
                 "decode_ms": p.decode_ms, "read_ms": p.read_ms,
                 "ms_per_vehicle_track": p.ms_per_vehicle_track,
                 "read_ms_per_crop": p.read_ms_per_crop,
@@ -565,6 +568,7 @@ pub fn bench_analyze(m: &Measurement, req: &BenchAnalyzeRequest) -> Result<Bench
                 tracks_read: p.tracks_eligible,
                 tracks_with_plate: p.tracks_with_plate,
                 crops: p.crops,
+                max_crops_held: p.max_crops_held,
                 decode_ms: ms(p.decode),
                 read_ms: ms(p.read),
                 ms_per_vehicle_track: p.ms_per_track(),

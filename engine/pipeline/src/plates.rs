@@ -84,6 +84,10 @@ pub struct PlateStats {
     pub tracks_eligible: u64,
     pub tracks_with_plate: u64,
     pub crops: u64,
+    /// Most crops held in memory at once: each track's crops are read and released as
+    /// soon as its last one is decoded, so this follows the tracks visible together, not
+    /// the length of the footage.
+    pub max_crops_held: u64,
     /// Second decode (native resolution, up to the last crop needed).
     pub decode: Duration,
     /// Plate reading (localise + recognise + vote), all tracks.
@@ -187,47 +191,77 @@ pub fn read_plates(
     let Some(&last_pts) = wanted.keys().next_back() else {
         return Ok((stats, outcomes));
     };
+    // Each track's last wanted frame: its crops are read (and released) right after it.
+    let mut last_of: BTreeMap<u64, i64> = BTreeMap::new();
+    for (pts, list) in &wanted {
+        for (track, _) in list {
+            last_of.insert(*track, *pts);
+        }
+    }
+    let mut finishing: BTreeMap<i64, Vec<u64>> = BTreeMap::new();
+    for (track, pts) in &last_of {
+        finishing.entry(*pts).or_default().push(*track);
+    }
     let t = Instant::now();
+    let mut read_time = std::time::Duration::ZERO;
     let native = DecodeConfig {
         output_size: OutputSize::Native,
         ..decode.clone()
     };
     let handle = spawn_decoder(&input.path, &native, 4)?;
     let mut crops: BTreeMap<u64, Vec<VehicleCrop>> = BTreeMap::new();
+    let mut held = 0u64;
+    let mut failed = None;
     for frame in handle.frames.iter() {
         if let Some(list) = wanted.get(&frame.pts_ms) {
             for (track, b) in list {
                 if let Some(c) = crop(&frame, b, scale, cfg.margin) {
                     stats.crops += 1;
+                    held += 1;
                     crops.entry(*track).or_default().push(c);
                 }
             }
+            stats.max_crops_held = stats.max_crops_held.max(held);
         }
-        if frame.pts_ms >= last_pts {
+        if let Some(done) = finishing.get(&frame.pts_ms) {
+            let tr = Instant::now();
+            for track in done {
+                let Some(list) = crops.remove(track) else {
+                    continue;
+                };
+                held -= list.len() as u64;
+                match reader.read_track(&list) {
+                    Ok(Some(o)) => {
+                        if let Some(d) = analysis
+                            .descriptions
+                            .iter_mut()
+                            .find(|d| d.summary.track_id == *track)
+                        {
+                            d.summary.plate = Some(o.read.clone());
+                            stats.tracks_with_plate += 1;
+                        }
+                        outcomes.insert(*track, o);
+                    }
+                    Ok(None) => {}
+                    Err(source) => {
+                        failed = Some(PipelineError::PlateReader { source });
+                        break;
+                    }
+                }
+            }
+            read_time += tr.elapsed();
+        }
+        if failed.is_some() || frame.pts_ms >= last_pts {
             break;
         }
     }
     // Stopping early is normal here: the decoder reports the closed channel as the end.
     let _ = handle.join();
-    stats.decode = t.elapsed();
-    let t = Instant::now();
-    for (track, list) in crops {
-        let outcome = reader
-            .read_track(&list)
-            .map_err(|source| PipelineError::PlateReader { source })?;
-        if let Some(o) = outcome {
-            if let Some(d) = analysis
-                .descriptions
-                .iter_mut()
-                .find(|d| d.summary.track_id == track)
-            {
-                d.summary.plate = Some(o.read.clone());
-                stats.tracks_with_plate += 1;
-            }
-            outcomes.insert(track, o);
-        }
+    if let Some(e) = failed {
+        return Err(e);
     }
-    stats.read = t.elapsed();
+    stats.decode = t.elapsed().saturating_sub(read_time);
+    stats.read = read_time;
     Ok((stats, outcomes))
 }
 

@@ -247,12 +247,13 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
         );
         if let Some(p) = &r.plates {
             println!(
-                "plates: {} vehicle tracks, {} large enough, {} with a plate; {:.0} ms per track read ({} crops, {:.1} ms each; native-resolution re-decode {:.0} ms)",
+                "plates: {} vehicle tracks, {} large enough, {} with a plate; {:.0} ms per track read ({} crops, at most {} held at once, {:.1} ms each; native-resolution re-decode {:.0} ms)",
                 p.vehicle_tracks,
                 p.tracks_read,
                 p.tracks_with_plate,
                 p.ms_per_vehicle_track,
                 p.crops,
+                p.max_crops_held,
                 p.read_ms_per_crop,
                 p.decode_ms
             );
