@@ -74,6 +74,124 @@ pub struct SearchRequest {
 pub struct SearchOutcome {
     pub result: SearchResult,
     pub sheet: Option<(ExportTarget, FileHash)>,
+    /// For a search with a time range: how much of it analysed footage covers. No hit in
+    /// an uncovered stretch means no footage, not nothing happened.
+    pub coverage: Option<TimeCoverage>,
+}
+
+/// How much of a wall-clock range the analysed footage covers.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TimeCoverage {
+    pub from_wall_ms: i64,
+    pub to_wall_ms: i64,
+    /// Milliseconds of the range covered by analysed footage.
+    pub covered_ms: i64,
+    /// Stretches of the range with no analysed footage (`[from, to)`, wall-clock ms).
+    pub uncovered: Vec<(i64, i64)>,
+    /// Analysed sources with no known wall-clock start (they cannot be placed in time).
+    pub sources_without_start: Vec<String>,
+}
+
+impl TimeCoverage {
+    pub fn is_complete(&self) -> bool {
+        self.uncovered.is_empty() && self.sources_without_start.is_empty()
+    }
+}
+
+/// Wall-clock intervals `[from, to)` in ms.
+type Spans = Vec<(i64, i64)>;
+
+/// The wall-clock intervals each analysed source covers (its gaps removed), in the
+/// camera `camera` when given, and the sources that cannot be placed in time.
+fn covered_intervals(
+    case: &EnteredCase,
+    index: &vigie_index::Index,
+    camera: Option<&str>,
+) -> Result<(Spans, Vec<String>), AppError> {
+    let mut spans = Vec::new();
+    let mut unplaced = Vec::new();
+    for info in index.sources()? {
+        let src = &info.record;
+        if camera.is_some_and(|c| c != src.camera) {
+            continue;
+        }
+        let Ok(rec) = case.find_source(&src.source_id) else {
+            continue;
+        };
+        let Some(start) = rec.meta.start_time.map(|s| s.epoch_ms()) else {
+            unplaced.push(src.source_id.clone());
+            continue;
+        };
+        let decode = &src.params["decode"];
+        let frame_ms = rec
+            .meta
+            .fps
+            .filter(|f| *f > 0.0)
+            .map(|f| 1000.0 / f)
+            .unwrap_or(40.0) as i64;
+        let end = decode["last_pts_ms"]
+            .as_i64()
+            .map(|l| l + frame_ms)
+            .or(rec.meta.duration_ms.map(|d| d as i64))
+            .unwrap_or(0);
+        let mut cursor = 0i64;
+        let mut gaps: Vec<(i64, i64)> = decode["gaps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|g| Some((g["after_ms"].as_i64()?, g["missing_ms"].as_i64()?)))
+            .collect();
+        gaps.sort_unstable();
+        for (after, missing) in gaps {
+            let hole_from = after + frame_ms;
+            spans.push((start + cursor, start + hole_from));
+            cursor = hole_from + missing;
+        }
+        if end > cursor {
+            spans.push((start + cursor, start + end));
+        }
+    }
+    Ok((spans, unplaced))
+}
+
+/// The coverage of `[from, to)` by analysed footage.
+pub fn time_coverage(
+    case: &EnteredCase,
+    from_wall_ms: i64,
+    to_wall_ms: i64,
+    camera: Option<&str>,
+) -> Result<TimeCoverage, AppError> {
+    let index = case.layout().existing_index()?;
+    let (mut spans, sources_without_start) = covered_intervals(case, &index, camera)?;
+    spans.retain(|(a, b)| b > a);
+    spans.sort_unstable();
+    let mut uncovered = Vec::new();
+    let mut covered_ms = 0;
+    let mut at = from_wall_ms;
+    for (a, b) in spans {
+        if b <= at || a >= to_wall_ms {
+            continue;
+        }
+        if a > at {
+            uncovered.push((at, a.min(to_wall_ms)));
+        }
+        let end = b.min(to_wall_ms);
+        covered_ms += end - a.max(at);
+        at = end;
+        if at >= to_wall_ms {
+            break;
+        }
+    }
+    if at < to_wall_ms {
+        uncovered.push((at, to_wall_ms));
+    }
+    Ok(TimeCoverage {
+        from_wall_ms,
+        to_wall_ms,
+        covered_ms,
+        uncovered,
+        sources_without_start,
+    })
 }
 
 /// Search the case's index. The consultation (the query, its output and the tracks
@@ -136,7 +254,17 @@ pub fn search(case: &EnteredCase, req: &SearchRequest) -> Result<SearchOutcome, 
             Some((target, hash))
         }
     };
-    Ok(SearchOutcome { result, sheet })
+    let coverage = match (req.query.from_wall_ms, req.query.to_wall_ms) {
+        (Some(from), Some(to)) if to > from => {
+            Some(time_coverage(case, from, to, req.query.camera.as_deref())?)
+        }
+        _ => None,
+    };
+    Ok(SearchOutcome {
+        result,
+        sheet,
+        coverage,
+    })
 }
 
 /// Search results as CSV (one line per track, with a header).

@@ -114,3 +114,49 @@ fn analyze_goes_on_past_a_bad_source() {
         "{v}"
     );
 }
+
+#[test]
+fn a_time_range_not_fully_covered_by_footage_is_said_so() {
+    let (env, _) = common::synthetic_analysed("C-cover");
+    // The clip runs 14:00:00 to about 14:00:12 (UTC+1).
+    let v = env.json(&[
+        "search",
+        "--from",
+        "2026-11-30T13:59:00+01:00",
+        "--to",
+        "2026-11-30T14:01:00+01:00",
+    ]);
+    let c = &v["coverage"];
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-30T14:00:00+01:00")
+        .unwrap()
+        .timestamp_millis();
+    let gaps = c["uncovered"].as_array().unwrap();
+    assert_eq!(gaps.len(), 2, "{c}");
+    assert_eq!(gaps[0][0], start - 60_000);
+    assert_eq!(gaps[0][1], start);
+    let covered = c["covered_ms"].as_i64().unwrap();
+    assert!((11_000..=13_000).contains(&covered), "{c}");
+    assert_eq!(gaps[1][1], start + 60_000);
+    // Text mode says it on stderr.
+    let out = env
+        .cmd()
+        .args(["search", "--from", "2026-11-30T13:59:00+01:00"])
+        .args(["--to", "2026-11-30T14:01:00+01:00"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no result there means no footage"));
+    // A range inside the footage is fully covered.
+    let v = env.json(&[
+        "search",
+        "--from",
+        "2026-11-30T14:00:02+01:00",
+        "--to",
+        "2026-11-30T14:00:05+01:00",
+    ]);
+    assert_eq!(
+        v["coverage"]["uncovered"].as_array().unwrap().len(),
+        0,
+        "{v}"
+    );
+    assert_eq!(v["coverage"]["covered_ms"], 3000);
+}

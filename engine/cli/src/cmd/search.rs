@@ -180,7 +180,11 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         },
     )?;
     if global.json {
-        print_json(&serde_json::to_value(&out.result)?)?;
+        let mut v = serde_json::to_value(&out.result)?;
+        if let (Some(obj), Some(c)) = (v.as_object_mut(), &out.coverage) {
+            obj.insert("coverage".into(), serde_json::to_value(c)?);
+        }
+        print_json(&v)?;
     } else if args.csv {
         std::io::stdout()
             .lock()
@@ -191,6 +195,26 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             .write_all(results::results_table(&out.result).as_bytes())?;
         if let Some((t, _)) = &out.sheet {
             println!("contact sheet: {}", t.path.display());
+        }
+    }
+    if let Some(c) = out.coverage.as_ref().filter(|c| !c.is_complete()) {
+        let t = |ms: i64| {
+            chrono::DateTime::from_timestamp_millis(ms)
+                .map(|d| d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+                .unwrap_or_default()
+        };
+        for (a, b) in &c.uncovered {
+            eprintln!(
+                "vigie: note: no analysed footage from {} to {}: no result there means no footage, not that nothing happened",
+                t(*a),
+                t(*b)
+            );
+        }
+        if !c.sources_without_start.is_empty() {
+            eprintln!(
+                "vigie: note: source(s) {} have no known start time and cannot be placed in the range (give one with `vigie ingest --start`)",
+                c.sources_without_start.join(", ")
+            );
         }
     }
     Ok(Outcome::Success)
