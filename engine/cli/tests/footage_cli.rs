@@ -74,21 +74,19 @@ fn ingest_fps_times_a_raw_stream_and_is_refused_for_files_with_timestamps() {
     assert_eq!(a["analysed"][0]["frames_analysed"], 100, "{a}");
     // A file with its own timestamps refuses --fps (the batch reports it).
     let mp4 = env.path("cam.mp4");
-    assert!(std::process::Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
+    common::ffmpeg(
+        &[
             "-f",
             "lavfi",
             "-i",
-            "testsrc=d=1:s=96x64:r=10"
-        ])
-        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
-        .arg(&mp4)
-        .status()
-        .unwrap()
-        .success());
+            "testsrc=d=1:s=96x64:r=10",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+        ],
+        &mp4,
+    );
     let out = env
         .cmd()
         .args(["ingest", "--fps", "10"])
@@ -106,21 +104,21 @@ fn a_folder_ingest_identifies_files_by_content_and_reports_what_it_skipped() {
     std::fs::create_dir_all(&dir).unwrap();
     // A recording under a vendor's name, a still image and a note.
     let dat = dir.join("CH01_20261130.dat");
-    assert!(std::process::Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
+    common::ffmpeg(
+        &[
             "-f",
             "lavfi",
             "-i",
-            "testsrc=d=1:s=96x64:r=10"
-        ])
-        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mpegts"])
-        .arg(&dat)
-        .status()
-        .unwrap()
-        .success());
+            "testsrc=d=1:s=96x64:r=10",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-f",
+            "mpegts",
+        ],
+        &dat,
+    );
     assert!(std::process::Command::new("ffmpeg")
         .args([
             "-v",

@@ -180,40 +180,36 @@ fn renewal_is_the_only_way_to_extend_and_is_logged() {
 fn an_edited_evidence_hash_is_an_integrity_failure() {
     let env = TestCase::open("C-evid");
     let clip = env.path("clip.mp4");
-    assert!(std::process::Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
+    common::ffmpeg(
+        &[
             "-f",
             "lavfi",
             "-i",
-            "testsrc=duration=1:size=96x64:rate=10"
-        ])
-        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
-        .arg(&clip)
-        .status()
-        .unwrap()
-        .success());
+            "testsrc=duration=1:size=96x64:rate=10",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+        ],
+        &clip,
+    );
     env.cmd().arg("ingest").arg(&clip).assert().success();
     env.cmd().arg("verify").assert().success();
     // Swap the file and edit the registry's hash to match the new bytes.
     let other = env.path("other.mp4");
-    assert!(std::process::Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
+    common::ffmpeg(
+        &[
             "-f",
             "lavfi",
             "-i",
-            "testsrc=duration=1:size=96x64:rate=12"
-        ])
-        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
-        .arg(&other)
-        .status()
-        .unwrap()
-        .success());
+            "testsrc=duration=1:size=96x64:rate=12",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+        ],
+        &other,
+    );
     std::fs::copy(&other, &clip).unwrap();
     let new_hash = {
         use sha2::Digest;

@@ -8,7 +8,6 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use common::TestCase;
 use serde_json::Value;
@@ -51,22 +50,17 @@ fn a_tampered_plate_model_exits_3_and_raises_a_model_refused_alert() {
         }
     }
     let still = env.path("car.png");
-    assert!(Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
+    common::ffmpeg(
+        &[
             "-f",
             "lavfi",
             "-i",
             "color=c=white:s=320x240",
             "-frames:v",
-            "1"
-        ])
-        .arg(&still)
-        .status()
-        .unwrap()
-        .success());
+            "1",
+        ],
+        &still,
+    );
 
     let out = env
         .cmd()
@@ -104,22 +98,17 @@ fn an_unpinned_onnx_runtime_is_refused_with_exit_3_and_a_runtime_refused_alert()
     }
     let env = TestCase::open("C-runtime");
     let still = env.path("x.png");
-    assert!(Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
+    common::ffmpeg(
+        &[
             "-f",
             "lavfi",
             "-i",
             "color=c=gray:s=64x48",
             "-frames:v",
-            "1"
-        ])
-        .arg(&still)
-        .status()
-        .unwrap()
-        .success());
+            "1",
+        ],
+        &still,
+    );
     // Any library that is not the pinned runtime: a copy of the C library.
     let fake = env.path("libonnxruntime.so");
     let libc = [

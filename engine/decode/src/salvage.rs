@@ -256,46 +256,35 @@ fn reference_parameter_sets(reference: &Path) -> Result<(SalvageCodec, Vec<Vec<u
     Ok((codec, sets))
 }
 
+fn be16_at(b: &[u8], pos: usize) -> Option<usize> {
+    b.get(pos..pos + 2)
+        .map(|x| u16::from_be_bytes([x[0], x[1]]) as usize)
+}
+
+/// `count` units each prefixed by a 16-bit length, from `pos`: appended to `out`; returns
+/// the position after them, or `None` if the record ends early.
+fn take_units(b: &[u8], mut pos: usize, count: usize, out: &mut Vec<Vec<u8>>) -> Option<usize> {
+    for _ in 0..count {
+        let len = be16_at(b, pos)?;
+        pos += 2;
+        out.push(b.get(pos..pos + len)?.to_vec());
+        pos += len;
+    }
+    Some(pos)
+}
+
 /// SPS and PPS from an `avcC` record.
 pub fn avcc_parameter_sets(avcc: &[u8]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     if avcc.len() < 7 || avcc[0] != 1 {
         return out;
     }
-    let mut pos = 5;
-    let n_sps = (avcc[pos] & 0x1f) as usize;
-    pos += 1;
-    for _ in 0..n_sps {
-        let Some(len) = avcc
-            .get(pos..pos + 2)
-            .map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)
-        else {
-            return out;
-        };
-        pos += 2;
-        let Some(u) = avcc.get(pos..pos + len) else {
-            return out;
-        };
-        out.push(u.to_vec());
-        pos += len;
-    }
-    let Some(&n_pps) = avcc.get(pos) else {
+    let n_sps = (avcc[5] & 0x1f) as usize;
+    let Some(pos) = take_units(avcc, 6, n_sps, &mut out) else {
         return out;
     };
-    pos += 1;
-    for _ in 0..n_pps {
-        let Some(len) = avcc
-            .get(pos..pos + 2)
-            .map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)
-        else {
-            return out;
-        };
-        pos += 2;
-        let Some(u) = avcc.get(pos..pos + len) else {
-            return out;
-        };
-        out.push(u.to_vec());
-        pos += len;
+    if let Some(&n_pps) = avcc.get(pos) {
+        take_units(avcc, pos + 1, n_pps as usize, &mut out);
     }
     out
 }
@@ -306,30 +295,16 @@ pub fn hvcc_parameter_sets(hvcc: &[u8]) -> Vec<Vec<u8>> {
     if hvcc.len() < 23 {
         return out;
     }
-    let mut pos = 22;
-    let n_arrays = hvcc[pos] as usize;
-    pos += 1;
+    let n_arrays = hvcc[22] as usize;
+    let mut pos = 23;
     for _ in 0..n_arrays {
-        let Some(n) = hvcc
-            .get(pos + 1..pos + 3)
-            .map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)
-        else {
+        // One byte of array header (NAL type), then the unit count.
+        let Some(n) = be16_at(hvcc, pos + 1) else {
             return out;
         };
-        pos += 3;
-        for _ in 0..n {
-            let Some(len) = hvcc
-                .get(pos..pos + 2)
-                .map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)
-            else {
-                return out;
-            };
-            pos += 2;
-            let Some(u) = hvcc.get(pos..pos + len) else {
-                return out;
-            };
-            out.push(u.to_vec());
-            pos += len;
+        match take_units(hvcc, pos + 3, n, &mut out) {
+            Some(next) => pos = next,
+            None => return out,
         }
     }
     out

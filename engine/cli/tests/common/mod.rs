@@ -131,3 +131,19 @@ pub fn synthetic_analysed(case_id: &str) -> (TestCase, String) {
     let source_id = v["analysed"][0]["source_id"].as_str().unwrap().to_string();
     (env, source_id)
 }
+
+/// Run the ffmpeg CLI quietly (`-v error -y` first), asserting it succeeded: the tests make
+/// their footage with it (nothing from ../shared is committed).
+pub fn ffmpeg(args: &[&str], output: &Path) {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-y"])
+        .args(args)
+        .arg(output)
+        .output()
+        .expect("the ffmpeg CLI (installed by tools/setup)");
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
