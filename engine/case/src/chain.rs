@@ -47,6 +47,8 @@ pub struct ChainSource {
     pub start_time: Option<String>,
     /// Whether the entry recorded the start time at all (older entries did not).
     pub start_time_recorded: bool,
+    /// The hash of the stream salvaged from a damaged export, as recorded (typed entries).
+    pub salvaged_sha256: Option<String>,
 }
 
 /// Why the chain does not describe a case.
@@ -233,6 +235,12 @@ pub fn replay_sources(entries: &[Entry]) -> BTreeMap<String, ChainSource> {
                             size_bytes: s.size_bytes,
                             start_time: s.start_time,
                             start_time_recorded: true,
+                            salvaged_sha256: s
+                                .salvaged
+                                .as_ref()
+                                .and_then(|v| v.get("stream_sha256"))
+                                .and_then(Value::as_str)
+                                .map(str::to_owned),
                         },
                     );
                 }
@@ -258,6 +266,7 @@ pub fn replay_sources(entries: &[Entry]) -> BTreeMap<String, ChainSource> {
                                     .unwrap_or(0),
                                 start_time: None,
                                 start_time_recorded: false,
+                                salvaged_sha256: None,
                             },
                         );
                     }
@@ -281,6 +290,13 @@ pub fn check_source(
     }
     if c.size_bytes != rec.size_bytes {
         bad.push("size_bytes");
+    }
+    // The salvaged stream is what gets decoded: its hash must be the one recorded (typed
+    // entries record it, or record that there is none).
+    if c.start_time_recorded
+        && rec.salvage.as_ref().map(|s| s.stream_sha256.clone()) != c.salvaged_sha256
+    {
+        bad.push("salvaged stream");
     }
     if c.start_time_recorded {
         let registry_start = rec.meta.start_time.map(|s| s.at.to_rfc3339());

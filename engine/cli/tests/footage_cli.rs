@@ -219,4 +219,22 @@ fn an_mp4_cut_before_its_index_is_salvaged_at_ingest_and_its_hash_kept() {
         "stream"
     );
     assert_eq!(std::fs::read(&cut).unwrap(), &bytes[..bytes.len() / 4]);
+    // The salvaged stream is what gets decoded: pointing the registry at another stream
+    // (with its hash) disagrees with the collection entry.
+    let reg = env
+        .home
+        .path()
+        .join("cases/C-salvage/evidence/sources.json");
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&reg).unwrap()).unwrap();
+    doc["sources"][0]["salvage"]["stream_sha256"] = serde_json::Value::String("0".repeat(64));
+    std::fs::write(&reg, serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
+    let out = env.cmd().arg("verify").output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("salvaged stream"));
 }
