@@ -143,7 +143,15 @@ impl Administration {
     ) -> Result<ReportWritten, AppError> {
         let root = self.app.root();
         let meta = load_case(root, case_id)?;
-        let report = build_report(root, case_id, self.app.clock())?;
+        let mut report = build_report(root, case_id, self.app.clock())?;
+        // Cameras and corrected clocks as the case's log records them (the same book the
+        // report's source table uses).
+        let book = root
+            .case_log(case_id, self.app.clock())
+            .and_then(|log| Ok(log.entries_lenient()?.0))
+            .map(|entries| vigie_case::timebook::TimeBook::replay(&entries))
+            .unwrap_or_default();
+        report.coverage = coverage_section(&root.case_dir(case_id), &book);
         let stem = format!("report-{}", report.generated_at.format("%Y%m%dT%H%M%SZ"));
         let case_dir = root.case_dir(case_id);
         let dir: PathBuf = out
@@ -200,4 +208,43 @@ impl Administration {
         vigie_case::record_case_head(root, case_id, &recorder, "report", self.app.clock())?;
         Ok(ReportWritten { report, files })
     }
+}
+
+/// The report's coverage section, when the case's index exists (derived data are erased
+/// at closure: a closed case's report has none). Computed from the case's files, without
+/// entering the case (the report is written for closed and expired cases too). A failure
+/// is said in the section, never a reason not to write the report.
+fn coverage_section(
+    case_dir: &Path,
+    book: &vigie_case::timebook::TimeBook,
+) -> Option<vigie_case::report::CoverageSection> {
+    let layout = crate::layout::DerivedLayout::new(case_dir);
+    if !layout.index_path().exists() {
+        return None;
+    }
+    let computed = (|| -> Result<_, AppError> {
+        let index_sources = layout.existing_index()?.sources()?;
+        let records = vigie_evidence::Registry::open(case_dir.join("evidence"))?.sources()?;
+        let timed: Vec<_> = records
+            .into_iter()
+            .map(|rec| {
+                let t = book.timing(&rec);
+                (rec, t)
+            })
+            .collect();
+        Ok(crate::coverage::compute_from(
+            &timed,
+            &index_sources,
+            &crate::coverage::CoverageRequest::default(),
+        ))
+    })();
+    Some(match computed {
+        Ok(cov) => cov.to_report_section(),
+        Err(e) => vigie_case::report::CoverageSection {
+            cameras: Vec::new(),
+            unplaced: Vec::new(),
+            timeline_svg: None,
+            unavailable: Some(e.to_string()),
+        },
+    })
 }

@@ -86,8 +86,6 @@ pub struct AnalyzeRequest {
     pub detector: DetectorChoice,
     /// Scene file (zones and lines).
     pub scene: Option<PathBuf>,
-    /// Camera name (default: the file name without extension).
-    pub camera: Option<String>,
     pub force: bool,
     /// Sources analysed in parallel.
     pub jobs: usize,
@@ -184,7 +182,7 @@ pub fn analyze_sources(
         .filter(|_| req.detector == DetectorChoice::Nanodet);
     let layout = case.layout();
     let derived = layout.ensure_derived()?;
-    let index = Mutex::new(layout.open_index()?);
+    let index = Mutex::new(case.index_or_new()?);
     let thumbs = layout.thumbnails();
     let params = json!({
         "detector": req.detector,
@@ -229,12 +227,9 @@ pub fn analyze_sources(
                         source_id: Some(rec.source_id.clone()),
                     })?;
                 }
-                let camera = req.camera.clone().unwrap_or_else(|| {
-                    rec.path
-                        .file_stem()
-                        .map(|s| s.to_string_lossy().into_owned())
-                        .unwrap_or_else(|| rec.source_id.clone())
-                });
+                // Camera and clock as the case's log records them now.
+                let timing = case.timing(rec);
+                let camera = timing.camera.clone();
                 let input = SourceInput {
                     source_id: rec.source_id.clone(),
                     camera: camera.clone(),
@@ -242,6 +237,14 @@ pub fn analyze_sources(
                 };
                 let mut cfg = cfg.clone();
                 cfg.decode = cfg.decode.clone().for_source(&rec.meta);
+                // Zones and lines: the --scene file when given, else the camera's own.
+                let mut camera_scene = None;
+                if req.scene.is_none() {
+                    if let Some((text, sha)) = case.time_book().scene_of(&camera) {
+                        cfg.scene = vigie_describe::Scene::parse(text)?;
+                        camera_scene = Some(sha.to_owned());
+                    }
+                }
                 progress.begin(&rec.source_id, rec.meta.duration_ms);
                 let t0 = Instant::now();
                 let analysed = analyze_source(&input, &cfg, detector.as_mut(), |pts| {
@@ -288,6 +291,8 @@ pub fn analyze_sources(
                 let mut summaries = Vec::with_capacity(analysis.descriptions.len());
                 for d in &analysis.descriptions {
                     let mut s = d.summary.clone();
+                    s.first_wall_ms = timing.wall_ms(s.first_pts_ms);
+                    s.last_wall_ms = timing.wall_ms(s.last_pts_ms);
                     s.thumbnail = vigie_pipeline::write_thumbnail(&thumbs, d, 85)
                         .map_err(AppError::io(&thumbs))?
                         .map(|name| format!("thumbnails/{name}"));
@@ -313,7 +318,7 @@ pub fn analyze_sources(
                     camera,
                     path: Some(rec.path.display().to_string()),
                     analysed_at_ms: case.app().clock().now().timestamp_millis(),
-                    params: json!({ "analysis": params, "decode": analysis.decode, "stats": analysis.stats, "plates": plate_stats }),
+                    params: json!({ "analysis": params, "decode": analysis.decode, "stats": analysis.stats, "plates": plate_stats, "camera_scene_sha256": camera_scene }),
                 };
                 index
                     .lock()

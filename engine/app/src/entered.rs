@@ -34,6 +34,8 @@ pub struct EnteredCase {
     work: WorkGuard,
     /// Each source's hash, size and start time as its collection entry recorded them.
     collected: std::collections::BTreeMap<String, vigie_case::chain::ChainSource>,
+    /// Cameras and clock corrections, as the chain records them.
+    book: vigie_case::timebook::TimeBook,
 }
 
 impl std::fmt::Debug for EnteredCase {
@@ -72,8 +74,10 @@ impl EnteredCase {
         let registry = Registry::open(ctx.evidence_dir())?;
         let (entries, _) = ctx.audit_log().entries_lenient()?;
         let collected = vigie_case::chain::replay_sources(&entries);
+        let book = vigie_case::timebook::TimeBook::replay(&entries);
         Ok(Self {
             collected,
+            book,
             app: app.clone(),
             layout: DerivedLayout::new(ctx.dir()),
             registry,
@@ -168,6 +172,63 @@ impl EnteredCase {
         let rec = self.registry.find(key)?;
         self.check_record(&rec)?;
         Ok(rec)
+    }
+
+    /// A source's camera and clock as the case's record says now (correction in force).
+    pub fn timing(&self, rec: &SourceRecord) -> crate::timing::SourceTiming {
+        crate::timing::SourceTiming::from_book(rec, &self.book)
+    }
+
+    /// The case's cameras and clock corrections, as its log records them (at entry).
+    pub fn time_book(&self) -> &vigie_case::timebook::TimeBook {
+        &self.book
+    }
+
+    /// The case's index (refused when nothing was analysed yet), its rows moved to the
+    /// cameras and clocks the log records now.
+    pub fn index(&self) -> Result<vigie_index::Index, AppError> {
+        let mut ix = self.layout.existing_index()?;
+        self.sync_index(&mut ix)?;
+        Ok(ix)
+    }
+
+    /// The case's index, created when absent, in step with the log like [`Self::index`].
+    pub fn index_or_new(&self) -> Result<vigie_index::Index, AppError> {
+        let mut ix = self.layout.open_index()?;
+        self.sync_index(&mut ix)?;
+        Ok(ix)
+    }
+
+    /// Re-time the index's rows of every source whose camera or corrected clock changed
+    /// since they were written (a `camera set` or `clock set` re-times in place; one
+    /// interrupted before it re-timed is caught up here).
+    fn sync_index(&self, ix: &mut vigie_index::Index) -> Result<(), AppError> {
+        let records: std::collections::BTreeMap<String, SourceRecord> = self
+            .registry
+            .sources()?
+            .into_iter()
+            .map(|r| (r.source_id.clone(), r))
+            .collect();
+        for info in ix.sources()? {
+            let id = &info.record.source_id;
+            let Some(rec) = records.get(id) else { continue };
+            let t = self.timing(rec);
+            let want = vigie_index::SourceClock {
+                // Sources collected before cameras were recorded keep the camera their
+                // analysis gave them.
+                camera: if t.camera_origin == "file_name" {
+                    info.record.camera.clone()
+                } else {
+                    t.camera.clone()
+                },
+                start_wall_ms: t.start_wall_ms,
+                clock: t.in_force.as_ref().map(|r| r.describe()),
+            };
+            if ix.source_clock(id)?.as_ref() != Some(&want) {
+                ix.retime_source(id, &want)?;
+            }
+        }
+        Ok(())
     }
 
     /// Every registered source, each checked against its collection entry.

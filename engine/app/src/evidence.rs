@@ -52,6 +52,57 @@ pub struct IngestRequest {
     /// A healthy export of the same recorder, whose parameter sets let an export cut
     /// before its index be salvaged when its stream does not repeat them.
     pub reference: Option<PathBuf>,
+    /// The camera every file belongs to. `None`: one is proposed per file from its
+    /// channel and folder name ([`propose_camera`]), recorded as proposed until an
+    /// operator confirms it (`vigie camera set`).
+    pub camera: Option<String>,
+}
+
+/// Check a camera name: what an operator types and later searches with.
+pub fn check_camera_name(name: &str) -> Result<String, AppError> {
+    let n = name.trim();
+    if n.is_empty() || n.chars().count() > 64 || n.chars().any(char::is_control) {
+        return Err(AppError::BadInput(format!(
+            "invalid camera name {name:?}: give 1 to 64 printable characters (e.g. \"entrance-2\")"
+        )));
+    }
+    Ok(n.to_owned())
+}
+
+/// The camera proposed for a file: its export folder's name, with the recorder channel
+/// when the file name carries one (`ch02`, `channel2`, `cam2`, `camera02`, Hikvision
+/// `D02`): `store-A/ch02`. DVR exports put one folder per recorder and name files by
+/// channel, so this is right more often than the file name, and it is only a proposal.
+pub fn propose_camera(path: &Path) -> String {
+    let folder = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .map(|f| f.to_string_lossy().into_owned())
+        .filter(|f| !f.is_empty());
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let channel = stem
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .find_map(|tok| {
+            let lower = tok.to_ascii_lowercase();
+            ["channel", "camera", "cam", "ch", "d"]
+                .iter()
+                .find_map(|p| {
+                    let digits = lower.strip_prefix(p)?;
+                    (!digits.is_empty()
+                        && digits.len() <= 3
+                        && digits.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| format!("ch{:02}", digits.parse::<u32>().unwrap_or(0)))
+                })
+        });
+    match (folder, channel) {
+        (Some(f), Some(c)) => format!("{f}/{c}"),
+        (Some(f), None) => f,
+        (None, Some(c)) => c,
+        (None, None) => stem,
+    }
 }
 
 /// One file that could not be ingested.
@@ -67,6 +118,9 @@ pub struct Ingested {
     pub record: SourceRecord,
     /// The same bytes were already registered.
     pub already_present: bool,
+    /// The camera it belongs to, and whether an operator gave it (else proposed).
+    pub camera: String,
+    pub camera_confirmed: bool,
 }
 
 /// What an ingest did: sources registered and files that failed, sorted by path.
@@ -87,6 +141,7 @@ pub fn ingest(
     req: &IngestRequest,
     progress: &dyn Progress,
 ) -> Result<IngestOutcome, AppError> {
+    let camera = req.camera.as_deref().map(check_camera_name).transpose()?;
     let walked = vigie_evidence::walk_sources(&req.paths)?;
     let (identified, skipped) = identify_by_content(&walked.other);
     let mut files = walked.files;
@@ -132,10 +187,25 @@ pub fn ingest(
     let mut ingested = Vec::new();
     for rec in records {
         match case.registry().add(rec.clone()) {
-            Ok(o) => ingested.push(Ingested {
-                record: rec,
-                already_present: o == AddOutcome::AlreadyPresent,
-            }),
+            Ok(o) => {
+                // A source keeps the camera of its first collection (a re-ingest of the
+                // same bytes does not move it).
+                let known = case.time_book().camera_of(&rec.source_id);
+                let (cam, confirmed) = match (known, &camera) {
+                    (Some((c, origin)), _) => (
+                        c.to_owned(),
+                        origin == vigie_case::timebook::CameraOrigin::Operator,
+                    ),
+                    (None, Some(c)) => (c.clone(), true),
+                    (None, None) => (propose_camera(&rec.path), false),
+                };
+                ingested.push(Ingested {
+                    record: rec,
+                    already_present: o == AddOutcome::AlreadyPresent,
+                    camera: cam,
+                    camera_confirmed: confirmed,
+                })
+            }
             Err(e) => failed.push(IngestFailure {
                 path: rec.path.clone(),
                 error: e.into(),
@@ -173,6 +243,15 @@ pub fn ingest(
                             "frames_duration_ms": r.meta.duration_ms,
                         })
                     }),
+                    camera: Some(i.camera.clone()),
+                    camera_origin: Some(
+                        if i.camera_confirmed {
+                            "operator"
+                        } else {
+                            "proposed"
+                        }
+                        .to_owned(),
+                    ),
                 }
             })
             .collect(),

@@ -31,6 +31,8 @@ pub mod admin;
 pub mod analyze;
 pub mod app;
 pub mod bench;
+pub mod clock;
+pub mod coverage;
 pub mod entered;
 pub mod error;
 pub mod evidence;
@@ -42,6 +44,7 @@ pub mod oversight;
 pub mod plates;
 pub mod progress;
 pub mod results;
+pub mod timing;
 
 pub use app::App;
 pub use entered::EnteredCase;

@@ -77,6 +77,73 @@ pub struct SearchOutcome {
     /// For a search with a time range: how much of it analysed footage covers. No hit in
     /// an uncovered stretch means no footage, not nothing happened.
     pub coverage: Option<TimeCoverage>,
+    /// The clock of every source with a hit whose times are not simply the recorder's
+    /// (a correction in force, a time zone, a daylight-saving change): which correction
+    /// the times use.
+    pub clocks: Vec<ClockNote>,
+}
+
+/// Which clock the times of one source's results are on.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ClockNote {
+    pub source_id: String,
+    pub camera: String,
+    /// The correction in force, said for people (`None`: the recorder's clock).
+    pub correction: Option<String>,
+    /// Corrected minus recorded time (ms), when both are known.
+    pub shift_ms: Option<i64>,
+    pub time_zone: Option<String>,
+    /// Daylight-saving changes inside the source, and what the correction had to decide.
+    pub notes: Vec<String>,
+}
+
+/// Show the hits' times on the corrected clock of their source, in the place's time
+/// zone, with the recorder's time beside them where the two differ; one note per source
+/// whose clock is not simply the recorder's.
+fn apply_clocks(case: &EnteredCase, result: &mut SearchResult) -> Vec<ClockNote> {
+    let mut timings: std::collections::BTreeMap<String, Option<crate::timing::SourceTiming>> =
+        Default::default();
+    let mut notes = Vec::new();
+    for h in &mut result.hits {
+        let id = h.track.source_id.clone();
+        let timing = timings.entry(id.clone()).or_insert_with(|| {
+            let rec = case.find_source(&id).ok()?;
+            let t = case.timing(&rec);
+            if t.correction.is_some() || t.time_zone.is_some() {
+                let mut n = t.notes.clone();
+                n.extend(t.offset_changes(rec.meta.duration_ms.unwrap_or(0) as i64));
+                notes.push(ClockNote {
+                    source_id: id.clone(),
+                    camera: t.camera.clone(),
+                    correction: t.correction.clone(),
+                    shift_ms: t
+                        .start_wall_ms
+                        .zip(t.recorded_start_wall_ms)
+                        .map(|(a, b)| a - b),
+                    time_zone: t.time_zone.clone(),
+                    notes: n,
+                });
+            }
+            Some(t)
+        });
+        let Some(t) = timing.as_ref() else { continue };
+        let rfc = |ms: i64| {
+            chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms).map(|u| match t.zone() {
+                Some(z) => u.with_timezone(&z).to_rfc3339(),
+                None => u.to_rfc3339(),
+            })
+        };
+        if t.zone().is_some() {
+            h.first_wall = h.track.first_wall_ms.and_then(rfc);
+            h.last_wall = h.track.last_wall_ms.and_then(rfc);
+        }
+        if t.is_corrected() {
+            h.recorded_first_wall = t
+                .recorded_start_wall_ms
+                .and_then(|r| rfc(r + h.track.first_pts_ms));
+        }
+    }
+    notes
 }
 
 /// How much of a wall-clock range the analysed footage covers.
@@ -98,77 +165,45 @@ impl TimeCoverage {
     }
 }
 
-/// Wall-clock intervals `[from, to)` in ms.
-type Spans = Vec<(i64, i64)>;
-
-/// The wall-clock intervals each analysed source covers (its gaps removed), in the
-/// camera `camera` when given, and the sources that cannot be placed in time.
-fn covered_intervals(
-    case: &EnteredCase,
-    index: &vigie_index::Index,
-    camera: Option<&str>,
-) -> Result<(Spans, Vec<String>), AppError> {
-    let mut spans = Vec::new();
-    let mut unplaced = Vec::new();
-    for info in index.sources()? {
-        let src = &info.record;
-        if camera.is_some_and(|c| c != src.camera) {
-            continue;
-        }
-        let Ok(rec) = case.find_source(&src.source_id) else {
-            continue;
-        };
-        let Some(start) = rec.meta.start_time.map(|s| s.epoch_ms()) else {
-            unplaced.push(src.source_id.clone());
-            continue;
-        };
-        let decode = &src.params["decode"];
-        let frame_ms = rec
-            .meta
-            .fps
-            .filter(|f| *f > 0.0)
-            .map(|f| 1000.0 / f)
-            .unwrap_or(40.0) as i64;
-        let end = decode["last_pts_ms"]
-            .as_i64()
-            .map(|l| l + frame_ms)
-            .or(rec.meta.duration_ms.map(|d| d as i64))
-            .unwrap_or(0);
-        let mut cursor = 0i64;
-        let mut gaps: Vec<(i64, i64)> = decode["gaps"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|g| Some((g["after_ms"].as_i64()?, g["missing_ms"].as_i64()?)))
-            .collect();
-        gaps.sort_unstable();
-        for (after, missing) in gaps {
-            let hole_from = after + frame_ms;
-            spans.push((start + cursor, start + hole_from));
-            cursor = hole_from + missing;
-        }
-        if end > cursor {
-            spans.push((start + cursor, start + end));
-        }
-    }
-    Ok((spans, unplaced))
-}
-
-/// The coverage of `[from, to)` by analysed footage.
+/// The coverage of `[from, to)` by analysed footage (of the camera `camera` when given:
+/// its name, or the name its analysis was indexed under), from [`crate::coverage`]:
+/// holes in recordings, truncated tails and time without recording are uncovered.
 pub fn time_coverage(
     case: &EnteredCase,
     from_wall_ms: i64,
     to_wall_ms: i64,
     camera: Option<&str>,
 ) -> Result<TimeCoverage, AppError> {
-    let index = case.layout().existing_index()?;
-    let (mut spans, sources_without_start) = covered_intervals(case, &index, camera)?;
-    spans.retain(|(a, b)| b > a);
-    spans.sort_unstable();
+    let index_sources = case.index()?.sources()?;
+    // Only analysed sources cover anything; one whose record disagrees with the chain was
+    // refused (with an alert) by `find_source` and covers nothing.
+    let timed: Vec<(SourceRecord, crate::timing::SourceTiming)> = index_sources
+        .iter()
+        .filter_map(|info| case.find_source(&info.record.source_id).ok())
+        .map(|rec| {
+            let t = case.timing(&rec);
+            (rec, t)
+        })
+        .collect();
+    let cov = crate::coverage::compute_from(
+        &timed,
+        &index_sources,
+        &crate::coverage::CoverageRequest {
+            camera: camera.map(str::to_owned),
+            from_wall_ms: Some(from_wall_ms),
+            to_wall_ms: Some(to_wall_ms),
+        },
+    );
+    let sources_without_start = cov
+        .unplaced
+        .iter()
+        .filter(|u| u.analysed && u.reason == crate::coverage::UnplacedReason::NoStart)
+        .map(|u| u.source_id.clone())
+        .collect();
     let mut uncovered = Vec::new();
     let mut covered_ms = 0;
     let mut at = from_wall_ms;
-    for (a, b) in spans {
+    for (a, b) in cov.analysed_spans() {
         if b <= at || a >= to_wall_ms {
             continue;
         }
@@ -206,8 +241,9 @@ pub fn search(case: &EnteredCase, req: &SearchRequest) -> Result<SearchOutcome, 
         }
         None => None,
     };
-    let index = case.layout().existing_index()?;
-    let result = index.search(&req.query)?;
+    let index = case.index()?;
+    let mut result = index.search(&req.query)?;
+    let clocks = apply_clocks(case, &mut result);
     let output = if sheet.is_some() {
         "sheet"
     } else {
@@ -264,6 +300,7 @@ pub fn search(case: &EnteredCase, req: &SearchRequest) -> Result<SearchOutcome, 
         result,
         sheet,
         coverage,
+        clocks,
     })
 }
 
@@ -311,7 +348,7 @@ pub fn clip(case: &EnteredCase, req: &ClipRequest) -> Result<ClipOutcome, AppErr
     }
     let target = case.export_target(&req.output)?;
     refuse_existing(&target, "clip")?;
-    let index = case.layout().existing_index()?;
+    let index = case.index()?;
     let source_filter = match &req.source {
         Some(s) => Some(case.find_source(s)?.source_id),
         None => None,
@@ -434,7 +471,8 @@ pub fn frame(case: &EnteredCase, req: &FrameRequest) -> Result<FrameOutcome, App
     refuse_existing(&target, "frame")?;
     let record = case.find_source(&req.source)?;
     case.verify_source(&record)?;
-    let at_ms = parse_at(&req.at, record.meta.start_time.map(|s| s.epoch_ms()))?;
+    let timing = case.timing(&record);
+    let at_ms = parse_at(&req.at, timing.start_wall_ms)?;
     let cfg = DecodeConfig {
         output_size: OutputSize::Native,
         operator_start: record.meta.start_time.map(|s| s.at),
@@ -470,14 +508,17 @@ pub fn frame(case: &EnteredCase, req: &FrameRequest) -> Result<FrameOutcome, App
     let files = case.record_export(
         ExportKind::Frame,
         Some(&record),
-        json!({ "at_ms": frame.pts_ms, "wall_ms": frame.wall_ms }),
+        json!({
+            "at_ms": frame.pts_ms, "wall_ms": timing.wall_ms(frame.pts_ms),
+            "recorded_wall_ms": frame.wall_ms, "clock": timing.correction,
+        }),
         &[&target],
     )?;
     let file = files.into_iter().next().expect("one file recorded");
     Ok(FrameOutcome {
         record,
         pts_ms: frame.pts_ms,
-        wall_ms: frame.wall_ms,
+        wall_ms: timing.wall_ms(frame.pts_ms),
         width_px: frame.width,
         height_px: frame.height,
         target,
@@ -550,7 +591,7 @@ pub fn synopsis(case: &EnteredCase, req: &SynopsisRequest) -> Result<SynopsisOut
         refuse_existing(t, "output")?;
     }
     let record = case.find_source(&req.source)?;
-    let index = case.layout().existing_index()?;
+    let index = case.index()?;
     let tracks = match &query {
         Some(q) => {
             let result = index.search(q)?;
@@ -606,6 +647,7 @@ pub fn synopsis(case: &EnteredCase, req: &SynopsisRequest) -> Result<SynopsisOut
         .filter_map(|t| t.boxes.last().map(|b| b.0))
         .max()
         .unwrap_or(0);
+    let timing = case.timing(&record);
     let source = SourceInput {
         source_id: record.source_id.clone(),
         path: record.media_path().to_owned(),
@@ -622,7 +664,8 @@ pub fn synopsis(case: &EnteredCase, req: &SynopsisRequest) -> Result<SynopsisOut
             .fps
             .filter(|f| *f > 0.0 && *f <= 240.0)
             .unwrap_or(25.0),
-        start: record.meta.start_time.map(|s| s.at),
+        start: timing.start_fixed(record.meta.start_time.map(|s| s.at)),
+        time_zone: timing.zone(),
     };
     case.verify_source(&record)?;
     case.layout().ensure_derived()?;

@@ -59,6 +59,7 @@ fn register(case: &EnteredCase, path: &Path) {
             jobs: Some(1),
             fps: None,
             reference: None,
+            camera: None,
         },
         &vigie_app::NoProgress,
     )
@@ -131,7 +132,6 @@ fn closure_refuses_while_analysis_runs_and_wait_stops_it() {
             all: true,
             detector: DetectorChoice::Motion,
             scene: None,
-            camera: None,
             force: false,
             jobs: 1,
             device: "cpu".into(),

@@ -68,6 +68,8 @@ pub enum ExportKind {
     SearchResults,
     /// An exploitation report.
     Report,
+    /// A coverage timeline (SVG): which times each camera recorded, analysed or missed.
+    CoverageTimeline,
 }
 
 /// One source added to the case at ingest.
@@ -87,6 +89,22 @@ pub struct IngestedSource {
     /// parameter sets were found. The source's own hash is `sha256`, of the untouched file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub salvaged: Option<serde_json::Value>,
+    /// The camera the source belongs to (absent in entries written before 0.2.1: the
+    /// camera was then the file name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub camera: Option<String>,
+    /// How the camera was chosen: `operator` (given at ingest) or `proposed` (taken from
+    /// the export's folder or channel name, to be confirmed with `vigie camera set`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub camera_origin: Option<String>,
+}
+
+/// What a clock correction did to one source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockEffect {
+    pub source_id: String,
+    pub recorded_start_wall_ms: Option<i64>,
+    pub corrected_start_wall_ms: Option<i64>,
 }
 
 /// Every kind of event vigie records. The variant decides the category ([`Event::action`]).
@@ -183,6 +201,17 @@ pub enum Event {
         corrupt_packets: u64,
         truncated: bool,
     },
+    /// The coverage of the case's footage was read: per camera, which wall-clock intervals
+    /// were recorded, analysed, damaged or missing (`vigie coverage`).
+    CoverageRead {
+        /// Cameras shown.
+        cameras: u64,
+        /// The range asked for (wall-clock ms since the Unix epoch), when one.
+        #[serde(default)]
+        from_wall_ms: Option<i64>,
+        #[serde(default)]
+        to_wall_ms: Option<i64>,
+    },
     /// A search of the case's index.
     Search {
         /// The query as the operator gave it (flag form).
@@ -272,6 +301,29 @@ pub enum Event {
     // ---- alteration -------------------------------------------------------------------
     /// Derived data rebuilt or removed on the operator's request.
     DerivedDataChanged { what: String, detail: Value },
+    /// Sources assigned to a camera (or their proposed camera confirmed).
+    CameraAssigned {
+        camera: String,
+        /// Each source with the camera it had before (`None`: the file name).
+        sources: Vec<(String, Option<String>)>,
+    },
+    /// A camera's zones and lines set (the scene file's text, so the log alone says what
+    /// every later analysis of that camera used).
+    CameraSceneSet {
+        camera: String,
+        scene_sha256: String,
+        scene: String,
+    },
+    /// A recorder clock corrected (the entry's justification says why). Results, searches,
+    /// synopses and reports use the last correction of a source, else of its camera.
+    ClockCorrected {
+        correction: vigie_core::clock::ClockCorrection,
+        /// What was in force before, said for people (`None`: the recorder's clock).
+        previous: Option<String>,
+        /// The sources it moves: id, recorded start and corrected start (ms since the
+        /// epoch, UTC).
+        sources: Vec<ClockEffect>,
+    },
     // ---- alert ------------------------------------------------------------------------
     /// Something refused or detected that the data controller must know about. Same keys
     /// as the alert entries written before typed events (`kind`, `message`, `details`).
@@ -295,6 +347,7 @@ impl Event {
             Event::SourcesListed { .. }
             | Event::SourcesVerified { .. }
             | Event::SourceDecoded { .. }
+            | Event::CoverageRead { .. }
             | Event::Search { .. }
             | Event::PlatesRead { .. }
             | Event::Measurement { .. } => Action::Consultation,
@@ -303,7 +356,10 @@ impl Event {
             | Event::SynopsisBuilt { .. }
             | Event::WorkStopped { .. } => Action::Combination,
             Event::Exported { .. } => Action::Disclosure,
-            Event::DerivedDataChanged { .. } => Action::Alteration,
+            Event::DerivedDataChanged { .. }
+            | Event::CameraAssigned { .. }
+            | Event::CameraSceneSet { .. }
+            | Event::ClockCorrected { .. } => Action::Alteration,
             Event::Alert { .. } => Action::Alert,
         }
     }

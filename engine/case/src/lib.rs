@@ -30,6 +30,7 @@ pub mod lock;
 mod meta;
 pub mod report;
 mod root;
+pub mod timebook;
 
 use std::sync::Arc;
 

@@ -42,6 +42,14 @@ pub struct Report {
     /// Entries per action category.
     pub entries_by_action: BTreeMap<String, u64>,
     pub audit: AuditSection,
+    /// Per camera, which wall-clock intervals were recorded, analysed, damaged or missing
+    /// (absent in reports written before it, and when the case has no index).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<CoverageSection>,
+    /// Every clock correction of the case, in log order (results use the last one of a
+    /// source, else of its camera).
+    #[serde(default)]
+    pub clock_corrections: Vec<ClockRow>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,6 +72,31 @@ pub struct SourceRow {
     pub start_time_origin: Option<String>,
     pub ingested_at: DateTime<Utc>,
     pub path: PathBuf,
+    /// The camera the source belongs to, and how it was chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub camera: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub camera_origin: Option<String>,
+    /// The start on the corrected clock, in the place's zone, when a correction is in
+    /// force, and which correction that is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrected_start_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<String>,
+    /// Daylight-saving changes inside the recording, and what the correction decided.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clock_notes: Vec<String>,
+}
+
+/// One clock correction of the case (alteration entry).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClockRow {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub operator: String,
+    /// What was established, for which source or camera.
+    pub what: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,6 +166,69 @@ pub struct AuditSection {
     pub anchors: Vec<crate::anchor::Anchor>,
 }
 
+/// The coverage of the case's footage, as vigie-app computed it from the case's
+/// registry and index when the report was written (`vigie coverage` gives the same).
+///
+/// Why in the report: whoever reads the procedure file must be able to tell "no result"
+/// from "no footage analysed": the searches above say nothing of times not covered here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoverageSection {
+    pub cameras: Vec<CameraCoverageRow>,
+    /// Sources that cannot be placed in time, with why and how to fix it.
+    pub unplaced: Vec<UnplacedSourceRow>,
+    /// The timeline (self-contained SVG: no script, no external resource), inlined in the
+    /// HTML report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline_svg: Option<String>,
+    /// Why coverage could not be computed (e.g. a damaged index), when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
+}
+
+/// One camera's coverage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CameraCoverageRow {
+    pub camera: String,
+    /// The IANA zone of its local times (`None`: UTC).
+    pub time_zone: Option<String>,
+    pub intervals: Vec<CoverageIntervalRow>,
+    /// Readable footage, analysed or not.
+    pub recorded_ms: i64,
+    pub analysed_ms: i64,
+    pub not_analysed_ms: i64,
+    pub damaged_ms: i64,
+    pub missing_ms: i64,
+    /// Time covered by more than one recording.
+    pub overlap_ms: i64,
+}
+
+/// One wall-clock interval `[from, to)` of a camera in one state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoverageIntervalRow {
+    pub from_wall_ms: i64,
+    pub to_wall_ms: i64,
+    /// `analysed`, `recorded` (not analysed), `damaged` or `missing`.
+    pub state: String,
+    /// How analysed footage was sampled (`all`, `10fps`, `keyframes`...).
+    pub sampling: Option<String>,
+    pub sources: Vec<String>,
+    /// Why damaged, salvaged export...: for people.
+    pub note: Option<String>,
+    /// The interval in the camera's local time, when it has a zone.
+    pub local: Option<String>,
+}
+
+/// A source that cannot be placed in time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnplacedSourceRow {
+    pub source_id: String,
+    pub camera: String,
+    pub duration_ms: Option<u64>,
+    pub analysed: bool,
+    /// Why, and how to fix it.
+    pub why: String,
+}
+
 /// Where a report was written, with the hashes to cite it by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportFiles {
@@ -159,10 +255,39 @@ pub fn build_report(
     let (entries, unreadable_lines) = log.entries_lenient()?;
 
     let registry = vigie_evidence::Registry::open(dir.join("evidence"))?;
+    let book = crate::timebook::TimeBook::replay(&entries);
+    let clock_corrections: Vec<ClockRow> = book
+        .all()
+        .into_iter()
+        .map(|r| ClockRow {
+            seq: r.seq,
+            at: r.at,
+            operator: r.operator.clone(),
+            what: r.correction.describe(),
+            reason: r.reason.clone(),
+        })
+        .collect();
     let sources = registry
         .sources()?
         .into_iter()
-        .map(|s| SourceRow {
+        .map(|s| {
+            let t = book.timing(&s);
+            (s, t)
+        })
+        .map(|(s, t)| SourceRow {
+            camera: Some(t.camera.clone()),
+            camera_origin: Some(t.camera_origin.to_owned()),
+            corrected_start_time: t
+                .correction
+                .as_ref()
+                .and(t.start_wall_ms)
+                .map(|ms| t.show(ms)),
+            clock: t.correction.clone(),
+            clock_notes: {
+                let mut n = t.notes.clone();
+                n.extend(t.offset_changes(s.meta.duration_ms.unwrap_or(0) as i64));
+                n
+            },
             source_id: s.source_id,
             sha256: s.sha256,
             size_bytes: s.size_bytes,
@@ -292,6 +417,8 @@ pub fn build_report(
             key_fingerprint: key.fingerprint(),
             anchors: crate::anchor::current_anchors(root, Some(&[case_id.to_owned()]), clock)?,
         },
+        coverage: None,
+        clock_corrections,
     })
 }
 
@@ -544,7 +671,9 @@ pub fn render_html(r: &Report) -> String {
             "Size (bytes)",
             "Format",
             "Duration",
+            "Camera",
             "Start time",
+            "Corrected start (clock in force)",
             "Ingested",
             "Path at ingest",
         ],
@@ -557,16 +686,62 @@ pub fn render_html(r: &Report) -> String {
                 s.duration_ms
                     .map(|ms| format!("{:.1} s", ms as f64 / 1000.0))
                     .unwrap_or_else(|| "—".into()),
+                match (&s.camera, s.camera_origin.as_deref()) {
+                    (Some(c), Some("proposed")) => format!("{} (proposed, unconfirmed)", esc(c)),
+                    (Some(c), _) => esc(c),
+                    _ => "—".into(),
+                },
                 match (&s.start_time, &s.start_time_origin) {
                     (Some(st), Some(o)) => format!("{} ({})", esc(st), esc(o)),
                     (Some(st), None) => esc(st),
                     _ => "—".into(),
                 },
+                match (&s.corrected_start_time, &s.clock) {
+                    (Some(st), Some(c)) => format!("{} ({})", esc(st), esc(c)),
+                    (None, Some(c)) => format!("unknown ({})", esc(c)),
+                    _ => "recorder's clock".into(),
+                } + &s
+                    .clock_notes
+                    .iter()
+                    .map(|n| format!("<br>{}", esc(n)))
+                    .collect::<String>(),
                 t(&s.ingested_at),
                 format!("<code>{}</code>", esc(&s.path.to_string_lossy())),
             ]
         }),
     );
+
+    let _ = writeln!(h, "<h2>Clock corrections</h2>");
+    if r.clock_corrections.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p>None: every time is the recorders' own clock (as recorded at ingest).</p>"
+        );
+    } else {
+        table(
+            &mut h,
+            &[
+                "Entry",
+                "When",
+                "Operator",
+                "What was established",
+                "Reason",
+            ],
+            r.clock_corrections.iter().map(|c| {
+                vec![
+                    c.seq.to_string(),
+                    t(&c.at),
+                    esc(&c.operator),
+                    esc(&c.what),
+                    esc(&c.reason),
+                ]
+            }),
+        );
+    }
+
+    if let Some(cov) = &r.coverage {
+        render_coverage(&mut h, cov);
+    }
 
     let _ = writeln!(h, "<h2>Models loaded and their hashes</h2>");
     table(
@@ -711,6 +886,232 @@ pub fn render_html(r: &Report) -> String {
     );
     h.push_str("</body>\n</html>\n");
     h
+}
+
+/// A wall-clock time in UTC, to the second (milliseconds when not round).
+fn wall_utc(ms: i64) -> String {
+    match DateTime::<Utc>::from_timestamp_millis(ms) {
+        Some(t) if ms.rem_euclid(1000) != 0 => t.format("%Y-%m-%d %H:%M:%S%.3f UTC").to_string(),
+        Some(t) => t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        None => format!("{ms} ms"),
+    }
+}
+
+/// Whether markup has an event-handler attribute (` onload=`, ` onclick =`...).
+fn has_event_handler(lower: &str) -> bool {
+    lower.match_indices(" on").any(|(i, _)| {
+        let rest = &lower[i + 3..];
+        let name_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+        name_len > 0 && rest[name_len..].trim_start().starts_with('=')
+    })
+}
+
+fn seconds(ms: i64) -> String {
+    format!("{:.1} s", ms as f64 / 1000.0)
+}
+
+/// The coverage section: the timeline, then a table per camera and the sources that
+/// cannot be placed in time.
+fn render_coverage(h: &mut String, cov: &CoverageSection) {
+    let _ = writeln!(h, "<h2>Coverage of the footage</h2>");
+    let _ = writeln!(
+        h,
+        "<p class=\"muted\">For each camera, the wall-clock intervals recorded, analysed (with the sampling), damaged or missing. A search finds nothing where footage is missing, damaged or not analysed: no result there means no footage analysed, not that nothing happened.</p>"
+    );
+    if let Some(why) = &cov.unavailable {
+        let _ = writeln!(
+            h,
+            "<p class=\"warn\">Coverage could not be computed: {}</p>",
+            esc(why)
+        );
+    }
+    // Only an SVG without script or link is inlined: the page stays self-contained.
+    if let Some(svg) = &cov.timeline_svg {
+        let lower = svg.to_ascii_lowercase();
+        if lower.trim_start().starts_with("<svg")
+            && !["<script", "href", "<foreignobject", "javascript:"]
+                .iter()
+                .any(|bad| lower.contains(bad))
+            && !has_event_handler(&lower)
+        {
+            let _ = writeln!(h, "<div>{svg}</div>");
+        }
+    }
+    for c in &cov.cameras {
+        let recorded_or_missing = c.recorded_ms + c.damaged_ms + c.missing_ms;
+        let _ = writeln!(
+            h,
+            "<h3>Camera {}{}</h3>\n<p>Recorded {} (analysed {}, not analysed {}), damaged {}, missing {}{}{}.</p>",
+            esc(&c.camera),
+            c.time_zone
+                .as_deref()
+                .map(|z| format!(" <span class=\"muted\">({})</span>", esc(z)))
+                .unwrap_or_default(),
+            seconds(c.recorded_ms),
+            seconds(c.analysed_ms),
+            seconds(c.not_analysed_ms),
+            seconds(c.damaged_ms),
+            seconds(c.missing_ms),
+            if recorded_or_missing > 0 {
+                format!(
+                    "; {:.1}% of the span analysed",
+                    100.0 * c.analysed_ms as f64 / recorded_or_missing as f64
+                )
+            } else {
+                String::new()
+            },
+            if c.overlap_ms > 0 {
+                format!("; recordings overlap for {}", seconds(c.overlap_ms))
+            } else {
+                String::new()
+            },
+        );
+        table(
+            h,
+            &[
+                "From",
+                "To",
+                "Local time",
+                "State",
+                "Sampling",
+                "Sources",
+                "Note",
+            ],
+            c.intervals.iter().map(|i| {
+                vec![
+                    wall_utc(i.from_wall_ms),
+                    wall_utc(i.to_wall_ms),
+                    opt(&i.local),
+                    if i.state == "analysed" {
+                        format!("<span class=\"ok\">{}</span>", esc(&i.state))
+                    } else if i.state == "damaged" || i.state == "missing" {
+                        format!("<span class=\"bad\">{}</span>", esc(&i.state))
+                    } else {
+                        esc(&i.state)
+                    },
+                    opt(&i.sampling),
+                    esc(&i.sources.join(", ")),
+                    opt(&i.note),
+                ]
+            }),
+        );
+    }
+    if !cov.unplaced.is_empty() {
+        let _ = writeln!(h, "<h3>Sources that cannot be placed in time</h3>");
+        table(
+            h,
+            &[
+                "Source",
+                "Camera",
+                "Duration",
+                "Analysed",
+                "Why and how to fix it",
+            ],
+            cov.unplaced.iter().map(|u| {
+                vec![
+                    esc(&u.source_id),
+                    esc(&u.camera),
+                    u.duration_ms
+                        .map(|ms| seconds(ms as i64))
+                        .unwrap_or_else(|| "—".into()),
+                    if u.analysed { "yes" } else { "no" }.to_owned(),
+                    esc(&u.why),
+                ]
+            }),
+        );
+    }
+}
+
+#[cfg(test)]
+mod coverage_tests {
+    use super::*;
+
+    fn section(svg: &str) -> CoverageSection {
+        CoverageSection {
+            cameras: vec![CameraCoverageRow {
+                camera: "hall <east>".into(),
+                time_zone: Some("Europe/Paris".into()),
+                intervals: vec![
+                    CoverageIntervalRow {
+                        from_wall_ms: 1_796_043_600_000,
+                        to_wall_ms: 1_796_043_604_000,
+                        state: "analysed".into(),
+                        sampling: Some("10fps".into()),
+                        sources: vec!["S1".into()],
+                        note: None,
+                        local: Some(
+                            "2026-11-30 14:00:00+01:00 to 2026-11-30 14:00:04+01:00".into(),
+                        ),
+                    },
+                    CoverageIntervalRow {
+                        from_wall_ms: 1_796_043_604_000,
+                        to_wall_ms: 1_796_043_610_500,
+                        state: "missing".into(),
+                        sampling: None,
+                        sources: vec![],
+                        note: None,
+                        local: None,
+                    },
+                ],
+                recorded_ms: 4_000,
+                analysed_ms: 4_000,
+                not_analysed_ms: 0,
+                damaged_ms: 0,
+                missing_ms: 6_500,
+                overlap_ms: 0,
+            }],
+            unplaced: vec![UnplacedSourceRow {
+                source_id: "S2".into(),
+                camera: "yard".into(),
+                duration_ms: Some(3_000),
+                analysed: false,
+                why: "its wall-clock start is unknown: `vigie clock set`".into(),
+            }],
+            timeline_svg: Some(svg.into()),
+            unavailable: None,
+        }
+    }
+
+    #[test]
+    fn reports_written_before_the_coverage_section_still_read() {
+        let snap = include_str!("../tests/snapshots/report__report_json.snap");
+        let json = snap.splitn(3, "---\n").nth(2).expect("an insta snapshot");
+        let mut report: Report = serde_json::from_str(json).expect("an older report reads");
+        assert_eq!(report.coverage, None);
+        assert!(!render_html(&report).contains("Coverage of the footage"));
+        report.coverage = Some(section("<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>"));
+        let back: Report = serde_json::from_str(&render_json(&report)).unwrap();
+        assert_eq!(back, report);
+    }
+
+    #[test]
+    fn the_coverage_section_renders_a_table_per_camera_and_the_timeline() {
+        let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\"><rect class=\"analysed\"/></svg>";
+        let mut h = String::new();
+        render_coverage(&mut h, &section(svg));
+        assert!(h.contains("<h3>Camera hall &lt;east&gt;"), "{h}");
+        assert!(h.contains(svg), "the timeline is inlined");
+        assert!(h.contains("2026-11-30 13:00:00 UTC"));
+        assert!(h.contains("2026-11-30 13:00:10.500 UTC"));
+        assert!(h.contains("10fps") && h.contains("14:00:00+01:00"));
+        assert!(h.contains("missing 6.5 s"));
+        assert!(h.contains("38.1% of the span analysed"), "{h}");
+        assert!(h.contains("cannot be placed in time") && h.contains("vigie clock set"));
+        // An image with a script, a link or an event handler is never inlined.
+        for bad in [
+            "<svg><script>alert(1)</script></svg>",
+            "<svg><a href=\"https://x\">x</a></svg>",
+            "<svg onload = \"x()\"></svg>",
+            "<p>not svg</p>",
+        ] {
+            let mut h = String::new();
+            render_coverage(&mut h, &section(bad));
+            assert!(!h.contains(bad), "{bad}");
+        }
+        // Text that merely contains " on" is fine.
+        assert!(!has_event_handler("<svg><title>station one</title></svg>"));
+        assert!(has_event_handler("<svg onclick=\"x\">"));
+    }
 }
 
 fn table(h: &mut String, headers: &[&str], rows: impl Iterator<Item = Vec<String>>) {

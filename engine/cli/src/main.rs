@@ -70,6 +70,8 @@ enum Command {
     Clip(cmd::clip::Args),
     /// Export one frame of a source as PNG (to draw zones and lines on).
     Frame(cmd::frame::Args),
+    /// Per camera, when footage was recorded, analysed, damaged or missing (table, JSON, SVG).
+    Coverage(cmd::coverage::CoverageArgs),
     /// Search the case's track index (class, colours, direction, zones, lines, time).
     Search(Box<cmd::search::Args>),
     /// Benchmarks that print figures (ratios measured in one run).
@@ -87,6 +89,12 @@ enum Command {
     /// Procedure-scoped cases: open, list, show, report, close, purge-expired.
     #[command(subcommand)]
     Case(cmd::case::CaseCmd),
+    /// Which camera each source belongs to, and each camera's zones and lines.
+    #[command(subcommand)]
+    Camera(cmd::camera::CameraCmd),
+    /// Correct recorder clocks (offset, true time of a frame, time zone) and show them.
+    #[command(subcommand)]
+    Clock(cmd::clock::ClockCmd),
     /// Verify and read the tamper-evident audit logs.
     #[command(subcommand)]
     Audit(cmd::audit::AuditCmd),
@@ -110,6 +118,7 @@ fn main() -> ExitCode {
         Command::Analyze(a) => cmd::analyze::run(a, &global),
         Command::Frame(a) => cmd::frame::run(a, &global),
         Command::Clip(a) => cmd::clip::run(a, &global),
+        Command::Coverage(a) => cmd::coverage::run(a, &global),
         Command::Search(a) => cmd::search::run(*a, &global),
         Command::Bench(c) => cmd::bench::run(c, &global),
         Command::Models(a) => cmd::models::run(a, &global),
@@ -117,6 +126,8 @@ fn main() -> ExitCode {
         Command::Plates(a) => cmd::plates::run(a, &global),
         Command::Eval(c) => cmd::eval::run(c, &global),
         Command::Case(c) => cmd::case::run(c, &global),
+        Command::Camera(c) => cmd::camera::run(c, &global),
+        Command::Clock(c) => cmd::clock::run(c, &global),
         Command::Audit(c) => cmd::audit::run(c, &global),
         Command::Alerts(a) => cmd::alerts::run(a, &global),
         Command::Dossier(a) => cmd::dossier::run(a, &global),

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alert;
+pub mod clock;
 pub mod frame;
 pub mod paths;
 pub mod plate;

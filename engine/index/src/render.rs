@@ -74,9 +74,13 @@ pub fn plate_summary(h: &Hit) -> String {
 }
 
 fn when(h: &Hit) -> String {
-    match &h.first_wall {
+    let shown = match &h.first_wall {
         Some(w) => w.clone(),
         None => format!("+{:.1}s", h.track.first_pts_ms as f64 / 1000.0),
+    };
+    match &h.recorded_first_wall {
+        Some(r) => format!("{shown} (recorder {r})"),
+        None => shown,
     }
 }
 
@@ -94,6 +98,7 @@ pub fn table(r: &SearchResult) -> String {
     let with_plate = r.hits.iter().any(|h| h.track.plate.is_some());
     let mut header = vec![
         "source",
+        "camera",
         "track",
         "class",
         "start",
@@ -105,7 +110,7 @@ pub fn table(r: &SearchResult) -> String {
         "thumbnail",
     ];
     if with_plate {
-        header.insert(3, "plate");
+        header.insert(4, "plate");
     }
     let rows: Vec<Vec<String>> = r
         .hits
@@ -113,6 +118,7 @@ pub fn table(r: &SearchResult) -> String {
         .map(|h| {
             let mut row = vec![
                 h.track.source_id.clone(),
+                h.track.camera.clone(),
                 h.track.track_id.to_string(),
                 h.track.label.clone(),
                 when(h),
@@ -124,7 +130,7 @@ pub fn table(r: &SearchResult) -> String {
                 h.track.thumbnail.clone().unwrap_or_default(),
             ];
             if with_plate {
-                row.insert(3, plate_summary(h));
+                row.insert(4, plate_summary(h));
             }
             row
         })

@@ -23,6 +23,10 @@
 //! prefilter), the display form, the format id and the read confidence; like the other
 //! side tables it repeats `label` and `first_wall_ms`. Indexes written at version 1 get the
 //! empty table on open; their tracks simply have no plate.
+//!
+//! Version 3 records on `source` the wall-clock start its rows were timed with and the
+//! clock correction that start reflects, so a camera reassigned or a clock corrected in
+//! the case's log re-times the rows in place (no re-analysis).
 
 use rusqlite::{Connection, Transaction};
 
@@ -30,10 +34,10 @@ use rusqlite::{Connection, Transaction};
 pub const APPLICATION_ID: i64 = 0x5649_4749;
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// Never edit a released migration: indexes in the field were built by it.
 pub(crate) const V1: &str = r#"
@@ -146,6 +150,17 @@ CREATE TABLE track_plate (
 CREATE INDEX track_plate_search ON track_plate (text_fold, label, first_wall_ms, confidence);
 CREATE INDEX track_plate_conf ON track_plate (text_conf);
 CREATE INDEX track_plate_conf_rev ON track_plate (text_conf_rev);
+"#;
+
+/// Version 3: cameras are set at ingest and recorder clocks can be corrected, both in the
+/// case's log; the index follows them (`Index::retime_source`). `start_wall_ms` is the
+/// corrected start the rows were timed with (NULL: unknown), `clock` the correction it
+/// reflects, said for people. Indexes written before get the start their tracks imply.
+const V3: &str = r#"
+ALTER TABLE source ADD COLUMN start_wall_ms INTEGER;
+ALTER TABLE source ADD COLUMN clock TEXT;
+UPDATE source SET start_wall_ms =
+    (SELECT min(t.first_wall_ms - t.first_pts_ms) FROM track t WHERE t.source_id = source.source_id);
 "#;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {

@@ -50,6 +50,11 @@ pub struct Hit {
     /// [`plate::fuzzy_likelihood`]); hits are ranked by this times the read confidence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plate_likelihood: Option<f32>,
+    /// When the source's clock was corrected: the first time as the recorder showed it
+    /// (the application layer fills it, and writes `first_wall`/`last_wall` in the place's
+    /// time zone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_first_wall: Option<String>,
 }
 
 /// What a search returns.
@@ -480,6 +485,7 @@ impl Index {
                 last_wall: track.last_wall_ms.and_then(ms_to_rfc3339),
                 source_path: paths.get(&track.source_id).cloned().flatten(),
                 plate_likelihood,
+                recorded_first_wall: None,
                 track,
             });
         }

@@ -39,6 +39,16 @@ pub struct SourceRecord {
     pub params: serde_json::Value,
 }
 
+/// The camera and clock a source's rows were timed with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceClock {
+    pub camera: String,
+    /// Wall-clock start (ms since the Unix epoch, UTC); `None` when unknown.
+    pub start_wall_ms: Option<i64>,
+    /// The clock correction it reflects, said for people (`None`: the recorder's clock).
+    pub clock: Option<String>,
+}
+
 /// A source row as read back, with its track count.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceInfo {
@@ -244,8 +254,8 @@ impl Index {
         )?;
         tx.execute(
             "INSERT INTO source (source_id, sha256, camera, path, analysed_at_ms, params_json,
-                                 track_count, max_duration_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                 track_count, max_duration_ms, start_wall_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 source.source_id,
                 source.sha256,
@@ -255,6 +265,9 @@ impl Index {
                 source.params.to_string(),
                 tracks.len() as i64,
                 max_duration_ms,
+                tracks
+                    .iter()
+                    .find_map(|t| Some(t.first_wall_ms? - t.first_pts_ms)),
             ],
         )?;
         {
@@ -392,6 +405,75 @@ impl Index {
     }
 
     /// Remove a source and its tracks (one transaction). Returns whether it existed.
+    /// The camera, wall-clock start and clock correction a source's rows were written or
+    /// last re-timed with (`None` when the source is not in the index).
+    pub fn source_clock(&self, source_id: &str) -> Result<Option<SourceClock>, IndexError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT camera, start_wall_ms, clock FROM source WHERE source_id = ?1",
+        )?;
+        let mut rows = st.query([source_id])?;
+        Ok(match rows.next()? {
+            Some(r) => Some(SourceClock {
+                camera: r.get(0)?,
+                start_wall_ms: r.get(1)?,
+                clock: r.get(2)?,
+            }),
+            None => None,
+        })
+    }
+
+    /// Move a source's rows to `clock`: its camera everywhere (tracks, vocabulary, stored
+    /// summaries) and every wall-clock time re-computed from the track's media time and
+    /// the new start (NULL when the start is unknown). One transaction: searches see the
+    /// old times or the new, never a mix.
+    pub fn retime_source(
+        &mut self,
+        source_id: &str,
+        clock: &SourceClock,
+    ) -> Result<bool, IndexError> {
+        let tx = self.conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE source SET camera = ?2, start_wall_ms = ?3, clock = ?4 WHERE source_id = ?1",
+            params![source_id, clock.camera, clock.start_wall_ms, clock.clock],
+        )?;
+        if n == 0 {
+            return Ok(false);
+        }
+        tx.execute(
+            "UPDATE track SET camera = ?2,
+                first_wall_ms = ?3 + first_pts_ms, last_wall_ms = ?3 + last_pts_ms
+             WHERE source_id = ?1",
+            params![source_id, clock.camera, clock.start_wall_ms],
+        )?;
+        for table in ["track_colour", "track_zone", "track_line", "track_plate"] {
+            tx.execute(
+                &format!(
+                    "UPDATE {table} SET first_wall_ms =
+                        (SELECT t.first_wall_ms FROM track t WHERE t.id = {table}.track)
+                     WHERE track IN (SELECT id FROM track WHERE source_id = ?1)"
+                ),
+                [source_id],
+            )?;
+        }
+        tx.execute(
+            "UPDATE track_detail SET summary_json = json_set(summary_json,
+                '$.camera', t.camera, '$.first_wall_ms', t.first_wall_ms,
+                '$.last_wall_ms', t.last_wall_ms)
+             FROM track t WHERE t.id = track_detail.id AND t.source_id = ?1",
+            [source_id],
+        )?;
+        tx.execute(
+            "DELETE FROM vocab WHERE kind = 'camera' AND source_id = ?1",
+            [source_id],
+        )?;
+        tx.execute(
+            "INSERT OR IGNORE INTO vocab (kind, value, source_id) VALUES ('camera', ?2, ?1)",
+            params![source_id, clock.camera],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
     pub fn remove_source(&mut self, source_id: &str) -> Result<bool, IndexError> {
         let n = self
             .conn

@@ -1010,8 +1010,15 @@ fn a_version_1_index_is_migrated_with_its_rows() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(v, crate::SCHEMA_VERSION);
-    assert_eq!(v, 2);
+    assert_eq!(v, 3);
     ix.check().unwrap();
+    // Version 3: the start the rows were timed with, from the tracks.
+    let clock = ix.source_clock("old").unwrap().unwrap();
+    assert_eq!(
+        clock.start_wall_ms,
+        t.first_wall_ms.map(|w| w - t.first_pts_ms)
+    );
+    assert_eq!(clock.clock, None);
     // The old rows are intact and searchable; they have no plate.
     let r = ix.search(&q(|q| q.class = Some("car".into()))).unwrap();
     assert_eq!(r.hits.len(), 1);
@@ -1038,13 +1045,13 @@ fn a_version_1_index_is_migrated_with_its_rows() {
     // Reopening is a no-op; a newer version is still refused.
     let ix = Index::open(&p).unwrap();
     assert_eq!(ix.search(&Query::default()).unwrap().hits.len(), 3);
-    ix.conn.pragma_update(None, "user_version", 3).unwrap();
+    ix.conn.pragma_update(None, "user_version", 4).unwrap();
     drop(ix);
     assert!(matches!(
         Index::open(&p),
         Err(IndexError::SchemaTooNew {
-            found: 3,
-            supported: 2,
+            found: 4,
+            supported: 3,
             ..
         })
     ));
@@ -1401,4 +1408,82 @@ mod plate_props {
             prop_assert!(plate::fuzzy_cost(&a, &b) >= diff as f32);
         }
     }
+}
+
+#[test]
+fn a_source_is_retimed_and_moved_to_another_camera_in_place() {
+    let (_d, p) = tmp();
+    let mut ix = Index::open(&p).unwrap();
+    ix.write_source(&record("s"), &rich("s", 3)).unwrap();
+    ix.write_source(&record("other"), &rich("other", 2))
+        .unwrap();
+    let before = ix.source_clock("s").unwrap().unwrap();
+    assert_eq!(before.start_wall_ms, Some(T0));
+    let moved = crate::SourceClock {
+        camera: "gate-east".into(),
+        start_wall_ms: Some(T0 + 90_000),
+        clock: Some("#7 offset +1m30s".into()),
+    };
+    assert!(ix.retime_source("s", &moved).unwrap());
+    assert!(!ix.retime_source("absent", &moved).unwrap());
+    ix.check().unwrap();
+    assert_eq!(ix.source_clock("s").unwrap().unwrap(), moved);
+    // Found under the new camera, at the new times, by every side table.
+    let r = ix
+        .search(&q(|q| {
+            q.camera = Some("gate-east".into());
+            q.from_wall_ms = Some(T0 + 90_000);
+            q.zone = Some("doorway".into());
+        }))
+        .unwrap();
+    assert_eq!(r.hits.len(), 3);
+    for h in &r.hits {
+        assert_eq!(h.track.camera, "gate-east");
+        assert_eq!(
+            h.track.first_wall_ms,
+            Some(T0 + 90_000 + h.track.first_pts_ms)
+        );
+        assert_eq!(
+            h.track.last_wall_ms,
+            Some(T0 + 90_000 + h.track.last_pts_ms)
+        );
+    }
+    let r = ix
+        .search(&q(|q| {
+            q.to_wall_ms = Some(T0 + 60_000);
+            q.colours = vec![ColourFilter {
+                colour: Colour::Red,
+                part: ColourPart::Whole,
+            }];
+        }))
+        .unwrap();
+    assert!(
+        r.hits.iter().all(|h| h.track.source_id == "other"),
+        "{:?}",
+        r.hits.len()
+    );
+    assert_eq!(r.hits.len(), 2);
+    let r = ix
+        .search(&q(|q| q.plate = Some(PlatePattern::parse("AB*").unwrap())))
+        .unwrap();
+    assert!(r
+        .hits
+        .iter()
+        .filter(|h| h.track.source_id == "s")
+        .all(|h| h.track.first_wall_ms == Some(T0 + 90_000)));
+    // The old camera name is gone from the vocabulary for that source only.
+    assert_eq!(
+        ix.vocabulary("camera").unwrap(),
+        vec!["cam1".to_string(), "gate-east".to_string()]
+    );
+    // An unknown start clears the wall-clock times instead of keeping wrong ones.
+    let unknown = crate::SourceClock {
+        start_wall_ms: None,
+        ..moved
+    };
+    ix.retime_source("s", &unknown).unwrap();
+    let r = ix
+        .search(&q(|q| q.camera = Some("gate-east".into())))
+        .unwrap();
+    assert!(r.hits.iter().all(|h| h.track.first_wall_ms.is_none()));
 }

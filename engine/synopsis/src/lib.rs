@@ -81,8 +81,12 @@ pub struct SourceInput {
     pub duration_ms: i64,
     /// Frame rate of the synopsis (the source's).
     pub fps: f64,
-    /// Wall-clock time of the source's first frame, when known (labels show HH:MM:SS).
+    /// Wall-clock time of the source's first frame (after the clock correction in
+    /// force), when known (labels show HH:MM:SS).
     pub start: Option<DateTime<FixedOffset>>,
+    /// The place's time zone: labels and index times are shown in it, with the UTC
+    /// offset of each moment (a daylight-saving change inside the source included).
+    pub time_zone: Option<chrono_tz::Tz>,
 }
 
 /// One selected track and its per-frame boxes.
@@ -495,12 +499,16 @@ pub struct Figures {
 }
 
 fn label_time(source: &SourceInput, pts_ms: i64) -> String {
-    match source.start {
-        Some(start) => {
+    match (source.start, source.time_zone) {
+        (Some(start), Some(zone)) => (start + chrono::Duration::milliseconds(pts_ms))
+            .with_timezone(&zone)
+            .format("%H:%M:%S")
+            .to_string(),
+        (Some(start), None) => {
             let t = start + chrono::Duration::milliseconds(pts_ms);
             t.format("%H:%M:%S").to_string()
         }
-        None => format!("{:.1}s", pts_ms as f64 / 1000.0),
+        (None, _) => format!("{:.1}s", pts_ms as f64 / 1000.0),
     }
 }
 
@@ -676,11 +684,16 @@ pub struct IndexEntry {
     pub last_frame: u64,
 }
 
-fn rfc3339(ms: Option<i64>, start: Option<DateTime<FixedOffset>>) -> Option<String> {
+fn rfc3339(
+    ms: Option<i64>,
+    start: Option<DateTime<FixedOffset>>,
+    zone: Option<chrono_tz::Tz>,
+) -> Option<String> {
     let t = DateTime::from_timestamp_millis(ms?)?;
-    Some(match start {
-        Some(s) => t.with_timezone(s.offset()).to_rfc3339(),
-        None => t.to_rfc3339(),
+    Some(match (zone, start) {
+        (Some(z), _) => t.with_timezone(&z).to_rfc3339(),
+        (None, Some(s)) => t.with_timezone(s.offset()).to_rfc3339(),
+        (None, None) => t.to_rfc3339(),
     })
 }
 
@@ -697,8 +710,8 @@ pub fn index_entries(source: &SourceInput, tubes: &[TubeInput], r: &Rendered) ->
             source_path: source.path.clone(),
             first_pts_ms: t.first_pts_ms,
             last_pts_ms: t.last_pts_ms,
-            first_wall: rfc3339(t.first_wall_ms, source.start),
-            last_wall: rfc3339(t.last_wall_ms, source.start),
+            first_wall: rfc3339(t.first_wall_ms, source.start, source.time_zone),
+            last_wall: rfc3339(t.last_wall_ms, source.start, source.time_zone),
             synopsis_start_ms: ms(s.first_frame),
             synopsis_end_ms: ms(s.last_frame + 1),
             first_frame: s.first_frame,

@@ -59,6 +59,7 @@ fn source(path: &Path) -> SourceInput {
         duration_ms: 12_000,
         fps: 10.0,
         start: None,
+        time_zone: None,
     }
 }
 

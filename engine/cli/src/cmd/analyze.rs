@@ -43,8 +43,8 @@ pub struct Args {
     /// Scene file (TOML) with the camera's zones and lines (format: see ARCHITECTURE.md).
     #[arg(long)]
     pub scene: Option<PathBuf>,
-    /// Camera name recorded with the tracks (default: the file name without extension).
-    #[arg(long)]
+    /// (Moved: a source's camera is recorded at ingest, `vigie camera set` changes it.)
+    #[arg(long, hide = true)]
     pub camera: Option<String>,
     /// Re-analyse sources that are already in the index.
     #[arg(long)]
@@ -123,13 +123,19 @@ impl vigie_app::Progress for Bars {
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
+    if let Some(c) = &args.camera {
+        anyhow::bail!(
+            "--camera is no longer an analysis flag: a source's camera is recorded at ingest \
+             (`vigie ingest --camera {c}`); for sources already ingested, \
+             `vigie camera set {c} SOURCE...` assigns it (logged) and re-times the index"
+        );
+    }
     let case = global.enter("analyze")?;
     let req = AnalyzeRequest {
         sources: args.sources,
         all: args.all,
         detector: args.detector.into(),
         scene: args.scene,
-        camera: args.camera,
         force: args.force,
         jobs: args.jobs,
         device: args.device,

@@ -34,6 +34,11 @@ pub struct Args {
     /// its index (moov) be salvaged when the stream does not repeat them.
     #[arg(long)]
     pub reference: Option<PathBuf>,
+    /// The camera the files belong to. Without it, a camera is proposed per file from its
+    /// export folder and channel (`ch02`...), recorded as proposed: confirm or change it
+    /// with `vigie camera set`.
+    #[arg(long)]
+    pub camera: Option<String>,
 }
 
 pub fn parse_start(s: &str) -> Result<chrono::DateTime<chrono::FixedOffset>, String> {
@@ -68,6 +73,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         fps: args.fps,
         reference: args.reference,
         jobs: args.jobs,
+        camera: args.camera,
     };
     let out = evidence::ingest(&case, &req, &FileBar(bar.clone()));
     bar.finish_and_clear();
@@ -80,6 +86,8 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             "ingested": out.ingested.iter().map(|i| json!({
                 "source": i.record,
                 "already_present": i.already_present,
+                "camera": i.camera,
+                "camera_confirmed": i.camera_confirmed,
             })).collect::<Vec<_>>(),
             "failed": out.failed.iter().map(|f| json!({
                 "path": f.path,
@@ -105,7 +113,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
                 );
             }
             println!(
-                "{}  {}  {} {}x{} {}{}  {}",
+                "{}  {}  {} {}x{} {}{}  {}  camera {}{}",
                 r.source_id,
                 &r.sha256[..16],
                 r.meta.codec,
@@ -116,11 +124,22 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
                     .map(|d| format!("{:.1}s", d as f64 / 1000.0))
                     .unwrap_or_else(|| "?s".into()),
                 note,
-                r.path.display()
+                r.path.display(),
+                i.camera,
+                if i.camera_confirmed {
+                    ""
+                } else {
+                    " (proposed)"
+                }
             );
         }
         for (p, why) in &out.skipped {
             println!("skipped: {} ({why})", p.display());
+        }
+        if out.ingested.iter().any(|i| !i.camera_confirmed) {
+            println!(
+                "cameras marked (proposed) were taken from folder and channel names: confirm or change them with `vigie camera set CAMERA SOURCE...`"
+            );
         }
         println!(
             "{} source(s) registered in case {}, {} failed, {} skipped (not recordings)",

@@ -184,6 +184,9 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         if let (Some(obj), Some(c)) = (v.as_object_mut(), &out.coverage) {
             obj.insert("coverage".into(), serde_json::to_value(c)?);
         }
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("clocks".into(), serde_json::to_value(&out.clocks)?);
+        }
         print_json(&v)?;
     } else if args.csv {
         std::io::stdout()
@@ -195,6 +198,24 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             .write_all(results::results_table(&out.result).as_bytes())?;
         if let Some((t, _)) = &out.sheet {
             println!("contact sheet: {}", t.path.display());
+        }
+    }
+    for c in &out.clocks {
+        let what = c
+            .correction
+            .clone()
+            .unwrap_or_else(|| "the recorder's clock".into());
+        let zone = c
+            .time_zone
+            .as_deref()
+            .map(|z| format!(", shown in {z}"))
+            .unwrap_or_default();
+        eprintln!(
+            "vigie: note: times of {} (camera {}) are on {what}{zone}",
+            c.source_id, c.camera
+        );
+        for n in &c.notes {
+            eprintln!("vigie: note: {}: {n}", c.source_id);
         }
     }
     if let Some(c) = out.coverage.as_ref().filter(|c| !c.is_complete()) {

@@ -12,7 +12,22 @@ pub fn run(_args: Args, global: &Global) -> anyhow::Result<Outcome> {
     let case = global.enter("sources")?;
     let sources = vigie_app::evidence::list_sources(&case)?;
     if global.json {
-        print_json(&json!({ "case": case.case_id(), "sources": sources }))?;
+        // Each registry record, with its camera and clock as the case's log says now.
+        let rows: Vec<serde_json::Value> = sources
+            .iter()
+            .map(|r| {
+                let t = case.timing(r);
+                let mut v = serde_json::to_value(r).unwrap_or_default();
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("camera".into(), json!(t.camera));
+                    o.insert("camera_origin".into(), json!(t.camera_origin));
+                    o.insert("start_wall_ms".into(), json!(t.start_wall_ms));
+                    o.insert("clock".into(), json!(t.correction));
+                }
+                v
+            })
+            .collect();
+        print_json(&json!({ "case": case.case_id(), "sources": rows }))?;
         return Ok(Outcome::Success);
     }
     if sources.is_empty() {
@@ -22,8 +37,9 @@ pub fn run(_args: Args, global: &Global) -> anyhow::Result<Outcome> {
         );
     }
     for r in &sources {
+        let t = case.timing(r);
         println!(
-            "{}  sha256 {}  {} bytes  {} {}x{}  ingested {}  {}",
+            "{}  sha256 {}  {} bytes  {} {}x{}  ingested {}  {}  camera {}{}",
             r.source_id,
             r.sha256,
             r.size_bytes,
@@ -31,7 +47,12 @@ pub fn run(_args: Args, global: &Global) -> anyhow::Result<Outcome> {
             r.meta.width,
             r.meta.height,
             r.ingested_at.format("%Y-%m-%dT%H:%M:%SZ"),
-            r.path.display()
+            r.path.display(),
+            t.camera,
+            t.correction
+                .as_deref()
+                .map(|c| format!("  clock: {c}"))
+                .unwrap_or_default()
         );
     }
     Ok(Outcome::Success)

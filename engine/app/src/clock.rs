@@ -1,0 +1,433 @@
+//! Cameras and recorder clocks of a case: assign sources to cameras, give a camera its
+//! zones and lines, correct a clock, and show what is in force.
+//!
+//! Why here: each of these changes what an investigator concludes (which footage "camera
+//! 2" means, when something happened), so each is an alteration entry of the case's log
+//! with the operator and the reason, and the log is the only place they live
+//! (`vigie_case::timebook`). The index follows at once ([`EnteredCase::index`] re-times
+//! rows in place): no re-analysis, and a search right after sees the corrected times.
+
+use serde::Serialize;
+use vigie_audit::event::{ClockEffect, Event};
+use vigie_core::clock::{self, ClockCorrection, ClockError, ClockFix, ClockScope};
+use vigie_evidence::SourceRecord;
+
+use crate::entered::EnteredCase;
+use crate::error::AppError;
+use crate::evidence::check_camera_name;
+use crate::timing::SourceTiming;
+
+impl From<ClockError> for AppError {
+    fn from(e: ClockError) -> Self {
+        AppError::BadInput(e.to_string())
+    }
+}
+
+/// Sources moved to a camera.
+#[derive(Debug, Clone, Serialize)]
+pub struct CameraSet {
+    pub camera: String,
+    /// Each source with the camera it had before.
+    pub sources: Vec<(String, String)>,
+}
+
+/// Assign sources to `camera` (or confirm a proposed camera). Logged, then the index's
+/// rows of those sources move to it.
+pub fn set_camera(
+    case: &EnteredCase,
+    camera: &str,
+    sources: &[String],
+) -> Result<CameraSet, AppError> {
+    let camera = check_camera_name(camera)?;
+    if sources.is_empty() {
+        return Err(AppError::BadInput(
+            "no source given: name the sources to assign (ids from `vigie sources`)".into(),
+        ));
+    }
+    let mut moved = Vec::new();
+    for key in sources {
+        let rec = case.find_source(key)?;
+        let before = case.timing(&rec);
+        moved.push((rec.source_id.clone(), before.camera, before.camera_origin));
+    }
+    case.record(&Event::CameraAssigned {
+        camera: camera.clone(),
+        sources: moved
+            .iter()
+            .map(|(id, c, origin)| (id.clone(), (*origin != "file_name").then(|| c.clone())))
+            .collect(),
+    })?;
+    Ok(CameraSet {
+        camera,
+        sources: moved.into_iter().map(|(id, c, _)| (id, c)).collect(),
+    })
+}
+
+/// Give a camera its zones and lines (a scene file, TOML): later analyses of its sources
+/// use them unless `--scene` is given.
+pub fn set_camera_scene(
+    case: &EnteredCase,
+    camera: &str,
+    scene_path: &std::path::Path,
+) -> Result<String, AppError> {
+    let camera = check_camera_name(camera)?;
+    let text = std::fs::read_to_string(scene_path).map_err(|e| {
+        AppError::BadInput(format!(
+            "cannot read scene file ({e}): {}",
+            scene_path.display()
+        ))
+    })?;
+    // Refused here, not at the next analysis.
+    vigie_describe::Scene::parse(&text)?;
+    let (sha, _) = vigie_evidence::hash_reader(text.as_bytes(), |_| {})
+        .map_err(|e| AppError::BadInput(format!("cannot hash the scene file: {e}")))?;
+    case.record(&Event::CameraSceneSet {
+        camera,
+        scene_sha256: sha.clone(),
+        scene: text,
+    })?;
+    Ok(sha)
+}
+
+/// One camera, its sources and its clock.
+#[derive(Debug, Clone, Serialize)]
+pub struct CameraRow {
+    pub camera: String,
+    /// Source id and how its camera was chosen (`operator`, `proposed`, `file_name`).
+    pub sources: Vec<(String, String)>,
+    /// The camera-wide clock correction in force.
+    pub correction: Option<String>,
+    /// The hash of the camera's scene file, when it has zones and lines.
+    pub scene_sha256: Option<String>,
+}
+
+/// Every camera of the case with its sources.
+pub fn cameras(case: &EnteredCase) -> Result<Vec<CameraRow>, AppError> {
+    let sources = case.sources()?;
+    case.record(&Event::SourcesListed {
+        count: sources.len() as u64,
+    })?;
+    let book = case.time_book();
+    let mut rows: std::collections::BTreeMap<String, CameraRow> = Default::default();
+    let row = |camera: &str| -> CameraRow {
+        CameraRow {
+            camera: camera.to_owned(),
+            sources: Vec::new(),
+            correction: book
+                .in_force("", camera)
+                .map(vigie_case::timebook::CorrectionRecord::describe),
+            scene_sha256: book.scene_of(camera).map(|(_, h)| h.to_owned()),
+        }
+    };
+    for c in book.cameras() {
+        rows.insert(c.clone(), row(&c));
+    }
+    for rec in &sources {
+        let t = case.timing(rec);
+        rows.entry(t.camera.clone())
+            .or_insert_with(|| row(&t.camera))
+            .sources
+            .push((rec.source_id.clone(), t.camera_origin.to_owned()));
+    }
+    Ok(rows.into_values().collect())
+}
+
+/// What to establish about a clock.
+#[derive(Debug, Clone, Default)]
+pub struct ClockRequest {
+    /// One source (id or path) ...
+    pub source: Option<String>,
+    /// ... or every source of a camera (its default).
+    pub camera: Option<String>,
+    /// `+90s`, `-1h30m`, `+00:01:30`: true time = recorder's time + offset.
+    pub offset: Option<String>,
+    /// With `true_time`: the media time of a frame (`12.5`, `12.5s`, `00:00:12.5`).
+    pub at: Option<String>,
+    /// What that frame's time really was: RFC 3339 with offset, or a local date and time
+    /// (or a time alone, dated from the recording) in `time_zone`.
+    pub true_time: Option<String>,
+    /// Withdraw the scope's correction.
+    pub revert: bool,
+    /// IANA zone of the place.
+    pub time_zone: Option<String>,
+    /// The recorder wrote local time where UTC was expected.
+    pub recorder_local: bool,
+}
+
+/// A correction made: what was recorded and what it moved.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClockOutcome {
+    pub correction: ClockCorrection,
+    pub previous: Option<String>,
+    pub sources: Vec<ClockEffect>,
+    /// Daylight-saving changes inside the moved sources, and what applying had to decide.
+    pub notes: Vec<String>,
+}
+
+/// Media time from `12.5`, `12.5s` or `[HH:]MM:SS(.mmm)`.
+fn parse_pts_ms(s: &str) -> Result<i64, AppError> {
+    let t = s.trim().trim_end_matches('s');
+    let bad = || {
+        AppError::BadInput(format!(
+            "cannot read --at {s:?}: give the media time of the frame in seconds (12.5) or as HH:MM:SS.mmm from the start of the source"
+        ))
+    };
+    let secs = if t.contains(':') {
+        let mut total = 0.0;
+        for part in t.split(':') {
+            total = total * 60.0 + part.parse::<f64>().map_err(|_| bad())?;
+        }
+        total
+    } else {
+        t.parse::<f64>().map_err(|_| bad())?
+    };
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(bad());
+    }
+    Ok((secs * 1000.0).round() as i64)
+}
+
+/// Record a clock correction (its reason is the entry's justification: the operator's
+/// `--reason`), then re-time the index.
+pub fn correct_clock(case: &EnteredCase, req: &ClockRequest) -> Result<ClockOutcome, AppError> {
+    if case.reason().is_none() {
+        return Err(AppError::BadInput(
+            "a clock correction changes every time shown for that footage: say why with --reason (e.g. --reason \"burned-in clock read at 12.5 s\")".into(),
+        ));
+    }
+    let zone = req
+        .time_zone
+        .as_deref()
+        .map(clock::parse_zone)
+        .transpose()?;
+    let (scope, records): (ClockScope, Vec<SourceRecord>) = match (&req.source, &req.camera) {
+        (Some(s), None) => {
+            let rec = case.find_source(s)?;
+            (
+                ClockScope::Source {
+                    source_id: rec.source_id.clone(),
+                },
+                vec![rec],
+            )
+        }
+        (None, Some(c)) => {
+            let c = check_camera_name(c)?;
+            let recs: Vec<SourceRecord> = case
+                .sources()?
+                .into_iter()
+                .filter(|r| case.timing(r).camera == c)
+                .collect();
+            if recs.is_empty() {
+                return Err(AppError::BadInput(format!(
+                    "no source of this case belongs to camera {c:?} (see `vigie camera list`)"
+                )));
+            }
+            (ClockScope::Camera { camera: c }, recs)
+        }
+        _ => return Err(AppError::BadInput(
+            "say which clock: one source (SOURCE) or a camera's default (--camera NAME), not both"
+                .into(),
+        )),
+    };
+    let fix = match (&req.offset, &req.at, &req.true_time, req.revert) {
+        (Some(o), None, None, false) => ClockFix::Offset {
+            offset_ms: clock::parse_offset_ms(o)?,
+        },
+        (None, Some(at), Some(true_time), false) => {
+            let ClockScope::Source { .. } = scope else {
+                return Err(AppError::BadInput(
+                    "--at/--true name a frame of one source: give the source, or give the camera an --offset".into(),
+                ));
+            };
+            let pts_ms = parse_pts_ms(at)?;
+            let rec = &records[0];
+            if let Some(d) = rec.meta.duration_ms {
+                if pts_ms > d as i64 + 1000 {
+                    return Err(AppError::BadInput(format!(
+                        "--at {at} is after the end of {} ({:.3} s long)",
+                        rec.source_id,
+                        d as f64 / 1000.0
+                    )));
+                }
+            }
+            // A time alone is dated from what the recording shows at that moment.
+            let shown = case.timing(rec).wall_ms(pts_ms);
+            let true_wall_ms = clock::parse_true_time(true_time, zone.as_ref(), shown)?;
+            ClockFix::Anchor {
+                pts_ms,
+                true_wall_ms,
+                as_given: true_time.trim().to_owned(),
+            }
+        }
+        (None, None, None, true) => ClockFix::Revert,
+        (None, Some(_), None, false) | (None, None, Some(_), false) => {
+            return Err(AppError::BadInput(
+                "--at and --true go together: the frame at --at (media time) was really at --true"
+                    .into(),
+            ))
+        }
+        _ => {
+            return Err(AppError::BadInput(
+                "say what to establish: --offset, or --at with --true, or --revert (one of them)"
+                    .into(),
+            ))
+        }
+    };
+    if req.recorder_local && zone.is_none() {
+        return Err(AppError::BadInput(
+            "--recorder-local needs the recorder's --tz (e.g. --tz Europe/Paris)".into(),
+        ));
+    }
+    let correction = ClockCorrection {
+        scope: scope.clone(),
+        fix,
+        time_zone: zone.map(|z| z.name().to_owned()),
+        recorder_local: req.recorder_local,
+    };
+    let mut effects = Vec::new();
+    let mut notes = Vec::new();
+    let book = case.time_book();
+    for rec in &records {
+        let before: SourceTiming = case.timing(rec);
+        // A camera default does not move a source that has its own correction.
+        let own = book
+            .in_force(&rec.source_id, &before.camera)
+            .filter(|r| matches!(r.correction.scope, ClockScope::Source { .. }));
+        if matches!(scope, ClockScope::Camera { .. }) && own.is_some() {
+            notes.push(format!(
+                "{} keeps its own correction ({})",
+                rec.source_id,
+                own.map(|r| r.describe()).unwrap_or_default()
+            ));
+            continue;
+        }
+        let after = if correction.fix == ClockFix::Revert {
+            // Back to the camera's default (for a source) or the recorder's clock.
+            let fallback = match &scope {
+                ClockScope::Source { .. } => book
+                    .in_force("", &before.camera)
+                    .map(|r| r.correction.apply(before.recorded_start_wall_ms))
+                    .transpose()?,
+                ClockScope::Camera { .. } => None,
+            };
+            fallback.map_or(before.recorded_start_wall_ms, |a| a.start_wall_ms)
+        } else {
+            let applied = correction.apply(before.recorded_start_wall_ms)?;
+            notes.extend(
+                applied
+                    .notes
+                    .iter()
+                    .map(|n| format!("{}: {n}", rec.source_id)),
+            );
+            applied.start_wall_ms
+        };
+        if after.is_none() {
+            notes.push(format!(
+                "{}: its start is unknown, so an offset cannot place it: anchor one of its frames (--at with --true)",
+                rec.source_id
+            ));
+        }
+        if let (Some(z), Some(start)) = (&zone, after) {
+            let d = rec.meta.duration_ms.unwrap_or(0) as i64;
+            for c in clock::offset_changes(z, start, start + d) {
+                notes.push(format!("{}: {}", rec.source_id, c.describe(z)));
+            }
+        }
+        effects.push(ClockEffect {
+            source_id: rec.source_id.clone(),
+            recorded_start_wall_ms: before.recorded_start_wall_ms,
+            corrected_start_wall_ms: after,
+        });
+    }
+    let previous = match &scope {
+        ClockScope::Source { source_id } => records
+            .first()
+            .and_then(|r| book.in_force(source_id, &case.timing(r).camera))
+            .map(|r| r.describe()),
+        ClockScope::Camera { camera } => book.in_force("", camera).map(|r| r.describe()),
+    };
+    case.record(&Event::ClockCorrected {
+        correction: correction.clone(),
+        previous: previous.clone(),
+        sources: effects.clone(),
+    })?;
+    Ok(ClockOutcome {
+        correction,
+        previous,
+        sources: effects,
+        notes,
+    })
+}
+
+/// A source's clock: recorded, corrected, the correction in force and its history.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClockView {
+    pub source_id: String,
+    pub camera: String,
+    pub camera_origin: String,
+    pub recorded_start_wall_ms: Option<i64>,
+    pub start_wall_ms: Option<i64>,
+    /// Both in the place's zone (or UTC).
+    pub recorded_start: Option<String>,
+    pub start: Option<String>,
+    pub duration_ms: Option<u64>,
+    pub time_zone: Option<String>,
+    pub in_force: Option<String>,
+    pub history: Vec<String>,
+    /// Daylight-saving changes inside the recording, and what applying had to decide.
+    pub notes: Vec<String>,
+}
+
+/// The clocks of the case's sources (or of one): a consultation.
+pub fn clocks(case: &EnteredCase, source: Option<&str>) -> Result<Vec<ClockView>, AppError> {
+    let records = match source {
+        Some(s) => vec![case.find_source(s)?],
+        None => case.sources()?,
+    };
+    case.record(&Event::SourcesListed {
+        count: records.len() as u64,
+    })?;
+    let book = case.time_book();
+    Ok(records
+        .iter()
+        .map(|rec| {
+            let t = case.timing(rec);
+            let d = rec.meta.duration_ms.unwrap_or(0) as i64;
+            let mut notes = t.notes.clone();
+            notes.extend(t.offset_changes(d));
+            ClockView {
+                source_id: rec.source_id.clone(),
+                camera: t.camera.clone(),
+                camera_origin: t.camera_origin.to_owned(),
+                recorded_start_wall_ms: t.recorded_start_wall_ms,
+                start_wall_ms: t.start_wall_ms,
+                recorded_start: t.recorded_start_wall_ms.map(|ms| t.show(ms)),
+                start: t.start_wall_ms.map(|ms| t.show(ms)),
+                duration_ms: rec.meta.duration_ms,
+                time_zone: t.time_zone.clone(),
+                in_force: t.correction.clone(),
+                history: book
+                    .history(&rec.source_id, &t.camera)
+                    .iter()
+                    .map(|r| r.describe())
+                    .collect(),
+                notes,
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_times_parse() {
+        assert_eq!(parse_pts_ms("12.5").unwrap(), 12_500);
+        assert_eq!(parse_pts_ms("12.5s").unwrap(), 12_500);
+        assert_eq!(parse_pts_ms("00:01:02.5").unwrap(), 62_500);
+        assert_eq!(parse_pts_ms("1:02").unwrap(), 62_000);
+        assert!(parse_pts_ms("-1").is_err());
+        assert!(parse_pts_ms("abc").is_err());
+    }
+}
