@@ -63,13 +63,27 @@ pub fn set_camera(
     })
 }
 
+/// A camera's zones and lines set, and applied to what was already analysed.
+#[derive(Debug, Clone, Serialize)]
+pub struct SceneSet {
+    pub camera: String,
+    pub scene_sha256: String,
+    /// Analysed sources of the camera whose tracks got the new zones and lines.
+    pub sources: Vec<String>,
+    pub tracks: u64,
+    /// Tracks with at least one zone visit or line crossing under the new scene.
+    pub tracks_in_zones_or_lines: u64,
+}
+
 /// Give a camera its zones and lines (a scene file, TOML): later analyses of its sources
-/// use them unless `--scene` is given.
+/// use them unless `--scene` is given, and the tracks already analysed get them at once,
+/// recomputed from their stored per-frame boxes (no re-detection): zones drawn after the
+/// analysis are searchable straight away.
 pub fn set_camera_scene(
     case: &EnteredCase,
     camera: &str,
     scene_path: &std::path::Path,
-) -> Result<String, AppError> {
+) -> Result<SceneSet, AppError> {
     let camera = check_camera_name(camera)?;
     let text = std::fs::read_to_string(scene_path).map_err(|e| {
         AppError::BadInput(format!(
@@ -78,15 +92,73 @@ pub fn set_camera_scene(
         ))
     })?;
     // Refused here, not at the next analysis.
-    vigie_describe::Scene::parse(&text)?;
+    let scene = vigie_describe::Scene::parse(&text)?;
     let (sha, _) = vigie_evidence::hash_reader(text.as_bytes(), |_| {})
         .map_err(|e| AppError::BadInput(format!("cannot hash the scene file: {e}")))?;
     case.record(&Event::CameraSceneSet {
-        camera,
+        camera: camera.clone(),
         scene_sha256: sha.clone(),
         scene: text,
     })?;
-    Ok(sha)
+    let mut out = SceneSet {
+        camera: camera.clone(),
+        scene_sha256: sha.clone(),
+        sources: Vec::new(),
+        tracks: 0,
+        tracks_in_zones_or_lines: 0,
+    };
+    if !case.layout().index_path().exists() {
+        return Ok(out);
+    }
+    let mut index = case.index()?;
+    let describe = vigie_describe::DescribeConfig::default();
+    for info in index.sources()? {
+        let id = info.record.source_id.clone();
+        let Ok(rec) = case.find_source(&id) else {
+            continue;
+        };
+        if case.timing(&rec).camera != camera {
+            continue;
+        }
+        case.checkpoint()?;
+        let tubes = case.layout().read_tubes(&id)?;
+        let boxes: std::collections::HashMap<u64, &Vec<(i64, vigie_core::BBox)>> =
+            tubes.tubes.iter().map(|t| (t.track_id, &t.boxes)).collect();
+        let mut tracks = index.tracks_of_source(&id)?;
+        for t in &mut tracks {
+            let Some(history) = boxes.get(&t.track_id) else {
+                return Err(AppError::DamagedDerived {
+                    what: "tube file".into(),
+                    why: format!("track {} has no per-frame boxes", t.track_id),
+                    path: case.layout().tube_file(&id),
+                });
+            };
+            let (zones, crossings) =
+                vigie_describe::scene_events(history, tubes.frame_size, &scene, &describe);
+            t.zones = zones;
+            t.crossings = crossings;
+            out.tracks += 1;
+            out.tracks_in_zones_or_lines +=
+                u64::from(!t.zones.is_empty() || !t.crossings.is_empty());
+        }
+        let mut record = info.record.clone();
+        if let Some(o) = record.params.as_object_mut() {
+            o.insert("camera_scene_sha256".into(), serde_json::json!(sha));
+        }
+        // One transaction per source: a search sees the old zones or the new.
+        index.write_source(&record, &tracks)?;
+        out.sources.push(id);
+    }
+    if !out.sources.is_empty() {
+        case.record(&Event::DerivedDataChanged {
+            what: "zones and lines re-applied to analysed tracks".into(),
+            detail: serde_json::json!({
+                "camera": camera, "scene_sha256": sha, "sources": out.sources,
+                "tracks": out.tracks, "tracks_in_zones_or_lines": out.tracks_in_zones_or_lines,
+            }),
+        })?;
+    }
+    Ok(out)
 }
 
 /// One camera, its sources and its clock.

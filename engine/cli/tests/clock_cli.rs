@@ -392,3 +392,67 @@ fn a_camera_is_proposed_from_the_export_folder_and_channel_then_confirmed() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("vigie camera set"));
 }
+
+#[test]
+fn zones_set_on_a_camera_after_analysis_apply_to_its_tracks_without_reanalysis() {
+    let env = TestCase::open("C-zones-later");
+    let (clip, scene) = common::synthetic(env.work.path());
+    let v = env.json(&[
+        "ingest",
+        "--start",
+        "2026-11-30T14:00:00+01:00",
+        "--camera",
+        "hall",
+        clip.to_str().unwrap(),
+    ]);
+    assert_eq!(v["ingested"][0]["camera"], "hall");
+    // Analysed without zones: nothing is in the door yet.
+    let a = env.json(&[
+        "analyze",
+        "--all",
+        "--detector",
+        "motion",
+        "--width",
+        "native",
+    ]);
+    assert_eq!(a["analysed"][0]["tracks"], 3, "{a}");
+    let out = env
+        .cmd()
+        .args(["--json", "search", "--zone", "door"])
+        .output()
+        .unwrap();
+    let none: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    assert!(
+        none["hits"].as_array().is_none_or(|h| h.is_empty()),
+        "{none}"
+    );
+    // The camera gets its zones and lines: the stored boxes give the same answers as an
+    // analysis with the scene file (see analyze_cli.rs).
+    let s = env.json(&["camera", "scene", "hall", scene.to_str().unwrap()]);
+    assert_eq!(s["tracks"], 3, "{s}");
+    assert!(s["tracks_in_zones_or_lines"].as_u64().unwrap() >= 2, "{s}");
+    let dwell = hits(&env, &["--zone", "door", "--dwell-min", "4s"]);
+    assert_eq!(dwell.len(), 1, "{dwell:?}");
+    assert_eq!(dwell[0]["colours"][0]["colour"], "yellow");
+    assert_eq!(
+        hits(&env, &["--crosses", "middle:out", "--colour", "red"]).len(),
+        1
+    );
+    let audit = log(&env);
+    assert!(audit.contains("camera_scene_set") && audit.contains("zones and lines re-applied"));
+    // Later analyses of the camera use its scene without --scene.
+    let a = env.json(&[
+        "analyze",
+        "--all",
+        "--detector",
+        "motion",
+        "--width",
+        "native",
+        "--force",
+    ]);
+    assert_eq!(a["analysed"][0]["tracks"], 3, "{a}");
+    assert_eq!(
+        hits(&env, &["--zone", "door", "--dwell-min", "4s"]).len(),
+        1
+    );
+}

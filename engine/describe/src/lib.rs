@@ -98,6 +98,22 @@ struct Accumulator {
     thumbnail: Option<Thumbnail>,
 }
 
+/// Zone visits (with dwell) and line crossings of a track from its per-frame boxes: what
+/// analysis computes, and what re-applying a camera's new zones to tracks already analysed
+/// computes from their stored boxes (no re-detection).
+pub fn scene_events(
+    history: &[(i64, BBox)],
+    (frame_width, frame_height): (u32, u32),
+    scene: &Scene,
+    cfg: &DescribeConfig,
+) -> (Vec<vigie_core::ZoneVisit>, Vec<vigie_core::LineCrossing>) {
+    let ground = geometry::ground_points(history, frame_width, frame_height);
+    (
+        scene::zone_visits(&ground, &scene.zones, cfg.still_norm_s),
+        scene::line_crossings(&ground, &scene.lines),
+    )
+}
+
 /// Per-camera describer: owns the colour table and per-track accumulators.
 pub struct Describer {
     cfg: DescribeConfig,
@@ -242,9 +258,12 @@ impl Describer {
         let acc = self.tracks.remove(&end.track_id).unwrap_or_default();
         let geo =
             geometry::describe_motion(end.history, end.frame_width, end.frame_height, &self.cfg);
-        let ground = geometry::ground_points(end.history, end.frame_width, end.frame_height);
-        let zones = scene::zone_visits(&ground, &self.scene.zones, self.cfg.still_norm_s);
-        let crossings = scene::line_crossings(&ground, &self.scene.lines);
+        let (zones, crossings) = scene_events(
+            end.history,
+            (end.frame_width, end.frame_height),
+            &self.scene,
+            &self.cfg,
+        );
         let first = end.history.first().map(|h| h.0).unwrap_or(0);
         let last = end.history.last().map(|h| h.0).unwrap_or(0);
         let person = end.label == "person";

@@ -87,16 +87,21 @@ pub fn run(c: CameraCmd, global: &Global) -> anyhow::Result<Outcome> {
         }
         CameraCmd::Scene(a) => {
             let case = global.enter("camera scene")?;
-            let sha = clock::set_camera_scene(&case, &a.camera, &a.scene)?;
+            let out = clock::set_camera_scene(&case, &a.camera, &a.scene)?;
             if global.json {
-                print_json(
-                    &json!({ "case": case.case_id(), "camera": a.camera, "scene_sha256": sha }),
-                )?;
+                print_json(&json!({
+                    "case": case.case_id(), "camera": out.camera, "scene_sha256": out.scene_sha256,
+                    "sources": out.sources, "tracks": out.tracks,
+                    "tracks_in_zones_or_lines": out.tracks_in_zones_or_lines,
+                }))?;
             } else {
                 println!(
-                    "camera {}: zones and lines set (sha256 {}); they apply to its next analyses (`vigie analyze --force` re-analyses)",
-                    a.camera,
-                    &sha[..16]
+                    "camera {}: zones and lines set (sha256 {}); applied to {} analysed track(s) of {} source(s) from their stored boxes ({} in a zone or across a line) and to every later analysis",
+                    out.camera,
+                    &out.scene_sha256[..16],
+                    out.tracks,
+                    out.sources.len(),
+                    out.tracks_in_zones_or_lines
                 );
             }
         }
