@@ -57,6 +57,46 @@ impl Administration {
     pub fn app(&self) -> &App {
         &self.app
     }
+
+    /// Once operator accounts exist, administration is for accounts too: opening a case is
+    /// for any enabled account (the opener may then enter it); a case's report, closure,
+    /// renewal and repair for those who may enter it; purging expired cases for
+    /// administrators. A refusal is an `operator_refused` alert.
+    fn check_rights(&self, case_id: Option<&str>, admin_only: bool) -> Result<(), AppError> {
+        let book = crate::accounts::load_book(&self.app)?;
+        if book.is_empty() {
+            return Ok(());
+        }
+        if let Some(case_id) = case_id.filter(|_| !admin_only) {
+            let sink = self.app.machine_alert_sink(Some(&self.operator))?;
+            return crate::accounts::check_case_entry(&self.app, &self.operator, case_id, &sink);
+        }
+        let id = self.operator.as_str();
+        let why = match book.account(id) {
+            Some(a) if a.disabled => "the account is disabled",
+            Some(a) if a.admin || !admin_only => return Ok(()),
+            Some(_) => "this is for administrators",
+            None => "not an operator account of this installation (`vigie operator add`)",
+        };
+        let sink = self.app.machine_alert_sink(Some(&self.operator))?;
+        let mut details = std::collections::BTreeMap::new();
+        details.insert("operator_id".to_owned(), id.to_owned());
+        details.insert("why".to_owned(), why.to_owned());
+        let _ = vigie_core::AlertSink::raise(
+            &sink,
+            &vigie_core::Alert {
+                kind: vigie_core::AlertKind::OperatorRefused,
+                message: "an operator id without the right to administer was refused".into(),
+                details,
+            },
+        );
+        Err(crate::accounts::AccountError::Refused {
+            id: id.to_owned(),
+            case_id: None,
+            why: why.to_owned(),
+        }
+        .into())
+    }
     pub fn operator(&self) -> &Operator {
         &self.operator
     }
@@ -64,6 +104,7 @@ impl Administration {
     /// Open a case for one procedure and its authorisation (logged in the case's log and
     /// the machine log).
     pub fn open_case(&self, mut req: OpenRequest) -> Result<CaseMeta, AppError> {
+        self.check_rights(None, false)?;
         req.operator = self.operator.as_str().to_owned();
         Ok(open_case(self.app.root(), req, self.app.clock())?)
     }
@@ -83,6 +124,7 @@ impl Administration {
         case_id: &str,
         when_busy: WhenBusy,
     ) -> Result<ClosureSummary, AppError> {
+        self.check_rights(Some(case_id), false)?;
         Ok(close_case_with(
             self.app.root(),
             case_id,
@@ -101,6 +143,7 @@ impl Administration {
         authorization: &str,
         until: chrono::NaiveDate,
     ) -> Result<CaseMeta, AppError> {
+        self.check_rights(Some(case_id), false)?;
         Ok(vigie_case::renew_case(
             self.app.root(),
             case_id,
@@ -115,6 +158,7 @@ impl Administration {
     /// Rebuild a case's `case.json` from its chain; returns the record and the fields that
     /// differed.
     pub fn repair_case(&self, case_id: &str) -> Result<(CaseMeta, Vec<String>), AppError> {
+        self.check_rights(Some(case_id), false)?;
         Ok(vigie_case::repair_case(
             self.app.root(),
             case_id,
@@ -126,6 +170,7 @@ impl Administration {
 
     /// Close every case whose authorisation ran out.
     pub fn purge_expired(&self) -> Result<PurgeSummary, AppError> {
+        self.check_rights(None, true)?;
         Ok(purge_expired(
             self.app.root(),
             Some(self.operator.as_str()),
@@ -141,6 +186,7 @@ impl Administration {
         case_id: &str,
         out: Option<&Path>,
     ) -> Result<ReportWritten, AppError> {
+        self.check_rights(Some(case_id), false)?;
         let root = self.app.root();
         let meta = load_case(root, case_id)?;
         let mut report = build_report(root, case_id, self.app.clock())?;

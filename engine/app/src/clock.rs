@@ -84,13 +84,26 @@ pub fn set_camera_scene(
     camera: &str,
     scene_path: &std::path::Path,
 ) -> Result<SceneSet, AppError> {
-    let camera = check_camera_name(camera)?;
+    check_camera_name(camera)?;
     let text = std::fs::read_to_string(scene_path).map_err(|e| {
         AppError::BadInput(format!(
             "cannot read scene file ({e}): {}",
             scene_path.display()
         ))
     })?;
+    set_camera_scene_text(case, camera, &text)
+}
+
+/// [`set_camera_scene`] with the scene file's text (what a front end that draws zones on
+/// a frame builds, see [`DrawnScene::to_toml`]): checked, logged with its hash, then
+/// applied to the camera's analysed tracks.
+pub fn set_camera_scene_text(
+    case: &EnteredCase,
+    camera: &str,
+    text: &str,
+) -> Result<SceneSet, AppError> {
+    let camera = check_camera_name(camera)?;
+    let text = text.to_owned();
     // Refused here, not at the next analysis.
     let scene = vigie_describe::Scene::parse(&text)?;
     let (sha, _) = vigie_evidence::hash_reader(text.as_bytes(), |_| {})
@@ -159,6 +172,340 @@ pub fn set_camera_scene(
         })?;
     }
     Ok(out)
+}
+
+// ---- zones and lines drawn on a camera view ----------------------------------------------
+
+/// Most zones (and most lines) one camera may have: a camera view, not a map.
+pub const MAX_DRAWN_SHAPES: usize = 32;
+/// Most points of a drawn zone.
+pub const MAX_ZONE_POINTS: usize = 64;
+/// Smallest zone area, as a fraction of the frame (0.01 %: a few pixels is a slip of the
+/// mouse, not a zone).
+pub const MIN_ZONE_AREA: f64 = 1e-4;
+/// Shortest line, in frame fractions (half a percent of the frame's width).
+pub const MIN_LINE_LENGTH: f64 = 0.005;
+
+/// A zone as drawn on a frame: a polygon in frame fractions (0..1, origin top-left).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrawnZone {
+    pub name: String,
+    pub polygon: Vec<[f64; 2]>,
+}
+
+/// A directional line as drawn on a frame: crossing from its left-hand side to its
+/// right-hand side, walking from `from` to `to`, is `in` (see `vigie_describe::scene`).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrawnLine {
+    pub name: String,
+    pub from: [f64; 2],
+    pub to: [f64; 2],
+}
+
+/// A camera's zones and lines as a drawing front end holds them (JSON in the web page),
+/// turned into the scene file the log records ([`Self::to_toml`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrawnScene {
+    #[serde(default)]
+    pub zones: Vec<DrawnZone>,
+    #[serde(default)]
+    pub lines: Vec<DrawnLine>,
+}
+
+/// Why a drawing is refused. Said to the person who drew it: each names the shape.
+#[derive(Debug, thiserror::Error)]
+pub enum SceneDrawError {
+    #[error("{what} name {name:?} refused: {why}")]
+    BadName {
+        what: &'static str,
+        name: String,
+        why: &'static str,
+    },
+    #[error("too many {what}s ({count}): at most {MAX_DRAWN_SHAPES} per camera")]
+    TooMany { what: &'static str, count: usize },
+    #[error("zone {name:?} has {points} points; a zone needs 3 to {MAX_ZONE_POINTS} (click at least three corners, then close it)")]
+    ZonePoints { name: String, points: usize },
+    #[error("{what} {name:?} has a point outside the frame ({x}, {y}): coordinates are fractions of the frame, 0 to 1")]
+    OutsideFrame {
+        what: &'static str,
+        name: String,
+        x: f64,
+        y: f64,
+    },
+    #[error("zone {name:?} crosses itself (edges {first} and {second} intersect): draw its corners in order around the zone")]
+    SelfIntersecting {
+        name: String,
+        first: usize,
+        second: usize,
+    },
+    #[error("zone {name:?} has almost no area (its corners are nearly in a line): draw it larger")]
+    NoArea { name: String },
+    #[error("line {name:?} is too short: click two points further apart")]
+    ShortLine { name: String },
+    #[error(transparent)]
+    Scene(#[from] vigie_describe::SceneError),
+    #[error("the drawing is malformed ({0}): reload the camera view")]
+    Malformed(String),
+}
+
+fn check_shape_name(what: &'static str, name: &str) -> Result<(), SceneDrawError> {
+    let bad = |why| SceneDrawError::BadName {
+        what,
+        name: name.chars().take(80).collect(),
+        why,
+    };
+    let n = name.trim();
+    if n.is_empty() {
+        return Err(bad("give it a name"));
+    }
+    if n != name {
+        return Err(bad("no spaces at its start or end"));
+    }
+    if n.chars().count() > 64 || n.chars().any(char::is_control) {
+        return Err(bad("1 to 64 printable characters"));
+    }
+    if what == "line" && n.contains(':') {
+        return Err(bad(
+            "no ':' in a line name (searches write name:in or name:out)",
+        ));
+    }
+    Ok(())
+}
+
+fn check_point(what: &'static str, name: &str, p: [f64; 2]) -> Result<(), SceneDrawError> {
+    if p.iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v)) {
+        Ok(())
+    } else {
+        Err(SceneDrawError::OutsideFrame {
+            what,
+            name: name.to_owned(),
+            x: p[0],
+            y: p[1],
+        })
+    }
+}
+
+fn orient(a: [f64; 2], b: [f64; 2], c: [f64; 2]) -> f64 {
+    (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+}
+
+/// Whether segments `a`-`b` and `c`-`d` meet (touching and overlapping included).
+fn segments_meet(a: [f64; 2], b: [f64; 2], c: [f64; 2], d: [f64; 2]) -> bool {
+    const EPS: f64 = 1e-12;
+    let on = |p: [f64; 2], q: [f64; 2], r: [f64; 2]| {
+        r[0] >= p[0].min(q[0]) - EPS
+            && r[0] <= p[0].max(q[0]) + EPS
+            && r[1] >= p[1].min(q[1]) - EPS
+            && r[1] <= p[1].max(q[1]) + EPS
+    };
+    let (d1, d2) = (orient(c, d, a), orient(c, d, b));
+    let (d3, d4) = (orient(a, b, c), orient(a, b, d));
+    if ((d1 > EPS && d2 < -EPS) || (d1 < -EPS && d2 > EPS))
+        && ((d3 > EPS && d4 < -EPS) || (d3 < -EPS && d4 > EPS))
+    {
+        return true;
+    }
+    (d1.abs() <= EPS && on(c, d, a))
+        || (d2.abs() <= EPS && on(c, d, b))
+        || (d3.abs() <= EPS && on(a, b, c))
+        || (d4.abs() <= EPS && on(a, b, d))
+}
+
+impl DrawnZone {
+    fn check(&self) -> Result<(), SceneDrawError> {
+        check_shape_name("zone", &self.name)?;
+        let n = self.polygon.len();
+        if !(3..=MAX_ZONE_POINTS).contains(&n) {
+            return Err(SceneDrawError::ZonePoints {
+                name: self.name.clone(),
+                points: n,
+            });
+        }
+        for p in &self.polygon {
+            check_point("zone", &self.name, *p)?;
+        }
+        let edge = |i: usize| (self.polygon[i], self.polygon[(i + 1) % n]);
+        for i in 0..n {
+            for j in i + 1..n {
+                // Neighbouring edges share a corner; any other meeting is a crossing.
+                if j == i + 1 || (i == 0 && j == n - 1) {
+                    continue;
+                }
+                let ((a, b), (c, d)) = (edge(i), edge(j));
+                if segments_meet(a, b, c, d) {
+                    return Err(SceneDrawError::SelfIntersecting {
+                        name: self.name.clone(),
+                        first: i + 1,
+                        second: j + 1,
+                    });
+                }
+            }
+        }
+        let twice_area: f64 = (0..n)
+            .map(|i| {
+                let (a, b) = edge(i);
+                a[0] * b[1] - b[0] * a[1]
+            })
+            .sum();
+        if twice_area.abs() / 2.0 < MIN_ZONE_AREA {
+            return Err(SceneDrawError::NoArea {
+                name: self.name.clone(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl DrawnLine {
+    fn check(&self) -> Result<(), SceneDrawError> {
+        check_shape_name("line", &self.name)?;
+        check_point("line", &self.name, self.from)?;
+        check_point("line", &self.name, self.to)?;
+        let len =
+            ((self.to[0] - self.from[0]).powi(2) + (self.to[1] - self.from[1]).powi(2)).sqrt();
+        if len < MIN_LINE_LENGTH {
+            return Err(SceneDrawError::ShortLine {
+                name: self.name.clone(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A TOML basic string.
+fn toml_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A frame fraction as written in a scene file (1e-4 of the frame: a fifth of a pixel
+/// at 1920 pixels wide).
+fn fraction(v: f64) -> String {
+    let s = format!("{v:.4}");
+    let s = s.trim_end_matches('0');
+    if s.ends_with('.') {
+        format!("{s}0")
+    } else {
+        s.to_owned()
+    }
+}
+
+fn toml_point(p: [f64; 2]) -> String {
+    format!("[{}, {}]", fraction(p[0]), fraction(p[1]))
+}
+
+impl DrawnScene {
+    /// A drawing sent by a front end as JSON (`{"zones": [...], "lines": [...]}`).
+    pub fn from_json(text: &str) -> Result<Self, SceneDrawError> {
+        serde_json::from_str(text).map_err(|e| SceneDrawError::Malformed(e.to_string()))
+    }
+
+    /// The zones and lines of a scene file's text.
+    pub fn from_toml(text: &str) -> Result<Self, SceneDrawError> {
+        let s = vigie_describe::Scene::parse(text)?;
+        // The file's precision (1e-4) rather than f32's binary digits: a drawing read and
+        // saved again is the same file.
+        let round = |v: f32| (f64::from(v) * 1e4).round() / 1e4;
+        let pt = |p: [f32; 2]| [round(p[0]), round(p[1])];
+        Ok(Self {
+            zones: s
+                .zones
+                .into_iter()
+                .map(|z| DrawnZone {
+                    name: z.name,
+                    polygon: z.polygon.into_iter().map(pt).collect(),
+                })
+                .collect(),
+            lines: s
+                .lines
+                .into_iter()
+                .map(|l| DrawnLine {
+                    name: l.name,
+                    from: pt(l.from),
+                    to: pt(l.to),
+                })
+                .collect(),
+        })
+    }
+
+    /// Refuse what would make a zone or a line mean something else than what was drawn:
+    /// unnamed or twice-named shapes, points off the frame, zones that cross themselves
+    /// (the even-odd rule would leave holes) or have no area, lines of a few pixels.
+    pub fn check(&self) -> Result<(), SceneDrawError> {
+        for (what, count) in [("zone", self.zones.len()), ("line", self.lines.len())] {
+            if count > MAX_DRAWN_SHAPES {
+                return Err(SceneDrawError::TooMany { what, count });
+            }
+        }
+        self.zones.iter().try_for_each(DrawnZone::check)?;
+        self.lines.iter().try_for_each(DrawnLine::check)
+    }
+
+    /// The scene file (TOML, frame fractions to 1e-4), checked ([`Self::check`]) and read
+    /// back as the analysis will read it.
+    pub fn to_toml(&self) -> Result<String, SceneDrawError> {
+        self.check()?;
+        let mut t = String::new();
+        for z in &self.zones {
+            let pts: Vec<String> = z.polygon.iter().map(|p| toml_point(*p)).collect();
+            t.push_str(&format!(
+                "[[zone]]\nname = {}\npolygon = [{}]\n\n",
+                toml_string(&z.name),
+                pts.join(", ")
+            ));
+        }
+        for l in &self.lines {
+            t.push_str(&format!(
+                "[[line]]\nname = {}\nfrom = {}\nto = {}\n\n",
+                toml_string(&l.name),
+                toml_point(l.from),
+                toml_point(l.to)
+            ));
+        }
+        // Duplicates and what rounding could break are the scene parser's to say.
+        vigie_describe::Scene::parse(&t)?;
+        Ok(t)
+    }
+}
+
+/// A camera's zones and lines as the case's log records them now.
+#[derive(Debug, Clone, Serialize)]
+pub struct CameraScene {
+    pub camera: String,
+    /// The scene file's text, as recorded.
+    pub text: String,
+    pub sha256: String,
+    pub scene: DrawnScene,
+}
+
+/// The zones and lines in force for `camera` (`None`: none set). Read from the case's
+/// log as the entered case replayed it; it records nothing: the view that shows it
+/// records its own consultation (the camera view opens a player on one of its sources).
+pub fn camera_scene(case: &EnteredCase, camera: &str) -> Result<Option<CameraScene>, AppError> {
+    let camera = check_camera_name(camera)?;
+    let book = case.time_book();
+    let Some((text, sha)) = book.scene_of(&camera) else {
+        return Ok(None);
+    };
+    Ok(Some(CameraScene {
+        scene: DrawnScene::from_toml(text)?,
+        text: text.to_owned(),
+        sha256: sha.to_owned(),
+        camera,
+    }))
 }
 
 /// One camera, its sources and its clock.
@@ -501,5 +848,75 @@ mod tests {
         assert_eq!(parse_pts_ms("1:02").unwrap(), 62_000);
         assert!(parse_pts_ms("-1").is_err());
         assert!(parse_pts_ms("abc").is_err());
+    }
+
+    fn zone(name: &str, polygon: &[[f64; 2]]) -> DrawnScene {
+        DrawnScene {
+            zones: vec![DrawnZone {
+                name: name.into(),
+                polygon: polygon.to_vec(),
+            }],
+            lines: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_drawing_becomes_the_scene_file_the_analysis_reads() {
+        let d = DrawnScene {
+            zones: vec![DrawnZone {
+                name: "porte \"A\"".into(),
+                polygon: vec![[0.1, 0.2], [0.3, 0.2], [0.3, 0.5], [0.1, 0.5]],
+            }],
+            lines: vec![DrawnLine {
+                name: "gate".into(),
+                from: [0.5, 0.0],
+                to: [0.5, 1.0],
+            }],
+        };
+        let toml = d.to_toml().unwrap();
+        let scene = vigie_describe::Scene::parse(&toml).unwrap();
+        assert_eq!(scene.zones[0].name, "porte \"A\"");
+        assert_eq!(scene.zones[0].polygon[2], [0.3, 0.5]);
+        assert_eq!(scene.lines[0].to, [0.5, 1.0]);
+        assert_eq!(DrawnScene::from_toml(&toml).unwrap(), d);
+        assert_eq!(DrawnScene::default().to_toml().unwrap(), "");
+        // The JSON a page sends.
+        let j = serde_json::to_string(&d).unwrap();
+        assert_eq!(DrawnScene::from_json(&j).unwrap(), d);
+        assert!(DrawnScene::from_json("{\"zone\": []}").is_err());
+    }
+
+    #[test]
+    fn bad_drawings_are_refused_naming_the_shape() {
+        let square = [[0.1, 0.1], [0.4, 0.1], [0.4, 0.4], [0.1, 0.4]];
+        assert!(zone("door", &square).to_toml().is_ok());
+        let msg = |d: DrawnScene| d.to_toml().unwrap_err().to_string();
+        let m = msg(zone("door", &square[..2]));
+        assert!(m.contains("\"door\" has 2 points"), "{m}");
+        let m = msg(zone(
+            "bow",
+            &[[0.1, 0.1], [0.4, 0.4], [0.4, 0.1], [0.1, 0.4]],
+        ));
+        assert!(m.contains("crosses itself"), "{m}");
+        let m = msg(zone("flat", &[[0.1, 0.1], [0.2, 0.1], [0.3, 0.1]]));
+        assert!(m.contains("no area") || m.contains("crosses itself"), "{m}");
+        let m = msg(zone("off", &[[0.1, 0.1], [1.2, 0.1], [0.3, 0.5]]));
+        assert!(m.contains("outside the frame"), "{m}");
+        let m = msg(zone("  ", &square));
+        assert!(m.contains("give it a name"), "{m}");
+        let mut two = zone("door", &square);
+        two.zones.push(two.zones[0].clone());
+        assert!(msg(two).contains("used twice"));
+        let line = |name: &str, to: [f64; 2]| DrawnScene {
+            zones: Vec::new(),
+            lines: vec![DrawnLine {
+                name: name.into(),
+                from: [0.5, 0.5],
+                to,
+            }],
+        };
+        assert!(msg(line("gate", [0.501, 0.5])).contains("too short"));
+        assert!(msg(line("a:b", [0.9, 0.5])).contains("no ':'"));
+        assert!(line("gate", [0.9, 0.5]).to_toml().is_ok());
     }
 }

@@ -32,10 +32,27 @@ pub struct EnteredCase {
     cancel: CancelToken,
     command: String,
     work: WorkGuard,
+    /// What the case's chain says, replayed at entry and again after this work records a
+    /// collection or an alteration (an ingest, a camera or clock change), so the same
+    /// entered case sees what it just did.
+    chain: std::sync::RwLock<ChainView>,
+}
+
+/// The parts of the case's chain a use case checks against.
+struct ChainView {
     /// Each source's hash, size and start time as its collection entry recorded them.
     collected: std::collections::BTreeMap<String, vigie_case::chain::ChainSource>,
-    /// Cameras and clock corrections, as the chain records them.
+    /// Cameras and clock corrections.
     book: vigie_case::timebook::TimeBook,
+}
+
+impl ChainView {
+    fn replay(entries: &[vigie_audit::Entry]) -> Self {
+        Self {
+            collected: vigie_case::chain::replay_sources(entries),
+            book: vigie_case::timebook::TimeBook::replay(entries),
+        }
+    }
 }
 
 impl std::fmt::Debug for EnteredCase {
@@ -61,6 +78,9 @@ impl EnteredCase {
     ) -> Result<Self, AppError> {
         let ctx =
             CaseContext::enter_from(app.root(), case_id, Some(operator.as_str()), app.clock())?;
+        // Once operator accounts exist, only an enabled account with access to this case
+        // gets in (see `accounts`); a refusal is an alert.
+        crate::accounts::check_case_entry(app, operator, ctx.case_id(), &ctx.alert_sink())?;
         let work = WorkGuard::begin(
             ctx.dir(),
             ctx.case_id(),
@@ -73,11 +93,8 @@ impl EnteredCase {
         let ctx = CaseContext::enter(app.root(), ctx.case_id(), operator.as_str(), app.clock())?;
         let registry = Registry::open(ctx.evidence_dir())?;
         let (entries, _) = ctx.audit_log().entries_lenient()?;
-        let collected = vigie_case::chain::replay_sources(&entries);
-        let book = vigie_case::timebook::TimeBook::replay(&entries);
         Ok(Self {
-            collected,
-            book,
+            chain: std::sync::RwLock::new(ChainView::replay(&entries)),
             app: app.clone(),
             layout: DerivedLayout::new(ctx.dir()),
             registry,
@@ -137,7 +154,22 @@ impl EnteredCase {
     /// Record a typed event in the case's log, with this operator and reason. The action
     /// is reported as done only once this returns.
     pub fn record(&self, event: &Event) -> Result<EntryRef, AppError> {
-        Ok(self.ctx.record(event, self.reason.as_deref())?)
+        // On the CLI the operating-system account follows the reason (see `operator`).
+        let why = self.operator.os_account().map(|_| {
+            let reason = self.reason.as_deref().unwrap_or(&self.ctx.meta().purpose);
+            self.operator.justification(reason)
+        });
+        let entry = self
+            .ctx
+            .record(event, why.as_deref().or(self.reason.as_deref()))?;
+        if matches!(
+            event.action(),
+            vigie_audit::Action::Collection | vigie_audit::Action::Alteration
+        ) {
+            let (entries, _) = self.ctx.audit_log().entries_lenient()?;
+            *self.chain.write().expect("chain view lock") = ChainView::replay(&entries);
+        }
+        Ok(entry)
     }
 
     /// Where alerts go: the machine log and the case's log.
@@ -176,12 +208,16 @@ impl EnteredCase {
 
     /// A source's camera and clock as the case's record says now (correction in force).
     pub fn timing(&self, rec: &SourceRecord) -> crate::timing::SourceTiming {
-        crate::timing::SourceTiming::from_book(rec, &self.book)
+        crate::timing::SourceTiming::from_book(
+            rec,
+            &self.chain.read().expect("chain view lock").book,
+        )
     }
 
-    /// The case's cameras and clock corrections, as its log records them (at entry).
-    pub fn time_book(&self) -> &vigie_case::timebook::TimeBook {
-        &self.book
+    /// The case's cameras and clock corrections, as its log records them (at entry, and
+    /// after each change this work recorded).
+    pub fn time_book(&self) -> vigie_case::timebook::TimeBook {
+        self.chain.read().expect("chain view lock").book.clone()
     }
 
     /// The case's index (refused when nothing was analysed yet), its rows moved to the
@@ -244,7 +280,11 @@ impl EnteredCase {
     /// differs from its collection entry (or that has none) was edited behind vigie's
     /// back, and is refused with an alert.
     fn check_record(&self, rec: &SourceRecord) -> Result<(), AppError> {
-        let fields = match vigie_case::chain::check_source(rec, &self.collected) {
+        let checked = vigie_case::chain::check_source(
+            rec,
+            &self.chain.read().expect("chain view lock").collected,
+        );
+        let fields = match checked {
             Some(bad) if bad.is_empty() => return Ok(()),
             Some(bad) => bad.join(", "),
             None => "no collection entry records it".to_owned(),
@@ -272,21 +312,88 @@ impl EnteredCase {
             Ok(()) => Ok(()),
             Err(e) => {
                 if matches!(e, vigie_evidence::RegistryError::HashMismatch { .. }) {
-                    let mut details = std::collections::BTreeMap::new();
-                    details.insert("source_id".into(), rec.source_id.clone());
-                    details.insert("sha256_at_ingest".into(), rec.sha256.clone());
-                    details.insert("path".into(), rec.path.display().to_string());
-                    let alert = Alert {
-                        kind: AlertKind::EvidenceChanged,
-                        message: "evidence changed since ingest; vigie refused to use it".into(),
-                        details,
-                    };
-                    // The refusal stands even if the alert cannot be written.
-                    let _ = self.alert_sink().raise(&alert);
+                    self.raise_evidence_changed(rec);
                 }
                 Err(e.into())
             }
         }
+    }
+
+    /// Changed evidence: an alert in the machine-wide and case logs (the refusal stands
+    /// even if it cannot be written).
+    fn raise_evidence_changed(&self, rec: &SourceRecord) {
+        let mut details = std::collections::BTreeMap::new();
+        details.insert("source_id".into(), rec.source_id.clone());
+        details.insert("sha256_at_ingest".into(), rec.sha256.clone());
+        details.insert("path".into(), rec.path.display().to_string());
+        let alert = Alert {
+            kind: AlertKind::EvidenceChanged,
+            message: "evidence changed since ingest; vigie refused to use it".into(),
+            details,
+        };
+        let _ = self.alert_sink().raise(&alert);
+    }
+
+    /// [`Self::verify_source`] that gives up when `stop` is set (between reads of a few
+    /// MiB), for a check that runs beside other work (a player's first frames): `Ok(true)`
+    /// verified, `Ok(false)` stopped before the end (nothing concluded), `Err` changed
+    /// (alert raised, as [`Self::verify_source`]) or unreadable. `on_bytes` is told each
+    /// chunk hashed.
+    pub fn verify_source_until(
+        &self,
+        rec: &SourceRecord,
+        stop: &std::sync::atomic::AtomicBool,
+        mut on_bytes: impl FnMut(u64),
+    ) -> Result<bool, AppError> {
+        use std::sync::atomic::Ordering;
+        self.check_record(rec)?;
+        let mut files = vec![(rec.path.clone(), rec.sha256.clone())];
+        if let Some(s) = &rec.salvage {
+            files.push((s.stream.clone(), s.stream_sha256.clone()));
+        }
+        for (path, expected) in files {
+            struct Until<'a, R> {
+                inner: R,
+                stop: &'a std::sync::atomic::AtomicBool,
+            }
+            impl<R: std::io::Read> std::io::Read for Until<'_, R> {
+                fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                    if self.stop.load(Ordering::Relaxed) {
+                        return Err(std::io::Error::other("verification stopped"));
+                    }
+                    self.inner.read(buf)
+                }
+            }
+            // Read-only, like every opening of evidence.
+            let file =
+                std::fs::File::open(&path).map_err(|source| vigie_evidence::HashError::Open {
+                    path: path.clone(),
+                    source,
+                })?;
+            let hashed = vigie_evidence::hash_reader(Until { inner: file, stop }, &mut on_bytes);
+            let actual = match hashed {
+                Ok((actual, _)) => actual,
+                Err(_) if stop.load(Ordering::Relaxed) => return Ok(false),
+                Err(source) => {
+                    return Err(vigie_evidence::HashError::Read {
+                        path: path.clone(),
+                        source,
+                    }
+                    .into())
+                }
+            };
+            if actual != expected {
+                self.raise_evidence_changed(rec);
+                return Err(vigie_evidence::RegistryError::HashMismatch {
+                    path,
+                    expected,
+                    actual,
+                    ingested_at: rec.ingested_at,
+                }
+                .into());
+            }
+        }
+        Ok(true)
     }
 
     /// Where an export named `requested` goes (see [`crate::export`]).

@@ -76,10 +76,16 @@ pub enum AppError {
     Walk(#[from] vigie_evidence::WalkError),
     #[error(transparent)]
     Scene(#[from] vigie_describe::SceneError),
+    /// Zones and lines drawn on a camera view ([`crate::clock::DrawnScene`]).
+    #[error(transparent)]
+    SceneDrawing(#[from] crate::clock::SceneDrawError),
     #[error(transparent)]
     Query(#[from] vigie_index::QueryError),
     #[error("invalid operator id {0:?}: use 1 to 64 printable characters")]
     BadOperator(String),
+    /// Operator accounts: logins, rights, administration ([`crate::accounts`]).
+    #[error(transparent)]
+    Account(#[from] crate::accounts::AccountError),
     #[error("no index in this case yet: run `vigie analyze` first")]
     NoIndex,
     #[error("source {source_id} has no tube file: re-run `vigie analyze --force {source_id}`")]
@@ -130,6 +136,7 @@ impl AppError {
                 None => ErrorClass::Usage,
             },
             AppError::DamagedDerived { .. } => ErrorClass::Integrity { alert: None },
+            AppError::Account(e) => e.class(),
             AppError::Stopped(_) => ErrorClass::Stopped,
             _ => ErrorClass::Usage,
         }
@@ -227,6 +234,9 @@ fn classify_one(e: &(dyn std::error::Error + 'static)) -> Option<ErrorClass> {
     }
     if let Some(e) = e.downcast_ref::<CaseError>() {
         return Some(case_class(e));
+    }
+    if let Some(e) = e.downcast_ref::<crate::accounts::AccountError>() {
+        return Some(e.class());
     }
     if let Some(e) = e.downcast_ref::<AuditError>() {
         return Some(audit_class(e));

@@ -185,12 +185,13 @@ pub fn ingest(
     });
     let mut failed = failures.into_inner().expect("no panics while locked");
     let mut ingested = Vec::new();
+    let book = case.time_book();
     for rec in records {
         match case.registry().add(rec.clone()) {
             Ok(o) => {
                 // A source keeps the camera of its first collection (a re-ingest of the
                 // same bytes does not move it).
-                let known = case.time_book().camera_of(&rec.source_id);
+                let known = book.camera_of(&rec.source_id);
                 let (cam, confirmed) = match (known, &camera) {
                     (Some((c, origin)), _) => (
                         c.to_owned(),

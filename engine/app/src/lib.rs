@@ -27,11 +27,13 @@
 
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod admin;
 pub mod analyze;
 pub mod app;
 pub mod bench;
 pub mod clock;
+pub mod clock_read;
 pub mod coverage;
 pub mod entered;
 pub mod error;
@@ -45,6 +47,7 @@ pub mod plates;
 pub mod progress;
 pub mod results;
 pub mod timing;
+pub mod view;
 
 pub use app::App;
 pub use entered::EnteredCase;

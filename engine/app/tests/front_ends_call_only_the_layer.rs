@@ -15,7 +15,7 @@ const BEHIND_THE_LAYER: [&str; 6] = [
     "vigie-motion",
 ];
 /// The front ends.
-const FRONT_ENDS: [&str; 1] = ["vigie-cli"];
+const FRONT_ENDS: [&str; 2] = ["vigie-cli", "vigie-web"];
 
 #[test]
 fn front_ends_depend_on_the_layer_not_on_the_producers() {

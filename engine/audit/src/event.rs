@@ -201,6 +201,20 @@ pub enum Event {
         corrupt_packets: u64,
         truncated: bool,
     },
+    /// The recorder's clock burned into the picture was read at a few points of a source
+    /// (`vigie clock read`): advice only, nothing is corrected.
+    ClockRead {
+        source_id: String,
+        sha256: String,
+        points: u64,
+        /// Each point: media time, the text read, the local time it gives, and whether it
+        /// agrees with the others.
+        readings: Vec<Value>,
+        /// The correction proposed (a frame's media time and the local time it shows).
+        proposed: Option<Value>,
+        /// The clock's drift against media time, seconds per hour, when measurable.
+        drift_s_per_h: Option<f64>,
+    },
     /// The coverage of the case's footage was read: per camera, which wall-clock intervals
     /// were recorded, analysed, damaged or missing (`vigie coverage`).
     CoverageRead {
@@ -324,6 +338,47 @@ pub enum Event {
         /// epoch, UTC).
         sources: Vec<ClockEffect>,
     },
+    // ---- operator accounts (machine log; `vigie_app::accounts` replays them) -----------
+    /// An operator account created. The first account of an installation is an
+    /// administrator. `credential_sha256` is the SHA-256 of the password hash (PHC string)
+    /// kept in `machine/credentials.json`: a hash there that is not this one is refused.
+    OperatorAdded {
+        operator_id: String,
+        admin: bool,
+        credential_sha256: String,
+    },
+    /// An operator account disabled (for good: ids are never reused).
+    OperatorDisabled { operator_id: String },
+    /// An operator's password replaced (by the operator or an administrator).
+    OperatorPasswordSet {
+        operator_id: String,
+        credential_sha256: String,
+    },
+    /// An administrator let an operator enter a case.
+    CaseAccessGranted {
+        operator_id: String,
+        case_id: String,
+    },
+    /// An administrator withdrew an operator's access to a case.
+    CaseAccessRevoked {
+        operator_id: String,
+        case_id: String,
+    },
+    /// An operator's password was checked and accepted (a web session starts), from `peer`.
+    OperatorLoggedIn { operator_id: String, peer: String },
+    /// A session ended (`logout`, `idle`, `expired`...).
+    OperatorLoggedOut {
+        operator_id: String,
+        peer: String,
+        why: String,
+    },
+    /// A long-running front end (the web server) started under an operating-system
+    /// account: its sessions have no operating-system account of their own.
+    ServiceStarted {
+        service: String,
+        os_account: String,
+        pid: u32,
+    },
     // ---- alert ------------------------------------------------------------------------
     /// Something refused or detected that the data controller must know about. Same keys
     /// as the alert entries written before typed events (`kind`, `message`, `details`).
@@ -347,6 +402,7 @@ impl Event {
             Event::SourcesListed { .. }
             | Event::SourcesVerified { .. }
             | Event::SourceDecoded { .. }
+            | Event::ClockRead { .. }
             | Event::CoverageRead { .. }
             | Event::Search { .. }
             | Event::PlatesRead { .. }
@@ -360,6 +416,14 @@ impl Event {
             | Event::CameraAssigned { .. }
             | Event::CameraSceneSet { .. }
             | Event::ClockCorrected { .. } => Action::Alteration,
+            Event::OperatorAdded { .. }
+            | Event::OperatorDisabled { .. }
+            | Event::OperatorPasswordSet { .. }
+            | Event::CaseAccessGranted { .. }
+            | Event::CaseAccessRevoked { .. }
+            | Event::OperatorLoggedIn { .. }
+            | Event::OperatorLoggedOut { .. }
+            | Event::ServiceStarted { .. } => Action::Lifecycle,
             Event::Alert { .. } => Action::Alert,
         }
     }

@@ -100,10 +100,15 @@ enum Command {
     Audit(cmd::audit::AuditCmd),
     /// Alerts for the data controller (refused models, changed evidence, tampered logs).
     Alerts(cmd::alerts::Args),
+    /// Operator accounts: add, disable, list, grant and revoke cases, passwords.
+    #[command(subcommand)]
+    Operator(cmd::operator::OperatorCmd),
     /// Generate the technical dossier (functions, models, data flows, security measures).
     Dossier(cmd::dossier::Args),
     /// Condense a source's objects into a short labelled video (filters as in `search`).
     Synopsis(Box<cmd::synopsis::Args>),
+    /// Serve the investigator's desk: a web interface on this machine (accounts of `operator`).
+    Serve(cmd::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -130,8 +135,10 @@ fn main() -> ExitCode {
         Command::Clock(c) => cmd::clock::run(c, &global),
         Command::Audit(c) => cmd::audit::run(c, &global),
         Command::Alerts(a) => cmd::alerts::run(a, &global),
+        Command::Operator(c) => cmd::operator::run(c, &global),
         Command::Dossier(a) => cmd::dossier::run(a, &global),
         Command::Synopsis(a) => cmd::synopsis::run(*a, &global),
+        Command::Serve(a) => cmd::serve::run(a, &global),
     };
     match result {
         Ok(code) => code.into(),

@@ -41,7 +41,7 @@ impl Global {
     /// The operator, when one was given (measurement and administration record it).
     pub fn operator(&self) -> anyhow::Result<Option<vigie_app::Operator>> {
         match self.operator.as_deref().filter(|o| !o.trim().is_empty()) {
-            Some(o) => Ok(Some(vigie_app::Operator::new(o)?)),
+            Some(o) => Ok(Some(vigie_app::Operator::from_flag(Some(o))?)),
             None => Ok(None),
         }
     }

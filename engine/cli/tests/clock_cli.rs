@@ -36,7 +36,7 @@ fn clip(env: &TestCase, name: &str, secs: u32) -> PathBuf {
     p
 }
 
-fn ingest(env: &TestCase, path: &PathBuf, start: &str, camera: Option<&str>) -> String {
+fn ingest(env: &TestCase, path: &std::path::Path, start: &str, camera: Option<&str>) -> String {
     let mut args = vec!["ingest", "--start", start];
     if let Some(c) = camera {
         args.extend(["--camera", c]);

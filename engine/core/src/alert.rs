@@ -26,6 +26,18 @@ pub enum AlertKind {
     /// with the case's audit chain, or a case log that no longer holds a head the machine
     /// log recorded: edited, reset or replaced behind vigie's back.
     RecordMismatch,
+    /// A login refused: wrong password, unknown or disabled operator account (the id and
+    /// the peer are in the details).
+    LoginFailed,
+    /// An operator account or a peer locked out after repeated failed logins.
+    LoginLockedOut,
+    /// `machine/credentials.json` disagrees with the machine log (a password hash that
+    /// the log did not record): edited or replaced behind vigie's back.
+    CredentialsTampered,
+    /// An operator id refused: a disabled account, an id that is not an account once
+    /// accounts exist, an account without access to the case, or an administrator's act
+    /// attempted by someone who is not one.
+    OperatorRefused,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -16,6 +16,7 @@ pub mod clp;
 mod error;
 pub mod eval;
 pub mod geom;
+pub mod overlay;
 pub mod reader;
 pub mod recognise;
 pub mod text_det;

@@ -9,6 +9,11 @@
 //! and the plate characters compete among themselves, case folded (`o` counts for `O`) and
 //! full-width forms folded to ASCII. The runners-up of each character are kept so that the
 //! vote and the format check can correct `0`/`O`, `8`/`B` confusions later.
+//!
+//! The same model reads recorders' burned-in clocks ([`crate::overlay`]): restricted the
+//! same way to [`CLOCK_ALPHABET`] (digits, letters, `/ - . :`, space), with the per-step
+//! probabilities kept ([`StepProbs`]) so that a candidate time can be scored against the
+//! pixels ([`ctc_log_likelihood`]). Plate reads are unchanged.
 
 use vigie_core::AlertSink;
 use vigie_policy::{ids, AllowedModelId, Labels, ModelSession, SessionConfig, Task};
@@ -80,14 +85,59 @@ pub fn fold_symbol(s: &str) -> Option<u8> {
         .map(|i| i as u8)
 }
 
+/// The characters of a burned-in recorder clock, after folding: digits, the letters (AM/PM,
+/// month and day names, and the letters OCR confuses with digits, which the clock parser
+/// folds back), the separators `/ - . :` and the space.
+pub const CLOCK_ALPHABET: &[u8; 41] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ/-.: ";
+
+/// Map a dictionary symbol to its [`CLOCK_ALPHABET`] index, if a clock can show it.
+/// Full-width forms fold to ASCII, and the CJK date and time units to the separators they
+/// stand for (`2017年03月07日 12时04分12秒` reads `2017-03-07 12:04:12 `).
+pub fn fold_clock_symbol(s: &str) -> Option<u8> {
+    let mut it = s.chars();
+    let c = it.next()?;
+    if it.next().is_some() {
+        return None;
+    }
+    let c = match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0)?,
+        '年' | '月' => '-',
+        '时' | '時' | '分' => ':',
+        '日' | '秒' | '\u{3000}' => ' ',
+        c => c,
+    };
+    let c = c.to_ascii_uppercase();
+    CLOCK_ALPHABET
+        .iter()
+        .position(|&a| a as char == c)
+        .map(|i| i as u8)
+}
+
 /// Greedy CTC decoding of one item restricted to [`ALPHABET`]. `probs` is `[steps, classes]`
 /// row-major (softmax output); `map[k]` is the plate index of class `k` (`None` for the
 /// blank and every non-plate symbol, which are pooled as "no character").
 pub fn ctc_decode(probs: &[f32], steps: usize, classes: usize, map: &[Option<u8>]) -> TextRead {
+    ctc_decode_in(probs, steps, classes, map, ALPHABET)
+}
+
+/// [`ctc_decode`] restricted to another alphabet (at most 64 characters): `map[k]` is the
+/// index in `alphabet` of class `k`.
+pub fn ctc_decode_in(
+    probs: &[f32],
+    steps: usize,
+    classes: usize,
+    map: &[Option<u8>],
+    alphabet: &[u8],
+) -> TextRead {
     debug_assert_eq!(probs.len(), steps * classes);
+    assert!(
+        !alphabet.is_empty() && alphabet.len() <= 64,
+        "alphabet of 1 to 64 characters"
+    );
     let mut out = TextRead::default();
     let mut prev: Option<u8> = None;
-    let mut agg = [0f32; ALPHABET.len()];
+    let mut agg_all = [0f32; 64];
+    let agg = &mut agg_all[..alphabet.len()];
     for t in 0..steps {
         let row = &probs[t * classes..(t + 1) * classes];
         agg.fill(0.0);
@@ -114,7 +164,7 @@ pub fn ctc_decode(probs: &[f32], steps: usize, classes: usize, map: &[Option<u8>
             idx.iter()
                 .take(3)
                 .filter(|&&i| agg[i] > 0.01)
-                .map(|&i| (ALPHABET[i] as char, agg[i]))
+                .map(|&i| (alphabet[i] as char, agg[i]))
                 .collect::<Vec<_>>()
         };
         if prev == Some(best) {
@@ -125,7 +175,7 @@ pub fn ctc_decode(probs: &[f32], steps: usize, classes: usize, map: &[Option<u8>
             }
         } else {
             out.chars.push(CharRead {
-                ch: ALPHABET[best as usize] as char,
+                ch: alphabet[best as usize] as char,
                 p: p_best,
                 alts: alts(),
             });
@@ -165,6 +215,8 @@ pub struct Strip {
 pub struct Recogniser {
     session: ModelSession,
     map: Vec<Option<u8>>,
+    /// The same classes folded to [`CLOCK_ALPHABET`] (the trailing space class counts).
+    clock_map: Vec<Option<u8>>,
     norm: Normalise,
     input: Vec<f32>,
 }
@@ -194,10 +246,14 @@ impl Recogniser {
         let mut map = vec![None];
         map.extend(dict.lines().map(fold_symbol));
         map.push(None);
+        let mut clock_map = vec![None];
+        clock_map.extend(dict.lines().map(fold_clock_symbol));
+        clock_map.push(fold_clock_symbol(" "));
         let p = spec.preprocess;
         Ok(Recogniser {
             session,
             map,
+            clock_map,
             norm: Normalise {
                 bgr: p.channel_order == vigie_policy::ChannelOrder::Bgr,
                 scale: p.scale,
@@ -214,8 +270,38 @@ impl Recogniser {
 
     /// Read a batch of strips (one inference call, padded to the widest).
     pub fn read(&mut self, strips: &[Strip]) -> Result<Vec<TextRead>, PlateError> {
+        let (data, steps, classes) = self.run_batch(strips)?;
+        Ok(data
+            .chunks_exact(steps * classes)
+            .map(|item| ctc_decode_in(item, steps, classes, &self.map, ALPHABET))
+            .collect())
+    }
+
+    /// Read a batch of strips restricted to [`CLOCK_ALPHABET`] (a burned-in clock: digits,
+    /// separators, spaces and letters), otherwise as [`Recogniser::read`]; each read comes
+    /// with its per-step probabilities, so that a caller can score other texts
+    /// ([`ctc_log_likelihood`]).
+    pub fn read_clock(
+        &mut self,
+        strips: &[Strip],
+    ) -> Result<Vec<(TextRead, StepProbs)>, PlateError> {
+        let (data, steps, classes) = self.run_batch(strips)?;
+        Ok(data
+            .chunks_exact(steps * classes)
+            .map(|item| {
+                (
+                    ctc_decode_in(item, steps, classes, &self.clock_map, CLOCK_ALPHABET),
+                    StepProbs::pooled(item, steps, classes, &self.clock_map, CLOCK_ALPHABET.len()),
+                )
+            })
+            .collect())
+    }
+
+    /// One inference call over a batch: the softmax output `[strips, steps, classes]`
+    /// flattened, with `steps` and `classes`.
+    fn run_batch(&mut self, strips: &[Strip]) -> Result<(Vec<f32>, usize, usize), PlateError> {
         if strips.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), 1, 1));
         }
         for s in strips {
             if s.width == 0 || s.rgb.len() != (s.width * STRIP_HEIGHT_PX * 3) as usize {
@@ -254,9 +340,13 @@ impl Recogniser {
             }
         }
         let shape = [strips.len(), 3, h as usize, batch_w as usize];
-        let out = self.session.run(&[(&shape, &self.input)])?;
-        let o = &out[0];
-        if o.shape.len() != 3 || o.shape[0] != strips.len() || o.shape[2] != self.map.len() {
+        let mut out = self.session.run(&[(&shape, &self.input)])?;
+        let o = out.swap_remove(0);
+        if o.shape.len() != 3
+            || o.shape[0] != strips.len()
+            || o.shape[1] == 0
+            || o.shape[2] != self.map.len()
+        {
             return Err(PlateError::BadOutput {
                 model: self.model_id().to_string(),
                 problem: format!(
@@ -268,13 +358,120 @@ impl Recogniser {
             });
         }
         let (steps, classes) = (o.shape[1], o.shape[2]);
-        Ok((0..strips.len())
-            .map(|i| {
-                let item = &o.data[i * steps * classes..(i + 1) * steps * classes];
-                ctc_decode(item, steps, classes, &self.map)
-            })
-            .collect())
+        Ok((o.data, steps, classes))
     }
+}
+
+/// A read's per-step probabilities over an alphabet: column 0 pools the CTC blank with
+/// every symbol outside the alphabet ("no character here"), column `1 + k` is the
+/// alphabet's character `k`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StepProbs {
+    pub steps: usize,
+    /// 1 + the alphabet's length.
+    pub width: usize,
+    /// `steps x width`, row-major.
+    pub p: Vec<f32>,
+}
+
+impl StepProbs {
+    /// Pool a softmax output `[steps, classes]` onto an alphabet of `alphabet_len`
+    /// characters (`map[k]`: the alphabet index of class `k`).
+    pub fn pooled(
+        probs: &[f32],
+        steps: usize,
+        classes: usize,
+        map: &[Option<u8>],
+        alphabet_len: usize,
+    ) -> Self {
+        let width = alphabet_len + 1;
+        let mut p = vec![0f32; steps * width];
+        for t in 0..steps {
+            let row = &probs[t * classes..(t + 1) * classes];
+            let dst = &mut p[t * width..(t + 1) * width];
+            for (k, &v) in row.iter().enumerate() {
+                match map.get(k).copied().flatten() {
+                    Some(i) => dst[1 + i as usize] += v,
+                    None => dst[0] += v,
+                }
+            }
+        }
+        StepProbs { steps, width, p }
+    }
+}
+
+fn log_add(a: f32, b: f32) -> f32 {
+    if a == f32::NEG_INFINITY {
+        return b;
+    }
+    if b == f32::NEG_INFINITY {
+        return a;
+    }
+    let (hi, lo) = if a > b { (a, b) } else { (b, a) };
+    hi + (lo - hi).exp().ln_1p()
+}
+
+/// Natural log of the probability that the read `sp` spells `target` (indices into the
+/// alphabet `sp` was pooled on), summed over every CTC alignment (the forward algorithm).
+/// `-inf` when no alignment fits (more characters than steps allow).
+pub fn ctc_log_likelihood(sp: &StepProbs, target: &[u8]) -> f32 {
+    let (t_max, w) = (sp.steps, sp.width);
+    if t_max == 0 {
+        return if target.is_empty() {
+            0.0
+        } else {
+            f32::NEG_INFINITY
+        };
+    }
+    // Extended labels: blank, l1, blank, l2, ..., blank (column indices).
+    let mut ext = Vec::with_capacity(2 * target.len() + 1);
+    ext.push(0usize);
+    for &c in target {
+        ext.push(1 + c as usize);
+        ext.push(0);
+    }
+    let s_max = ext.len();
+    let lp = |t: usize, col: usize| sp.p[t * w + col].max(1e-12).ln();
+    let mut alpha = vec![f32::NEG_INFINITY; s_max];
+    alpha[0] = lp(0, ext[0]);
+    if s_max > 1 {
+        alpha[1] = lp(0, ext[1]);
+    }
+    let mut next = vec![f32::NEG_INFINITY; s_max];
+    for t in 1..t_max {
+        for s in 0..s_max {
+            let mut a = alpha[s];
+            if s >= 1 {
+                a = log_add(a, alpha[s - 1]);
+            }
+            if s >= 2 && ext[s] != 0 && ext[s] != ext[s - 2] {
+                a = log_add(a, alpha[s - 2]);
+            }
+            next[s] = if a == f32::NEG_INFINITY {
+                a
+            } else {
+                a + lp(t, ext[s])
+            };
+        }
+        std::mem::swap(&mut alpha, &mut next);
+    }
+    if s_max > 1 {
+        log_add(alpha[s_max - 1], alpha[s_max - 2])
+    } else {
+        alpha[0]
+    }
+}
+
+/// `text` as indices into [`CLOCK_ALPHABET`] (`None` if it holds another character).
+pub fn clock_indices(text: &str) -> Option<Vec<u8>> {
+    text.chars()
+        .map(|c| {
+            CLOCK_ALPHABET
+                .iter()
+                .position(|&a| a as char == c)
+                .map(|i| i as u8)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -286,6 +483,83 @@ mod tests {
         m.extend(dict.iter().map(|s| fold_symbol(s)));
         m.push(None);
         m
+    }
+
+    #[test]
+    fn clock_folding_keeps_separators_and_spaces_without_touching_plate_folding() {
+        let idx = |s: &str| fold_clock_symbol(s).map(|i| CLOCK_ALPHABET[i as usize] as char);
+        assert_eq!(idx("/"), Some('/'));
+        assert_eq!(idx("\u{FF1A}"), Some(':'), "full-width colon");
+        assert_eq!(idx("p"), Some('P'));
+        assert_eq!(idx(" "), Some(' '));
+        assert_eq!(idx("年"), Some('-'));
+        assert_eq!(idx("中"), None);
+        assert_eq!(idx("12"), None);
+        // The plate alphabet still drops separators.
+        assert_eq!(fold_symbol("/"), None);
+        assert_eq!(fold_symbol(":"), None);
+        // Decoding in the clock alphabet keeps the separator a plate read pools with blank.
+        let dict = ["1", ":", "2"];
+        let mut map = vec![None];
+        map.extend(dict.iter().map(|s| fold_clock_symbol(s)));
+        map.push(fold_clock_symbol(" "));
+        let c = map.len();
+        let mut probs = vec![0f32; 3 * c];
+        probs[1] = 0.9;
+        probs[c + 2] = 0.9;
+        probs[2 * c + 3] = 0.9;
+        let r = ctc_decode_in(&probs, 3, c, &map, CLOCK_ALPHABET);
+        assert_eq!(r.text(), "1:2");
+    }
+
+    #[test]
+    fn ctc_likelihood_sums_alignments_and_prefers_what_was_read() {
+        // Alphabet "AB": columns none, A, B.
+        let sp = StepProbs {
+            steps: 3,
+            width: 3,
+            p: vec![
+                0.1, 0.8, 0.1, //
+                0.7, 0.2, 0.1, //
+                0.1, 0.1, 0.8,
+            ],
+        };
+        let ab = ctc_log_likelihood(&sp, &[0, 1]);
+        let ba = ctc_log_likelihood(&sp, &[1, 0]);
+        let a = ctc_log_likelihood(&sp, &[0]);
+        assert!(ab > ba && ab > a, "{ab} {ba} {a}");
+        // The same sum by brute force over every path of 3 steps.
+        let cols = |path: &[usize]| -> f32 {
+            path.iter()
+                .enumerate()
+                .map(|(t, &c)| sp.p[t * 3 + c])
+                .product()
+        };
+        let mut total = 0f32;
+        for a in 0..3 {
+            for b in 0..3 {
+                for c in 0..3 {
+                    let path = [a, b, c];
+                    // Collapse repeats, drop blanks.
+                    let mut out = Vec::new();
+                    let mut prev = usize::MAX;
+                    for &x in &path {
+                        if x != prev && x != 0 {
+                            out.push(x);
+                        }
+                        prev = x;
+                    }
+                    if out == [1, 2] {
+                        total += cols(&path);
+                    }
+                }
+            }
+        }
+        assert!((ab - total.ln()).abs() < 1e-4, "{ab} vs {}", total.ln());
+        // Too long for the steps: impossible.
+        assert_eq!(ctc_log_likelihood(&sp, &[0, 0, 0]), f32::NEG_INFINITY);
+        assert_eq!(clock_indices("1:"), Some(vec![1, 39]));
+        assert_eq!(clock_indices("1,"), None);
     }
 
     #[test]

@@ -16,6 +16,10 @@ pub enum ClockCmd {
     /// Each source's recorded and corrected start, the correction in force and its
     /// history, and daylight-saving changes inside the recording.
     Show(ShowArgs),
+    /// Read the recorder's clock burned into the picture at a few points of a source and
+    /// propose the correction it supports (advice only: prints the `clock set` command).
+    /// Logged as a consultation.
+    Read(super::clock_read::ClockReadArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -122,6 +126,7 @@ pub fn run(c: ClockCmd, global: &Global) -> anyhow::Result<Outcome> {
                 }
             }
         }
+        ClockCmd::Read(a) => return super::clock_read::run(a, global),
     }
     Ok(Outcome::Success)
 }
