@@ -346,124 +346,24 @@ fn verified_entries(log: &vigie_audit::AuditLog) -> Result<Vec<Entry>, AppError>
 /// The accounts as the verified machine log makes them now. A web server asks at every
 /// request (the session's account, its right to the case, the case's entry), and
 /// verifying the whole machine log each time grows with the log; so the book replayed
-/// from a log that verified is kept ([`book_cache`]) and reused while the log's files are
-/// exactly as they were then (same files, sizes, modification and change times, same
-/// installation key), for at most [`BOOK_CACHE_MAX_AGE`]. Any append (a disabling, a
-/// revocation, from this process or a `vigie operator` command) changes the log's size
-/// and its head file, so the next request verifies and replays again: a change is seen at
-/// the next request, as before. An edit in place changes the change time (`ctime`, which
-/// no unprivileged program can set back), so it is verified, and refused, at the next
-/// request too; the age limit bounds what a file system with coarse timestamps could hide.
+/// from a log that verified is kept ([`vigie_audit::DerivedCache`]) and reused while the
+/// log's files are exactly as they were then (same files, sizes, modification and change
+/// times, same installation key), for at most [`BOOK_CACHE_MAX_AGE`]. Any append (a
+/// disabling, a revocation, from this process or a `vigie operator` command) changes the
+/// log's size and its head file, so the next request verifies and replays again: a change
+/// is seen at the next request, as before. An edit in place changes the change time
+/// (`ctime`, which no unprivileged program can set back), so it is verified, and refused,
+/// at the next request too. A log that fails verification is never kept.
 pub(crate) fn load_book(app: &App) -> Result<AccountBook, AppError> {
+    static BOOKS: vigie_audit::DerivedCache<AccountBook> =
+        vigie_audit::DerivedCache::new(BOOK_CACHE_MAX_AGE, 8);
     let log = app.machine_log()?;
-    // Taken before reading: an append after it leaves a stamp that no longer matches.
-    let stamp = book_cache::LogStamp::of(&log);
-    if let Some(book) = stamp.as_ref().and_then(|s| book_cache::get(log.dir(), s)) {
-        return Ok(book);
-    }
-    let book = AccountBook::replay(&verified_entries(&log)?);
-    if let Some(s) = stamp {
-        book_cache::put(log.dir(), s, &book);
-    }
-    Ok(book)
+    BOOKS.get_or_derive(&log, || Ok(AccountBook::replay(&verified_entries(&log)?)))
 }
 
 /// How long a replayed account book is reused at most, even when the machine log's files
 /// look unchanged.
 pub const BOOK_CACHE_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// The account books replayed from verified machine logs, by log directory (one per data
-/// root this process uses: a server has one; tests have many).
-mod book_cache {
-    use std::path::{Path, PathBuf};
-    use std::sync::Mutex;
-    use std::time::{Instant, SystemTime};
-
-    use super::{AccountBook, BOOK_CACHE_MAX_AGE};
-
-    /// Data roots remembered at once.
-    const MAX_ROOTS: usize = 8;
-
-    /// What identifies one state of a file without reading it.
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    struct FileStamp {
-        len: u64,
-        modified: Option<SystemTime>,
-        #[cfg(unix)]
-        dev_ino_ctime: (u64, u64, i64, i64),
-    }
-
-    impl FileStamp {
-        fn of(path: &Path) -> Option<Option<Self>> {
-            match std::fs::metadata(path) {
-                Ok(m) => Some(Some(Self {
-                    len: m.len(),
-                    modified: m.modified().ok(),
-                    #[cfg(unix)]
-                    dev_ino_ctime: {
-                        use std::os::unix::fs::MetadataExt;
-                        (m.dev(), m.ino(), m.ctime(), m.ctime_nsec())
-                    },
-                })),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(None),
-                // Unreadable: no stamp, no cache; verification says what is wrong.
-                Err(_) => None,
-            }
-        }
-    }
-
-    /// The machine log's files and key, as they are now.
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    pub(super) struct LogStamp {
-        log: Option<FileStamp>,
-        head: Option<FileStamp>,
-        key: [u8; 32],
-    }
-
-    impl LogStamp {
-        pub(super) fn of(log: &vigie_audit::AuditLog) -> Option<Self> {
-            Some(Self {
-                log: FileStamp::of(&log.log_path())?,
-                head: FileStamp::of(&log.head_path())?,
-                key: log.key().verifying_key().to_bytes(),
-            })
-        }
-    }
-
-    struct Kept {
-        dir: PathBuf,
-        stamp: LogStamp,
-        at: Instant,
-        book: AccountBook,
-    }
-
-    static KEPT: Mutex<Vec<Kept>> = Mutex::new(Vec::new());
-
-    fn kept() -> std::sync::MutexGuard<'static, Vec<Kept>> {
-        KEPT.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub(super) fn get(dir: &Path, stamp: &LogStamp) -> Option<AccountBook> {
-        kept()
-            .iter()
-            .find(|k| k.dir == dir && k.stamp == *stamp && k.at.elapsed() < BOOK_CACHE_MAX_AGE)
-            .map(|k| k.book.clone())
-    }
-
-    pub(super) fn put(dir: &Path, stamp: LogStamp, book: &AccountBook) {
-        let mut kept = kept();
-        kept.retain(|k| k.dir != dir);
-        if kept.len() >= MAX_ROOTS {
-            kept.remove(0);
-        }
-        kept.push(Kept {
-            dir: dir.to_owned(),
-            stamp,
-            at: Instant::now(),
-            book: book.clone(),
-        });
-    }
-}
 
 /// The check [`crate::EnteredCase::enter`] makes before `operator` works in `case_id`
 /// (see the module's documentation); a refusal is an `operator_refused` alert in `alerts`.

@@ -53,6 +53,14 @@ impl ChainView {
             book: vigie_case::timebook::TimeBook::replay(entries),
         }
     }
+
+    /// The view of `log` as it is now. Every entry into the case replays it (a web
+    /// server: every page view) and a case in use holds thousands of entries, mostly
+    /// consultations, which the replay does not look at: the log is read from where the
+    /// last reading stopped, without them (`AuditLog::entries_but_consultations`).
+    fn of(log: &vigie_audit::AuditLog) -> Result<Self, AppError> {
+        Ok(Self::replay(&log.entries_but_consultations()?))
+    }
 }
 
 impl std::fmt::Debug for EnteredCase {
@@ -92,9 +100,8 @@ impl EnteredCase {
         // under the lock.
         let ctx = CaseContext::enter(app.root(), ctx.case_id(), operator.as_str(), app.clock())?;
         let registry = Registry::open(ctx.evidence_dir())?;
-        let (entries, _) = ctx.audit_log().entries_lenient()?;
         Ok(Self {
-            chain: std::sync::RwLock::new(ChainView::replay(&entries)),
+            chain: std::sync::RwLock::new(ChainView::of(ctx.audit_log())?),
             app: app.clone(),
             layout: DerivedLayout::new(ctx.dir()),
             registry,
@@ -166,8 +173,7 @@ impl EnteredCase {
             event.action(),
             vigie_audit::Action::Collection | vigie_audit::Action::Alteration
         ) {
-            let (entries, _) = self.ctx.audit_log().entries_lenient()?;
-            *self.chain.write().expect("chain view lock") = ChainView::replay(&entries);
+            *self.chain.write().expect("chain view lock") = ChainView::of(self.ctx.audit_log())?;
         }
         Ok(entry)
     }
@@ -265,6 +271,23 @@ impl EnteredCase {
             }
         }
         Ok(())
+    }
+
+    /// The registered sources by id, each checked against its collection entry on its own:
+    /// one that disagrees is left out (with its alert), as [`Self::find_source`] refuses
+    /// it. One reading of the registry for work over many sources (a search's clocks and
+    /// coverage), where a [`Self::find_source`] each reads it once per source: a case of a
+    /// thousand sources would read a thousand records a thousand times.
+    pub fn sources_by_id(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, SourceRecord>, AppError> {
+        Ok(self
+            .registry
+            .sources()?
+            .into_iter()
+            .filter(|r| self.check_record(r).is_ok())
+            .map(|r| (r.source_id.clone(), r))
+            .collect())
     }
 
     /// Every registered source, each checked against its collection entry.

@@ -32,6 +32,7 @@ pub mod admin;
 pub mod analyze;
 pub mod app;
 pub mod bench;
+pub mod bench_web;
 pub mod clock;
 pub mod clock_read;
 pub mod coverage;

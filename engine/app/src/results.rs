@@ -104,11 +104,13 @@ fn apply_clocks(case: &EnteredCase, result: &mut SearchResult) -> Vec<ClockNote>
     let mut timings: std::collections::BTreeMap<String, Option<crate::timing::SourceTiming>> =
         Default::default();
     let mut notes = Vec::new();
+    // One reading of the registry for every hit's source.
+    let registered = case.sources_by_id().unwrap_or_default();
     for h in &mut result.hits {
         let id = h.track.source_id.clone();
         let timing = timings.entry(id.clone()).or_insert_with(|| {
-            let rec = case.find_source(&id).ok()?;
-            let t = case.timing(&rec);
+            let rec = registered.get(&id)?;
+            let t = case.timing(rec);
             if t.correction.is_some() || t.time_zone.is_some() {
                 let mut n = t.notes.clone();
                 n.extend(t.offset_changes(rec.meta.duration_ms.unwrap_or(0) as i64));
@@ -176,10 +178,11 @@ pub fn time_coverage(
 ) -> Result<TimeCoverage, AppError> {
     let index_sources = case.index()?.sources()?;
     // Only analysed sources cover anything; one whose record disagrees with the chain was
-    // refused (with an alert) by `find_source` and covers nothing.
+    // refused (with an alert) by `sources_by_id` and covers nothing.
+    let registered = case.sources_by_id()?;
     let timed: Vec<(SourceRecord, crate::timing::SourceTiming)> = index_sources
         .iter()
-        .filter_map(|info| case.find_source(&info.record.source_id).ok())
+        .filter_map(|info| registered.get(&info.record.source_id).cloned())
         .map(|rec| {
             let t = case.timing(&rec);
             (rec, t)

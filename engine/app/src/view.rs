@@ -200,10 +200,12 @@ struct Target {
 }
 
 impl Player {
-    /// Open a player on a source of `case`: the source is re-hashed (changed evidence is
-    /// refused with an alert), the track's boxes read, the decoder opened, and the
-    /// consultation recorded, before any frame is rendered. `case` moves to the player's
-    /// thread and lives until the player ends.
+    /// Open a player on a source of `case`: its record checked against the chain and its
+    /// size against the ingest size (a change is refused with an alert), the track's boxes
+    /// read, the decoder opened, and the consultation recorded, before any frame is
+    /// rendered; the full re-hash runs meanwhile ([`Self::verification`], see the module's
+    /// documentation). `case` moves to the player's thread and lives until the player
+    /// ends.
     pub fn open(case: EnteredCase, req: &PlayerRequest) -> Result<Self, AppError> {
         let record = case.find_source(&req.source)?;
         // The cheap half of the re-check now; the hash on the player's own thread.

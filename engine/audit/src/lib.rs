@@ -48,6 +48,7 @@
 
 #![forbid(unsafe_code)]
 
+mod cache;
 pub mod canonical;
 mod clock;
 mod entry;
@@ -60,6 +61,7 @@ mod log;
 mod sink;
 mod verify;
 
+pub use cache::{DerivedCache, LogStamp};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use entry::{genesis_hash, hash_of_value, Action, ActionParseError, Entry, EntryRef, NewEntry};
 pub use event::{Event, ExportKind, FileHash, Recorder, EVENT_FORMAT};

@@ -136,7 +136,7 @@ impl AuditLog {
         move |source| AuditError::Io { path, source }
     }
 
-    fn lock(&self, exclusive: bool) -> Result<File, AuditError> {
+    pub(crate) fn lock(&self, exclusive: bool) -> Result<File, AuditError> {
         let path = self.dir.join(LOCK_FILE);
         let f = fsutil::private_open_options()
             .create(true)

@@ -178,8 +178,10 @@ pub fn load_case_with(
     validate_case_id(case_id)?;
     let meta = read_meta(&root.case_dir(case_id), case_id)?;
     let log = root.case_log(case_id, Arc::new(vigie_audit::SystemClock))?;
-    let (entries, _) = log.entries_lenient()?;
-    let fields = match replay_case(&entries) {
+    // Every entry into a case comes here (a web server: every page view): the log is
+    // read from where the last reading stopped, without its consultations, which the
+    // replay does not look at (see `AuditLog::entries_but_consultations`).
+    let fields = match replay_case(&log.entries_but_consultations()?) {
         Ok(chain) => check_meta(&meta, &chain).join(", "),
         Err(e) => e.to_string(),
     };

@@ -343,12 +343,61 @@ pub struct GenStats {
     pub analyse_seconds: f64,
 }
 
+/// Where and when synthetic source `s` (0-based) was recorded: its camera's name and the
+/// wall-clock time of its first frame (ms since the epoch). A benchmark that registers
+/// real files for the synthetic sources gives them these.
+pub fn source_layout(cfg: &SynthConfig, s: u64) -> (String, i64) {
+    let camera = s % cfg.cameras.max(1);
+    let slot = (s / cfg.cameras.max(1)) as i64;
+    (
+        format!("cam{:02}", camera + 1),
+        BASE_WALL_MS + slot * cfg.source_hours.max(1) * HOUR_MS,
+    )
+}
+
+/// How many sources an index generated with `cfg` has.
+pub fn source_count(cfg: &SynthConfig) -> u64 {
+    cfg.tracks.div_ceil(cfg.tracks_per_source.max(1))
+}
+
+/// The identity of synthetic source `s` in the index: its id, SHA-256 and path.
+#[derive(Debug, Clone)]
+pub struct SourceIdentity {
+    pub source_id: String,
+    pub sha256: String,
+    pub path: Option<String>,
+}
+
 /// Fill `index` with `cfg.tracks` synthetic tracks, one `write_source` per source, then
 /// refresh the planner statistics. `progress` is called after each source with the number
 /// of tracks written so far.
 pub fn generate(
     index: &mut Index,
     cfg: &SynthConfig,
+    progress: impl FnMut(u64),
+) -> Result<GenStats, IndexError> {
+    generate_as(
+        index,
+        cfg,
+        |s| {
+            let (camera, _) = source_layout(cfg, s);
+            let source_id = format!("src{s:05}");
+            SourceIdentity {
+                sha256: format!("{:064x}", s as u128 * 0x9E37_79B9_7F4A_7C15),
+                path: Some(format!("/synthetic/{camera}/{source_id}.mp4")),
+                source_id,
+            }
+        },
+        progress,
+    )
+}
+
+/// [`generate`], with each source named by `identity` (e.g. files registered in a case
+/// for the benchmark, laid out by [`source_layout`]); the tracks are the same.
+pub fn generate_as(
+    index: &mut Index,
+    cfg: &SynthConfig,
+    identity: impl Fn(u64) -> SourceIdentity,
     mut progress: impl FnMut(u64),
 ) -> Result<GenStats, IndexError> {
     let t0 = Instant::now();
@@ -363,7 +412,8 @@ pub fn generate(
         let camera = s % cameras;
         let slot = (s / cameras) as i64;
         let start_ms = BASE_WALL_MS + slot * len_ms;
-        let source_id = format!("src{s:05}");
+        let id = identity(s);
+        let source_id = id.source_id.clone();
         let n = per.min(cfg.tracks - written);
         let tracks: Vec<TrackSummary> = (0..n)
             .map(|i| {
@@ -380,9 +430,9 @@ pub fn generate(
             .collect();
         let record = SourceRecord {
             source_id: source_id.clone(),
-            sha256: format!("{:064x}", s as u128 * 0x9E37_79B9_7F4A_7C15),
+            sha256: id.sha256,
             camera: format!("cam{:02}", camera + 1),
-            path: Some(format!("/synthetic/cam{:02}/{source_id}.mp4", camera + 1)),
+            path: id.path,
             analysed_at_ms: BASE_WALL_MS + 30 * DAY_MS,
             params: serde_json::json!({ "synthetic": true, "seed": cfg.seed }),
         };
@@ -573,6 +623,16 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.min(sorted.len() - 1)]
 }
 
+/// The plate texts the index holds, in track order (plate queries of the benchmark are
+/// built from them, so they match something).
+pub fn plate_texts(index: &Index) -> Result<Vec<String>, IndexError> {
+    let mut st = index
+        .conn
+        .prepare("SELECT text FROM track_plate ORDER BY track")?;
+    let rows = st.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Run `runs` random queries of each family (deterministic from `seed`) and time each
 /// whole `Index::search` call, rows decoded included.
 pub fn bench_queries(
@@ -582,13 +642,7 @@ pub fn bench_queries(
     span_ms: i64,
 ) -> Result<Vec<QueryFigures>, IndexError> {
     let mut rng = Rng::new(seed);
-    let plates: Vec<String> = {
-        let mut st = index
-            .conn
-            .prepare("SELECT text FROM track_plate ORDER BY track")?;
-        let rows = st.query_map([], |r| r.get(0))?;
-        rows.collect::<Result<_, _>>()?
-    };
+    let plates = plate_texts(index)?;
     let random_query =
         |rng: &mut Rng, kind, span_ms| random_query_with(rng, kind, span_ms, &plates);
     let mut out = Vec::new();

@@ -272,6 +272,66 @@ pub fn serve(app: App, cfg: ServeConfig) -> Result<(), WebError> {
     })
 }
 
+/// Start a server on a thread of its own (its own runtime), for a front end that goes on
+/// working meanwhile (`vigie bench web` times requests against it): bound, its start
+/// recorded in the machine log as [`serve`] does, then serving until the process ends.
+/// Returns its address and state once it accepts connections.
+pub fn spawn(app: App, cfg: ServeConfig) -> Result<(SocketAddr, Arc<WebState>), WebError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("vigie-web".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .thread_name("vigie-web")
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = tx.send(Err(WebError::Io(e)));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                let bound = match bind(app.clone(), cfg).await {
+                    Ok(b) => b,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                };
+                let st = bound.state();
+                let start = vigie_app::view::ServerStart {
+                    listen: bound.local_addr().to_string(),
+                    roots: st.cfg.roots.clone(),
+                    tls: st.tls(),
+                    allowed_hosts: st.allowed_hosts.clone(),
+                };
+                let recorded = tokio::task::spawn_blocking(move || {
+                    vigie_app::view::record_server_start(&app, &start)
+                })
+                .await;
+                match recorded {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => {
+                        let _ = tx.send(Err(e.into()));
+                        return;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(WebError::BadConfig(e.to_string())));
+                        return;
+                    }
+                }
+                let _ = tx.send(Ok((bound.local_addr(), st)));
+                if let Err(e) = bound.run().await {
+                    eprintln!("vigie serve: {e}");
+                }
+            });
+        })?;
+    rx.recv()
+        .map_err(|_| WebError::BadConfig("the server thread ended before serving".into()))?
+}
+
 /// The client's address, as handlers see it (`ConnectInfo<Peer>`), over plain TCP or TLS.
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub SocketAddr);

@@ -31,6 +31,10 @@ pub enum BenchCmd {
     Detect(crate::cmd::detect::BenchArgs),
     /// Combined-query latency (p50/p95/p99) over a generated index of synthetic tracks.
     Search(crate::cmd::search::BenchArgs),
+    /// The web interface over HTTP: search pages on a case of 1,000,000 synthetic tracks
+    /// (p50/p95/p99), and a player's time to first frame on vtest.avi and a 1080p H.264
+    /// clip.
+    Web(crate::cmd::bench_web::WebArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -54,6 +58,7 @@ pub fn run(cmd: BenchCmd, global: &Global) -> anyhow::Result<Outcome> {
         BenchCmd::Analyze(a) => bench_analyze(a, global),
         BenchCmd::Detect(a) => crate::cmd::detect::bench(a, global),
         BenchCmd::Search(a) => crate::cmd::search::bench(a, global),
+        BenchCmd::Web(a) => crate::cmd::bench_web::run(a, global),
     }
 }
 

@@ -4,6 +4,7 @@ pub mod alerts;
 pub mod analyze;
 pub mod audit;
 pub mod bench;
+pub mod bench_web;
 pub mod camera;
 pub mod case;
 pub mod clip;

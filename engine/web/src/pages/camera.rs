@@ -154,7 +154,7 @@ pub async fn save(
         .filter(|(_, p)| p.is_alive() && Some(&p.info().source_id) == asked.as_ref());
     let why = reason(&st, &who, &case_id, f.get("reason").as_deref());
     let (st2, who2, id2, cam2) = (st.clone(), who.clone(), case_id.clone(), camera.clone());
-    let reuse = kept.is_some();
+    let kept_source = kept.as_ref().map(|(_, p)| p.info().source_id.clone());
     let (outcome, view, source, player) = blocking(move || {
         let label = if toml.is_some() {
             "camera scene"
@@ -168,7 +168,7 @@ pub async fn save(
         };
         let view = camera_view(&case, &cam2)?;
         let source = chosen(&view, asked.as_deref());
-        let player = if reuse {
+        let player = if kept_source.as_deref() == Some(source.as_str()) {
             None
         } else {
             Some(open_player(&st2, case, source.clone())?)

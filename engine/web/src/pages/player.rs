@@ -315,20 +315,30 @@ pub async fn clip(
         .num("track")?
         .ok_or_else(|| PageError::bad("no track given"))?;
     let margin_s: f64 = f.num("margin")?.unwrap_or(2.0);
-    let name = format!("clip-{}-t{track_id}-{}.mp4", sanitize(&src), stamp());
+    let stem = format!("clip-{}-t{track_id}-{}", sanitize(&src), stamp());
     let why = reason(&st, &who, &case_id, f.get("reason").as_deref());
-    let (st2, who2, id2, name2) = (st.clone(), who.clone(), case_id.clone(), name.clone());
-    let out = blocking(move || {
+    let (st2, who2, id2) = (st.clone(), who.clone(), case_id.clone());
+    let (out, name) = blocking(move || {
         let case = enter(&st2, &who2, &id2, "clip", why.as_deref())?;
-        Ok(results::clip(
+        // A stream copy keeps the recorder's codec: MP4 for the codecs it holds (what
+        // court players open), Matroska for the others (MS-MPEG-4, MJPEG, ...).
+        let codec = case.find_source(&src)?.meta.codec;
+        let ext = if matches!(codec.as_str(), "h264" | "hevc" | "mpeg4" | "av1") {
+            "mp4"
+        } else {
+            "mkv"
+        };
+        let name = format!("{stem}.{ext}");
+        let out = results::clip(
             &case,
             &ClipRequest {
                 track_id,
                 source: Some(src),
                 margin_s,
-                output: PathBuf::from(name2),
+                output: PathBuf::from(&name),
             },
-        )?)
+        )?;
+        Ok((out, name))
     })
     .await?;
     let body = export_done(
@@ -431,6 +441,8 @@ pub async fn download(
     vigie_app::view::check_file_name(&name)?;
     let (kind, ctype) = if name.starts_with("clip-") && name.ends_with(".mp4") {
         (ExportKind::Clip, "video/mp4")
+    } else if name.starts_with("clip-") && name.ends_with(".mkv") {
+        (ExportKind::Clip, "video/x-matroska")
     } else if name.starts_with("frame-") && name.ends_with(".png") {
         (ExportKind::Frame, "image/png")
     } else if name.starts_with("synopsis-") && name.ends_with(".mp4") {

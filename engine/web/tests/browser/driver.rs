@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
@@ -127,10 +128,18 @@ pub struct Browser {
     pub base: String,
     /// Where to save screenshots (`VIGIE_SCREENSHOTS=1`), else `None`.
     pub shots: Option<PathBuf>,
+    /// Where the browser saves downloads.
+    pub downloads: PathBuf,
 }
 
 impl Browser {
-    pub async fn open(programs: &Programs, driver: &ChromeDriver, base: &str) -> Self {
+    /// A session whose downloads land in `downloads`, without asking.
+    pub async fn open(
+        programs: &Programs,
+        driver: &ChromeDriver,
+        base: &str,
+        downloads: &Path,
+    ) -> Self {
         let caps = json!({
             "browserName": "chrome",
             "goog:chromeOptions": {
@@ -145,7 +154,12 @@ impl Browser {
                     "--no-first-run",
                     "--no-default-browser-check",
                 ],
-                "prefs": { "intl.accept_languages": "en-US,en" },
+                "prefs": {
+                    "intl.accept_languages": "en-US,en",
+                    "download.default_directory": downloads,
+                    "download.prompt_for_download": false,
+                    "download.directory_upgrade": true,
+                },
             },
         });
         let Value::Object(caps) = caps else {
@@ -164,6 +178,7 @@ impl Browser {
             client,
             base: base.trim_end_matches('/').to_owned(),
             shots,
+            downloads: downloads.to_owned(),
         };
         b.fit_viewport().await;
         b
@@ -261,6 +276,40 @@ impl Browser {
             self.find(css).await.click().await.ok()
         })
         .await;
+    }
+
+    /// Click the element matching `css` at (`fx`, `fy`), fractions of its width and height
+    /// from its top-left corner, as a mouse does (a drawing on a canvas).
+    pub async fn click_at(&self, css: &str, fx: f64, fy: f64) {
+        self.find(css).await;
+        // In the middle of the window, then clicked at window coordinates (WebDriver's
+        // offsets from an element count from the centre of its visible part).
+        let rect = self
+            .js(
+                "const e = document.querySelector(arguments[0]); \
+                 e.scrollIntoView({block: 'center', inline: 'center'}); \
+                 const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height];",
+                vec![json!(css)],
+            )
+            .await;
+        let r = |i: usize| rect[i].as_f64().unwrap_or(0.0);
+        let (x, y) = ((r(0) + fx * r(2)).round(), (r(1) + fy * r(3)).round());
+        let mouse = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveTo {
+                duration: None,
+                x,
+                y,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        self.client
+            .perform_actions(mouse)
+            .await
+            .unwrap_or_else(|e| panic!("click {css} at ({fx}, {fy}): {e}"));
     }
 
     /// Type `text` into the field matching `css`, replacing what it held.
@@ -379,6 +428,21 @@ impl Browser {
             vec![json!(css)],
         )
         .await;
+    }
+
+    /// Click the link matching `css` and wait for the browser to have saved `name` in its
+    /// downloads folder; the file's bytes.
+    pub async fn download(&self, css: &str, name: &str) -> Vec<u8> {
+        self.click(css).await;
+        let path = self.downloads.join(name);
+        let partial = self.downloads.join(format!("{name}.crdownload"));
+        let what = format!("the download of {name}");
+        poll(&what, WAIT, || async {
+            (path.is_file() && !partial.exists())
+                .then(|| std::fs::read(&path).ok())
+                .flatten()
+        })
+        .await
     }
 
     /// Save the window as `doc/images/<name>.png` when `VIGIE_SCREENSHOTS=1`. A picture
