@@ -312,7 +312,7 @@ fn verified_machine_entries(app: &App) -> Result<Vec<Entry>, AppError> {
     verified_entries(&app.machine_log()?)
 }
 
-fn verified_entries(log: &vigie_audit::AuditLog) -> Result<Vec<Entry>, AppError> {
+pub(crate) fn verified_entries(log: &vigie_audit::AuditLog) -> Result<Vec<Entry>, AppError> {
     let v = log.verify()?;
     if let vigie_audit::VerifyStatus::Tampered { finding } = v.status {
         return Err(AuditError::Tampered {

@@ -62,7 +62,11 @@ impl Administration {
     /// for any enabled account (the opener may then enter it); a case's report, closure,
     /// renewal and repair for those who may enter it; purging expired cases for
     /// administrators. A refusal is an `operator_refused` alert.
-    fn check_rights(&self, case_id: Option<&str>, admin_only: bool) -> Result<(), AppError> {
+    pub(crate) fn check_rights(
+        &self,
+        case_id: Option<&str>,
+        admin_only: bool,
+    ) -> Result<(), AppError> {
         let book = crate::accounts::load_book(&self.app)?;
         if book.is_empty() {
             return Ok(());
@@ -99,6 +103,11 @@ impl Administration {
     }
     pub fn operator(&self) -> &Operator {
         &self.operator
+    }
+
+    /// The reason given (trimmed, `None` when empty).
+    pub(crate) fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
     }
 
     /// Open a case for one procedure and its authorisation (logged in the case's log and

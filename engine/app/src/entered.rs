@@ -32,10 +32,20 @@ pub struct EnteredCase {
     cancel: CancelToken,
     command: String,
     work: WorkGuard,
+    /// Where this work's entries and alerts go: the case's log, or (a shard on a compute
+    /// node) the shard's own journal, signed with the node's key and imported by
+    /// `vigie merge`.
+    journal: Journal,
     /// What the case's chain says, replayed at entry and again after this work records a
     /// collection or an alteration (an ingest, a camera or clock change), so the same
     /// entered case sees what it just did.
     chain: std::sync::RwLock<ChainView>,
+}
+
+/// Where an entered case's entries go.
+enum Journal {
+    CaseLog,
+    Shard(std::sync::Arc<crate::shard::ShardJournal>),
 }
 
 /// The parts of the case's chain a use case checks against.
@@ -60,6 +70,15 @@ impl ChainView {
     /// last reading stopped, without them (`AuditLog::entries_but_consultations`).
     fn of(log: &vigie_audit::AuditLog) -> Result<Self, AppError> {
         Ok(Self::replay(&log.entries_but_consultations()?))
+    }
+}
+
+/// The alert sink of an entered case.
+struct EnteredAlerts<'a>(Box<dyn AlertSink + 'a>);
+
+impl AlertSink for EnteredAlerts<'_> {
+    fn raise(&self, alert: &Alert) -> Result<(), vigie_core::AlertSinkError> {
+        self.0.raise(alert)
     }
 }
 
@@ -112,9 +131,23 @@ impl EnteredCase {
                 .map(str::to_owned),
             cancel: CancelToken::new(),
             command: command.to_owned(),
+            journal: Journal::CaseLog,
             work,
             ctx,
         })
+    }
+
+    /// This entry as a shard's (see [`crate::shard`]): derived data go to `staging` and
+    /// entries and alerts to `journal`, never to the case's index or log, which other
+    /// machines share and whose file locks cannot be trusted across them.
+    pub(crate) fn into_shard(
+        mut self,
+        staging: &Path,
+        journal: std::sync::Arc<crate::shard::ShardJournal>,
+    ) -> Self {
+        self.layout = DerivedLayout::new(staging);
+        self.journal = Journal::Shard(journal);
+        self
     }
 
     /// Stop this work when `token` is cancelled.
@@ -166,6 +199,13 @@ impl EnteredCase {
             let reason = self.reason.as_deref().unwrap_or(&self.ctx.meta().purpose);
             self.operator.justification(reason)
         });
+        if let Journal::Shard(journal) = &self.journal {
+            return journal.record(
+                event,
+                why.as_deref().or(self.reason.as_deref()),
+                self.app.clock().now(),
+            );
+        }
         let entry = self
             .ctx
             .record(event, why.as_deref().or(self.reason.as_deref()))?;
@@ -178,9 +218,29 @@ impl EnteredCase {
         Ok(entry)
     }
 
-    /// Where alerts go: the machine log and the case's log.
+    /// Record an event in the case's log with a justification of its own (entries a
+    /// shard made on a node, imported by `vigie merge`).
+    pub(crate) fn record_for(
+        &self,
+        event: &Event,
+        justification: &str,
+    ) -> Result<EntryRef, AppError> {
+        if let Journal::Shard(journal) = &self.journal {
+            return journal.record(event, Some(justification), self.app.clock().now());
+        }
+        Ok(self.ctx.record(event, Some(justification))?)
+    }
+
+    /// Where alerts go: the machine log and the case's log (a shard: its journal, and
+    /// the scheduler's job log).
     pub fn alert_sink(&self) -> impl AlertSink + '_ {
-        self.ctx.alert_sink()
+        EnteredAlerts(match &self.journal {
+            Journal::CaseLog => Box::new(self.ctx.alert_sink()),
+            Journal::Shard(j) => Box::new(crate::shard::JournalAlerts {
+                journal: j.clone(),
+                clock: self.app.clock(),
+            }),
+        })
     }
 
     /// Whether long work may go on: `Err(Stopped)` when closure asked running work to

@@ -86,6 +86,9 @@ pub enum AppError {
     /// Operator accounts: logins, rights, administration ([`crate::accounts`]).
     #[error(transparent)]
     Account(#[from] crate::accounts::AccountError),
+    /// Sharded analysis and merge ([`crate::shard`]).
+    #[error(transparent)]
+    Shard(#[from] crate::shard::ShardError),
     #[error("no index in this case yet: run `vigie analyze` first")]
     NoIndex,
     #[error("source {source_id} has no tube file: re-run `vigie analyze --force {source_id}`")]
@@ -138,6 +141,12 @@ impl AppError {
             AppError::DamagedDerived { .. } => ErrorClass::Integrity { alert: None },
             AppError::Account(e) => e.class(),
             AppError::Stopped(_) => ErrorClass::Stopped,
+            AppError::Shard(crate::shard::ShardError::Refused { .. }) => ErrorClass::Refused {
+                alert: Some(AlertKind::ShardRefused),
+            },
+            AppError::Shard(crate::shard::ShardError::CaseEnded { .. }) => {
+                ErrorClass::Refused { alert: None }
+            }
             _ => ErrorClass::Usage,
         }
     }

@@ -42,11 +42,13 @@ pub mod evidence;
 pub mod export;
 pub mod layout;
 pub mod measure;
+pub mod nodes;
 pub mod operator;
 pub mod oversight;
 pub mod plates;
 pub mod progress;
 pub mod results;
+pub mod shard;
 pub mod timing;
 pub mod view;
 

@@ -379,6 +379,37 @@ pub enum Event {
         os_account: String,
         pid: u32,
     },
+    /// A compute node's public key enrolled (`vigie node enroll`): shard results signed
+    /// with its key can be merged into a case (machine log).
+    NodeEnrolled {
+        node: String,
+        /// Ed25519 public key, 64 hex digits.
+        public_key: String,
+    },
+    /// A node's enrolment withdrawn: its shard results are refused from now on.
+    NodeRevoked { node: String },
+    // ---- combination (cluster) -----------------------------------------------------------
+    /// A shard result (sources analysed by `vigie analyze --shard` on a node) verified and
+    /// merged into the case's index. The node's own entries follow, each naming the shard.
+    ShardMerged {
+        run: String,
+        /// 0-based, as the scheduler's array index.
+        shard: u32,
+        count: u32,
+        node: String,
+        host: String,
+        /// The shard's operator and reason, as the node signed them.
+        operator: String,
+        reason: Option<String>,
+        started_at: String,
+        finished_at: String,
+        /// SHA-256 of the signed record (merging the same record again changes nothing).
+        record_sha256: String,
+        /// Sources imported, with their hashes.
+        sources: Vec<(String, String)>,
+        /// Sources the shard could not analyse, with the reason.
+        failed: Vec<(String, String)>,
+    },
     // ---- alert ------------------------------------------------------------------------
     /// Something refused or detected that the data controller must know about. Same keys
     /// as the alert entries written before typed events (`kind`, `message`, `details`).
@@ -423,7 +454,10 @@ impl Event {
             | Event::CaseAccessRevoked { .. }
             | Event::OperatorLoggedIn { .. }
             | Event::OperatorLoggedOut { .. }
-            | Event::ServiceStarted { .. } => Action::Lifecycle,
+            | Event::ServiceStarted { .. }
+            | Event::NodeEnrolled { .. }
+            | Event::NodeRevoked { .. } => Action::Lifecycle,
+            Event::ShardMerged { .. } => Action::Combination,
             Event::Alert { .. } => Action::Alert,
         }
     }

@@ -70,7 +70,10 @@ pub use fsutil::{
     FILE_MODE,
 };
 pub use head::{head_message, ChainPoint, HeadProblem, SignedHead};
-pub use key::{fingerprint_of, InstallationKey, KeyError, KEY_FILE, PUBLIC_KEY_FILE};
+pub use key::{
+    fingerprint_of, parse_public_hex, public_key_path, verify_hex, InstallationKey, KeyError,
+    KeyFile, KeyRole, KEY_FILE, PUBLIC_KEY_FILE,
+};
 pub use log::{
     read_head, AuditError, AuditLog, AUTOMATIC_OPERATOR, HEAD_FILE, LOCK_FILE, LOG_FILE,
     SOFTWARE_VERSION,

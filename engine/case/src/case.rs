@@ -26,7 +26,7 @@ use crate::root::DataRoot;
 
 const SUBDIRS: [&str; 5] = ["audit", "evidence", "derived", "exports", "reports"];
 /// Directories whose content is erased at closure.
-pub const ERASED_AT_CLOSURE: [&str; 2] = ["derived", "exports"];
+pub const ERASED_AT_CLOSURE: [&str; 3] = ["derived", "exports", "shards"];
 
 /// What `vigie case open` asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

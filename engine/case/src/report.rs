@@ -50,6 +50,30 @@ pub struct Report {
     /// source, else of its camera).
     #[serde(default)]
     pub clock_corrections: Vec<ClockRow>,
+    /// Shard results of `vigie analyze --shard` merged into the case: which node, host
+    /// and operator analysed which sources, and when.
+    #[serde(default)]
+    pub shards: Vec<ShardRow>,
+}
+
+/// One shard result merged into the case (a `shard_merged` entry).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardRow {
+    pub seq: u64,
+    /// When it was merged.
+    pub merged_at: DateTime<Utc>,
+    pub merged_by: String,
+    pub run: String,
+    /// `I/N`, 0-based.
+    pub shard: String,
+    pub node: String,
+    pub host: String,
+    pub operator: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub sources: Vec<String>,
+    pub failed: Vec<String>,
+    pub record_sha256: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -419,6 +443,43 @@ pub fn build_report(
         },
         coverage: None,
         clock_corrections,
+        shards: entries
+            .iter()
+            .filter_map(|e| match Event::from_entry(e) {
+                Some(Event::ShardMerged {
+                    run,
+                    shard,
+                    count,
+                    node,
+                    host,
+                    operator,
+                    started_at,
+                    finished_at,
+                    record_sha256,
+                    sources,
+                    failed,
+                    ..
+                }) => Some(ShardRow {
+                    seq: e.seq,
+                    merged_at: e.time,
+                    merged_by: e.operator.clone(),
+                    run,
+                    shard: format!("{shard}/{count}"),
+                    node,
+                    host,
+                    operator,
+                    started_at,
+                    finished_at,
+                    sources: sources.into_iter().map(|(id, _)| id).collect(),
+                    failed: failed
+                        .into_iter()
+                        .map(|(id, why)| format!("{id}: {why}"))
+                        .collect(),
+                    record_sha256,
+                }),
+                _ => None,
+            })
+            .collect(),
     })
 }
 
@@ -741,6 +802,41 @@ pub fn render_html(r: &Report) -> String {
 
     if let Some(cov) = &r.coverage {
         render_coverage(&mut h, cov);
+    }
+
+    if !r.shards.is_empty() {
+        let _ = writeln!(h, "<h2>Analysis on compute nodes (shards)</h2>");
+        let _ = writeln!(
+            h,
+            "<p>Sources analysed by <code>vigie analyze --shard</code> on enrolled nodes, each result signed by its node and verified before it was merged.</p>"
+        );
+        table(
+            &mut h,
+            &[
+                "Entry",
+                "Merged",
+                "Run, shard",
+                "Node (host)",
+                "Operator",
+                "Analysed",
+                "Sources",
+                "Failed",
+                "Record SHA-256",
+            ],
+            r.shards.iter().map(|x| {
+                vec![
+                    x.seq.to_string(),
+                    format!("{} by {}", t(&x.merged_at), esc(&x.merged_by)),
+                    format!("{} {}", esc(&x.run), esc(&x.shard)),
+                    format!("{} ({})", esc(&x.node), esc(&x.host)),
+                    esc(&x.operator),
+                    format!("{} – {}", esc(&x.started_at), esc(&x.finished_at)),
+                    esc(&x.sources.join(", ")),
+                    esc(&x.failed.join("; ")),
+                    format!("<code>{}</code>", esc(&x.record_sha256)),
+                ]
+            }),
+        );
     }
 
     let _ = writeln!(h, "<h2>Models loaded and their hashes</h2>");

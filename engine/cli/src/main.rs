@@ -64,6 +64,8 @@ enum Command {
     Verify(cmd::verify::Args),
     /// Analyse sources: detect, track and describe objects into the case's index.
     Analyze(cmd::analyze::Args),
+    /// Verify and import the shard results of `analyze --shard` (run once, after the shards).
+    Merge(cmd::merge::Args),
     /// Decode a source (with sampling and scaling) and report frames, damage and speed.
     Decode(cmd::decode::Args),
     /// Export the source segment of a track (stream copy), logged as a disclosure.
@@ -103,6 +105,9 @@ enum Command {
     /// Operator accounts: add, disable, list, grant and revoke cases, passwords.
     #[command(subcommand)]
     Operator(cmd::operator::OperatorCmd),
+    /// Compute nodes' signing keys: init (on a node), enroll, revoke, list.
+    #[command(subcommand)]
+    Node(cmd::node::NodeCmd),
     /// Generate the technical dossier (functions, models, data flows, security measures).
     Dossier(cmd::dossier::Args),
     /// Condense a source's objects into a short labelled video (filters as in `search`).
@@ -121,6 +126,7 @@ fn main() -> ExitCode {
         Command::Verify(a) => cmd::verify::run(a, &global),
         Command::Decode(a) => cmd::decode::run(a, &global),
         Command::Analyze(a) => cmd::analyze::run(a, &global),
+        Command::Merge(a) => cmd::merge::run(a, &global),
         Command::Frame(a) => cmd::frame::run(a, &global),
         Command::Clip(a) => cmd::clip::run(a, &global),
         Command::Coverage(a) => cmd::coverage::run(a, &global),
@@ -136,6 +142,7 @@ fn main() -> ExitCode {
         Command::Audit(c) => cmd::audit::run(c, &global),
         Command::Alerts(a) => cmd::alerts::run(a, &global),
         Command::Operator(c) => cmd::operator::run(c, &global),
+        Command::Node(c) => cmd::node::run(c, &global),
         Command::Dossier(a) => cmd::dossier::run(a, &global),
         Command::Synopsis(a) => cmd::synopsis::run(*a, &global),
         Command::Serve(a) => cmd::serve::run(a, &global),

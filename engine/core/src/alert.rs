@@ -38,6 +38,10 @@ pub enum AlertKind {
     /// accounts exist, an account without access to the case, or an administrator's act
     /// attempted by someone who is not one.
     OperatorRefused,
+    /// A shard result refused at merge: a signature that does not verify or a node that
+    /// is not enrolled, files changed since the node signed them, another case's shard, a
+    /// duplicate, or software or models that differ from the case's.
+    ShardRefused,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -69,6 +69,17 @@ pub struct Args {
     pub plate_min_width: f32,
     #[command(flatten)]
     pub plate: super::plates::PlateFlags,
+    /// Analyse only share I of N (0-based, as a scheduler's array index) of the sources,
+    /// into `<case>/shards/RUN/`, signed with this node's key; `vigie merge` imports it.
+    #[arg(long, value_name = "I/N", requires = "run")]
+    pub shard: Option<vigie_app::shard::ShardSpec>,
+    /// The run a shard belongs to (the same for every shard and for the merge, e.g.
+    /// slurm-$SLURM_ARRAY_JOB_ID).
+    #[arg(long, requires = "shard")]
+    pub run: Option<String>,
+    /// This node's signing key (default ~/.config/vigie/node.ed25519; `vigie node init`).
+    #[arg(long, requires = "shard")]
+    pub node_key: Option<PathBuf>,
 }
 
 /// Decoding flags with analysis defaults (10 fps, 640 px).
@@ -130,7 +141,11 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
              `vigie camera set {c} SOURCE...` assigns it (logged) and re-times the index"
         );
     }
-    let case = global.enter("analyze")?;
+    let case = global.enter(if args.shard.is_some() {
+        "analyze --shard"
+    } else {
+        "analyze"
+    })?;
     let req = AnalyzeRequest {
         sources: args.sources,
         all: args.all,
@@ -154,6 +169,40 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         },
         bars: Mutex::new(Default::default()),
     };
+    if let (Some(shard), Some(run)) = (args.shard, args.run) {
+        let sreq = vigie_app::shard::ShardRequest {
+            shard,
+            run,
+            node_key: args
+                .node_key
+                .unwrap_or_else(vigie_app::nodes::NodeKey::default_path),
+            analyze: req,
+        };
+        let out = vigie_app::shard::run_shard(case, &sreq, &bars)?;
+        if global.json {
+            print_json(&out.to_json())?;
+        } else {
+            for s in &out.record.sources {
+                match &s.error {
+                    None => println!("{}: {} track(s)", s.source_id, s.tracks),
+                    Some(e) => println!("{}: {} ({e})", s.source_id, s.status),
+                }
+            }
+            println!(
+                "shard {} of run {}: {} source(s) of {} in the plan -> {}",
+                out.record.shard,
+                out.record.run,
+                out.record.assigned.len(),
+                out.record.plan_sources.len(),
+                out.dir.display()
+            );
+        }
+        return Ok(if out.complete() {
+            Outcome::Success
+        } else {
+            Outcome::Partial
+        });
+    }
     let out = analyze_sources(&case, &req, &bars)?;
     if global.json {
         print_json(&out.to_json(case.case_id()))?;

@@ -1,0 +1,411 @@
+//! Sharded analysis and merge, in process (model-free motion detector, footage made with
+//! the ffmpeg CLI): N shards plus a merge give the same index as one analysis of the same
+//! sources; merging twice changes nothing; tampered, moved, foreign-case, unenrolled,
+//! model- or software-mismatched and duplicated shard results are refused, each with an
+//! alert; the report lists the shards; closure erases them and refuses later merges.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use vigie_app::admin::Administration;
+use vigie_app::analyze::{analyze_sources, AnalyzeRequest, DetectorChoice};
+use vigie_app::nodes::NodeKey;
+use vigie_app::shard::{
+    merge_shards, plan, run_shard, MergeOutcome, MergeRequest, ModelRef, PlannedSource,
+    ShardRecord, ShardRequest, ShardSpec,
+};
+use vigie_app::types::{OpenRequest, WhenBusy};
+use vigie_app::{App, EnteredCase, NoProgress, Operator};
+use vigie_case::DataRoot;
+
+/// A 3 s clip of one box crossing a grey frame; `colour` and `speed` make each distinct.
+fn clip(dir: &Path, name: &str, colour: &str, speed: u32) -> PathBuf {
+    let out = dir.join(format!("{name}.mp4"));
+    let graph = format!(
+        "color=c=gray:s=160x120:d=3:r=10[bg];color=c={colour}:s=24x24:d=3:r=10[fg];[bg][fg]overlay=x='t*{speed}':y=40"
+    );
+    assert!(Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", &graph])
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        .arg(&out)
+        .status()
+        .expect("the ffmpeg CLI (installed by tools/setup)")
+        .success());
+    out
+}
+
+struct Env {
+    _home: tempfile::TempDir,
+    work: tempfile::TempDir,
+    app: App,
+    op: Operator,
+    key: PathBuf,
+}
+
+impl Env {
+    fn new() -> Self {
+        let home = tempfile::tempdir().unwrap();
+        let work = tempfile::tempdir().unwrap();
+        let app = App::new(
+            DataRoot::new(home.path().to_owned()),
+            std::sync::Arc::new(vigie_case::SystemClock),
+        );
+        let op = Operator::new("op-test").unwrap();
+        let key = work.path().join("node.ed25519");
+        let public = NodeKey::load_or_create(&key).unwrap().public_hex();
+        Administration::new(&app, op.clone(), Some("node of the test cluster"))
+            .enroll_node("node-a", &public)
+            .unwrap();
+        Self {
+            _home: home,
+            work,
+            app,
+            op,
+            key,
+        }
+    }
+
+    fn open(&self, case_id: &str, clips: &[PathBuf]) {
+        Administration::new(&self.app, self.op.clone(), None)
+            .open_case(OpenRequest {
+                case_id: Some(case_id.into()),
+                procedure: "2026/900".into(),
+                authorization: "OJ-9".into(),
+                magistrate: "Mme Juge".into(),
+                authorized_on: chrono::Utc::now().date_naive(),
+                valid_until: None,
+                operator: self.op.to_string(),
+                purpose: "sharded analysis".into(),
+            })
+            .unwrap();
+        let case = self.enter(case_id, "ingest");
+        vigie_app::evidence::ingest(
+            &case,
+            &vigie_app::evidence::IngestRequest {
+                paths: clips.to_vec(),
+                camera: Some("door".into()),
+                ..Default::default()
+            },
+            &NoProgress,
+        )
+        .unwrap();
+    }
+
+    fn enter(&self, case_id: &str, command: &str) -> EnteredCase {
+        EnteredCase::enter(&self.app, Some(case_id), &self.op, None, command).unwrap()
+    }
+
+    fn shard(&self, case_id: &str, run: &str, spec: &str, force: bool, key: &Path) {
+        let out = run_shard(
+            self.enter(case_id, "analyze --shard"),
+            &ShardRequest {
+                shard: spec.parse().unwrap(),
+                run: run.into(),
+                node_key: key.to_owned(),
+                analyze: AnalyzeRequest { force, ..request() },
+            },
+            &NoProgress,
+        )
+        .unwrap();
+        assert!(out.complete(), "{:?}", out.record.sources);
+    }
+
+    fn merge(&self, case_id: &str, run: &str) -> MergeOutcome {
+        merge_shards(
+            &self.enter(case_id, "merge"),
+            &MergeRequest {
+                run: Some(run.into()),
+            },
+        )
+        .unwrap()
+    }
+
+    fn shard_dir(&self, case_id: &str, run: &str, spec: &str) -> PathBuf {
+        let s: ShardSpec = spec.parse().unwrap();
+        self.app
+            .root()
+            .case_dir(case_id)
+            .join("shards")
+            .join(run)
+            .join(s.dir_name())
+    }
+
+    /// Every track of every source, by content.
+    fn tracks(&self, case_id: &str) -> Vec<serde_json::Value> {
+        let case = self.enter(case_id, "search");
+        let ix = case.index().unwrap();
+        let mut all = Vec::new();
+        for s in ix.sources().unwrap() {
+            for t in ix.tracks_of_source(&s.record.source_id).unwrap() {
+                all.push(serde_json::to_value(t).unwrap());
+            }
+        }
+        all.sort_by_key(|v| v.to_string());
+        all
+    }
+
+    fn log_len(&self, case_id: &str) -> usize {
+        self.app
+            .root()
+            .case_log(case_id, self.app.clock())
+            .unwrap()
+            .entries()
+            .unwrap()
+            .len()
+    }
+
+    fn shard_alerts(&self, case_id: &str) -> usize {
+        self.app
+            .root()
+            .case_log(case_id, self.app.clock())
+            .unwrap()
+            .entries()
+            .unwrap()
+            .iter()
+            .filter(|e| e.params["kind"] == "shard_refused")
+            .count()
+    }
+}
+
+fn request() -> AnalyzeRequest {
+    AnalyzeRequest {
+        sources: Vec::new(),
+        all: true,
+        detector: DetectorChoice::Motion,
+        scene: None,
+        force: false,
+        jobs: 1,
+        device: "cpu".into(),
+        motion_gate: true,
+        sampling: "all".parse().unwrap(),
+        width: vigie_app::types::OutputSize::Native,
+        decoder_threads: 1,
+        plates: None,
+        plate_min_width_px: 0.0,
+    }
+}
+
+/// Change a record and sign it again with the (enrolled) node's key: what a node that
+/// ran other software or models would have written.
+fn resign(dir: &Path, key: &Path, change: impl FnOnce(&mut ShardRecord)) {
+    let path = dir.join("shard.json");
+    let mut r: ShardRecord = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    change(&mut r);
+    r.signature = String::new();
+    r.signature = NodeKey::load(key)
+        .unwrap()
+        .sign_hex(&r.signed_bytes().unwrap());
+    std::fs::write(&path, serde_json::to_vec_pretty(&r).unwrap()).unwrap();
+}
+
+#[test]
+fn the_plan_covers_every_source_once_and_is_deterministic() {
+    let sources: Vec<PlannedSource> = (0..11)
+        .map(|i| PlannedSource {
+            source_id: format!("S{i:02}"),
+            sha256: format!("{i:064x}"),
+            duration_ms: if i % 4 == 0 {
+                None
+            } else {
+                Some(1000 * (i % 5 + 1))
+            },
+        })
+        .collect();
+    for n in 1..=5u32 {
+        let shares = plan(&sources, n);
+        assert_eq!(shares.len(), n as usize);
+        let mut ids: Vec<String> = shares
+            .iter()
+            .flatten()
+            .map(|s| s.source_id.clone())
+            .collect();
+        ids.sort();
+        let want: Vec<String> = sources.iter().map(|s| s.source_id.clone()).collect();
+        assert_eq!(ids, want, "every source exactly once with {n} shards");
+        // The registry's order does not matter.
+        let mut reversed = sources.clone();
+        reversed.reverse();
+        assert_eq!(plan(&reversed, n), shares);
+    }
+    assert!("3/3".parse::<ShardSpec>().is_err());
+    assert!("0/0".parse::<ShardSpec>().is_err());
+    assert!("x/2".parse::<ShardSpec>().is_err());
+    assert_eq!(
+        "2/3".parse::<ShardSpec>().unwrap(),
+        ShardSpec { index: 2, count: 3 }
+    );
+}
+
+#[test]
+fn shards_and_merge_give_the_index_of_one_analysis_and_refuse_what_they_must() {
+    let env = Env::new();
+    let w = env.work.path();
+    let clips = vec![
+        clip(w, "a", "red", 30),
+        clip(w, "b", "blue", 45),
+        clip(w, "c", "yellow", 20),
+    ];
+    env.open("C-single", &clips);
+    env.open("C-shard", &clips);
+
+    // One machine.
+    let done = analyze_sources(&env.enter("C-single", "analyze"), &request(), &NoProgress).unwrap();
+    assert_eq!(done.analysed.len(), 3, "{:?}", done.failed);
+
+    // Three shards, then the merge.
+    for i in 0..3 {
+        env.shard("C-shard", "r1", &format!("{i}/3"), false, &env.key);
+    }
+    let before = env.log_len("C-shard");
+    let m = env.merge("C-shard", "r1");
+    assert!(m.complete(), "{m:?}");
+    assert_eq!(m.merged.len(), 3);
+    assert_eq!(
+        m.merged.iter().map(|s| s.sources.len()).sum::<usize>(),
+        3,
+        "each source merged once"
+    );
+    assert!(m.merged.iter().all(|s| s.node == "node-a"));
+    let single = env.tracks("C-single");
+    assert!(!single.is_empty());
+    assert_eq!(env.tracks("C-shard"), single, "same tracks by content");
+    let after = env.log_len("C-shard");
+    assert!(
+        after > before + 3,
+        "shard_merged entries and the nodes' entries"
+    );
+
+    // Merging again changes nothing.
+    let again = env.merge("C-shard", "r1");
+    assert!(again.merged.is_empty() && again.complete());
+    assert_eq!(again.already_merged.len(), 3);
+    assert_eq!(env.log_len("C-shard"), after);
+    assert_eq!(env.tracks("C-shard"), single);
+
+    // Tampered: a byte of a result file changed after the node signed it.
+    env.shard("C-shard", "r2", "0/1", true, &env.key);
+    let dir = env.shard_dir("C-shard", "r2", "0/1");
+    let mut tubes: Vec<PathBuf> = std::fs::read_dir(dir.join("derived/tubes"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    tubes.sort();
+    let mut bytes = std::fs::read(&tubes[0]).unwrap();
+    bytes.push(b' ');
+    std::fs::write(&tubes[0], bytes).unwrap();
+    let m = env.merge("C-shard", "r2");
+    assert_eq!(m.refused.len(), 1, "{m:?}");
+    assert!(m.refused[0]["reason"].as_str().unwrap().contains("changed"));
+    assert_eq!(env.shard_alerts("C-shard"), 1);
+
+    // The record itself edited (without the node's key).
+    env.shard("C-shard", "r3", "0/1", true, &env.key);
+    let rec = env.shard_dir("C-shard", "r3", "0/1").join("shard.json");
+    let text = std::fs::read_to_string(&rec).unwrap().replace(
+        "\"operator\": \"op-test\"",
+        "\"operator\": \"someone-else\"",
+    );
+    std::fs::write(&rec, text).unwrap();
+    let m = env.merge("C-shard", "r3");
+    assert!(m.refused[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("signature"));
+
+    // A model this installation does not allow, and other software, even signed.
+    env.shard("C-shard", "r4", "0/1", true, &env.key);
+    resign(&env.shard_dir("C-shard", "r4", "0/1"), &env.key, |r| {
+        r.models.push(ModelRef {
+            model_id: "nanodet_coco_416".into(),
+            sha256: "0".repeat(64),
+        })
+    });
+    let m = env.merge("C-shard", "r4");
+    assert!(m.refused[0]["reason"].as_str().unwrap().contains("model"));
+    env.shard("C-shard", "r5", "0/1", true, &env.key);
+    resign(&env.shard_dir("C-shard", "r5", "0/1"), &env.key, |r| {
+        r.binary_sha256 = "f".repeat(64)
+    });
+    let m = env.merge("C-shard", "r5");
+    assert!(m.refused[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("executable"));
+
+    // A node that is not enrolled.
+    let stranger = w.join("stranger.ed25519");
+    NodeKey::load_or_create(&stranger).unwrap();
+    env.shard("C-shard", "r6", "0/1", true, &stranger);
+    let m = env.merge("C-shard", "r6");
+    assert!(m.refused[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("enrolled"));
+
+    // Another case's shard copied in, and a shard moved to another run.
+    env.open("C-other", &[clip(w, "d", "green", 25)]);
+    env.shard("C-other", "r7", "0/1", false, &env.key);
+    copy_dir(
+        &env.shard_dir("C-other", "r7", "0/1"),
+        &env.shard_dir("C-shard", "r7", "0/1"),
+    );
+    let m = env.merge("C-shard", "r7");
+    assert!(m.refused[0]["reason"].as_str().unwrap().contains("C-other"));
+    copy_dir(
+        &env.shard_dir("C-shard", "r1", "0/3"),
+        &env.shard_dir("C-shard", "r8", "0/3"),
+    );
+    let m = env.merge("C-shard", "r8");
+    assert!(m.refused[0]["reason"].as_str().unwrap().contains("moved"));
+    assert_eq!(env.shard_alerts("C-shard"), 7);
+    assert_eq!(
+        env.tracks("C-shard"),
+        single,
+        "nothing refused was imported"
+    );
+
+    // Duplicates: two runs over the same source before either was merged.
+    env.shard("C-other", "ra", "0/1", false, &env.key);
+    let m = env.merge("C-other", "r7");
+    assert_eq!(m.merged.len(), 1, "{m:?}");
+    let m = env.merge("C-other", "ra");
+    assert!(m.refused[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("duplicate"));
+
+    // A run with a shard missing is listed with the command that re-runs it.
+    env.shard("C-shard", "r9", "1/2", true, &env.key);
+    let m = env.merge("C-shard", "r9");
+    assert_eq!(m.missing.len(), 1);
+    assert!(m.missing[0]["rerun"]
+        .as_str()
+        .unwrap()
+        .contains("--shard 0/2"));
+    assert!(!m.complete());
+
+    // The report lists the shards and nodes.
+    let report = vigie_case::build_report(env.app.root(), "C-shard", env.app.clock()).unwrap();
+    assert_eq!(report.shards.len(), 4, "r1 (3 shards) and r9");
+    assert!(report.shards.iter().all(|s| s.node == "node-a"));
+
+    // Closure erases shard results; nothing can be merged or sharded afterwards.
+    Administration::new(&env.app, env.op.clone(), None)
+        .close_case("C-shard", WhenBusy::Refuse)
+        .unwrap();
+    assert!(!env.app.root().case_dir("C-shard").join("shards").exists());
+    assert!(EnteredCase::enter(&env.app, Some("C-shard"), &env.op, None, "merge").is_err());
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}

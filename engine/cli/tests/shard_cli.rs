@@ -1,0 +1,112 @@
+//! `vigie analyze --shard` and `vigie merge` end to end (motion detector, synthetic
+//! footage): a node's key made and enrolled, two shards, the merge, a second merge that
+//! changes nothing, and a run with a shard missing (exit 1, the command that re-runs it).
+
+mod common;
+
+use assert_cmd::prelude::*;
+use common::{parse_json, TestCase};
+
+#[test]
+fn shards_then_merge_from_the_command_line() {
+    let env = TestCase::open("SHARD-1");
+    let (clip, _scene) = common::synthetic(env.work.path());
+    let flipped = env.path("flipped.mp4");
+    common::ffmpeg(
+        &[
+            "-i",
+            clip.to_str().unwrap(),
+            "-vf",
+            "hflip",
+            "-c:v",
+            "libx264",
+        ],
+        &flipped,
+    );
+    env.cmd()
+        .args(["ingest", "--start", "2026-11-30T14:00:00+01:00"])
+        .arg(&clip)
+        .arg(&flipped)
+        .assert()
+        .success();
+    let key = env.path("node.ed25519");
+    let init = env.json(&["node", "init", "--key", key.to_str().unwrap()]);
+    assert_eq!(init["public_key"].as_str().unwrap().len(), 64, "{init}");
+    env.cmd()
+        .args(["node", "enroll", "node-a", "--key-file"])
+        .arg(format!("{}.pub", key.display()))
+        .args(["--reason", "test cluster"])
+        .assert()
+        .success();
+
+    let shard = |spec: &str, run: &str| {
+        env.json(&[
+            "analyze",
+            "--all",
+            "--detector",
+            "motion",
+            "--width",
+            "native",
+            "--shard",
+            spec,
+            "--run",
+            run,
+            "--node-key",
+            key.to_str().unwrap(),
+        ])
+    };
+    let a = shard("0/2", "r1");
+    let b = shard("1/2", "r1");
+    assert_eq!(
+        a["assigned"].as_array().unwrap().len() + b["assigned"].as_array().unwrap().len(),
+        2
+    );
+    // Nothing reached the case's index before the merge.
+    assert!(!env.derived().join("index.sqlite").exists());
+    let m = env.json(&["merge", "--run", "r1"]);
+    assert_eq!(m["merged"].as_array().unwrap().len(), 2, "{m}");
+    let hits = env.json(&["search"]);
+    assert_eq!(
+        hits["hits"].as_array().unwrap().len(),
+        6,
+        "3 objects per clip"
+    );
+    let again = env.json(&["merge"]);
+    assert_eq!(again["merged"].as_array().unwrap().len(), 0);
+    assert_eq!(again["already_merged"].as_array().unwrap().len(), 2);
+
+    // One shard of two: merged, the other listed with how to re-run it, exit 1.
+    let _ = env.json(&[
+        "analyze",
+        "--all",
+        "--detector",
+        "motion",
+        "--width",
+        "native",
+        "--force",
+        "--shard",
+        "1/2",
+        "--run",
+        "r2",
+        "--node-key",
+        key.to_str().unwrap(),
+    ]);
+    let out = env
+        .cmd()
+        .args(["--json", "merge", "--run", "r2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v = parse_json(&out);
+    assert_eq!(v["missing"][0]["shard"], "0/2", "{v}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--shard 0/2 --run r2"));
+
+    // Bad shard specifications are usage errors naming the form.
+    let out = env
+        .cmd()
+        .args(["analyze", "--all", "--shard", "2/2", "--run", "r3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("I/N"));
+}
