@@ -617,6 +617,13 @@ pub struct EvalTrackRequest {
     pub high_score: Option<f32>,
     pub new_track_score: Option<f32>,
     pub track_buffer_ms: Option<i64>,
+    /// Join fragments of one object after tracking, as analysis does.
+    pub link: bool,
+    /// Run the detector and tracker on every frame, outside the analysis pipeline (no
+    /// motion gate, no description): the tracker alone. Default: `vigie analyze`'s own
+    /// pipeline on every frame (motion gate, tracker, offline linking with colours), its
+    /// person tracks scored.
+    pub every_frame: bool,
 }
 
 /// `eval track`: the scores.
@@ -640,6 +647,9 @@ pub fn eval_track(m: &Measurement, req: &EvalTrackRequest) -> Result<EvalTrack, 
     let meta = vigie_decode::probe(&req.video, None, None)?;
     let fps = meta.fps.unwrap_or(25.0);
     let clock = FrameClock::new(1000.0 / fps);
+    if !req.every_frame {
+        return eval_track_analysis(m, req, &gt, clock);
+    }
     let mut detector: FrameDetector = match req.detector {
         DetectorChoice::Nanodet => {
             let cfg = DetectorConfig {
@@ -689,7 +699,17 @@ pub fn eval_track(m: &Measurement, req: &EvalTrackRequest) -> Result<EvalTrack, 
     if let Some(v) = req.track_buffer_ms {
         tcfg.track_buffer_ms = v;
     }
-    let tracks = track_frames(&frames, tcfg, clock).map_err(bad)?;
+    let mut tracks = track_frames(&frames, tcfg, clock).map_err(bad)?;
+    // The same offline pass as `vigie analyze` (without colours: no pixels are
+    // described here).
+    let link = vigie_track::link::LinkConfig {
+        enabled: req.link,
+        ..Default::default()
+    };
+    tracks = vigie_track::link::link_fragments(tracks, &link, &|_| None)
+        .into_iter()
+        .map(|l| l.track)
+        .collect();
     let hyp = tracks_to_mot(&tracks, clock, req.fill_gaps);
     if let Some(out) = &req.out {
         let f = std::fs::File::create(out).map_err(AppError::io(out))?;
@@ -700,6 +720,93 @@ pub fn eval_track(m: &Measurement, req: &EvalTrackRequest) -> Result<EvalTrack, 
         frames: n,
         detect_seconds,
         metrics: vigie_track::eval::evaluate(&gt, &hyp, &EvalConfig::default()),
+    })
+}
+
+/// `eval track` through `vigie analyze`'s pipeline: every frame decoded at native size
+/// goes through the motion gate, the detector when the gate lets it, the tracker, the
+/// offline linking (with colours) and the noise filter, exactly as in an analysis; the
+/// person tracks' detection boxes (and, with `fill_gaps`, boxes interpolated between
+/// them) are scored.
+fn eval_track_analysis(
+    m: &Measurement,
+    req: &EvalTrackRequest,
+    gt: &MotFile,
+    clock: FrameClock,
+) -> Result<EvalTrack, AppError> {
+    let mut detector = m.detector(req.detector, "cpu")?;
+    let mut cfg = AnalyzeConfig::default();
+    cfg.decode.sampling = SamplingMode::All;
+    cfg.decode.output_size = OutputSize::Native;
+    cfg.tracker.frame_interval_ms = clock.frame_interval_ms;
+    if let Some(v) = req.high_score {
+        cfg.tracker.high_score_min = v;
+    }
+    if let Some(v) = req.new_track_score {
+        cfg.tracker.new_track_score_min = v;
+    }
+    if let Some(v) = req.track_buffer_ms {
+        cfg.tracker.track_buffer_ms = v;
+    }
+    cfg.link.enabled = req.link;
+    let input = SourceInput {
+        source_id: "eval".into(),
+        camera: "eval".into(),
+        path: req.video.clone(),
+    };
+    let t0 = Instant::now();
+    let a = analyze_source(&input, &cfg, detector.as_mut(), |_| {
+        std::ops::ControlFlow::Continue(())
+    })?;
+    let seconds = t0.elapsed().as_secs_f64();
+    let mut hyp = MotFile::default();
+    for (d, tube) in a.descriptions.iter().zip(&a.tubes) {
+        if d.summary.label != "person" {
+            continue;
+        }
+        let mut push = |pts: i64, b: &vigie_core::BBox| {
+            hyp.frames
+                .entry(clock.frame(pts))
+                .or_default()
+                .push(vigie_track::eval::MotBox {
+                    id: tube.track_id as i64,
+                    x: b.x as f64,
+                    y: b.y as f64,
+                    w: b.w as f64,
+                    h: b.h as f64,
+                    conf: 1.0,
+                });
+        };
+        for (i, (pts, b)) in tube.boxes.iter().enumerate() {
+            push(*pts, b);
+            // Gaps between two detections: one interpolated box per frame.
+            if let (true, Some((next_pts, nb))) = (req.fill_gaps, tube.boxes.get(i + 1)) {
+                let (f0, f1) = (clock.frame(*pts), clock.frame(*next_pts));
+                for f in f0 + 1..f1 {
+                    let t = (f - f0) as f32 / (f1 - f0) as f32;
+                    let l = |x: f32, y: f32| x + (y - x) * t;
+                    push(
+                        clock.pts_ms(f),
+                        &vigie_core::BBox {
+                            x: l(b.x, nb.x),
+                            y: l(b.y, nb.y),
+                            w: l(b.w, nb.w),
+                            h: l(b.h, nb.h),
+                        },
+                    );
+                }
+            }
+        }
+    }
+    if let Some(out) = &req.out {
+        let f = std::fs::File::create(out).map_err(AppError::io(out))?;
+        hyp.write(std::io::BufWriter::new(f))
+            .map_err(AppError::io(out))?;
+    }
+    Ok(EvalTrack {
+        frames: a.stats.frames_analysed as i64,
+        detect_seconds: seconds,
+        metrics: vigie_track::eval::evaluate(gt, &hyp, &EvalConfig::default()),
     })
 }
 

@@ -308,6 +308,35 @@ impl Describer {
         }
     }
 
+    /// The colour-name histogram of a track's observations so far (the offline linker's
+    /// colour cue: names, never pixels of a person's features).
+    pub fn colour_histogram(&self, track_id: u64) -> Option<Vec<u32>> {
+        self.tracks.get(&track_id).map(|a| a.full.to_vec())
+    }
+
+    /// Fold the observations of track `from` into track `into`: fragments of one object
+    /// joined after tracking. The better thumbnail of the two is kept.
+    pub fn merge(&mut self, into: u64, from: u64) {
+        let Some(b) = self.tracks.remove(&from) else {
+            return;
+        };
+        let a = self.tracks.entry(into).or_default();
+        for (x, y) in a.full.iter_mut().zip(b.full) {
+            *x += y;
+        }
+        for (x, y) in a.upper.iter_mut().zip(b.upper) {
+            *x += y;
+        }
+        for (x, y) in a.lower.iter_mut().zip(b.lower) {
+            *x += y;
+        }
+        if let Some(t) = b.thumbnail {
+            if a.thumbnail.as_ref().is_none_or(|u| t.quality > u.quality) {
+                a.thumbnail = Some(t);
+            }
+        }
+    }
+
     /// Tracks with pending observations (for tests and leak checks).
     pub fn pending(&self) -> usize {
         self.tracks.len()

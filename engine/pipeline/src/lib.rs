@@ -102,6 +102,9 @@ pub struct AnalyzeConfig {
     /// background model (an object that was there when the model started, then left),
     /// and is dropped.
     pub drop_motionless_blobs: bool,
+    /// The offline pass over the whole source that joins fragments of one object
+    /// (`vigie_track::link`), before tracks are described.
+    pub link: vigie_track::link::LinkConfig,
 }
 
 impl Default for AnalyzeConfig {
@@ -121,6 +124,7 @@ impl Default for AnalyzeConfig {
             channel_frames: 8,
             min_track_detections: 3,
             drop_motionless_blobs: true,
+            link: vigie_track::link::LinkConfig::default(),
         }
     }
 }
@@ -152,6 +156,9 @@ pub struct AnalysisStats {
     pub detections: u64,
     pub tracks: u64,
     pub tracks_dropped_as_noise: u64,
+    /// Track fragments joined to an earlier fragment of the same object by the offline
+    /// pass (each counted once).
+    pub fragments_linked: u64,
     pub times: StageTimes,
 }
 
@@ -258,6 +265,7 @@ pub fn analyze_source(
     let start_wall_ms = handle.meta.start_time.map(|s| s.epoch_ms());
     let mut stats = AnalysisStats::default();
     let mut descriptions = Vec::new();
+    let mut finished: Vec<FinishedTrack> = Vec::new();
     let mut frame_size = (0, 0);
     let mut last_detect_ms: Option<i64> = None;
     let mut last_pts = 0i64;
@@ -349,11 +357,9 @@ pub fn analyze_source(
                 }),
             );
         }
-        for t_done in tracker.drain_finished() {
-            if let Some(kept) = keep(&t_done, &mut describer, &mut stats, frame_size) {
-                descriptions.push(kept);
-            }
-        }
+        // Finished fragments wait for the offline linking pass at the end of the source
+        // (their colour observations stay in the describer until then).
+        finished.extend(tracker.drain_finished());
         stats.times.describe += t.elapsed();
         stats.frames_analysed += 1;
         if let std::ops::ControlFlow::Break(why) = on_frame(frame.pts_ms) {
@@ -366,11 +372,21 @@ pub fn analyze_source(
         }
     }
     let decode = handle.join()?;
-    for t_done in tracker.finish() {
-        if let Some(kept) = keep(&t_done, &mut describer, &mut stats, frame_size) {
+    finished.extend(tracker.finish());
+    let t = Instant::now();
+    let linked = vigie_track::link::link_fragments(finished, &cfg.link, &|id| {
+        describer.colour_histogram(id)
+    });
+    for l in linked {
+        for other in &l.fragments[1..] {
+            describer.merge(l.track.id, *other);
+            stats.fragments_linked += 1;
+        }
+        if let Some(kept) = keep(&l.track, &mut describer, &mut stats, frame_size) {
             descriptions.push(kept);
         }
     }
+    stats.times.describe += t.elapsed();
     descriptions.sort_by_key(|(d, _)| (d.summary.first_pts_ms, d.summary.track_id));
     let (descriptions, tubes) = descriptions.into_iter().unzip();
     stats.times.total = started.elapsed();

@@ -9,6 +9,8 @@
 //!   `drain_finished` while running -> `finish` at end of stream).
 //! - [`eval`]: MOTChallenge file parsing and CLEAR-MOT (MOTA, MOTP, ...) and IDF1 scores,
 //!   matching the `motmetrics` Python package's rules exactly, and HOTA (TrackEval).
+//! - [`link`]: the offline pass over a whole recording that joins fragments of one
+//!   object (motion continuity, gap, size, colour names; never a biometric feature).
 //! - [`mot`]: run the tracker over MOTChallenge detections and write MOTChallenge output.
 //!
 //! Optimal assignment everywhere uses `pathfinding`'s Kuhn-Munkres (Hungarian) solver.
@@ -18,6 +20,7 @@ mod config;
 pub mod eval;
 mod hota;
 mod kalman;
+pub mod link;
 pub mod mot;
 mod tracker;
 

@@ -43,6 +43,14 @@ pub struct Args {
     /// Tracker: how long a lost track is kept, ms.
     #[arg(long)]
     pub track_buffer_ms: Option<i64>,
+    /// Skip the offline pass that joins fragments of one object (as `vigie analyze`
+    /// does after tracking a source), to measure what it brings.
+    #[arg(long)]
+    pub no_link: bool,
+    /// Detector and tracker alone on every frame (no motion gate, no description, no
+    /// colours for linking), instead of `vigie analyze`'s pipeline.
+    #[arg(long)]
+    pub every_frame: bool,
 }
 
 pub fn run(a: Args, global: &Global) -> anyhow::Result<Outcome> {
@@ -69,6 +77,8 @@ pub fn run(a: Args, global: &Global) -> anyhow::Result<Outcome> {
             high_score: a.high_score,
             new_track_score: a.new_track_score,
             track_buffer_ms: a.track_buffer_ms,
+            link: !a.no_link,
+            every_frame: a.every_frame,
         },
     )?;
     let (n, detect_s, m) = (r.frames, r.detect_seconds, r.metrics);
