@@ -47,6 +47,7 @@ pub mod operator;
 pub mod oversight;
 pub mod plates;
 pub mod progress;
+pub mod redact;
 pub mod results;
 pub mod shard;
 pub mod timing;

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 use vigie_audit::event::{Event, ExportKind, FileHash};
 use vigie_core::TrackSummary;
-use vigie_decode::{DecodeConfig, Decoder, ExportReport, OutputSize};
+use vigie_decode::ExportReport;
 use vigie_evidence::SourceRecord;
 use vigie_index::render::{self, SheetOptions};
 use vigie_index::{Query, QueryArgs, SearchResult, MAX_LIMIT};
@@ -67,6 +67,9 @@ pub struct SearchRequest {
     /// How the front end shows the results (`table`, `csv`, `json`), recorded in the
     /// consultation; `sheet` when a sheet is asked for.
     pub output: String,
+    /// A sheet linking the analysis's own thumbnails (bystanders shown), with its
+    /// justification; `None`: thumbnails redacted and written beside the sheet.
+    pub sheet_unredacted: Option<crate::redact::Unredacted>,
 }
 
 /// A search's results and the contact sheet written, if any.
@@ -244,6 +247,30 @@ pub fn search(case: &EnteredCase, req: &SearchRequest) -> Result<SearchOutcome, 
         }
         None => None,
     };
+    // A redacted sheet's thumbnails go to `<sheet name>.files/` beside it.
+    let images_dir = match (&sheet, &req.sheet_unredacted) {
+        (Some(t), None) => {
+            let stem = t
+                .path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "sheet".into());
+            let dir = t
+                .path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("/"))
+                .join(format!("{stem}.files"));
+            if dir.exists() {
+                return Err(AppError::BadExport(format!(
+                    "the contact sheet's image folder already exists (choose another sheet name; vigie never overwrites an output): {}",
+                    dir.display()
+                )));
+            }
+            Some(dir)
+        }
+        _ => None,
+    };
     let index = case.index()?;
     let mut result = index.search(&req.query)?;
     let clocks = apply_clocks(case, &mut result);
@@ -269,26 +296,85 @@ pub fn search(case: &EnteredCase, req: &SearchRequest) -> Result<SearchOutcome, 
     let sheet = match sheet {
         None => None,
         Some(target) => {
-            let html = render::sheet(
-                &result,
-                &SheetOptions {
-                    sheet_dir: target
-                        .path
-                        .parent()
-                        .map(Path::to_path_buf)
-                        .unwrap_or_else(|| PathBuf::from("/")),
-                    derived_dir: case.layout().derived(),
-                    title: format!("vigie search, case {}", case.case_id()),
-                },
-            );
+            let sheet_dir = target
+                .path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("/"));
+            let title = format!("vigie search, case {}", case.case_id());
+            let (kind, html, extra, detail) = match (&req.sheet_unredacted, &images_dir) {
+                (Some(_), _) | (None, None) => {
+                    let html = render::sheet(
+                        &result,
+                        &SheetOptions {
+                            sheet_dir,
+                            derived_dir: case.layout().derived(),
+                            title: format!(
+                                "{title} · {}",
+                                vigie_redact::mark_text(case.procedure(), None)
+                            ),
+                        },
+                    );
+                    let why = req
+                        .sheet_unredacted
+                        .as_ref()
+                        .map(|u| u.justification.clone());
+                    (
+                        ExportKind::UnredactedSheet,
+                        html,
+                        Vec::new(),
+                        json!({ "flags": req.query.to_args(), "tracks": tracks, "justification": why }),
+                    )
+                }
+                (None, Some(dir)) => {
+                    let images = crate::redact::sheet_images(case, &result.hits, dir)?;
+                    let mut shown = result.clone();
+                    for h in &mut shown.hits {
+                        h.track.thumbnail = images
+                            .images
+                            .get(&(h.track.source_id.clone(), h.track.track_id))
+                            .cloned();
+                    }
+                    let html = render::sheet(
+                        &shown,
+                        &SheetOptions {
+                            sheet_dir: sheet_dir.clone(),
+                            derived_dir: sheet_dir,
+                            title: format!(
+                                "{title} · {}",
+                                vigie_redact::mark_text(
+                                    case.procedure(),
+                                    Some(images.objects_redacted)
+                                )
+                            ),
+                        },
+                    );
+                    let mut extra = Vec::with_capacity(images.files.len());
+                    for f in &images.files {
+                        extra.push(case.export_target(f)?);
+                    }
+                    (
+                        ExportKind::ContactSheet,
+                        html,
+                        extra,
+                        json!({
+                            "flags": req.query.to_args(), "tracks": tracks,
+                            "redaction": {
+                                "objects_redacted": images.objects_redacted,
+                                "thumbnails": images.files.len(),
+                                "withheld": images.withheld.iter().map(|(s, t)| format!("{s}#{t}")).collect::<Vec<_>>(),
+                                "motion_mask": false,
+                                "params": vigie_redact::RedactParams::default(),
+                            },
+                        }),
+                    )
+                }
+            };
             write_new(&target.path, html.as_bytes())?;
-            // The sheet shows thumbnails outside vigie: a disclosure, with its hash.
-            let files = case.record_export(
-                ExportKind::ContactSheet,
-                None,
-                json!({ "flags": req.query.to_args(), "tracks": tracks }),
-                &[&target],
-            )?;
+            // The sheet and the images it shows leave vigie: a disclosure, with hashes.
+            let mut targets: Vec<&ExportTarget> = vec![&target];
+            targets.extend(extra.iter());
+            let files = case.record_export(kind, None, detail, &targets)?;
             let hash = files.into_iter().next().expect("one file recorded");
             Some((target, hash))
         }
@@ -328,6 +414,12 @@ pub struct ClipRequest {
     /// Context kept before and after the track, seconds (0 to 600).
     pub margin_s: f64,
     pub output: PathBuf,
+    /// Other tracks of the same source left clear (redacted clips only).
+    pub keep: Vec<u64>,
+    /// `Some`: no redaction, a stream copy of the original pixels, recorded as an
+    /// `unredacted_clip` disclosure with its justification. `None` (the default): every
+    /// object other than the track (and `keep`) is masked, and the clip re-encoded.
+    pub unredacted: Option<crate::redact::Unredacted>,
 }
 
 /// A clip written and disclosed.
@@ -335,19 +427,42 @@ pub struct ClipRequest {
 pub struct ClipOutcome {
     pub record: SourceRecord,
     pub track: TrackSummary,
+    /// Segment bounds (for a redacted clip: its first and last frame; `packets` is then
+    /// the frame count).
     pub report: ExportReport,
     pub target: ExportTarget,
     pub file: FileHash,
+    /// What was masked (`None`: an unredacted stream copy).
+    pub redaction: Option<crate::redact::ClipRedaction>,
 }
 
-/// Copy the segment of a track (plus margins) out of its source without re-encoding
-/// (the original pixels), and record the disclosure with the file's hash.
+/// Export the segment of a track (plus margins). By default redacted: every other object
+/// masked (`crate::redact`), re-encoded as H.264 MP4, recorded with the source segment's
+/// hash, the parameters and the figures. With [`ClipRequest::unredacted`]: copied without
+/// re-encoding (the original pixels) and recorded as an unredacted disclosure.
 pub fn clip(case: &EnteredCase, req: &ClipRequest) -> Result<ClipOutcome, AppError> {
     if !(0.0..=600.0).contains(&req.margin_s) {
         return Err(AppError::BadInput(format!(
             "invalid --margin {} (expected 0 to 600 seconds)",
             req.margin_s
         )));
+    }
+    if req.unredacted.is_some() && !req.keep.is_empty() {
+        return Err(AppError::BadInput(
+            "--keep is for redacted clips (an unredacted clip shows everything); remove it".into(),
+        ));
+    }
+    if req.unredacted.is_none() {
+        match req.output.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("mp4") => {}
+            _ => {
+                return Err(AppError::BadInput(format!(
+                    "a redacted clip is re-encoded as H.264 in MP4: name it .mp4 (e.g. \
+                     clip.mp4), not {}",
+                    req.output.display()
+                )))
+            }
+        }
     }
     let target = case.export_target(&req.output)?;
     refuse_existing(&target, "clip")?;
@@ -381,19 +496,60 @@ pub fn clip(case: &EnteredCase, req: &ClipRequest) -> Result<ClipOutcome, AppErr
     let margin_ms = (req.margin_s * 1000.0) as i64;
     let start_ms = (track.first_pts_ms - margin_ms).max(0);
     let end_ms = track.last_pts_ms + margin_ms;
-    let report = vigie_decode::export_segment(
-        record.media_path(),
-        Some(record.meta.stream_index),
+    if let Some(u) = &req.unredacted {
+        let report = vigie_decode::export_segment(
+            record.media_path(),
+            Some(record.meta.stream_index),
+            start_ms,
+            end_ms,
+            &target.path,
+        )?;
+        let files = case.record_export(
+            ExportKind::UnredactedClip,
+            Some(&record),
+            json!({
+                "track_id": track.track_id, "start_ms": report.start_ms, "end_ms": report.end_ms,
+                "margin_s": req.margin_s, "packets": report.packets,
+                "redaction": { "redacted": false, "justification": u.justification },
+            }),
+            &[&target],
+        )?;
+        let file = files.into_iter().next().expect("one file recorded");
+        return Ok(ClipOutcome {
+            record,
+            track,
+            report,
+            target,
+            file,
+            redaction: None,
+        });
+    }
+    let mut selected = vec![track.track_id];
+    selected.extend(&req.keep);
+    selected.sort_unstable();
+    selected.dedup();
+    let redactor = crate::redact::redactor(case, &record, &selected)?;
+    let red = crate::redact::write_redacted_clip(
+        case,
+        &record,
+        &redactor,
         start_ms,
         end_ms,
         &target.path,
     )?;
+    let report = ExportReport {
+        output: target.path.clone(),
+        start_ms: red.first_pts_ms,
+        end_ms: red.last_pts_ms,
+        packets: red.figures.frames + red.frames_repeated,
+    };
     let files = case.record_export(
         ExportKind::Clip,
         Some(&record),
         json!({
             "track_id": track.track_id, "start_ms": report.start_ms, "end_ms": report.end_ms,
-            "margin_s": req.margin_s, "packets": report.packets,
+            "margin_s": req.margin_s, "keep": req.keep,
+            "redaction": red.detail(),
         }),
         &[&target],
     )?;
@@ -404,6 +560,7 @@ pub fn clip(case: &EnteredCase, req: &ClipRequest) -> Result<ClipOutcome, AppErr
         report,
         target,
         file,
+        redaction: Some(red),
     })
 }
 
@@ -453,6 +610,11 @@ pub struct FrameRequest {
     /// When (see [`parse_at`]).
     pub at: String,
     pub output: PathBuf,
+    /// Tracks of the source left clear (none by default: every object is masked).
+    pub keep: Vec<u64>,
+    /// `Some`: no redaction (the "UNREDACTED" mark only), recorded as an
+    /// `unredacted_frame` disclosure with its justification.
+    pub unredacted: Option<crate::redact::Unredacted>,
 }
 
 /// A frame written and disclosed.
@@ -465,27 +627,31 @@ pub struct FrameOutcome {
     pub height_px: u32,
     pub target: ExportTarget,
     pub file: FileHash,
+    /// What was masked (`None`: unredacted).
+    pub redaction: Option<crate::redact::FrameRedaction>,
 }
 
-/// Write the frame of a source at a given time as a PNG (native size), and record the
+/// Write the frame of a source at a given time as a PNG (native size) with the mark, by
+/// default redacted (every object not in `keep` masked, `crate::redact`), and record the
 /// disclosure with the file's hash.
 pub fn frame(case: &EnteredCase, req: &FrameRequest) -> Result<FrameOutcome, AppError> {
+    if req.unredacted.is_some() && !req.keep.is_empty() {
+        return Err(AppError::BadInput(
+            "--keep is for redacted frames (an unredacted frame shows everything); remove it"
+                .into(),
+        ));
+    }
     let target = case.export_target(&req.output)?;
     refuse_existing(&target, "frame")?;
     let record = case.find_source(&req.source)?;
     case.verify_source(&record)?;
     let timing = case.timing(&record);
     let at_ms = parse_at(&req.at, timing.start_wall_ms)?;
-    let cfg = DecodeConfig {
-        output_size: OutputSize::Native,
-        operator_start: record.meta.start_time.map(|s| s.at),
-        assumed_fps: (record.meta.timestamps == vigie_core::TimestampSource::FrameRate)
-            .then_some(record.meta.fps)
-            .flatten(),
-        ..Default::default()
+    let redactor = match &req.unredacted {
+        None => Some(crate::redact::redactor(case, &record, &req.keep)?),
+        Some(_) => None,
     };
-    let mut dec = Decoder::open(record.media_path(), &cfg)?;
-    let Some(frame) = dec.frame_at(at_ms)? else {
+    let Some(marked) = crate::redact::marked_frame(case, &record, redactor.as_ref(), at_ms)? else {
         return Err(AppError::BadInput(format!(
             "the source ends before {:.3} s (its duration is {})",
             at_ms as f64 / 1000.0,
@@ -496,6 +662,7 @@ pub fn frame(case: &EnteredCase, req: &FrameRequest) -> Result<FrameOutcome, App
                 .unwrap_or_else(|| "unknown".into())
         )));
     };
+    let frame = &marked.frame;
     image::save_buffer_with_format(
         &target.path,
         &frame.data,
@@ -508,12 +675,21 @@ pub fn frame(case: &EnteredCase, req: &FrameRequest) -> Result<FrameOutcome, App
         path: target.path.clone(),
         source: std::io::Error::other(e),
     })?;
+    let (kind, redaction) = match (&req.unredacted, &marked.redaction) {
+        (Some(u), _) => (
+            ExportKind::UnredactedFrame,
+            json!({ "redacted": false, "justification": u.justification, "mark": marked.mark }),
+        ),
+        (None, Some(r)) => (ExportKind::Frame, r.detail()),
+        (None, None) => unreachable!("a redacted frame has its redaction"),
+    };
     let files = case.record_export(
-        ExportKind::Frame,
+        kind,
         Some(&record),
         json!({
             "at_ms": frame.pts_ms, "wall_ms": timing.wall_ms(frame.pts_ms),
             "recorded_wall_ms": frame.wall_ms, "clock": timing.correction,
+            "keep": req.keep, "redaction": redaction,
         }),
         &[&target],
     )?;
@@ -526,6 +702,7 @@ pub fn frame(case: &EnteredCase, req: &FrameRequest) -> Result<FrameOutcome, App
         height_px: frame.height,
         target,
         file,
+        redaction: marked.redaction,
     })
 }
 

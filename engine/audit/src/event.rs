@@ -56,14 +56,26 @@ pub struct RunningWork {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExportKind {
-    /// A source segment copied without re-encoding.
+    /// A source segment: redacted (re-encoded, with the source segment's hash and the
+    /// redaction parameters in the detail), or copied without re-encoding in entries
+    /// written before redaction existed.
     Clip,
-    /// One frame as an image.
+    /// One frame as an image (redacted since redaction exists).
     Frame,
+    /// A source segment copied without re-encoding and without redaction, on an explicit
+    /// request with its justification (in the detail): bystanders and plates are shown.
+    UnredactedClip,
+    /// One frame as an image without redaction, on an explicit request with its
+    /// justification.
+    UnredactedFrame,
     /// A video synopsis with its index and WebVTT.
     Synopsis,
-    /// A contact sheet of search results.
+    /// A contact sheet of search results (redacted thumbnails written beside it, each
+    /// hashed, since redaction exists).
     ContactSheet,
+    /// A contact sheet linking the analysis's own thumbnails, on an explicit request
+    /// with its justification.
+    UnredactedSheet,
     /// Search results as CSV or JSON.
     SearchResults,
     /// An exploitation report.

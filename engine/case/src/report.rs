@@ -923,7 +923,16 @@ pub fn render_html(r: &Report) -> String {
                         .collect::<Vec<_>>()
                         .join("<br>")
                 },
-                format!("<code>{}</code>", j(&e.params)),
+                format!(
+                    "{}<code>{}</code>",
+                    // Unredacted exports (bystanders and plates shown) stand out.
+                    match e.params.get("kind").and_then(Value::as_str) {
+                        Some(k) if k.starts_with("unredacted_") =>
+                            "<span class=\"warn\">UNREDACTED</span> ",
+                        _ => "",
+                    },
+                    j(&e.params)
+                ),
                 esc(&e.justification),
             ]
         }),

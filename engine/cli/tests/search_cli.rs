@@ -50,6 +50,7 @@ fn track(id: u64, label: &str, colour: Colour, offset_s: i64) -> TrackSummary {
         }],
         crossings: vec![],
         thumbnail: Some(format!("thumbnails/{id}.jpg")),
+        thumbnail_at: None,
         plate: None,
     }
 }
@@ -265,6 +266,23 @@ fn search_outputs_and_audit() {
     assert!(html.contains("&lt;b&gt;door&lt;/b&gt;"), "{html}");
     assert!(!html.contains("<b>door"), "{html}");
     assert!(html.contains("#t=10.000"), "{html}");
+    // Redacted by default: these tracks' source is not registered and their thumbnails'
+    // frames are unknown, so the objects around them cannot be masked: withheld.
+    assert!(!html.contains("derived/thumbnails"), "{html}");
+    assert!(html.contains("no thumbnail"), "{html}");
+    // The analysis's own thumbnails only on a justified request.
+    let sheet = env.work.path().join("out").join("sheet-raw.html");
+    env.ok(&[
+        "search",
+        "--class",
+        "car",
+        "--sheet",
+        sheet.to_str().unwrap(),
+        "--unredacted",
+        "--justification",
+        "test of the unredacted sheet",
+    ]);
+    let html = std::fs::read_to_string(&sheet).unwrap();
     assert!(
         html.contains("cases/SRCH-1/derived/thumbnails/1.jpg"),
         "{html}"
@@ -299,11 +317,12 @@ fn search_outputs_and_audit() {
     // One consultation per successful search, with its parameters and count; the refused
     // ones (bad query, existing sheet) are not consultations.
     let c = env.consultations();
-    assert_eq!(c.len(), 4, "{c:#?}");
+    assert_eq!(c.len(), 5, "{c:#?}");
     assert_eq!(c[0]["params"]["count"], 2);
     assert_eq!(c[0]["params"]["parsed"]["colours"][0]["colour"], "red");
     assert_eq!(c[0]["operator"], "op-search");
     assert_eq!(c[3]["params"]["output"], "sheet");
+    assert_eq!(c[4]["params"]["output"], "sheet");
     env.cmd().args(["audit", "verify"]).assert().success();
 }
 

@@ -26,5 +26,5 @@ pub use source::{SourceMeta, StartTime, StartTimeOrigin, TimestampSource};
 pub use time::{parse_wall_clock, WallClockParseError};
 pub use track::{
     BBox, Colour, ColourParseError, ColourShare, Compass, CompassParseError, CrossingDirection,
-    Detection, Edge, LineCrossing, TrackSummary, ZoneVisit,
+    Detection, Edge, LineCrossing, ThumbnailAt, TrackSummary, ZoneVisit,
 };

@@ -279,6 +279,14 @@ pub struct LineCrossing {
     pub at_ms: i64,
 }
 
+/// The frame and corner a track's thumbnail was cut from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThumbnailAt {
+    pub pts_ms: i64,
+    pub x_px: u32,
+    pub y_px: u32,
+}
+
 /// Everything vigie stores about one track: what it looked like and how it moved.
 ///
 /// Times: `*_pts_ms` are from the start of the source; `*_wall_ms` are milliseconds since
@@ -316,6 +324,12 @@ pub struct TrackSummary {
     pub crossings: Vec<LineCrossing>,
     /// Relative path of the best thumbnail (JPEG crop) inside the case's derived data.
     pub thumbnail: Option<String>,
+    /// Where the thumbnail was cut from: the frame's time and the crop's top-left corner
+    /// in working pixels, so that an export can mask the other objects in it (absent in
+    /// indexes written before, hence the default: such thumbnails are withheld from
+    /// redacted exports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail_at: Option<ThumbnailAt>,
     /// The licence plate, for vehicles large enough to read (absent in indexes written
     /// before plates were read, hence the default).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -87,6 +87,9 @@ pub struct Thumbnail {
     pub height: u32,
     pub rgb: Vec<u8>,
     pub pts_ms: i64,
+    /// Top-left corner of the crop in the frame (working pixels).
+    pub x_px: u32,
+    pub y_px: u32,
     quality: f32,
 }
 
@@ -229,6 +232,8 @@ impl Describer {
                 height: bh,
                 rgb,
                 pts_ms: frame.pts_ms,
+                x_px: x0,
+                y_px: y0,
                 quality,
             });
         }
@@ -300,6 +305,11 @@ impl Describer {
             zones,
             crossings,
             thumbnail: None,
+            thumbnail_at: acc.thumbnail.as_ref().map(|t| vigie_core::ThumbnailAt {
+                pts_ms: t.pts_ms,
+                x_px: t.x_px,
+                y_px: t.y_px,
+            }),
             plate: None,
         };
         Description {

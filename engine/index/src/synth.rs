@@ -330,6 +330,7 @@ fn track(
         zones,
         crossings,
         thumbnail: Some(format!("thumbs/{source_id}/{track_id}.jpg")),
+        thumbnail_at: None,
         plate,
     }
 }

@@ -55,6 +55,7 @@ fn base(source: &str, id: u64) -> TrackSummary {
         zones: vec![],
         crossings: vec![],
         thumbnail: Some(format!("thumbs/{source}/{id}.jpg")),
+        thumbnail_at: None,
         plate: None,
     }
 }

@@ -1,10 +1,13 @@
-//! `vigie frame --source S --at T -o f.png`: export one frame, to draw zones and lines on
-//! (`vigie_app::results::frame`, a disclosure with the file's hash). A bare file name
-//! lands in the case's `exports/`.
+//! `vigie frame --source S --at T -o f.png`: export one frame, redacted by default (every
+//! object masked but those given with `--keep`, with the procedure mark), a disclosure
+//! with the file's hash (`vigie_app::results::frame`). `--unredacted --justification
+//! TEXT` shows everything, logged as an unredacted disclosure. A bare file name lands in
+//! the case's `exports/`.
 
 use std::path::PathBuf;
 
 use serde_json::json;
+use vigie_app::redact::Unredacted;
 use vigie_app::results::{self, FrameRequest};
 
 use crate::output::{print_json, Outcome};
@@ -23,9 +26,20 @@ pub struct Args {
     /// at closure).
     #[arg(short, long)]
     pub output: PathBuf,
+    /// Tracks of the source to leave clear (by default every object is masked).
+    #[arg(long, value_name = "TRACK", num_args = 1..)]
+    pub keep: Vec<u64>,
+    /// Do not redact (e.g. to draw zones on an unanalysed camera). Needs
+    /// --justification; recorded as an unredacted disclosure.
+    #[arg(long)]
+    pub unredacted: bool,
+    /// Why this export must be unredacted (recorded with it).
+    #[arg(long, value_name = "TEXT")]
+    pub justification: Option<String>,
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
+    let unredacted = Unredacted::from_flags(args.unredacted, args.justification.as_deref())?;
     let case = global.enter("frame")?;
     let out = results::frame(
         &case,
@@ -33,6 +47,8 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             source: args.source,
             at: args.at,
             output: args.output,
+            keep: args.keep,
+            unredacted,
         },
     )?;
     if global.json {
@@ -41,6 +57,9 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             "source_id": out.record.source_id, "pts_ms": out.pts_ms, "wall_ms": out.wall_ms,
             "width": out.width_px, "height": out.height_px, "output": out.target.path,
             "inside_case": out.target.inside_case,
+            "redacted": out.redaction.is_some(),
+            "redaction": out.redaction.as_ref().map(|r| r.detail()),
+            "objects_redacted": out.redaction.as_ref().map(|r| r.figures.objects_redacted),
         }))?;
     } else {
         println!(
@@ -51,6 +70,15 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             out.height_px,
             out.target.path.display()
         );
+        match &out.redaction {
+            Some(r) => println!(
+                "objects redacted: {} ({:.1}% of pixels masked, {:.1}% by the motion mask)",
+                r.figures.objects_redacted,
+                100.0 * r.figures.masked_pixel_share,
+                100.0 * r.figures.motion_masked_pixel_share
+            ),
+            None => println!("UNREDACTED: recorded as an unredacted disclosure"),
+        }
     }
     Ok(Outcome::Success)
 }

@@ -53,6 +53,13 @@ pub struct Args {
     /// A bare name is written in the case's exports/ directory (erased at closure).
     #[arg(long, value_name = "OUT.html")]
     pub sheet: Option<PathBuf>,
+    /// The sheet shows the analysis's own thumbnails, bystanders included (default: each
+    /// thumbnail redacted, written beside the sheet); needs --justification.
+    #[arg(long, requires = "sheet")]
+    pub unredacted: bool,
+    /// Why an unredacted sheet must be disclosed (recorded with it).
+    #[arg(long)]
+    pub justification: Option<String>,
 }
 
 /// The track filters, shared by every command that selects tracks (`search`, `synopsis`).
@@ -177,6 +184,10 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             query,
             sheet: args.sheet,
             output: output.into(),
+            sheet_unredacted: vigie_app::redact::Unredacted::from_flags(
+                args.unredacted,
+                args.justification.as_deref(),
+            )?,
         },
     )?;
     if global.json {

@@ -1,9 +1,10 @@
 //! The player: the original footage at a hit's moment, rendered server-side
 //! ([`vigie_app::view::Player`]) and played by the page's script a few frames a second,
 //! with the track's box drawn over it; and the two ways out of it, both disclosures
-//! recorded by the application layer: "export the clip" (`results::clip`, a stream copy
-//! of the original segment) and "add this frame to the report" (`results::frame`, a PNG
-//! in the case's exports, listed among the report's disclosures).
+//! recorded by the application layer: "export the clip" (`results::clip`, the segment
+//! redacted: every other object masked, re-encoded) and "add this frame to the report"
+//! (`results::frame`, a redacted PNG in the case's exports, listed among the report's
+//! disclosures).
 //!
 //! Opening the player is one consultation entry; its frames are not (they belong to that
 //! opening). The player belongs to the session that opened it.
@@ -299,7 +300,8 @@ fn stamp() -> String {
     chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ").to_string()
 }
 
-/// "Export the clip": the original segment of the track, stream-copied and hashed.
+/// "Export the clip": the segment of the track, redacted (every other object masked) and
+/// hashed.
 pub async fn clip(
     State(st): State<Arc<WebState>>,
     who: Authed,
@@ -320,15 +322,9 @@ pub async fn clip(
     let (st2, who2, id2) = (st.clone(), who.clone(), case_id.clone());
     let (out, name) = blocking(move || {
         let case = enter(&st2, &who2, &id2, "clip", why.as_deref())?;
-        // A stream copy keeps the recorder's codec: MP4 for the codecs it holds (what
-        // court players open), Matroska for the others (MS-MPEG-4, MJPEG, ...).
-        let codec = case.find_source(&src)?.meta.codec;
-        let ext = if matches!(codec.as_str(), "h264" | "hevc" | "mpeg4" | "av1") {
-            "mp4"
-        } else {
-            "mkv"
-        };
-        let name = format!("{stem}.{ext}");
+        // Redacted (every other object masked), so re-encoded as H.264 MP4 whatever the
+        // recorder's codec.
+        let name = format!("{stem}.mp4");
         let out = results::clip(
             &case,
             &ClipRequest {
@@ -336,6 +332,8 @@ pub async fn clip(
                 source: Some(src),
                 margin_s,
                 output: PathBuf::from(&name),
+                keep: Vec::new(),
+                unredacted: None,
             },
         )?;
         Ok((out, name))
@@ -387,6 +385,9 @@ pub async fn add_to_report(
                 source: src,
                 at: format!("{:.3}", at_ms as f64 / 1000.0),
                 output: PathBuf::from(name2),
+                // Redacted: every object masked.
+                keep: Vec::new(),
+                unredacted: None,
             },
         )?)
     })

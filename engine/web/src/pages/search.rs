@@ -284,6 +284,7 @@ pub async fn page(
                 query,
                 sheet: None,
                 output: "web".into(),
+                sheet_unredacted: None,
             },
         )?;
         Ok((out, vigie_app::view::DerivedReader::new(&case)))
