@@ -1075,6 +1075,36 @@ fn check_and_import(
         }
     }
     drop(case_index);
+    // 6b. The node's entries: only what an analysis records, about its own share.
+    let journal_bytes = std::fs::read(dir.join(JOURNAL_FILE)).map_err(|x| x.to_string())?;
+    let mut journal = Vec::new();
+    for line in journal_bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+    {
+        let entry: JournalEntry = serde_json::from_slice(line)
+            .map_err(|x| format!("its journal has an unreadable entry: {x}"))?;
+        let about = match &entry.event {
+            Event::ModelLoaded { source_id, .. } => source_id.clone(),
+            Event::SourceAnalysed { source_id, .. } => Some(source_id.clone()),
+            Event::WorkStopped { source_id, .. } => source_id.clone(),
+            Event::Alert { .. } => None,
+            other => {
+                return Err(format!(
+                    "its journal holds a `{}` entry, which a shard never writes",
+                    other.kind()
+                ))
+            }
+        };
+        if let Some(id) = about {
+            if !record.assigned.contains(&id) {
+                return Err(format!(
+                    "its journal speaks of source {id}, which is not in the shard's share"
+                ));
+            }
+        }
+        journal.push(entry);
+    }
     // 7. Import, one transaction per source; files first, rows last (as `analyze`).
     let shard_layout = DerivedLayout::new(dir);
     let case_layout = case.layout();
@@ -1092,11 +1122,23 @@ fn check_and_import(
                 ))
             })?;
             let tracks = shard_ix.tracks_of_source(&s.source_id)?;
+            // Only where analysis writes, under the names it gives: a path a node made
+            // up (`../../audit/...`) never reaches the case's directory.
             let mut rel = vec![format!("tubes/{}.json", s.source_id)];
             for t in &tracks {
-                rel.extend(t.thumbnail.clone());
-                if let Some(p) = &t.plate {
-                    rel.extend(p.crop.clone());
+                let own = format!("{}_{}.jpg", s.source_id, t.track_id);
+                for (dir, path) in [
+                    ("thumbnails", t.thumbnail.as_deref()),
+                    ("plates", t.plate.as_ref().and_then(|p| p.crop.as_deref())),
+                ] {
+                    let Some(path) = path else { continue };
+                    if path != format!("{dir}/{own}") {
+                        return Err(AppError::BadInput(format!(
+                            "track {} of source {} names the file {path:?}, not {dir}/{own}",
+                            t.track_id, s.source_id
+                        )));
+                    }
+                    rel.push(path.to_owned());
                 }
             }
             for r in rel {
@@ -1138,10 +1180,7 @@ fn check_and_import(
         failed,
     })
     .map_err(e)?;
-    let journal = std::fs::read(dir.join(JOURNAL_FILE)).map_err(|x| x.to_string())?;
-    for line in journal.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-        let entry: JournalEntry =
-            serde_json::from_slice(line).map_err(|x| format!("journal entry unreadable: {x}"))?;
+    for entry in &journal {
         match &entry.event {
             Event::Alert {
                 kind,

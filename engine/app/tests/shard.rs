@@ -332,6 +332,44 @@ fn shards_and_merge_give_the_index_of_one_analysis_and_refuse_what_they_must() {
         .unwrap()
         .contains("executable"));
 
+    // An enrolled node that lies: an entry a shard never writes, and a thumbnail path
+    // out of the derived data, both in files it signed again.
+    env.shard("C-shard", "r10", "0/1", true, &env.key);
+    let dir10 = env.shard_dir("C-shard", "r10", "0/1");
+    let journal = dir10.join("journal.jsonl");
+    let mut text = std::fs::read_to_string(&journal).unwrap();
+    text.push_str(
+        &serde_json::to_string(&serde_json::json!({
+            "seq": 99, "at": "2026-12-06T10:00:00Z", "justification": null,
+            "event": { "event": "derived_data_changed", "what": "index", "detail": {} }
+        }))
+        .unwrap(),
+    );
+    text.push('\n');
+    std::fs::write(&journal, text).unwrap();
+    refresh_and_resign(&dir10, &env.key);
+    let m = env.merge("C-shard", "r10");
+    assert!(m.refused[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("never writes"));
+    env.shard("C-shard", "r11", "0/1", true, &env.key);
+    let dir11 = env.shard_dir("C-shard", "r11", "0/1");
+    {
+        let mut ix = vigie_index::Index::open(&dir11.join("derived/index.sqlite")).unwrap();
+        let info = ix.sources().unwrap().remove(0);
+        let mut tracks = ix.tracks_of_source(&info.record.source_id).unwrap();
+        tracks[0].thumbnail = Some("thumbnails/../../audit/audit.jsonl".into());
+        ix.write_source(&info.record, &tracks).unwrap();
+    }
+    refresh_and_resign(&dir11, &env.key);
+    let m = env.merge("C-shard", "r11");
+    assert!(m.refused[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("names the file"));
+    assert_eq!(env.shard_alerts("C-shard"), 6);
+
     // A node that is not enrolled.
     let stranger = w.join("stranger.ed25519");
     NodeKey::load_or_create(&stranger).unwrap();
@@ -357,7 +395,7 @@ fn shards_and_merge_give_the_index_of_one_analysis_and_refuse_what_they_must() {
     );
     let m = env.merge("C-shard", "r8");
     assert!(m.refused[0]["reason"].as_str().unwrap().contains("moved"));
-    assert_eq!(env.shard_alerts("C-shard"), 7);
+    assert_eq!(env.shard_alerts("C-shard"), 9);
     assert_eq!(
         env.tracks("C-shard"),
         single,
@@ -395,6 +433,34 @@ fn shards_and_merge_give_the_index_of_one_analysis_and_refuse_what_they_must() {
         .unwrap();
     assert!(!env.app.root().case_dir("C-shard").join("shards").exists());
     assert!(EnteredCase::enter(&env.app, Some("C-shard"), &env.op, None, "merge").is_err());
+}
+
+/// List and hash the shard's files again and sign the record with `key`: what an
+/// enrolled node that changed its own result would do.
+fn refresh_and_resign(dir: &Path, key: &Path) {
+    fn walk(base: &Path, d: &Path, out: &mut Vec<vigie_app::shard::ShardFile>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+                if rel == "shard.json" {
+                    continue;
+                }
+                let (sha256, bytes) = vigie_evidence::hash_file(&p, |_| {}).unwrap();
+                out.push(vigie_app::shard::ShardFile {
+                    path: rel,
+                    sha256,
+                    bytes,
+                });
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    resign(dir, key, |r| r.files = files);
 }
 
 fn copy_dir(from: &Path, to: &Path) {
