@@ -63,6 +63,7 @@ impl ObjectDetector for Nanodet {
 pub(crate) fn make_detector(
     choice: DetectorChoice,
     device: &str,
+    threads: usize,
     alerts: &dyn AlertSink,
 ) -> Result<Box<dyn ObjectDetector + Send>, AppError> {
     Ok(match choice {
@@ -72,6 +73,7 @@ pub(crate) fn make_detector(
         DetectorChoice::Nanodet => {
             let mut cfg = vigie_detect::DetectorConfig::default();
             cfg.session.device = device.parse()?;
+            cfg.session.intra_op_threads = threads.max(1);
             Box::new(Nanodet(vigie_detect::Detector::new(cfg, alerts)?))
         }
     })
@@ -216,7 +218,11 @@ pub fn analyze_sources(
                 }
                 case.verify_source(rec)?;
                 let sink = case.alert_sink();
-                let mut detector = make_detector(req.detector, &req.device, &sink)?;
+                // Sources analysed side by side share the cores: each detector gets its
+                // share of them, not all of them (oversubscribed, `--jobs 2` on 2 cores
+                // ran at half the speed of `--jobs 1`).
+                let threads = (crate::plates::cores() / req.jobs.max(1)).max(1);
+                let mut detector = make_detector(req.detector, &req.device, threads, &sink)?;
                 if req.detector == DetectorChoice::Nanodet {
                     let spec = vigie_detect::DetectorConfig::default().model.spec();
                     case.record(&Event::ModelLoaded {
@@ -270,8 +276,13 @@ pub fn analyze_sources(
                 };
                 let (plate_stats, plate_images) = match plates {
                     Some(opts) => {
-                        let mut stage =
-                            crate::plates::open_stage(case, opts, &req.device, &rec.source_id)?;
+                        let mut stage = crate::plates::open_stage(
+                            case,
+                            opts,
+                            &req.device,
+                            &rec.source_id,
+                            (crate::plates::cores() / req.jobs.max(1)).max(1),
+                        )?;
                         let plate_cfg = vigie_pipeline::plates::PlatePassConfig {
                             min_vehicle_width_px: req.plate_min_width_px,
                             ..Default::default()

@@ -145,7 +145,7 @@ impl Measurement {
         choice: DetectorChoice,
         device: &str,
     ) -> Result<Box<dyn vigie_pipeline::ObjectDetector + Send>, AppError> {
-        crate::analyze::make_detector(choice, device, &self.sink)
+        crate::analyze::make_detector(choice, device, crate::plates::cores(), &self.sink)
     }
 
     /// The NanoDet detector itself (evaluation of the detector alone).

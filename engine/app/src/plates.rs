@@ -126,8 +126,9 @@ pub fn open_stage(
     opts: &PlateOptions,
     device: &str,
     source_id: &str,
+    threads: usize,
 ) -> Result<PlateStage, AppError> {
-    let cfg = opts.config(parse_device(device)?, cores())?;
+    let cfg = opts.config(parse_device(device)?, threads)?;
     let sink = case.alert_sink();
     let reader = PlateReader::open(cfg, &sink)?;
     log_models(case, &reader, device, Some(source_id))?;

@@ -220,6 +220,11 @@ pub struct ShardRecord {
     pub binary_sha256: String,
     pub models: Vec<ModelRef>,
     pub force: bool,
+    /// The analysis settings (detector, sampling, width, gate, plates, scene): every shard
+    /// of a run must have the same, so that one run is one analysis.
+    pub analysis: Value,
+    /// The flags that re-run a shard of this run with the same settings.
+    pub rerun_flags: Vec<String>,
     pub sources: Vec<ShardSource>,
     pub files: Vec<ShardFile>,
     /// Ed25519 signature (hex) of the canonical JSON of this record with `signature`
@@ -367,6 +372,75 @@ impl ShardOutcome {
     pub fn complete(&self) -> bool {
         self.record.sources.iter().all(|s| s.status != "failed")
     }
+}
+
+/// The settings that decide what an analysis finds (compared across a run's shards).
+fn analysis_settings(req: &AnalyzeRequest) -> Value {
+    let scene = req.scene.as_ref().map(|p| {
+        let sha = vigie_evidence::hash_file(p, |_| {})
+            .map(|(h, _)| h)
+            .unwrap_or_default();
+        json!({ "path": p, "sha256": sha })
+    });
+    json!({
+        "detector": req.detector,
+        "device": req.device,
+        "sampling": req.sampling.to_string(),
+        "width": format!("{:?}", req.width),
+        "motion_gate": req.motion_gate,
+        "plates": req.plates.as_ref().map(|p| format!("{p:?}")),
+        "plate_min_width_px": req.plate_min_width_px,
+        "scene": scene,
+    })
+}
+
+/// `vigie analyze` flags giving the same settings (plate reader options other than on
+/// or off are the defaults'; a run with other plate flags names them in its scripts).
+fn rerun_flags(req: &AnalyzeRequest) -> Vec<String> {
+    let mut f = vec![
+        "--detector".to_owned(),
+        match req.detector {
+            crate::analyze::DetectorChoice::Nanodet => "nanodet".to_owned(),
+            crate::analyze::DetectorChoice::Motion => "motion".to_owned(),
+        },
+        "--sampling".to_owned(),
+        req.sampling.to_string(),
+        "--width".to_owned(),
+        match req.width {
+            vigie_decode::OutputSize::Native => "native".to_owned(),
+            vigie_decode::OutputSize::MaxWidth(w) => w.to_string(),
+            other => format!("{other:?}"),
+        },
+    ];
+    if !req.motion_gate {
+        f.push("--no-gate".into());
+    }
+    if req.plates.is_none() {
+        f.push("--no-plates".into());
+    }
+    if let Some(scene) = &req.scene {
+        f.push("--scene".into());
+        f.push(scene.display().to_string());
+    }
+    if req.device != "cpu" {
+        f.push("--device".into());
+        f.push(req.device.clone());
+    }
+    f
+}
+
+/// The command that re-runs shard `spec` of `run` with `record`'s settings.
+fn rerun_command(spec: ShardSpec, run: &str, flags: &[String]) -> String {
+    let mut c = format!("vigie analyze --shard {spec} --run {run} --all");
+    for f in flags {
+        c.push(' ');
+        if f.contains(' ') {
+            c.push_str(&format!("'{f}'"));
+        } else {
+            c.push_str(f);
+        }
+    }
+    c
 }
 
 /// The machine's name, for records (the signature, not this, identifies the node).
@@ -587,6 +661,8 @@ pub fn run_shard(
         binary_sha256: binary_sha256()?,
         models: models.into_iter().collect(),
         force: req.analyze.force,
+        analysis: analysis_settings(&req.analyze),
+        rerun_flags: rerun_flags(&req.analyze),
         sources,
         files,
         signature: String::new(),
@@ -814,51 +890,48 @@ fn merge_run(
     shard_dirs.sort();
     let mut counts = BTreeSet::new();
     let mut present = BTreeSet::new();
-    let mut plan_of_run: Option<String> = None;
+    let mut run_settings: Option<RunSettings> = None;
+    let mut flags: Vec<String> = Vec::new();
     for sdir in shard_dirs {
         let name = sdir
             .file_name()
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
-        let label = format!("{run} {name}");
+        let shard_name = name
+            .strip_prefix("shard-")
+            .map(|n| n.replace("-of-", "/"))
+            .unwrap_or(name.clone());
         let record = match read_record(&sdir) {
             Ok(r) => r,
-            Err(why) if !sdir.join(RECORD_FILE).exists() => {
-                // Not finished (or abandoned): listed with the missing ones below.
-                let _ = why;
-                continue;
-            }
+            // Not finished (or abandoned): listed with the missing ones below.
+            Err(_) if !sdir.join(RECORD_FILE).exists() => continue,
             Err(why) => {
-                refuse(case, out, &label, &sdir, why);
+                refuse(case, out, run, &shard_name, &sdir, why);
                 continue;
             }
         };
-        counts.insert(record.shard.count);
-        match check_and_import(case, &sdir, run, &record, &mut plan_of_run) {
-            Ok(Merge::Done(m)) => {
-                present.insert((record.shard.index, record.shard.count));
+        let spec = record.shard;
+        match check_and_import(case, &sdir, run, &record, &mut run_settings) {
+            Ok(merge) => {
+                counts.insert(spec.count);
+                present.insert((spec.index, spec.count));
+                if flags.is_empty() {
+                    flags = record.rerun_flags.clone();
+                }
                 for s in record.sources.iter().filter(|s| s.status == "failed") {
                     out.failed.push(json!({
-                        "run": run, "shard": record.shard.to_string(), "source_id": s.source_id,
+                        "run": run, "shard": spec.to_string(), "source_id": s.source_id,
                         "error": s.error,
-                        "rerun": format!("vigie analyze --shard {} --run {run} --all", record.shard),
+                        "rerun": rerun_command(spec, run, &record.rerun_flags),
                     }));
                 }
-                out.merged.push(m);
-            }
-            Ok(Merge::Already(m)) => {
-                present.insert((record.shard.index, record.shard.count));
-                for s in record.sources.iter().filter(|s| s.status == "failed") {
-                    out.failed.push(json!({
-                        "run": run, "shard": record.shard.to_string(), "source_id": s.source_id,
-                        "error": s.error,
-                        "rerun": format!("vigie analyze --shard {} --run {run} --all", record.shard),
-                    }));
+                match merge {
+                    Merge::Done(m) => out.merged.push(m),
+                    Merge::Already(m) => out.already_merged.push(m),
                 }
-                out.already_merged.push(m);
             }
-            Err(why) => refuse(case, out, &record.label(), &sdir, why),
+            Err(why) => refuse(case, out, run, &spec.to_string(), &sdir, why),
         }
     }
     for count in counts {
@@ -867,12 +940,19 @@ fn merge_run(
                 let spec = ShardSpec { index, count };
                 out.missing.push(json!({
                     "run": run, "shard": spec.to_string(),
-                    "rerun": format!("vigie analyze --shard {spec} --run {run} --all"),
+                    "rerun": rerun_command(spec, run, &flags),
                 }));
             }
         }
     }
     Ok(())
+}
+
+/// What every shard of a run must share.
+struct RunSettings {
+    plan_sha256: String,
+    count: u32,
+    analysis: Value,
 }
 
 enum Merge {
@@ -888,9 +968,17 @@ fn read_record(dir: &Path) -> Result<ShardRecord, String> {
 }
 
 /// A refusal: listed, and an alert for the data controller.
-fn refuse(case: &EnteredCase, out: &mut MergeOutcome, label: &str, dir: &Path, why: String) {
+fn refuse(
+    case: &EnteredCase,
+    out: &mut MergeOutcome,
+    run: &str,
+    shard: &str,
+    dir: &Path,
+    why: String,
+) {
+    let label = format!("{run} {shard}");
     let mut details = BTreeMap::new();
-    details.insert("shard".into(), label.to_owned());
+    details.insert("shard".into(), label.clone());
     details.insert("reason".into(), why.clone());
     details.insert("path".into(), dir.display().to_string());
     let _ = case.alert_sink().raise(&Alert {
@@ -899,7 +987,7 @@ fn refuse(case: &EnteredCase, out: &mut MergeOutcome, label: &str, dir: &Path, w
         details,
     });
     out.refused
-        .push(json!({ "shard": label, "path": dir, "reason": why }));
+        .push(json!({ "run": run, "shard": shard, "path": dir, "reason": why }));
 }
 
 fn check_and_import(
@@ -907,7 +995,7 @@ fn check_and_import(
     dir: &Path,
     run: &str,
     record: &ShardRecord,
-    plan_of_run: &mut Option<String>,
+    run_settings: &mut Option<RunSettings>,
 ) -> Result<Merge, String> {
     let e = |x: AppError| x.to_string();
     // 1. Where it lies is what it says it is.
@@ -972,20 +1060,36 @@ fn check_and_import(
         .iter()
         .filter(|s| s.status == "analysed")
         .collect();
+    // 3. One run is one plan and one analysis: the first shard read sets them.
+    match run_settings {
+        Some(r) if r.plan_sha256 != record.plan_sha256 || r.count != record.shard.count => {
+            return Err(format!(
+                "its plan ({} of {} shards) differs from the other shards' of run {run} ({} of {}): the sources or the number of shards changed between shards; start a new run",
+                &record.plan_sha256[..12.min(record.plan_sha256.len())],
+                record.shard.count,
+                &r.plan_sha256[..12.min(r.plan_sha256.len())],
+                r.count
+            ))
+        }
+        Some(r) if r.analysis != record.analysis => {
+            return Err(format!(
+                "its analysis settings ({}) differ from the other shards' of run {run} ({}): re-run it with the same flags",
+                record.analysis, r.analysis
+            ))
+        }
+        Some(_) => {}
+        None => {
+            *run_settings = Some(RunSettings {
+                plan_sha256: record.plan_sha256.clone(),
+                count: record.shard.count,
+                analysis: record.analysis.clone(),
+            })
+        }
+    }
     if merged_records.contains(&record_sha) {
         return Ok(Merge::Already(summary(
             analysed.iter().map(|s| s.source_id.clone()).collect(),
         )));
-    }
-    // 3. One plan per run.
-    match plan_of_run {
-        Some(p) if *p != record.plan_sha256 => {
-            return Err(format!(
-                "its plan ({}) differs from the other shards' of run {run} ({p}): the sources changed between shards; start a new run",
-                &record.plan_sha256[..12.min(record.plan_sha256.len())]
-            ))
-        }
-        _ => *plan_of_run = Some(record.plan_sha256.clone()),
     }
     // 4. Same software and models as this installation (and as the case's log).
     if record.vigie_version != env!("CARGO_PKG_VERSION") {
@@ -1110,8 +1214,14 @@ fn check_and_import(
     let case_layout = case.layout();
     let derived = case_layout.ensure_derived().map_err(e)?;
     let copy = derived.join(format!(".merge-{}.sqlite", std::process::id()));
-    std::fs::copy(shard_layout.index_path(), &copy).map_err(|x| x.to_string())?;
+    if !analysed.is_empty() {
+        std::fs::copy(shard_layout.index_path(), &copy).map_err(|x| x.to_string())?;
+    }
     let result = (|| -> Result<(), AppError> {
+        if analysed.is_empty() {
+            // Every source of the share was skipped or failed: nothing to import.
+            return Ok(());
+        }
         let shard_ix = vigie_index::Index::open_existing(&copy)?;
         let mut case_ix = case.index_or_new()?;
         for s in &analysed {

@@ -101,6 +101,67 @@ fn shards_then_merge_from_the_command_line() {
     assert_eq!(v["missing"][0]["shard"], "0/2", "{v}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--shard 0/2 --run r2"));
 
+    // A shard whose sources were all analysed already merges as an empty result.
+    let skipped = shard("0/1", "r3");
+    assert_eq!(skipped["sources"][0]["status"], "skipped", "{skipped}");
+    let m = env.json(&["merge", "--run", "r3"]);
+    assert_eq!(m["merged"].as_array().unwrap().len(), 1, "{m}");
+    assert!(m["refused"].as_array().unwrap().is_empty(), "{m}");
+
+    // One run is one analysis: a shard with other settings is refused.
+    let k = key.to_str().unwrap();
+    let _ = env.json(&[
+        "analyze",
+        "--all",
+        "--detector",
+        "motion",
+        "--width",
+        "native",
+        "--force",
+        "--shard",
+        "0/2",
+        "--run",
+        "r4",
+        "--node-key",
+        k,
+        "--sampling",
+        "5fps",
+    ]);
+    let _ = env.json(&[
+        "analyze",
+        "--all",
+        "--detector",
+        "motion",
+        "--width",
+        "native",
+        "--force",
+        "--shard",
+        "1/2",
+        "--run",
+        "r4",
+        "--node-key",
+        k,
+    ]);
+    let out = env
+        .cmd()
+        .args(["--json", "merge", "--run", "r4"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v = parse_json(&out);
+    assert_eq!(v["refused"][0]["run"], "r4", "{v}");
+    assert!(v["refused"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("analysis settings"));
+    assert!(
+        v["missing"][0]["rerun"]
+            .as_str()
+            .unwrap()
+            .contains("--sampling 5fps"),
+        "the re-run command keeps the run's settings: {v}"
+    );
+
     // Bad shard specifications are usage errors naming the form.
     let out = env
         .cmd()
