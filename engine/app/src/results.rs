@@ -737,9 +737,32 @@ pub struct SynopsisOutcome {
     pub entries: Vec<IndexEntry>,
 }
 
-/// Build a synopsis of a source's tracks (all, or those matching the filters). Records
-/// the combination (`synopsis_built`) and one disclosure naming all three files.
+/// The operator's further settings of a synopsis (each `None`: the default).
+#[derive(Debug, Clone, Default)]
+pub struct SynopsisOptions {
+    /// Longest automatic length, seconds (default: the source's duration).
+    pub max_length_s: Option<f64>,
+    /// At most this many objects on screen at once (density).
+    pub max_objects: Option<usize>,
+    /// Shortest segment a long object is cut into, seconds (default 3).
+    pub min_segment_s: Option<f64>,
+}
+
+/// Build a synopsis of a source's tracks (all, or those matching the filters), with the
+/// default [`SynopsisOptions`].
 pub fn synopsis(case: &EnteredCase, req: &SynopsisRequest) -> Result<SynopsisOutcome, AppError> {
+    synopsis_with(case, req, &SynopsisOptions::default())
+}
+
+/// Build a synopsis of a source's tracks (all, or those matching the filters). Records
+/// the combination (`synopsis_built`) and one disclosure naming all three files. In a
+/// filtered synopsis the source's other objects are never visible: cleared from the
+/// cut-outs and filled opaque in the backgrounds where they stood still.
+pub fn synopsis_with(
+    case: &EnteredCase,
+    req: &SynopsisRequest,
+    opts: &SynopsisOptions,
+) -> Result<SynopsisOutcome, AppError> {
     let query = match &req.filters {
         Some(f) => {
             let mut f = f.clone();
@@ -748,11 +771,17 @@ pub fn synopsis(case: &EnteredCase, req: &SynopsisRequest) -> Result<SynopsisOut
         }
         None => None,
     };
+    let defaults = SynopsisConfig::default();
     let cfg = SynopsisConfig {
         length_ms: req.length_s.map(|s| (s * 1000.0).round() as i64),
+        max_length_ms: opts.max_length_s.map(|s| (s * 1000.0).round() as i64),
         max_collision: req.max_collisions,
+        max_objects: opts.max_objects,
         keep_order: req.keep_order,
-        ..SynopsisConfig::default()
+        min_segment_ms: opts
+            .min_segment_s
+            .map_or(defaults.min_segment_ms, |s| (s * 1000.0).round() as i64),
+        ..defaults
     };
     cfg.validate()?;
     match req.output.extension().and_then(|e| e.to_str()) {
@@ -822,6 +851,13 @@ pub fn synopsis(case: &EnteredCase, req: &SynopsisRequest) -> Result<SynopsisOut
             boxes: b,
         });
     }
+    // What the filters left out must never be visible (every tube of the source not
+    // selected; none without filters).
+    let hidden: Vec<Vec<(i64, vigie_core::BBox)>> = if query.is_some() {
+        boxes.into_values().filter(|b| !b.is_empty()).collect()
+    } else {
+        Vec::new()
+    };
     let last_box_ms = tubes
         .iter()
         .filter_map(|t| t.boxes.last().map(|b| b.0))
@@ -850,9 +886,10 @@ pub fn synopsis(case: &EnteredCase, req: &SynopsisRequest) -> Result<SynopsisOut
     case.verify_source(&record)?;
     case.layout().ensure_derived()?;
     let filters = query.as_ref().map(|q| json!(q.to_args()));
-    let syn = vigie_synopsis::run(
+    let syn = vigie_synopsis::run_with(
         &source,
         &tubes,
+        &hidden,
         &cfg,
         &video.path,
         &case.layout().synopsis_work(),
@@ -877,7 +914,9 @@ pub fn synopsis(case: &EnteredCase, req: &SynopsisRequest) -> Result<SynopsisOut
         &vtt_out.path,
         vigie_synopsis::webvtt(&syn.entries).as_bytes(),
     )?;
-    let tracks_shown: Vec<u64> = syn.entries.iter().map(|e| e.track_id).collect();
+    // One entry per segment: each track once.
+    let mut tracks_shown: Vec<u64> = syn.entries.iter().map(|e| e.track_id).collect();
+    tracks_shown.dedup();
     let figures_json = serde_json::to_value(&figures).unwrap_or(Value::Null);
     case.record(&Event::SynopsisBuilt {
         source_id: record.source_id.clone(),
@@ -894,6 +933,9 @@ pub fn synopsis(case: &EnteredCase, req: &SynopsisRequest) -> Result<SynopsisOut
             "length_s": req.length_s,
             "max_collisions": req.max_collisions,
             "keep_order": req.keep_order,
+            "max_length_s": opts.max_length_s,
+            "max_objects": opts.max_objects,
+            "min_segment_s": opts.min_segment_s,
             "tracks": tracks_shown,
             "vigie_version": env!("CARGO_PKG_VERSION"),
         }),

@@ -653,7 +653,10 @@ pub struct SynopsisView {
     pub frame_size: (u32, u32),
     pub fps: f64,
     pub duration_ms: i64,
+    /// One per track shown (from its first segment to its last).
     pub objects: Vec<SynopsisObject>,
+    /// One per segment shown (its own source and synopsis intervals): what a click picks.
+    pub segments: Vec<SynopsisObject>,
     /// Per-frame boxes of the objects shown (source time, working pixels).
     boxes: HashMap<u64, Vec<(i64, BBox)>>,
 }
@@ -676,20 +679,44 @@ impl SynopsisView {
         })?;
         let source_id = doc["source_id"].as_str().unwrap_or_default().to_owned();
         let size = |i: usize| doc["frame_size"][i].as_u64().unwrap_or(0) as u32;
-        let objects: Vec<SynopsisObject> = doc["tubes"]
+        // One entry per segment (a long object is cut, one that stood still is in the
+        // background): its own source interval (`from_*`, `to_*`) where the index has it
+        // (indexes written before segments: the track's).
+        let segments: Vec<SynopsisObject> = doc["tubes"]
             .as_array()
             .into_iter()
             .flatten()
             .map(|t| SynopsisObject {
                 track_id: t["track_id"].as_u64().unwrap_or(0),
                 label: t["label"].as_str().unwrap_or_default().to_owned(),
-                first_pts_ms: t["first_pts_ms"].as_i64().unwrap_or(0),
-                last_pts_ms: t["last_pts_ms"].as_i64().unwrap_or(0),
-                first_wall: t["first_wall"].as_str().map(str::to_owned),
+                first_pts_ms: t["from_pts_ms"]
+                    .as_i64()
+                    .or(t["first_pts_ms"].as_i64())
+                    .unwrap_or(0),
+                last_pts_ms: t["to_pts_ms"]
+                    .as_i64()
+                    .or(t["last_pts_ms"].as_i64())
+                    .unwrap_or(0),
+                first_wall: t["from_wall"]
+                    .as_str()
+                    .or(t["first_wall"].as_str())
+                    .map(str::to_owned),
                 synopsis_start_ms: t["synopsis_start_ms"].as_i64().unwrap_or(0),
                 synopsis_end_ms: t["synopsis_end_ms"].as_i64().unwrap_or(0),
             })
             .collect();
+        // One object per track: from its first segment to its last.
+        let mut objects: Vec<SynopsisObject> = Vec::new();
+        for s in &segments {
+            match objects.iter_mut().find(|o| o.track_id == s.track_id) {
+                Some(o) => {
+                    o.last_pts_ms = o.last_pts_ms.max(s.last_pts_ms);
+                    o.synopsis_start_ms = o.synopsis_start_ms.min(s.synopsis_start_ms);
+                    o.synopsis_end_ms = o.synopsis_end_ms.max(s.synopsis_end_ms);
+                }
+                None => objects.push(s.clone()),
+            }
+        }
         let duration_ms = doc["figures"]["synopsis_duration_ms"]
             .as_i64()
             .unwrap_or_else(|| objects.iter().map(|o| o.synopsis_end_ms).max().unwrap_or(0));
@@ -713,6 +740,7 @@ impl SynopsisView {
             fps: doc["fps"].as_f64().unwrap_or(25.0),
             duration_ms,
             objects,
+            segments,
             boxes,
         })
     }
@@ -725,7 +753,7 @@ impl SynopsisView {
         let (px, py) = (x * fw, y * fh);
         let mut best: Option<(&SynopsisObject, i64, f64)> = None;
         for o in self
-            .objects
+            .segments
             .iter()
             .filter(|o| (o.synopsis_start_ms..=o.synopsis_end_ms).contains(&t_ms))
         {

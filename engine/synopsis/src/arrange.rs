@@ -21,8 +21,12 @@ pub struct TubeShape {
     /// Original start in the source (pts of the first box), ms; orders tubes for
     /// `keep_order`.
     pub source_start_ms: i64,
-    /// (ms since the tube's first box, box in frame pixels), time-ordered.
+    /// (source pts, box in frame pixels), time-ordered; times count from the first box.
     pub boxes: Vec<(i64, BBox)>,
+    /// The object's pixels per grid cell, one list per box (same order): `(cell, pixels)`
+    /// with `cell = row * grid + column`, from the cut-out masks when they are known. An
+    /// empty list (or `None`) stands for the box's whole area.
+    pub cover: Option<Vec<Vec<(u32, f32)>>>,
 }
 
 impl TubeShape {
@@ -45,6 +49,9 @@ pub struct ArrangeConfig {
     /// Target synopsis length, ms (made longer if a tube does not fit).
     pub length_ms: i64,
     pub keep_order: bool,
+    /// At most this many tubes at once (`None`: no cap); a tube that finds no room under
+    /// the cap starts later, making the synopsis longer.
+    pub max_objects: Option<usize>,
 }
 
 /// Where every tube goes.
@@ -68,8 +75,23 @@ fn footprint(t: &TubeShape, cfg: &ArrangeConfig) -> Footprint {
     let (cw, ch) = (w / g as f32, h / g as f32);
     let t0 = t.boxes.first().map(|b| b.0).unwrap_or(0);
     let mut cells: std::collections::BTreeMap<(usize, usize), f32> = Default::default();
-    for (pts, b) in &t.boxes {
+    for (k, (pts, b)) in t.boxes.iter().enumerate() {
         let slot = ((pts - t0).max(0) / cfg.slot_ms) as usize;
+        if let Some(cover) = t
+            .cover
+            .as_ref()
+            .and_then(|c| c.get(k))
+            .filter(|c| !c.is_empty())
+        {
+            for &(cell, a) in cover {
+                let cell = cell as usize;
+                if cell < g * g {
+                    let e = cells.entry((slot, cell)).or_insert(0.0);
+                    *e = e.max(a);
+                }
+            }
+            continue;
+        }
         let x0 = b.x.max(0.0);
         let y0 = b.y.max(0.0);
         let x1 = (b.x + b.w).min(w);
@@ -97,6 +119,23 @@ fn len_slots(t: &TubeShape, slot_ms: i64) -> usize {
     (t.duration_ms() / slot_ms) as usize + 1
 }
 
+/// Most passes of the refinement after the greedy placement (it stops when no tube
+/// moves; on vtest.avi it converges in 2-5).
+const REFINE_SWEEPS: usize = 12;
+
+/// The overlap a tube placed at `start` has with the others, when the occupancy grid
+/// includes it.
+fn cost_without(occ: &[f32], cells: usize, fp: &Footprint, start: usize) -> f32 {
+    let mut c = 0.0;
+    for &(k, cell, a) in fp {
+        let o = occ[(start + k) * cells + cell] - a;
+        if o > 0.0 {
+            c += o.min(a);
+        }
+    }
+    c
+}
+
 /// Overlap of a footprint placed at `start` with the occupancy grid.
 fn cost(occ: &[f32], cells: usize, fp: &Footprint, start: usize) -> f32 {
     let mut c = 0.0;
@@ -111,6 +150,17 @@ fn cost(occ: &[f32], cells: usize, fp: &Footprint, start: usize) -> f32 {
 
 /// Place every tube (see the module docs). Errors only on a bad configuration.
 pub fn arrange(tubes: &[TubeShape], cfg: &ArrangeConfig) -> Result<Arrangement, String> {
+    arrange_with_fixed(tubes, &[], cfg)
+}
+
+/// [`arrange`], with shapes already in place (`(shape, start ms)`: what the background
+/// shows for a while, such as stationary objects) that the tubes avoid. Their area
+/// counts in the collision figure; they do not count against `max_objects`.
+pub fn arrange_with_fixed(
+    tubes: &[TubeShape],
+    fixed: &[(TubeShape, i64)],
+    cfg: &ArrangeConfig,
+) -> Result<Arrangement, String> {
     if cfg.slot_ms <= 0 || cfg.grid == 0 || cfg.length_ms <= 0 {
         return Err(format!(
             "invalid arrangement grid (slot {} ms, {} cells, length {} ms; expected all > 0)",
@@ -120,15 +170,11 @@ pub fn arrange(tubes: &[TubeShape], cfg: &ArrangeConfig) -> Result<Arrangement, 
     if cfg.frame_size.0 == 0 || cfg.frame_size.1 == 0 {
         return Err("invalid frame size 0 (expected the working resolution)".into());
     }
+    if cfg.max_objects == Some(0) {
+        return Err("invalid cap of 0 objects at once (expected at least 1)".into());
+    }
     let cells = cfg.grid * cfg.grid;
     let target_slots = (cfg.length_ms / cfg.slot_ms).max(1) as usize;
-    let longest = tubes
-        .iter()
-        .map(|t| len_slots(t, cfg.slot_ms))
-        .max()
-        .unwrap_or(1);
-    // Room for every tube even if keep_order pushes them all to the end.
-    let cap_slots = target_slots.max(longest) + if cfg.keep_order { longest } else { 0 };
     let fps: Vec<Footprint> = tubes.iter().map(|t| footprint(t, cfg)).collect();
     let mut order: Vec<usize> = (0..tubes.len()).collect();
     if cfg.keep_order {
@@ -137,34 +183,128 @@ pub fn arrange(tubes: &[TubeShape], cfg: &ArrangeConfig) -> Result<Arrangement, 
         let weight = |i: usize| fps[i].iter().map(|e| e.2 as f64).sum::<f64>();
         order.sort_by(|&a, &b| weight(b).total_cmp(&weight(a)).then(a.cmp(&b)));
     }
-    let mut occ = vec![0.0f32; (cap_slots + longest + 1) * cells];
-    let mut starts = vec![0usize; tubes.len()];
-    let mut min_start = 0usize;
+    // Grows as tubes are placed (keep_order or the cap can push tubes past the target).
+    let mut occ: Vec<f32> = vec![0.0; (target_slots + 1) * cells];
+    let mut count: Vec<u32> = vec![0; target_slots + 1];
+    let grow = |occ: &mut Vec<f32>, count: &mut Vec<u32>, slots: usize| {
+        if count.len() < slots {
+            count.resize(slots, 0);
+            occ.resize(slots * cells, 0.0);
+        }
+    };
     let (mut overlap, mut total) = (0.0f64, 0.0f64);
-    for &i in &order {
-        let len = len_slots(&tubes[i], cfg.slot_ms);
-        let last = target_slots.max(len) - len;
-        let lo = if cfg.keep_order { min_start } else { 0 };
-        let hi = last.max(lo);
-        let mut best = (f32::INFINITY, lo);
+    for (shape, start) in fixed {
+        let fp = footprint(shape, cfg);
+        let s = (start.max(&0) / cfg.slot_ms) as usize;
+        grow(&mut occ, &mut count, s + len_slots(shape, cfg.slot_ms) + 1);
+        overlap += cost(&occ, cells, &fp, s) as f64;
+        for &(k, cell, a) in &fp {
+            occ[(s + k) * cells + cell] += a;
+            total += a as f64;
+        }
+    }
+    let mut starts = vec![0usize; tubes.len()];
+    let lens: Vec<usize> = tubes.iter().map(|t| len_slots(t, cfg.slot_ms)).collect();
+    // The start in lo..=hi with the least overlap and room under the cap (earliest on
+    // ties), else the first start after hi with room.
+    let best_start = |occ: &mut Vec<f32>, count: &mut Vec<u32>, i: usize, lo: usize, hi: usize| {
+        let len = lens[i];
+        grow(occ, count, hi + len + 1);
+        let room = |count: &[u32], s: usize| match cfg.max_objects {
+            None => true,
+            Some(m) => count[s..s + len].iter().all(|&c| (c as usize) < m),
+        };
+        let mut best: Option<(f32, usize)> = None;
         for s in lo..=hi {
-            let c = cost(&occ, cells, &fps[i], s);
-            if c < best.0 {
-                best = (c, s);
+            if !room(count, s) {
+                continue;
+            }
+            let c = cost(occ, cells, &fps[i], s);
+            if best.is_none_or(|b| c < b.0) {
+                best = Some((c, s));
                 if c == 0.0 {
                     break;
                 }
             }
         }
-        let s = best.1;
+        match best {
+            Some(b) => b.1,
+            None => {
+                let mut s = hi + 1;
+                loop {
+                    grow(occ, count, s + len + 1);
+                    if room(count, s) {
+                        break s;
+                    }
+                    s += 1;
+                }
+            }
+        }
+    };
+    let add = |occ: &mut Vec<f32>, count: &mut Vec<u32>, i: usize, s: usize, sign: f32| {
+        for &(k, cell, a) in &fps[i] {
+            let o = &mut occ[(s + k) * cells + cell];
+            *o = (*o + sign * a).max(0.0);
+        }
+        for n in &mut count[s..s + lens[i]] {
+            *n = if sign > 0.0 {
+                *n + 1
+            } else {
+                n.saturating_sub(1)
+            };
+        }
+    };
+    let mut min_start = 0usize;
+    for &i in &order {
+        let last = target_slots.max(lens[i]) - lens[i];
+        let lo = if cfg.keep_order { min_start } else { 0 };
+        let s = best_start(&mut occ, &mut count, i, lo, last.max(lo));
         starts[i] = s;
-        overlap += best.0 as f64;
+        add(&mut occ, &mut count, i, s, 1.0);
+        if cfg.keep_order {
+            min_start = s;
+        }
+    }
+    // Refinement: each tube in turn taken out and put back where it now overlaps least
+    // (the greedy placed the first tubes before knowing the others). Not with keep_order
+    // (each start is bound by its neighbours').
+    if !cfg.keep_order {
+        for _ in 0..REFINE_SWEEPS {
+            let mut moved = false;
+            for &i in &order {
+                let old = starts[i];
+                let before = cost_without(&occ, cells, &fps[i], old);
+                add(&mut occ, &mut count, i, old, -1.0);
+                let last = target_slots.max(lens[i]) - lens[i];
+                let mut s = best_start(&mut occ, &mut count, i, 0, last);
+                if cost(&occ, cells, &fps[i], s) >= before {
+                    s = old;
+                }
+                moved |= s != old;
+                starts[i] = s;
+                add(&mut occ, &mut count, i, s, 1.0);
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+    // The overlap of the final placement, each pair counted once (the fixed shapes'
+    // among themselves were counted when put in place).
+    occ.fill(0.0);
+    for (shape, start) in fixed {
+        let fp = footprint(shape, cfg);
+        let s = (start.max(&0) / cfg.slot_ms) as usize;
+        for &(k, cell, a) in &fp {
+            occ[(s + k) * cells + cell] += a;
+        }
+    }
+    for &i in &order {
+        let s = starts[i];
+        overlap += cost(&occ, cells, &fps[i], s) as f64;
         for &(k, cell, a) in &fps[i] {
             occ[(s + k) * cells + cell] += a;
             total += a as f64;
-        }
-        if cfg.keep_order {
-            min_start = s;
         }
     }
     let starts_ms: Vec<i64> = starts.iter().map(|&s| s as i64 * cfg.slot_ms).collect();
@@ -187,9 +327,103 @@ pub fn arrange(tubes: &[TubeShape], cfg: &ArrangeConfig) -> Result<Arrangement, 
     })
 }
 
+/// What [`arrange_auto_with`] found: the arrangement and the target length it was made
+/// for (give it back to the shape function to get the shapes arranged).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AutoResult {
+    pub arrangement: Arrangement,
+    pub target_ms: i64,
+    /// Every tube at its source timing was better (only with `keep_order`): the
+    /// arrangement is that timing, for the shapes of `target_ms`.
+    pub original: bool,
+}
+
+/// The shortest target length in `[min_length_ms, max_length_ms]` whose arrangement keeps
+/// the collision at or under `max_collision`, where the shapes depend on the length
+/// (`shapes_for(len)` gives the tubes to place and the fixed shapes, e.g. long tubes cut
+/// into segments no longer than `len`). Lengths are scanned upwards in 10% steps, then
+/// the step that first met the budget is bisected (the collision is not monotonic in the
+/// length: a greedy placement); falls back to `max_length_ms` when even that collides
+/// more.
+pub fn arrange_auto_with<F>(
+    cfg: &ArrangeConfig,
+    min_length_ms: i64,
+    max_length_ms: i64,
+    max_collision: f64,
+    shapes_for: F,
+) -> Result<AutoResult, String>
+where
+    F: Fn(i64) -> (Vec<TubeShape>, Vec<(TubeShape, i64)>),
+{
+    let at = |len: i64| {
+        let (tubes, fixed) = shapes_for(len);
+        arrange_with_fixed(
+            &tubes,
+            &fixed,
+            &ArrangeConfig {
+                length_ms: len,
+                ..cfg.clone()
+            },
+        )
+    };
+    let mut lo = min_length_ms.max(cfg.slot_ms);
+    let mut hi = max_length_ms.max(lo);
+    let mut best = (at(lo)?, lo);
+    let mut found = best.0.box_collision <= max_collision;
+    let mut prev = lo;
+    while !found && prev < hi {
+        let len = ((prev as f64 * 1.1) as i64).max(prev + cfg.slot_ms).min(hi);
+        let a = at(len)?;
+        if a.box_collision <= max_collision {
+            found = true;
+            lo = prev;
+            hi = len;
+            best = (a, len);
+        } else {
+            if len == hi {
+                best = (a, len);
+            }
+            prev = len;
+        }
+    }
+    if found {
+        while hi - lo > cfg.slot_ms {
+            let mid = lo + (hi - lo) / 2;
+            let a = at(mid)?;
+            if a.box_collision <= max_collision {
+                hi = mid;
+                best = (a, mid);
+            } else {
+                lo = mid;
+            }
+        }
+    }
+    // In chronological order the source's own timing is always possible: never do worse
+    // than it (longer, or more collisions when over budget).
+    if cfg.keep_order {
+        let (tubes, _) = shapes_for(best.1);
+        let original = original_timing(&tubes, cfg)?;
+        let over =
+            best.0.box_collision > max_collision && original.box_collision <= best.0.box_collision;
+        if best.0.length_ms > original.length_ms || over {
+            return Ok(AutoResult {
+                arrangement: original,
+                target_ms: best.1,
+                original: true,
+            });
+        }
+    }
+    Ok(AutoResult {
+        arrangement: best.0,
+        target_ms: best.1,
+        original: false,
+    })
+}
+
 /// The shortest length (between the longest tube and `max_length_ms`) whose arrangement
-/// keeps the box collision at or under `max_collision`, by bisection; falls back to
-/// `max_length_ms` when even that collides more.
+/// keeps the box collision at or under `max_collision` (see [`arrange_auto_with`], here
+/// with shapes that do not depend on the length); falls back to `max_length_ms` when even
+/// that collides more.
 pub fn arrange_auto(
     tubes: &[TubeShape],
     cfg: &ArrangeConfig,
@@ -202,60 +436,10 @@ pub fn arrange_auto(
         .max()
         .unwrap_or(0)
         .max(cfg.slot_ms);
-    let mut hi = max_length_ms.max(longest);
-    let mut lo = longest;
-    let at = |len: i64| {
-        arrange(
-            tubes,
-            &ArrangeConfig {
-                length_ms: len,
-                ..cfg.clone()
-            },
-        )
-    };
-    // The collision is not monotonic in the length (a greedy placement), so lengths are
-    // scanned upwards in 10% steps, then the step that first met the budget is bisected.
-    let mut best = at(lo)?;
-    let mut found = best.box_collision <= max_collision;
-    let mut prev = lo;
-    while !found && prev < hi {
-        let len = ((prev as f64 * 1.1) as i64).max(prev + cfg.slot_ms).min(hi);
-        let a = at(len)?;
-        if a.box_collision <= max_collision {
-            found = true;
-            lo = prev;
-            hi = len;
-            best = a;
-        } else {
-            if len == hi {
-                best = a;
-            }
-            prev = len;
-        }
-    }
-    if found {
-        while hi - lo > cfg.slot_ms {
-            let mid = lo + (hi - lo) / 2;
-            let a = at(mid)?;
-            if a.box_collision <= max_collision {
-                hi = mid;
-                best = a;
-            } else {
-                lo = mid;
-            }
-        }
-    }
-    // In chronological order the source's own timing is always possible: never do worse
-    // than it (longer, or more collisions when over budget).
-    if cfg.keep_order {
-        let original = original_timing(tubes, cfg)?;
-        let over =
-            best.box_collision > max_collision && original.box_collision <= best.box_collision;
-        if best.length_ms > original.length_ms || over {
-            return Ok(original);
-        }
-    }
-    Ok(best)
+    arrange_auto_with(cfg, longest, max_length_ms, max_collision, |_| {
+        (tubes.to_vec(), Vec::new())
+    })
+    .map(|r| r.arrangement)
 }
 
 /// Every tube at its source start (shifted so the first starts at 0), with the collision
@@ -334,6 +518,7 @@ mod tests {
                     )
                 })
                 .collect(),
+            cover: None,
         }
     }
 
@@ -344,6 +529,7 @@ mod tests {
             grid: 10,
             length_ms,
             keep_order,
+            max_objects: None,
         }
     }
 
@@ -472,6 +658,93 @@ mod tests {
         let m = measure(&tubes, &c, a.starts_ms.clone()).unwrap();
         assert!((m.box_collision - a.box_collision).abs() < 1e-6);
         assert_eq!(m.length_ms, a.length_ms);
+    }
+
+    #[test]
+    fn placement_avoids_shapes_already_in_place() {
+        // A stationary object pasted at 0..1 s where the tube would otherwise go first.
+        let still = tube(0, 1_000, 50.0, 50.0);
+        let t = vec![tube(5_000, 1_000, 50.0, 50.0)];
+        let a = arrange_with_fixed(&t, &[(still, 0)], &cfg(3_000, false)).unwrap();
+        assert!(a.starts_ms[0] >= 1_100, "{:?}", a.starts_ms);
+        assert_eq!(a.box_collision, 0.0);
+        // No room: the overlap with it is counted.
+        let a =
+            arrange_with_fixed(&t, &[(tube(0, 3_000, 50.0, 50.0), 0)], &cfg(1_000, false)).unwrap();
+        assert!(a.box_collision > 0.4, "{}", a.box_collision);
+    }
+
+    #[test]
+    fn mask_cover_replaces_the_box_area() {
+        // Two boxes at the same place, but their objects' pixels are in different cells
+        // (a thin object on the left of one box, on the right of the other): no overlap.
+        let mut a = tube(0, 1_000, 40.0, 40.0);
+        let mut b = tube(9_000, 1_000, 40.0, 40.0);
+        let n = a.boxes.len();
+        // Grid 10 over 200 px: 20 px cells; the boxes span cells 2..=3 on x, row 2..=3.
+        a.cover = Some(vec![vec![(2 * 10 + 2, 100.0)]; n]);
+        b.cover = Some(vec![vec![(2 * 10 + 3, 100.0)]; n]);
+        let with = arrange(&[a.clone(), b.clone()], &cfg(1_000, false)).unwrap();
+        assert_eq!(with.box_collision, 0.0);
+        a.cover = None;
+        b.cover = None;
+        let without = arrange(&[a, b], &cfg(1_000, false)).unwrap();
+        assert!(without.box_collision > 0.9, "{}", without.box_collision);
+    }
+
+    #[test]
+    fn a_cap_on_tubes_at_once_lengthens_the_synopsis() {
+        // Five tubes in five different places: all at once without a cap.
+        let tubes: Vec<_> = (0..5)
+            .map(|i| tube(i * 10_000, 1_000, 35.0 * i as f32, 0.0))
+            .collect();
+        let free = arrange(&tubes, &cfg(1_000, false)).unwrap();
+        assert_eq!(free.length_ms, 1_000);
+        let capped = arrange(
+            &tubes,
+            &ArrangeConfig {
+                max_objects: Some(2),
+                ..cfg(1_000, false)
+            },
+        )
+        .unwrap();
+        let mut s = capped.starts_ms.clone();
+        s.sort();
+        // Two, two, one: each tube spans 11 slots.
+        assert_eq!(s, vec![0, 0, 1_100, 1_100, 2_200], "{s:?}");
+        assert!(arrange(
+            &tubes,
+            &ArrangeConfig {
+                max_objects: Some(0),
+                ..cfg(1_000, false)
+            }
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn refinement_never_makes_the_placement_worse() {
+        // Many tubes crossing the same place: the greedy's result is refined; the
+        // figure is the final placement's, as measured independently.
+        let tubes: Vec<_> = (0..30)
+            .map(|i| {
+                tube(
+                    i * 2_000,
+                    800 + (i % 5) * 300,
+                    (i % 4) as f32 * 30.0,
+                    (i % 3) as f32 * 30.0,
+                )
+            })
+            .collect();
+        let c = cfg(6_000, false);
+        let a = arrange(&tubes, &c).unwrap();
+        let m = measure(&tubes, &c, a.starts_ms.clone()).unwrap();
+        assert!(
+            (m.box_collision - a.box_collision).abs() < 1e-6,
+            "{} vs {}",
+            m.box_collision,
+            a.box_collision
+        );
     }
 
     #[test]

@@ -101,6 +101,24 @@ pub fn object_mask(
     }
 }
 
+/// Clear the mask `m` of the box `r` (row-major, `r.w * r.h`) where it meets `hide`;
+/// returns how many object pixels were cleared.
+pub fn clear_rect(m: &mut [bool], r: Rect, hide: Rect) -> u64 {
+    let x0 = r.x.max(hide.x);
+    let y0 = r.y.max(hide.y);
+    let x1 = (r.x + r.w).min(hide.x + hide.w);
+    let y1 = (r.y + r.h).min(hide.y + hide.h);
+    let mut n = 0;
+    for y in y0..y1.max(y0) {
+        for x in x0..x1.max(x0) {
+            let v = &mut m[((y - r.y) * r.w + (x - r.x)) as usize];
+            n += u64::from(*v);
+            *v = false;
+        }
+    }
+    n
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +170,40 @@ mod tests {
         let (m, fallback) = object_mask(&bg, &bg, 10, r, 60);
         assert!(fallback);
         assert!(m.iter().all(|&v| v));
+    }
+
+    #[test]
+    fn an_unselected_box_is_cleared_from_the_mask() {
+        let r = Rect {
+            x: 10,
+            y: 10,
+            w: 4,
+            h: 4,
+        };
+        let mut m = vec![true; 16];
+        let hide = Rect {
+            x: 12,
+            y: 0,
+            w: 20,
+            h: 12,
+        };
+        assert_eq!(clear_rect(&mut m, r, hide), 4);
+        assert_eq!(m.iter().filter(|&&v| v).count(), 12);
+        assert!(!m[2] && !m[3] && !m[6] && !m[7] && m[8]);
+        // Disjoint: nothing cleared.
+        assert_eq!(
+            clear_rect(
+                &mut m,
+                r,
+                Rect {
+                    x: 0,
+                    y: 0,
+                    w: 5,
+                    h: 5
+                }
+            ),
+            0
+        );
     }
 
     #[test]

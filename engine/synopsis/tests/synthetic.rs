@@ -94,8 +94,10 @@ fn synopsis_renders_every_tube_at_its_planned_time() {
     let src = source(&clip);
     let tubes = truth_tubes(12.0);
     let out = dir.path().join("syn.mp4");
+    // Segments as long as the synopsis: both tubes fit whole.
     let cfg = SynopsisConfig {
         length_ms: Some(10_000),
+        segment_share: 1.0,
         ..SynopsisConfig::default()
     };
     let syn = vigie_synopsis::run(&src, &tubes, &cfg, &out, dir.path()).unwrap();
@@ -144,6 +146,57 @@ fn synopsis_renders_every_tube_at_its_planned_time() {
         again,
         Err(vigie_synopsis::SynopsisError::OutputExists(_))
     ));
+}
+
+#[test]
+fn long_tubes_are_cut_into_labelled_segments_and_unselected_objects_hidden() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = synthetic(dir.path());
+    let src = source(&clip);
+    let tubes = truth_tubes(12.0);
+    let out = dir.path().join("short.mp4");
+    let cfg = SynopsisConfig {
+        length_ms: Some(4_000),
+        ..SynopsisConfig::default()
+    };
+    // Red selected, blue not: blue must never show, red is cut into segments.
+    let hidden = vec![tubes[1].boxes.clone()];
+    let syn = vigie_synopsis::run_with(&src, &tubes[..1], &hidden, &cfg, &out, dir.path()).unwrap();
+    let f = &syn.figures;
+    assert_eq!((f.objects_selected, f.objects_shown), (1, 1), "{f:?}");
+    // 9.9 s in segments of at least 3 s (the minimum beats a quarter of 4 s).
+    assert_eq!(f.segments_cut, 3, "{f:?}");
+    assert_eq!(f.objects_cut, 1);
+    assert!(f.synopsis_duration_ms <= 4_000, "{f:?}");
+    let e = &syn.entries;
+    assert_eq!(e.len(), 3);
+    assert_eq!((e[0].from_pts_ms, e[2].to_pts_ms), (0, 9_900));
+    for (k, x) in e.iter().enumerate() {
+        assert_eq!((x.segment, x.segments), (k as u32 + 1, 3));
+        assert!(x.to_pts_ms - x.from_pts_ms >= 3_000, "{x:?}");
+        assert_eq!(
+            x.last_frame - x.first_frame,
+            ((x.to_pts_ms - x.from_pts_ms) / 100) as u64
+        );
+    }
+    // Every frame: no blue pixel anywhere (the blue box was cleared and is not in the
+    // median: it moves).
+    let cfg = vigie_decode::DecodeConfig {
+        output_size: vigie_decode::OutputSize::Native,
+        ..Default::default()
+    };
+    let mut d = vigie_decode::Decoder::open(&out, &cfg).unwrap();
+    let mut n = 0;
+    while let Some(fr) = d.next_frame().unwrap() {
+        let blue = fr
+            .data
+            .chunks_exact(3)
+            .filter(|p| p[2] > 150 && p[0] < 90 && p[1] < 90)
+            .count();
+        assert!(blue < 20, "frame {n}: {blue} blue pixels");
+        n += 1;
+    }
+    assert_eq!(n, f.frames);
 }
 
 #[test]

@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 
 use serde_json::json;
-use vigie_app::results::{self, SynopsisRequest};
+use vigie_app::results::{self, SynopsisOptions, SynopsisRequest};
 
 use crate::output::{print_json, Outcome};
 use crate::Global;
@@ -23,8 +23,16 @@ use crate::Global;
 Writes OUT.mp4 (H.264), OUT.json (every object: source, track, original times, where it is
 shown) and OUT.vtt (the same as WebVTT cues). Filters are those of `vigie search`.
 
+No object is dropped: an object longer than the synopsis is cut into segments (at least
+--min-segment-s) shown at the same time, each labelled with its own time (14:02:10 #12 2/3);
+an object standing still for 3 s or more is shown in the background while the source time
+passes its stationary stretch (labelled from-to #id) and listed with it in OUT.json. In a
+filtered synopsis the objects not selected are never visible (filled opaque in the background
+where they stood still).
+
 Examples:
   vigie synopsis --source cam1 -o cam1-synopsis.mp4
+  vigie synopsis --source cam1 --max-length-s 60 --max-objects 12 -o dense.mp4
   vigie synopsis --source cam1 --class car --colour red -o red-cars.mp4 --keep-order")]
 pub struct Args {
     /// Source id (from `vigie sources`) or path.
@@ -42,6 +50,16 @@ pub struct Args {
     /// another object (0..1).
     #[arg(long, default_value_t = 0.05, value_name = "SHARE")]
     pub max_collisions: f64,
+    /// Longest automatic length in seconds (the figures say which collision rate it
+    /// gave).
+    #[arg(long, value_name = "SECONDS", conflicts_with = "length_s")]
+    pub max_length_s: Option<f64>,
+    /// At most this many objects on screen at once (density).
+    #[arg(long, value_name = "N")]
+    pub max_objects: Option<usize>,
+    /// Shortest segment a long object is cut into, seconds.
+    #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
+    pub min_segment_s: f64,
     /// Keep the chronological order of objects (an object never starts before one that
     /// appeared before it).
     #[arg(long)]
@@ -60,7 +78,12 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         max_collisions: args.max_collisions,
         keep_order: args.keep_order,
     };
-    let out = results::synopsis(&case, &req)?;
+    let opts = SynopsisOptions {
+        max_length_s: args.max_length_s,
+        max_objects: args.max_objects,
+        min_segment_s: Some(args.min_segment_s),
+    };
+    let out = results::synopsis_with(&case, &req, &opts)?;
     let f = &out.figures;
     let hashes: Vec<_> = out
         .files
@@ -100,21 +123,49 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         f.condensation
     );
     println!(
-        "  collisions {:.1}% of object pixels (box proxy {:.1}%)",
+        "  collisions {:.1}% of object pixels ({} the {:.1}% budget; planned {:.1}%)",
         f.collision_rate * 100.0,
+        if f.collision_within_budget {
+            "within"
+        } else {
+            "over"
+        },
+        f.max_collision * 100.0,
         f.box_collision * 100.0
     );
     println!(
-        "  objects shown {} / selected {}",
-        f.objects_shown, f.objects_selected
+        "  objects shown {} / selected {}: {} moving segments ({} objects cut into {} \
+         segments), {} stationary stretches in the background (objects only there: {})",
+        f.objects_shown,
+        f.objects_selected,
+        f.segments_shown,
+        f.objects_cut,
+        f.segments_cut,
+        f.stationary_stretches,
+        f.objects_stationary_only
+    );
+    println!(
+        "  at most {} objects at once{}{}",
+        f.max_objects_at_once,
+        f.max_objects
+            .map(|m| format!(" (cap {m})"))
+            .unwrap_or_default(),
+        if f.objects_redacted > 0 {
+            format!(
+                "; {} unselected objects filled opaque in the background",
+                f.objects_redacted
+            )
+        } else {
+            String::new()
+        }
     );
     println!(
         "  render {:.0} fps vs source decode {:.0} fps; render {:.1} s vs decode {:.1} s ({:.2}x)",
         f.render_fps, f.decode_fps, f.render_s, f.decode_s, f.render_vs_decode
     );
     println!(
-        "  steps: background {:.1} s, cut-out {:.1} s, render {:.1} s",
-        f.background_s, f.extract_s, f.render_s
+        "  steps: background {:.1} s, cut-out {:.1} s, plan {:.1} s, render {:.1} s",
+        f.background_s, f.extract_s, f.plan_s, f.render_s
     );
     Ok(Outcome::Success)
 }

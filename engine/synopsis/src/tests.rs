@@ -1,0 +1,397 @@
+use super::*;
+
+#[test]
+fn labels_avoid_each_other_and_stay_in_the_frame() {
+    let r = Rect {
+        x: 100,
+        y: 50,
+        w: 30,
+        h: 60,
+    };
+    let first = place_label(r, (60, 7), (640, 360), &[]);
+    assert_eq!(first, (101, 41));
+    // The same place is taken: the label goes below the object.
+    let second = place_label(r, (60, 7), (640, 360), &[(first.0, first.1, 60, 7)]);
+    assert_eq!(second, (101, 112));
+    // At the top-right corner: moved inside the frame.
+    let corner = Rect {
+        x: 630,
+        y: 0,
+        w: 10,
+        h: 10,
+    };
+    let (x, y) = place_label(corner, (60, 7), (640, 360), &[]);
+    assert!(x + 60 <= 640 && y >= 1, "{x},{y}");
+}
+
+fn tube_of(id: u64, boxes: Vec<(i64, BBox)>) -> TubeInput {
+    TubeInput {
+        track_id: id,
+        label: "person".into(),
+        first_pts_ms: boxes[0].0,
+        last_pts_ms: boxes[boxes.len() - 1].0,
+        first_wall_ms: Some(1_700_000_000_000 + boxes[0].0),
+        last_wall_ms: Some(1_700_000_000_000 + boxes[boxes.len() - 1].0),
+        boxes,
+    }
+}
+
+fn bx(x: f32, y: f32) -> BBox {
+    BBox {
+        x,
+        y,
+        w: 20.0,
+        h: 40.0,
+    }
+}
+
+#[test]
+fn activity_spans_merge_short_gaps() {
+    let t = |a: i64, b: i64| tube_of(0, vec![(a, BBox::default()), (b, BBox::default())]);
+    let spans = activity_spans(&[t(50_000, 60_000), t(0, 1_000), t(5_000, 8_000)], 10_000);
+    assert_eq!(spans, vec![(0, 8_000), (50_000, 60_000)]);
+}
+
+fn source_of(duration_ms: i64) -> SourceInput {
+    SourceInput {
+        source_id: "Stest".into(),
+        path: "/nonexistent/cam.mp4".into(),
+        stream_index: None,
+        frame_size: (640, 480),
+        duration_ms,
+        fps: 10.0,
+        start: Some(DateTime::parse_from_rfc3339("2026-11-30T14:00:00+01:00").unwrap()),
+        time_zone: None,
+    }
+}
+
+/// A walker crossing the frame back and forth for `dur_ms` from `t0` at height `y`.
+fn walker(id: u64, t0: i64, dur_ms: i64, y: f32) -> TubeInput {
+    tube_of(
+        id,
+        (0..=dur_ms / 100)
+            .map(|k| {
+                let x = ((k * 7) % 1200) as f32;
+                let x = if x > 600.0 { 1200.0 - x } else { x };
+                (t0 + k * 100, bx(x, y))
+            })
+            .collect(),
+    )
+}
+
+/// 80 s of footage: a 78 s walker, a person standing the whole time, a person who walks,
+/// stands 20 s and walks on, and short passers-by.
+fn scene() -> Vec<TubeInput> {
+    let mut tubes = vec![walker(1, 1_000, 78_000, 400.0)];
+    tubes.push(tube_of(
+        2,
+        (0..=780)
+            .map(|k| (1_000 + k * 100, bx(600.0, 20.0 + (k % 2) as f32)))
+            .collect(),
+    ));
+    tubes.push(tube_of(
+        3,
+        (0..=300)
+            .map(|k| {
+                let t = 10_000 + k * 100;
+                let x = if k < 50 {
+                    k as f32 * 4.0
+                } else if k <= 250 {
+                    200.0
+                } else {
+                    200.0 + (k - 250) as f32 * 4.0
+                };
+                (t, bx(x, 200.0))
+            })
+            .collect(),
+    ));
+    for i in 0..8 {
+        tubes.push(walker(
+            10 + i,
+            3_000 + i as i64 * 9_000,
+            6_000,
+            60.0 + 40.0 * i as f32,
+        ));
+    }
+    tubes
+}
+
+#[test]
+fn long_tubes_are_cut_and_no_object_is_dropped() {
+    let src = source_of(80_000);
+    let tubes = scene();
+    let cfg = SynopsisConfig {
+        length_ms: Some(12_000),
+        segment_share: 1.0,
+        ..SynopsisConfig::default()
+    };
+    let p = plan(&src, &tubes, &cfg).unwrap();
+    assert_eq!(p.target_ms, 12_000);
+    // Every box of every tube is in a moving piece or a stationary stretch.
+    for (ti, t) in tubes.iter().enumerate() {
+        let mut covered = vec![false; t.boxes.len()];
+        for pc in p.pieces.iter().filter(|pc| pc.tube == ti) {
+            covered[pc.first_box..=pc.last_box].fill(true);
+        }
+        for s in p.stills.iter().filter(|s| s.tube == ti) {
+            covered[s.first_box..=s.last_box].fill(true);
+        }
+        assert!(
+            covered.iter().all(|&c| c),
+            "track {} loses boxes",
+            t.track_id
+        );
+    }
+    // The 78 s walker: cut into segments of at least 3 s, none longer than the target.
+    let w: Vec<&Piece> = p.pieces.iter().filter(|pc| pc.tube == 0).collect();
+    assert_eq!(w.len(), 7, "{w:?}");
+    for (k, pc) in w.iter().enumerate() {
+        let d = tubes[0].boxes[pc.last_box].0 - tubes[0].boxes[pc.first_box].0;
+        assert!((3_000..=12_000).contains(&d), "segment of {d} ms");
+        assert_eq!((pc.segment, pc.segments, pc.cut), (k as u32 + 1, 7, true));
+    }
+    // Every piece fits the synopsis (placed in parallel).
+    for (pc, s) in p.pieces.iter().zip(&p.arrangement.starts_ms) {
+        let t = &tubes[pc.tube];
+        let d = t.boxes[pc.last_box].0 - t.boxes[pc.first_box].0;
+        assert!(s + d <= 12_000, "{pc:?} at {s}");
+    }
+    // The person standing all along: one stationary stretch, no moving piece.
+    assert!(p.pieces.iter().all(|pc| pc.tube != 1));
+    assert_eq!(p.stills.iter().filter(|s| s.tube == 1).count(), 1);
+    // Walk, stand, walk: two moving segments and one stationary stretch.
+    assert_eq!(p.pieces.iter().filter(|pc| pc.tube == 2).count(), 2);
+    let st: Vec<&Still> = p.stills.iter().filter(|s| s.tube == 2).collect();
+    assert_eq!(st.len(), 1);
+    let from = tubes[2].boxes[st[0].first_box].0;
+    assert!((14_000..=15_100).contains(&from), "{from}");
+}
+
+#[test]
+fn segments_shorter_than_the_synopsis_can_shift_in_time() {
+    let src = source_of(80_000);
+    let tubes = scene();
+    let cfg = SynopsisConfig {
+        length_ms: Some(12_000),
+        segment_share: 0.5,
+        ..SynopsisConfig::default()
+    };
+    let p = plan(&src, &tubes, &cfg).unwrap();
+    let w: Vec<&Piece> = p.pieces.iter().filter(|pc| pc.tube == 0).collect();
+    // Half the target: 78 s in 13 segments of 6 s.
+    assert_eq!(w.len(), 13);
+    for pc in &w {
+        let d = tubes[0].boxes[pc.last_box].0 - tubes[0].boxes[pc.first_box].0;
+        assert!((3_000..=6_100).contains(&d), "segment of {d} ms");
+    }
+    // The default, a quarter: 78 s in 26 segments of 3 s.
+    let p = plan(
+        &src,
+        &tubes,
+        &SynopsisConfig {
+            length_ms: Some(12_000),
+            ..SynopsisConfig::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(p.pieces.iter().filter(|pc| pc.tube == 0).count(), 26);
+    // The minimum wins over the share.
+    let p = plan(
+        &src,
+        &tubes,
+        &SynopsisConfig {
+            length_ms: Some(4_000),
+            ..cfg.clone()
+        },
+    )
+    .unwrap();
+    for pc in &p.pieces {
+        let t = &tubes[pc.tube];
+        let d = t.boxes[pc.last_box].0 - t.boxes[pc.first_box].0;
+        assert!(!pc.cut || d >= 3_000, "{pc:?}: {d} ms");
+    }
+}
+
+#[test]
+fn labels_carry_each_segments_own_time() {
+    let src = source_of(80_000);
+    let t = walker(7, 1_000, 30_000, 100.0);
+    let p = plan(
+        &src,
+        std::slice::from_ref(&t),
+        &SynopsisConfig {
+            length_ms: Some(10_000),
+            segment_share: 1.0,
+            ..SynopsisConfig::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(p.pieces.len(), 3);
+    let labels: Vec<String> = p
+        .pieces
+        .iter()
+        .map(|pc| piece_label(&src, 7, pc, t.boxes[pc.first_box].0))
+        .collect();
+    assert_eq!(
+        labels,
+        vec!["14:00:01 #7 1/3", "14:00:11 #7 2/3", "14:00:21 #7 3/3"]
+    );
+    // Without a wall clock: media time.
+    let media = SourceInput {
+        start: None,
+        ..src.clone()
+    };
+    assert_eq!(piece_label(&media, 7, &p.pieces[1], 11_000), "11.0s #7 2/3");
+    assert_eq!(still_label(&media, 4, 1_000, 79_400), "1.0s-79.4s #4");
+}
+
+#[test]
+fn automatic_length_condenses_a_long_walk_far_below_its_duration() {
+    let src = source_of(80_000);
+    let tubes = scene();
+    let p = plan(&src, &tubes, &SynopsisConfig::default()).unwrap();
+    // Without cutting, the synopsis could not be shorter than 78 s.
+    assert!(p.target_ms <= 20_000, "{}", p.target_ms);
+    assert!(
+        p.arrangement.length_ms <= 20_000,
+        "{}",
+        p.arrangement.length_ms
+    );
+    assert!(
+        p.arrangement.box_collision <= 0.05,
+        "{}",
+        p.arrangement.box_collision
+    );
+    // A maximum length is honoured even when the budget is not met.
+    let capped = plan(
+        &src,
+        &tubes,
+        &SynopsisConfig {
+            max_length_ms: Some(4_000),
+            ..SynopsisConfig::default()
+        },
+    )
+    .unwrap();
+    assert!(capped.target_ms <= 4_000, "{}", capped.target_ms);
+}
+
+#[test]
+fn a_cap_on_objects_at_once_is_honoured() {
+    let src = source_of(80_000);
+    let tubes: Vec<TubeInput> = (0..12)
+        .map(|i| walker(i, i as i64 * 6_000, 4_000, 20.0 + 35.0 * i as f32))
+        .collect();
+    let cfg = SynopsisConfig {
+        max_objects: Some(3),
+        ..SynopsisConfig::default()
+    };
+    let p = plan(&src, &tubes, &cfg).unwrap();
+    let slot = p.slot_ms;
+    let end = p.arrangement.length_ms;
+    for t in (0..end).step_by(slot as usize) {
+        let on = p
+            .pieces
+            .iter()
+            .zip(&p.arrangement.starts_ms)
+            .filter(|(pc, &s)| {
+                let tu = &tubes[pc.tube];
+                let d = tu.boxes[pc.last_box].0 - tu.boxes[pc.first_box].0;
+                s <= t && t < s + d
+            })
+            .count();
+        assert!(on <= 3, "{on} objects at {t} ms");
+    }
+    // 12 tubes of 4 s, 3 at a time: at least 16 s.
+    assert!(end >= 15_000, "{end}");
+}
+
+#[test]
+fn stationary_stretches_follow_the_source_time_and_stay_visible() {
+    // 80 s into 10 s: a stretch 40..48 s shows at 5..6 s.
+    assert_eq!(still_window(40_000, 48_000, 80_000, 10_000), (5_000, 6_000));
+    // Too short to see: widened to a second around its place.
+    assert_eq!(still_window(40_000, 43_000, 80_000, 10_000), (4_687, 5_687));
+    // At the very end: kept inside the synopsis.
+    assert_eq!(
+        still_window(79_000, 80_000, 80_000, 10_000),
+        (9_000, 10_000)
+    );
+    // A synopsis shorter than a second: all of it.
+    assert_eq!(still_window(0, 100, 80_000, 500), (0, 500));
+}
+
+#[test]
+fn nearer_objects_are_drawn_last() {
+    let r = |y: u32, h: u32| Rect { x: 0, y, w: 10, h };
+    // Bottom edges: 150, 100, 300, 100.
+    let mut items = vec![
+        (r(50, 100), 'a'),
+        (r(60, 40), 'b'),
+        (r(200, 100), 'c'),
+        (r(0, 100), 'd'),
+    ];
+    nearer_last(&mut items);
+    let order: String = items.iter().map(|i| i.1).collect();
+    assert_eq!(order, "bdac");
+}
+
+#[test]
+fn index_entries_name_each_segment_and_background_objects() {
+    let src = source_of(80_000);
+    let tubes = scene();
+    let cfg = SynopsisConfig {
+        length_ms: Some(12_000),
+        segment_share: 1.0,
+        ..SynopsisConfig::default()
+    };
+    let p = plan(&src, &tubes, &cfg).unwrap();
+    let fps = src.fps;
+    let r = Rendered {
+        frames: 120,
+        shown: shown(&p, &tubes, fps),
+        stills_shown: p.stills.iter().map(|_| (1_000, 2_000, false)).collect(),
+        objects_shown: tubes.len(),
+        max_at_once: 0,
+        collision_rate: 0.0,
+        render_s: 0.0,
+        encode_s: 0.0,
+    };
+    let e = index_entries(&src, &tubes, &p, &r);
+    // Walker: 7 entries, consecutive source intervals covering the track.
+    let w: Vec<&IndexEntry> = e.iter().filter(|e| e.track_id == 1).collect();
+    assert_eq!(w.len(), 7);
+    assert_eq!(w[0].from_pts_ms, 1_000);
+    assert_eq!(w[6].to_pts_ms, 79_000);
+    for pair in w.windows(2) {
+        assert_eq!(pair[0].to_pts_ms, pair[1].from_pts_ms);
+    }
+    for x in &w {
+        assert_eq!((x.first_pts_ms, x.last_pts_ms), (1_000, 79_000));
+        assert_eq!(x.shown_as, "tube");
+        assert_eq!(
+            x.last_frame - x.first_frame,
+            ((x.to_pts_ms - x.from_pts_ms) / 100) as u64
+        );
+        let from = DateTime::parse_from_rfc3339(x.from_wall.as_deref().unwrap()).unwrap();
+        assert_eq!(from.timestamp_millis(), 1_700_000_000_000 + x.from_pts_ms);
+    }
+    // The standing person: one background entry with its stationary interval.
+    let s: Vec<&IndexEntry> = e.iter().filter(|e| e.track_id == 2).collect();
+    assert_eq!(s.len(), 1);
+    assert_eq!(
+        (s[0].shown_as, s[0].segment, s[0].segments),
+        ("background", 0, 0)
+    );
+    assert_eq!(s[0].stationary.len(), 1);
+    assert_eq!(
+        (s[0].stationary[0].from_ms, s[0].stationary[0].to_ms),
+        (1_000, 79_000)
+    );
+    // Walk, stand, walk: two segments, each listing the stationary stretch.
+    let m: Vec<&IndexEntry> = e.iter().filter(|e| e.track_id == 3).collect();
+    assert_eq!(m.len(), 2);
+    assert!(m.iter().all(|x| x.stationary.len() == 1 && x.segments == 2));
+    let vtt = webvtt(&e);
+    assert_eq!(vtt.matches(" --> ").count(), e.len());
+    assert!(vtt.contains("(segment 2/7)") && vtt.contains("stationary"));
+}
