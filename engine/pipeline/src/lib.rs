@@ -306,8 +306,31 @@ pub fn analyze_source(
         stats.times.motion += t.elapsed();
 
         let refresh_due = last_detect_ms.is_none_or(|l| frame.pts_ms - l >= cfg.gate_refresh_ms);
-        let needed =
-            !cfg.motion_gate || mask.gate_open || !tracker.active().is_empty() || refresh_due;
+        // Live tracks that all stand still (a parked van, a person waiting) need no
+        // detector between refreshes: the refresh keeps them alive (the tracker gives
+        // still tracks a longer buffer) and gives their presence interval. Moving ones,
+        // and a detection not confirmed yet, need every sampled frame.
+        let live = tracker.active();
+        let all_still = live.iter().all(|t| t.is_still(cfg.tracker.still_speed_h_s));
+        let needed = !cfg.motion_gate
+            || mask.gate_open
+            || (!live.is_empty() && !all_still)
+            || tracker.has_tentative()
+            || refresh_due;
+        if !needed && !live.is_empty() {
+            // Nothing to learn from this frame: the tracker is not told of it, so still
+            // tracks are neither lost nor given predicted points.
+            stats.frames_gated_out += 1;
+            stats.frames_analysed += 1;
+            if let std::ops::ControlFlow::Break(why) = on_frame(frame.pts_ms) {
+                let _ = handle.join();
+                return Err(PipelineError::Stopped {
+                    at_ms: frame.pts_ms,
+                    why,
+                });
+            }
+            continue;
+        }
         let detections = if needed {
             let t = Instant::now();
             let d = detector
@@ -374,9 +397,12 @@ pub fn analyze_source(
     let decode = handle.join()?;
     finished.extend(tracker.finish());
     let t = Instant::now();
-    let linked = vigie_track::link::link_fragments(finished, &cfg.link, &|id| {
-        describer.colour_histogram(id)
-    });
+    let link = vigie_track::link::LinkConfig {
+        frame_size: Some(frame_size),
+        ..cfg.link.clone()
+    };
+    let linked =
+        vigie_track::link::link_fragments(finished, &link, &|id| describer.colour_histogram(id));
     for l in linked {
         for other in &l.fragments[1..] {
             describer.merge(l.track.id, *other);

@@ -50,6 +50,15 @@ pub struct TrackerConfig {
     /// lost neighbour; on TUD-Stadtmitte with 15 % of boxes dropped it triples ID switches,
     /// so it is off by default. Default false.
     pub prefer_recent_tracks: bool,
+    /// A track whose centre moved less than this (box heights per second, over its last
+    /// second of detections, or its last two detections when they are further apart) is
+    /// still: a parked car, a person waiting. Default 0.1. Allowed: `0..=10`.
+    pub still_speed_h_s: f32,
+    /// How long a still confirmed track may go unseen before it is finished. Still
+    /// objects are re-detected only at the motion gate's refresh (every 2 s by default),
+    /// so this must outlast a few refreshes, one of which may miss. Default 6500 ms.
+    /// Allowed: `track_buffer_ms..=600000`.
+    pub still_track_buffer_ms: i64,
 }
 
 impl Default for TrackerConfig {
@@ -66,6 +75,8 @@ impl Default for TrackerConfig {
             frame_interval_ms: 40.0,
             per_class: true,
             prefer_recent_tracks: false,
+            still_speed_h_s: 0.1,
+            still_track_buffer_ms: 6500,
         }
     }
 }
@@ -136,6 +147,18 @@ impl TrackerConfig {
             "track_buffer_ms",
             self.track_buffer_ms,
             "0 <= value <= 600000",
+        )?;
+        check(
+            (self.track_buffer_ms..=600_000).contains(&self.still_track_buffer_ms),
+            "still_track_buffer_ms",
+            self.still_track_buffer_ms,
+            "track_buffer_ms <= value <= 600000",
+        )?;
+        check(
+            self.still_speed_h_s.is_finite() && (0.0..=10.0).contains(&self.still_speed_h_s),
+            "still_speed_h_s",
+            self.still_speed_h_s,
+            "0 <= value <= 10",
         )?;
         check(
             self.frame_interval_ms.is_finite()

@@ -52,6 +52,15 @@ pub struct LinkConfig {
     pub max_speed_h_s: f32,
     /// Spacing of the interpolated points that fill a gap.
     pub step_ms: i64,
+    /// Speed (box heights per second) above which both ends must head the same way
+    /// (cosine of the angle between them at least `min_heading_cos`).
+    pub heading_speed_h_s: f32,
+    pub min_heading_cos: f32,
+    /// The working frame size, when known: a fragment that ends at an edge heading out
+    /// of the frame left the scene, and one that starts at an edge heading in entered
+    /// it; neither is joined there (people leave and others enter through the same door).
+    #[serde(default)]
+    pub frame_size: Option<(u32, u32)>,
 }
 
 impl Default for LinkConfig {
@@ -67,6 +76,9 @@ impl Default for LinkConfig {
             velocity_window_ms: 1000,
             max_speed_h_s: 3.0,
             step_ms: 100,
+            heading_speed_h_s: 0.2,
+            min_heading_cos: 0.3,
+            frame_size: None,
         }
     }
 }
@@ -83,6 +95,7 @@ pub struct Linked {
 #[derive(Debug, Clone, Copy)]
 struct End {
     pts_ms: i64,
+    bbox: BBox,
     centre: (f32, f32),
     /// Median height over the window: an object going behind an occluder shrinks to a
     /// sliver in its last boxes, its height much less than its width.
@@ -123,6 +136,7 @@ fn end_of(points: &[&TrackPoint], last: bool, window_ms: i64) -> Option<End> {
     hs.sort_by(f32::total_cmp);
     Some(End {
         pts_ms: edge.pts_ms,
+        bbox: edge.bbox_in_frame,
         centre: edge.bbox_in_frame.centre(),
         h: hs[hs.len() / 2],
         velocity,
@@ -181,6 +195,31 @@ fn link_cost(
         }
     };
     let (va, vb) = (clamp(ea.velocity), clamp(sb.velocity));
+    let speed = |v: (f32, f32)| (v.0 * v.0 + v.1 * v.1).sqrt();
+    let h_s = |v: (f32, f32)| speed(v) * 1000.0 / h;
+    // Both moving: the same way.
+    if h_s(va) > cfg.heading_speed_h_s && h_s(vb) > cfg.heading_speed_h_s {
+        let cos = (va.0 * vb.0 + va.1 * vb.1) / (speed(va) * speed(vb));
+        if cos < cfg.min_heading_cos {
+            return None;
+        }
+    }
+    // Left the frame, or came into it: not a hidden stretch.
+    if let Some((w, fh)) = cfg.frame_size {
+        let (w, fh) = (w as f32, fh as f32);
+        let margin = 0.01 * w.max(fh);
+        let through_edge = |b: &BBox, v: (f32, f32), outwards: bool| {
+            let sign = if outwards { 1.0 } else { -1.0 };
+            let fast = |c: f32| sign * c * 1000.0 / h > cfg.heading_speed_h_s;
+            (b.x <= margin && fast(-v.0))
+                || (b.x + b.w >= w - margin && fast(v.0))
+                || (b.y <= margin && fast(-v.1))
+                || (b.y + b.h >= fh - margin && fast(v.1))
+        };
+        if through_edge(&ea.bbox, va, true) || through_edge(&sb.bbox, vb, false) {
+            return None;
+        }
+    }
     let g = gap_ms as f32;
     // Where B should start, given how both ends move; the uncertainty grows with the
     // gap, and with the speed (an occluder shrinks the boxes at both ends, which moves
@@ -188,7 +227,6 @@ fn link_cost(
     let v = ((va.0 + vb.0) / 2.0, (va.1 + vb.1) / 2.0);
     let expected = (ea.centre.0 + v.0 * g, ea.centre.1 + v.1 * g);
     let err = ((sb.centre.0 - expected.0).powi(2) + (sb.centre.1 - expected.1).powi(2)).sqrt();
-    let speed = |v: (f32, f32)| (v.0 * v.0 + v.1 * v.1).sqrt();
     let allowed = cfg.max_dist_h * h
         + cfg.dist_per_s_h * h * g / 1000.0
         + cfg.speed_uncertainty * speed(va).max(speed(vb)) * g;
@@ -454,6 +492,27 @@ mod tests {
         let mut chains: Vec<Vec<u64>> = out.into_iter().map(|l| l.fragments).collect();
         chains.sort();
         assert_eq!(chains, vec![vec![1, 2, 3], vec![4, 5]]);
+    }
+
+    #[test]
+    fn one_leaving_and_another_entering_by_the_same_edge_stay_two() {
+        // A walks right out of a 640-wide frame; B comes in from the right edge, walking
+        // left, 1 s later, same size, same colours.
+        let a = fragment(1, "person", 0, 2000, 400.0, 10.0);
+        let b = fragment(2, "person", 3000, 5000, 600.0, -10.0);
+        let cfg = LinkConfig {
+            frame_size: Some((640, 360)),
+            ..LinkConfig::default()
+        };
+        assert_eq!(
+            link_fragments(vec![a.clone(), b.clone()], &cfg, &no_colours).len(),
+            2
+        );
+        // Opposite headings alone already keep them apart.
+        assert_eq!(
+            link_fragments(vec![a, b], &LinkConfig::default(), &no_colours).len(),
+            2
+        );
     }
 
     #[test]

@@ -72,6 +72,39 @@ pub struct ActiveTrack {
 }
 
 impl ActiveTrack {
+    /// Whether the object stands still: its centre moved less than `max_speed_h_s` box
+    /// heights per second over its last second of detections (or between its last two
+    /// detections, when they are further apart: a still object is re-detected only every
+    /// few seconds). Unknown (fewer than two detections, or less than 0.8 s apart) is not
+    /// still.
+    pub fn is_still(&self, max_speed_h_s: f32) -> bool {
+        let mut dets = self
+            .history
+            .iter()
+            .rev()
+            .filter(|p| p.source == PointSource::Detection);
+        let Some(last) = dets.next() else {
+            return false;
+        };
+        let mut first = None;
+        for p in dets {
+            first = Some(p);
+            if last.pts_ms - p.pts_ms >= 1000 {
+                break;
+            }
+        }
+        let Some(first) = first else { return false };
+        let dt_s = (last.pts_ms - first.pts_ms) as f32 / 1000.0;
+        if dt_s < 0.8 {
+            return false;
+        }
+        let (a, b) = (first.bbox_in_frame, last.bbox_in_frame);
+        let (ca, cb) = (a.centre(), b.centre());
+        let h = ((a.h + b.h) / 2.0).max(1.0);
+        let moved = ((cb.0 - ca.0).powi(2) + (cb.1 - ca.1).powi(2)).sqrt() / h;
+        moved / dt_s < max_speed_h_s
+    }
+
     /// The point for the most recent frame.
     pub fn last_point(&self) -> &TrackPoint {
         // A track is created from a detection, so its history is never empty.
@@ -231,6 +264,12 @@ impl Tracker {
     /// Confirmed tracks alive after the last update (seen and lost).
     pub fn active(&self) -> &[ActiveTrack] {
         &self.confirmed
+    }
+
+    /// Whether a detection started a track that is not confirmed yet (it needs the next
+    /// frames' detections to be).
+    pub fn has_tentative(&self) -> bool {
+        !self.tentative.is_empty()
     }
 
     /// Feed one frame's detections; returns the confirmed tracks alive after it (check
@@ -418,7 +457,12 @@ impl Tracker {
         let mut i = 0;
         while i < self.confirmed.len() {
             let t = &self.confirmed[i];
-            if t.state == TrackState::Lost && pts_ms - t.last_detection_ms > cfg.track_buffer_ms {
+            let buffer = if t.is_still(cfg.still_speed_h_s) {
+                cfg.still_track_buffer_ms
+            } else {
+                cfg.track_buffer_ms
+            };
+            if t.state == TrackState::Lost && pts_ms - t.last_detection_ms > buffer {
                 let t = self.confirmed.remove(i);
                 self.push_finished(t, FinishReason::Lost);
             } else {
