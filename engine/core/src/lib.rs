@@ -9,6 +9,7 @@
 
 pub mod alert;
 pub mod clock;
+pub mod font;
 pub mod frame;
 pub mod paths;
 pub mod plate;
