@@ -780,31 +780,41 @@ impl MergeOutcome {
     }
 }
 
-/// What the case's log says was merged: record hashes, and each source's record.
-fn merged_so_far(
-    case: &EnteredCase,
-) -> Result<(BTreeSet<String>, BTreeMap<String, String>), AppError> {
-    let mut records = BTreeSet::new();
-    let mut sources = BTreeMap::new();
-    for e in case
-        .context()
-        .audit_log()
-        .entries_but_consultations()?
-        .iter()
-    {
-        if let Some(Event::ShardMerged {
-            record_sha256,
-            sources: s,
-            ..
-        }) = Event::from_entry(e)
+/// What the case's log says was merged: record hashes, and each source's record. Read
+/// once per merge and kept up to date as shards are merged (not once per shard).
+#[derive(Debug, Default)]
+struct Merged {
+    records: BTreeSet<String>,
+    sources: BTreeMap<String, String>,
+}
+
+impl Merged {
+    fn from_log(case: &EnteredCase) -> Result<Self, AppError> {
+        let mut m = Merged::default();
+        for e in case
+            .context()
+            .audit_log()
+            .entries_but_consultations()?
+            .iter()
         {
-            for (id, _) in s {
-                sources.insert(id, record_sha256.clone());
+            if let Some(Event::ShardMerged {
+                record_sha256,
+                sources,
+                ..
+            }) = Event::from_entry(e)
+            {
+                m.add(record_sha256, sources.into_iter().map(|(id, _)| id));
             }
-            records.insert(record_sha256);
         }
+        Ok(m)
     }
-    Ok((records, sources))
+
+    fn add(&mut self, record_sha256: String, sources: impl IntoIterator<Item = String>) {
+        for id in sources {
+            self.sources.insert(id, record_sha256.clone());
+        }
+        self.records.insert(record_sha256);
+    }
 }
 
 /// Verify and import every finished shard of the case's runs (or of one run).
@@ -862,9 +872,10 @@ pub fn merge_shards(case: &EnteredCase, req: &MergeRequest) -> Result<MergeOutco
     );
     drop(f);
     let mut out = MergeOutcome::default();
-    let result = runs
-        .iter()
-        .try_for_each(|run| merge_run(case, &root.join(run), run, &mut out));
+    let result = Merged::from_log(case).and_then(|mut merged| {
+        runs.iter()
+            .try_for_each(|run| merge_run(case, &root.join(run), run, &mut merged, &mut out))
+    });
     let _ = std::fs::remove_file(&marker);
     result.map(|()| out)
 }
@@ -876,6 +887,7 @@ fn merge_run(
     case: &EnteredCase,
     dir: &Path,
     run: &str,
+    merged: &mut Merged,
     out: &mut MergeOutcome,
 ) -> Result<(), AppError> {
     let mut shard_dirs: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -912,7 +924,7 @@ fn merge_run(
             }
         };
         let spec = record.shard;
-        match check_and_import(case, &sdir, run, &record, &mut run_settings) {
+        match check_and_import(case, &sdir, run, &record, merged, &mut run_settings) {
             Ok(merge) => {
                 counts.insert(spec.count);
                 present.insert((spec.index, spec.count));
@@ -995,6 +1007,7 @@ fn check_and_import(
     dir: &Path,
     run: &str,
     record: &ShardRecord,
+    merged: &mut Merged,
     run_settings: &mut Option<RunSettings>,
 ) -> Result<Merge, String> {
     let e = |x: AppError| x.to_string();
@@ -1041,7 +1054,6 @@ fn check_and_import(
         ));
     }
     let record_sha = record.record_sha256().map_err(e)?;
-    let (merged_records, merged_sources) = merged_so_far(case).map_err(e)?;
     let summary = |sources: Vec<String>| MergedShard {
         run: run.to_owned(),
         shard: record.shard.to_string(),
@@ -1086,7 +1098,7 @@ fn check_and_import(
             })
         }
     }
-    if merged_records.contains(&record_sha) {
+    if merged.records.contains(&record_sha) {
         return Ok(Merge::Already(summary(
             analysed.iter().map(|s| s.source_id.clone()).collect(),
         )));
@@ -1159,7 +1171,7 @@ fn check_and_import(
                 s.source_id
             ));
         }
-        if let Some(other) = merged_sources.get(&s.source_id) {
+        if let Some(other) = merged.sources.get(&s.source_id) {
             if !record.force {
                 return Err(format!(
                     "duplicate: source {} was merged from another shard result (record {}); re-run with --force to replace it",
@@ -1328,6 +1340,10 @@ fn check_and_import(
             }
         }
     }
+    merged.add(
+        record_sha.clone(),
+        analysed.iter().map(|s| s.source_id.clone()),
+    );
     Ok(Merge::Done(summary(
         analysed.iter().map(|s| s.source_id.clone()).collect(),
     )))
