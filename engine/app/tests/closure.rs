@@ -6,49 +6,18 @@
 //! - `case close --wait` asks the analysis to stop, waits for it, and leaves no derived
 //!   data after its erasure entry; the analysis ends as "stopped", having written nothing.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use vigie_app::admin::Administration;
-use vigie_app::analyze::{analyze_sources, AnalyzeRequest, DetectorChoice};
-use vigie_app::types::{OpenRequest, WhenBusy};
+use vigie_app::analyze::analyze_sources;
+use vigie_app::types::WhenBusy;
 use vigie_app::{App, AppError, EnteredCase, Operator, Progress};
 use vigie_audit::event::Event;
 use vigie_case::DataRoot;
-
-/// A clip with motion, made with the ffmpeg CLI (a moving box over a plain background).
-fn clip(dir: &Path) -> PathBuf {
-    let out = dir.join("moving.mp4");
-    let ok = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg("color=c=gray:s=160x120:d=4:r=10[bg];color=c=red:s=24x24:d=4:r=10[fg];[bg][fg]overlay=x='t*30':y=40")
-        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
-        .arg(&out)
-        .status()
-        .expect("the ffmpeg CLI (installed by tools/setup)")
-        .success();
-    assert!(ok, "ffmpeg could not generate the test clip");
-    out
-}
-
-fn open_case(app: &App) -> Operator {
-    let op = Operator::new("op-test").unwrap();
-    Administration::new(app, op.clone(), None)
-        .open_case(OpenRequest {
-            case_id: Some("C-closure".into()),
-            procedure: "2026/777".into(),
-            authorization: "OJ-1".into(),
-            magistrate: "Mme Juge".into(),
-            authorized_on: chrono::Utc::now().date_naive(),
-            valid_until: None,
-            operator: op.to_string(),
-            purpose: "closure test".into(),
-        })
-        .unwrap();
-    op
-}
 
 fn register(case: &EnteredCase, path: &Path) {
     let out = vigie_app::evidence::ingest(
@@ -110,8 +79,9 @@ fn closure_refuses_while_analysis_runs_and_wait_stops_it() {
         DataRoot::new(home.path().to_owned()),
         Arc::new(vigie_audit::SystemClock),
     );
-    let op = open_case(&app);
-    let video = clip(work.path());
+    let op = Operator::new("op-test").unwrap();
+    common::open_case(&app, &op, "C-closure", "2026/777", "closure test");
+    let video = common::moving_box(work.path(), "moving", "red", 30, 4);
     {
         let c = EnteredCase::enter(&app, Some("C-closure"), &op, None, "ingest").unwrap();
         register(&c, &video);
@@ -127,21 +97,7 @@ fn closure_refuses_while_analysis_runs_and_wait_stops_it() {
     let op2 = op.clone();
     let analysis = std::thread::spawn(move || {
         let case = EnteredCase::enter(&app2, Some("C-closure"), &op2, None, "analyze").unwrap();
-        let req = AnalyzeRequest {
-            sources: Vec::new(),
-            all: true,
-            detector: DetectorChoice::Motion,
-            scene: None,
-            force: false,
-            jobs: 1,
-            device: "cpu".into(),
-            motion_gate: true,
-            sampling: "all".parse().unwrap(),
-            width: vigie_app::types::OutputSize::Native,
-            decoder_threads: 1,
-            plates: None,
-            plate_min_width_px: 160.0,
-        };
+        let req = common::motion_request(Vec::new());
         analyze_sources(&case, &req, &barrier).unwrap()
     });
     reached_rx.recv().unwrap(); // the analysis is running, inside its first frame

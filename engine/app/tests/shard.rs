@@ -4,34 +4,24 @@
 //! model- or software-mismatched and duplicated shard results are refused, each with an
 //! alert; the report lists the shards; closure erases them and refuses later merges.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use vigie_app::admin::Administration;
-use vigie_app::analyze::{analyze_sources, AnalyzeRequest, DetectorChoice};
+use vigie_app::analyze::{analyze_sources, AnalyzeRequest};
 use vigie_app::nodes::NodeKey;
 use vigie_app::shard::{
     merge_shards, plan, run_shard, MergeOutcome, MergeRequest, ModelRef, PlannedSource,
     ShardRecord, ShardRequest, ShardSpec,
 };
-use vigie_app::types::{OpenRequest, WhenBusy};
+use vigie_app::types::WhenBusy;
 use vigie_app::{App, EnteredCase, NoProgress, Operator};
 use vigie_case::DataRoot;
 
 /// A 3 s clip of one box crossing a grey frame; `colour` and `speed` make each distinct.
 fn clip(dir: &Path, name: &str, colour: &str, speed: u32) -> PathBuf {
-    let out = dir.join(format!("{name}.mp4"));
-    let graph = format!(
-        "color=c=gray:s=160x120:d=3:r=10[bg];color=c={colour}:s=24x24:d=3:r=10[fg];[bg][fg]overlay=x='t*{speed}':y=40"
-    );
-    assert!(Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", &graph])
-        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
-        .arg(&out)
-        .status()
-        .expect("the ffmpeg CLI (installed by tools/setup)")
-        .success());
-    out
+    common::moving_box(dir, name, colour, speed, 3)
 }
 
 struct Env {
@@ -66,18 +56,7 @@ impl Env {
     }
 
     fn open(&self, case_id: &str, clips: &[PathBuf]) {
-        Administration::new(&self.app, self.op.clone(), None)
-            .open_case(OpenRequest {
-                case_id: Some(case_id.into()),
-                procedure: "2026/900".into(),
-                authorization: "OJ-9".into(),
-                magistrate: "Mme Juge".into(),
-                authorized_on: chrono::Utc::now().date_naive(),
-                valid_until: None,
-                operator: self.op.to_string(),
-                purpose: "sharded analysis".into(),
-            })
-            .unwrap();
+        common::open_case(&self.app, &self.op, case_id, "2026/900", "sharded analysis");
         let case = self.enter(case_id, "ingest");
         vigie_app::evidence::ingest(
             &case,
@@ -168,21 +147,7 @@ impl Env {
 }
 
 fn request() -> AnalyzeRequest {
-    AnalyzeRequest {
-        sources: Vec::new(),
-        all: true,
-        detector: DetectorChoice::Motion,
-        scene: None,
-        force: false,
-        jobs: 1,
-        device: "cpu".into(),
-        motion_gate: true,
-        sampling: "all".parse().unwrap(),
-        width: vigie_app::types::OutputSize::Native,
-        decoder_threads: 1,
-        plates: None,
-        plate_min_width_px: 0.0,
-    }
+    common::motion_request(Vec::new())
 }
 
 /// Change a record and sign it again with the (enrolled) node's key: what a node that

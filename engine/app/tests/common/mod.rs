@@ -1,0 +1,66 @@
+//! What the application layer's integration tests share: footage made with the ffmpeg
+//! CLI, a case opened under a fresh authorisation, and the model-free analysis request.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use vigie_app::admin::Administration;
+use vigie_app::analyze::{AnalyzeRequest, DetectorChoice};
+use vigie_app::types::OpenRequest;
+use vigie_app::{App, Operator};
+
+/// `dir/NAME.mp4`: a `colour` 24x24 box crossing a grey 160x120 frame at `speed_px_s`, for
+/// `secs` seconds at 10 fps (distinct colours or speeds make distinct sources).
+pub fn moving_box(dir: &Path, name: &str, colour: &str, speed_px_s: u32, secs: u32) -> PathBuf {
+    let out = dir.join(format!("{name}.mp4"));
+    let graph = format!(
+        "color=c=gray:s=160x120:d={secs}:r=10[bg];color=c={colour}:s=24x24:d={secs}:r=10[fg];[bg][fg]overlay=x='t*{speed_px_s}':y=40"
+    );
+    let ok = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", &graph])
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        .arg(&out)
+        .status()
+        .expect("the ffmpeg CLI (installed by tools/setup)")
+        .success();
+    assert!(ok, "ffmpeg could not generate the test clip");
+    out
+}
+
+/// Open case `case_id` as `op`, authorised today (so it never expires under the tests).
+pub fn open_case(app: &App, op: &Operator, case_id: &str, procedure: &str, purpose: &str) {
+    Administration::new(app, op.clone(), None)
+        .open_case(OpenRequest {
+            case_id: Some(case_id.into()),
+            procedure: procedure.into(),
+            authorization: "OJ-1".into(),
+            magistrate: "Mme Juge".into(),
+            authorized_on: chrono::Utc::now().date_naive(),
+            valid_until: None,
+            operator: op.to_string(),
+            purpose: purpose.into(),
+        })
+        .unwrap();
+}
+
+/// Every source (or `sources`) analysed with the motion detector, every frame, at the
+/// source's own size, one at a time.
+pub fn motion_request(sources: Vec<String>) -> AnalyzeRequest {
+    AnalyzeRequest {
+        all: sources.is_empty(),
+        sources,
+        detector: DetectorChoice::Motion,
+        scene: None,
+        force: false,
+        jobs: 1,
+        device: "cpu".into(),
+        motion_gate: true,
+        sampling: "all".parse().unwrap(),
+        width: vigie_app::types::OutputSize::Native,
+        decoder_threads: 1,
+        plates: None,
+        plate_min_width_px: 0.0,
+    }
+}
