@@ -22,9 +22,41 @@ use crate::operator::Operator;
 /// session is ever created from here).
 pub mod policy {
     pub use vigie_policy::{
-        check_cache, model_path, models, runtime_library_path, AllowedModelId, CacheStatus, Labels,
-        ORT_VERSION,
+        check_cache, measured, measured_for, model_path, models, runtime_library_path,
+        AllowedModelId, CacheStatus, Labels, MeasuredKind, MeasuredSpec, ORT_VERSION,
     };
+}
+
+/// The models' measured quality compiled into this build (`models/measured.toml`), as the
+/// exploitation report and the technical dossier state it.
+pub fn measured_catalogue() -> Vec<vigie_case::MeasuredQuality> {
+    vigie_policy::measured()
+        .iter()
+        .map(|m| vigie_case::MeasuredQuality {
+            model_id: m.model_id.to_owned(),
+            sha256: m.sha256.to_owned(),
+            kind: m.kind.as_str().to_owned(),
+            dataset: m.dataset.to_owned(),
+            split: m.split.to_owned(),
+            images: m.images,
+            iou: m.iou,
+            score_threshold: m.score_threshold,
+            vigie_version: m.vigie_version.to_owned(),
+            command: m.command.to_owned(),
+            date: m.date.to_owned(),
+            note: m.note.map(str::to_owned),
+            classes: m
+                .classes
+                .iter()
+                .map(|c| vigie_case::MeasuredClassRow {
+                    class: c.class.to_owned(),
+                    objects: c.objects,
+                    recall: c.recall,
+                    precision: c.precision,
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// The permission for lifecycle and oversight.
@@ -44,6 +76,9 @@ pub struct ReportWritten {
 
 impl Administration {
     pub fn new(app: &App, operator: Operator, reason: Option<&str>) -> Self {
+        // Every report this process writes (on demand, and the final one at closure,
+        // which vigie-case builds) states the measured recall of the models a case loaded.
+        vigie_case::install_measured(measured_catalogue());
         Self {
             app: app.clone(),
             operator,

@@ -70,7 +70,10 @@ pub struct DetectorParams {
 }
 
 impl DetectorParams {
-    fn config(&self, threads_override: Option<usize>) -> Result<DetectorConfig, AppError> {
+    pub(crate) fn config(
+        &self,
+        threads_override: Option<usize>,
+    ) -> Result<DetectorConfig, AppError> {
         let device = parse_device(&self.device)?;
         let threads = threads_override.unwrap_or(if self.threads == 0 {
             cores()

@@ -36,6 +36,7 @@ pub mod bench_web;
 pub mod clock;
 pub mod clock_read;
 pub mod coverage;
+pub mod detect_eval;
 pub mod entered;
 pub mod error;
 pub mod evidence;

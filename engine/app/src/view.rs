@@ -949,6 +949,7 @@ pub fn dossier_html(app: &App, features: &[(&str, &str)]) -> String {
             .collect(),
         data_root: app.root().path().to_owned(),
         cache_dir: vigie_core::paths::cache_dir(),
+        measured: crate::admin::measured_catalogue(),
     };
     render_html(&input)
 }

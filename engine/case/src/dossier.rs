@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use vigie_audit::{Action, Entry};
 
-use crate::report::esc;
+use crate::report::{esc, measured_with, reading_of_recall, MeasuredQuality};
 
 /// One allowlisted model.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +46,8 @@ pub struct DossierInput {
     pub data_root: PathBuf,
     /// The cache of fetched artefacts.
     pub cache_dir: PathBuf,
+    /// The models' measured quality compiled into this build (`models/measured.toml`).
+    pub measured: Vec<MeasuredQuality>,
 }
 
 enum Block {
@@ -113,9 +115,11 @@ fn document(d: &DossierInput) -> Vec<Block> {
         ));
     }
 
+    limits(&mut b, d);
+
     b.push(H(
         2,
-        "4. The non-biometric guarantee and how it is enforced".into(),
+        "5. The non-biometric guarantee and how it is enforced".into(),
     ));
     b.push(List(vec![
         "Compiled allowlist: the only models vigie can load are listed, with their SHA-256, in the binary itself (table above); no option, file or variable adds a model at run time.".into(),
@@ -127,7 +131,7 @@ fn document(d: &DossierInput) -> Vec<Block> {
         "Only one crate of the source code (engine/policy) may link the inference runtime, so no other code path can run a model.".into(),
     ]));
 
-    b.push(H(2, "5. Architecture and data flows".into()));
+    b.push(H(2, "6. Architecture and data flows".into()));
     b.push(List(vec![
         "Collection: `vigie ingest` hashes each footage file (SHA-256, read-only) and records it in the case's evidence registry; the footage itself is never modified or copied.".into(),
         "Analysis: footage is decoded and analysed by the allowlisted models; what they produce (index, thumbnails, crops, synopses) is derived data, kept in the case's `derived/` directory. Before any use, a source's hash is checked again and changed evidence is refused.".into(),
@@ -137,7 +141,7 @@ fn document(d: &DossierInput) -> Vec<Block> {
         "Isolation: a command works in exactly one case (`--case`), entered by a named operator (`--operator`); it reads no other case's data. No network access is made at run time.".into(),
     ]));
 
-    b.push(H(2, "6. Storage".into()));
+    b.push(H(2, "7. Storage".into()));
     b.push(P(format!(
         "Data root (cases, audit logs, installation key): `{}` (set by VIGIE_HOME). Cache of fetched artefacts (runtime, models, sample footage; no case data): `{}` (set by VIGIE_CACHE).",
         d.data_root.display(),
@@ -155,7 +159,7 @@ fn document(d: &DossierInput) -> Vec<Block> {
             .into(),
     ));
 
-    b.push(H(2, "7. Audit log".into()));
+    b.push(H(2, "8. Audit log".into()));
     let fields = sample_entry_fields();
     b.push(P(format!(
         "Every action is an entry of an append-only JSON Lines log, written and synced before the command reports success. Fields: {}. Categories: {}.",
@@ -174,7 +178,7 @@ fn document(d: &DossierInput) -> Vec<Block> {
         "Anchors outside the machine: every exploitation report prints the current signed heads; each head is sent to the system journal (`/dev/log`, tag `vigie-audit`) as it is written; `vigie audit anchor` exports them to a file for the procedure record; `vigie audit verify --against FILE` checks the logs against such an anchor.".into(),
     ]));
 
-    b.push(H(2, "8. Security measures".into()));
+    b.push(H(2, "9. Security measures".into()));
     b.push(List(vec![
         "Access: every directory vigie creates is mode 0700 and every file 0600 (owner only); the installation key is refused if other users can read it.".into(),
         "Authorisation: a case is opened only with a procedure number, an authorisation reference, the magistrate, the authorisation date and a purpose; work is refused in a closed or expired case, and without an operator id.".into(),
@@ -183,14 +187,14 @@ fn document(d: &DossierInput) -> Vec<Block> {
         "No network at run time: models and libraries come from package registries at installation time only.".into(),
     ]));
 
-    b.push(H(2, "9. Retention and erasure".into()));
+    b.push(H(2, "10. Retention and erasure".into()));
     b.push(List(vec![
         "`vigie case close` writes the final exploitation report, erases the case's derived data and exports, and logs an erasure entry listing what was erased (paths and sizes, not content). The audit log, the evidence registry and the reports are kept.".into(),
         "`vigie case purge-expired` does the same for every case whose authorisation has ended or which is 3 years past its authorisation date; run it daily (cron or systemd timer).".into(),
         "Erasure removes the files; on storage that keeps old blocks (SSD, snapshots, backups), use an encrypted volume for the data root so that removed data cannot be recovered.".into(),
     ]));
 
-    b.push(H(2, "10. Threat model: a hostile operator".into()));
+    b.push(H(2, "11. Threat model: a hostile operator".into()));
     b.push(P("What each kind of operator can attempt, and which mechanism catches it: a local check (refused on the spot, with an alert), the signed head (detected by `vigie audit verify`), or an external anchor (detected only against a copy kept outside the machine: a report in the procedure file, an anchor file, the system journal).".into()));
     b.push(Table(
         vec![
@@ -213,13 +217,115 @@ fn document(d: &DossierInput) -> Vec<Block> {
         ],
     ));
 
-    b.push(H(2, "11. Known limits".into()));
+    b.push(H(2, "12. Known limits".into()));
     b.push(List(vec![
         "The installation key is stored on the same machine: someone with the full rights of the account running vigie could re-sign a rewritten log. The signed heads printed in each report, exported by `vigie audit anchor` and sent to the system journal are the external reference: forward the journal to another machine for it to count.".into(),
         "Times are the system clock's, in UTC; the machine's clock must be kept correct (NTP).".into(),
         "File locks are trusted on the local file system only, not across machines.".into(),
     ]));
     b
+}
+
+/// "Limits of the search": what each allowlisted model was measured to find, and how to
+/// read a search with no result (each exploitation report repeats it for the models its
+/// case loaded).
+fn limits(b: &mut Vec<Block>, d: &DossierInput) {
+    use Block::*;
+    b.push(H(
+        2,
+        "4. Limits of the search / Limites de la recherche".into(),
+    ));
+    b.push(P("A search finds only what the detector detected: a search with no result means that no matching object was found, not that none passed. The figures below are per frame (the share of labelled objects found on a frame, the share of detections that were labelled objects; IoU and score threshold as stated), not per track: an object in view over several analysed frames has several chances to be detected, and whether it then forms a track, or matches a colour or a direction, is not measured here. Each exploitation report states them for the models its case loaded.".into()));
+    b.push(P("Une recherche ne trouve que ce que le détecteur a détecté : une recherche sans résultat signifie qu'aucun objet correspondant n'a été trouvé, non qu'aucun n'est passé. Les chiffres ci-dessous portent sur les images (part des objets annotés trouvés sur une image, part des détections justes ; seuils d'IoU et de score indiqués), non sur les pistes. Chaque rapport d'exploitation les reprend pour les modèles chargés dans l'affaire.".into()));
+    let mut rows = Vec::new();
+    for m in &d.models {
+        let of_model: Vec<&MeasuredQuality> = d
+            .measured
+            .iter()
+            .filter(|q| q.model_id == m.id && q.sha256 == m.sha256)
+            .collect();
+        if of_model.is_empty() {
+            rows.push(vec![
+                m.id.clone(),
+                "not measured / non mesuré".into(),
+                "—".into(),
+                "—".into(),
+                "—".into(),
+                "—".into(),
+                "No figure recorded in this build. / Aucun chiffre enregistré dans cette version."
+                    .into(),
+            ]);
+        }
+        for q in of_model {
+            let data = format!(
+                "{} ({}{}; IoU ≥ {}, score ≥ {}; {} {}: `{}`)",
+                q.dataset,
+                if q.kind == "held_out" {
+                    "held-out data, not available to vigie's tests: figures as reported"
+                } else {
+                    "public test data of vigie's tests, re-checked by them"
+                },
+                q.images
+                    .map(|n| format!(", {n} frames"))
+                    .unwrap_or_default(),
+                q.iou,
+                q.score_threshold,
+                q.date,
+                measured_with(&q.vigie_version),
+                q.command
+            );
+            for c in &q.classes {
+                let fig =
+                    |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "—".into());
+                rows.push(vec![
+                    m.id.clone(),
+                    data.clone(),
+                    c.class.clone(),
+                    c.objects
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|| "—".into()),
+                    fig(c.recall),
+                    fig(c.precision),
+                    c.recall
+                        .map(|r| {
+                            let (en, fr) = reading_of_recall(&c.class, r, c.objects);
+                            format!("{en} / {fr}")
+                        })
+                        .unwrap_or_else(|| "—".into()),
+                ]);
+            }
+        }
+    }
+    if rows.is_empty() {
+        b.push(P(
+            "No model is allowlisted in this build: nothing is detected, no figure applies.".into(),
+        ));
+    } else {
+        b.push(Table(
+            vec![
+                "Model".into(),
+                "Data set".into(),
+                "Class".into(),
+                "Objects".into(),
+                "Recall".into(),
+                "Precision".into(),
+                "Reading a search with no result / Lecture d'une recherche sans résultat".into(),
+            ],
+            rows,
+        ));
+    }
+    let notes: Vec<String> = d
+        .measured
+        .iter()
+        .filter_map(|q| {
+            q.note
+                .as_ref()
+                .map(|n| format!("{} on {}: {n}", q.model_id, q.dataset))
+        })
+        .collect();
+    if !notes.is_empty() {
+        b.push(List(notes));
+    }
 }
 
 /// The field names of an audit entry, from the type itself.
@@ -375,7 +481,52 @@ mod tests {
             models,
             data_root: "/var/lib/vigie".into(),
             cache_dir: "/var/cache/vigie".into(),
+            measured: Vec::new(),
         }
+    }
+
+    #[test]
+    fn states_the_measured_recall_of_each_model() {
+        let nanodet = ModelInfo {
+            id: "nanodet-coco-416".into(),
+            task: "object_detection".into(),
+            sha256: "63".repeat(32),
+            licence: "Apache-2.0".into(),
+            source: "npm".into(),
+        };
+        let plate = ModelInfo {
+            id: "clp-det".into(),
+            sha256: "1b".repeat(32),
+            ..nanodet.clone()
+        };
+        let mut d = input(vec![nanodet, plate]);
+        d.measured = vec![MeasuredQuality {
+            model_id: "nanodet-coco-416".into(),
+            sha256: "63".repeat(32),
+            kind: "held_out".into(),
+            dataset: "held-out street frames".into(),
+            split: "all".into(),
+            images: None,
+            iou: 0.5,
+            score_threshold: 0.35,
+            vigie_version: "0.2.0".into(),
+            command: "reported".into(),
+            date: "2026-12-06".into(),
+            note: Some("recall only".into()),
+            classes: vec![crate::report::MeasuredClassRow {
+                class: "motorcycle".into(),
+                objects: None,
+                recall: Some(0.66),
+                precision: None,
+            }],
+        }];
+        let md = render_markdown(&d);
+        assert!(md.contains("## 4. Limits of the search / Limites de la recherche"));
+        assert!(md.contains("| nanodet-coco-416 | held-out street frames (held-out data, not available to vigie's tests: figures as reported; IoU ≥ 0.5, score ≥ 0.35"), "{md}");
+        assert!(md.contains("| motorcycle | — | 0.66 | — | On a frame where a motorcycle is in view, the detector misses about 1 in 3"), "{md}");
+        assert!(md.contains("| clp-det | not measured / non mesuré |"));
+        assert!(md.contains("## 12. Known limits"));
+        assert!(render_html(&d).contains("<h2>4. Limits of the search"));
     }
 
     #[test]

@@ -45,7 +45,10 @@ pub use meta::{
     case_id_from_procedure, max_retention_end, parse_date, retention_end, validate_case_id,
     CaseMeta, CaseStatus, ClosureReason, MAX_RETENTION_MONTHS, META_FILE,
 };
-pub use report::{build_report, render_html, render_json, write_report, Report, ReportFiles};
+pub use report::{
+    build_report, build_report_with, install_measured, render_html, render_json, write_report,
+    MeasuredClassRow, MeasuredQuality, Report, ReportFiles,
+};
 pub use root::{case_log_id, DataRoot, FAKE_NOW_ENV, MACHINE_LOG_ID};
 pub use vigie_audit::{Action, Clock, EntryRef, FixedClock, SystemClock};
 

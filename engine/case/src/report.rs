@@ -54,6 +54,10 @@ pub struct Report {
     /// and operator analysed which sources, and when.
     #[serde(default)]
     pub shards: Vec<ShardRow>,
+    /// What the models the case loaded were measured to find, so that a search with no
+    /// result is read for what it is (absent in reports written before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<LimitsSection>,
 }
 
 /// One shard result merged into the case (a `shard_merged` entry).
@@ -74,6 +78,137 @@ pub struct ShardRow {
     pub sources: Vec<String>,
     pub failed: Vec<String>,
     pub record_sha256: String,
+}
+
+/// One model's measured quality on one data set, as compiled into vigie
+/// (`models/measured.toml`); the application layer hands these to the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeasuredQuality {
+    pub model_id: String,
+    /// The SHA-256 of the bytes measured.
+    pub sha256: String,
+    /// `reproducible` (public test data under ../shared, re-checked by vigie's tests) or
+    /// `held_out` (measured elsewhere, as reported).
+    pub kind: String,
+    pub dataset: String,
+    pub split: String,
+    pub images: Option<u64>,
+    pub iou: f32,
+    pub score_threshold: f32,
+    pub vigie_version: String,
+    pub command: String,
+    pub date: String,
+    pub note: Option<String>,
+    pub classes: Vec<MeasuredClassRow>,
+}
+
+/// One class's per-frame figures in a [`MeasuredQuality`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeasuredClassRow {
+    /// COCO name, or `any vehicle`.
+    pub class: String,
+    /// Labelled objects scored, when counted.
+    pub objects: Option<u64>,
+    pub recall: Option<f64>,
+    pub precision: Option<f64>,
+}
+
+/// Why no measured figure applies to a model the case loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotMeasured {
+    /// The entry does not name the model (written before typed events).
+    NoModelId,
+    /// No figure is recorded in this build for this model id.
+    NoFigures,
+    /// Figures exist for this id, but of other bytes than the case loaded.
+    OtherBytes,
+}
+
+/// The measured quality of one model loaded in the case (its `model_load` entries
+/// grouped by model id and SHA-256).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelLimits {
+    pub model_id: Option<String>,
+    pub sha256: Option<String>,
+    /// The `model_load` entries (sequence numbers).
+    pub entries: Vec<u64>,
+    pub measured: Vec<MeasuredQuality>,
+    /// Why nothing was measured, when `measured` is empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_measured: Option<NotMeasured>,
+}
+
+/// "Limits of the search": per model loaded in the case, its measured recall and
+/// precision per class and how to read a search that found nothing.
+///
+/// Why in the report: an investigator who searches "motorcycle heading north" and gets
+/// nothing may conclude that none passed; that conclusion is only as good as the
+/// detector's recall, which whoever reads the procedure file must see.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LimitsSection {
+    pub models: Vec<ModelLimits>,
+}
+
+/// The measured figures given to reports built without an explicit table
+/// ([`install_measured`]).
+static MEASURED: std::sync::OnceLock<Vec<MeasuredQuality>> = std::sync::OnceLock::new();
+
+/// Give this process's reports the table of measured figures compiled into vigie.
+///
+/// Why a process-wide table: this crate does not depend on the model policy (which links
+/// ONNX Runtime), yet the final report written at closure is built here; the application
+/// layer installs the compiled table once, before any report. The first table installed
+/// stays (the table is compiled in: every caller gives the same one). Without it, every
+/// model reads "not measured".
+pub fn install_measured(table: Vec<MeasuredQuality>) {
+    let _ = MEASURED.set(table);
+}
+
+fn installed_measured() -> &'static [MeasuredQuality] {
+    MEASURED.get().map(Vec::as_slice).unwrap_or_default()
+}
+
+/// The limits section for the models a report lists, from a table of measured figures.
+/// Figures apply to a model only when both its id and its SHA-256 match (an entry that
+/// recorded no SHA-256, written before typed events, is matched by id).
+pub fn limits_section(models: &[ModelRow], table: &[MeasuredQuality]) -> LimitsSection {
+    let mut out: Vec<ModelLimits> = Vec::new();
+    for m in models {
+        if let Some(l) = out
+            .iter_mut()
+            .find(|l| l.model_id == m.model_id && l.sha256 == m.sha256)
+        {
+            l.entries.push(m.seq);
+            continue;
+        }
+        let of_id: Vec<&MeasuredQuality> = table
+            .iter()
+            .filter(|q| m.model_id.as_deref() == Some(q.model_id.as_str()))
+            .collect();
+        let measured: Vec<MeasuredQuality> = of_id
+            .iter()
+            .filter(|q| m.sha256.as_deref().is_none_or(|s| s == q.sha256))
+            .map(|q| (*q).clone())
+            .collect();
+        let not_measured = if !measured.is_empty() {
+            None
+        } else if m.model_id.is_none() {
+            Some(NotMeasured::NoModelId)
+        } else if of_id.is_empty() {
+            Some(NotMeasured::NoFigures)
+        } else {
+            Some(NotMeasured::OtherBytes)
+        };
+        out.push(ModelLimits {
+            model_id: m.model_id.clone(),
+            sha256: m.sha256.clone(),
+            entries: vec![m.seq],
+            measured,
+            not_measured,
+        });
+    }
+    LimitsSection { models: out }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -266,11 +401,22 @@ fn str_at<'a>(v: &'a Value, keys: &[&str]) -> Option<&'a str> {
     keys.iter().find_map(|k| v.get(*k).and_then(Value::as_str))
 }
 
-/// Build the report of a case (open or closed) from its files.
+/// Build the report of a case (open or closed) from its files, with the measured figures
+/// the application layer installed ([`install_measured`]).
 pub fn build_report(
     root: &DataRoot,
     case_id: &str,
     clock: Arc<dyn Clock>,
+) -> Result<Report, CaseError> {
+    build_report_with(root, case_id, clock, installed_measured())
+}
+
+/// [`build_report`] with this table of measured figures.
+pub fn build_report_with(
+    root: &DataRoot,
+    case_id: &str,
+    clock: Arc<dyn Clock>,
+    measured: &[MeasuredQuality],
 ) -> Result<Report, CaseError> {
     let meta = crate::case::load_case_with(root, case_id, clock.clone())?;
     let dir = root.case_dir(case_id);
@@ -427,7 +573,6 @@ pub fn build_report(
         case: meta,
         operators: operators.into_values().collect(),
         sources,
-        models,
         searches,
         exports,
         erasures,
@@ -442,6 +587,8 @@ pub fn build_report(
             anchors: crate::anchor::current_anchors(root, Some(&[case_id.to_owned()]), clock)?,
         },
         coverage: None,
+        limits: Some(limits_section(&models, measured)),
+        models,
         clock_corrections,
         shards: entries
             .iter()
@@ -803,6 +950,9 @@ pub fn render_html(r: &Report) -> String {
     if let Some(cov) = &r.coverage {
         render_coverage(&mut h, cov);
     }
+    if let Some(limits) = &r.limits {
+        render_limits(&mut h, limits);
+    }
 
     if !r.shards.is_empty() {
         let _ = writeln!(h, "<h2>Analysis on compute nodes (shards)</h2>");
@@ -1123,6 +1273,297 @@ fn render_coverage(h: &mut String, cov: &CoverageSection) {
                     esc(&u.why),
                 ]
             }),
+        );
+    }
+}
+
+/// A class name in French (the report is read in French procedures).
+fn class_fr(class: &str) -> &str {
+    match class {
+        "person" => "personne",
+        "bicycle" => "vélo",
+        "car" => "voiture",
+        "motorcycle" => "moto",
+        "bus" => "bus",
+        "truck" => "camion",
+        "any vehicle" => "véhicule (toutes classes)",
+        other => other,
+    }
+}
+
+/// A class name in a "1 in N" sentence.
+fn class_en(class: &str) -> &str {
+    match class {
+        "any vehicle" => "vehicle (any class)",
+        other => other,
+    }
+}
+
+/// How to read a search with no result for one class, from its per-frame recall:
+/// `(english, french)`.
+pub fn reading_of_recall(class: &str, recall: f64, objects: Option<u64>) -> (String, String) {
+    let miss = (1.0 - recall).clamp(0.0, 1.0);
+    let pct = (recall * 100.0).round();
+    let (en, fr) = if miss < 0.005 {
+        (
+            format!("On the test frames the detector found every labelled {} in view (recall {recall:.2}); that does not prove it never misses one.", class_en(class)),
+            format!("Sur les images de test, le détecteur a trouvé tous les objets annotés de classe « {} » visibles (rappel {}) ; cela ne prouve pas qu'il n'en manque jamais.", class_fr(class), fr_num(recall)),
+        )
+    } else if miss >= 0.5 {
+        let tenths = (miss * 10.0).round().max(5.0);
+        (
+            format!("On a frame where a {} is in view, the detector misses it about {tenths} times in 10 (it found {pct}% of them): a search with no result says little about whether one passed.", class_en(class)),
+            format!("Sur une image où un objet de classe « {} » est visible, le détecteur le manque environ {tenths} fois sur 10 (il en a trouvé {pct} %) : une recherche sans résultat dit peu de chose sur son passage.", class_fr(class)),
+        )
+    } else {
+        let n = (1.0 / miss).round();
+        (
+            format!("On a frame where a {} is in view, the detector misses about 1 in {n} (it found {pct}% of them).", class_en(class)),
+            format!("Sur une image où un objet de classe « {} » est visible, le détecteur en manque environ 1 sur {n} (il en a trouvé {pct} %).", class_fr(class)),
+        )
+    };
+    match objects {
+        Some(n) if n < 30 => (
+            format!("{en} Only {n} labelled: a rough figure."),
+            format!("{fr} Seulement {n} annotés : chiffre approximatif."),
+        ),
+        _ => (en, fr),
+    }
+}
+
+/// "with vigie 0.2.0", or how it was measured when not by vigie.
+pub fn measured_with(vigie_version: &str) -> String {
+    if vigie_version.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("with vigie {vigie_version}")
+    } else {
+        format!("({vigie_version})")
+    }
+}
+
+/// A decimal with a comma, two places.
+fn fr_num(v: f64) -> String {
+    format!("{v:.2}").replace('.', ",")
+}
+
+/// The limits section: per model loaded, its measured figures and how to read a search
+/// with no result (English, then French).
+fn render_limits(h: &mut String, limits: &LimitsSection) {
+    let _ = writeln!(h, "<h2>Limites de la recherche / Limits of the search</h2>");
+    let _ = writeln!(
+        h,
+        "<p>A search finds only what the detector detected. The figures below were measured frame by frame on annotated data: the recall is the share of labelled objects the detector found on a frame, the precision the share of its detections that were labelled objects (a detection counts when its box overlaps the labelled box at the IoU stated and its score reaches the threshold vigie uses). They are per frame, not per track: an object in view over several analysed frames has several chances to be detected; whether it then forms a track also depends on the tracker, and a search on colour or direction also on those descriptions, which these figures do not measure. A search with no result means that no matching object was found, not that none passed.</p>"
+    );
+    let _ = writeln!(
+        h,
+        "<p lang=\"fr\">Une recherche ne trouve que ce que le détecteur a détecté. Les chiffres ci-dessous ont été mesurés image par image sur des données annotées : le rappel est la part des objets annotés que le détecteur trouve sur une image, la précision la part de ses détections qui sont des objets annotés (une détection compte quand sa boîte recouvre celle de l'objet au seuil d'IoU indiqué et que son score atteint le seuil utilisé par vigie). Ils portent sur les images, non sur les pistes : un objet visible sur plusieurs images analysées a plusieurs chances d'être détecté ; qu'il forme ensuite une piste dépend aussi du suivi, et une recherche par couleur ou direction dépend aussi de ces descriptions, que ces chiffres ne mesurent pas. Une recherche sans résultat signifie qu'aucun objet correspondant n'a été trouvé, non qu'aucun n'est passé.</p>"
+    );
+    if limits.models.is_empty() {
+        let _ = writeln!(
+            h,
+            "<p class=\"warn\">No detection model was loaded in this case (analysis by motion alone, or no analysis): no measured figure applies, and a search with no result cannot be read as \"nothing passed\".<br><span lang=\"fr\">Aucun modèle de détection n'a été chargé dans cette affaire (analyse par le mouvement seul, ou aucune analyse) : aucun chiffre mesuré ne s'applique, et une recherche sans résultat ne peut pas se lire « rien n'est passé ».</span></p>"
+        );
+        return;
+    }
+    for m in &limits.models {
+        let _ = writeln!(
+            h,
+            "<h3>{} <span class=\"muted\"><code>{}</code> — loaded at entr{} {}</span></h3>",
+            opt(&m.model_id),
+            m.sha256.as_deref().map(esc).unwrap_or_else(|| "—".into()),
+            if m.entries.len() == 1 { "y" } else { "ies" },
+            m.entries
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if let Some(why) = m.not_measured {
+            let (en, fr) = match why {
+                NotMeasured::NoModelId => (
+                    "the log entry does not name the model",
+                    "l'entrée du journal ne nomme pas le modèle",
+                ),
+                NotMeasured::NoFigures => (
+                    "this version of vigie records no measured figure for this model",
+                    "cette version de vigie ne contient aucun chiffre mesuré pour ce modèle",
+                ),
+                NotMeasured::OtherBytes => (
+                    "the figures this version of vigie records for this model id were measured on other bytes (another SHA-256) than the model loaded here",
+                    "les chiffres que cette version de vigie contient pour ce modèle ont été mesurés sur un autre fichier (autre SHA-256) que celui chargé ici",
+                ),
+            };
+            let _ = writeln!(
+                h,
+                "<p class=\"warn\">Not measured: {en}. This report cannot state what it misses; a search with no result cannot be read as \"nothing passed\".<br><span lang=\"fr\">Non mesuré : {fr}. Ce rapport ne peut pas dire ce qu'il manque ; une recherche sans résultat ne peut pas se lire « rien n'est passé ».</span></p>"
+            );
+            continue;
+        }
+        for q in &m.measured {
+            let _ = writeln!(
+                h,
+                "<p><b>{}</b> ({}) — {}{}; IoU ≥ {}, score ≥ {}; measured {} {}: <code>{}</code>.{}</p>",
+                esc(&q.dataset),
+                if q.kind == "held_out" {
+                    "held-out data, not available to vigie's tests: figures as reported / données réservées, hors des tests de vigie : chiffres tels que rapportés"
+                } else {
+                    "public test data of vigie's tests: figures re-checked by them / données de test publiques de vigie : chiffres revérifiés par ses tests"
+                },
+                esc(&q.split),
+                q.images
+                    .map(|n| format!(", {n} frames"))
+                    .unwrap_or_default(),
+                q.iou,
+                q.score_threshold,
+                esc(&q.date),
+                esc(&measured_with(&q.vigie_version)),
+                esc(&q.command),
+                q.note
+                    .as_deref()
+                    .map(|n| format!("<br><span class=\"muted\">{}</span>", esc(n)))
+                    .unwrap_or_default(),
+            );
+            table(
+                h,
+                &[
+                    "Class / Classe",
+                    "Objects / Objets",
+                    "Recall / Rappel",
+                    "Precision / Précision",
+                    "Reading a search with no result / Lecture d'une recherche sans résultat",
+                ],
+                q.classes.iter().map(|c| {
+                    let fig =
+                        |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "—".into());
+                    let reading = match c.recall {
+                        Some(r) => {
+                            let (en, fr) = reading_of_recall(&c.class, r, c.objects);
+                            format!("{}<br><span lang=\"fr\">{}</span>", esc(&en), esc(&fr))
+                        }
+                        None => "—".into(),
+                    };
+                    vec![
+                        format!("{} / {}", esc(&c.class), esc(class_fr(&c.class))),
+                        c.objects
+                            .map(|n| n.to_string())
+                            .unwrap_or_else(|| "—".into()),
+                        fig(c.recall),
+                        fig(c.precision),
+                        reading,
+                    ]
+                }),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod limits_tests {
+    use super::*;
+
+    fn nanodet() -> MeasuredQuality {
+        MeasuredQuality {
+            model_id: "nanodet-coco-416".into(),
+            sha256: "63".repeat(32),
+            kind: "reproducible".into(),
+            dataset: "street-cctv-vehicles/frames_voc_train".into(),
+            split: "the whole folder".into(),
+            images: Some(177),
+            iou: 0.5,
+            score_threshold: 0.35,
+            vigie_version: "0.2.0".into(),
+            command: "vigie eval detect DIR --json".into(),
+            date: "2026-12-06".into(),
+            note: None,
+            classes: vec![
+                MeasuredClassRow {
+                    class: "motorcycle".into(),
+                    objects: Some(576),
+                    recall: Some(357.0 / 576.0),
+                    precision: Some(357.0 / 520.0),
+                },
+                MeasuredClassRow {
+                    class: "bus".into(),
+                    objects: Some(3),
+                    recall: Some(1.0 / 3.0),
+                    precision: Some(0.125),
+                },
+            ],
+        }
+    }
+
+    fn row(seq: u64, id: Option<&str>, sha: Option<String>) -> ModelRow {
+        ModelRow {
+            seq,
+            at: DateTime::<Utc>::UNIX_EPOCH,
+            model_id: id.map(str::to_owned),
+            sha256: sha,
+            params: Value::Null,
+        }
+    }
+
+    #[test]
+    fn figures_apply_to_the_model_id_and_bytes_loaded() {
+        let table = [nanodet()];
+        let l = limits_section(
+            &[
+                row(3, Some("nanodet-coco-416"), Some("63".repeat(32))),
+                row(7, Some("nanodet-coco-416"), Some("63".repeat(32))),
+                row(8, Some("nanodet-coco-416"), Some("99".repeat(32))),
+                row(9, Some("yolox-nano"), Some("7a".repeat(32))),
+                row(10, None, None),
+                row(11, Some("nanodet-coco-416"), None),
+            ],
+            &table,
+        );
+        assert_eq!(l.models.len(), 5, "{l:?}");
+        assert_eq!(
+            l.models[0].entries,
+            vec![3, 7],
+            "one row per model and bytes"
+        );
+        assert_eq!(l.models[0].measured, table.to_vec());
+        assert_eq!(l.models[1].not_measured, Some(NotMeasured::OtherBytes));
+        assert_eq!(l.models[2].not_measured, Some(NotMeasured::NoFigures));
+        assert_eq!(l.models[3].not_measured, Some(NotMeasured::NoModelId));
+        assert_eq!(
+            l.models[4].measured.len(),
+            1,
+            "an entry without hash: by id"
+        );
+
+        let mut h = String::new();
+        render_limits(&mut h, &l);
+        assert!(h.contains("Limites de la recherche / Limits of the search"));
+        assert!(h.contains("<td>576</td><td>0.62</td><td>0.69</td>"), "{h}");
+        assert!(h.contains("misses about 1 in 3"), "{h}");
+        assert!(h.contains("en manque environ 1 sur 3"), "{h}");
+        assert!(h.contains("misses it about 7 times in 10"), "bus: {h}");
+        assert!(h.contains("Only 3 labelled"));
+        assert!(h.contains("Not measured: this version of vigie records no measured figure"));
+        assert!(h.contains("Non mesuré"));
+        assert!(h.contains("other bytes"));
+
+        let mut h = String::new();
+        render_limits(&mut h, &limits_section(&[], &table));
+        assert!(h.contains("No detection model was loaded"));
+    }
+
+    #[test]
+    fn the_reading_follows_the_recall() {
+        assert!(reading_of_recall("car", 0.884, Some(612))
+            .0
+            .contains("about 1 in 9"));
+        assert!(reading_of_recall("person", 1.0, Some(40))
+            .0
+            .contains("found every"));
+        let (en, fr) = reading_of_recall("any vehicle", 0.78, None);
+        assert!(
+            en.contains("vehicle (any class)") && en.contains("1 in 5"),
+            "{en}"
+        );
+        assert!(
+            fr.contains("véhicule (toutes classes)") && fr.contains("78 %"),
+            "{fr}"
         );
     }
 }

@@ -12,6 +12,10 @@
 //! van labelled "car" and detected as "truck" is found; two boxes of different classes on
 //! one vehicle count one true and one false positive. It is not added into
 //! [`Evaluator::total`].
+//!
+//! Persons are scored on MOTChallenge ground truth (every person of every frame of a
+//! video, [`person_from_mot`]): the street frames label no person, and the persons'
+//! recall matters as much as the vehicles' for reading a search that found nothing.
 
 use std::collections::BTreeMap;
 
@@ -100,6 +104,39 @@ pub fn parse_voc(xml: &str, path: &str) -> Result<Vec<GroundTruth>, DetectError>
         });
     }
     Ok(out)
+}
+
+/// A MOTChallenge ground-truth row (`frame,id,x,y,w,h,conf,...`, a person) as a box to
+/// score on a `width` x `height` frame.
+///
+/// The box is cut to the frame (MOT boxes run past its edges for people walking in or
+/// out; nothing outside the frame can be detected, and the detector's boxes are cut the
+/// same way); a box with nothing left inside is dropped. A row whose `conf` column is 0
+/// ("not to be considered" in MOTChallenge ground truth) is `difficult`: neither required
+/// nor counted against.
+pub fn person_from_mot(
+    x: f64,
+    y: f64,
+    w: f64,
+    h: f64,
+    conf: f64,
+    width: u32,
+    height: u32,
+) -> Option<GroundTruth> {
+    let x1 = x.max(0.0);
+    let y1 = y.max(0.0);
+    let x2 = (x + w).min(f64::from(width));
+    let y2 = (y + h).min(f64::from(height));
+    (x2 > x1 && y2 > y1).then(|| GroundTruth {
+        label: "person".into(),
+        bbox_in_frame: BBox {
+            x: x1 as f32,
+            y: y1 as f32,
+            w: (x2 - x1) as f32,
+            h: (y2 - y1) as f32,
+        },
+        difficult: conf <= 0.0,
+    })
 }
 
 /// Counts for one class.
@@ -295,6 +332,29 @@ mod tests {
         );
         assert_eq!(ev.total().precision(), Some(1.0 / 3.0));
         assert_eq!(ev.total().recall(), Some(0.5));
+    }
+
+    #[test]
+    fn mot_rows_are_cut_to_the_frame() {
+        let g = person_from_mot(-20.0, 100.0, 60.0, 200.0, 1.0, 640, 480).unwrap();
+        assert_eq!(g.label, "person");
+        assert_eq!(
+            g.bbox_in_frame,
+            BBox {
+                x: 0.0,
+                y: 100.0,
+                w: 40.0,
+                h: 200.0
+            }
+        );
+        assert!(!g.difficult);
+        let g = person_from_mot(600.0, 400.0, 100.0, 100.0, 0.0, 640, 480).unwrap();
+        assert_eq!((g.bbox_in_frame.w, g.bbox_in_frame.h), (40.0, 80.0));
+        assert!(g.difficult, "conf 0: not to be considered");
+        assert_eq!(
+            person_from_mot(650.0, 10.0, 20.0, 20.0, 1.0, 640, 480),
+            None
+        );
     }
 
     #[test]

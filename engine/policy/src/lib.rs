@@ -25,6 +25,11 @@ mod error;
 #[cfg(test)]
 #[allow(dead_code)]
 mod manifest_check;
+pub mod measured;
+// Compiled here only for its unit tests (build.rs uses every field).
+#[cfg(test)]
+#[allow(dead_code)]
+mod measured_check;
 mod runtime;
 mod session;
 
@@ -33,6 +38,7 @@ pub use allowlist::{
     SourceSpec, Task, TensorSpec,
 };
 pub use error::PolicyError;
+pub use measured::{measured, measured_for, MeasuredClass, MeasuredKind, MeasuredSpec};
 pub use runtime::{load_runtime, runtime_library_path, Device, ORT_VERSION};
 pub use session::{
     check_cache, check_candidate_file, model_path, CacheStatus, ModelSession, OutputTensor,

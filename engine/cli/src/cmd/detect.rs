@@ -150,6 +150,13 @@ pub struct EvalArgs {
     /// Folder of `*.jpg` / `*.png` images, each with a `.xml` Pascal VOC annotation.
     #[arg(default_value = "../shared/datasets/street-cctv-vehicles/frames_voc_train")]
     pub dir: PathBuf,
+    /// Score every frame of this video instead (persons), against `--gt`.
+    #[arg(long, requires = "gt")]
+    pub video: Option<PathBuf>,
+    /// MOTChallenge ground truth of `--video` (`gt/gt.txt`: frame n of the video, counted
+    /// from 0, is ground-truth frame n + 1).
+    #[arg(long, requires = "video")]
+    pub gt: Option<PathBuf>,
     #[command(flatten)]
     pub detector: DetectorFlags,
     /// IoU at which a detection matches a ground-truth box.
@@ -161,19 +168,44 @@ pub struct EvalArgs {
 }
 
 pub fn eval(a: EvalArgs, global: &Global) -> anyhow::Result<Outcome> {
-    let pairs = vigie_app::bench::voc_pairs(&a.dir, a.limit)?;
-    if pairs.is_empty() {
-        bail!(
-            "no image with a .xml annotation found (expected NAME.jpg + NAME.xml): {}",
-            a.dir.display()
-        );
-    }
-    let files: Vec<PathBuf> = pairs
-        .iter()
-        .flat_map(|(img, xml)| [img.clone(), xml.clone()])
-        .collect();
-    let m = measurement(global, "eval detect", &files)?;
-    let ev = vigie_app::bench::eval_detect(&m, &a.detector.params(), &pairs, a.iou)?;
+    let (ev, data) = match (&a.video, &a.gt) {
+        (Some(video), Some(gt)) => {
+            for f in [video, gt] {
+                if !f.is_file() {
+                    bail!("no such file: {}", f.display());
+                }
+            }
+            let m = measurement(global, "eval detect", &[video.clone(), gt.clone()])?;
+            let ev = vigie_app::detect_eval::eval_detect_video(
+                &m,
+                &a.detector.params(),
+                video,
+                gt,
+                a.iou,
+            )?;
+            (
+                ev,
+                json!({ "video": video.display().to_string(), "gt": gt.display().to_string() }),
+            )
+        }
+        _ => {
+            let pairs = vigie_app::bench::voc_pairs(&a.dir, a.limit)?;
+            if pairs.is_empty() {
+                bail!(
+                    "no image with a .xml annotation found (expected NAME.jpg + NAME.xml): {}",
+                    a.dir.display()
+                );
+            }
+            let files: Vec<PathBuf> = pairs
+                .iter()
+                .flat_map(|(img, xml)| [img.clone(), xml.clone()])
+                .collect();
+            let m = measurement(global, "eval detect", &files)?;
+            let ev = vigie_app::bench::eval_detect(&m, &a.detector.params(), &pairs, a.iou)?;
+            (ev, json!({ "dir": a.dir.display().to_string() }))
+        }
+    };
+    let (model_id, model_sha256) = vigie_app::detect_eval::detector_model();
     let infer_s = ev.detect_seconds;
     let unannotated = &ev.not_annotated;
     let fmt = |v: Option<f64>| v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "-".into());
@@ -185,27 +217,48 @@ pub fn eval(a: EvalArgs, global: &Global) -> anyhow::Result<Outcome> {
             .map(|(k, c)| {
                 (
                     k.clone(),
-                    json!({ "counts": c, "precision": c.precision(), "recall": c.recall() }),
+                    json!({
+                        "counts": c, "objects": c.true_positives + c.false_negatives,
+                        "precision": c.precision(), "recall": c.recall(),
+                    }),
                 )
             })
             .collect();
-        print_json(&json!({
-            "dir": a.dir.display().to_string(), "images": ev.images, "iou": a.iou, "score_threshold": a.detector.score,
-            "per_class": per, "all": { "counts": total, "precision": total.precision(), "recall": total.recall() },
+        let mut out = json!({
+            "images": ev.images, "iou": a.iou, "score_threshold": a.detector.score,
+            "model": { "id": model_id, "sha256": model_sha256 },
+            "vigie_version": env!("CARGO_PKG_VERSION"),
+            "per_class": per,
+            "all": {
+                "counts": total, "objects": total.true_positives + total.false_negatives,
+                "precision": total.precision(), "recall": total.recall(),
+            },
             "not_annotated": unannotated,
             "detect_ms_per_image": 1000.0 * infer_s / ev.images as f64, "seconds": ev.seconds,
-        }))?;
+        });
+        if let (Some(o), Some(d)) = (out.as_object_mut(), data.as_object()) {
+            o.extend(d.clone());
+        }
+        print_json(&out)?;
     } else {
         let mut out = std::io::stdout().lock();
         writeln!(
             out,
-            "{} images, IoU >= {}, score >= {}",
-            ev.images, a.iou, a.detector.score
+            "{model_id} ({}...), {} {}, IoU >= {}, score >= {}",
+            &model_sha256[..12],
+            ev.images,
+            if a.video.is_some() {
+                "frames"
+            } else {
+                "images"
+            },
+            a.iou,
+            a.detector.score
         )?;
         writeln!(
             out,
-            "{:<11} {:>6} {:>6} {:>6} {:>9} {:>7}",
-            "class", "TP", "FP", "FN", "precision", "recall"
+            "{:<11} {:>7} {:>6} {:>6} {:>6} {:>9} {:>7}",
+            "class", "objects", "TP", "FP", "FN", "precision", "recall"
         )?;
         for (k, c) in ev
             .per_class
@@ -214,8 +267,9 @@ pub fn eval(a: EvalArgs, global: &Global) -> anyhow::Result<Outcome> {
         {
             writeln!(
                 out,
-                "{:<11} {:>6} {:>6} {:>6} {:>9} {:>7}",
+                "{:<11} {:>7} {:>6} {:>6} {:>6} {:>9} {:>7}",
                 k,
+                c.true_positives + c.false_negatives,
                 c.true_positives,
                 c.false_positives,
                 c.false_negatives,
@@ -226,7 +280,7 @@ pub fn eval(a: EvalArgs, global: &Global) -> anyhow::Result<Outcome> {
         if !unannotated.is_empty() {
             writeln!(
                 out,
-                "not scored (no annotation of this class in the folder): {}",
+                "not scored (no annotation of this class in the data): {}",
                 unannotated.join(", ")
             )?;
         }

@@ -1,5 +1,5 @@
 //! `vigie dossier`: the technical dossier, generated from this build (its commands, its
-//! compiled model allowlist, its storage layout).
+//! compiled model allowlist and the models' measured quality, its storage layout).
 
 use std::path::PathBuf;
 
@@ -77,6 +77,7 @@ pub fn run(args: Args, _global: &Global) -> anyhow::Result<Outcome> {
         models: models(),
         data_root: vigie_core::paths::data_root(),
         cache_dir: vigie_core::paths::cache_dir(),
+        measured: vigie_app::admin::measured_catalogue(),
     };
     let text = match args.format {
         Format::Markdown => render_markdown(&input),

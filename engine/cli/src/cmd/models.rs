@@ -1,5 +1,7 @@
 //! `vigie models`: the models this build can run (the compiled allowlist), with the state
-//! of each one's file in the cache. A modified file raises an alert, as loading it would.
+//! of each one's file in the cache and what each was measured to find (per-frame recall
+//! and precision per class, `models/measured.toml`). A modified file raises an alert, as
+//! loading it would.
 //!
 //! Also home of [`alert_sink`], the one place the CLI builds the sink that receives the
 //! policy's refusals (the machine-wide alert log, read by `vigie alerts`).
@@ -8,7 +10,8 @@ use std::io::Write;
 
 use serde_json::json;
 use vigie_app::admin::policy::{
-    check_cache, model_path, models, runtime_library_path, CacheStatus, Labels, ORT_VERSION,
+    check_cache, measured_for, model_path, models, runtime_library_path, CacheStatus, Labels,
+    ORT_VERSION,
 };
 use vigie_core::AlertSink;
 
@@ -80,6 +83,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             "preprocess": spec.preprocess,
             "labels": labels,
             "status": status,
+            "measured": measured_for(spec.id),
         }));
     }
     let (lib, pinned) = runtime_library_path();
@@ -121,7 +125,44 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
                 "    status   {}",
                 r["status"].as_str().unwrap_or_default()
             )?;
+            let id = r["id"].as_str().unwrap_or_default();
+            let measured = measured_for(id);
+            if measured.is_empty() {
+                writeln!(out, "    measured none recorded in this build")?;
+            }
+            let fig = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "-".into());
+            for m in measured {
+                writeln!(
+                    out,
+                    "    measured {} ({}{}, IoU >= {}, score >= {}, {}, {})",
+                    m.dataset,
+                    m.kind.as_str().replace('_', "-"),
+                    m.images
+                        .map(|n| format!(", {n} frames"))
+                        .unwrap_or_default(),
+                    m.iou,
+                    m.score_threshold,
+                    m.date,
+                    m.command
+                )?;
+                for c in m.classes {
+                    writeln!(
+                        out,
+                        "      {:<12} objects {:>5}  recall {}  precision {}",
+                        c.class,
+                        c.objects
+                            .map(|n| n.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        fig(c.recall),
+                        fig(c.precision)
+                    )?;
+                }
+            }
         }
+        writeln!(
+            out,
+            "recall and precision are per frame (a labelled object found on a frame), not per track: a search with no result means none was found, not that none passed"
+        )?;
         writeln!(
             out,
             "onnxruntime {ORT_VERSION}: {} ({})",

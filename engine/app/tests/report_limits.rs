@@ -1,0 +1,79 @@
+//! The exploitation report states the measured recall of the models a case loaded: the
+//! report written on demand and the final one written at closure (which vigie-case builds
+//! with the table the application layer installed), both from the table compiled into
+//! this build; a model without figures reads "not measured".
+
+mod common;
+
+use std::sync::Arc;
+
+use vigie_app::admin::{measured_catalogue, Administration};
+use vigie_app::types::WhenBusy;
+use vigie_app::{App, EnteredCase, Operator};
+use vigie_audit::event::Event;
+use vigie_case::DataRoot;
+
+#[test]
+fn reports_state_the_measured_recall_of_the_models_loaded() {
+    let home = tempfile::tempdir().unwrap();
+    let app = App::new(
+        DataRoot::new(home.path().to_owned()),
+        Arc::new(vigie_audit::SystemClock),
+    );
+    let op = Operator::new("op-test").unwrap();
+    common::open_case(&app, &op, "C-limits", "2026/778", "limits test");
+    let nanodet = vigie_app::admin::policy::AllowedModelId::lookup("nanodet-coco-416")
+        .unwrap()
+        .spec();
+    {
+        let c = EnteredCase::enter(&app, Some("C-limits"), &op, None, "analyze").unwrap();
+        for (model_id, sha256) in [
+            (nanodet.id.to_owned(), nanodet.sha256_hex()),
+            ("legacy-detector".to_owned(), "7a".repeat(32)),
+        ] {
+            c.record(&Event::ModelLoaded {
+                model_id,
+                sha256,
+                task: "object_detection".into(),
+                device: "cpu".into(),
+                source_id: None,
+            })
+            .unwrap();
+        }
+    }
+    let admin = Administration::new(&app, op.clone(), None);
+    let written = admin.write_report("C-limits", None).unwrap();
+    let limits = written.report.limits.expect("a limits section");
+    assert_eq!(limits.models.len(), 2);
+    let measured = &limits.models[0].measured;
+    assert_eq!(
+        measured,
+        &measured_catalogue()
+            .into_iter()
+            .filter(|q| q.model_id == "nanodet-coco-416")
+            .collect::<Vec<_>>()
+    );
+    for dataset in [
+        "street-cctv-vehicles/frames_voc_train",
+        "mot15-tud/TUD-Campus",
+    ] {
+        assert!(measured.iter().any(|q| q.dataset == dataset), "{dataset}");
+    }
+    assert!(limits.models[1].measured.is_empty(), "legacy: not measured");
+    let html = std::fs::read_to_string(&written.files.html).unwrap();
+    assert!(html.contains("Limites de la recherche / Limits of the search"));
+    assert!(
+        html.contains("<td>motorcycle / moto</td><td>576</td>"),
+        "vehicles"
+    );
+    assert!(
+        html.contains("<td>person / personne</td><td>359</td>"),
+        "persons"
+    );
+
+    // The final report at closure says the same.
+    let closed = admin.close_case("C-limits", WhenBusy::Refuse).unwrap();
+    let json = std::fs::read_to_string(&closed.final_report.json).unwrap();
+    let report: vigie_app::types::Report = serde_json::from_str(&json).unwrap();
+    assert_eq!(&report.limits.unwrap().models[0].measured, measured);
+}

@@ -1,0 +1,181 @@
+//! The measured figures vigie carries (`models/measured.toml`, printed by `vigie models`,
+//! stated in every exploitation report and in the dossier) are the ones `vigie eval
+//! detect --json` gives today on the shared data.
+//!
+//! Why: those figures tell whoever reads a procedure file how much a search with no result
+//! is worth. If the detector changes (model, preprocessing, thresholds, decoding) and the
+//! figures are not measured again, the report would state a recall vigie no longer has.
+//! This test runs each reproducible entry's own command with the built binary and compares
+//! the counts exactly: the evaluation is deterministic (same counts with 1 or 2 ONNX
+//! Runtime threads, debug or release build, run after run). It skips visibly when the
+//! models or the shared data are absent (and fails under CI, where they are present).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::prelude::*;
+use serde_json::Value;
+
+fn vigie(home: &Path) -> Command {
+    let mut c = Command::cargo_bin("vigie").unwrap();
+    c.env("VIGIE_HOME", home)
+        .env_remove("VIGIE_CASE")
+        .arg("--quiet");
+    c
+}
+
+fn json_of(out: &std::process::Output) -> Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// The repository root: the commands' `../shared/...` paths are relative to it.
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn the_recorded_figures_are_what_eval_detect_gives_today() {
+    let cache = vigie_core::paths::cache_dir();
+    if !(cache.join("models/nanodet_coco_416.onnx").is_file()
+        && cache
+            .join("onnxruntime/1.31.1/libonnxruntime.so.1.31.1")
+            .is_file())
+    {
+        vigie_core::test_support::skip("run tools/fetch-onnxruntime and tools/fetch-models first");
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let listed = json_of(
+        &vigie(home.path())
+            .args(["models", "--json", "--no-check"])
+            .output()
+            .unwrap(),
+    );
+    let mut checked = 0;
+    for model in listed["models"].as_array().unwrap() {
+        for m in model["measured"].as_array().unwrap() {
+            if m["kind"] != "reproducible" {
+                continue;
+            }
+            let command = m["command"].as_str().unwrap();
+            let args: Vec<&str> = command
+                .strip_prefix("vigie ")
+                .unwrap_or_else(|| panic!("not a vigie command line: {command}"))
+                .split_whitespace()
+                .collect();
+            let missing: Vec<&&str> = args
+                .iter()
+                .filter(|a| a.starts_with("../shared/") && !repo_root().join(a).exists())
+                .collect();
+            if !missing.is_empty() {
+                vigie_core::test_support::skip(&format!(
+                    "shared data absent for `{command}`: {missing:?}"
+                ));
+                continue;
+            }
+            let v = json_of(
+                &vigie(home.path())
+                    .current_dir(repo_root())
+                    .args(&args)
+                    .output()
+                    .unwrap(),
+            );
+            let what = format!(
+                "{} on {}: models/measured.toml no longer matches `{command}`; measure again and update it (and the README's figures)",
+                model["id"], m["dataset"]
+            );
+            assert_eq!(v["model"]["id"], model["id"], "{what}");
+            assert_eq!(v["model"]["sha256"], m["sha256"], "{what}");
+            assert_eq!(v["images"], m["images"], "{what}");
+            for (key, got) in [
+                ("iou", &v["iou"]),
+                ("score_threshold", &v["score_threshold"]),
+            ] {
+                let (a, b) = (got.as_f64().unwrap(), m[key].as_f64().unwrap());
+                assert!((a - b).abs() < 1e-6, "{key} {a} vs {b}: {what}");
+            }
+            let scored: Vec<&String> = v["per_class"].as_object().unwrap().keys().collect();
+            let recorded: Vec<&str> = m["classes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["class"].as_str().unwrap())
+                .collect();
+            let mut sorted = recorded.clone();
+            sorted.sort();
+            assert_eq!(scored, sorted, "classes scored: {what}");
+            for c in m["classes"].as_array().unwrap() {
+                let got = &v["per_class"][c["class"].as_str().unwrap()];
+                for count in ["true_positives", "false_positives", "false_negatives"] {
+                    assert_eq!(
+                        got["counts"][count], c[count],
+                        "{} {count}: {what}",
+                        c["class"]
+                    );
+                }
+                assert_eq!(got["objects"], c["objects"], "{what}");
+                for figure in ["recall", "precision"] {
+                    let (a, b) = (got[figure].as_f64(), c[figure].as_f64());
+                    assert!(
+                        matches!((a, b), (Some(a), Some(b)) if (a - b).abs() < 1e-12),
+                        "{} {figure} {a:?} vs {b:?}: {what}",
+                        c["class"]
+                    );
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        checked > 0 || std::env::var_os("CI").is_none(),
+        "no reproducible figure was checked"
+    );
+    eprintln!("{checked} recorded measurement(s) reproduced");
+}
+
+/// `vigie models` states the detector's figures, persons and vehicles, with the data set.
+#[test]
+fn models_prints_the_measured_figures() {
+    let home = tempfile::tempdir().unwrap();
+    let out = vigie(home.path())
+        .args(["models", "--no-check"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        "measured street-cctv-vehicles/frames_voc_train (reproducible, 177 frames",
+        "measured mot15-tud/TUD-Campus",
+        "motorcycle   objects   576  recall 0.62  precision 0.69",
+        "any vehicle  objects  1277  recall 0.78",
+        "(held-out, IoU >= 0.5",
+        "measured none recorded in this build",
+        "per frame",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in:\n{text}");
+    }
+}
+
+/// The technical dossier states the same figures, per allowlisted model.
+#[test]
+fn the_dossier_states_the_measured_figures() {
+    let home = tempfile::tempdir().unwrap();
+    let out = vigie(home.path()).args(["dossier"]).output().unwrap();
+    assert!(out.status.success());
+    let md = String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        "## 4. Limits of the search / Limites de la recherche",
+        "| nanodet-coco-416 | street-cctv-vehicles/frames_voc_train (public test data",
+        "| motorcycle | 576 | 0.62 | 0.69 | On a frame where a motorcycle is in view, the detector misses about 1 in 3",
+        "| person | 1156 | 0.78 | 0.75 |",
+        "| clp-det | not measured / non mesuré |",
+    ] {
+        assert!(md.contains(expected), "{expected:?} in:\n{md}");
+    }
+}
