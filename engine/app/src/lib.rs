@@ -51,6 +51,7 @@ pub mod progress;
 pub mod redact;
 pub mod results;
 pub mod shard;
+pub mod synopsis;
 pub mod timing;
 pub mod view;
 

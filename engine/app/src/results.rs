@@ -9,25 +9,23 @@
 //! `exports/`, erased at closure) and every written file is hashed into one `exported`
 //! entry by [`EnteredCase::record_export`].
 
-use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Value};
+use serde_json::json;
 use vigie_audit::event::{Event, ExportKind, FileHash};
 use vigie_core::TrackSummary;
 use vigie_decode::ExportReport;
 use vigie_evidence::SourceRecord;
 use vigie_index::render::{self, SheetOptions};
-use vigie_index::{Query, QueryArgs, SearchResult, MAX_LIMIT};
-use vigie_synopsis::{Figures, IndexEntry, SourceInput, SynopsisConfig, TubeInput};
+use vigie_index::{Query, QueryArgs, SearchResult};
 
 use crate::entered::EnteredCase;
 use crate::error::AppError;
 use crate::export::ExportTarget;
 
 /// Refuse to overwrite an output.
-fn refuse_existing(target: &ExportTarget, what: &str) -> Result<(), AppError> {
+pub(crate) fn refuse_existing(target: &ExportTarget, what: &str) -> Result<(), AppError> {
     if target.path.exists() {
         return Err(AppError::BadExport(format!(
             "the {what} file already exists (choose another name; vigie never overwrites an \
@@ -39,7 +37,7 @@ fn refuse_existing(target: &ExportTarget, what: &str) -> Result<(), AppError> {
 }
 
 /// Write a new file (never over an existing one) and sync it.
-fn write_new(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
+pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -708,249 +706,10 @@ pub fn frame(case: &EnteredCase, req: &FrameRequest) -> Result<FrameOutcome, App
 
 // ---- synopsis -------------------------------------------------------------------------
 
-/// Condense a source's objects into a short video.
-#[derive(Debug, Clone)]
-pub struct SynopsisRequest {
-    /// Source id or registered path.
-    pub source: String,
-    /// The video (.mp4); its index (`.json`) and WebVTT (`.vtt`) are written next to it.
-    pub output: PathBuf,
-    /// Target length, seconds (`None`: the shortest within the collision budget).
-    pub length_s: Option<f64>,
-    /// Collision budget, share of object area (0..1).
-    pub max_collisions: f64,
-    pub keep_order: bool,
-    /// Search filters selecting the tracks (`None`: every track of the source).
-    pub filters: Option<QueryArgs>,
-}
-
-/// A synopsis written and disclosed.
-#[derive(Debug)]
-pub struct SynopsisOutcome {
-    pub record: SourceRecord,
-    pub video: ExportTarget,
-    pub index: ExportTarget,
-    pub webvtt: ExportTarget,
-    /// Hashes of the video, index and WebVTT, in that order.
-    pub files: Vec<FileHash>,
-    pub figures: Figures,
-    pub entries: Vec<IndexEntry>,
-}
-
-/// The operator's further settings of a synopsis (each `None`: the default).
-#[derive(Debug, Clone, Default)]
-pub struct SynopsisOptions {
-    /// Longest automatic length, seconds (default: the source's duration).
-    pub max_length_s: Option<f64>,
-    /// At most this many objects on screen at once (density).
-    pub max_objects: Option<usize>,
-    /// Shortest segment a long object is cut into, seconds (default 3).
-    pub min_segment_s: Option<f64>,
-}
-
-/// Build a synopsis of a source's tracks (all, or those matching the filters), with the
-/// default [`SynopsisOptions`].
-pub fn synopsis(case: &EnteredCase, req: &SynopsisRequest) -> Result<SynopsisOutcome, AppError> {
-    synopsis_with(case, req, &SynopsisOptions::default())
-}
-
-/// Build a synopsis of a source's tracks (all, or those matching the filters). Records
-/// the combination (`synopsis_built`) and one disclosure naming all three files. In a
-/// filtered synopsis the source's other objects are never visible: cleared from the
-/// cut-outs and filled opaque in the backgrounds where they stood still.
-pub fn synopsis_with(
-    case: &EnteredCase,
-    req: &SynopsisRequest,
-    opts: &SynopsisOptions,
-) -> Result<SynopsisOutcome, AppError> {
-    let query = match &req.filters {
-        Some(f) => {
-            let mut f = f.clone();
-            f.limit = Some(MAX_LIMIT.to_string());
-            Some(Query::parse(&f)?)
-        }
-        None => None,
-    };
-    let defaults = SynopsisConfig::default();
-    let cfg = SynopsisConfig {
-        length_ms: req.length_s.map(|s| (s * 1000.0).round() as i64),
-        max_length_ms: opts.max_length_s.map(|s| (s * 1000.0).round() as i64),
-        max_collision: req.max_collisions,
-        max_objects: opts.max_objects,
-        keep_order: req.keep_order,
-        min_segment_ms: opts
-            .min_segment_s
-            .map_or(defaults.min_segment_ms, |s| (s * 1000.0).round() as i64),
-        ..defaults
-    };
-    cfg.validate()?;
-    match req.output.extension().and_then(|e| e.to_str()) {
-        Some(e) if e.eq_ignore_ascii_case("mp4") => {}
-        _ => {
-            return Err(AppError::BadInput(format!(
-                "the synopsis must be an .mp4 file (H.264); name it e.g. synopsis.mp4: {}",
-                req.output.display()
-            )))
-        }
-    }
-    let video = case.export_target(&req.output)?;
-    let index_out = video.sibling("json");
-    let vtt_out = video.sibling("vtt");
-    for t in [&video, &index_out, &vtt_out] {
-        refuse_existing(t, "output")?;
-    }
-    let record = case.find_source(&req.source)?;
-    let index = case.index()?;
-    let tracks = match &query {
-        Some(q) => {
-            let result = index.search(q)?;
-            if result.truncated {
-                return Err(AppError::BadInput(format!(
-                    "more than {MAX_LIMIT} tracks match; narrow the filters (e.g. --from/--to) \
-                     and make several synopses"
-                )));
-            }
-            result
-                .hits
-                .into_iter()
-                .map(|h| h.track)
-                .filter(|t| t.source_id == record.source_id)
-                .collect::<Vec<_>>()
-        }
-        None => index.tracks_of_source(&record.source_id)?,
-    };
-    if tracks.is_empty() {
-        return Err(AppError::BadInput(format!(
-            "no track of source {} matches (see `vigie search`; run `vigie analyze` on it first \
-             if it was never analysed)",
-            record.source_id
-        )));
-    }
-    let tube_file = case.layout().read_tubes(&record.source_id)?;
-    let mut boxes: HashMap<u64, Vec<(i64, vigie_core::BBox)>> = tube_file
-        .tubes
-        .into_iter()
-        .map(|t| (t.track_id, t.boxes))
-        .collect();
-    let mut tubes = Vec::with_capacity(tracks.len());
-    for t in &tracks {
-        let Some(b) = boxes.remove(&t.track_id).filter(|b| !b.is_empty()) else {
-            return Err(AppError::DamagedDerived {
-                what: "tube file".into(),
-                why: format!("track {} has no per-frame boxes", t.track_id),
-                path: case.layout().tube_file(&record.source_id),
-            });
-        };
-        tubes.push(TubeInput {
-            track_id: t.track_id,
-            label: t.label.clone(),
-            first_pts_ms: t.first_pts_ms,
-            last_pts_ms: t.last_pts_ms,
-            first_wall_ms: t.first_wall_ms,
-            last_wall_ms: t.last_wall_ms,
-            boxes: b,
-        });
-    }
-    // What the filters left out must never be visible (every tube of the source not
-    // selected; none without filters).
-    let hidden: Vec<Vec<(i64, vigie_core::BBox)>> = if query.is_some() {
-        boxes.into_values().filter(|b| !b.is_empty()).collect()
-    } else {
-        Vec::new()
-    };
-    let last_box_ms = tubes
-        .iter()
-        .filter_map(|t| t.boxes.last().map(|b| b.0))
-        .max()
-        .unwrap_or(0);
-    let timing = case.timing(&record);
-    let source = SourceInput {
-        source_id: record.source_id.clone(),
-        path: record.media_path().to_owned(),
-        stream_index: Some(record.meta.stream_index),
-        frame_size: tube_file.frame_size,
-        duration_ms: record
-            .meta
-            .duration_ms
-            .map(|d| d as i64)
-            .unwrap_or(0)
-            .max(last_box_ms + 1),
-        fps: record
-            .meta
-            .fps
-            .filter(|f| *f > 0.0 && *f <= 240.0)
-            .unwrap_or(25.0),
-        start: timing.start_fixed(record.meta.start_time.map(|s| s.at)),
-        time_zone: timing.zone(),
-    };
-    case.verify_source(&record)?;
-    case.layout().ensure_derived()?;
-    let filters = query.as_ref().map(|q| json!(q.to_args()));
-    let syn = vigie_synopsis::run_with(
-        &source,
-        &tubes,
-        &hidden,
-        &cfg,
-        &video.path,
-        &case.layout().synopsis_work(),
-    )?;
-    let figures = syn.figures;
-    let index_doc = json!({
-        "vigie_version": env!("CARGO_PKG_VERSION"),
-        "case": case.case_id(),
-        "source_id": record.source_id,
-        "source_path": record.path,
-        "source_sha256": record.sha256,
-        "synopsis": video.path.file_name().map(|n| n.to_string_lossy().into_owned()),
-        "frame_size": [source.frame_size.0, source.frame_size.1],
-        "fps": source.fps,
-        "filters": filters,
-        "figures": figures,
-        "tubes": syn.entries,
-    });
-    let doc = serde_json::to_vec_pretty(&index_doc).expect("the synopsis index serialises");
-    write_new(&index_out.path, &doc)?;
-    write_new(
-        &vtt_out.path,
-        vigie_synopsis::webvtt(&syn.entries).as_bytes(),
-    )?;
-    // One entry per segment: each track once.
-    let mut tracks_shown: Vec<u64> = syn.entries.iter().map(|e| e.track_id).collect();
-    tracks_shown.dedup();
-    let figures_json = serde_json::to_value(&figures).unwrap_or(Value::Null);
-    case.record(&Event::SynopsisBuilt {
-        source_id: record.source_id.clone(),
-        sha256: record.sha256.clone(),
-        filters: filters.clone(),
-        figures: figures_json,
-        tracks: tracks_shown.clone(),
-    })?;
-    let files = case.record_export(
-        ExportKind::Synopsis,
-        Some(&record),
-        json!({
-            "filters": filters,
-            "length_s": req.length_s,
-            "max_collisions": req.max_collisions,
-            "keep_order": req.keep_order,
-            "max_length_s": opts.max_length_s,
-            "max_objects": opts.max_objects,
-            "min_segment_s": opts.min_segment_s,
-            "tracks": tracks_shown,
-            "vigie_version": env!("CARGO_PKG_VERSION"),
-        }),
-        &[&video, &index_out, &vtt_out],
-    )?;
-    Ok(SynopsisOutcome {
-        record,
-        video,
-        index: index_out,
-        webvtt: vtt_out,
-        files,
-        figures,
-        entries: syn.entries,
-    })
-}
+pub use crate::synopsis::{
+    camera_synopsis_with, synopsis, synopsis_with, CameraSynopsisOutcome, CameraSynopsisRequest,
+    LeftOut, SourceUse, SynopsisOptions, SynopsisOutcome, SynopsisRequest,
+};
 
 #[cfg(test)]
 mod tests {

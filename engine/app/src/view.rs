@@ -635,6 +635,8 @@ fn encode_jpeg(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, AppError>
 /// One object of a synopsis, as its index file records it.
 #[derive(Debug, Clone, Serialize)]
 pub struct SynopsisObject {
+    /// The source it comes from (a camera synopsis has several; track ids are per source).
+    pub source_id: String,
     pub track_id: u64,
     pub label: String,
     pub first_pts_ms: i64,
@@ -649,6 +651,8 @@ pub struct SynopsisObject {
 pub struct SynopsisView {
     pub name: String,
     pub video: PathBuf,
+    /// The source of a one-source synopsis; a camera synopsis's first source (each object
+    /// names its own).
     pub source_id: String,
     pub frame_size: (u32, u32),
     pub fps: f64,
@@ -657,8 +661,9 @@ pub struct SynopsisView {
     pub objects: Vec<SynopsisObject>,
     /// One per segment shown (its own source and synopsis intervals): what a click picks.
     pub segments: Vec<SynopsisObject>,
-    /// Per-frame boxes of the objects shown (source time, working pixels).
-    boxes: HashMap<u64, Vec<(i64, BBox)>>,
+    /// Per-frame boxes of the objects shown, per (source, track) (source time, working
+    /// pixels).
+    boxes: HashMap<(String, u64), Vec<(i64, BBox)>>,
 }
 
 impl SynopsisView {
@@ -677,7 +682,12 @@ impl SynopsisView {
             why: e.to_string(),
             path: index_path.clone(),
         })?;
-        let source_id = doc["source_id"].as_str().unwrap_or_default().to_owned();
+        // A camera synopsis lists its sources; each entry names its own.
+        let source_id = doc["source_id"]
+            .as_str()
+            .or(doc["sources"][0]["source_id"].as_str())
+            .unwrap_or_default()
+            .to_owned();
         let size = |i: usize| doc["frame_size"][i].as_u64().unwrap_or(0) as u32;
         // One entry per segment (a long object is cut, one that stood still is in the
         // background): its own source interval (`from_*`, `to_*`) where the index has it
@@ -687,6 +697,7 @@ impl SynopsisView {
             .into_iter()
             .flatten()
             .map(|t| SynopsisObject {
+                source_id: t["source_id"].as_str().unwrap_or(&source_id).to_owned(),
                 track_id: t["track_id"].as_u64().unwrap_or(0),
                 label: t["label"].as_str().unwrap_or_default().to_owned(),
                 first_pts_ms: t["from_pts_ms"]
@@ -708,7 +719,10 @@ impl SynopsisView {
         // One object per track: from its first segment to its last.
         let mut objects: Vec<SynopsisObject> = Vec::new();
         for s in &segments {
-            match objects.iter_mut().find(|o| o.track_id == s.track_id) {
+            match objects
+                .iter_mut()
+                .find(|o| o.track_id == s.track_id && o.source_id == s.source_id)
+            {
                 Some(o) => {
                     o.last_pts_ms = o.last_pts_ms.max(s.last_pts_ms);
                     o.synopsis_start_ms = o.synopsis_start_ms.min(s.synopsis_start_ms);
@@ -720,18 +734,22 @@ impl SynopsisView {
         let duration_ms = doc["figures"]["synopsis_duration_ms"]
             .as_i64()
             .unwrap_or_else(|| objects.iter().map(|o| o.synopsis_end_ms).max().unwrap_or(0));
-        let shown: std::collections::BTreeSet<u64> = objects.iter().map(|o| o.track_id).collect();
-        let boxes = case
-            .layout()
-            .read_tubes(&source_id)
-            .map(|f| {
-                f.tubes
-                    .into_iter()
-                    .filter(|t| shown.contains(&t.track_id))
-                    .map(|t| (t.track_id, t.boxes))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let shown: std::collections::BTreeSet<(String, u64)> = objects
+            .iter()
+            .map(|o| (o.source_id.clone(), o.track_id))
+            .collect();
+        let sources: std::collections::BTreeSet<&String> = shown.iter().map(|k| &k.0).collect();
+        let mut boxes = HashMap::new();
+        for sid in sources {
+            if let Ok(f) = case.layout().read_tubes(sid) {
+                for t in f.tubes {
+                    let key = (sid.clone(), t.track_id);
+                    if shown.contains(&key) {
+                        boxes.insert(key, t.boxes);
+                    }
+                }
+            }
+        }
         Ok(Self {
             name: name.to_owned(),
             video,
@@ -760,7 +778,7 @@ impl SynopsisView {
             let source_ms = o.first_pts_ms + (t_ms - o.synopsis_start_ms);
             let dist = match self
                 .boxes
-                .get(&o.track_id)
+                .get(&(o.source_id.clone(), o.track_id))
                 .and_then(|b| box_at(b, source_ms))
             {
                 Some(b) => {

@@ -292,3 +292,336 @@ fn a_bare_name_lands_in_the_case_and_closure_erases_it() {
         .success();
     assert!(!video.exists());
 }
+
+// ---- one camera, many files --------------------------------------------------------------
+
+/// A 6 s, 10 fps, 640x360 clip over a textured grey scene: one `colour` box (60x40) moving
+/// east at 60 px/s from t = 1 s to t = 5 s, at height `y`.
+fn camera_clip(env: &common::TestCase, name: &str, colour: &str, y: u32) -> std::path::PathBuf {
+    let out = env.path(name);
+    common::ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=0x7a7a7a:size=640x360:rate=10:duration=6",
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("color=c={colour}:size=60x40:rate=10:duration=6"),
+            "-filter_complex",
+            &format!(
+                "[0:v]noise=alls=6:allf=t[bg];[bg][1:v]overlay=x='100+60*(t-1)':y={y}:\
+                 eval=frame:enable='between(t,1,5)'[o]"
+            ),
+            "-map",
+            "[o]",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv420p",
+            "-g",
+            "10",
+        ],
+        &out,
+    );
+    out
+}
+
+/// A case with camera `hall`: `cam-a.mp4` recorded at 15:00, `cam-b.mp4` at 14:00 (so the
+/// file names and the clock disagree), `cam-c.mp4` without a wall clock; all analysed with
+/// the motion detector. Returns the ids of a, b and c.
+fn camera_case(case_id: &str) -> (common::TestCase, [String; 3]) {
+    let env = common::TestCase::open(case_id);
+    let a = camera_clip(&env, "cam-a.mp4", "0xd01818", 200);
+    let b = camera_clip(&env, "cam-b.mp4", "0x1830c8", 120);
+    let c = camera_clip(&env, "cam-c.mp4", "0xf0d020", 160);
+    let ingest = |clip: &Path, start: Option<&str>| -> String {
+        let mut args = vec!["ingest", "--camera", "hall"];
+        if let Some(s) = start {
+            args.extend(["--start", s]);
+        }
+        args.push(clip.to_str().unwrap());
+        let v = env.json(&args);
+        v["ingested"][0]["source"]["source_id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let ida = ingest(&a, Some("2026-11-30T15:00:00+01:00"));
+    let idb = ingest(&b, Some("2026-11-30T14:00:00+01:00"));
+    let idc = ingest(&c, None);
+    let v = env.json(&[
+        "analyze",
+        "--all",
+        "--detector",
+        "motion",
+        "--width",
+        "native",
+    ]);
+    for s in v["analysed"].as_array().unwrap() {
+        assert!(s["tracks"].as_u64().unwrap() >= 1, "{v}");
+    }
+    (env, [ida, idb, idc])
+}
+
+fn ms_of(rfc3339: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .timestamp_millis()
+}
+
+/// Every entry's wall clock is its own file's start plus its own media time.
+fn assert_entries_timed(v: &Value, starts: &[(&str, &str)]) {
+    for t in v["tubes"].as_array().unwrap() {
+        let sid = t["source_id"].as_str().unwrap();
+        let (_, start) = starts
+            .iter()
+            .find(|(id, _)| *id == sid)
+            .unwrap_or_else(|| panic!("{sid} is not on the timeline: {t}"));
+        assert_eq!(
+            ms_of(t["from_wall"].as_str().unwrap()) - ms_of(start),
+            t["from_pts_ms"].as_i64().unwrap(),
+            "{t}"
+        );
+    }
+}
+
+/// The shape of a JSON document, one `path: type` line per leaf (arrays merged over their
+/// elements), sorted: what a reader of the index relies on, without the values.
+fn shape(v: &Value, path: &str, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        // The search flags as given: the query's own format, not the index's.
+        Value::Object(_) if path == "filters" => {
+            out.insert(format!("{path}: search flags"));
+        }
+        Value::Object(m) => {
+            if m.is_empty() {
+                out.insert(format!("{path}: {{}}"));
+            }
+            for (k, x) in m {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                shape(x, &p, out);
+            }
+        }
+        Value::Array(a) => {
+            if a.is_empty() {
+                out.insert(format!("{path}[]: empty"));
+            }
+            for x in a {
+                shape(x, &format!("{path}[]"), out);
+            }
+        }
+        Value::Null => {
+            out.insert(format!("{path}: null"));
+        }
+        Value::Bool(_) => {
+            out.insert(format!("{path}: bool"));
+        }
+        Value::Number(_) => {
+            out.insert(format!("{path}: number"));
+        }
+        Value::String(_) => {
+            out.insert(format!("{path}: string"));
+        }
+    }
+}
+
+#[test]
+fn camera_synopsis_orders_files_by_corrected_clock_and_labels_real_times() {
+    let (env, [ida, idb, idc]) = camera_case("SYN-CAM-1");
+    let v = env.json(&["synopsis", "--camera", "hall", "-o", "hall.mp4"]);
+    // b (14:00) before a (15:00), whatever their names; c has no clock: left out, named.
+    let order: Vec<&str> = v["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["source_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, vec![idb.as_str(), ida.as_str()], "{v}");
+    assert_eq!(v["left_out"][0]["source_id"], idc.as_str(), "{v}");
+    assert!(v["left_out"][0]["why"]
+        .as_str()
+        .unwrap()
+        .contains("vigie clock set"));
+    let f = &v["figures"];
+    assert_eq!(f["sources"], 2, "{f}");
+    assert!(
+        (11_000..=12_500).contains(&f["source_duration_ms"].as_i64().unwrap()),
+        "{f}"
+    );
+    // Objects from both files on one timeline, each with its own file's real time.
+    let shown: std::collections::BTreeSet<&str> = v["tubes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["source_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(shown.len(), 2, "{v}");
+    assert_entries_timed(
+        &v,
+        &[
+            (&idb, "2026-11-30T14:00:00+01:00"),
+            (&ida, "2026-11-30T15:00:00+01:00"),
+        ],
+    );
+    // The disclosure lists both sources with their hashes and stretches.
+    let log = env.json(&["audit", "show"]).to_string();
+    for s in v["sources"].as_array().unwrap() {
+        assert!(log.contains(s["source_sha256"].as_str().unwrap()));
+    }
+    assert!(log.contains(v["files"][0]["sha256"].as_str().unwrap()));
+    env.cmd().args(["audit", "verify"]).assert().success();
+
+    // The index format (snapshot of its shape).
+    let exports = env
+        .home
+        .path()
+        .join("cases")
+        .join(&env.case_id)
+        .join("exports");
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(exports.join("hall.json")).unwrap()).unwrap();
+    let mut lines = std::collections::BTreeSet::new();
+    shape(&index, "", &mut lines);
+    let got: String = lines.into_iter().map(|l| l + "\n").collect();
+    let snap = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/synopsis_index.txt");
+    if std::env::var_os("VIGIE_UPDATE_SNAPSHOTS").is_some() || !snap.exists() {
+        std::fs::create_dir_all(snap.parent().unwrap()).unwrap();
+        std::fs::write(&snap, &got).unwrap();
+    }
+    assert_eq!(
+        got,
+        std::fs::read_to_string(&snap).unwrap(),
+        "the synopsis index format changed: check readers (web view, tools), then rerun with \
+         VIGIE_UPDATE_SNAPSHOTS=1"
+    );
+
+    // A corrected clock reorders: a moved to 13:00 comes first, labelled 13:00:xx.
+    env.json(&[
+        "clock",
+        "set",
+        &ida,
+        "--offset",
+        "-2h",
+        "--reason",
+        "recorder two hours fast",
+    ]);
+    let w = env.json(&["synopsis", "--camera", "hall", "-o", "hall2.mp4"]);
+    let order: Vec<&str> = w["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["source_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, vec![ida.as_str(), idb.as_str()], "{w}");
+    assert_entries_timed(
+        &w,
+        &[
+            (&ida, "2026-11-30T13:00:00+01:00"),
+            (&idb, "2026-11-30T14:00:00+01:00"),
+        ],
+    );
+}
+
+#[test]
+fn camera_synopsis_of_a_time_range_across_two_files() {
+    let (env, [ida, idb, _]) = camera_case("SYN-CAM-2");
+    // 14:00:04 .. 15:00:03: the end of b, the start of a.
+    let v = env.json(&[
+        "synopsis",
+        "--camera",
+        "hall",
+        "--from",
+        "2026-11-30T14:00:04+01:00",
+        "--to",
+        "2026-11-30T15:00:03+01:00",
+        "-o",
+        "range.mp4",
+    ]);
+    let s = v["sources"].as_array().unwrap();
+    assert_eq!(s.len(), 2, "{v}");
+    assert_eq!(s[0]["source_id"], idb.as_str());
+    assert_eq!(
+        (s[0]["from_ms"].as_i64(), s[0]["to_ms"].as_i64()),
+        (Some(4_000), Some(6_000))
+    );
+    assert_eq!(s[1]["source_id"], ida.as_str());
+    assert_eq!(
+        (s[1]["from_ms"].as_i64(), s[1]["to_ms"].as_i64()),
+        (Some(0), Some(3_000))
+    );
+    assert_eq!(s[1]["timeline_start_ms"], 2_000);
+    assert_eq!(v["figures"]["source_duration_ms"], 5_000, "{v}");
+    // Only what lies in the range is shown, each entry in its own file's stretch.
+    for t in v["tubes"].as_array().unwrap() {
+        let (a, b) = if t["source_id"] == idb.as_str() {
+            (4_000, 6_000)
+        } else {
+            (0, 3_000)
+        };
+        assert!(t["from_pts_ms"].as_i64().unwrap() >= a, "{t}");
+        assert!(t["to_pts_ms"].as_i64().unwrap() <= b, "{t}");
+    }
+    assert_entries_timed(
+        &v,
+        &[
+            (&idb, "2026-11-30T14:00:00+01:00"),
+            (&ida, "2026-11-30T15:00:00+01:00"),
+        ],
+    );
+    // One of --source / --camera, not both.
+    let o = env
+        .cmd()
+        .args(["synopsis", "--source", &ida, "--camera", "hall", "-o"])
+        .arg(env.path("both.mp4"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn a_file_without_wall_clock_is_refused_on_a_timeline_and_shown_on_its_own() {
+    let (env, [_, _, idc]) = camera_case("SYN-CAM-3");
+    env.json(&[
+        "camera",
+        "set",
+        "lobby",
+        &idc,
+        "--reason",
+        "separate camera",
+    ]);
+    let o = env
+        .cmd()
+        .args(["synopsis", "--camera", "lobby", "-o"])
+        .arg(env.path("lobby.mp4"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&idc) && err.contains("vigie clock set"),
+        "{err}"
+    );
+    assert!(!env.path("lobby.mp4").exists());
+    // On its own, labelled with media time.
+    let v = env.json(&["synopsis", "--source", &idc, "-o", "c.mp4"]);
+    let t = &v["tubes"][0];
+    assert_eq!(t["from_wall"], Value::Null, "{v}");
+    assert_eq!(v["figures"]["sources"], 1);
+    // An unknown camera names the known ones.
+    let o = env
+        .cmd()
+        .args(["synopsis", "--camera", "nowhere", "-o"])
+        .arg(env.path("x.mp4"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("hall"));
+}

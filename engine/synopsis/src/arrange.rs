@@ -52,6 +52,43 @@ pub struct ArrangeConfig {
     /// At most this many tubes at once (`None`: no cap); a tube that finds no room under
     /// the cap starts later, making the synopsis longer.
     pub max_objects: Option<usize>,
+    /// Keep each tube near the synopsis time that its source time maps to (`None`: any
+    /// start).
+    pub band: Option<TimeBand>,
+}
+
+/// The time-of-day band: the background of synopsis time `t` is the scene at source time
+/// `t x source / length`, so a tube from source time `s` may start only where that
+/// mapping stays within `half_width_ms` of `s` (source time). Over hours of footage this
+/// keeps objects over the light of their own hour; under `2 x half_width_ms` of footage
+/// it binds nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeBand {
+    /// The source (or camera timeline) duration the synopsis condenses, ms.
+    pub source_ms: i64,
+    /// How far (source time) a tube's synopsis moment may be from its own time, ms.
+    pub half_width_ms: i64,
+}
+
+impl TimeBand {
+    /// The starts (slots) a tube from source time `source_start_ms` may take, within
+    /// `0..=last` (never empty).
+    pub fn slots(
+        &self,
+        source_start_ms: i64,
+        length_ms: i64,
+        slot_ms: i64,
+        last: usize,
+    ) -> (usize, usize) {
+        let d = self.source_ms.max(1) as i128;
+        let map = |t: i64| {
+            let ms = (t as i128 * length_ms as i128 / d).max(0) as i64;
+            (ms / slot_ms.max(1)) as usize
+        };
+        let lo = map(source_start_ms - self.half_width_ms).min(last);
+        let hi = map(source_start_ms + self.half_width_ms).min(last).max(lo);
+        (lo, hi)
+    }
 }
 
 /// Where every tube goes.
@@ -254,11 +291,25 @@ pub fn arrange_with_fixed(
             };
         }
     };
+    let window = |i: usize, last: usize| match cfg.band {
+        Some(b) => b.slots(
+            tubes[i].source_start_ms,
+            target_slots as i64 * cfg.slot_ms,
+            cfg.slot_ms,
+            last,
+        ),
+        None => (0, last),
+    };
     let mut min_start = 0usize;
     for &i in &order {
         let last = target_slots.max(lens[i]) - lens[i];
-        let lo = if cfg.keep_order { min_start } else { 0 };
-        let s = best_start(&mut occ, &mut count, i, lo, last.max(lo));
+        let (w_lo, w_hi) = window(i, last);
+        let lo = if cfg.keep_order {
+            min_start.max(w_lo)
+        } else {
+            w_lo
+        };
+        let s = best_start(&mut occ, &mut count, i, lo, w_hi.max(lo));
         starts[i] = s;
         add(&mut occ, &mut count, i, s, 1.0);
         if cfg.keep_order {
@@ -276,7 +327,8 @@ pub fn arrange_with_fixed(
                 let before = cost_without(&occ, cells, &fps[i], old);
                 add(&mut occ, &mut count, i, old, -1.0);
                 let last = target_slots.max(lens[i]) - lens[i];
-                let mut s = best_start(&mut occ, &mut count, i, 0, last);
+                let (w_lo, w_hi) = window(i, last);
+                let mut s = best_start(&mut occ, &mut count, i, w_lo, w_hi);
                 if cost(&occ, cells, &fps[i], s) >= before {
                     s = old;
                 }
@@ -530,6 +582,7 @@ mod tests {
             length_ms,
             keep_order,
             max_objects: None,
+            band: None,
         }
     }
 
@@ -745,6 +798,41 @@ mod tests {
             m.box_collision,
             a.box_collision
         );
+    }
+
+    #[test]
+    fn the_time_band_keeps_tubes_near_their_own_time() {
+        // Ten tubes in one place spread over 10 h: unbound, they pile up at the start of a
+        // 20 s synopsis wherever they collide least; within an hour of their own time
+        // they stay in order, each near its tenth of the synopsis.
+        let tubes: Vec<_> = (0..10)
+            .map(|i| tube(i * 3_600_000, 1_000, 0.0, 0.0))
+            .collect();
+        let band = TimeBand {
+            source_ms: 36_000_000,
+            half_width_ms: 1_800_000,
+        };
+        let a = arrange(
+            &tubes,
+            &ArrangeConfig {
+                band: Some(band),
+                ..cfg(20_000, false)
+            },
+        )
+        .unwrap();
+        for (i, s) in a.starts_ms.iter().enumerate() {
+            let own = i as i64 * 2_000;
+            assert!(
+                (s - own).abs() <= 1_000,
+                "tube {i} at {s} ms, its time {own}"
+            );
+        }
+        // Under an hour of footage the band binds nothing.
+        let short = TimeBand {
+            source_ms: 600_000,
+            half_width_ms: 1_800_000,
+        };
+        assert_eq!(short.slots(300_000, 20_000, 100, 150), (0, 150));
     }
 
     #[test]

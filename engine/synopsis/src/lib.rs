@@ -22,6 +22,13 @@
 //!
 //! [`run`] chains them. Nothing here knows about cases or audit: the CLI logs the
 //! combination and the disclosure.
+//!
+//! Several files of one camera (one per hour, as recorders write them) make one synopsis
+//! with [`run_parts`]: each file's stretch is laid after the previous one on a timeline
+//! (the caller orders them by corrected wall clock), each keeps its own backgrounds and
+//! labels, and placement keeps every object within [`TIME_BAND_MS`] of its own time, so
+//! the background under an object is the scene of its own hour. One file is the
+//! one-part case ([`run_with`]).
 
 #![forbid(unsafe_code)]
 
@@ -108,6 +115,11 @@ pub struct TubeInput {
     pub boxes: Vec<(i64, BBox)>,
 }
 
+/// Default half width of the time-of-day band: 30 minutes of source time. Daylight
+/// changes little in half an hour; over a day of files an object then never shows over
+/// another hour's light (see [`arrange::TimeBand`]).
+pub const TIME_BAND_MS: i64 = 30 * 60_000;
+
 /// How to condense.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SynopsisConfig {
@@ -141,6 +153,10 @@ pub struct SynopsisConfig {
     pub fg_threshold: u16,
     /// Occupancy-grid cells per side.
     pub grid: usize,
+    /// How far from its own time (source time, ms) an object may be shown, so that the
+    /// background under it is the scene of its own hour ([`arrange::TimeBand`]); `None`:
+    /// anywhere. Binds nothing under twice this much footage.
+    pub time_band_ms: Option<i64>,
 }
 
 impl Default for SynopsisConfig {
@@ -158,6 +174,7 @@ impl Default for SynopsisConfig {
             background_samples: 9,
             fg_threshold: 60,
             grid: 64,
+            time_band_ms: Some(TIME_BAND_MS),
         }
     }
 }
@@ -219,6 +236,14 @@ impl SynopsisConfig {
                 "invalid background segment {} ms (expected >= 1000)",
                 self.background_segment_ms
             ));
+        }
+        if let Some(b) = self.time_band_ms {
+            if b < 1_000 {
+                return bad(format!(
+                    "invalid time band {} s (expected at least 1 s)",
+                    b as f64 / 1000.0
+                ));
+            }
         }
         if !(4..=256).contains(&self.grid) {
             return bad(format!("invalid grid {} (expected 4 to 256)", self.grid));
@@ -432,6 +457,10 @@ fn plan_with(
         length_ms: cfg.length_ms.unwrap_or(slot_ms),
         keep_order: cfg.keep_order,
         max_objects: cfg.max_objects,
+        band: cfg.time_band_ms.map(|b| arrange::TimeBand {
+            source_ms: source.duration_ms,
+            half_width_ms: b,
+        }),
     };
     let splits = split(tubes, source.frame_size, cfg.still);
     let stills: Vec<Still> = splits
@@ -546,26 +575,58 @@ pub fn build_backgrounds(
     source: &SourceInput,
     cfg: &SynopsisConfig,
 ) -> Result<Backgrounds, SynopsisError> {
+    build_backgrounds_within(source, 0, source.duration_ms, cfg)
+}
+
+/// [`build_backgrounds`] of the stretch `from_ms..to_ms` of the source (media time); the
+/// backgrounds' times count from `from_ms` (one file's share of a time range on a
+/// camera's timeline decodes only that share).
+pub fn build_backgrounds_within(
+    source: &SourceInput,
+    from_ms: i64,
+    to_ms: i64,
+    cfg: &SynopsisConfig,
+) -> Result<Backgrounds, SynopsisError> {
     cfg.validate()?;
-    let segment_ms = cfg
-        .background_segment_ms
-        .max(source.duration_ms.max(1) / 256);
-    let plan = BackgroundPlan::new(source.duration_ms, segment_ms, cfg.background_samples);
+    let duration_ms = (to_ms - from_ms).max(1);
+    let segment_ms = cfg.background_segment_ms.max(duration_ms / 256);
+    let plan = BackgroundPlan::new(duration_ms, segment_ms, cfg.background_samples);
     let (w, h) = source.frame_size;
     let mut builder = BackgroundBuilder::new(plan.clone(), w, h);
     let interval_ms = plan.segment_ms / plan.samples_per_segment as i64;
     if interval_ms >= 4_000 {
         let mut dec = open_decoder(source, SamplingMode::All)?;
         for t in plan.sample_times_ms() {
-            if let Some(f) = dec.frame_at(t)? {
+            if let Some(f) = dec.frame_at(from_ms + t)? {
                 builder.push(t, f.data);
             }
         }
     } else {
         let fps = 1000.0 / interval_ms.max(1) as f64;
         let mut dec = open_decoder(source, SamplingMode::TargetFps { fps })?;
+        // A stretch far into the file is reached by seeking; the decoder's own sampling
+        // does not hold after a seek, so the plan's sample times pick the frames (the
+        // first at or after each).
+        let mut due: Option<std::iter::Peekable<std::vec::IntoIter<i64>>> = None;
+        if from_ms > SEEK_GAP_MS {
+            due = Some(plan.sample_times_ms().into_iter().peekable());
+            dec.frame_at(from_ms)?;
+        }
         while let Some(f) = dec.next_frame()? {
-            builder.push(f.pts_ms, f.data);
+            if f.pts_ms > to_ms {
+                break;
+            }
+            if f.pts_ms < from_ms {
+                continue;
+            }
+            let t = f.pts_ms - from_ms;
+            if let Some(d) = due.as_mut() {
+                if d.peek().is_none_or(|&s| t < s) {
+                    continue;
+                }
+                while d.next_if(|&s| s <= t).is_some() {}
+            }
+            builder.push(t, f.data);
         }
     }
     builder
@@ -699,6 +760,58 @@ pub fn extract(
 ) -> Result<Cutouts, SynopsisError> {
     validate_inputs(source, tubes)?;
     let t0 = Instant::now();
+    let scratch = tempfile::tempfile_in(scratch_dir).map_err(SynopsisError::Io)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, &scratch);
+    let mut offset = 0u64;
+    let part = extract_part(
+        source,
+        tubes,
+        hidden,
+        backgrounds,
+        0,
+        cfg,
+        &mut out,
+        &mut offset,
+    )?;
+    out.flush().map_err(SynopsisError::Io)?;
+    drop(out);
+    Ok(Cutouts {
+        scratch,
+        patches: part.patches,
+        covers: part.covers,
+        box_patch: part.box_patch,
+        hidden_px: part.hidden_px,
+        whole_boxes: part.whole_boxes,
+        frames_decoded: part.frames_decoded,
+        decode_s: part.decode_s,
+        extract_s: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// What one source's cut-out pass produced (its pixels are in the shared scratch file).
+struct PartCutouts {
+    patches: Vec<Vec<Patch>>,
+    covers: Vec<Vec<Vec<(u16, u16)>>>,
+    box_patch: Vec<Vec<u32>>,
+    hidden_px: u64,
+    whole_boxes: u64,
+    frames_decoded: u64,
+    decode_s: f64,
+}
+
+/// Step 2 on one source, appending to `out` at `offset`; `bg_origin_ms`: the source time
+/// the backgrounds' times count from.
+#[allow(clippy::too_many_arguments)]
+fn extract_part(
+    source: &SourceInput,
+    tubes: &[TubeInput],
+    hidden: &[Vec<(i64, BBox)>],
+    backgrounds: &Backgrounds,
+    bg_origin_ms: i64,
+    cfg: &SynopsisConfig,
+    out: &mut std::io::BufWriter<&File>,
+    offset: &mut u64,
+) -> Result<PartCutouts, SynopsisError> {
     let (w, h) = source.frame_size;
     let mut wanted: HashMap<i64, Vec<(usize, usize, BBox)>> = HashMap::new();
     let mut last_pts = i64::MIN;
@@ -718,9 +831,6 @@ pub fn extract(
             }
         }
     }
-    let scratch = tempfile::tempfile_in(scratch_dir).map_err(SynopsisError::Io)?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, &scratch);
-    let mut offset = 0u64;
     let mut patches: Vec<Vec<Patch>> = vec![Vec::new(); tubes.len()];
     let mut covers: Vec<Vec<Vec<(u16, u16)>>> = vec![Vec::new(); tubes.len()];
     let mut box_patch: Vec<Vec<u32>> = tubes
@@ -756,7 +866,7 @@ pub fn extract(
         pos_ms = frame.pts_ms;
         frames += 1;
         if let Some(list) = wanted.get(&frame.pts_ms) {
-            let bg = backgrounds.at(frame.pts_ms);
+            let bg = backgrounds.at(frame.pts_ms - bg_origin_ms);
             let hide_here = hide.get(&frame.pts_ms).map(Vec::as_slice).unwrap_or(&[]);
             for (i, k, b) in list {
                 let Some(r) = Rect::clamp(b, w, h) else {
@@ -783,22 +893,19 @@ pub fn extract(
                     pts_ms: frame.pts_ms,
                     box_index: *k,
                     rect: r,
-                    offset,
+                    offset: *offset,
                     whole,
                 });
-                offset += rgba.len() as u64;
+                *offset += rgba.len() as u64;
             }
         }
         if frame.pts_ms >= last_pts {
             break;
         }
     }
-    out.flush().map_err(SynopsisError::Io)?;
-    drop(out);
     // Frames the decoder decoded, including those it decoded to reach a seek target.
     let frames = frames.max(dec.report().frames_decoded);
-    Ok(Cutouts {
-        scratch,
+    Ok(PartCutouts {
         patches,
         covers,
         box_patch,
@@ -806,7 +913,6 @@ pub fn extract(
         whole_boxes,
         frames_decoded: frames,
         decode_s,
-        extract_s: t0.elapsed().as_secs_f64(),
     })
 }
 
@@ -837,6 +943,9 @@ fn shown(plan: &Plan, tubes: &[TubeInput], fps: f64) -> Vec<Shown> {
 /// The measured figures of one synopsis.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Figures {
+    /// Sources (files) on the synopsis's timeline.
+    pub sources: usize,
+    /// The footage condensed: the sum of every source's stretch on the timeline, ms.
     pub source_duration_ms: i64,
     pub synopsis_duration_ms: i64,
     /// Source duration / synopsis duration.
@@ -905,10 +1014,10 @@ fn label_time(source: &SourceInput, pts_ms: i64) -> String {
     }
 }
 
-/// The label of a moving piece at the source time it shows: its own real time, the
-/// track, and `k/n` when the object is shown in several segments.
-fn piece_label(source: &SourceInput, track_id: u64, p: &Piece, pts_ms: i64) -> String {
-    let mut s = format!("{} #{}", label_time(source, pts_ms), track_id);
+/// The label of a moving piece at the source time it shows (`time`: its own real time),
+/// the track, and `k/n` when the object is shown in several segments.
+fn piece_label(time: &str, track_id: u64, p: &Piece) -> String {
+    let mut s = format!("{time} #{track_id}");
     if p.segments > 1 {
         s.push_str(&format!(" {}/{}", p.segment, p.segments));
     }
@@ -916,13 +1025,8 @@ fn piece_label(source: &SourceInput, track_id: u64, p: &Piece, pts_ms: i64) -> S
 }
 
 /// The label of a stationary stretch: from and to, and the track.
-fn still_label(source: &SourceInput, track_id: u64, from: i64, to: i64) -> String {
-    format!(
-        "{}-{} #{}",
-        label_time(source, from),
-        label_time(source, to),
-        track_id
-    )
+fn still_label(from: &str, to: &str, track_id: u64) -> String {
+    format!("{from}-{to} #{track_id}")
 }
 
 /// Where a label goes: above its object, else below, else inside its top edge, the first
@@ -984,6 +1088,37 @@ struct Draw {
     label: String,
 }
 
+/// What the background of a synopsis moment is drawn from: one source's backgrounds, or
+/// a camera's timeline of them ([`run_parts`]).
+trait Scene {
+    /// The background at timeline time `ms`, written into `out` (RGB24).
+    fn blended_into(&self, ms: i64, out: &mut [u8]);
+}
+
+impl Scene for Backgrounds {
+    fn blended_into(&self, ms: i64, out: &mut [u8]) {
+        Backgrounds::blended_into(self, ms, out);
+    }
+}
+
+/// A camera's timeline of backgrounds: each file's own, one after the other (switched
+/// where one file's stretch ends and the next begins).
+struct Timeline<'a> {
+    /// (timeline offset of the stretch, its backgrounds, times from the stretch's start).
+    parts: Vec<(i64, &'a Backgrounds)>,
+}
+
+impl Scene for Timeline<'_> {
+    fn blended_into(&self, ms: i64, out: &mut [u8]) {
+        let k = self
+            .parts
+            .partition_point(|(o, _)| *o <= ms)
+            .saturating_sub(1);
+        let (offset, b) = self.parts[k];
+        b.blended_into(ms - offset, out);
+    }
+}
+
 /// Step 4: compose and encode the synopsis into `output` (refused if it exists).
 pub fn render(
     source: &SourceInput,
@@ -992,6 +1127,28 @@ pub fn render(
     backgrounds: &Backgrounds,
     cutouts: &Cutouts,
     output: &Path,
+) -> Result<Rendered, SynopsisError> {
+    render_on(
+        source,
+        tubes,
+        plan,
+        backgrounds,
+        cutouts,
+        output,
+        &|_, pts| label_time(source, pts),
+    )
+}
+
+/// [`render`] over any [`Scene`]; `time_of(tube, ms)`: the label time of a tube's
+/// timeline moment (its own source's wall clock or media time).
+fn render_on(
+    source: &SourceInput,
+    tubes: &[TubeInput],
+    plan: &Plan,
+    backgrounds: &dyn Scene,
+    cutouts: &Cutouts,
+    output: &Path,
+    time_of: &dyn Fn(usize, i64) -> String,
 ) -> Result<Rendered, SynopsisError> {
     validate_inputs(source, tubes)?;
     let t0 = Instant::now();
@@ -1022,7 +1179,7 @@ pub fn render(
                 a,
                 b,
                 still_patch(cutouts, tubes, s),
-                still_label(source, t.track_id, from, to),
+                still_label(&time_of(s.tube, from), &time_of(s.tube, to), t.track_id),
                 r,
             )
         })
@@ -1095,7 +1252,7 @@ pub fn render(
                 p.rect,
                 Draw {
                     patch: p,
-                    label: piece_label(source, t.track_id, pc, p.pts_ms),
+                    label: piece_label(&time_of(pc.tube, p.pts_ms), t.track_id, pc),
                 },
             ));
         }
@@ -1238,21 +1395,39 @@ pub fn index_entries(
     plan: &Plan,
     r: &Rendered,
 ) -> Vec<IndexEntry> {
-    let ms = |f: u64| (f as f64 * 1000.0 / source.fps).round() as i64;
-    let frame = |t: i64| (t as f64 * source.fps / 1000.0).floor() as u64;
-    let wall = |t: &TubeInput, pts: i64| {
-        let w = t.first_wall_ms.map(|w| w + (pts - t.first_pts_ms));
-        rfc3339(w, source.start, source.time_zone)
-    };
+    let origins = vec![(source, 0i64); tubes.len()];
+    index_entries_on(source.fps, tubes, &origins, plan, r)
+}
+
+/// [`index_entries`] of tubes on a timeline: `origins[tube]` is the source the tube comes
+/// from and the shift from its media time to the timeline (timeline = media + shift);
+/// every time in an entry is the source's own (media time, wall clock).
+fn index_entries_on(
+    fps: f64,
+    tubes: &[TubeInput],
+    origins: &[(&SourceInput, i64)],
+    plan: &Plan,
+    r: &Rendered,
+) -> Vec<IndexEntry> {
+    let ms = |f: u64| (f as f64 * 1000.0 / fps).round() as i64;
+    let frame = |t: i64| (t as f64 * fps / 1000.0).floor() as u64;
     let mut out = Vec::new();
     for (ti, t) in tubes.iter().enumerate() {
+        let (source, shift) = origins[ti];
+        let wall = |t: &TubeInput, pts: i64| {
+            let w = t.first_wall_ms.map(|w| w + (pts - t.first_pts_ms));
+            rfc3339(w, source.start, source.time_zone)
+        };
         let stationary: Vec<StationaryEntry> = plan
             .stills
             .iter()
             .zip(&r.stills_shown)
             .filter(|(s, _)| s.tube == ti)
             .map(|(s, &(a, b, pasted))| {
-                let (from, to) = (t.boxes[s.first_box].0, t.boxes[s.last_box].0);
+                let (from, to) = (
+                    t.boxes[s.first_box].0 - shift,
+                    t.boxes[s.last_box].0 - shift,
+                );
                 StationaryEntry {
                     from_ms: from,
                     to_ms: to,
@@ -1295,7 +1470,10 @@ pub fn index_entries(
             .filter(|(p, _)| p.tube == ti)
         {
             any = true;
-            let (from, to) = (t.boxes[p.first_box].0, t.boxes[p.last_box].0);
+            let (from, to) = (
+                t.boxes[p.first_box].0 - shift,
+                t.boxes[p.last_box].0 - shift,
+            );
             out.push(IndexEntry {
                 synopsis_start_ms: ms(s.first_frame),
                 synopsis_end_ms: ms(s.last_frame + 1),
@@ -1315,7 +1493,7 @@ pub fn index_entries(
                 .map(|s| s.synopsis_end_ms)
                 .max()
                 .unwrap_or(0);
-            let (from, to) = (t.boxes[0].0, t.boxes[t.boxes.len() - 1].0);
+            let (from, to) = (t.boxes[0].0 - shift, t.boxes[t.boxes.len() - 1].0 - shift);
             let last = frame(b).saturating_sub(1).max(frame(a));
             out.push(IndexEntry {
                 synopsis_start_ms: a,
@@ -1410,30 +1588,244 @@ pub fn run_with(
     output: &Path,
     scratch_dir: &Path,
 ) -> Result<Synopsis, SynopsisError> {
+    let part = PartInput {
+        source: source.clone(),
+        from_ms: 0,
+        to_ms: source.duration_ms,
+        tubes: tubes.to_vec(),
+        hidden: hidden.to_vec(),
+    };
+    run_parts(std::slice::from_ref(&part), cfg, output, scratch_dir)
+}
+
+/// One source's stretch on a synopsis timeline (a camera's files one after the other).
+#[derive(Debug, Clone)]
+pub struct PartInput {
+    pub source: SourceInput,
+    /// The stretch of the source shown, media ms (`0..duration_ms`: all of it).
+    pub from_ms: i64,
+    pub to_ms: i64,
+    /// Its selected tubes, in the source's media time; boxes outside the stretch are
+    /// left out (a tube with none left is not shown).
+    pub tubes: Vec<TubeInput>,
+    /// Its unselected objects' boxes (media time), as in [`run_with`].
+    pub hidden: Vec<Vec<(i64, BBox)>>,
+}
+
+/// Where each part sits on the timeline: `shift` = timeline time - media time.
+fn timeline_shifts(parts: &[PartInput]) -> Vec<i64> {
+    let mut offset = 0i64;
+    parts
+        .iter()
+        .map(|p| {
+            let shift = offset - p.from_ms;
+            offset += (p.to_ms - p.from_ms).max(0);
+            shift
+        })
+        .collect()
+}
+
+/// The tubes of every part on the timeline (boxes clipped to the part's stretch, then
+/// shifted), with each one's part.
+fn timeline_tubes(parts: &[PartInput], shifts: &[i64]) -> (Vec<TubeInput>, Vec<usize>) {
+    let mut tubes = Vec::new();
+    let mut part_of = Vec::new();
+    for (k, p) in parts.iter().enumerate() {
+        for t in &p.tubes {
+            let boxes: Vec<(i64, BBox)> = t
+                .boxes
+                .iter()
+                .filter(|(pts, _)| (p.from_ms..=p.to_ms).contains(pts))
+                .map(|&(pts, b)| (pts + shifts[k], b))
+                .collect();
+            if boxes.is_empty() {
+                continue;
+            }
+            tubes.push(TubeInput { boxes, ..t.clone() });
+            part_of.push(k);
+        }
+    }
+    (tubes, part_of)
+}
+
+/// [`run_with`] over several sources of one camera, one after the other on one timeline,
+/// in the order given (the caller orders them by corrected wall clock). Each source keeps
+/// its own backgrounds (the synopsis shows the scene of the file, and so of the hour, its
+/// timeline moment falls in), its own labels (its wall clock, or media time) and its own
+/// times in the index; every source must have the same working size.
+pub fn run_parts(
+    parts: &[PartInput],
+    cfg: &SynopsisConfig,
+    output: &Path,
+    scratch_dir: &Path,
+) -> Result<Synopsis, SynopsisError> {
     if output.exists() {
         return Err(SynopsisError::OutputExists(output.to_path_buf()));
     }
     // Refuse bad settings before any decoding.
     cfg.validate()?;
-    validate_inputs(source, tubes)?;
+    let Some(first) = parts.first() else {
+        return Err(SynopsisError::NoTubes);
+    };
+    if let Some(p) = parts
+        .iter()
+        .find(|p| p.source.frame_size != first.source.frame_size)
+    {
+        return Err(SynopsisError::InvalidConfig(format!(
+            "sources of one synopsis must share a working size: {} is {}x{}, {} is {}x{} \
+             (make one synopsis per size, or re-analyse them at one --width)",
+            first.source.source_id,
+            first.source.frame_size.0,
+            first.source.frame_size.1,
+            p.source.source_id,
+            p.source.frame_size.0,
+            p.source.frame_size.1
+        )));
+    }
+    if let Some(p) = parts
+        .iter()
+        .find(|p| p.from_ms < 0 || p.to_ms <= p.from_ms || p.to_ms > p.source.duration_ms)
+    {
+        return Err(SynopsisError::InvalidConfig(format!(
+            "invalid stretch {}..{} ms of {} (expected within 0..{} ms)",
+            p.from_ms, p.to_ms, p.source.source_id, p.source.duration_ms
+        )));
+    }
+    let shifts = timeline_shifts(parts);
+    let (tubes, part_of) = timeline_tubes(parts, &shifts);
+    let timeline_ms: i64 = parts.iter().map(|p| p.to_ms - p.from_ms).sum();
+    // What planning and rendering see: one footage of the timeline's length.
+    let canvas = SourceInput {
+        source_id: parts
+            .iter()
+            .map(|p| p.source.source_id.as_str())
+            .collect::<Vec<_>>()
+            .join("+"),
+        path: first.source.path.clone(),
+        stream_index: None,
+        frame_size: first.source.frame_size,
+        duration_ms: timeline_ms,
+        fps: parts
+            .iter()
+            .map(|p| p.source.fps)
+            .fold(first.source.fps, f64::max),
+        start: None,
+        time_zone: None,
+    };
+    validate_inputs(&canvas, &tubes)?;
+    for p in parts {
+        if !(p.source.fps.is_finite() && p.source.fps > 0.0) {
+            return Err(SynopsisError::InvalidConfig(format!(
+                "invalid frame rate {} of {} (expected > 0)",
+                p.source.fps, p.source.source_id
+            )));
+        }
+    }
     let t = Instant::now();
-    let mut bgs = build_backgrounds(source, cfg)?;
+    let mut bgs = Vec::with_capacity(parts.len());
+    for p in parts {
+        bgs.push(build_backgrounds_within(
+            &p.source, p.from_ms, p.to_ms, cfg,
+        )?);
+    }
     let background_s = t.elapsed().as_secs_f64();
-    let cut = extract(source, tubes, hidden, &bgs, cfg, scratch_dir)?;
-    let redacted = bgs.redact(hidden, HIDE_PAD);
+    // Step 2, each source in turn into one scratch file.
+    let t0 = Instant::now();
+    let scratch = tempfile::tempfile_in(scratch_dir).map_err(SynopsisError::Io)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, &scratch);
+    let mut offset = 0u64;
+    let mut cut = Cutouts {
+        scratch: scratch.try_clone().map_err(SynopsisError::Io)?,
+        patches: Vec::with_capacity(tubes.len()),
+        covers: Vec::with_capacity(tubes.len()),
+        box_patch: Vec::with_capacity(tubes.len()),
+        hidden_px: 0,
+        whole_boxes: 0,
+        frames_decoded: 0,
+        decode_s: 0.0,
+        extract_s: 0.0,
+    };
+    for (k, p) in parts.iter().enumerate() {
+        // This part's tubes as the timeline has them, back in media time (clipped).
+        let local: Vec<TubeInput> = tubes
+            .iter()
+            .zip(&part_of)
+            .filter(|(_, &pk)| pk == k)
+            .map(|(t, _)| TubeInput {
+                boxes: t.boxes.iter().map(|&(g, b)| (g - shifts[k], b)).collect(),
+                ..t.clone()
+            })
+            .collect();
+        if local.is_empty() {
+            continue;
+        }
+        let pc = extract_part(
+            &p.source,
+            &local,
+            &p.hidden,
+            &bgs[k],
+            p.from_ms,
+            cfg,
+            &mut out,
+            &mut offset,
+        )?;
+        for mut list in pc.patches {
+            for patch in &mut list {
+                patch.pts_ms += shifts[k];
+            }
+            cut.patches.push(list);
+        }
+        cut.covers.extend(pc.covers);
+        cut.box_patch.extend(pc.box_patch);
+        cut.hidden_px += pc.hidden_px;
+        cut.whole_boxes += pc.whole_boxes;
+        cut.frames_decoded += pc.frames_decoded;
+        cut.decode_s += pc.decode_s;
+    }
+    out.flush().map_err(SynopsisError::Io)?;
+    drop(out);
+    cut.extract_s = t0.elapsed().as_secs_f64();
+    // Unselected objects filled where they may show in each file's medians.
+    let mut redacted = 0;
+    for (p, b) in parts.iter().zip(bgs.iter_mut()) {
+        let hidden: Vec<Vec<(i64, BBox)>> = p
+            .hidden
+            .iter()
+            .map(|h| h.iter().map(|&(t, b)| (t - p.from_ms, b)).collect())
+            .collect();
+        redacted += b.redact(&hidden, HIDE_PAD);
+    }
     let tp = Instant::now();
-    let plan = plan_on_masks(source, tubes, &cut, cfg)?;
+    let plan = plan_on_masks(&canvas, &tubes, &cut, cfg)?;
     let plan_s = tp.elapsed().as_secs_f64();
-    let r = render(source, tubes, &plan, &bgs, &cut, output)?;
-    let synopsis_ms = (r.frames as f64 * 1000.0 / source.fps).round() as i64;
-    let entries = index_entries(source, tubes, &plan, &r);
+    let scene = Timeline {
+        parts: parts
+            .iter()
+            .zip(&shifts)
+            .zip(&bgs)
+            .map(|((p, s), b)| (p.from_ms + s, b))
+            .collect(),
+    };
+    let time_of = |ti: usize, ms: i64| {
+        let k = part_of[ti];
+        label_time(&parts[k].source, ms - shifts[k])
+    };
+    let r = render_on(&canvas, &tubes, &plan, &scene, &cut, output, &time_of)?;
+    let synopsis_ms = (r.frames as f64 * 1000.0 / canvas.fps).round() as i64;
+    let origins: Vec<(&SourceInput, i64)> = part_of
+        .iter()
+        .map(|&k| (&parts[k].source, shifts[k]))
+        .collect();
+    let entries = index_entries_on(canvas.fps, &tubes, &origins, &plan, &r);
     let cut_pieces = plan.pieces.iter().filter(|p| p.cut);
     let objects_cut = {
         let mut t: Vec<usize> = cut_pieces.clone().map(|p| p.tube).collect();
         t.dedup();
         t.len()
     };
+    let source = &canvas;
     let figures = Figures {
+        sources: parts.len(),
         source_duration_ms: source.duration_ms,
         synopsis_duration_ms: synopsis_ms,
         condensation: source.duration_ms as f64 / synopsis_ms.max(1) as f64,
@@ -1461,7 +1853,7 @@ pub fn run_with(
         decode_fps: cut.frames_decoded as f64 / cut.decode_s.max(1e-9),
         render_fps: r.frames as f64 / r.render_s.max(1e-9),
         decode_s: cut.decode_s,
-        // Against decoding the whole source at the measured rate (the cut-out pass skips
+        // Against decoding the whole footage at the measured rate (the cut-out pass skips
         // long empty stretches, so its own decoding time can be shorter).
         render_vs_decode: r.render_s
             / (source.duration_ms as f64 / 1000.0 * source.fps

@@ -230,7 +230,7 @@ fn labels_carry_each_segments_own_time() {
     let labels: Vec<String> = p
         .pieces
         .iter()
-        .map(|pc| piece_label(&src, 7, pc, t.boxes[pc.first_box].0))
+        .map(|pc| piece_label(&label_time(&src, t.boxes[pc.first_box].0), 7, pc))
         .collect();
     assert_eq!(
         labels,
@@ -241,8 +241,14 @@ fn labels_carry_each_segments_own_time() {
         start: None,
         ..src.clone()
     };
-    assert_eq!(piece_label(&media, 7, &p.pieces[1], 11_000), "11.0s #7 2/3");
-    assert_eq!(still_label(&media, 4, 1_000, 79_400), "1.0s-79.4s #4");
+    assert_eq!(
+        piece_label(&label_time(&media, 11_000), 7, &p.pieces[1]),
+        "11.0s #7 2/3"
+    );
+    assert_eq!(
+        still_label(&label_time(&media, 1_000), &label_time(&media, 79_400), 4),
+        "1.0s-79.4s #4"
+    );
 }
 
 #[test]
@@ -394,4 +400,41 @@ fn index_entries_name_each_segment_and_background_objects() {
     let vtt = webvtt(&e);
     assert_eq!(vtt.matches(" --> ").count(), e.len());
     assert!(vtt.contains("(segment 2/7)") && vtt.contains("stationary"));
+}
+
+#[test]
+fn files_follow_each_other_on_the_timeline_clipped_to_their_stretch() {
+    let part = |id: &str, from_ms: i64, to_ms: i64, tubes: Vec<TubeInput>| PartInput {
+        source: SourceInput {
+            source_id: id.into(),
+            ..source_of(60_000)
+        },
+        from_ms,
+        to_ms,
+        tubes,
+        hidden: Vec::new(),
+    };
+    // The second half of a file, then the first 10 s of the next.
+    let parts = vec![
+        part("Sa", 30_000, 60_000, vec![walker(1, 20_000, 20_000, 10.0)]),
+        part(
+            "Sb",
+            0,
+            10_000,
+            vec![
+                walker(2, 5_000, 2_000, 10.0),
+                walker(3, 20_000, 2_000, 10.0),
+            ],
+        ),
+    ];
+    let shifts = timeline_shifts(&parts);
+    assert_eq!(shifts, vec![-30_000, 30_000]);
+    let (tubes, part_of) = timeline_tubes(&parts, &shifts);
+    // Track 3 lies outside b's stretch: not shown; track 1 keeps its boxes from 30 s.
+    assert_eq!(part_of, vec![0, 1]);
+    assert_eq!(tubes[0].boxes.first().unwrap().0, 0);
+    assert_eq!(tubes[0].boxes.last().unwrap().0, 10_000);
+    assert_eq!(tubes[1].boxes.first().unwrap().0, 35_000);
+    // The whole track is still described by its own times.
+    assert_eq!(tubes[0].first_pts_ms, 20_000);
 }

@@ -1,17 +1,21 @@
 //! `vigie synopsis --source S -o out.mp4 [search filters]`: the source's objects condensed
 //! into a short video over the empty scene, each labelled with its time and track id, with
 //! a JSON index and a WebVTT track leading back to the original footage.
+//! `vigie synopsis --camera NAME [--from T --to T]`: every file of the camera (or a time
+//! range across them) on one timeline ordered by corrected wall clock.
 //!
 //! Order matters as in `vigie search`: the filters are validated and the outputs checked
 //! before any work; the synopsis is a combination of the case's data (logged with its
 //! parameters and figures), and the files written are a disclosure (logged with their
 //! SHA-256) before anything is reported as done. The work is
-//! `vigie_app::results::synopsis`; a bare `-o` name lands in the case's `exports/`.
+//! `vigie_app::synopsis` (`synopsis_with`, `camera_synopsis_with`); a bare `-o` name lands
+//! in the case's `exports/`.
 
 use std::path::PathBuf;
 
 use serde_json::json;
-use vigie_app::results::{self, SynopsisOptions, SynopsisRequest};
+use vigie_app::synopsis::{self, CameraSynopsisRequest, SynopsisOptions, SynopsisRequest};
+use vigie_app::types::{Figures, FileHash};
 
 use crate::output::{print_json, Outcome};
 use crate::Global;
@@ -30,14 +34,23 @@ passes its stationary stretch (labelled from-to #id) and listed with it in OUT.j
 filtered synopsis the objects not selected are never visible (filled opaque in the background
 where they stood still).
 
+With --camera instead of --source: every file of the camera with a wall-clock start, ordered by
+its corrected clock (`vigie clock set`), cut to --from..--to when given, on one timeline; each
+file's own background is shown while the timeline passes through it and each object stays near
+its own time of day. Files without a wall-clock start are left out and named (give them a clock,
+or make their own synopsis with --source: labelled with media time).
+
 Examples:
   vigie synopsis --source cam1 -o cam1-synopsis.mp4
   vigie synopsis --source cam1 --max-length-s 60 --max-objects 12 -o dense.mp4
-  vigie synopsis --source cam1 --class car --colour red -o red-cars.mp4 --keep-order")]
+  vigie synopsis --source cam1 --class car --colour red -o red-cars.mp4 --keep-order
+  vigie synopsis --camera hall --from 2024-06-01T08:00:00+02:00 --to 2024-06-01T12:00:00+02:00 \
+      --class person -o hall-morning.mp4")]
 pub struct Args {
-    /// Source id (from `vigie sources`) or path.
-    #[arg(long)]
-    pub source: String,
+    /// Source id (from `vigie sources`) or path; or --camera NAME for every file of a
+    /// camera.
+    #[arg(long, required_unless_present = "camera", conflicts_with = "camera")]
+    pub source: Option<String>,
     /// Output video (.mp4); OUT.json and OUT.vtt are written next to it. A bare name is
     /// written in the case's exports/ directory (erased at closure).
     #[arg(short, long)]
@@ -70,29 +83,24 @@ pub struct Args {
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
     let case = global.enter("synopsis")?;
-    let req = SynopsisRequest {
-        filters: args.filters.any().then(|| args.filters.query_args(None)),
-        source: args.source,
-        output: args.output,
-        length_s: args.length_s,
-        max_collisions: args.max_collisions,
-        keep_order: args.keep_order,
-    };
     let opts = SynopsisOptions {
         max_length_s: args.max_length_s,
         max_objects: args.max_objects,
         min_segment_s: Some(args.min_segment_s),
     };
-    let out = results::synopsis_with(&case, &req, &opts)?;
-    let f = &out.figures;
-    let hashes: Vec<_> = out
-        .files
-        .iter()
-        .map(|h| {
-            json!({ "file": h.path, "sha256": h.sha256, "size_bytes": h.size_bytes,
-                    "inside_case": h.inside_case })
-        })
-        .collect();
+    let Some(source) = args.source.clone() else {
+        return run_camera(&case, args, &opts, global);
+    };
+    let req = SynopsisRequest {
+        filters: args.filters.any().then(|| args.filters.query_args(None)),
+        source,
+        output: args.output,
+        length_s: args.length_s,
+        max_collisions: args.max_collisions,
+        keep_order: args.keep_order,
+    };
+    let out = synopsis::synopsis_with(&case, &req, &opts)?;
+    let hashes = hashes(&out.files);
     if global.json {
         print_json(&json!({
             "output": out.video.path,
@@ -100,7 +108,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             "webvtt": out.webvtt.path,
             "inside_case": out.video.inside_case,
             "files": hashes,
-            "figures": f,
+            "figures": out.figures,
             "tubes": out.entries,
         }))?;
         return Ok(Outcome::Success);
@@ -116,8 +124,85 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         out.index.path.display(),
         out.webvtt.path.display()
     );
+    print_figures(&out.figures);
+    Ok(Outcome::Success)
+}
+
+fn hashes(files: &[FileHash]) -> Vec<serde_json::Value> {
+    files
+        .iter()
+        .map(|h| {
+            json!({ "file": h.path, "sha256": h.sha256, "size_bytes": h.size_bytes,
+                    "inside_case": h.inside_case })
+        })
+        .collect()
+}
+
+fn run_camera(
+    case: &vigie_app::EnteredCase,
+    args: Args,
+    opts: &SynopsisOptions,
+    global: &Global,
+) -> anyhow::Result<Outcome> {
+    let req = CameraSynopsisRequest {
+        filters: args.filters.query_args(None),
+        output: args.output,
+        length_s: args.length_s,
+        max_collisions: args.max_collisions,
+        keep_order: args.keep_order,
+    };
+    let out = synopsis::camera_synopsis_with(case, &req, opts)?;
+    if global.json {
+        print_json(&json!({
+            "camera": out.camera,
+            "output": out.video.path,
+            "index": out.index.path,
+            "webvtt": out.webvtt.path,
+            "inside_case": out.video.inside_case,
+            "files": hashes(&out.files),
+            "sources": out.sources,
+            "left_out": out.left_out,
+            "figures": out.figures,
+            "tubes": out.entries,
+        }))?;
+        return Ok(Outcome::Success);
+    }
     println!(
-        "  source {:.1} s -> synopsis {:.1} s: condensation {:.1}x",
+        "synopsis of camera {} ({} files): {} -> {}",
+        out.camera,
+        out.sources.len(),
+        out.video.path.display(),
+        out.files[0].sha256
+    );
+    println!(
+        "  index {}, WebVTT {}",
+        out.index.path.display(),
+        out.webvtt.path.display()
+    );
+    for s in &out.sources {
+        println!(
+            "  {}  {} .. {}  ({:.1}-{:.1} s of the file, {} objects)  sha256 {}",
+            s.source_id,
+            s.from_wall.as_deref().unwrap_or("?"),
+            s.to_wall.as_deref().unwrap_or("?"),
+            s.from_ms as f64 / 1000.0,
+            s.to_ms as f64 / 1000.0,
+            s.tracks.len(),
+            s.source_sha256
+        );
+    }
+    for l in &out.left_out {
+        eprintln!("vigie: note: {} left out: {}", l.source_id, l.why);
+    }
+    print_figures(&out.figures);
+    Ok(Outcome::Success)
+}
+
+fn print_figures(f: &Figures) {
+    println!(
+        "  {} source{} {:.1} s -> synopsis {:.1} s: condensation {:.1}x",
+        f.sources,
+        if f.sources == 1 { "" } else { "s" },
         f.source_duration_ms as f64 / 1000.0,
         f.synopsis_duration_ms as f64 / 1000.0,
         f.condensation
@@ -145,19 +230,12 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         f.objects_stationary_only
     );
     println!(
-        "  at most {} objects at once{}{}",
+        "  at most {} objects at once{}; {} unselected objects redacted",
         f.max_objects_at_once,
         f.max_objects
             .map(|m| format!(" (cap {m})"))
             .unwrap_or_default(),
-        if f.objects_redacted > 0 {
-            format!(
-                "; {} unselected objects filled opaque in the background",
-                f.objects_redacted
-            )
-        } else {
-            String::new()
-        }
+        f.objects_redacted
     );
     println!(
         "  render {:.0} fps vs source decode {:.0} fps; render {:.1} s vs decode {:.1} s ({:.2}x)",
@@ -167,5 +245,4 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         "  steps: background {:.1} s, cut-out {:.1} s, plan {:.1} s, render {:.1} s",
         f.background_s, f.extract_s, f.plan_s, f.render_s
     );
-    Ok(Outcome::Success)
 }

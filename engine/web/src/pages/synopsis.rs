@@ -121,7 +121,7 @@ pub async fn show(
             "<li><a href=\"/c/{c}/play?src={src}&amp;track={tid}&amp;at_ms={at}\" data-test=\"synopsis-object\" \
              data-track=\"{tid}\" data-start-ms=\"{s}\" data-end-ms=\"{e}\" id=\"synopsis-object-{tid}\">{label} #{tid}</a> \
              <span class=\"muted\">{when} · {sf}–{se}</span></li>",
-            src = url(&view.source_id),
+            src = url(&o.source_id),
             tid = o.track_id,
             at = o.first_pts_ms,
             s = o.synopsis_start_ms,
@@ -172,9 +172,9 @@ pub async fn pick(
     Ok(match view.pick(t, x, y) {
         Some((o, at)) => Json(serde_json::json!({
             "track_id": o.track_id,
-            "source_id": view.source_id,
+            "source_id": o.source_id,
             "at_ms": at,
-            "url": format!("/c/{}/play?src={}&track={}&at_ms={at}", url(&case_id), url(&view.source_id), o.track_id),
+            "url": format!("/c/{}/play?src={}&track={}&at_ms={at}", url(&case_id), url(&o.source_id), o.track_id),
         }))
         .into_response(),
         None => Json(serde_json::json!({ "track_id": null })).into_response(),
