@@ -39,6 +39,7 @@ pub mod coverage;
 pub mod detect_eval;
 pub mod entered;
 pub mod error;
+pub mod eval_colour;
 pub mod evidence;
 pub mod export;
 pub mod layout;

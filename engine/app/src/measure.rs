@@ -27,6 +27,8 @@ pub enum Computed {
     Detections,
     Tracks,
     PlateReads,
+    /// Colour names of labelled objects (`vigie eval colour`).
+    ColourNames,
 }
 
 impl Computed {
@@ -36,6 +38,7 @@ impl Computed {
             Computed::Detections => "detections",
             Computed::Tracks => "tracks",
             Computed::PlateReads => "plate reads",
+            Computed::ColourNames => "colour names",
         }
     }
 }

@@ -25,7 +25,7 @@ use std::collections::HashMap;
 
 use vigie_core::{BBox, Colour, ColourShare, RgbFrame, TrackSummary};
 
-pub use colour::{name_lab, name_rgb, srgb_to_lab, ColourTable};
+pub use colour::{frame_light, name_lab, name_rgb, srgb_to_lab, ColourTable, FrameLight};
 pub use scene::{Line, Scene, SceneError, Zone};
 
 /// Parameters of the description, with the defaults used by `vigie analyze`.
@@ -99,6 +99,8 @@ struct Accumulator {
     upper: [u32; 11],
     lower: [u32; 11],
     thumbnail: Option<Thumbnail>,
+    /// A rider was attached (`Describer::attach_rider`): upper/lower are the rider's.
+    ridden: bool,
 }
 
 /// Zone visits (with dwell) and line crossings of a track from its per-frame boxes: what
@@ -175,6 +177,8 @@ impl Describer {
         if x1 <= x0 + 1 || y1 <= y0 + 1 {
             return;
         }
+        // The frame's light, once per frame: cast removed; monochrome frames name nothing.
+        let colour_frame = self.table.prepare_frame(frame);
         let acc = self.tracks.entry(track_id).or_default();
         let use_mask = mask
             .filter(|m| m.fill >= self.cfg.min_mask_fill)
@@ -193,11 +197,13 @@ impl Describer {
                 x += step;
                 let rel_x = (xi - x0) as f32 / bw as f32;
                 let keep = match use_mask {
-                    Some(f) => f(xi, yi),
+                    // A person's outer columns are mostly arms' edges and what the coarse
+                    // mask lets through beside them (doc/colour.md).
+                    Some(f) => f(xi, yi) && (!person || (0.2..0.8).contains(&rel_x)),
                     // Without a usable mask, the central part of the box is mostly object.
                     None => (0.2..0.8).contains(&rel_x) && (0.1..0.9).contains(&rel_y),
                 };
-                if !keep {
+                if !keep || !colour_frame {
                     continue;
                 }
                 let i = ((yi * frame.width + xi) * 3) as usize;
@@ -255,6 +261,7 @@ impl Describer {
             .collect();
         v.sort_by(|a, b| b.share.total_cmp(&a.share));
         v.truncate(self.cfg.max_colours);
+        colour::order_as_named(&mut v);
         v
     }
 
@@ -271,7 +278,7 @@ impl Describer {
         );
         let first = end.history.first().map(|h| h.0).unwrap_or(0);
         let last = end.history.last().map(|h| h.0).unwrap_or(0);
-        let person = end.label == "person";
+        let person = end.label == "person" || acc.ridden;
         let summary = TrackSummary {
             source_id: end.source_id.to_string(),
             camera: end.camera.to_string(),
@@ -293,6 +300,7 @@ impl Describer {
             } else {
                 Vec::new()
             },
+            ridden: acc.ridden,
             width_px: geo.width_px,
             height_px: geo.height_px,
             size_frac: geo.size_frac,
@@ -345,6 +353,22 @@ impl Describer {
                 a.thumbnail = Some(t);
             }
         }
+    }
+
+    /// Make track `rider` (a person) the rider of track `vehicle` (a bicycle or
+    /// motorcycle, `vigie_track::riders`): the vehicle keeps its own colours and
+    /// thumbnail, gains the rider's upper and lower body colours, and its summary says
+    /// `ridden`; the rider's observations are forgotten (it is no longer a track).
+    pub fn attach_rider(&mut self, vehicle: u64, rider: u64) {
+        let r = self.tracks.remove(&rider).unwrap_or_default();
+        let v = self.tracks.entry(vehicle).or_default();
+        for (x, y) in v.upper.iter_mut().zip(r.upper) {
+            *x += y;
+        }
+        for (x, y) in v.lower.iter_mut().zip(r.lower) {
+            *x += y;
+        }
+        v.ridden = true;
     }
 
     /// Tracks with pending observations (for tests and leak checks).
@@ -446,6 +470,62 @@ mod tests {
         assert_eq!(s.last_wall_ms, Some(1_001_000));
         assert!(desc.thumbnail.is_some());
         assert_eq!(d.pending(), 0);
+    }
+
+    #[test]
+    fn a_ridden_vehicle_keeps_its_colours_and_gains_its_riders() {
+        let frame = person_frame();
+        let mut d = Describer::new(DescribeConfig::default(), Scene::default());
+        // The rider: red torso over blue legs; the bicycle: the grey background box.
+        let rider = BBox {
+            x: 80.0,
+            y: 50.0,
+            w: 40.0,
+            h: 100.0,
+        };
+        let bike = BBox {
+            x: 10.0,
+            y: 160.0,
+            w: 60.0,
+            h: 30.0,
+        };
+        for (id, label, bbox) in [(1, "person", &rider), (2, "bicycle", &bike)] {
+            let obs = Observation {
+                track_id: id,
+                label,
+                bbox,
+                score: 0.9,
+            };
+            d.observe(&obs, &frame, None);
+        }
+        d.attach_rider(2, 1);
+        assert_eq!(d.pending(), 1, "the rider is no longer a track");
+        let desc = d.finish(TrackEnd {
+            source_id: "S1",
+            camera: "cam",
+            track_id: 2,
+            label: "bicycle",
+            confidence: 0.9,
+            history: &[(0, bike)],
+            frame_width: 200,
+            frame_height: 200,
+            start_wall_ms: None,
+        });
+        let s = desc.summary;
+        assert!(s.ridden);
+        assert_eq!(s.colours[0].colour, Colour::Grey, "{:?}", s.colours);
+        assert_eq!(
+            s.upper_colours[0].colour,
+            Colour::Red,
+            "{:?}",
+            s.upper_colours
+        );
+        assert_eq!(
+            s.lower_colours[0].colour,
+            Colour::Blue,
+            "{:?}",
+            s.lower_colours
+        );
     }
 
     #[test]

@@ -23,6 +23,72 @@ use crate::error::QueryError;
 /// the stray background pixels the mask lets through stay below it.
 pub const COLOUR_MIN_SHARE: f32 = 0.2;
 
+/// The rule `--colour X` (whole object), `--upper X` and `--lower X` apply to a part's
+/// colour list (the describer's, up to three colours of at least 0.12 each): the part
+/// matches when X is among its colours **with a share of at least [`COLOUR_MIN_SHARE`]**
+/// (0.2), whatever its rank. An empty list ("no colour": monochrome or infrared footage,
+/// or nothing measured) matches no colour. The search's SQL applies this same rule
+/// (`track_colour.share >= COLOUR_MIN_SHARE`); `vigie eval colour` calls this function.
+pub fn colour_matches(shares: &[vigie_core::ColourShare], colour: Colour) -> bool {
+    shares
+        .iter()
+        .any(|c| c.colour == colour && c.share >= COLOUR_MIN_SHARE)
+}
+
+/// `--class vehicle`: every road vehicle class of the COCO detector.
+///
+/// COCO has no "van": the detector calls a van `car` or `truck` (a minibus `bus`), and a
+/// track takes the label most of its detections carried (`vigie_track::classes`). So a
+/// van is found by `--class car` *or* by `--class truck`, never by both, and by
+/// `--class vehicle` always.
+pub const VEHICLE_CLASSES: [&str; 5] = ["car", "truck", "bus", "motorcycle", "bicycle"];
+
+/// Classes a rider is attached to (`TrackSummary::ridden`).
+pub const RIDDEN_CLASSES: [&str; 2] = ["bicycle", "motorcycle"];
+
+/// What a `--class` value selects.
+///
+/// - `vehicle`: any of [`VEHICLE_CLASSES`];
+/// - `person`: persons *and* ridden bicycles and motorcycles (a cyclist is one object, a
+///   bicycle with its rider, and is still a person someone may be looking for:
+///   `--class person --upper red` finds the cyclist in red);
+/// - anything else: that label exactly (`--class bicycle` finds bicycles ridden or not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassRule {
+    /// Labels that may match (what the side tables' `label` columns are filtered on).
+    pub labels: Vec<String>,
+    /// Of `labels`, the ridden classes match only when ridden (the `person` rule).
+    pub ridden_only: Vec<String>,
+}
+
+impl ClassRule {
+    pub fn of(class: &str) -> ClassRule {
+        match class {
+            "vehicle" => ClassRule {
+                labels: VEHICLE_CLASSES.iter().map(|s| s.to_string()).collect(),
+                ridden_only: Vec::new(),
+            },
+            "person" => ClassRule {
+                labels: std::iter::once("person")
+                    .chain(RIDDEN_CLASSES)
+                    .map(str::to_string)
+                    .collect(),
+                ridden_only: RIDDEN_CLASSES.iter().map(|s| s.to_string()).collect(),
+            },
+            other => ClassRule {
+                labels: vec![other.to_string()],
+                ridden_only: Vec::new(),
+            },
+        }
+    }
+
+    /// Whether a track with this label (and ridden or not) matches.
+    pub fn matches(&self, label: &str, ridden: bool) -> bool {
+        self.labels.iter().any(|l| l == label)
+            && (ridden || !self.ridden_only.iter().any(|l| l == label))
+    }
+}
+
 /// Default and maximum number of results.
 pub const DEFAULT_LIMIT: u32 = 100;
 pub const MAX_LIMIT: u32 = 100_000;
@@ -88,9 +154,12 @@ pub enum MinSize {
 /// A validated search.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Query {
-    /// Class label (`person`, `car`, `moving_object`, ...), lower case.
+    /// Class label (`person`, `car`, `moving_object`, ...), lower case; `vehicle` and
+    /// `person` select more than one label ([`ClassRule`]).
     pub class: Option<String>,
-    /// All must match (at most one per part).
+    /// All must match (at most one per part). A filter matches when its colour covers at
+    /// least [`COLOUR_MIN_SHARE`] (a fifth) of the part, whether it is named first or not
+    /// ([`colour_matches`]; doc/colour.md).
     pub colours: Vec<ColourFilter>,
     pub direction: Option<Compass>,
     pub zone: Option<String>,
@@ -186,8 +255,9 @@ fn parse_class(s: &str) -> Result<String, QueryError> {
         Err(QueryError::new(
             "--class",
             s,
-            "a class label such as person, car, bicycle, truck or moving_object \
-             (letters, digits, '_', '-', at most 64 characters)",
+            "a class label such as person, car, bicycle, truck or moving_object, or vehicle \
+             for any of car, truck, bus, motorcycle, bicycle (letters, digits, '_', '-', at \
+             most 64 characters)",
         ))
     }
 }
@@ -536,6 +606,29 @@ mod tests {
 
     fn args() -> QueryArgs {
         QueryArgs::default()
+    }
+
+    #[test]
+    fn a_colour_matches_with_a_fifth_of_the_part_whatever_its_rank() {
+        use vigie_core::ColourShare;
+        let s = |colour, share| ColourShare { colour, share };
+        let shares = [
+            s(Colour::Grey, 0.5),
+            s(Colour::Blue, 0.3),
+            s(Colour::Black, 0.19),
+        ];
+        assert!(colour_matches(&shares, Colour::Grey));
+        // Second, not first: still found.
+        assert!(colour_matches(&shares, Colour::Blue));
+        // Listed, but under the share.
+        assert!(!colour_matches(&shares, Colour::Black));
+        assert!(!colour_matches(&shares, Colour::Red));
+        // "No colour" (monochrome footage) matches nothing.
+        assert!(!colour_matches(&[], Colour::Grey));
+        assert!(colour_matches(
+            &[s(Colour::Red, COLOUR_MIN_SHARE)],
+            Colour::Red
+        ));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use vigie_core::{
 use crate::query::{ColourFilter, ColourPart, LineFilter, MinSize, Query, QueryArgs};
 use crate::store::{Fault, Index, SourceRecord};
 use crate::synth::{self, Rng, SynthConfig};
-use crate::{IndexError, COLOUR_MIN_SHARE};
+use crate::IndexError;
 
 const T0: i64 = 1_717_243_200_000; // 2024-06-01T12:00:00Z
 
@@ -396,10 +396,8 @@ fn matches(q: &Query, t: &TrackSummary) -> bool {
             ColourPart::Upper => &t.upper_colours,
             ColourPart::Lower => &t.lower_colours,
         };
-        if !list
-            .iter()
-            .any(|c| c.colour == f.colour && c.share >= COLOUR_MIN_SHARE)
-        {
+        // The rule `vigie eval colour` uses too: this reference is checked against the SQL.
+        if !crate::query::colour_matches(list, f.colour) {
             return false;
         }
     }

@@ -6,6 +6,9 @@ use crate::Global;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum EvalCmd {
+    /// Colour names against colours labelled by eye (`eval/colour/labels.toml`): first
+    /// colour, first two, and what a colour search finds, per part and half of the labels.
+    Colour(super::eval_colour::Args),
     /// Precision and recall of the object detector at an IoU threshold, per class, over a
     /// folder of images with Pascal VOC annotations (`NAME.jpg` + `NAME.xml`).
     Detect(super::detect::EvalArgs),
@@ -21,6 +24,7 @@ pub enum EvalCmd {
 
 pub fn run(cmd: EvalCmd, global: &Global) -> anyhow::Result<Outcome> {
     match cmd {
+        EvalCmd::Colour(a) => super::eval_colour::run(a, global),
         EvalCmd::Detect(a) => super::detect::eval(a, global),
         EvalCmd::Mot(a) => super::eval_mot::run(a, global),
         EvalCmd::Track(a) => super::eval_track::run(a, global),

@@ -15,6 +15,7 @@ pub mod decode;
 pub mod detect;
 pub mod dossier;
 pub mod eval;
+pub mod eval_colour;
 pub mod eval_mot;
 pub mod eval_track;
 pub mod frame;
