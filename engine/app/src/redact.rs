@@ -145,7 +145,16 @@ pub fn redactor(
         Ok(index) => index
             .tracks_of_source(&record.source_id)?
             .into_iter()
-            .map(|t| (t.track_id, t.label))
+            // A ridden bicycle or motorcycle carries its rider (one track, its box over
+            // both): covered whole, as a person is, never on its plate part only.
+            .map(|t| {
+                let label = if t.ridden {
+                    "person".to_string()
+                } else {
+                    t.label
+                };
+                (t.track_id, label)
+            })
             .collect(),
         Err(AppError::NoIndex) => HashMap::new(),
         Err(e) => return Err(e),

@@ -33,6 +33,7 @@ fn track(id: u64, label: &str, colour: Colour, offset_s: i64) -> TrackSummary {
         colours: vec![ColourShare { colour, share: 0.8 }],
         upper_colours: vec![],
         lower_colours: vec![],
+        ridden: false,
         width_px: 80.0,
         height_px: 40.0,
         size_frac: 0.005,

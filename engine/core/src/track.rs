@@ -305,9 +305,15 @@ pub struct TrackSummary {
     pub last_wall_ms: Option<i64>,
     /// Dominant colours of the whole object, largest share first.
     pub colours: Vec<ColourShare>,
-    /// For persons: upper and lower body.
+    /// For persons: upper and lower body; for a ridden bicycle or motorcycle, its
+    /// rider's.
     pub upper_colours: Vec<ColourShare>,
     pub lower_colours: Vec<ColourShare>,
+    /// A bicycle or motorcycle with its rider attached (one object: the rider is not a
+    /// separate track; `upper_colours`/`lower_colours` are the rider's). Absent in
+    /// indexes written before riders were attached, hence the default.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ridden: bool,
     /// Median box size in working pixels, and as a fraction of the frame area.
     pub width_px: f32,
     pub height_px: f32,

@@ -33,8 +33,8 @@ use std::path::Path;
 
 pub use error::{IndexError, QueryError};
 pub use query::{
-    ColourFilter, ColourPart, LineFilter, MinSize, Query, QueryArgs, COLOUR_MIN_SHARE,
-    DEFAULT_LIMIT, MAX_LIMIT,
+    ClassRule, ColourFilter, ColourPart, LineFilter, MinSize, Query, QueryArgs, COLOUR_MIN_SHARE,
+    DEFAULT_LIMIT, MAX_LIMIT, RIDDEN_CLASSES, VEHICLE_CLASSES,
 };
 pub use schema::SCHEMA_VERSION;
 pub use search::{Hit, SearchResult};

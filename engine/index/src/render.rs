@@ -22,7 +22,18 @@ fn colours(list: &[ColourShare]) -> String {
         .join(", ")
 }
 
-/// Whole-object colours, then upper/lower body ones when present.
+/// The class as shown to people: `bicycle (ridden)` for a bicycle or motorcycle with its
+/// rider attached (its upper/lower colours are the rider's).
+pub fn class_summary(h: &Hit) -> String {
+    if h.track.ridden {
+        format!("{} (ridden)", h.track.label)
+    } else {
+        h.track.label.clone()
+    }
+}
+
+/// Whole-object colours, then upper/lower body ones (a person's, or a ridden vehicle's
+/// rider's) when present.
 pub fn colour_summary(h: &Hit) -> String {
     let t = &h.track;
     let mut parts = Vec::new();
@@ -120,7 +131,7 @@ pub fn table(r: &SearchResult) -> String {
                 h.track.source_id.clone(),
                 h.track.camera.clone(),
                 h.track.track_id.to_string(),
-                h.track.label.clone(),
+                class_summary(h),
                 when(h),
                 format!("{:.1}", duration_s(h)),
                 direction(h).to_string(),
@@ -198,13 +209,15 @@ fn csv_cell(s: &str, text: bool) -> String {
     }
 }
 
-/// CSV with a header row. The plate columns come last (empty for tracks without a plate),
-/// so programs that read the earlier columns by position keep working.
+/// CSV with a header row. The plate columns come after the first ones (empty for tracks
+/// without a plate), then `ridden` (`true` for a bicycle or motorcycle with its rider),
+/// each added at the end so programs that read the earlier columns by position keep
+/// working.
 pub fn csv(r: &SearchResult) -> String {
     let mut out = String::from(
         "source_id,camera,track_id,class,confidence,first_wall,last_wall,first_pts_ms,\
          last_pts_ms,direction,heading_deg,speed_px_s,size_frac,colours,zones,thumbnail,\
-         source_path,plate,plate_text,plate_format,plate_confidence,plate_likelihood\n",
+         source_path,plate,plate_text,plate_format,plate_confidence,plate_likelihood,ridden\n",
     );
     for h in &r.hits {
         let t = &h.track;
@@ -256,6 +269,7 @@ pub fn csv(r: &SearchResult) -> String {
             h.plate_likelihood
                 .map(|l| format!("{l:.3}"))
                 .unwrap_or_default(),
+            t.ridden.to_string(),
         ];
         out.push_str(&cells.join(","));
         out.push('\n');
@@ -406,7 +420,7 @@ pub fn sheet(r: &SearchResult, o: &SheetOptions) -> String {
         let _ = write!(
             h,
             "<div><b>{}</b> #{} <span class=\"k\">{}</span></div>",
-            html_escape(&t.label),
+            html_escape(&class_summary(hit)),
             t.track_id,
             html_escape(direction(hit))
         );

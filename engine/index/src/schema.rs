@@ -27,6 +27,12 @@
 //! Version 3 records on `source` the wall-clock start its rows were timed with and the
 //! clock correction that start reflects, so a camera reassigned or a clock corrected in
 //! the case's log re-times the rows in place (no re-analysis).
+//!
+//! Version 4 adds `track.ridden`: a bicycle or motorcycle with its rider attached (one
+//! object; its `track_colour` upper/lower rows, parts 1 and 2, are the rider's). `--class
+//! person` finds persons *and* ridden vehicles. Indexes written before get 0: they were
+//! analysed before riders were attached, so their riders are person tracks of their own
+//! and `--class person` still finds them.
 
 use rusqlite::{Connection, Transaction};
 
@@ -34,10 +40,10 @@ use rusqlite::{Connection, Transaction};
 pub const APPLICATION_ID: i64 = 0x5649_4749;
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// Never edit a released migration: indexes in the field were built by it.
 pub(crate) const V1: &str = r#"
@@ -161,6 +167,11 @@ ALTER TABLE source ADD COLUMN start_wall_ms INTEGER;
 ALTER TABLE source ADD COLUMN clock TEXT;
 UPDATE source SET start_wall_ms =
     (SELECT min(t.first_wall_ms - t.first_pts_ms) FROM track t WHERE t.source_id = source.source_id);
+"#;
+
+/// Version 4: riders attached to their bicycle or motorcycle (`vigie_track::riders`).
+const V4: &str = r#"
+ALTER TABLE track ADD COLUMN ridden INTEGER NOT NULL DEFAULT 0;
 "#;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {

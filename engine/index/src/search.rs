@@ -33,7 +33,7 @@ use vigie_core::plate::{self, FUZZY_MIN_LIKELIHOOD};
 use vigie_core::{CrossingDirection, TrackSummary};
 
 use crate::error::IndexError;
-use crate::query::{MinSize, Query, COLOUR_MIN_SHARE};
+use crate::query::{ClassRule, MinSize, Query, COLOUR_MIN_SHARE};
 use crate::store::{colour_code, Index};
 
 /// One search result: the stored track plus what output needs about its source.
@@ -89,6 +89,37 @@ pub(crate) struct Sql {
     pub params: Vec<Value>,
 }
 
+/// `{alias}.label = ?` for one label, `{alias}.label IN (?, ...)` for several.
+fn label_cond(alias: &str, labels: &[String], params: &mut Vec<Value>) -> String {
+    match labels {
+        [one] => format!("{alias}.label = {}", bind(params, Value::Text(one.clone()))),
+        many => {
+            let list: Vec<String> = many
+                .iter()
+                .map(|l| bind(params, Value::Text(l.clone())))
+                .collect();
+            format!("{alias}.label IN ({})", list.join(", "))
+        }
+    }
+}
+
+/// On the track table, the part of a class rule the side tables cannot say: which of
+/// its labels match only when ridden (`--class person`: a person, or a ridden vehicle).
+fn ridden_cond(rule: &ClassRule, params: &mut Vec<Value>) -> Option<String> {
+    if rule.ridden_only.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = rule
+        .ridden_only
+        .iter()
+        .map(|l| bind(params, Value::Text(l.clone())))
+        .collect();
+    Some(format!(
+        "(t.ridden = 1 OR t.label NOT IN ({}))",
+        list.join(", ")
+    ))
+}
+
 /// Append a bound parameter and return its placeholder.
 fn bind(params: &mut Vec<Value>, v: Value) -> String {
     params.push(v);
@@ -140,12 +171,10 @@ impl Index {
                 (None, None)
             }
         };
+        let rule = q.class.as_deref().map(ClassRule::of);
         let shared = |alias: &str, params: &mut Vec<Value>, conds: &mut Vec<String>| {
-            if let Some(c) = &q.class {
-                conds.push(format!(
-                    "{alias}.label = {}",
-                    bind(params, Value::Text(c.clone()))
-                ));
+            if let Some(rule) = &rule {
+                conds.push(label_cond(alias, &rule.labels, params));
             }
             match (lo, hi) {
                 (Some(lo), Some(hi)) => conds.push(format!(
@@ -165,10 +194,14 @@ impl Index {
             }
         };
         shared("t", &mut params, &mut conds);
+        if let Some(c) = rule.as_ref().and_then(|r| ridden_cond(r, &mut params)) {
+            conds.push(c);
+        }
         if let Some(from) = q.from_wall_ms {
             let from = bind(&mut params, Value::Integer(from));
             conds.push(format!("t.last_wall_ms >= {from}"));
         }
+        // The colour rule of `query::colour_matches`, in SQL.
         for (i, f) in q.colours.iter().enumerate() {
             let a = format!("c{i}");
             params.push(Value::Integer(f.part.code()));
@@ -373,17 +406,17 @@ impl Index {
             && q.min_size.is_none()
             && q.camera.is_none()
             && q.min_speed_px_s.is_none()
-            && q.max_speed_px_s.is_none();
+            && q.max_speed_px_s.is_none()
+            && q.class
+                .as_deref()
+                .is_none_or(|c| ClassRule::of(c).ridden_only.is_empty());
         if !plate_table_only {
             return self.build_sql(q, SELECT, Slice::All, None);
         }
         let mut params = Vec::new();
         let mut conds = Vec::new();
         if let Some(c) = &q.class {
-            conds.push(format!(
-                "p.label = {}",
-                bind(&mut params, Value::Text(c.clone()))
-            ));
+            conds.push(label_cond("p", &ClassRule::of(c).labels, &mut params));
         }
         if let Some(to) = q.to_wall_ms {
             conds.push(format!(
@@ -538,7 +571,13 @@ impl Index {
         for (kind, value) in checks {
             let Some(value) = value else { continue };
             let known = self.vocabulary(kind)?;
-            if !known.iter().any(|k| k == value) {
+            let found = if kind == "class" {
+                let rule = ClassRule::of(value);
+                known.iter().any(|k| rule.labels.contains(k))
+            } else {
+                known.iter().any(|k| k == value)
+            };
+            if !found {
                 let list = if known.is_empty() {
                     "none".to_string()
                 } else {

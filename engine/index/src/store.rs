@@ -274,8 +274,8 @@ impl Index {
             let mut ins_track = tx.prepare_cached(
                 "INSERT INTO track (source_id, track_id, camera, label, confidence,
                     first_pts_ms, last_pts_ms, first_wall_ms, last_wall_ms, width_px, height_px,
-                    size_frac, speed_px_s, heading_deg, direction)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    size_frac, speed_px_s, heading_deg, direction, ridden)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )?;
             let mut ins_detail =
                 tx.prepare_cached("INSERT INTO track_detail (id, summary_json) VALUES (?1, ?2)")?;
@@ -338,6 +338,7 @@ impl Index {
                     t.speed_px_s as f64,
                     t.heading_deg.map(f64::from),
                     t.direction.map(|d| d.name()),
+                    t.ridden,
                 ])?;
                 let id = tx.last_insert_rowid();
                 ins_detail.execute(params![id, json])?;
@@ -548,6 +549,13 @@ fn validate(source: &SourceRecord, tracks: &[TrackSummary]) -> Result<(), IndexE
         }
         if t.label.trim().is_empty() {
             return Err(bad("empty class label".into()));
+        }
+        if t.ridden && !crate::query::RIDDEN_CLASSES.contains(&t.label.as_str()) {
+            return Err(bad(format!(
+                "a {:?} cannot be ridden (only {})",
+                t.label,
+                crate::query::RIDDEN_CLASSES.join(" or ")
+            )));
         }
         for (name, v) in [
             ("confidence", t.confidence),

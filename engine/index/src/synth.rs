@@ -252,8 +252,13 @@ fn track(
         &VEHICLE_COLOURS
     };
     let colours = shares(rng, palette);
+    // Every other bicycle or motorcycle has its rider attached; the rider's colours are
+    // derived without drawing from `rng`, so the rest of the sequence is unchanged.
+    let ridden = matches!(label, "bicycle" | "motorcycle") && track_id.is_multiple_of(2);
     let (upper_colours, lower_colours) = if person {
         (shares(rng, &CLOTHES_COLOURS), shares(rng, &CLOTHES_COLOURS))
+    } else if ridden {
+        (colours.clone(), Vec::new())
     } else {
         (Vec::new(), Vec::new())
     };
@@ -318,6 +323,7 @@ fn track(
         colours,
         upper_colours,
         lower_colours,
+        ridden,
         width_px: w,
         height_px: h,
         size_frac: w * h / (1280.0 * 720.0),
@@ -724,7 +730,8 @@ mod tests {
             let total: f32 = t.colours.iter().map(|c| c.share).sum();
             assert!(total <= 1.0 + 1e-4, "{total}");
             assert!(!t.colours.is_empty());
-            assert_eq!(t.upper_colours.is_empty(), t.label != "person");
+            assert_eq!(t.upper_colours.is_empty(), t.label != "person" && !t.ridden);
+            assert!(!t.ridden || matches!(t.label.as_str(), "bicycle" | "motorcycle"));
             cars += usize::from(t.label == "car");
             if let Some(p) = &t.plate {
                 plates += 1;

@@ -43,6 +43,7 @@ fn base(source: &str, id: u64) -> TrackSummary {
         }],
         upper_colours: vec![],
         lower_colours: vec![],
+        ridden: false,
         width_px: 100.0,
         height_px: 50.0,
         size_frac: 0.01,
@@ -387,7 +388,10 @@ fn crash_mid_write_leaves_nothing_partial() {
 
 /// The reference semantics, written the obvious way.
 fn matches(q: &Query, t: &TrackSummary) -> bool {
-    if q.class.as_ref().is_some_and(|c| *c != t.label) {
+    if q.class
+        .as_ref()
+        .is_some_and(|c| !crate::ClassRule::of(c).matches(&t.label, t.ridden))
+    {
         return false;
     }
     for f in &q.colours {
@@ -704,7 +708,17 @@ fn random_filter_query(rng: &mut Rng, span: i64, plates: &[String]) -> Query {
     };
     let pick = |rng: &mut Rng| rng.f64() < 0.4;
     if pick(rng) {
-        q.class = Some(["person", "car", "bicycle", "nothing"][rng.below(4) as usize].into());
+        q.class = Some(
+            [
+                "person",
+                "car",
+                "bicycle",
+                "nothing",
+                "vehicle",
+                "motorcycle",
+            ][rng.below(6) as usize]
+                .into(),
+        );
     }
     for part in [ColourPart::Whole, ColourPart::Upper, ColourPart::Lower] {
         if rng.f64() < 0.25 {
@@ -921,6 +935,28 @@ fn combined_query_uses_indexes() {
         );
     }
     assert!(text.contains("INDEX"), "{text}");
+    // The class rules (`person`: persons or ridden vehicles; `vehicle`: five labels) are
+    // label lists the same indexes serve.
+    for class in ["person", "vehicle"] {
+        let q = Query {
+            class: Some(class.into()),
+            colours: vec![ColourFilter {
+                part: ColourPart::Upper,
+                colour: Colour::Red,
+            }],
+            from_wall_ms: Some(synth::BASE_WALL_MS + 3_600_000),
+            to_wall_ms: Some(synth::BASE_WALL_MS + 7_200_000),
+            ..Query::default()
+        };
+        let plan = ix.explain(&q).unwrap();
+        let text = plan.join("\n");
+        for step in &plan {
+            assert!(
+                step.contains("USING") || !step.starts_with("SCAN"),
+                "{class}: a full scan in the plan:\n{text}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -1009,7 +1045,7 @@ fn a_version_1_index_is_migrated_with_its_rows() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(v, crate::SCHEMA_VERSION);
-    assert_eq!(v, 3);
+    assert_eq!(v, 4);
     ix.check().unwrap();
     // Version 3: the start the rows were timed with, from the tracks.
     let clock = ix.source_clock("old").unwrap().unwrap();
@@ -1044,13 +1080,23 @@ fn a_version_1_index_is_migrated_with_its_rows() {
     // Reopening is a no-op; a newer version is still refused.
     let ix = Index::open(&p).unwrap();
     assert_eq!(ix.search(&Query::default()).unwrap().hits.len(), 3);
-    ix.conn.pragma_update(None, "user_version", 4).unwrap();
+    // Version 4: tracks written before riders were attached are not ridden.
+    let ridden: i64 = ix
+        .conn
+        .query_row(
+            "SELECT ridden FROM track WHERE source_id = 'old'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(ridden, 0);
+    ix.conn.pragma_update(None, "user_version", 5).unwrap();
     drop(ix);
     assert!(matches!(
         Index::open(&p),
         Err(IndexError::SchemaTooNew {
-            found: 4,
-            supported: 3,
+            found: 5,
+            supported: 4,
             ..
         })
     ));
@@ -1188,14 +1234,17 @@ fn plate_search_wildcards_fuzzy_and_hints() {
     assert!(table.contains("most likely plate first"), "{table}");
     let csv = crate::render::csv(&r);
     assert!(
-        csv.lines().next().unwrap().ends_with("plate_likelihood"),
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with("plate_likelihood,ridden"),
         "{csv}"
     );
     assert!(
         csv.lines()
             .nth(1)
             .unwrap()
-            .ends_with("AB-123-CD,AB123CD,fr_siv,0.900,1.000"),
+            .ends_with("AB-123-CD,AB123CD,fr_siv,0.900,1.000,false"),
         "{csv}"
     );
     let json = serde_json::to_value(&r).unwrap();
@@ -1294,6 +1343,164 @@ fn query_parameters_are_bound_not_pasted() {
     })
     .unwrap();
     assert_eq!(ids(&ix.search(&q).unwrap()), [("s".to_string(), 1)]);
+}
+
+/// A cyclist in a red top: one ridden bicycle, the rider's colours as upper/lower.
+fn cyclist(source: &str, id: u64) -> TrackSummary {
+    let mut t = base(source, id);
+    t.label = "bicycle".into();
+    t.ridden = true;
+    t.colours = vec![ColourShare {
+        colour: Colour::Black,
+        share: 0.6,
+    }];
+    t.upper_colours = vec![ColourShare {
+        colour: Colour::Red,
+        share: 0.7,
+    }];
+    t.lower_colours = vec![ColourShare {
+        colour: Colour::Blue,
+        share: 0.8,
+    }];
+    t
+}
+
+#[test]
+fn a_rider_is_found_as_a_person_and_as_its_vehicle() {
+    let (_d, p) = tmp();
+    let mut ix = Index::open(&p).unwrap();
+    let mut walker = base("s", 2);
+    walker.label = "person".into();
+    walker.upper_colours = vec![ColourShare {
+        colour: Colour::Red,
+        share: 0.5,
+    }];
+    let mut parked = cyclist("s", 3);
+    parked.ridden = false;
+    parked.upper_colours.clear();
+    parked.lower_colours.clear();
+    let mut van_car = base("s", 4);
+    van_car.colours[0].colour = Colour::White;
+    let mut van_truck = base("s", 5);
+    van_truck.label = "truck".into();
+    van_truck.colours[0].colour = Colour::White;
+    let mut scooter = cyclist("s", 6);
+    scooter.label = "motorcycle".into();
+    scooter.upper_colours[0].colour = Colour::Green;
+    let mut blue_walker = base("s", 7);
+    blue_walker.label = "person".into();
+    ix.write_source(
+        &record("s"),
+        &[
+            cyclist("s", 1),
+            walker,
+            parked,
+            van_car,
+            van_truck,
+            scooter,
+            blue_walker,
+        ],
+    )
+    .unwrap();
+    let found = |f: &dyn Fn(&mut Query)| -> Vec<u64> {
+        let r = ix.search(&q(f)).unwrap();
+        r.hits.iter().map(|h| h.track.track_id).collect()
+    };
+    // --class person: persons and ridden vehicles, the parked bicycle not.
+    assert_eq!(found(&|q| q.class = Some("person".into())), [1, 2, 6, 7]);
+    let red_top = ColourFilter {
+        part: ColourPart::Upper,
+        colour: Colour::Red,
+    };
+    // --class person --upper red: the walker and the cyclist in red.
+    assert_eq!(
+        found(&|q| {
+            q.class = Some("person".into());
+            q.colours = vec![red_top];
+        }),
+        [1, 2]
+    );
+    assert_eq!(
+        found(&|q| {
+            q.class = Some("person".into());
+            q.colours = vec![
+                red_top,
+                ColourFilter {
+                    part: ColourPart::Lower,
+                    colour: Colour::Blue,
+                },
+            ];
+        }),
+        [1]
+    );
+    // --class bicycle: ridden or not; with --upper red, the cyclist.
+    assert_eq!(found(&|q| q.class = Some("bicycle".into())), [1, 3]);
+    assert_eq!(
+        found(&|q| {
+            q.class = Some("bicycle".into());
+            q.colours = vec![red_top];
+        }),
+        [1]
+    );
+    // The machine's own colour stays the whole object's.
+    assert_eq!(
+        found(&|q| {
+            q.class = Some("person".into());
+            q.colours = vec![ColourFilter {
+                part: ColourPart::Whole,
+                colour: Colour::Black,
+            }];
+        }),
+        [1, 6]
+    );
+    // Vans: one is a car, the other a truck; --class vehicle finds both.
+    let white = ColourFilter {
+        part: ColourPart::Whole,
+        colour: Colour::White,
+    };
+    let with_white = |class: &'static str| {
+        move |q: &mut Query| {
+            q.class = Some(class.into());
+            q.colours = vec![white];
+        }
+    };
+    assert_eq!(found(&with_white("car")), [4]);
+    assert_eq!(found(&with_white("truck")), [5]);
+    assert_eq!(found(&with_white("vehicle")), [4, 5]);
+    assert_eq!(
+        found(&|q| q.class = Some("vehicle".into())),
+        [1, 3, 4, 5, 6]
+    );
+    // Renderers say which are ridden.
+    let r = ix.search(&q(|q| q.class = Some("bicycle".into()))).unwrap();
+    let table = crate::render::table(&r);
+    assert!(table.contains("bicycle (ridden)"), "{table}");
+    let csv = crate::render::csv(&r);
+    assert!(csv.lines().next().unwrap().ends_with(",ridden"), "{csv}");
+    assert!(csv.lines().nth(1).unwrap().ends_with(",true"), "{csv}");
+    assert!(csv.lines().nth(2).unwrap().ends_with(",false"), "{csv}");
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["hits"][0]["ridden"], true);
+    assert!(json["hits"][1].get("ridden").is_none());
+    // A ridden car is refused.
+    let mut bad = base("s", 9);
+    bad.ridden = true;
+    let e = ix.write_source(&record("s"), &[bad]).unwrap_err();
+    assert!(e.to_string().contains("cannot be ridden"), "{e}");
+    // No vehicle at all: the hint names the group.
+    let (_d2, p2) = tmp();
+    let mut ix2 = Index::open(&p2).unwrap();
+    let mut only = base("t", 1);
+    only.label = "person".into();
+    ix2.write_source(&record("t"), &[only]).unwrap();
+    let r = ix2
+        .search(&q(|q| q.class = Some("vehicle".into())))
+        .unwrap();
+    assert!(
+        r.hints[0].contains("no class called \"vehicle\""),
+        "{:?}",
+        r.hints
+    );
 }
 
 #[test]

@@ -12,16 +12,22 @@
 //! - [`link`]: the offline pass over a whole recording that joins fragments of one
 //!   object (motion continuity, gap, size, colour names; never a biometric feature).
 //! - [`mot`]: run the tracker over MOTChallenge detections and write MOTChallenge output.
+//! - [`classes`]: which labels may be one object (`car`/`truck`/`bus`: COCO has no van)
+//!   and a track's label by majority of its detections.
+//! - [`riders`]: the offline pass that makes a person riding a bicycle or motorcycle that
+//!   vehicle's rider (one object, its box covering both).
 //!
 //! Optimal assignment everywhere uses `pathfinding`'s Kuhn-Munkres (Hungarian) solver.
 
 mod assign;
+pub mod classes;
 mod config;
 pub mod eval;
 mod hota;
 mod kalman;
 pub mod link;
 pub mod mot;
+pub mod riders;
 mod tracker;
 
 pub use config::{ConfigError, TrackerConfig};

@@ -166,7 +166,7 @@ fn link_cost(
     colours: &dyn Fn(u64) -> Option<Vec<u32>>,
     cfg: &LinkConfig,
 ) -> Option<f32> {
-    if a.label != b.label {
+    if !crate::classes::same_family(&a.label, &b.label) {
         return None;
     }
     let gap_ms = sb.pts_ms - ea.pts_ms;
@@ -360,8 +360,12 @@ pub fn link_fragments(
     out
 }
 
-/// Append `b` to `a`, with interpolated points across the gap.
+/// Append `b` to `a`, with interpolated points across the gap. The joined track takes
+/// the label of the fragment with more detections (`car` and `truck` fragments of one van).
 fn join(a: &mut FinishedTrack, b: FinishedTrack, step_ms: i64) {
+    if b.label != a.label && b.detections().count() > a.detections().count() {
+        a.label = b.label.clone();
+    }
     let (Some(pa), Some(pb)) = (a.history.last().cloned(), b.history.first().cloned()) else {
         a.history.extend(b.history);
         return;

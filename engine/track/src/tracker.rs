@@ -18,13 +18,18 @@
 //! 5. start tentative tracks from the remaining detections scoring `new_track_score_min`;
 //! 6. finish lost tracks unseen for more than `track_buffer_ms`.
 //!
-//! With `per_class`, a pair with different labels is never matched. Ids are given at
+//! With `per_class`, a pair whose labels are not of one family
+//! ([`crate::classes::same_family`]: `car`, `truck` and `bus` are, since COCO has no van)
+//! is never matched; a track's label is the one most of its detections carried, and a
+//! second box of another label of the family on an object already matched in the frame
+//! (per-class NMS lets both through) starts no track. Ids are given at
 //! confirmation, count up from 1 and are never reused. Finished tracks are collected
 //! with [`Tracker::drain_finished`] during the run and [`Tracker::finish`] at the end.
 
 use vigie_core::{BBox, Detection};
 
 use crate::assign::max_weight_matching;
+use crate::classes::{same_family, LabelVotes};
 use crate::config::{ConfigError, TrackerConfig};
 use crate::kalman::Kalman;
 
@@ -69,6 +74,7 @@ pub struct ActiveTrack {
     pub history: Vec<TrackPoint>,
     kf: Kalman,
     last_detection_ms: i64,
+    votes: LabelVotes,
 }
 
 impl ActiveTrack {
@@ -198,6 +204,7 @@ struct Tentative {
     kf: Kalman,
     history: Vec<TrackPoint>,
     hits: u32,
+    votes: LabelVotes,
 }
 
 /// The tracker. One per video stream; not shared between threads.
@@ -217,6 +224,11 @@ fn valid(d: &Detection) -> bool {
     [b.x, b.y, b.w, b.h, d.score].iter().all(|v| v.is_finite()) && b.w > 0.0 && b.h > 0.0
 }
 
+/// Two boxes of labels of one family overlapping at least this much in one frame are one
+/// object labelled twice (NanoDet's per-class NMS keeps a van's `car` and `truck` boxes;
+/// its own NMS threshold between boxes of one class is 0.6).
+const SECOND_LABEL_IOU_MIN: f32 = 0.6;
+
 /// Match `tracks` (predicted boxes and labels) with detections `dets` (indices into
 /// `all`), gate `iou_min`; returns (track index, detection index into `all`) pairs.
 fn associate(
@@ -228,7 +240,7 @@ fn associate(
 ) -> Vec<(usize, usize)> {
     let pairs = max_weight_matching(tracks.len(), dets.len(), |t, d| {
         let det = &all[dets[d]];
-        if per_class && det.label != tracks[t].1 {
+        if per_class && !same_family(&det.label, tracks[t].1) {
             return None;
         }
         let iou = tracks[t].0.iou(&det.bbox_in_frame);
@@ -366,6 +378,12 @@ impl Tracker {
                     t.kf.update(&det.bbox_in_frame);
                     t.state = TrackState::Tracked;
                     t.last_detection_ms = pts_ms;
+                    t.votes.add(&det.label, det.score);
+                    if let Some(l) = t.votes.dominant() {
+                        if l != t.label {
+                            t.label = l.to_string();
+                        }
+                    }
                     t.history.push(TrackPoint {
                         pts_ms,
                         bbox_in_frame: det.bbox_in_frame,
@@ -412,6 +430,12 @@ impl Tracker {
                     let det = &detections[d];
                     t.kf.update(&det.bbox_in_frame);
                     t.hits += 1;
+                    t.votes.add(&det.label, det.score);
+                    if let Some(l) = t.votes.dominant() {
+                        if l != t.label {
+                            t.label = l.to_string();
+                        }
+                    }
                     t.history.push(TrackPoint {
                         pts_ms,
                         bbox_in_frame: det.bbox_in_frame,
@@ -434,8 +458,14 @@ impl Tracker {
             if used_det[d] || det.score < cfg.new_track_score_min {
                 continue;
             }
+            if cfg.per_class && self.second_label(detections, &used_det, &high_left, d) {
+                continue;
+            }
             self.stats.tentative_started += 1;
+            let mut votes = LabelVotes::default();
+            votes.add(&det.label, det.score);
             let t = Tentative {
+                votes,
                 label: det.label.clone(),
                 kf: Kalman::new(&det.bbox_in_frame),
                 history: vec![TrackPoint {
@@ -472,6 +502,35 @@ impl Tracker {
         Ok(&self.confirmed)
     }
 
+    /// Whether detection `d` is a second box, of another label of the same family, on an
+    /// object that already has one in this frame: a box matched to a track, or a birth
+    /// candidate scoring higher (ties: the earlier one). Such a pair would otherwise give
+    /// one van a `car` track and a `truck` track.
+    fn second_label(
+        &self,
+        detections: &[Detection],
+        used_det: &[bool],
+        high_left: &[usize],
+        d: usize,
+    ) -> bool {
+        let det = &detections[d];
+        let same_object = |o: usize| {
+            let other = &detections[o];
+            o != d
+                && other.label != det.label
+                && same_family(&other.label, &det.label)
+                && other.bbox_in_frame.iou(&det.bbox_in_frame) >= SECOND_LABEL_IOU_MIN
+        };
+        let matched = (0..detections.len()).any(|o| used_det[o] && same_object(o));
+        let better_birth = high_left.iter().any(|&o| {
+            !used_det[o]
+                && detections[o].score >= self.cfg.new_track_score_min
+                && same_object(o)
+                && (detections[o].score > det.score || (detections[o].score == det.score && o < d))
+        });
+        matched || better_birth
+    }
+
     fn confirm(&mut self, t: Tentative, pts_ms: i64) {
         let id = self.next_id;
         self.next_id += 1;
@@ -483,6 +542,7 @@ impl Tracker {
             history: t.history,
             kf: t.kf,
             last_detection_ms: pts_ms,
+            votes: t.votes,
         });
     }
 
@@ -652,6 +712,31 @@ mod tests {
                 (2, "car", TrackState::Tracked)
             ]
         );
+    }
+
+    #[test]
+    fn a_van_called_car_then_truck_is_one_track_labelled_by_majority() {
+        let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
+        // 20 frames: `car` in frames 0..6, then `truck`; in frames 6 and 7 both boxes
+        // (per-class NMS keeps both), the second slightly shifted.
+        for i in 0..20i64 {
+            let x = 10.0 + 4.0 * i as f32;
+            let mut dets = Vec::new();
+            if i < 8 {
+                dets.push(det(x, 10.0, "car", 0.8));
+            }
+            if i >= 6 {
+                dets.push(det(x + 1.0, 11.0, "truck", 0.7));
+            }
+            let a = tr.update(i * 40, &dets).unwrap();
+            if i >= 1 {
+                assert_eq!(a.len(), 1, "frame {i}: {a:?}");
+            }
+        }
+        let done = tr.finish();
+        assert_eq!(done.len(), 1, "{done:?}");
+        assert_eq!(done[0].label, "truck", "most of its boxes say truck");
+        assert_eq!(done[0].detections().count(), 20);
     }
 
     #[test]

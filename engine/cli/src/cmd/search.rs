@@ -65,7 +65,9 @@ pub struct Args {
 /// The track filters, shared by every command that selects tracks (`search`, `synopsis`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct FilterArgs {
-    /// Class label: person, car, bicycle, motorcycle, bus, truck, moving_object, ...
+    /// Class label: person (with riders of bicycles and motorcycles), car, bicycle,
+    /// motorcycle, bus, truck, moving_object, ...; vehicle: any of car, truck, bus,
+    /// motorcycle, bicycle (COCO has no van: a van is a car or a truck)
     #[arg(long)]
     pub class: Option<String>,
     /// Colour of the whole object.

@@ -382,7 +382,12 @@ pub async fn page(
             srcu = url(&t.source_id),
             tid = t.track_id,
             at = t.first_pts_ms,
-            label = esc(&t.label),
+            // A bicycle or motorcycle with its rider (vigie_index::render::class_summary).
+            label = esc(&if t.ridden {
+                format!("{} (ridden)", t.label)
+            } else {
+                t.label.clone()
+            }),
             when = esc(&when),
             cam = esc(&t.camera),
             dur = (t.last_pts_ms - t.first_pts_ms) as f64 / 1000.0,
