@@ -107,6 +107,9 @@ pub struct SourceDone {
     pub source_id: String,
     pub tracks: usize,
     pub frames_analysed: u64,
+    /// Frames given to the detector (the rate adapts to the activity; the per-minute
+    /// rate is in the index's source record, `stats.detect_rate`, for coverage).
+    pub frames_detected: u64,
     pub duration_ms: i64,
     pub seconds: f64,
     pub realtime_factor: f64,
@@ -130,6 +133,7 @@ impl AnalyzeOutcome {
             "index": self.index,
             "analysed": self.analysed.iter().map(|d| json!({
                 "source_id": d.source_id, "tracks": d.tracks, "frames_analysed": d.frames_analysed,
+                "frames_detected": d.frames_detected,
                 "seconds": d.seconds, "realtime_factor": d.realtime_factor,
                 "warnings": d.warnings,
             })).collect::<Vec<_>>(),
@@ -191,6 +195,7 @@ pub fn analyze_sources(
         "sampling": cfg.decode.sampling.to_string(),
         "width": format!("{:?}", cfg.decode.output_size),
         "motion_gate": cfg.motion_gate,
+        "detect_rate": cfg.detect_rate,
         "plates": plates.map(|p| json!({
             "localiser": p.localiser, "recogniser": p.recogniser,
             "min_vehicle_width_px": req.plate_min_width_px,
@@ -354,6 +359,7 @@ pub fn analyze_sources(
                     source_id: rec.source_id.clone(),
                     tracks: summaries.len(),
                     frames_analysed: analysis.stats.frames_analysed,
+                    frames_detected: analysis.stats.frames_detected,
                     duration_ms: analysis.duration_ms,
                     seconds,
                     realtime_factor: analysis.duration_ms as f64 / 1000.0 / seconds.max(1e-9),

@@ -428,6 +428,34 @@ pub struct BenchAnalyzeRequest {
     /// Plate reading (nanodet only); `None` skips it.
     pub plates: Option<PlateOptions>,
     pub plate_min_width_px: f32,
+    /// Run the pipeline this many times, alternating with `ffmpeg -f null`; medians are
+    /// reported (at least 1).
+    pub runs: usize,
+    /// `false`: the detector on every frame the gate lets through or a track moves in (the
+    /// rule before the adaptive rate), to measure what the adaptive rate saves.
+    pub adaptive_rate: bool,
+    /// Also analyse the file with the detector on every sampled frame, and score this
+    /// run's tracks against that one's ([`QualityCost`]).
+    pub compare_full: bool,
+}
+
+/// What detecting fewer frames cost, against a run with the detector on every sampled
+/// frame of the same file: that run's tracks are the reference (MOTChallenge scoring on
+/// the analysed frames, this run's boxes interpolated across the frames it did not
+/// detect).
+#[derive(Debug, Clone)]
+pub struct QualityCost {
+    pub tracks: usize,
+    pub full_tracks: usize,
+    pub full_frames_detected: u64,
+    pub full_seconds: f64,
+    /// Reference tracks followed on at least 80 % / 20-80 % / under 20 % of their frames.
+    pub mostly_tracked: usize,
+    pub partially_tracked: usize,
+    pub mostly_lost: usize,
+    pub id_switches: usize,
+    pub mota: f64,
+    pub idf1: f64,
 }
 
 /// The plate stage of `bench analyze`.
@@ -466,6 +494,11 @@ pub struct BenchAnalyze {
     pub ms_track: f64,
     pub ms_describe: f64,
     pub ms_per_detected_frame: f64,
+    /// Share of the analysed frames given to the detector, and of their area.
+    pub detector_frame_share: f64,
+    pub detected_area_share: f64,
+    pub detect_reasons: vigie_pipeline::rate::DetectReasons,
+    pub quality: Option<QualityCost>,
     pub plates: Option<PlateBench>,
     pub peak_rss_mib: Option<f64>,
 }
@@ -501,6 +534,16 @@ impl BenchAnalyze {
                 "describe": self.ms_describe,
             },
             "ms_per_detected_frame": self.ms_per_detected_frame,
+            "detector_frame_share": self.detector_frame_share,
+            "detected_area_share": self.detected_area_share,
+            "detect_reasons": self.detect_reasons,
+            "quality_vs_full_detection": self.quality.as_ref().map(|q| json!({
+                "tracks": q.tracks, "full_tracks": q.full_tracks,
+                "full_frames_detected": q.full_frames_detected, "full_seconds": q.full_seconds,
+                "mostly_tracked": q.mostly_tracked, "partially_tracked": q.partially_tracked,
+                "mostly_lost": q.mostly_lost, "id_switches": q.id_switches,
+                "mota": q.mota, "idf1": q.idf1,
+            })),
             "plates": self.plates.as_ref().map(|p| json!({
                 "vehicle_tracks": p.vehicle_tracks, "tracks_read": p.tracks_read,
                 "tracks_with_plate": p.tracks_with_plate, "crops": p.crops,
@@ -532,18 +575,44 @@ pub fn bench_analyze(m: &Measurement, req: &BenchAnalyzeRequest) -> Result<Bench
     cfg.decode.sampling = req.sampling;
     cfg.decode.output_size = req.width;
     cfg.decode.threads = req.decoder_threads;
+    cfg.detect_rate.adaptive = req.adaptive_rate;
+    cfg.record_detected_frames = req.compare_full;
     let input = SourceInput {
         source_id: "bench".into(),
         camera: "bench".into(),
         path: req.file.clone(),
     };
-    // ffmpeg first (also warms the page cache for both).
-    let ff_s = time_ffmpeg(m, &req.file)?;
-    let t0 = Instant::now();
-    let mut a = analyze_source(&input, &cfg, detector.as_mut(), |_| {
-        std::ops::ControlFlow::Continue(())
-    })?;
-    let secs = t0.elapsed().as_secs_f64();
+    let run = |cfg: &AnalyzeConfig,
+               detector: &mut dyn vigie_pipeline::ObjectDetector|
+     -> Result<(vigie_pipeline::Analysis, f64), AppError> {
+        let t0 = Instant::now();
+        let a = analyze_source(&input, cfg, detector, |_| {
+            std::ops::ControlFlow::Continue(())
+        })?;
+        Ok((a, t0.elapsed().as_secs_f64()))
+    };
+    // ffmpeg first (also warms the page cache for both), then alternately: the machine's
+    // load moves both the same way within one round.
+    let (mut t_ff, mut t_run) = (Vec::new(), Vec::new());
+    let mut last = None;
+    for _ in 0..req.runs.max(1) {
+        t_ff.push(time_ffmpeg(m, &req.file)?);
+        let (a, s) = run(&cfg, detector.as_mut())?;
+        t_run.push(s);
+        last = Some(a);
+    }
+    let mut a = last.expect("at least one run");
+    let (ff_s, secs) = (median_s(t_ff), median_s(t_run));
+    let quality = if req.compare_full {
+        let full_cfg = AnalyzeConfig {
+            motion_gate: false,
+            ..cfg.clone()
+        };
+        let (full, full_s) = run(&full_cfg, detector.as_mut())?;
+        Some(quality_cost(&a, &full, full_s, meta.fps.unwrap_or(25.0)))
+    } else {
+        None
+    };
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let per = |d: Duration, n: u64| ms(d) / n.max(1) as f64;
     // The plate stage, timed apart (it runs after tracking, on the vehicle tracks).
@@ -600,9 +669,113 @@ pub fn bench_analyze(m: &Measurement, req: &BenchAnalyzeRequest) -> Result<Bench
         ms_track: per(st.times.track, st.frames_analysed),
         ms_describe: per(st.times.describe, st.frames_analysed),
         ms_per_detected_frame: per(st.times.detect, st.frames_detected),
+        detector_frame_share: st.detector_frame_share(),
+        detected_area_share: st.detected_area_share(),
+        detect_reasons: st.detect_reasons,
+        quality,
         plates,
         peak_rss_mib: peak_rss_mib(),
     })
+}
+
+fn median_s(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// A kept track's boxes as the analysis knows them: its detections and, between two of
+/// them with no detector run in between (frames nobody looked at, where the tracker's
+/// motion model carried the track), the box interpolated at each frame `between(p0, p1)`
+/// lists. A detector run in between that did not see the object is a miss, left empty.
+/// `detected_pts_ms` is sorted.
+fn tube_boxes(
+    tube: &vigie_pipeline::Tube,
+    detected_pts_ms: &[i64],
+    between: &dyn Fn(i64, i64) -> Vec<i64>,
+) -> Vec<(i64, vigie_core::BBox)> {
+    let mut out = Vec::with_capacity(tube.boxes.len());
+    for (i, &(p0, b0)) in tube.boxes.iter().enumerate() {
+        out.push((p0, b0));
+        let Some(&(p1, b1)) = tube.boxes.get(i + 1) else {
+            continue;
+        };
+        let first_after = detected_pts_ms.partition_point(|&p| p <= p0);
+        let looked_between = detected_pts_ms.get(first_after).is_some_and(|&p| p < p1);
+        if looked_between {
+            continue;
+        }
+        for p in between(p0, p1) {
+            let t = (p - p0) as f32 / (p1 - p0) as f32;
+            let l = |x: f32, y: f32| x + (y - x) * t;
+            out.push((
+                p,
+                vigie_core::BBox {
+                    x: l(b0.x, b1.x),
+                    y: l(b0.y, b1.y),
+                    w: l(b0.w, b1.w),
+                    h: l(b0.h, b1.h),
+                },
+            ));
+        }
+    }
+    out
+}
+
+/// Score `a` (this run) against `full` (the detector on every sampled frame).
+fn quality_cost(
+    a: &vigie_pipeline::Analysis,
+    full: &vigie_pipeline::Analysis,
+    full_seconds: f64,
+    fps: f64,
+) -> QualityCost {
+    let clock = FrameClock::new(1000.0 / fps.max(0.1));
+    let frames = &full.detected_pts_ms;
+    let between = |p0: i64, p1: i64| {
+        let i = frames.partition_point(|&p| p <= p0);
+        let j = frames.partition_point(|&p| p < p1);
+        frames[i..j.max(i)].to_vec()
+    };
+    let to_mot = |an: &vigie_pipeline::Analysis, fill: bool| {
+        let mut f = MotFile::default();
+        for tube in &an.tubes {
+            let boxes = if fill {
+                tube_boxes(tube, &an.detected_pts_ms, &between)
+            } else {
+                tube.boxes.clone()
+            };
+            for (pts, b) in boxes {
+                f.frames
+                    .entry(clock.frame(pts))
+                    .or_default()
+                    .push(vigie_track::eval::MotBox {
+                        id: tube.track_id as i64,
+                        x: b.x as f64,
+                        y: b.y as f64,
+                        w: b.w as f64,
+                        h: b.h as f64,
+                        conf: 1.0,
+                    });
+            }
+        }
+        f
+    };
+    let m = vigie_track::eval::evaluate(
+        &to_mot(full, false),
+        &to_mot(a, true),
+        &EvalConfig::default(),
+    );
+    QualityCost {
+        tracks: a.tubes.len(),
+        full_tracks: full.tubes.len(),
+        full_frames_detected: full.stats.frames_detected,
+        full_seconds,
+        mostly_tracked: m.mostly_tracked,
+        partially_tracked: m.partially_tracked,
+        mostly_lost: m.mostly_lost,
+        id_switches: m.num_switches,
+        mota: m.mota,
+        idf1: m.idf1,
+    }
 }
 
 // ---- eval track / eval mot -----------------------------------------------------------------
@@ -627,6 +800,9 @@ pub struct EvalTrackRequest {
     /// pipeline on every frame (motion gate, tracker, offline linking with colours), its
     /// person tracks scored.
     pub every_frame: bool,
+    /// Analysis path only: `false` runs the detector on every frame the gate lets through
+    /// or a track moves in (the rule before the adaptive detection rate).
+    pub adaptive_rate: bool,
 }
 
 /// `eval track`: the scores.
@@ -741,6 +917,8 @@ fn eval_track_analysis(
     let mut cfg = AnalyzeConfig::default();
     cfg.decode.sampling = SamplingMode::All;
     cfg.decode.output_size = OutputSize::Native;
+    cfg.detect_rate.adaptive = req.adaptive_rate;
+    cfg.record_detected_frames = true;
     cfg.tracker.frame_interval_ms = clock.frame_interval_ms;
     if let Some(v) = req.high_score {
         cfg.tracker.high_score_min = v;
@@ -780,25 +958,21 @@ fn eval_track_analysis(
                     conf: 1.0,
                 });
         };
-        for (i, (pts, b)) in tube.boxes.iter().enumerate() {
-            push(*pts, b);
-            // Gaps between two detections: one interpolated box per frame.
-            if let (true, Some((next_pts, nb))) = (req.fill_gaps, tube.boxes.get(i + 1)) {
-                let (f0, f1) = (clock.frame(*pts), clock.frame(*next_pts));
-                for f in f0 + 1..f1 {
-                    let t = (f - f0) as f32 / (f1 - f0) as f32;
-                    let l = |x: f32, y: f32| x + (y - x) * t;
-                    push(
-                        clock.pts_ms(f),
-                        &vigie_core::BBox {
-                            x: l(b.x, nb.x),
-                            y: l(b.y, nb.y),
-                            w: l(b.w, nb.w),
-                            h: l(b.h, nb.h),
-                        },
-                    );
-                }
-            }
+        // Every frame decoded is analysed here: frames between two detections nobody
+        // looked at carry the interpolated box (what the analysis says of them); with
+        // `fill_gaps`, frames where the detector missed the object too.
+        let every = |p0: i64, p1: i64| {
+            (clock.frame(p0) + 1..clock.frame(p1))
+                .map(|f| clock.pts_ms(f))
+                .collect::<Vec<_>>()
+        };
+        let detected: &[i64] = if req.fill_gaps {
+            &[]
+        } else {
+            &a.detected_pts_ms
+        };
+        for (pts, b) in tube_boxes(tube, detected, &every) {
+            push(pts, &b);
         }
     }
     if let Some(out) = &req.out {

@@ -124,6 +124,20 @@ pub struct Interval {
     pub damage: Option<DamageKind>,
     /// The footage comes from an export salvaged after it was cut before its index.
     pub salvaged: bool,
+    /// For `analysed`: how densely the detector examined it (the analysis adapts its
+    /// detection rate to the activity), frames detected per second, on average over the
+    /// interval and in its least examined minute; `None` when the analysis did not record
+    /// it (analysed before the rate was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub examined: Option<ExaminedRate>,
+}
+
+/// Frames given to the detector per second of footage.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ExaminedRate {
+    pub mean_detections_per_s: f64,
+    /// The lowest rate of any minute of the analysis inside the interval.
+    pub min_detections_per_s: f64,
 }
 
 impl Interval {
@@ -342,6 +356,9 @@ pub struct AnalysisFacts {
     pub corrupt_frames: u64,
     pub timestamps_synthesised: u64,
     pub timestamp_discontinuities: u64,
+    /// The detection rate actually used, per minute of media time: (start of the minute,
+    /// frames analysed, frames detected), from `stats.detect_rate`.
+    pub detect_rate: Vec<(i64, u64, u64)>,
 }
 
 impl AnalysisFacts {
@@ -370,8 +387,58 @@ impl AnalysisFacts {
             corrupt_frames: n("corrupt_frames"),
             timestamps_synthesised: n("timestamps_synthesised"),
             timestamp_discontinuities: n("timestamp_discontinuities"),
+            detect_rate: params["stats"]["detect_rate"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| {
+                    Some((
+                        r["from_ms"].as_i64()?,
+                        r["frames"].as_u64()?,
+                        r["detected"].as_u64()?,
+                    ))
+                })
+                .collect(),
         }
     }
+}
+
+/// Length of one detection-rate record (`vigie_pipeline::rate::DETECT_RATE_INTERVAL_MS`).
+const RATE_MINUTE_MS: i64 = 60_000;
+
+/// How densely `[from, to)` (wall-clock) was examined, from the per-minute detection
+/// records of the sources `ids` (each placed at its start; a minute's detections spread
+/// evenly over it, the last minute ending at the source's last frame).
+fn examined_rate(
+    from: i64,
+    to: i64,
+    ids: &[String],
+    facts: &BTreeMap<&str, &SourceFacts>,
+) -> Option<ExaminedRate> {
+    let (mut detected, mut min_rate) = (0.0f64, f64::INFINITY);
+    for id in ids {
+        let s = facts.get(id.as_str())?;
+        let (start, a) = (s.start_wall_ms?, s.analysis.as_ref()?);
+        if a.detect_rate.is_empty() {
+            return None;
+        }
+        for &(m, _, n) in &a.detect_rate {
+            let m_from = start + m;
+            let m_to = start
+                + (m + RATE_MINUTE_MS).min(a.last_pts_ms.map_or(i64::MAX, |l| (l + 1).max(m + 1)));
+            let overlap = (m_to.min(to) - m_from.max(from)).max(0);
+            if overlap == 0 {
+                continue;
+            }
+            detected += n as f64 * overlap as f64 / (m_to - m_from) as f64;
+            min_rate = min_rate.min(n as f64 * 1000.0 / (m_to - m_from) as f64);
+        }
+    }
+    let secs = (to - from) as f64 / 1000.0;
+    (secs > 0.0 && min_rate.is_finite()).then(|| ExaminedRate {
+        mean_detections_per_s: detected / secs,
+        min_detections_per_s: min_rate,
+    })
 }
 
 /// One source as coverage sees it: plain data, so the computation can be tested and run
@@ -588,6 +655,10 @@ pub fn compute(sources: &[SourceFacts], req: &CoverageRequest) -> Coverage {
 
 fn camera_coverage(camera: &str, srcs: Vec<Placed<'_>>, req: &CoverageRequest) -> CameraCoverage {
     let time_zone = srcs.iter().find_map(|(_, _, s)| s.time_zone.clone());
+    let facts: BTreeMap<&str, &SourceFacts> = srcs
+        .iter()
+        .map(|(_, _, s)| (s.source_id.as_str(), *s))
+        .collect();
     let mut spans: Vec<SourceSpan> = srcs.iter().map(|(_, sp, _)| sp.clone()).collect();
     spans.sort_by(|a, b| (a.from_wall_ms, &a.source_id).cmp(&(b.from_wall_ms, &b.source_id)));
     let mut pieces: Vec<Piece> = srcs.into_iter().flat_map(|(p, _, _)| p).collect();
@@ -644,6 +715,7 @@ fn camera_coverage(camera: &str, srcs: Vec<Placed<'_>>, req: &CoverageRequest) -
             sources,
             damage: chosen.iter().find_map(|p| p.damage),
             salvaged: chosen.iter().any(|p| p.salvaged),
+            examined: None,
         };
         match intervals.last_mut() {
             Some(prev)
@@ -672,6 +744,11 @@ fn camera_coverage(camera: &str, srcs: Vec<Placed<'_>>, req: &CoverageRequest) -
         }
     }
 
+    for i in &mut intervals {
+        if i.state == CoverageState::Analysed {
+            i.examined = examined_rate(i.from_wall_ms, i.to_wall_ms, &i.sources, &facts);
+        }
+    }
     let mut totals = CoverageTotals {
         span_ms: span_to - span_from,
         overlap_ms: overlaps.iter().map(|o| o.to_wall_ms - o.from_wall_ms).sum(),
@@ -818,6 +895,12 @@ pub fn interval_note(i: &Interval) -> Option<String> {
     }
     if i.salvaged {
         notes.push("salvaged from a damaged export".to_owned());
+    }
+    if let Some(e) = i.examined {
+        notes.push(format!(
+            "examined at {:.1} detections/s (at least {:.1} in every minute)",
+            e.mean_detections_per_s, e.min_detections_per_s
+        ));
     }
     (!notes.is_empty()).then(|| notes.join("; "))
 }
@@ -1523,6 +1606,39 @@ mod tests {
             AnalysisFacts::from_params(&json!({})),
             AnalysisFacts::default()
         );
+    }
+
+    #[test]
+    fn the_detection_rate_recorded_by_analysis_says_how_densely_an_interval_was_examined() {
+        // 2.5 minutes analysed at 10 fps: a busy first minute (every frame detected), two
+        // quiet ones (a detection every 2 s, the refresh).
+        let params = json!({
+            "analysis": {"sampling": "10fps"},
+            "decode": {"last_pts_ms": 149_900},
+            "stats": {"detect_rate": [
+                {"from_ms": 0, "frames": 600, "detected": 600},
+                {"from_ms": 60_000, "frames": 600, "detected": 30},
+                {"from_ms": 120_000, "frames": 300, "detected": 15},
+            ]},
+        });
+        let mut a = src("S1", "cam", Some(T0), 150_000);
+        a.analysis = Some(AnalysisFacts::from_params(&params));
+        let cov = compute(&[a], &CoverageRequest::default());
+        let i = &cov.cameras[0].intervals[0];
+        let e = i.examined.expect("recorded rate");
+        assert!(
+            (e.mean_detections_per_s - 645.0 / 150.0).abs() < 0.01,
+            "{e:?}"
+        );
+        assert!((e.min_detections_per_s - 0.5).abs() < 0.01, "{e:?}");
+        assert!(interval_note(i)
+            .unwrap()
+            .contains("examined at 4.3 detections/s (at least 0.5 in every minute)"));
+        // Older analyses did not record it: nothing is said.
+        let mut old = src("S2", "cam2", Some(T0), 4_000);
+        old.analysis = Some(analysed("10fps", 3_900));
+        let cov = compute(&[old], &CoverageRequest::default());
+        assert_eq!(cov.cameras[0].intervals[0].examined, None);
     }
 
     #[test]

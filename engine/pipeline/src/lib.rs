@@ -12,9 +12,12 @@
 //! Why this shape: on a 2-core machine decoding and detection are the two heavy stages, so
 //! each gets a thread, and the bounded channel between them keeps memory flat (the decoder
 //! blocks when analysis falls behind) instead of buffering hours of frames. The motion
-//! gate runs on every frame (it is cheap) and the detector only where it is needed: when
-//! something moves or a track is alive, plus a periodic refresh so nothing that arrived
-//! while the gate was closed is missed for long.
+//! gate runs on every frame (it is cheap) and the detector only as often as the motion
+//! needs ([`rate`]): on motion no live track explains, on young, lost or unconfirmed
+//! tracks, often enough that no moving track moves more than a share of its height
+//! between two detections, plus a periodic refresh so nothing that arrived while the gate
+//! was closed is missed for long. Frames between two detections are not given to the
+//! tracker: its motion model carries the tracks across them.
 //!
 //! The detector is a trait object ([`ObjectDetector`]) so the pipeline does not depend on
 //! ONNX Runtime: the CLI passes NanoDet (from `vigie-detect`, which goes through the model
@@ -23,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 pub mod plates;
+pub mod rate;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -94,6 +98,12 @@ pub struct AnalyzeConfig {
     pub motion_gate: bool,
     /// Even with the gate closed, run the detector at least this often.
     pub gate_refresh_ms: i64,
+    /// How often the detector runs while the gate is open ([`rate`]).
+    pub detect_rate: rate::DetectRateConfig,
+    /// Keep the pts of every frame given to the detector ([`Analysis::detected_pts_ms`]),
+    /// for evaluations that tell frames nobody looked at from frames where an object was
+    /// missed.
+    pub record_detected_frames: bool,
     /// Frames buffered between the decoder thread and the analysis thread.
     pub channel_frames: usize,
     /// Tracks with fewer detections than this are dropped as noise.
@@ -121,6 +131,8 @@ impl Default for AnalyzeConfig {
             scene: Scene::default(),
             motion_gate: true,
             gate_refresh_ms: 2000,
+            detect_rate: rate::DetectRateConfig::default(),
+            record_detected_frames: false,
             channel_frames: 8,
             min_track_detections: 3,
             drop_motionless_blobs: true,
@@ -152,7 +164,16 @@ pub struct StageTimes {
 pub struct AnalysisStats {
     pub frames_analysed: u64,
     pub frames_detected: u64,
+    /// Frames analysed but not given to the detector.
     pub frames_gated_out: u64,
+    /// Sum over detected frames of the share of the frame's area the detector saw (1 for
+    /// a whole frame): `detected_area_frames / frames_analysed` is the share of the
+    /// analysed picture that was detected.
+    pub detected_area_frames: f64,
+    /// Why frames went to the detector.
+    pub detect_reasons: rate::DetectReasons,
+    /// The detection rate actually used, per minute of media time.
+    pub detect_rate: Vec<rate::DetectRateInterval>,
     pub detections: u64,
     pub tracks: u64,
     pub tracks_dropped_as_noise: u64,
@@ -160,6 +181,21 @@ pub struct AnalysisStats {
     /// pass (each counted once).
     pub fragments_linked: u64,
     pub times: StageTimes,
+    /// Person tracks attached to a bicycle or motorcycle as its rider
+    /// (`vigie_track::riders`): each is part of the vehicle's result, not one of its own.
+    pub riders_attached: u64,
+}
+
+impl AnalysisStats {
+    /// Share of the analysed frames that went through the detector.
+    pub fn detector_frame_share(&self) -> f64 {
+        self.frames_detected as f64 / self.frames_analysed.max(1) as f64
+    }
+
+    /// Share of the analysed picture (frames times area) the detector saw.
+    pub fn detected_area_share(&self) -> f64 {
+        self.detected_area_frames / self.frames_analysed.max(1) as f64
+    }
 }
 
 /// One kept track's per-frame boxes (detections only), for video synopses and exports.
@@ -181,6 +217,9 @@ pub struct Analysis {
     pub stats: AnalysisStats,
     /// Source duration covered (pts of the last analysed frame), ms.
     pub duration_ms: i64,
+    /// pts of the frames given to the detector, in order (with
+    /// `AnalyzeConfig::record_detected_frames`; empty otherwise).
+    pub detected_pts_ms: Vec<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -191,6 +230,8 @@ pub enum PipelineError {
     Motion(#[from] MotionConfigError),
     #[error("invalid tracker setting: {0}")]
     Tracker(String),
+    #[error("invalid analysis setting: {0}")]
+    Config(String),
     #[error("the {detector} detector failed: {source}")]
     Detector {
         detector: String,
@@ -268,7 +309,18 @@ pub fn analyze_source(
     let mut finished: Vec<FinishedTrack> = Vec::new();
     let mut frame_size = (0, 0);
     let mut last_detect_ms: Option<i64> = None;
+    let mut prev_pts_ms: Option<i64> = None;
+    let mut examined: Vec<bool> = Vec::new();
+    let mut detected_pts_ms = Vec::new();
     let mut last_pts = 0i64;
+    cfg.detect_rate.validate().map_err(PipelineError::Config)?;
+    let rules = rate::RuleSettings {
+        rate: &cfg.detect_rate,
+        motion_gate: cfg.motion_gate,
+        gate_refresh_ms: cfg.gate_refresh_ms,
+        still_speed_h_s: cfg.tracker.still_speed_h_s,
+        unexplained_frac_min: cfg.motion.gate_frac,
+    };
     let keep = |t: &FinishedTrack,
                 describer: &mut Describer,
                 stats: &mut AnalysisStats,
@@ -305,21 +357,32 @@ pub fn analyze_source(
         let mask = model.apply(&frame).clone();
         stats.times.motion += t.elapsed();
 
-        let refresh_due = last_detect_ms.is_none_or(|l| frame.pts_ms - l >= cfg.gate_refresh_ms);
-        // Live tracks that all stand still (a parked van, a person waiting) need no
-        // detector between refreshes: the refresh keeps them alive (the tracker gives
-        // still tracks a longer buffer) and gives their presence interval. Moving ones,
-        // and a detection not confirmed yet, need every sampled frame.
         let live = tracker.active();
-        let all_still = live.iter().all(|t| t.is_still(cfg.tracker.still_speed_h_s));
-        let needed = !cfg.motion_gate
-            || mask.gate_open
-            || (!live.is_empty() && !all_still)
-            || tracker.has_tentative()
-            || refresh_due;
-        if !needed && !live.is_empty() {
-            // Nothing to learn from this frame: the tracker is not told of it, so still
-            // tracks are neither lost nor given predicted points.
+        let predicted = if cfg.motion_gate && cfg.detect_rate.adaptive {
+            tracker.predicted_boxes(frame.pts_ms)
+        } else {
+            Vec::new()
+        };
+        let reason = rate::decide(
+            &rules,
+            &rate::FrameFacts {
+                pts_ms: frame.pts_ms,
+                prev_pts_ms,
+                last_detect_ms,
+                mask: &mask,
+                frame_size,
+                live,
+                predicted: &predicted,
+                has_tentative: tracker.has_tentative(),
+                examined: &examined,
+            },
+        );
+        prev_pts_ms = Some(frame.pts_ms);
+        rate::record_rate(&mut stats.detect_rate, frame.pts_ms, reason.is_some());
+        if reason.is_none() && !live.is_empty() {
+            // Nothing to learn from this frame: the tracker is not told of it, so live
+            // tracks are neither lost nor given predicted points; at the next detection
+            // its motion model carries them across the frames in between.
             stats.frames_gated_out += 1;
             stats.frames_analysed += 1;
             if let std::ops::ControlFlow::Break(why) = on_frame(frame.pts_ms) {
@@ -331,7 +394,7 @@ pub fn analyze_source(
             }
             continue;
         }
-        let detections = if needed {
+        let detections = if let Some(reason) = reason {
             let t = Instant::now();
             let d = detector
                 .detect(&frame, &mask)
@@ -341,8 +404,27 @@ pub fn analyze_source(
                 })?;
             stats.times.detect += t.elapsed();
             stats.frames_detected += 1;
+            stats.detected_area_frames += 1.0;
+            stats.detect_reasons.count(reason);
             stats.detections += d.len() as u64;
             last_detect_ms = Some(frame.pts_ms);
+            if cfg.motion_gate && cfg.detect_rate.adaptive && cfg.detect_rate.examined_margin_px > 0
+            {
+                let boxes: Vec<vigie_core::BBox> = d
+                    .iter()
+                    .filter(|d| d.score >= cfg.tracker.low_score_min)
+                    .map(|d| d.bbox_in_frame)
+                    .collect();
+                examined = rate::examined_area(
+                    &mask,
+                    cfg.detect_rate.examined_margin_px,
+                    frame_size,
+                    &boxes,
+                );
+            }
+            if cfg.record_detected_frames {
+                detected_pts_ms.push(frame.pts_ms);
+            }
             d
         } else {
             stats.frames_gated_out += 1;
@@ -403,12 +485,17 @@ pub fn analyze_source(
     };
     let linked =
         vigie_track::link::link_fragments(finished, &link, &|id| describer.colour_histogram(id));
+    let mut tracks = Vec::with_capacity(linked.len());
     for l in linked {
         for other in &l.fragments[1..] {
             describer.merge(l.track.id, *other);
             stats.fragments_linked += 1;
         }
-        if let Some(kept) = keep(&l.track, &mut describer, &mut stats, frame_size) {
+        tracks.push(l.track);
+    }
+    attach_riders(&mut tracks, &mut describer, &mut stats);
+    for t in &tracks {
+        if let Some(kept) = keep(t, &mut describer, &mut stats, frame_size) {
             descriptions.push(kept);
         }
     }
@@ -423,7 +510,37 @@ pub fn analyze_source(
         decode,
         stats,
         duration_ms: last_pts,
+        detected_pts_ms,
     })
+}
+
+/// The rider pass over a source's finished, linked tracks (`vigie_track::riders`): each
+/// person riding a bicycle or motorcycle is folded into that vehicle (boxes united frame
+/// by frame, so tubes, synopses and redaction cover the rider; the rider's upper and lower
+/// colours added to the vehicle's description) and removed from `tracks`.
+fn attach_riders(
+    tracks: &mut Vec<FinishedTrack>,
+    describer: &mut Describer,
+    stats: &mut AnalysisStats,
+) {
+    use vigie_track::riders::{attach_rider, find_riders, RiderConfig};
+    let matches = find_riders(tracks, &RiderConfig::default());
+    if matches.is_empty() {
+        return;
+    }
+    let mut riders = Vec::with_capacity(matches.len());
+    for m in &matches {
+        let Some(rider) = tracks.iter().position(|t| t.id == m.rider_id) else {
+            continue;
+        };
+        riders.push(tracks.remove(rider));
+        let rider = riders.last().expect("just pushed");
+        if let Some(vehicle) = tracks.iter_mut().find(|t| t.id == m.vehicle_id) {
+            attach_rider(vehicle, rider);
+            describer.attach_rider(m.vehicle_id, m.rider_id);
+            stats.riders_attached += 1;
+        }
+    }
 }
 
 /// Write a description's thumbnail as a JPEG under `dir`; returns the file name.

@@ -84,14 +84,23 @@ impl ActiveTrack {
     /// few seconds). Unknown (fewer than two detections, or less than 0.8 s apart) is not
     /// still.
     pub fn is_still(&self, max_speed_h_s: f32) -> bool {
+        self.measured_speed_h_s()
+            .is_some_and(|speed| speed < max_speed_h_s)
+    }
+
+    /// How fast the object moves, in box heights per second, measured on its detections:
+    /// its centre's displacement over its last second of detections (or between its last two detections, when they are further
+    /// apart). `None` while unknown: fewer than two detections, or less than 0.8 s apart.
+    ///
+    /// Measured rather than taken from the Kalman filter, whose velocity starts at zero for
+    /// a new track: a young track must never look slow.
+    pub fn measured_speed_h_s(&self) -> Option<f32> {
         let mut dets = self
             .history
             .iter()
             .rev()
             .filter(|p| p.source == PointSource::Detection);
-        let Some(last) = dets.next() else {
-            return false;
-        };
+        let last = dets.next()?;
         let mut first = None;
         for p in dets {
             first = Some(p);
@@ -99,16 +108,16 @@ impl ActiveTrack {
                 break;
             }
         }
-        let Some(first) = first else { return false };
+        let first = first?;
         let dt_s = (last.pts_ms - first.pts_ms) as f32 / 1000.0;
         if dt_s < 0.8 {
-            return false;
+            return None;
         }
         let (a, b) = (first.bbox_in_frame, last.bbox_in_frame);
         let (ca, cb) = (a.centre(), b.centre());
         let h = ((a.h + b.h) / 2.0).max(1.0);
         let moved = ((cb.0 - ca.0).powi(2) + (cb.1 - ca.1).powi(2)).sqrt() / h;
-        moved / dt_s < max_speed_h_s
+        Some(moved / dt_s)
     }
 
     /// The point for the most recent frame.
@@ -276,6 +285,23 @@ impl Tracker {
     /// Confirmed tracks alive after the last update (seen and lost).
     pub fn active(&self) -> &[ActiveTrack] {
         &self.confirmed
+    }
+
+    /// Where the motion model puts each confirmed track (in [`Tracker::active`]'s order)
+    /// at `pts_ms`, without changing any track: what the caller expects to see in a frame
+    /// it may not give to the detector.
+    pub fn predicted_boxes(&self, pts_ms: i64) -> Vec<BBox> {
+        let dt = self.last_pts_ms.map_or(0.0, |prev| {
+            (pts_ms - prev) as f64 / self.cfg.frame_interval_ms
+        });
+        self.confirmed
+            .iter()
+            .map(|t| {
+                let mut kf = t.kf.clone();
+                kf.predict(dt, t.state == TrackState::Lost);
+                kf.bbox()
+            })
+            .collect()
     }
 
     /// Whether a detection started a track that is not confirmed yet (it needs the next
@@ -767,5 +793,40 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(e.name, "track_buffer_ms");
+    }
+
+    #[test]
+    fn predicted_boxes_follow_the_motion_without_changing_the_tracks() {
+        let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
+        for i in 0..10 {
+            tr.update(i * 40, &[det(10.0 + 4.0 * i as f32, 10.0, "person", 0.9)])
+                .unwrap();
+        }
+        let before = tr.active()[0].history.len();
+        let now = tr.predicted_boxes(360)[0];
+        let later = tr.predicted_boxes(760)[0];
+        // 4 px per 40 ms: about 40 px further 400 ms later.
+        assert!((later.x - now.x - 40.0).abs() < 6.0, "{now:?} {later:?}");
+        assert_eq!(tr.active()[0].history.len(), before);
+        assert_eq!(tr.active()[0].state, TrackState::Tracked);
+    }
+
+    #[test]
+    fn speed_is_measured_on_detections_once_known() {
+        let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
+        for i in 0..5 {
+            tr.update(i * 100, &[det(10.0 + 3.0 * i as f32, 10.0, "person", 0.9)])
+                .unwrap();
+        }
+        // 0.4 s of detections: too young to say.
+        assert_eq!(tr.active()[0].measured_speed_h_s(), None);
+        for i in 5..12 {
+            tr.update(i * 100, &[det(10.0 + 3.0 * i as f32, 10.0, "person", 0.9)])
+                .unwrap();
+        }
+        // 30 px/s with 60 px boxes: 0.5 box heights per second.
+        let v = tr.active()[0].measured_speed_h_s().unwrap();
+        assert!((v - 0.5).abs() < 0.02, "{v}");
+        assert!(!tr.active()[0].is_still(0.1));
     }
 }

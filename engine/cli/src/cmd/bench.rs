@@ -182,6 +182,17 @@ pub struct AnalyzeArgs {
     pub plate_min_width: f32,
     #[command(flatten)]
     pub plate: super::plates::PlateFlags,
+    /// Pipeline runs, alternating with `ffmpeg -f null`; medians are reported.
+    #[arg(long, default_value_t = 1)]
+    pub runs: usize,
+    /// Run the detector on every frame the motion gate lets through or a track moves in
+    /// (the rule before the adaptive detection rate), to measure what the rate saves.
+    #[arg(long)]
+    pub no_adaptive_rate: bool,
+    /// Also analyse the file with the detector on every sampled frame and score this
+    /// run's tracks against that one's: the quality cost of detecting fewer frames.
+    #[arg(long)]
+    pub compare_full: bool,
 }
 
 /// `vigie bench analyze FILE`: the whole pipeline against `ffmpeg -f null` decoding of the
@@ -193,6 +204,9 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
             "no such file {} (run tools/setup to fetch the default footage, or name a file)",
             file.display()
         );
+    }
+    if args.runs == 0 {
+        bail!("invalid --runs 0 (expected >= 1)");
     }
     let plates = !args.no_plates && args.detector == DetectorChoice::Nanodet;
     let mut computed = vec![
@@ -215,6 +229,9 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
             decoder_threads: args.decode.threads,
             plates: plates.then(|| args.plate.options()),
             plate_min_width_px: args.plate_min_width,
+            runs: args.runs,
+            adaptive_rate: !args.no_adaptive_rate,
+            compare_full: args.compare_full,
         },
     )?;
     if global.json {
@@ -232,10 +249,15 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
             r.sampling
         );
         println!(
-            "pipeline        {:8.1} source fps  {:6.2}x realtime  {:.1} s",
+            "pipeline        {:8.1} source fps  {:6.2}x realtime  {:.1} s{}",
             r.source_fps(),
             r.realtime_factor(),
-            r.seconds
+            r.seconds,
+            if args.runs > 1 {
+                format!(" (median of {} alternating runs)", args.runs)
+            } else {
+                String::new()
+            }
         );
         println!(
             "ffmpeg -f null  {:8.1} source fps  ratio {:.3}",
@@ -246,6 +268,36 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
             "frames: {} analysed, {} through the detector, {} skipped by the motion gate; {} tracks",
             r.frames_analysed, r.frames_detected, r.frames_gated_out, r.tracks
         );
+        let why = &r.detect_reasons;
+        println!(
+            "detector: {:.1} % of analysed frames, {:.1} % of their area ({}); why: refresh {}, unconfirmed {}, unexplained motion {}, lost track {}, young track {}, track step {}, gate or moving track {}, no gate {}",
+            100.0 * r.detector_frame_share,
+            100.0 * r.detected_area_share,
+            if args.no_adaptive_rate { "rate: gate only" } else { "rate: adaptive" },
+            why.refresh,
+            why.tentative,
+            why.unexplained_motion,
+            why.lost_track,
+            why.young_track,
+            why.track_step,
+            why.gate_or_moving_track,
+            why.ungated,
+        );
+        if let Some(q) = &r.quality {
+            println!(
+                "quality against the detector on every sampled frame ({} frames detected, {:.1} s): {} tracks vs {}; of its tracks {} mostly followed, {} partly, {} lost; {} id switches; MOTA {:.3} IDF1 {:.3}",
+                q.full_frames_detected,
+                q.full_seconds,
+                q.tracks,
+                q.full_tracks,
+                q.mostly_tracked,
+                q.partially_tracked,
+                q.mostly_lost,
+                q.id_switches,
+                q.mota,
+                q.idf1,
+            );
+        }
         println!(
             "per analysed frame: motion {:.2} ms, track {:.2} ms, describe {:.2} ms, waiting for decoder {:.2} ms; detector {:.1} ms per detected frame",
             r.ms_motion, r.ms_track, r.ms_describe, r.ms_waiting_for_decoder, r.ms_per_detected_frame,

@@ -51,6 +51,10 @@ pub struct Args {
     /// colours for linking), instead of `vigie analyze`'s pipeline.
     #[arg(long)]
     pub every_frame: bool,
+    /// Analysis path: the detector on every frame the motion gate lets through or a track
+    /// moves in (the rule before the adaptive detection rate).
+    #[arg(long)]
+    pub no_adaptive_rate: bool,
 }
 
 pub fn run(a: Args, global: &Global) -> anyhow::Result<Outcome> {
@@ -79,6 +83,7 @@ pub fn run(a: Args, global: &Global) -> anyhow::Result<Outcome> {
             track_buffer_ms: a.track_buffer_ms,
             link: !a.no_link,
             every_frame: a.every_frame,
+            adaptive_rate: !a.no_adaptive_rate,
         },
     )?;
     let (n, detect_s, m) = (r.frames, r.detect_seconds, r.metrics);
