@@ -114,6 +114,9 @@ fn document(d: &DossierInput) -> Vec<Block> {
                 .collect(),
         ));
     }
+    b.push(P(
+        "Not offered: the CenterNet (MobileNetV3) object detector shipped in the same npm package as NanoDet measured better on street frames, but the repository of its weights states no licence, so it is not on the allowlist; it can be added only once a licence for the weights is established.".into(),
+    ));
 
     limits(&mut b, d);
 
@@ -546,6 +549,8 @@ mod tests {
         }
         assert!(md.contains("model_load"));
         assert!(md.contains("/var/lib/vigie"));
+        // A better-measured detector whose weights carry no licence is named as not offered.
+        assert!(md.contains("Not offered: the CenterNet") && md.contains("states no licence"));
         let html = render_html(&input(vec![]));
         assert!(html.contains("No model is allowlisted"));
         assert!(html.contains("<code>vigie ingest</code>"));
