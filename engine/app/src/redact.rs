@@ -9,19 +9,36 @@
 //! export needs a justification and is recorded as a disclosure of its own kind
 //! (`unredacted_clip`, `unredacted_frame`).
 //!
+//! Plates: every unselected vehicle that carries one is searched, frame by frame, with the
+//! allowlisted plate detector (`clp-det`, through vigie-policy like every model, its load
+//! recorded) on a crop of the frame being written, and only the plate located is covered;
+//! where none is located, its lower part (`vigie_redact::PlateMasker`, fail-safe). Where
+//! the detector is not installed, every vehicle's lower part is covered, as the recorded
+//! parameters then say.
+//!
 //! Only the analysis's tracks (allowlisted object detector, or the model-free motion
-//! detector) and the motion mask say where objects are: no face detection, ever.
+//! detector), the plate detector and the motion mask say where objects are: no face
+//! detection, ever.
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::{json, Value};
 use vigie_core::RgbFrame;
 use vigie_decode::{DecodeConfig, Decoder, OutputSize};
 use vigie_evidence::SourceRecord;
-use vigie_redact::{Figures, MotionMasker, RedactError, RedactParams, Redactor, Tally, TrackBoxes};
+use vigie_plate::clp::{ClpDetector, ClpDetectorConfig};
+use vigie_plate::PlateError;
+use vigie_policy::{ids, PolicyError, SessionConfig};
+use vigie_redact::Figures;
+use vigie_redact::{
+    FoundPlate, FramePlan, MotionMasker, PlateLocator, PlateMasker, Rect, RedactError,
+    RedactParams, Redactor, Tally, TrackBoxes,
+};
+/// The plain types of plate redaction that front ends print.
+pub use vigie_redact::{PlateFigures, VehicleMask};
 use vigie_synopsis::encode::WriterThread;
 
 use crate::entered::EnteredCase;
@@ -187,6 +204,226 @@ pub fn native_decode(record: &SourceRecord) -> DecodeConfig {
     .for_source(&record.meta)
 }
 
+/// A vehicle's crop is given to the plate detector at its native resolution up to this
+/// longer side (scaled down beyond). Measured on real plates the detector misses at the
+/// reader's 640 px (`plates-ua-nomeroff`, 1200-1280 px photos: 0 of 4 vehicles at 640,
+/// 1 at 960, 2 at 1280), at about 4 times the cost on the largest crops.
+pub const PLATE_SEARCH_MAX_SIDE_PX: u32 = 1280;
+
+/// The allowlisted plate detector (`clp-det`) as redaction's plate locator: it runs on
+/// the crop of the frame where a vehicle is, at the frame's own resolution.
+pub struct ClpLocator {
+    det: ClpDetector,
+    crop: Vec<u8>,
+    /// Time spent in the detector (crop copy included).
+    pub elapsed: Duration,
+}
+
+impl ClpLocator {
+    /// Open the detector (hash-checked by vigie-policy; a refusal raises an alert on
+    /// `alerts`), on the CPU with every core.
+    pub fn open(alerts: &dyn vigie_core::AlertSink) -> Result<Self, AppError> {
+        let cfg = ClpDetectorConfig {
+            session: SessionConfig {
+                intra_op_threads: crate::plates::cores(),
+                ..SessionConfig::default()
+            },
+            max_side_px: PLATE_SEARCH_MAX_SIDE_PX,
+            ..ClpDetectorConfig::default()
+        };
+        Ok(Self {
+            det: ClpDetector::open(cfg, alerts)?,
+            crop: Vec::new(),
+            elapsed: Duration::ZERO,
+        })
+    }
+
+    pub fn config(&self) -> &ClpDetectorConfig {
+        self.det.config()
+    }
+}
+
+impl PlateLocator for ClpLocator {
+    type Error = AppError;
+
+    fn locate(
+        &mut self,
+        rgb: &[u8],
+        width: u32,
+        height: u32,
+        region: Rect,
+    ) -> Result<Vec<FoundPlate>, AppError> {
+        let started = Instant::now();
+        let region = Rect {
+            x0: region.x0.min(width),
+            y0: region.y0.min(height),
+            x1: region.x1.min(width),
+            y1: region.y1.min(height),
+        };
+        let (cw, ch) = (
+            region.x1.saturating_sub(region.x0),
+            region.y1.saturating_sub(region.y0),
+        );
+        if cw < 8 || ch < 8 || rgb.len() != width as usize * height as usize * 3 {
+            return Ok(Vec::new());
+        }
+        self.crop.clear();
+        for y in region.y0..region.y1 {
+            let row = (y as usize * width as usize + region.x0 as usize) * 3;
+            self.crop
+                .extend_from_slice(&rgb[row..row + cw as usize * 3]);
+        }
+        let quads = self.det.detect(&self.crop, cw, ch)?;
+        let (ox, oy) = (region.x0 as f32, region.y0 as f32);
+        let found = quads
+            .into_iter()
+            .map(|q| FoundPlate {
+                corners_px: q.corners_px.map(|(x, y)| (x + ox, y + oy)),
+                bbox_px: vigie_core::BBox {
+                    x: q.bbox_px.x + ox,
+                    y: q.bbox_px.y + oy,
+                    ..q.bbox_px
+                },
+                score: q.score,
+            })
+            .collect();
+        self.elapsed += started.elapsed();
+        Ok(found)
+    }
+}
+
+/// The plate detector that located plates, for the disclosure entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlateDetectorUsed {
+    pub model_id: String,
+    pub sha256: String,
+    /// Candidates below this score are not proposed at all.
+    pub score_threshold: f32,
+    /// A crop's longer side is scaled down to this before detection.
+    pub max_side_px: u32,
+}
+
+/// How plates were covered in one export (`detail.redaction.plates`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlateRedaction {
+    /// `plate_or_lower_part` (located where found, lower part elsewhere), `lower_part`
+    /// or `whole`: as `parameters.vehicles`.
+    pub method: VehicleMask,
+    /// The detector, when one ran.
+    pub detector: Option<PlateDetectorUsed>,
+    /// Why plates were not located (detector not installed, no vehicle to search).
+    pub not_located: Option<String>,
+    /// Vehicles by frame: located, lower part (searched or too small), detector runs.
+    pub figures: PlateFigures,
+    /// Time spent in the plate detector, ms.
+    pub detector_ms: f64,
+}
+
+/// The plate side of one export: the detector (opened only when an unselected
+/// plate-carrying vehicle is in the span) and the per-track memory.
+struct Plates {
+    masker: PlateMasker,
+    locator: Option<ClpLocator>,
+    method: VehicleMask,
+    not_located: Option<String>,
+}
+
+impl Plates {
+    /// For an export of `[from_ms, to_ms]` of `source_id` by `redactor`. A detector that
+    /// is not installed (model or ONNX Runtime absent) leaves every vehicle covered on
+    /// its lower part, and says so; a refused model stays a refusal (its alert raised).
+    fn for_export(
+        case: &EnteredCase,
+        source_id: &str,
+        redactor: &Redactor,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Self, AppError> {
+        let params = redactor.params();
+        let mut out = Self {
+            masker: PlateMasker::new(params.plates.clone())
+                .map_err(|e| AppError::BadInput(e.to_string()))?,
+            locator: None,
+            method: params.vehicles,
+            not_located: None,
+        };
+        if params.vehicles != VehicleMask::Plate {
+            return Ok(out);
+        }
+        if !redactor.plates_to_locate(from_ms, to_ms) {
+            out.not_located = Some("no unselected vehicle that carries a plate".into());
+            return Ok(out);
+        }
+        out.open(case, Some(source_id))?;
+        Ok(out)
+    }
+
+    /// Open the detector and record its load; not installed: lower parts, said so.
+    fn open(&mut self, case: &EnteredCase, source_id: Option<&str>) -> Result<(), AppError> {
+        let sink = case.alert_sink();
+        match ClpLocator::open(&sink) {
+            Ok(l) => {
+                let spec = ids::CLP_DET.spec();
+                case.record(&vigie_audit::event::Event::ModelLoaded {
+                    model_id: spec.id.to_owned(),
+                    sha256: spec.sha256_hex(),
+                    task: spec.task.as_str().to_owned(),
+                    device: "cpu".into(),
+                    source_id: source_id.map(str::to_owned),
+                })?;
+                self.locator = Some(l);
+                self.not_located = None;
+            }
+            Err(AppError::Plate(PlateError::Model(
+                e @ (PolicyError::ModelMissing { .. } | PolicyError::RuntimeMissing { .. }),
+            ))) => {
+                self.method = VehicleMask::LowerPart;
+                self.not_located = Some(format!("plate detector not installed: {e}"));
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// Cover the located plates of `plan` (the plan of `rgb`) instead of lower parts.
+    fn refine(&mut self, plan: &mut FramePlan, rgb: &[u8]) -> Result<(), AppError> {
+        // Every frame, vehicles or not: the masker counts frames for its memory.
+        match self.locator.as_mut() {
+            Some(l) => self.masker.refine(plan, rgb, l),
+            None => Ok(()),
+        }
+    }
+
+    /// The parameters as applied (lower parts where no detector was installed).
+    fn parameters(&self, p: &RedactParams) -> RedactParams {
+        RedactParams {
+            vehicles: self.method,
+            ..p.clone()
+        }
+    }
+
+    fn outcome(&self) -> PlateRedaction {
+        PlateRedaction {
+            method: self.method,
+            detector: self.locator.as_ref().map(|l| {
+                let spec = ids::CLP_DET.spec();
+                PlateDetectorUsed {
+                    model_id: spec.id.to_owned(),
+                    sha256: spec.sha256_hex(),
+                    score_threshold: l.config().score_threshold,
+                    max_side_px: l.config().max_side_px,
+                }
+            }),
+            not_located: self.not_located.clone(),
+            figures: self.masker.figures(),
+            detector_ms: self
+                .locator
+                .as_ref()
+                .map_or(0.0, |l| l.elapsed.as_secs_f64() * 1e3),
+        }
+    }
+}
+
 /// The hash of the source segment a redacted clip was made from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SegmentHash {
@@ -293,6 +530,8 @@ pub struct ClipRedaction {
     pub selected: Vec<u64>,
     pub parameters: RedactParams,
     pub figures: Figures,
+    /// How plates were covered.
+    pub plates: PlateRedaction,
     /// The text burned into every frame.
     pub mark: String,
     pub source_segment: SegmentHash,
@@ -317,6 +556,7 @@ impl ClipRedaction {
             "parameters": self.parameters,
             "motion_learning": motion_learning(&self.parameters),
             "figures": self.figures,
+            "plates": self.plates,
             "objects_redacted": self.figures.objects_redacted,
             "mark": self.mark,
             "source_segment": self.source_segment,
@@ -362,6 +602,7 @@ pub fn write_redacted_clip(
     } else {
         start_ms
     };
+    let mut plates = Plates::for_export(case, &record.source_id, redactor, start_ms, end_ms)?;
     // The source segment the clip is made from, hashed before anything is written.
     let source_segment = segment_hash(case, record, start_ms, end_ms)?;
     if let Some(m) = motion.as_mut() {
@@ -404,7 +645,14 @@ pub fn write_redacted_clip(
                     writer.as_ref().map_or(0, |x| x.2)
                 )));
             }
-            redact_frame_pixels(&mut frame, redactor, motion.as_mut(), &mark, &mut tally);
+            redact_frame_pixels(
+                &mut frame,
+                redactor,
+                &mut plates,
+                motion.as_mut(),
+                &mark,
+                &mut tally,
+            )?;
             if writer.is_none() {
                 writer = Some((WriterThread::spawn(output, w, h, fps)?, w, h));
             }
@@ -456,8 +704,9 @@ pub fn write_redacted_clip(
     let first_pts_ms = first_pts.unwrap_or(start_ms);
     Ok(ClipRedaction {
         selected: redactor.selected().collect(),
-        parameters: params,
+        parameters: plates.parameters(&params),
         figures: tally.figures(),
+        plates: plates.outcome(),
         mark,
         source_segment,
         first_pts_ms,
@@ -470,15 +719,18 @@ pub fn write_redacted_clip(
     })
 }
 
-/// Cover one decoded frame in place and burn the mark; counts it in `tally`.
+/// Cover one decoded frame in place (plates located first) and burn the mark; counts it
+/// in `tally`.
 fn redact_frame_pixels(
     frame: &mut RgbFrame,
     redactor: &Redactor,
+    plates: &mut Plates,
     motion: Option<&mut MotionMasker>,
     mark: &str,
     tally: &mut Tally,
-) {
-    let plan = redactor.plan(frame.pts_ms, frame.width, frame.height);
+) -> Result<(), AppError> {
+    let mut plan = redactor.plan(frame.pts_ms, frame.width, frame.height);
+    plates.refine(&mut plan, &frame.data)?;
     let cells = motion.map(|m| m.update(frame));
     let applied = vigie_redact::apply(
         &mut frame.data,
@@ -488,6 +740,7 @@ fn redact_frame_pixels(
     );
     tally.add(&plan, &applied);
     vigie_redact::draw_mark(&mut frame.data, frame.width, frame.height, mark);
+    Ok(())
 }
 
 /// One frame, redacted or not, ready to be written.
@@ -505,6 +758,8 @@ pub struct FrameRedaction {
     pub selected: Vec<u64>,
     pub parameters: RedactParams,
     pub figures: Figures,
+    /// How plates were covered.
+    pub plates: PlateRedaction,
     pub mark: String,
 }
 
@@ -516,6 +771,7 @@ impl FrameRedaction {
             "parameters": self.parameters,
             "motion_learning": motion_learning(&self.parameters),
             "figures": self.figures,
+            "plates": self.plates,
             "objects_redacted": self.figures.objects_redacted,
             "mark": self.mark,
         })
@@ -572,15 +828,30 @@ pub fn marked_frame(
         }));
     };
     let plan = redactor.plan(frame.pts_ms, frame.width, frame.height);
-    let mark = vigie_redact::mark_text(case.procedure(), Some(plan.masks.len() as u64));
+    let mark = vigie_redact::mark_text(case.procedure(), Some(plan.objects() as u64));
+    let mut plates = Plates::for_export(
+        case,
+        &record.source_id,
+        redactor,
+        frame.pts_ms,
+        frame.pts_ms,
+    )?;
     let mut tally = Tally::default();
-    redact_frame_pixels(&mut frame, redactor, motion.as_mut(), &mark, &mut tally);
+    redact_frame_pixels(
+        &mut frame,
+        redactor,
+        &mut plates,
+        motion.as_mut(),
+        &mark,
+        &mut tally,
+    )?;
     Ok(Some(MarkedFrame {
         frame,
         redaction: Some(FrameRedaction {
             selected: redactor.selected().collect(),
-            parameters: redactor.params().clone(),
+            parameters: plates.parameters(redactor.params()),
             figures: tally.figures(),
+            plates: plates.outcome(),
             mark: mark.clone(),
         }),
         mark,
@@ -628,6 +899,8 @@ pub struct SheetImages {
     /// thumbnails are cut from, so the objects around them cannot be placed (re-analyse
     /// with `vigie analyze --force` to show them).
     pub withheld: Vec<(String, u64)>,
+    /// How the plates of vehicles on the thumbnails were covered (`None`: no vehicle).
+    pub plates: Option<PlateRedaction>,
 }
 
 /// Copies of the hits' thumbnails with every object the search did not select covered
@@ -656,6 +929,10 @@ pub fn sheet_images(
         .unwrap_or_default();
     let derived = case.layout().derived();
     let mut covered: std::collections::BTreeSet<(String, u64)> = Default::default();
+    // One plate detector for the sheet, opened at the first vehicle; each thumbnail is
+    // one frame: no memory across them, every vehicle searched.
+    let mut plates: Option<Plates> = None;
+    let mut plate_figures = PlateFigures::default();
     let registered = case.sources_by_id()?;
     for (source_id, hits) in by_source {
         let Some(record) = registered.get(source_id) else {
@@ -702,7 +979,33 @@ pub fn sheet_images(
                 .to_rgb8();
             let (w, h) = img.dimensions();
             let mut rgb = img.into_raw();
-            let plan = redactor.plan_crop(at.pts_ms, at.x_px, at.y_px, w, h);
+            let mut plan = redactor.plan_crop(at.pts_ms, at.x_px, at.y_px, w, h);
+            if !plan.vehicles.is_empty() && redactor.params().vehicles == VehicleMask::Plate {
+                let p = match plates.as_mut() {
+                    Some(p) => p,
+                    None => {
+                        let mut p = Plates {
+                            masker: PlateMasker::new(redactor.params().plates.clone())
+                                .map_err(|e| AppError::BadInput(e.to_string()))?,
+                            locator: None,
+                            method: VehicleMask::Plate,
+                            not_located: None,
+                        };
+                        p.open(case, Some(source_id))?;
+                        plates.insert(p)
+                    }
+                };
+                p.masker = PlateMasker::new(redactor.params().plates.clone())
+                    .map_err(|e| AppError::BadInput(e.to_string()))?;
+                p.refine(&mut plan, &rgb)?;
+                let f = p.masker.figures();
+                plate_figures.vehicle_frames += f.vehicle_frames;
+                plate_figures.located += f.located;
+                plate_figures.located_reused += f.located_reused;
+                plate_figures.lower_part += f.lower_part;
+                plate_figures.lower_part_small += f.lower_part_small;
+                plate_figures.locator_runs += f.locator_runs;
+            }
             for m in &plan.masks {
                 covered.insert((t.source_id.clone(), m.track_id));
             }
@@ -724,5 +1027,9 @@ pub fn sheet_images(
         }
     }
     out.objects_redacted = covered.len() as u64;
+    out.plates = plates.map(|p| PlateRedaction {
+        figures: plate_figures,
+        ..p.outcome()
+    });
     Ok(out)
 }

@@ -134,7 +134,10 @@ fn clips_and_frames_are_redacted_unless_justified() {
     assert_eq!(seg.len(), 64);
     assert_ne!(seg, v["sha256"].as_str().unwrap());
     assert_eq!(e["params"]["source_id"], source_id.as_str());
-    assert_eq!(r["parameters"]["vehicles"], "lower_part");
+    // No vehicle here: nothing searched, no plate detector loaded.
+    assert_eq!(r["parameters"]["vehicles"], "plate_or_lower_part");
+    assert_eq!(r["plates"]["figures"]["vehicle_frames"], 0);
+    assert!(r["plates"]["detector"].is_null(), "{r}");
     assert!(r["parameters"]["hold_ms"].as_i64().unwrap() >= 40);
     assert!(r["parameters"]["motion"]["min_diff"].as_f64().is_some());
     assert_eq!(r["figures"]["objects_redacted"], 2);
@@ -335,5 +338,135 @@ fn contact_sheets_show_redacted_copies_unless_justified() {
     assert_eq!(
         unredacted["params"]["detail"]["justification"],
         "magistrate's request of 2026-12-01"
+    );
+}
+
+/// The shared datasets (`../shared/datasets`, or `VIGIE_TEST_DATASETS`).
+fn datasets() -> std::path::PathBuf {
+    std::env::var_os("VIGIE_TEST_DATASETS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets"))
+}
+
+/// End to end on a real car (a Ukrainian plate photo of `plates-ua-nomeroff` made into a
+/// 2 s still clip in the test's scratch directory): analysed with the object detector,
+/// the redacted frame covers the plate where `vigie plates` (the reader, on the photo
+/// itself) finds it, shows the rest of the car, and records how plates were covered.
+/// Skips, with the reason, when the photo or the models are absent.
+#[test]
+fn a_located_plate_is_covered_and_the_car_shown() {
+    let photo = datasets().join("plates-ua-nomeroff/benchmark_oneline_np_images/10.jpeg");
+    if !photo.is_file() {
+        vigie_core::test_support::skip(&format!("{} absent", photo.display()));
+        return;
+    }
+    for model in ["nanodet_coco_416.onnx", "clp_det.onnx"] {
+        let p = vigie_core::paths::cache_dir().join("models").join(model);
+        if !p.is_file() {
+            vigie_core::test_support::skip(&format!(
+                "{} absent (run tools/fetch-models)",
+                p.display()
+            ));
+            return;
+        }
+    }
+    let env = common::TestCase::open("RED-3");
+    let clip = env.path("car.mp4");
+    ffmpeg(
+        &[
+            "-loop",
+            "1",
+            "-framerate",
+            "25",
+            "-t",
+            "2",
+            "-i",
+            photo.to_str().unwrap(),
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-crf",
+            "18",
+        ],
+        &clip,
+    );
+    env.cmd()
+        .args(["ingest", "--start", "2026-11-30T14:00:00+01:00"])
+        .arg(&clip)
+        .assert()
+        .success();
+    env.cmd().args(["analyze", "--all"]).assert().success();
+    // Where the plate reader finds the plate on the photo itself.
+    let v = env.json(&[
+        "plates",
+        "--plate-localiser",
+        "clp",
+        photo.to_str().unwrap(),
+    ]);
+    let r = &v["images"][0]["region_px"];
+    let n = |k: &str| {
+        r[k].as_f64()
+            .unwrap_or_else(|| panic!("no plate region: {v}"))
+    };
+    let (px, py, pw, ph) = (
+        n("x") as usize,
+        n("y") as usize,
+        n("w") as usize,
+        n("h") as usize,
+    );
+
+    let png = env.path("car.png");
+    let v = env.json(&[
+        "frame",
+        "--source",
+        clip.to_str().unwrap(),
+        "--at",
+        "0.4",
+        "-o",
+        png.to_str().unwrap(),
+    ]);
+    let plates = &v["redaction"]["plates"];
+    assert_eq!(plates["method"], "plate_or_lower_part", "{v}");
+    assert_eq!(plates["detector"]["model_id"], "clp-det", "{v}");
+    assert_eq!(plates["figures"]["located"], 1, "{v}");
+    let (w, h) = (1280usize, 960usize);
+    let raw = env.path("car.rgb");
+    ffmpeg(
+        &[
+            "-i",
+            png.to_str().unwrap(),
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+        ],
+        &raw,
+    );
+    let img = std::fs::read(&raw).unwrap();
+    assert_eq!(img.len(), w * h * 3);
+    let filled = |x: usize, y: usize| img[(y * w + x) * 3..(y * w + x) * 3 + 3] == [16, 16, 16];
+    let clear = (py..(py + ph).min(h))
+        .flat_map(|y| (px..(px + pw).min(w)).map(move |x| (x, y)))
+        .filter(|&(x, y)| !filled(x, y))
+        .count();
+    assert_eq!(clear, 0, "plate pixels left clear");
+    // The car's lower half is not covered whole: far less than a quarter of the frame.
+    assert!(
+        v["redaction"]["figures"]["masked_pixel_share"]
+            .as_f64()
+            .unwrap()
+            < 0.15,
+        "{v}"
+    );
+    // The model's load is in the case log.
+    let loads = env.json(&["audit", "show", "--action", "model_load"]);
+    assert!(
+        loads
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e.to_string().contains("clp-det")),
+        "{loads}"
     );
 }

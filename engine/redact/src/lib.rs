@@ -10,9 +10,11 @@
 //!   the output), interpolated linearly between detections and held for
 //!   [`RedactParams::hold_ms`] before its first and after its last one, grown by a margin;
 //! - persons and other classes (`moving_object`, bicycles, ...) whole; vehicles that carry
-//!   a plate (car, motorcycle, bus, truck) on their lower part, where the plate is
-//!   ([`VehicleMask::LowerPart`], the default: plates are not localised frame by frame), or
-//!   whole ([`VehicleMask::Whole`]);
+//!   a plate (car, motorcycle, bus, truck) on their plate where it is located in that
+//!   frame and on their lower part where it is not ([`VehicleMask::Plate`], the default:
+//!   the plan covers the lower part, [`PlateMasker::refine`] replaces it by the plates a
+//!   [`PlateLocator`] found), on their lower part ([`VehicleMask::LowerPart`]), or whole
+//!   ([`VehicleMask::Whole`]);
 //! - where such a mask overlaps a selected object, the mask wins: it is drawn last;
 //! - with the motion mask on ([`MotionMasker`]): foreground pixels of the background model
 //!   (connected blobs above a minimum area, dilated) outside the selected objects' boxes —
@@ -31,13 +33,15 @@
 mod mark;
 mod motion;
 mod plan;
+mod plates;
 
 pub use mark::{draw_mark, mark_text, text_size};
 pub use motion::{MotionCells, MotionMasker};
 pub use plan::{
     apply, class_of, sampling_interval_ms, Applied, FramePlan, Mask, ObjectClass, Rect, Redactor,
-    TrackBoxes,
+    TrackBoxes, VehicleInFrame,
 };
+pub use plates::{FoundPlate, PlateFigures, PlateLocator, PlateMasker, PlateParams};
 
 use serde::{Deserialize, Serialize};
 
@@ -76,6 +80,10 @@ pub enum RedactError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VehicleMask {
+    /// The plate, where the plate detector locates it in that frame ([`PlateMasker`]);
+    /// the lower part where it does not (or where no detector ran).
+    #[serde(rename = "plate_or_lower_part")]
+    Plate,
     /// The lower part of the box (where the plate is), [`RedactParams::vehicle_lower_share`].
     LowerPart,
     /// The whole vehicle.
@@ -127,6 +135,9 @@ pub struct RedactParams {
     /// The motion mask (`None`: off).
     pub motion: Option<MotionParams>,
     pub fill_rgb: [u8; 3],
+    /// How located plates are covered ([`VehicleMask::Plate`]).
+    #[serde(default)]
+    pub plates: PlateParams,
 }
 
 impl Default for RedactParams {
@@ -135,10 +146,11 @@ impl Default for RedactParams {
             margin: 0.10,
             margin_min_px: 2,
             hold_ms: 200,
-            vehicles: VehicleMask::LowerPart,
+            vehicles: VehicleMask::Plate,
             vehicle_lower_share: 0.5,
             motion: Some(MotionParams::default()),
             fill_rgb: FILL_RGB,
+            plates: PlateParams::default(),
         }
     }
 }
@@ -189,7 +201,7 @@ impl RedactParams {
             check("motion.dilate", m.dilate, m.dilate <= 16, "0 to 16")?;
             motion::config(m).validate()?;
         }
-        Ok(())
+        self.plates.validate()
     }
 }
 
@@ -286,7 +298,8 @@ mod tests {
     #[test]
     fn parameters_serialise_for_the_audit_entry() {
         let v = serde_json::to_value(RedactParams::default()).unwrap();
-        assert_eq!(v["vehicles"], "lower_part");
+        assert_eq!(v["vehicles"], "plate_or_lower_part");
+        assert_eq!(v["plates"]["accept_score"], 0.3f32 as f64);
         assert_eq!(v["fill_rgb"], serde_json::json!([16, 16, 16]));
         assert_eq!(v["motion"]["min_diff"], 14.0);
     }

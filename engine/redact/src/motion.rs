@@ -166,6 +166,7 @@ mod tests {
             height: 64,
             masks: vec![],
             clear: vec![],
+            vehicles: vec![],
         };
         let a = apply(&mut f.data, &plan, Some(&cells), FILL_RGB);
         let at = |img: &[u8], x: u32, y: u32| img[((y * 128 + x) * 3) as usize];

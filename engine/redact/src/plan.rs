@@ -77,6 +77,17 @@ pub struct Mask {
     pub rect: Rect,
 }
 
+/// An unselected plate-carrying vehicle in one frame, with [`VehicleMask::Plate`]: its
+/// lower part is already in [`FramePlan::masks`] (fail-safe);
+/// [`PlateMasker::refine`](crate::PlateMasker::refine) replaces it by the plate where one
+/// is located in this frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VehicleInFrame {
+    pub track_id: u64,
+    /// The whole vehicle's box with the margin, clipped: where its plate is searched.
+    pub rect: Rect,
+}
+
 /// What to do to one frame of `width` x `height`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FramePlan {
@@ -87,6 +98,22 @@ pub struct FramePlan {
     pub masks: Vec<Mask>,
     /// The selected objects' boxes (with the margin): the motion mask leaves them clear.
     pub clear: Vec<Rect>,
+    /// The plate-carrying vehicles whose plate may be searched (covered on their lower
+    /// part until then).
+    pub vehicles: Vec<VehicleInFrame>,
+}
+
+impl FramePlan {
+    /// Distinct tracks covered (a vehicle may have several rectangles: plate candidates).
+    pub fn objects(&self) -> usize {
+        let ids: BTreeSet<u64> = self
+            .masks
+            .iter()
+            .filter(|m| !m.rect.is_empty())
+            .map(|m| m.track_id)
+            .collect();
+        ids.len()
+    }
 }
 
 /// What [`apply`] filled.
@@ -215,6 +242,18 @@ impl Redactor {
             .collect()
     }
 
+    /// Whether an unselected vehicle that carries a plate is present at some time in
+    /// `[from_ms, to_ms]` with [`VehicleMask::Plate`]: whether an export of that span needs
+    /// the plate detector.
+    pub fn plates_to_locate(&self, from_ms: i64, to_ms: i64) -> bool {
+        self.params.vehicles == VehicleMask::Plate
+            && self.objects_between(from_ms, to_ms).iter().any(|id| {
+                self.tracks
+                    .iter()
+                    .any(|(t, c)| t.track_id == *id && *c == ObjectClass::PlateVehicle)
+            })
+    }
+
     /// A working-pixel box in output pixels, grown by the margin and clipped.
     fn to_rect(&self, b: &BBox, full_h: f32, sx: f32, sy: f32, w: u32, h: u32) -> Rect {
         let p = &self.params;
@@ -262,6 +301,15 @@ impl Redactor {
                 .map(shift)
                 .filter(|r| !r.is_empty())
                 .collect(),
+            vehicles: full
+                .vehicles
+                .iter()
+                .map(|v| VehicleInFrame {
+                    track_id: v.track_id,
+                    rect: shift(&v.rect),
+                })
+                .filter(|v| !v.rect.is_empty())
+                .collect(),
         }
     }
 
@@ -284,7 +332,7 @@ impl Redactor {
                 continue;
             }
             let part = match (class, self.params.vehicles) {
-                (ObjectClass::PlateVehicle, VehicleMask::LowerPart) => {
+                (ObjectClass::PlateVehicle, VehicleMask::LowerPart | VehicleMask::Plate) => {
                     let share = self.params.vehicle_lower_share;
                     BBox {
                         y: b.y + b.h * (1.0 - share),
@@ -295,6 +343,15 @@ impl Redactor {
                 _ => b,
             };
             let rect = self.to_rect(&part, b.h, sx, sy, width, height);
+            if (*class, self.params.vehicles) == (ObjectClass::PlateVehicle, VehicleMask::Plate) {
+                let whole = self.to_rect(&b, b.h, sx, sy, width, height);
+                if !whole.is_empty() {
+                    plan.vehicles.push(VehicleInFrame {
+                        track_id: t.track_id,
+                        rect: whole,
+                    });
+                }
+            }
             if !rect.is_empty() {
                 plan.masks.push(Mask {
                     track_id: t.track_id,
@@ -537,6 +594,48 @@ mod tests {
             }
         );
         assert_eq!(class_of("bicycle"), ObjectClass::Other);
+    }
+
+    #[test]
+    fn plate_vehicles_are_listed_for_the_plate_search_in_frame_or_crop_pixels() {
+        let car = track(3, "car", vec![(0, bb(20.0, 20.0, 40.0, 20.0))]);
+        let person = track(4, "person", vec![(0, bb(70.0, 20.0, 10.0, 20.0))]);
+        let r = Redactor::new((100, 100), vec![car.clone(), person], &[], exact()).unwrap();
+        let p = r.plan(0, 100, 100);
+        let whole = Rect {
+            x0: 20,
+            y0: 20,
+            x1: 60,
+            y1: 40,
+        };
+        assert_eq!(
+            p.vehicles,
+            vec![VehicleInFrame {
+                track_id: 3,
+                rect: whole
+            }]
+        );
+        assert_eq!(p.objects(), 2);
+        assert!(r.plates_to_locate(0, 0));
+        // A thumbnail cut at (10, 10): the same vehicle in crop pixels.
+        let c = r.plan_crop(0, 10, 10, 50, 50);
+        assert_eq!(
+            c.vehicles[0].rect,
+            Rect {
+                x0: 10,
+                y0: 10,
+                x1: 50,
+                y1: 30
+            }
+        );
+        // Lower part or whole: nothing to search.
+        let lower = RedactParams {
+            vehicles: VehicleMask::LowerPart,
+            ..exact()
+        };
+        let r = Redactor::new((100, 100), vec![car], &[], lower).unwrap();
+        assert!(r.plan(0, 100, 100).vehicles.is_empty());
+        assert!(!r.plates_to_locate(0, 0));
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! as H.264 MP4 with the procedure mark), with its SHA-256 and the source segment's,
 //! logged as a disclosure (`vigie_app::results::clip`). `--unredacted --justification
 //! TEXT` copies the original pixels instead, logged as an unredacted disclosure. A bare
-//! file name lands in the case's `exports/`.
+//! file name lands in the case's `exports/`. Vehicles are covered on their plate where the
+//! plate detector locates it in the frame, on their lower part elsewhere: the line
+//! `plates:` says how often each.
 
 use std::path::PathBuf;
 
@@ -40,6 +42,29 @@ pub struct Args {
     /// Why this export must be unredacted (recorded with it).
     #[arg(long, value_name = "TEXT")]
     pub justification: Option<String>,
+}
+
+/// How plates were covered, in one line (vehicles by frame).
+pub fn plates_line(p: &vigie_app::redact::PlateRedaction) -> String {
+    let f = &p.figures;
+    if p.detector.is_some() {
+        return format!(
+            "{} vehicle-frames: plate located in {}, lower part in {} ({} too small to \
+             search); plate detector {:.0} ms",
+            f.vehicle_frames,
+            f.located,
+            f.lower_part + f.lower_part_small,
+            f.lower_part_small,
+            p.detector_ms
+        );
+    }
+    match (&p.not_located, p.method) {
+        (Some(why), vigie_app::redact::VehicleMask::LowerPart) => {
+            format!("lower part of every vehicle ({why})")
+        }
+        (Some(why), _) => why.clone(),
+        (None, _) => "no vehicle that carries a plate".into(),
+    }
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
@@ -100,6 +125,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
                 .join(" "),
             r.source_segment.sha256
         );
+        println!("plates: {}", plates_line(&r.plates));
     } else {
         println!(
             "track {} of {}: {:.1}-{:.1} s copied UNREDACTED to {} (sha256 {}); recorded as \

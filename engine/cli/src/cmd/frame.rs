@@ -71,12 +71,15 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             out.target.path.display()
         );
         match &out.redaction {
-            Some(r) => println!(
-                "objects redacted: {} ({:.1}% of pixels masked, {:.1}% by the motion mask)",
-                r.figures.objects_redacted,
-                100.0 * r.figures.masked_pixel_share,
-                100.0 * r.figures.motion_masked_pixel_share
-            ),
+            Some(r) => {
+                println!(
+                    "objects redacted: {} ({:.1}% of pixels masked, {:.1}% by the motion mask)",
+                    r.figures.objects_redacted,
+                    100.0 * r.figures.masked_pixel_share,
+                    100.0 * r.figures.motion_masked_pixel_share
+                );
+                println!("plates: {}", super::clip::plates_line(&r.plates));
+            }
             None => println!("UNREDACTED: recorded as an unredacted disclosure"),
         }
     }
