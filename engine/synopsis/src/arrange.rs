@@ -111,41 +111,53 @@ fn footprint(t: &TubeShape, cfg: &ArrangeConfig) -> Footprint {
     let g = cfg.grid;
     let (cw, ch) = (w / g as f32, h / g as f32);
     let t0 = t.boxes.first().map(|b| b.0).unwrap_or(0);
+    let slot_of = |pts: i64| ((pts - t0).max(0) / cfg.slot_ms) as usize;
     let mut cells: std::collections::BTreeMap<(usize, usize), f32> = Default::default();
+    let mut here: Vec<(usize, f32)> = Vec::new();
     for (k, (pts, b)) in t.boxes.iter().enumerate() {
-        let slot = ((pts - t0).max(0) / cfg.slot_ms) as usize;
+        here.clear();
         if let Some(cover) = t
             .cover
             .as_ref()
             .and_then(|c| c.get(k))
             .filter(|c| !c.is_empty())
         {
-            for &(cell, a) in cover {
-                let cell = cell as usize;
-                if cell < g * g {
-                    let e = cells.entry((slot, cell)).or_insert(0.0);
-                    *e = e.max(a);
+            here.extend(
+                cover
+                    .iter()
+                    .filter(|&&(cell, _)| (cell as usize) < g * g)
+                    .map(|&(cell, a)| (cell as usize, a)),
+            );
+        } else {
+            let x0 = b.x.max(0.0);
+            let y0 = b.y.max(0.0);
+            let x1 = (b.x + b.w).min(w);
+            let y1 = (b.y + b.h).min(h);
+            if x1 > x0 && y1 > y0 {
+                let cx0 = ((x0 / cw) as usize).min(g - 1);
+                let cx1 = (((x1 - 1e-3) / cw) as usize).min(g - 1);
+                let cy0 = ((y0 / ch) as usize).min(g - 1);
+                let cy1 = (((y1 - 1e-3) / ch) as usize).min(g - 1);
+                for cy in cy0..=cy1 {
+                    for cx in cx0..=cx1 {
+                        let ox = (x1.min((cx + 1) as f32 * cw) - x0.max(cx as f32 * cw)).max(0.0);
+                        let oy = (y1.min((cy + 1) as f32 * ch) - y0.max(cy as f32 * ch)).max(0.0);
+                        here.push((cy * g + cx, ox * oy));
+                    }
                 }
             }
-            continue;
         }
-        let x0 = b.x.max(0.0);
-        let y0 = b.y.max(0.0);
-        let x1 = (b.x + b.w).min(w);
-        let y1 = (b.y + b.h).min(h);
-        if x1 <= x0 || y1 <= y0 {
-            continue;
-        }
-        let cx0 = ((x0 / cw) as usize).min(g - 1);
-        let cx1 = (((x1 - 1e-3) / cw) as usize).min(g - 1);
-        let cy0 = ((y0 / ch) as usize).min(g - 1);
-        let cy1 = (((y1 - 1e-3) / ch) as usize).min(g - 1);
-        for cy in cy0..=cy1 {
-            for cx in cx0..=cx1 {
-                let ox = (x1.min((cx + 1) as f32 * cw) - x0.max(cx as f32 * cw)).max(0.0);
-                let oy = (y1.min((cy + 1) as f32 * ch) - y0.max(cy as f32 * ch)).max(0.0);
-                let e = cells.entry((slot, cy * g + cx)).or_insert(0.0);
-                *e = e.max(ox * oy);
+        // A box holds its slot and every slot up to the next box's: boxes further apart
+        // than a slot (a detector that skipped frames, a stationary stretch's two ends)
+        // leave no hole where the object still is.
+        let first = slot_of(*pts);
+        let last = t.boxes.get(k + 1).map_or(first, |(next, _)| {
+            slot_of(*next).saturating_sub(1).max(first)
+        });
+        for slot in first..=last {
+            for &(cell, a) in &here {
+                let e = cells.entry((slot, cell)).or_insert(0.0);
+                *e = e.max(a);
             }
         }
     }
@@ -584,6 +596,34 @@ mod tests {
             max_objects: None,
             band: None,
         }
+    }
+
+    #[test]
+    fn a_box_holds_the_slots_up_to_the_next_one() {
+        // Two boxes 1 s apart (a stationary paste's ends, a detector that skipped frames):
+        // the object is there in every slot between them, not only at the two ends.
+        let b = BBox {
+            x: 0.0,
+            y: 0.0,
+            w: 20.0,
+            h: 20.0,
+        };
+        let t = TubeShape {
+            source_start_ms: 0,
+            boxes: vec![(0, b), (1_000, b)],
+            cover: None,
+        };
+        let fp = footprint(&t, &cfg(10_000, false));
+        let slots: std::collections::BTreeSet<usize> = fp.iter().map(|e| e.0).collect();
+        assert_eq!(slots, (0..=10).collect());
+        // Another object in the middle of that second collides.
+        let other = TubeShape {
+            source_start_ms: 0,
+            boxes: vec![(0, b), (100, b)],
+            cover: None,
+        };
+        let a = arrange_with_fixed(&[other], &[(t, 0)], &cfg(3_000, false)).unwrap();
+        assert!(a.starts_ms[0] >= 1_000, "{:?}", a.starts_ms);
     }
 
     #[test]

@@ -9,13 +9,17 @@
 //! 1. [`build_backgrounds`]: temporal medians of frames sampled along the source, one per
 //!    segment ([`background`]).
 //! 2. [`extract`]: one decoding pass cuts every object out of its box with a foreground
-//!    mask ([`mask`]) and spills the pixels to a scratch file (memory stays bounded);
+//!    mask ([`mask`]), at its detections and at every frame between two of them (box
+//!    interpolated, [`MAX_INTERPOLATION_GAP_MS`]), so objects move at the source's frame
+//!    rate however sparsely the detector ran, and spills the pixels to a scratch file
+//!    (memory stays bounded);
 //!    unselected objects are cleared from the cut-outs and filled opaque in the
 //!    backgrounds where they may show ([`background::Backgrounds::redact`]).
 //! 3. [`plan_on_masks`]: each tube split into stationary stretches (shown as background)
 //!    and moving parts, long ones cut into segments ([`segment`]), then every segment's
-//!    start chosen ([`arrange`]) on the objects' pixels under a target length or a
-//!    collision budget ([`plan`] does the same on the boxes alone, before decoding).
+//!    start, and every pasted stationary stretch's, chosen ([`arrange`]) on the objects'
+//!    pixels under a target length or a collision budget ([`plan`] does the same on the
+//!    boxes alone, before decoding).
 //! 4. [`render`]: background of the matching time + objects drawn nearer-first + labels
 //!    ([`font`]), encoded as H.264 MP4 ([`encode`]), with the figures ([`Figures`]).
 //! 5. [`index_entries`], [`webvtt`]: where every segment came from.
@@ -39,7 +43,6 @@ pub mod font;
 pub mod mask;
 pub mod segment;
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
@@ -157,6 +160,10 @@ pub struct SynopsisConfig {
     /// background under it is the scene of its own hour ([`arrange::TimeBand`]); `None`:
     /// anywhere. Binds nothing under twice this much footage.
     pub time_band_ms: Option<i64>,
+    /// Longest gap between two detections of a tube across which the frames in between
+    /// are cut out too, box interpolated ([`MAX_INTERPOLATION_GAP_MS`]); 0: cut at the
+    /// detections only (objects then advance in steps where the detector skipped frames).
+    pub interpolate_gap_ms: i64,
 }
 
 impl Default for SynopsisConfig {
@@ -175,6 +182,7 @@ impl Default for SynopsisConfig {
             fg_threshold: 60,
             grid: 64,
             time_band_ms: Some(TIME_BAND_MS),
+            interpolate_gap_ms: MAX_INTERPOLATION_GAP_MS,
         }
     }
 }
@@ -245,6 +253,12 @@ impl SynopsisConfig {
                 ));
             }
         }
+        if !(0..=60_000).contains(&self.interpolate_gap_ms) {
+            return bad(format!(
+                "invalid interpolation gap {} ms (expected 0 to 60000)",
+                self.interpolate_gap_ms
+            ));
+        }
         if !(4..=256).contains(&self.grid) {
             return bad(format!("invalid grid {} (expected 4 to 256)", self.grid));
         }
@@ -309,8 +323,13 @@ pub struct Still {
 pub struct Plan {
     pub pieces: Vec<Piece>,
     pub stills: Vec<Still>,
-    /// The pieces' arrangement (same order as `pieces`).
+    /// The pieces' arrangement (same order as `pieces`, then the pasted stationary
+    /// stretches).
     pub arrangement: Arrangement,
+    /// Per stationary stretch (same order as `stills`), when it is on screen, synopsis
+    /// ms: placed like a piece when its cut-out is pasted, else where the source time
+    /// passes it ([`still_window`]: the background's median shows it then).
+    pub still_windows: Vec<(i64, i64)>,
     pub slot_ms: i64,
     /// The length the pieces were cut for and placed within, ms.
     pub target_ms: i64,
@@ -395,13 +414,16 @@ fn still_patch(cutouts: &Cutouts, tubes: &[TubeInput], s: &Still) -> Option<Patc
     let ps = &cutouts.patches[s.tube];
     let lo = ps.partition_point(|p| p.pts_ms < from);
     let hi = ps.partition_point(|p| p.pts_ms <= to);
-    let p = ps[lo..hi].iter().min_by_key(|p| (p.pts_ms - mid).abs())?;
+    let p = ps[lo..hi]
+        .iter()
+        .filter(|p| !p.between)
+        .min_by_key(|p| (p.pts_ms - mid).abs())?;
     (!p.whole).then_some(*p)
 }
 
-/// A stationary stretch pasted into the background: source interval, cut-out, and its
-/// pixels per grid cell.
-type Paste = (i64, i64, Patch, Vec<(u32, f32)>);
+/// A stationary stretch pasted into the background: its index among the plan's stills,
+/// source interval, cut-out, and its pixels per grid cell.
+type Paste = (usize, i64, i64, Patch, Vec<(u32, f32)>);
 
 fn shape_of(tubes: &[TubeInput], p: &Piece, cutouts: Option<&Cutouts>) -> TubeShape {
     let t = &tubes[p.tube];
@@ -449,7 +471,7 @@ fn plan_with(
     validate_inputs(source, tubes)?;
     // About 4000 slots over the source, never finer than 200 ms nor than a frame.
     let frame_ms = (1000.0 / source.fps).ceil() as i64;
-    let slot_ms = (source.duration_ms / 4000).max(200).max(frame_ms);
+    let mut slot_ms = (source.duration_ms / 4000).max(200).max(frame_ms);
     let acfg = ArrangeConfig {
         frame_size: source.frame_size,
         slot_ms,
@@ -474,44 +496,49 @@ fn plan_with(
             })
         })
         .collect();
-    // Stationary objects pasted into the background: in place before the tubes.
+    // Stationary objects pasted into the background: placed like pieces, for as long as
+    // the source time takes to pass them (at least a second), within the time band.
     let pastes: Vec<Paste> = match cutouts {
         Some(c) => stills
             .iter()
-            .filter_map(|s| {
+            .enumerate()
+            .filter_map(|(k, s)| {
                 let p = still_patch(c, tubes, s)?;
                 let t = &tubes[s.tube];
                 let cover = c.cover_of_patch(s.tube, &p);
-                Some((t.boxes[s.first_box].0, t.boxes[s.last_box].0, p, cover))
+                Some((k, t.boxes[s.first_box].0, t.boxes[s.last_box].0, p, cover))
             })
             .collect(),
         None => Vec::new(),
     };
     let shapes_for = |len: i64| {
         let pieces = pieces_for(tubes, &splits, len, cfg.min_segment_ms, cfg.segment_share);
-        let shapes: Vec<TubeShape> = pieces.iter().map(|p| shape_of(tubes, p, cutouts)).collect();
-        let fixed: Vec<(TubeShape, i64)> = pastes
-            .iter()
-            .map(|(from, to, p, cover)| {
-                let (a, b) = still_window(*from, *to, source.duration_ms, len);
-                let bbox = BBox {
-                    x: p.rect.x as f32,
-                    y: p.rect.y as f32,
-                    w: p.rect.w as f32,
-                    h: p.rect.h as f32,
-                };
-                let shape = TubeShape {
-                    source_start_ms: 0,
-                    boxes: vec![(0, bbox), (b - a, bbox)],
-                    cover: Some(vec![cover.clone(), cover.clone()]),
-                };
-                (shape, a)
-            })
-            .collect();
-        (shapes, fixed)
+        let mut shapes: Vec<TubeShape> =
+            pieces.iter().map(|p| shape_of(tubes, p, cutouts)).collect();
+        shapes.extend(pastes.iter().map(|(_, from, to, p, cover)| {
+            let (a, b) = still_window(*from, *to, source.duration_ms, len);
+            let bbox = BBox {
+                x: p.rect.x as f32,
+                y: p.rect.y as f32,
+                w: p.rect.w as f32,
+                h: p.rect.h as f32,
+            };
+            TubeShape {
+                source_start_ms: *from,
+                boxes: vec![(0, bbox), (b - a, bbox)],
+                cover: Some(vec![cover.clone(), cover.clone()]),
+            }
+        }));
+        (shapes, Vec::new())
     };
     let (arrangement, target_ms) = match cfg.length_ms {
         Some(l) => {
+            // The grid spans the synopsis: slots of its length / 4000 at most.
+            slot_ms = slot_ms.min((l / 4000).max(200).max(frame_ms));
+            let acfg = ArrangeConfig {
+                slot_ms,
+                ..acfg.clone()
+            };
             let (shapes, fixed) = shapes_for(l);
             let a = arrange::arrange_with_fixed(&shapes, &fixed, &acfg);
             (a.map_err(SynopsisError::InvalidConfig)?, l)
@@ -521,14 +548,31 @@ fn plan_with(
                 .max_length_ms
                 .unwrap_or(source.duration_ms)
                 .min(source.duration_ms.max(slot_ms));
-            let r = arrange::arrange_auto_with(
-                &acfg,
-                cfg.min_segment_ms,
-                hi,
-                cfg.max_collision,
-                shapes_for,
-            )
-            .map_err(SynopsisError::InvalidConfig)?;
+            let auto = |acfg: &ArrangeConfig, hi: i64| {
+                arrange::arrange_auto_with(
+                    acfg,
+                    cfg.min_segment_ms,
+                    hi,
+                    cfg.max_collision,
+                    shapes_for,
+                )
+                .map_err(SynopsisError::InvalidConfig)
+            };
+            let mut r = auto(&acfg, hi)?;
+            // Sparse footage condenses far below its duration: the grid sized for a
+            // synopsis as long as the source (slots of duration / 4000, 900 ms for an
+            // hour) is then coarser than the objects' moves, and overlaps counted per
+            // slot make the length longer than needed. Searched again under the length
+            // found, with slots of that length / 4000 (never under 200 ms nor a frame).
+            let fine = (r.target_ms / 4000).max(200).max(frame_ms);
+            if fine < slot_ms {
+                slot_ms = fine;
+                let acfg = ArrangeConfig {
+                    slot_ms,
+                    ..acfg.clone()
+                };
+                r = auto(&acfg, r.target_ms)?;
+            }
             (r.arrangement, r.target_ms)
         }
     };
@@ -542,9 +586,22 @@ fn plan_with(
     for (p, s) in pieces.iter_mut().zip(&arrangement.starts_ms) {
         p.start_ms = *s;
     }
+    let mut still_windows: Vec<(i64, i64)> = stills
+        .iter()
+        .map(|s| {
+            let t = &tubes[s.tube];
+            let (from, to) = (t.boxes[s.first_box].0, t.boxes[s.last_box].0);
+            still_window(from, to, source.duration_ms, target_ms)
+        })
+        .collect();
+    for ((k, ..), start) in pastes.iter().zip(&arrangement.starts_ms[pieces.len()..]) {
+        let (a, b) = still_windows[*k];
+        still_windows[*k] = (*start, start + (b - a));
+    }
     Ok(Plan {
         pieces,
         stills,
+        still_windows,
         arrangement,
         slot_ms,
         target_ms,
@@ -646,6 +703,9 @@ pub struct Patch {
     /// The mask was nearly empty and the whole box was kept (the object is in the
     /// background's median there).
     pub whole: bool,
+    /// Cut from a frame between two detections (box interpolated; `box_index` is the
+    /// detection before it): shown when rendering, never used for planning.
+    pub between: bool,
 }
 
 /// Every tube's cut-out objects (step 3's result).
@@ -745,6 +805,99 @@ fn mask_cover(m: &[bool], r: Rect, (w, h): (u32, u32), grid: usize) -> Vec<(u16,
 /// How much an unselected object's box is grown before its pixels are cleared or filled.
 pub const HIDE_PAD: f32 = 0.1;
 
+/// Longest gap between two detections of a selected tube across which the decoded frames
+/// in between are cut out too, with the box interpolated linearly, ms.
+///
+/// Why: the analysis runs the detector only as often as the motion needs
+/// (`vigie_pipeline::rate`), so a walking person's boxes are 100-400 ms apart and a slow
+/// one's up to the gate refresh (2 s); cut only at its detections, an object would
+/// advance in steps of several frames. On a followed track a gap is at most the refresh
+/// plus one sampled frame, and the object moved at most a fifth of its height in it, so
+/// the straight line is close to where it was. A longer gap is an occlusion or a missed
+/// stretch that offline linking joined: where the object was is not known, so it is not
+/// guessed (the last cut-out is held, as before).
+pub const MAX_INTERPOLATION_GAP_MS: i64 = 2_500;
+
+/// `a` moved toward `b` by `f` (0..1).
+fn lerp_box(a: &BBox, b: &BBox, f: f32) -> BBox {
+    let m = |u: f32, v: f32| u + (v - u) * f;
+    BBox {
+        x: m(a.x, b.x),
+        y: m(a.y, b.y),
+        w: m(a.w, b.w),
+        h: m(a.h, b.h),
+    }
+}
+
+/// A track's box at `pts_ms`: `(index of the detection at or before, box, between)`;
+/// between two detections at most `max_gap_ms` apart the box is interpolated linearly
+/// (`between` true); `None` outside the track or across a longer gap.
+pub fn box_at(boxes: &[(i64, BBox)], pts_ms: i64, max_gap_ms: i64) -> Option<(usize, BBox, bool)> {
+    let (first, last) = (boxes.first()?, boxes.last()?);
+    if pts_ms < first.0 || pts_ms > last.0 {
+        return None;
+    }
+    let k = boxes.partition_point(|(p, _)| *p <= pts_ms) - 1;
+    let (p0, b0) = &boxes[k];
+    if *p0 == pts_ms {
+        return Some((k, *b0, false));
+    }
+    let (p1, b1) = &boxes[k + 1];
+    if p1 - p0 > max_gap_ms {
+        return None;
+    }
+    let f = (pts_ms - p0) as f32 / (p1 - p0) as f32;
+    Some((k, lerp_box(b0, b1, f), true))
+}
+
+/// The tracks present at a time, for times that mostly increase (decoded frames): tracks
+/// enter in order of their first box and leave after their last; a time earlier than the
+/// previous one starts the walk again.
+struct Present {
+    spans: Vec<(i64, i64)>,
+    order: Vec<usize>,
+    next: usize,
+    active: Vec<usize>,
+    last_ms: i64,
+}
+
+impl Present {
+    fn new<'a>(tracks: impl Iterator<Item = &'a [(i64, BBox)]>) -> Self {
+        let spans: Vec<(i64, i64)> = tracks
+            .map(|b| match (b.first(), b.last()) {
+                (Some(f), Some(l)) => (f.0, l.0),
+                _ => (i64::MAX, i64::MIN),
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..spans.len()).collect();
+        order.sort_by_key(|&i| spans[i].0);
+        Self {
+            spans,
+            order,
+            next: 0,
+            active: Vec::new(),
+            last_ms: i64::MIN,
+        }
+    }
+
+    /// The tracks whose first..last box span contains `ms` (input order).
+    fn at(&mut self, ms: i64) -> &[usize] {
+        if ms < self.last_ms {
+            self.next = 0;
+            self.active.clear();
+        }
+        self.last_ms = ms;
+        while self.next < self.order.len() && self.spans[self.order[self.next]].0 <= ms {
+            self.active.push(self.order[self.next]);
+            self.next += 1;
+        }
+        let spans = &self.spans;
+        self.active.retain(|&i| spans[i].1 >= ms);
+        self.active.sort_unstable();
+        &self.active
+    }
+}
+
 /// Step 2: decode the source once and cut every tube's object out of each of its boxes.
 /// Pixels go to an anonymous scratch file in `scratch_dir` (deleted when dropped).
 /// `hidden`: the boxes of the source's unselected objects (per track, time-ordered); any
@@ -813,24 +966,18 @@ fn extract_part(
     offset: &mut u64,
 ) -> Result<PartCutouts, SynopsisError> {
     let (w, h) = source.frame_size;
-    let mut wanted: HashMap<i64, Vec<(usize, usize, BBox)>> = HashMap::new();
-    let mut last_pts = i64::MIN;
-    for (i, t) in tubes.iter().enumerate() {
-        for (k, (pts, b)) in t.boxes.iter().enumerate() {
-            wanted.entry(*pts).or_default().push((i, k, *b));
-            last_pts = last_pts.max(*pts);
-        }
-    }
-    let mut hide: HashMap<i64, Vec<Rect>> = HashMap::new();
-    for boxes in hidden {
-        for (pts, b) in boxes {
-            if wanted.contains_key(pts) {
-                if let Some(r) = background::grown(b, HIDE_PAD, w, h) {
-                    hide.entry(*pts).or_default().push(r);
-                }
-            }
-        }
-    }
+    let last_pts = tubes
+        .iter()
+        .filter_map(|t| t.boxes.last())
+        .map(|b| b.0)
+        .max()
+        .unwrap_or(i64::MIN);
+    // Tubes and hidden tracks present at a frame's time, found by walking them in order
+    // of their first box (frames come in increasing time; the active sets stay small).
+    let mut tubes_at = Present::new(tubes.iter().map(|t| t.boxes.as_slice()));
+    let mut hidden_at = Present::new(hidden.iter().map(Vec::as_slice));
+    let mut cuts: Vec<(usize, usize, BBox, bool)> = Vec::new();
+    let mut hide_here: Vec<Rect> = Vec::new();
     let mut patches: Vec<Vec<Patch>> = vec![Vec::new(); tubes.len()];
     let mut covers: Vec<Vec<Vec<(u16, u16)>>> = vec![Vec::new(); tubes.len()];
     let mut box_patch: Vec<Vec<u32>> = tubes
@@ -865,16 +1012,31 @@ fn extract_part(
         decode_s += td.elapsed().as_secs_f64();
         pos_ms = frame.pts_ms;
         frames += 1;
-        if let Some(list) = wanted.get(&frame.pts_ms) {
+        cuts.clear();
+        for &i in tubes_at.at(frame.pts_ms) {
+            if let Some((k, b, between)) =
+                box_at(&tubes[i].boxes, frame.pts_ms, cfg.interpolate_gap_ms)
+            {
+                cuts.push((i, k, b, between));
+            }
+        }
+        if !cuts.is_empty() {
             let bg = backgrounds.at(frame.pts_ms - bg_origin_ms);
-            let hide_here = hide.get(&frame.pts_ms).map(Vec::as_slice).unwrap_or(&[]);
-            for (i, k, b) in list {
+            // Unselected objects are cleared at every frame cut, between their own
+            // detections too (interpolated across any gap, as vigie-redact does).
+            hide_here.clear();
+            for &j in hidden_at.at(frame.pts_ms) {
+                if let Some((_, b, _)) = box_at(&hidden[j], frame.pts_ms, i64::MAX) {
+                    hide_here.extend(background::grown(&b, HIDE_PAD, w, h));
+                }
+            }
+            for &(i, k, ref b, between) in &cuts {
                 let Some(r) = Rect::clamp(b, w, h) else {
                     continue;
                 };
                 let (mut m, whole) = mask::object_mask(&frame.data, bg, w, r, cfg.fg_threshold);
-                whole_boxes += u64::from(whole);
-                for hr in hide_here {
+                whole_boxes += u64::from(whole && !between);
+                for hr in &hide_here {
                     hidden_px += mask::clear_rect(&mut m, r, *hr);
                 }
                 rgba.clear();
@@ -887,14 +1049,21 @@ fn extract_part(
                     }
                 }
                 out.write_all(&rgba).map_err(SynopsisError::Io)?;
-                box_patch[*i][*k] = patches[*i].len() as u32;
-                covers[*i].push(mask_cover(&m, r, (w, h), cfg.grid));
-                patches[*i].push(Patch {
+                // Planning counts the detections' pixels only (a frame between two
+                // detections adds no cover of its own).
+                if between {
+                    covers[i].push(Vec::new());
+                } else {
+                    box_patch[i][k] = patches[i].len() as u32;
+                    covers[i].push(mask_cover(&m, r, (w, h), cfg.grid));
+                }
+                patches[i].push(Patch {
                     pts_ms: frame.pts_ms,
-                    box_index: *k,
+                    box_index: k,
                     rect: r,
                     offset: *offset,
                     whole,
+                    between,
                 });
                 *offset += rgba.len() as u64;
             }
@@ -980,6 +1149,11 @@ pub struct Figures {
     pub objects_redacted: usize,
     /// Boxes shown whole because the object had merged into the background.
     pub whole_boxes: u64,
+    /// Cut-outs made between two detections (box interpolated).
+    pub cutouts_between: u64,
+    /// Share of moving objects' draws that repeat the cut-out of the previous synopsis
+    /// frame (the object did not advance): 0 when every frame shows a new one.
+    pub repeated_draws: f64,
     pub frames: u64,
     pub fps: f64,
     /// Source frames per second of decoding alone (in the cut-out pass).
@@ -1077,6 +1251,9 @@ pub struct Rendered {
     pub objects_shown: usize,
     pub max_at_once: usize,
     pub collision_rate: f64,
+    /// Moving draws, and those that repeat the piece's cut-out of the previous frame.
+    pub moving_draws: u64,
+    pub repeated_draws: u64,
     pub render_s: f64,
     /// Of which waiting for the encoder thread.
     pub encode_s: f64,
@@ -1155,19 +1332,27 @@ fn render_on(
     let (w, h) = source.frame_size;
     let fps = source.fps;
     let shown = shown(plan, tubes, fps);
+    // As long as the last piece or stationary stretch shown; the background follows the
+    // source time over the length the plan placed everything in (the time band's).
     let frames = shown
         .iter()
         .map(|s| s.last_frame + 1)
+        .chain(
+            plan.still_windows
+                .iter()
+                .map(|&(_, b)| (b as f64 * fps / 1000.0).ceil() as u64),
+        )
         .max()
-        .unwrap_or_else(|| ((plan.target_ms as f64 * fps / 1000.0).ceil() as u64).max(1));
-    let length_ms = ((frames as f64 * 1000.0 / fps) as i64).max(1);
+        .unwrap_or_else(|| (plan.target_ms as f64 * fps / 1000.0).ceil() as u64)
+        .max(1);
+    let length_ms = plan.target_ms.max(1);
     let stills: Vec<(i64, i64, Option<Patch>, String, Rect)> = plan
         .stills
         .iter()
-        .map(|s| {
+        .zip(&plan.still_windows)
+        .map(|(s, &(a, b))| {
             let t = &tubes[s.tube];
             let (from, to) = (t.boxes[s.first_box].0, t.boxes[s.last_box].0);
-            let (a, b) = still_window(from, to, source.duration_ms, length_ms);
             let mid = &t.boxes[(s.first_box + s.last_box) / 2].1;
             let r = Rect::clamp(mid, w, h).unwrap_or(Rect {
                 x: 0,
@@ -1193,6 +1378,9 @@ fn render_on(
     let (mut obj_px, mut overlap_px) = (0u64, 0u64);
     let mut encode_s = 0.0;
     let mut max_at_once = 0usize;
+    // Per piece, the scratch offset of the cut-out it showed last.
+    let mut last_shown = vec![u64::MAX; plan.pieces.len()];
+    let (mut moving_draws, mut repeated_draws) = (0u64, 0u64);
     // 5x7 labels at working resolutions up to 960 px wide, doubled above.
     let scale = if w > 960 { 2 } else { 1 };
     // Pieces by first frame; the active set is small.
@@ -1246,6 +1434,9 @@ fn render_on(
                 .partition_point(|p| p.pts_ms <= want)
                 .saturating_sub(1);
             let p = ps[lo + k];
+            moving_draws += 1;
+            repeated_draws += u64::from(last_shown[i] == p.offset);
+            last_shown[i] = p.offset;
             was_shown[pc.tube] = true;
             moving += 1;
             draws.push((
@@ -1313,6 +1504,8 @@ fn render_on(
         stills_shown: stills.iter().map(|s| (s.0, s.1, s.2.is_some())).collect(),
         objects_shown: was_shown.iter().filter(|&&s| s).count(),
         max_at_once,
+        moving_draws,
+        repeated_draws,
         collision_rate: if obj_px > 0 {
             overlap_px as f64 / obj_px as f64
         } else {
@@ -1848,6 +2041,8 @@ pub fn run_parts(
         max_objects: cfg.max_objects,
         objects_redacted: redacted,
         whole_boxes: cut.whole_boxes,
+        cutouts_between: cut.patches.iter().flatten().filter(|p| p.between).count() as u64,
+        repeated_draws: r.repeated_draws as f64 / r.moving_draws.max(1) as f64,
         frames: r.frames,
         fps: source.fps,
         decode_fps: cut.frames_decoded as f64 / cut.decode_s.max(1e-9),

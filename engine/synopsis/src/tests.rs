@@ -359,6 +359,8 @@ fn index_entries_name_each_segment_and_background_objects() {
         objects_shown: tubes.len(),
         max_at_once: 0,
         collision_rate: 0.0,
+        moving_draws: 0,
+        repeated_draws: 0,
         render_s: 0.0,
         encode_s: 0.0,
     };
@@ -437,4 +439,108 @@ fn files_follow_each_other_on_the_timeline_clipped_to_their_stretch() {
     assert_eq!(tubes[1].boxes.first().unwrap().0, 35_000);
     // The whole track is still described by its own times.
     assert_eq!(tubes[0].first_pts_ms, 20_000);
+}
+
+#[test]
+fn boxes_between_detections_are_interpolated_up_to_the_gap_bound() {
+    let boxes = vec![
+        (0, bx(0.0, 0.0)),
+        (300, bx(30.0, 60.0)),
+        (5_000, bx(100.0, 60.0)),
+    ];
+    assert_eq!(box_at(&boxes, 0, 2_500), Some((0, bx(0.0, 0.0), false)));
+    assert_eq!(box_at(&boxes, 100, 2_500), Some((0, bx(10.0, 20.0), true)));
+    assert_eq!(box_at(&boxes, 300, 2_500), Some((1, bx(30.0, 60.0), false)));
+    // A gap longer than the bound (an occlusion joined by linking): not guessed.
+    assert_eq!(box_at(&boxes, 1_000, 2_500), None);
+    assert_eq!(
+        box_at(&boxes, 5_000, 2_500),
+        Some((2, bx(100.0, 60.0), false))
+    );
+    assert_eq!(
+        (box_at(&boxes, -1, 2_500), box_at(&boxes, 5_001, 2_500)),
+        (None, None)
+    );
+    // Any gap when the bound allows it (unselected objects are cleared across all).
+    assert!(box_at(&boxes, 1_000, i64::MAX).is_some_and(|(k, _, b)| k == 1 && b));
+}
+
+#[test]
+fn present_tracks_follow_increasing_times_and_restart_on_a_step_back() {
+    let a = [(0, bx(0.0, 0.0)), (1_000, bx(0.0, 0.0))];
+    let b = [(500, bx(0.0, 0.0)), (2_000, bx(0.0, 0.0))];
+    let mut p = Present::new([&a[..], &b[..]].into_iter());
+    assert_eq!(p.at(0), &[0]);
+    assert_eq!(p.at(700), &[0, 1]);
+    assert_eq!(p.at(1_500), &[1]);
+    assert!(p.at(2_001).is_empty());
+    assert_eq!(p.at(600), &[0, 1]);
+}
+
+#[test]
+fn pasted_stationary_stretches_are_placed_apart() {
+    // Two people standing 10 s each at the same place, 20 s apart in an hour: at 60x their
+    // windows (at least 1 s each) would overlap where the source time maps them; placed
+    // like segments, they do not.
+    let src = source_of(3_600_000);
+    let still = |id: u64, t0: i64| {
+        tube_of(
+            id,
+            (0..=100)
+                .map(|k| (t0 + k * 100, bx(300.0, 200.0)))
+                .collect(),
+        )
+    };
+    let tubes = vec![still(1, 600_000), still(2, 620_000)];
+    let cell = (200 * 64 / 480) * 64 + 300 * 64 / 640;
+    let cut = Cutouts {
+        scratch: tempfile::tempfile().unwrap(),
+        patches: tubes
+            .iter()
+            .map(|t| {
+                t.boxes
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (pts, b))| Patch {
+                        pts_ms: *pts,
+                        box_index: k,
+                        rect: Rect::clamp(b, 640, 480).unwrap(),
+                        offset: 0,
+                        whole: false,
+                        between: false,
+                    })
+                    .collect()
+            })
+            .collect(),
+        covers: tubes
+            .iter()
+            .map(|t| vec![vec![(cell as u16, 600u16)]; t.boxes.len()])
+            .collect(),
+        box_patch: tubes
+            .iter()
+            .map(|t| (0..t.boxes.len() as u32).collect())
+            .collect(),
+        hidden_px: 0,
+        whole_boxes: 0,
+        frames_decoded: 0,
+        decode_s: 0.0,
+        extract_s: 0.0,
+    };
+    let cfg = SynopsisConfig {
+        length_ms: Some(60_000),
+        ..SynopsisConfig::default()
+    };
+    let p = plan_on_masks(&src, &tubes, &cut, &cfg).unwrap();
+    assert!(p.pieces.is_empty(), "{:?}", p.pieces);
+    assert_eq!(p.stills.len(), 2);
+    let (a, b) = (p.still_windows[0], p.still_windows[1]);
+    // Where the source time maps them: 10 s and 10.33 s, overlapping.
+    let (ma, mb) = (
+        still_window(600_000, 610_000, 3_600_000, 60_000),
+        still_window(620_000, 630_000, 3_600_000, 60_000),
+    );
+    assert!(ma.1 > mb.0, "{ma:?} {mb:?}");
+    assert!(a.1 <= b.0 || b.1 <= a.0, "{a:?} {b:?}");
+    assert_eq!((a.1 - a.0, b.1 - b.0), (1_000, 1_000));
+    assert_eq!(p.arrangement.box_collision, 0.0);
 }

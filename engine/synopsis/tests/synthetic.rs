@@ -206,3 +206,91 @@ fn no_tube_is_refused_with_a_clear_error() {
     let e = vigie_synopsis::plan(&src, &[], &SynopsisConfig::default()).unwrap_err();
     assert!(e.to_string().contains("no track selected"), "{e}");
 }
+
+/// The mean x of the red pixels in rows `y0..y1` (None: no red pixel).
+fn red_x(data: &[u8], w: u32, y0: u32, y1: u32) -> Option<f64> {
+    let (mut n, mut sx) = (0u64, 0u64);
+    for y in y0..y1 {
+        for x in 0..w {
+            let p = rgb_at(data, w, x, y);
+            if p[0] > 150 && p[1] < 90 && p[2] < 90 {
+                n += 1;
+                sx += u64::from(x);
+            }
+        }
+    }
+    (n > 50).then(|| sx as f64 / n as f64)
+}
+
+#[test]
+fn objects_move_on_every_frame_between_sparse_detections() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = synthetic(dir.path());
+    let src = source(&clip);
+    // Detections 300 ms apart (every third frame), as the adaptive rate leaves them.
+    let sparse = |t: &TubeInput| {
+        let boxes: Vec<(i64, BBox)> = t
+            .boxes
+            .iter()
+            .copied()
+            .filter(|(pts, _)| pts % 300 == 0)
+            .collect();
+        TubeInput {
+            first_pts_ms: boxes[0].0,
+            last_pts_ms: boxes.last().unwrap().0,
+            boxes,
+            ..t.clone()
+        }
+    };
+    let tubes: Vec<TubeInput> = truth_tubes(12.0).iter().map(sparse).collect();
+    let out = dir.path().join("smooth.mp4");
+    let cfg = SynopsisConfig {
+        length_ms: Some(10_000),
+        segment_share: 1.0,
+        ..SynopsisConfig::default()
+    };
+    // Red selected; blue unselected, its boxes as sparse: cleared between them too.
+    let hidden = vec![tubes[1].boxes.clone()];
+    let syn = vigie_synopsis::run_with(&src, &tubes[..1], &hidden, &cfg, &out, dir.path()).unwrap();
+    let f = &syn.figures;
+    assert_eq!((f.objects_selected, f.objects_shown), (1, 1), "{f:?}");
+    // Two cut-outs between each pair of detections; none drawn twice in a row.
+    assert_eq!(f.cutouts_between, 66, "{f:?}");
+    assert_eq!(f.repeated_draws, 0.0, "{f:?}");
+    let e = &syn.entries[0];
+    // 0..=9.9 s at 10 fps: one frame per source frame, not per detection.
+    assert_eq!(e.last_frame - e.first_frame, 99);
+    let cfg = vigie_decode::DecodeConfig {
+        output_size: vigie_decode::OutputSize::Native,
+        ..Default::default()
+    };
+    let mut d = vigie_decode::Decoder::open(&out, &cfg).unwrap();
+    let mut xs = Vec::new();
+    let mut n = 0u64;
+    while let Some(fr) = d.next_frame().unwrap() {
+        let blue = fr
+            .data
+            .chunks_exact(3)
+            .filter(|p| p[2] > 150 && p[0] < 90 && p[1] < 90)
+            .count();
+        assert!(blue < 20, "frame {n}: {blue} blue pixels");
+        if (e.first_frame..=e.last_frame).contains(&n) {
+            let x = red_x(&fr.data, fr.width, 250, 310);
+            xs.push(x.unwrap_or_else(|| panic!("frame {n}: the red object is missing")));
+        }
+        n += 1;
+    }
+    assert_eq!(xs.len(), 100);
+    // 5 px a frame in the source: every output frame shows the object further on (no
+    // patch repeated on consecutive frames), monotonically.
+    for (k, pair) in xs.windows(2).enumerate() {
+        let step = pair[1] - pair[0];
+        assert!(
+            (3.0..=7.0).contains(&step),
+            "frame {k} -> {}: x {:.1} -> {:.1}",
+            k + 1,
+            pair[0],
+            pair[1]
+        );
+    }
+}
