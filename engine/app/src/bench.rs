@@ -437,6 +437,9 @@ pub struct BenchAnalyzeRequest {
     /// Also analyse the file with the detector on every sampled frame, and score this
     /// run's tracks against that one's ([`QualityCost`]).
     pub compare_full: bool,
+    /// Between refreshes, the detector examines the moving regions and live tracks
+    /// (crops when they fit, `AnalyzeConfig::detect_regions`).
+    pub detect_regions: bool,
 }
 
 /// What detecting fewer frames cost, against a run with the detector on every sampled
@@ -497,6 +500,8 @@ pub struct BenchAnalyze {
     /// Share of the analysed frames given to the detector, and of their area.
     pub detector_frame_share: f64,
     pub detected_area_share: f64,
+    /// Detected frames examined in crops rather than whole.
+    pub frames_in_crops: u64,
     pub detect_reasons: vigie_pipeline::rate::DetectReasons,
     pub quality: Option<QualityCost>,
     pub plates: Option<PlateBench>,
@@ -536,6 +541,7 @@ impl BenchAnalyze {
             "ms_per_detected_frame": self.ms_per_detected_frame,
             "detector_frame_share": self.detector_frame_share,
             "detected_area_share": self.detected_area_share,
+            "frames_in_crops": self.frames_in_crops,
             "detect_reasons": self.detect_reasons,
             "quality_vs_full_detection": self.quality.as_ref().map(|q| json!({
                 "tracks": q.tracks, "full_tracks": q.full_tracks,
@@ -576,6 +582,7 @@ pub fn bench_analyze(m: &Measurement, req: &BenchAnalyzeRequest) -> Result<Bench
     cfg.decode.output_size = req.width;
     cfg.decode.threads = req.decoder_threads;
     cfg.detect_rate.adaptive = req.adaptive_rate;
+    cfg.detect_regions = req.detect_regions;
     cfg.record_detected_frames = req.compare_full;
     let input = SourceInput {
         source_id: "bench".into(),
@@ -671,6 +678,7 @@ pub fn bench_analyze(m: &Measurement, req: &BenchAnalyzeRequest) -> Result<Bench
         ms_per_detected_frame: per(st.times.detect, st.frames_detected),
         detector_frame_share: st.detector_frame_share(),
         detected_area_share: st.detected_area_share(),
+        frames_in_crops: st.frames_in_crops,
         detect_reasons: st.detect_reasons,
         quality,
         plates,
@@ -803,6 +811,9 @@ pub struct EvalTrackRequest {
     /// Analysis path only: `false` runs the detector on every frame the gate lets through
     /// or a track moves in (the rule before the adaptive detection rate).
     pub adaptive_rate: bool,
+    /// Analysis path only: between refreshes the detector examines the moving regions and
+    /// live tracks (crops when they fit, `AnalyzeConfig::detect_regions`).
+    pub detect_regions: bool,
 }
 
 /// `eval track`: the scores.
@@ -918,6 +929,7 @@ fn eval_track_analysis(
     cfg.decode.sampling = SamplingMode::All;
     cfg.decode.output_size = OutputSize::Native;
     cfg.detect_rate.adaptive = req.adaptive_rate;
+    cfg.detect_regions = req.detect_regions;
     cfg.record_detected_frames = true;
     cfg.tracker.frame_interval_ms = clock.frame_interval_ms;
     if let Some(v) = req.high_score {

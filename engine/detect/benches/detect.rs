@@ -58,7 +58,12 @@ fn detect(c: &mut Criterion) {
     g.bench_function("nanodet_416_bus_jpg", |b| {
         b.iter(|| det.detect(&frame).expect("detect"))
     });
-    // One inference call for 4 frames (time for the 4).
+    // One inference call for 2 and 4 frames (time for all of them): what a second or a
+    // fourth crop window costs against one letterboxed frame.
+    let two = [&frame, &frame];
+    g.bench_function("nanodet_416_bus_jpg_batch2", |b| {
+        b.iter(|| det.detect_batch(&two).expect("detect"))
+    });
     let four = [&frame, &frame, &frame, &frame];
     g.bench_function("nanodet_416_bus_jpg_batch4", |b| {
         b.iter(|| det.detect_batch(&four).expect("detect"))

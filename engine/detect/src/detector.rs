@@ -4,6 +4,7 @@
 use vigie_core::{AlertSink, RgbFrame};
 use vigie_policy::{ids, AllowedModelId, Labels, ModelSession, Resize, SessionConfig, Task};
 
+use crate::crops::{merge_windows, Window};
 use crate::gfl::{decode_level, Candidate, Level, REG_BINS, STRIDES};
 use crate::nms::nms_per_class;
 use crate::preprocess::Preprocessor;
@@ -149,6 +150,8 @@ pub struct Detector {
     outputs: OutputMap,
     pre: Preprocessor,
     input: Vec<f32>,
+    /// Window pixels cut from the frame, reused from run to run.
+    crops: Vec<RgbFrame>,
 }
 
 impl Detector {
@@ -169,6 +172,7 @@ impl Detector {
             outputs,
             pre: Preprocessor::new(spec.preprocess),
             input: Vec::new(),
+            crops: Vec::new(),
             config,
         })
     }
@@ -205,6 +209,71 @@ impl Detector {
             self.run_group(group, &mut results)?;
         }
         Ok(results)
+    }
+
+    /// The network's input size (width, height): the largest window at scale 1.
+    pub fn input_size(&self) -> (u32, u32) {
+        self.pre.input_size()
+    }
+
+    /// Detect objects in `windows` of `frame` ([`crate::crops`]: each at scale 1, one
+    /// batch item each, in one inference call), boxes in frame pixels: a box cut by a
+    /// window's inner edge gives way to the same object whole in another window, then the
+    /// windows' duplicates are merged by per-class NMS. Windows must lie inside the frame.
+    pub fn detect_windows(
+        &mut self,
+        frame: &RgbFrame,
+        windows: &[Window],
+    ) -> Result<Vec<Detection>, DetectError> {
+        check_frame(frame)?;
+        if let Some(w) = windows
+            .iter()
+            .find(|w| w.w == 0 || w.h == 0 || w.x + w.w > frame.width || w.y + w.h > frame.height)
+        {
+            return Err(DetectError::BadConfig(format!(
+                "crop window {}x{} at ({}, {}) is empty or outside the {}x{} frame",
+                w.w, w.h, w.x, w.y, frame.width, frame.height
+            )));
+        }
+        let mut crops = std::mem::take(&mut self.crops);
+        crops.resize_with(windows.len(), || RgbFrame {
+            index: 0,
+            pts_ms: 0,
+            wall_ms: None,
+            is_keyframe: false,
+            width: 0,
+            height: 0,
+            data: Vec::new(),
+        });
+        for (w, c) in windows.iter().zip(crops.iter_mut()) {
+            w.cut(frame, c);
+        }
+        let refs: Vec<&RgbFrame> = crops.iter().collect();
+        let per_crop = self.detect_batch(&refs);
+        self.crops = crops;
+        let per_window: Vec<(Window, Vec<Detection>)> = windows
+            .iter()
+            .copied()
+            .zip(per_crop?)
+            .map(|(w, dets)| {
+                let dets = dets
+                    .into_iter()
+                    .map(|d| Detection {
+                        bbox_in_frame: w.to_frame(d.bbox_in_frame),
+                        ..d
+                    })
+                    .collect();
+                (w, dets)
+            })
+            .collect();
+        let (iou, max) = (self.config.nms_iou, self.config.max_detections);
+        Ok(merge_windows(
+            per_window,
+            frame.width,
+            frame.height,
+            |d| d.bbox_in_frame,
+            |all| nms_per_class(all, |d| (d.class_id, d.score, d.bbox_in_frame), iou, max),
+        ))
     }
 
     fn run_group(

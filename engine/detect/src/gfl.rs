@@ -146,4 +146,36 @@ mod tests {
         decode_level(&level, &[true, false], 0.5, 100.0, 100.0, &mut out);
         assert!(out.is_empty());
     }
+
+    #[test]
+    fn a_non_square_grid_puts_cells_by_row_of_grid_w() {
+        // 4 x 2 grid at stride 32 (a 128 x 64 input, as 512 x 288 is 64 x 36 at stride 8):
+        // cell 6 is column 2, row 1, prior (80, 48).
+        let mut scores = [0.0f32; 8];
+        scores[6] = 0.9;
+        let mut boxes = vec![-20.0f32; 8 * 4 * REG_BINS];
+        for side in 0..4 {
+            boxes[6 * 4 * REG_BINS + side * REG_BINS + 1] = 20.0; // 1 bin = 32 px
+        }
+        let level = Level {
+            stride: 32,
+            grid_w: 4,
+            scores: &scores,
+            boxes: &boxes,
+            classes: 1,
+        };
+        let mut out = Vec::new();
+        decode_level(&level, &[true], 0.5, 128.0, 64.0, &mut out);
+        assert_eq!(out.len(), 1);
+        let b = out[0].bbox_in_input;
+        // x 48..112; y 16..80 clipped to the 64-pixel-high input.
+        assert!(
+            (b.x - 48.0).abs() < 1e-3 && (b.w - 64.0).abs() < 1e-3,
+            "{b:?}"
+        );
+        assert!(
+            (b.y - 16.0).abs() < 1e-3 && (b.h - 48.0).abs() < 1e-3,
+            "{b:?}"
+        );
+    }
 }

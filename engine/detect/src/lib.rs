@@ -13,9 +13,13 @@
 //! configured set (by default the CCTV classes: person, bicycle, car, motorcycle, bus,
 //! truck) are dropped before NMS.
 //!
+//! [`crops`] runs the same network on windows of the frame at scale 1 (where things move,
+//! for small objects), boxes mapped back exactly and merged.
+//!
 //! [`eval`] measures precision and recall against Pascal VOC boxes; [`still`] loads JPEG
 //! and PNG stills for tests, evaluation and `vigie detect IMAGE`.
 
+pub mod crops;
 mod detector;
 mod error;
 pub mod eval;

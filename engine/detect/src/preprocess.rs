@@ -346,6 +346,20 @@ mod tests {
     }
 
     #[test]
+    fn letterbox_into_a_non_square_input() {
+        // A 512x288 input (doc/models.md, "Detector input size"): a 16:9 frame fills it, a
+        // 4:3 one is pillarboxed.
+        let g = |w, h| {
+            let g = Geometry::new(Resize::Letterbox, 512, 288, w, h);
+            (g.offset_x, g.offset_y, g.content_w, g.content_h)
+        };
+        assert_eq!(g(1920, 1080), (0, 0, 512, 288));
+        assert_eq!(g(1280, 720), (0, 0, 512, 288));
+        assert_eq!(g(640, 480), (64, 0, 384, 288));
+        assert_eq!(g(1080, 1920), (175, 0, 162, 288));
+    }
+
+    #[test]
     fn input_boxes_map_to_the_expected_frame_pixels() {
         let cases = [
             // (frame w, h, box in input pixels, expected box in frame pixels)

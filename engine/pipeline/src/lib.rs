@@ -17,7 +17,11 @@
 //! tracks, often enough that no moving track moves more than a share of its height
 //! between two detections, plus a periodic refresh so nothing that arrived while the gate
 //! was closed is missed for long. Frames between two detections are not given to the
-//! tracker: its motion model carries the tracks across them.
+//! tracker: its motion model carries the tracks across them. With
+//! `AnalyzeConfig::detect_regions`, runs between refreshes name the regions that matter
+//! (moving blobs, live tracks, the last run's boxes) and the detector may examine crops
+//! around them ([`ObjectDetector::detect_regions`]); off by default, because with
+//! NanoDet's fixed input a crop costs what the whole frame costs (`vigie_detect::crops`).
 //!
 //! The detector is a trait object ([`ObjectDetector`]) so the pipeline does not depend on
 //! ONNX Runtime: the CLI passes NanoDet (from `vigie-detect`, which goes through the model
@@ -48,8 +52,33 @@ pub trait ObjectDetector {
         frame: &RgbFrame,
         mask: &ForegroundMask,
     ) -> Result<Vec<Detection>, StageError>;
+    /// Detections in `frame` pixels, looking at least at `regions` (frame pixels: where
+    /// the motion gate sees motion and where live tracks are expected, [`rate::detect_regions`]).
+    /// A detector may examine crops around them instead of the whole frame (NanoDet at
+    /// scale 1, `vigie_detect::crops`) and says how much of the frame it examined. The
+    /// default examines the whole frame.
+    fn detect_regions(
+        &mut self,
+        frame: &RgbFrame,
+        mask: &ForegroundMask,
+        regions: &[vigie_core::BBox],
+    ) -> Result<Detected, StageError> {
+        let _ = regions;
+        Ok(Detected {
+            detections: self.detect(frame, mask)?,
+            area_share: 1.0,
+        })
+    }
     /// A short name for reports (`nanodet_coco_416`, `motion`).
     fn name(&self) -> &str;
+}
+
+/// What [`ObjectDetector::detect_regions`] found, and how much of the frame it examined.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detected {
+    pub detections: Vec<Detection>,
+    /// Share of the frame's area given to the detector (1: the whole frame).
+    pub area_share: f64,
 }
 
 /// The model-free detector: blobs of the motion mask, labelled `moving_object`.
@@ -100,6 +129,10 @@ pub struct AnalyzeConfig {
     pub gate_refresh_ms: i64,
     /// How often the detector runs while the gate is open ([`rate`]).
     pub detect_rate: rate::DetectRateConfig,
+    /// Between refreshes (with the adaptive rate), ask the detector for the moving regions
+    /// and the live tracks only ([`ObjectDetector::detect_regions`]); the detector decides
+    /// whether crops or the whole frame serve them. `false`: always the whole frame.
+    pub detect_regions: bool,
     /// Keep the pts of every frame given to the detector ([`Analysis::detected_pts_ms`]),
     /// for evaluations that tell frames nobody looked at from frames where an object was
     /// missed.
@@ -132,6 +165,7 @@ impl Default for AnalyzeConfig {
             motion_gate: true,
             gate_refresh_ms: 2000,
             detect_rate: rate::DetectRateConfig::default(),
+            detect_regions: false,
             record_detected_frames: false,
             channel_frames: 8,
             min_track_detections: 3,
@@ -170,6 +204,9 @@ pub struct AnalysisStats {
     /// a whole frame): `detected_area_frames / frames_analysed` is the share of the
     /// analysed picture that was detected.
     pub detected_area_frames: f64,
+    /// Detected frames examined in crops rather than whole
+    /// ([`ObjectDetector::detect_regions`]).
+    pub frames_in_crops: u64,
     /// Why frames went to the detector.
     pub detect_reasons: rate::DetectReasons,
     /// The detection rate actually used, per minute of media time.
@@ -313,6 +350,8 @@ pub fn analyze_source(
     let mut examined: Vec<bool> = Vec::new();
     let mut detected_pts_ms = Vec::new();
     let mut last_pts = 0i64;
+    // The last run's boxes: a detection waiting for confirmation is looked for there.
+    let mut recent: Vec<vigie_core::BBox> = Vec::new();
     cfg.detect_rate.validate().map_err(PipelineError::Config)?;
     let rules = rate::RuleSettings {
         rate: &cfg.detect_rate,
@@ -396,15 +435,32 @@ pub fn analyze_source(
         }
         let detections = if let Some(reason) = reason {
             let t = Instant::now();
-            let d = detector
-                .detect(&frame, &mask)
-                .map_err(|source| PipelineError::Detector {
-                    detector: detector.name().to_string(),
-                    source,
-                })?;
+            let use_regions = cfg.detect_regions
+                && cfg.motion_gate
+                && cfg.detect_rate.adaptive
+                && rate::regions_suffice(reason);
+            let found = if use_regions {
+                let regions = rate::detect_regions(&mask, frame_size, live, &predicted, &recent);
+                detector.detect_regions(&frame, &mask, &regions)
+            } else {
+                detector.detect(&frame, &mask).map(|detections| Detected {
+                    detections,
+                    area_share: 1.0,
+                })
+            }
+            .map_err(|source| PipelineError::Detector {
+                detector: detector.name().to_string(),
+                source,
+            })?;
+            let d = found.detections;
             stats.times.detect += t.elapsed();
             stats.frames_detected += 1;
-            stats.detected_area_frames += 1.0;
+            stats.detected_area_frames += found.area_share.clamp(0.0, 1.0);
+            stats.frames_in_crops += u64::from(found.area_share < 1.0);
+            if cfg.detect_regions {
+                recent.clear();
+                recent.extend(d.iter().map(|d| d.bbox_in_frame));
+            }
             stats.detect_reasons.count(reason);
             stats.detections += d.len() as u64;
             last_detect_ms = Some(frame.pts_ms);

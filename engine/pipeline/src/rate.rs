@@ -32,6 +32,13 @@
 //!    split tracks and switched ids: IDF1 0.935 against the run with the detector on
 //!    every frame, 0.997 with 0.2.
 //!
+//! Where the detector looks ([`detect_regions`], with `AnalyzeConfig::detect_regions`):
+//! the refresh examines the whole frame; every other run may examine only the moving
+//! regions (the mask's blobs), the live tracks where the motion model puts them (so a
+//! stopped object a track follows is covered though nothing moves there) and the last
+//! run's boxes (a detection waiting for confirmation). The detector chooses crops or the
+//! whole frame for them (`ObjectDetector::detect_regions`).
+//!
 //! Tracks standing still set no rate: the refresh keeps them (the tracker gives them a
 //! longer buffer). Frames not detected are not given to the tracker at all, so no track is
 //! marked lost for a frame nobody looked at.
@@ -323,6 +330,84 @@ pub fn unexplained_foreground_px(
         .zip(&covered)
         .filter(|(fg, cov)| **fg != 0 && !**cov)
         .count()
+}
+
+/// A lost track may have turned or sped up since its last detection: its region is its
+/// predicted box grown by this share of its height (a seen track's, by
+/// [`EXPLAINED_MARGIN_H`]).
+pub const LOST_MARGIN_H: f32 = 1.0;
+
+/// Whether a frame sent to the detector for `reason` may be examined in regions
+/// ([`detect_regions`]) rather than whole: the refresh (what arrived unseen, still
+/// objects) and the rules without the adaptive rate look at the whole frame.
+pub fn regions_suffice(reason: DetectReason) -> bool {
+    !matches!(
+        reason,
+        DetectReason::Ungated | DetectReason::Refresh | DetectReason::GateOrMovingTrack
+    )
+}
+
+/// Where the detector must look in a frame (frame pixels), when the whole frame is not
+/// needed ([`regions_suffice`]): every moving region of the motion mask (its blobs), every
+/// live track where the motion model puts it (`predicted`, in `live`'s order: a track
+/// standing still has no foreground but is still covered), grown by
+/// [`EXPLAINED_MARGIN_H`] of its height ([`LOST_MARGIN_H`] for a lost one), and `recent`:
+/// the last run's boxes, so a detection waiting for confirmation is looked for again where
+/// it was. Deterministic: mask, boxes and order in, same regions out.
+pub fn detect_regions(
+    mask: &ForegroundMask,
+    frame_size: (u32, u32),
+    live: &[ActiveTrack],
+    predicted: &[BBox],
+    recent: &[BBox],
+) -> Vec<BBox> {
+    let mut out = Vec::new();
+    let (sx, sy) = mask.scale_to(frame_size.0, frame_size.1);
+    if mask.width > 0 && mask.height > 0 && mask.data.len() >= (mask.width * mask.height) as usize {
+        for b in vigie_motion::find_blobs(mask, 1) {
+            // The mask's pixels are cells of the frame: the blob covers whole cells.
+            out.push(BBox {
+                x: b.x0 as f32 * sx,
+                y: b.y0 as f32 * sy,
+                w: (b.x1 - b.x0 + 1) as f32 * sx,
+                h: (b.y1 - b.y0 + 1) as f32 * sy,
+            });
+        }
+    }
+    let grow = |b: &BBox, share_h: f32| {
+        let m = share_h * b.h.max(1.0);
+        BBox {
+            x: b.x - m,
+            y: b.y - m,
+            w: b.w + 2.0 * m,
+            h: b.h + 2.0 * m,
+        }
+    };
+    for (i, b) in predicted.iter().enumerate() {
+        let lost = live.get(i).is_some_and(|t| t.state == TrackState::Lost);
+        out.push(grow(
+            b,
+            if lost {
+                LOST_MARGIN_H
+            } else {
+                EXPLAINED_MARGIN_H
+            },
+        ));
+    }
+    out.extend(recent.iter().map(|b| grow(b, EXPLAINED_MARGIN_H)));
+    let (fw, fh) = (frame_size.0 as f32, frame_size.1 as f32);
+    out.into_iter()
+        .filter_map(|b| {
+            let (x0, y0) = (b.x.clamp(0.0, fw), b.y.clamp(0.0, fh));
+            let (x1, y1) = ((b.x + b.w).clamp(0.0, fw), (b.y + b.h).clamp(0.0, fh));
+            (x1 > x0 && y1 > y0).then_some(BBox {
+                x: x0,
+                y: y0,
+                w: x1 - x0,
+                h: y1 - y0,
+            })
+        })
+        .collect()
 }
 
 /// Frames analysed and detected over one stretch of media time: the detection rate

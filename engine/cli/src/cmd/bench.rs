@@ -193,6 +193,10 @@ pub struct AnalyzeArgs {
     /// run's tracks against that one's: the quality cost of detecting fewer frames.
     #[arg(long)]
     pub compare_full: bool,
+    /// Between refreshes, give the detector the moving regions and live tracks: crops at
+    /// the picture's scale when they fit in one NanoDet input, the whole frame otherwise.
+    #[arg(long)]
+    pub crops: bool,
 }
 
 /// `vigie bench analyze FILE`: the whole pipeline against `ffmpeg -f null` decoding of the
@@ -232,6 +236,7 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
             runs: args.runs,
             adaptive_rate: !args.no_adaptive_rate,
             compare_full: args.compare_full,
+            detect_regions: args.crops,
         },
     )?;
     if global.json {
@@ -270,10 +275,15 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
         );
         let why = &r.detect_reasons;
         println!(
-            "detector: {:.1} % of analysed frames, {:.1} % of their area ({}); why: refresh {}, unconfirmed {}, unexplained motion {}, lost track {}, young track {}, track step {}, gate or moving track {}, no gate {}",
+            "detector: {:.1} % of analysed frames, {:.1} % of their area ({}{}); why: refresh {}, unconfirmed {}, unexplained motion {}, lost track {}, young track {}, track step {}, gate or moving track {}, no gate {}",
             100.0 * r.detector_frame_share,
             100.0 * r.detected_area_share,
             if args.no_adaptive_rate { "rate: gate only" } else { "rate: adaptive" },
+            if args.crops {
+                format!("; {} frames in crops", r.frames_in_crops)
+            } else {
+                String::new()
+            },
             why.refresh,
             why.tentative,
             why.unexplained_motion,

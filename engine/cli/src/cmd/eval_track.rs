@@ -55,6 +55,10 @@ pub struct Args {
     /// moves in (the rule before the adaptive detection rate).
     #[arg(long)]
     pub no_adaptive_rate: bool,
+    /// Analysis path: between refreshes, give the detector the moving regions and live
+    /// tracks (crops at the picture's scale when they fit in one NanoDet input).
+    #[arg(long)]
+    pub crops: bool,
 }
 
 pub fn run(a: Args, global: &Global) -> anyhow::Result<Outcome> {
@@ -84,6 +88,7 @@ pub fn run(a: Args, global: &Global) -> anyhow::Result<Outcome> {
             link: !a.no_link,
             every_frame: a.every_frame,
             adaptive_rate: !a.no_adaptive_rate,
+            detect_regions: a.crops,
         },
     )?;
     let (n, detect_s, m) = (r.frames, r.detect_seconds, r.metrics);
