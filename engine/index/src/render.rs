@@ -46,8 +46,17 @@ pub fn colour_summary(h: &Hit) -> String {
     if !t.lower_colours.is_empty() {
         parts.push(format!("lower {}", colours(&t.lower_colours)));
     }
+    if parts.is_empty() {
+        // Monochrome (infrared) footage, or nothing measured: said, not left blank, so an
+        // investigator does not read an empty cell as a missing value (doc/colour.md).
+        return NO_COLOUR.to_owned();
+    }
     parts.join("; ")
 }
+
+/// What a track with no colour at all shows (its colour lists are empty; no colour flag
+/// matches it).
+pub const NO_COLOUR: &str = "no colour";
 
 fn zones(h: &Hit) -> String {
     let mut out: Vec<String> = h

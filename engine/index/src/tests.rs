@@ -1693,3 +1693,30 @@ fn a_source_is_retimed_and_moved_to_another_camera_in_place() {
         .unwrap();
     assert!(r.hits.iter().all(|h| h.track.first_wall_ms.is_none()));
 }
+
+#[test]
+fn a_track_without_any_colour_says_so() {
+    // Monochrome (infrared) footage: the describer names no colour at all.
+    let mut t = base("S1", 1);
+    t.colours.clear();
+    t.upper_colours.clear();
+    t.lower_colours.clear();
+    let hit = |track| crate::Hit {
+        track,
+        first_wall: None,
+        last_wall: None,
+        source_path: None,
+        plate_likelihood: None,
+        recorded_first_wall: None,
+    };
+    assert_eq!(
+        crate::render::colour_summary(&hit(t)),
+        crate::render::NO_COLOUR
+    );
+    let coloured = base("S1", 2);
+    assert!(!coloured.colours.is_empty());
+    assert_ne!(
+        crate::render::colour_summary(&hit(coloured)),
+        crate::render::NO_COLOUR
+    );
+}
