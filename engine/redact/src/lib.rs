@@ -18,7 +18,13 @@
 //! - where such a mask overlaps a selected object, the mask wins: it is drawn last;
 //! - with the motion mask on ([`MotionMasker`]): foreground pixels of the background model
 //!   (connected blobs above a minimum area, dilated) outside the selected objects' boxes —
-//!   what the detector missed.
+//!   what the detector missed — and outside the boxes of unselected vehicles that carry a
+//!   plate while they move ([`FramePlan::explained`]): their motion is theirs, and the
+//!   plate rule covers them; filling it would hide the vehicle whole. Only the box
+//!   explains motion (grown by the mask's cell size and dilation), not the blob it
+//!   touches: an undetected person walking beside the vehicle is still filled outside
+//!   the vehicle's box. A vehicle that does not move explains nothing (a pedestrian
+//!   passing in front of a parked car is filled).
 //!
 //! [`apply`] fills the rectangles and cells; [`draw_mark`] burns the visible mark
 //! ("PROCEDURE <n> · vigie · REDACTED <k> objects") in a corner. Nothing here decodes,
@@ -103,6 +109,13 @@ pub struct MotionParams {
     pub dilate: u32,
     /// Width of the grey image the background model runs on.
     pub model_width: u32,
+    /// Motion inside the box of an unselected vehicle that carries a plate and is moving
+    /// is explained by it and left to its own rule (the plate, or the lower part), not
+    /// filled: only the box (grown by the mask's own cell size and dilation), never the
+    /// whole blob, so an undetected person beside the vehicle stays covered. `false` in
+    /// entries recorded before this setting: moving vehicles were then covered whole.
+    #[serde(default)]
+    pub moving_vehicles_explain: bool,
 }
 
 impl Default for MotionParams {
@@ -113,6 +126,7 @@ impl Default for MotionParams {
             min_area_frac: 0.0008,
             dilate: 1,
             model_width: 192,
+            moving_vehicles_explain: true,
         }
     }
 }

@@ -166,6 +166,7 @@ mod tests {
             height: 64,
             masks: vec![],
             clear: vec![],
+            explained: vec![],
             vehicles: vec![],
         };
         let a = apply(&mut f.data, &plan, Some(&cells), FILL_RGB);

@@ -98,6 +98,14 @@ pub struct FramePlan {
     pub masks: Vec<Mask>,
     /// The selected objects' boxes (with the margin): the motion mask leaves them clear.
     pub clear: Vec<Rect>,
+    /// The boxes of unselected plate-carrying vehicles that move (grown by the motion
+    /// mask's cell size and dilation, see [`MotionParams::moving_vehicles_explain`]): the
+    /// motion there is theirs, so the motion mask leaves them to their own masks (the
+    /// plate, or the lower part). Only these pixels: the rest of a blob that touches
+    /// them is filled.
+    ///
+    /// [`MotionParams::moving_vehicles_explain`]: crate::MotionParams::moving_vehicles_explain
+    pub explained: Vec<Rect>,
     /// The plate-carrying vehicles whose plate may be searched (covered on their lower
     /// part until then).
     pub vehicles: Vec<VehicleInFrame>,
@@ -124,6 +132,14 @@ pub struct Applied {
     /// Pixels filled by the motion mask.
     pub motion_pixels: u64,
 }
+
+/// A track moves at `t` when its box, between `t - MOVING_WINDOW_MS` and
+/// `t + MOVING_WINDOW_MS` (within its detections), moves an edge by more than
+/// `MOVING_MIN_SHARE` of its larger side and at least `MOVING_MIN_PX` working pixels: a
+/// detector's jitter on a parked car stays below.
+const MOVING_WINDOW_MS: i64 = 1_000;
+const MOVING_MIN_SHARE: f32 = 0.04;
+const MOVING_MIN_PX: f32 = 2.0;
 
 /// The typical interval between a source's analysed frames (median gap between a track's
 /// consecutive boxes), ms: how long a box should be held past a track's ends.
@@ -227,6 +243,29 @@ impl Redactor {
         Some(lerp(b0, b1, (pts_ms - p0) as f32 / (p1 - p0) as f32))
     }
 
+    /// Whether a track's box moves around `pts_ms` (see `MOVING_WINDOW_MS`): a vehicle
+    /// that does not move explains no motion.
+    fn moving_at(&self, t: &TrackBoxes, pts_ms: i64) -> bool {
+        let (Some(first), Some(last)) = (t.boxes.first(), t.boxes.last()) else {
+            return false;
+        };
+        let at = |p: i64| self.box_at(t, p.clamp(first.0, last.0));
+        let (Some(a), Some(b)) = (at(pts_ms - MOVING_WINDOW_MS), at(pts_ms + MOVING_WINDOW_MS))
+        else {
+            return false;
+        };
+        let shift = [
+            (a.x - b.x).abs(),
+            (a.y - b.y).abs(),
+            (a.x + a.w - b.x - b.w).abs(),
+            (a.y + a.h - b.y - b.h).abs(),
+        ]
+        .into_iter()
+        .fold(0.0f32, f32::max);
+        let side = a.w.max(a.h).max(b.w).max(b.h);
+        shift > (MOVING_MIN_SHARE * side).max(MOVING_MIN_PX)
+    }
+
     /// The unselected tracks present (boxes held included) at some time in
     /// `[from_ms, to_ms]`: what an export of that span covers.
     pub fn objects_between(&self, from_ms: i64, to_ms: i64) -> Vec<u64> {
@@ -301,6 +340,12 @@ impl Redactor {
                 .map(shift)
                 .filter(|r| !r.is_empty())
                 .collect(),
+            explained: full
+                .explained
+                .iter()
+                .map(shift)
+                .filter(|r| !r.is_empty())
+                .collect(),
             vehicles: full
                 .vehicles
                 .iter()
@@ -313,6 +358,28 @@ impl Redactor {
         }
     }
 
+    /// How far a moving vehicle's box explains motion beyond its edges, output pixels
+    /// (x, y): what the motion mask adds around an object by itself, its cells
+    /// ([`MotionParams::model_width`] across the frame) and their dilation. `None` when
+    /// no motion mask runs or vehicles explain none.
+    ///
+    /// [`MotionParams::model_width`]: crate::MotionParams::model_width
+    pub fn explain_margin_px(&self, width: u32, height: u32) -> Option<(f32, f32)> {
+        let m = self
+            .params
+            .motion
+            .as_ref()
+            .filter(|m| m.moving_vehicles_explain)?;
+        // The model's grid, as vigie-motion sizes it.
+        let cells_x = m.model_width.min(width).max(1);
+        let cells_y = ((u64::from(height) * u64::from(cells_x)) / u64::from(width.max(1))).max(1);
+        let n = (m.dilate + 1) as f32;
+        Some((
+            (n * width as f32 / cells_x as f32).ceil(),
+            (n * height as f32 / cells_y as f32).ceil(),
+        ))
+    }
+
     /// What to fill in the frame at `pts_ms`, of `width` x `height` pixels.
     pub fn plan(&self, pts_ms: i64, width: u32, height: u32) -> FramePlan {
         let sx = width as f32 / self.frame_size.0 as f32;
@@ -322,6 +389,7 @@ impl Redactor {
             height,
             ..Default::default()
         };
+        let explain_px = self.explain_margin_px(width, height);
         for (t, class) in &self.tracks {
             let Some(b) = self.box_at(t, pts_ms) else {
                 continue;
@@ -343,6 +411,22 @@ impl Redactor {
                 _ => b,
             };
             let rect = self.to_rect(&part, b.h, sx, sy, width, height);
+            if let Some((gx, gy)) = explain_px.filter(|_| {
+                *class == ObjectClass::PlateVehicle
+                    && self.params.vehicles != VehicleMask::Whole
+                    && self.moving_at(t, pts_ms)
+            }) {
+                let clip = |v: f32, max: u32| v.max(0.0).min(max as f32) as u32;
+                let r = Rect {
+                    x0: clip((b.x * sx).floor() - gx, width),
+                    y0: clip((b.y * sy).floor() - gy, height),
+                    x1: clip(((b.x + b.w) * sx).ceil() + gx, width),
+                    y1: clip(((b.y + b.h) * sy).ceil() + gy, height),
+                };
+                if !r.is_empty() {
+                    plan.explained.push(r);
+                }
+            }
             if (*class, self.params.vehicles) == (ObjectClass::PlateVehicle, VehicleMask::Plate) {
                 let whole = self.to_rect(&b, b.h, sx, sy, width, height);
                 if !whole.is_empty() {
@@ -372,8 +456,8 @@ fn fill_rect(img: &mut [u8], width: u32, r: &Rect, rgb: [u8; 3]) {
     }
 }
 
-/// Fill a packed RGB24 frame: first the motion cells outside the selected boxes, then
-/// every track mask (over everything, selected objects included: the mask wins).
+/// Fill a packed RGB24 frame: first the motion cells outside the selected boxes and the
+/// boxes that explain their motion ([`FramePlan::explained`]), then every track mask (over everything, selected objects included: the mask wins).
 pub fn apply(
     img: &mut [u8],
     plan: &FramePlan,
@@ -401,6 +485,7 @@ pub fn apply(
             let clear: Vec<&Rect> = plan
                 .clear
                 .iter()
+                .chain(&plan.explained)
                 .filter(|r| y >= r.y0 && y < r.y1)
                 .collect();
             for x in 0..w {
@@ -666,6 +751,119 @@ mod tests {
             Redactor::new((100, 100), vec![], &[7], exact()),
             Err(RedactError::UnknownTrack(7))
         ));
+    }
+
+    #[test]
+    fn a_moving_vehicle_explains_the_motion_in_its_box_grown_by_the_motion_cells() {
+        // 384 px wide over 192 cells: 2 px a cell, dilated by one: 4 px on each side.
+        let moving = track(
+            1,
+            "car",
+            vec![
+                (0, bb(10.0, 20.0, 40.0, 20.0)),
+                (1000, bb(60.0, 20.0, 40.0, 20.0)),
+            ],
+        );
+        let parked = track(
+            2,
+            "car",
+            vec![
+                (0, bb(100.0, 50.0, 40.0, 20.0)),
+                (1000, bb(101.0, 50.0, 40.0, 20.0)),
+            ],
+        );
+        let walker = track(
+            3,
+            "person",
+            vec![
+                (0, bb(10.0, 60.0, 8.0, 20.0)),
+                (1000, bb(90.0, 60.0, 8.0, 20.0)),
+            ],
+        );
+        let with_motion = RedactParams {
+            motion: Some(crate::MotionParams::default()),
+            ..exact()
+        };
+        let tracks = vec![moving.clone(), parked, walker];
+        let r = Redactor::new((192, 96), tracks.clone(), &[], with_motion.clone()).unwrap();
+        assert_eq!(r.explain_margin_px(384, 192), Some((4.0, 4.0)));
+        let p = r.plan(500, 384, 192);
+        // At 500 ms the car is at (35, 20) 40x20 working, (70, 40) 80x40 output.
+        assert_eq!(
+            p.explained,
+            vec![Rect {
+                x0: 66,
+                y0: 36,
+                x1: 154,
+                y1: 84
+            }],
+            "the moving car only: the parked one (1 px in 2 s) and the person explain nothing"
+        );
+        // Off, or vehicles covered whole: nothing explained.
+        let mut off = with_motion.clone();
+        off.motion.as_mut().unwrap().moving_vehicles_explain = false;
+        let r = Redactor::new((192, 96), tracks.clone(), &[], off).unwrap();
+        assert!(r.plan(500, 384, 192).explained.is_empty());
+        let whole = RedactParams {
+            vehicles: VehicleMask::Whole,
+            ..with_motion
+        };
+        let r = Redactor::new((192, 96), tracks, &[], whole).unwrap();
+        assert!(r.plan(500, 384, 192).explained.is_empty());
+        let r = Redactor::new((192, 96), vec![moving], &[], exact()).unwrap();
+        assert!(r.plan(500, 384, 192).explained.is_empty(), "no motion mask");
+    }
+
+    #[test]
+    fn motion_in_an_explaining_box_is_not_filled_but_the_rest_of_its_blob_is() {
+        // One blob of motion cells over the whole 8x4 grid; the box explains its left half.
+        let cells = MotionCells {
+            width: 8,
+            height: 4,
+            data: vec![1; 32],
+        };
+        let plan = FramePlan {
+            width: 16,
+            height: 8,
+            explained: vec![Rect {
+                x0: 0,
+                y0: 0,
+                x1: 8,
+                y1: 8,
+            }],
+            masks: vec![Mask {
+                track_id: 1,
+                rect: Rect {
+                    x0: 2,
+                    y0: 6,
+                    x1: 6,
+                    y1: 8,
+                },
+            }],
+            ..Default::default()
+        };
+        let mut img = vec![200u8; 16 * 8 * 3];
+        let a = apply(&mut img, &plan, Some(&cells), FILL_RGB);
+        assert_eq!(a.motion_pixels, 64, "the right half only");
+        assert_eq!(a.track_pixels, 8, "the plate");
+        assert_eq!(img[(3 * 16 + 4) * 3], 200, "explained: clear");
+        assert_eq!(
+            img[(7 * 16 + 3) * 3],
+            FILL_RGB[0],
+            "the plate mask still wins"
+        );
+        assert_eq!(img[(3 * 16 + 12) * 3], FILL_RGB[0], "unexplained: filled");
+    }
+
+    #[test]
+    fn exports_recorded_before_the_setting_read_as_vehicles_covered_whole() {
+        let old = serde_json::json!({
+            "min_diff": 14.0, "k_sigma": 2.5, "min_area_frac": 0.0008, "dilate": 1,
+            "model_width": 192
+        });
+        let p: crate::MotionParams = serde_json::from_value(old).unwrap();
+        assert!(!p.moving_vehicles_explain);
+        assert!(crate::MotionParams::default().moving_vehicles_explain);
     }
 
     #[test]
