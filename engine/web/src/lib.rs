@@ -2,8 +2,8 @@
 //!
 //! Why: investigators are not terminal users. Everything `vigie` does in a case
 //! (open it, ingest, analyse, search, watch the original footage at a hit, export a clip,
-//! build and play a synopsis, read the audit log and the report) is reachable from a
-//! browser, in French or English.
+//! build and play a synopsis of a source or of a whole camera over a range, read the audit
+//! log and the report) is reachable from a browser, in French or English.
 //!
 //! How it stays inside vigie's promise:
 //! - every action is a call into the application layer (`vigie_app`): the page enters the
@@ -99,6 +99,10 @@ pub fn router(st: Arc<WebState>) -> Router {
         .route("/c/{case}/report-frame", post(player::add_to_report))
         .route("/c/{case}/exports/{name}", get(player::download))
         .route("/c/{case}/synopsis", post(synopsis::build))
+        .route(
+            "/c/{case}/camera-synopsis",
+            get(synopsis::camera_form).post(synopsis::camera_build),
+        )
         .route("/c/{case}/synopsis/{name}", get(synopsis::show))
         .route("/c/{case}/synopsis/{name}/pick", get(synopsis::pick))
         .route("/c/{case}/audit", get(audit::page))

@@ -42,6 +42,10 @@ fn posts() -> Vec<(String, Vec<(&'static str, &'static str)>)> {
             format!("/c/{CASE}/synopsis"),
             vec![("source", "S000000000000")],
         ),
+        (
+            format!("/c/{CASE}/camera-synopsis"),
+            vec![("camera", "hall")],
+        ),
         (format!("/c/{CASE}/report"), vec![]),
     ]
 }
@@ -254,6 +258,7 @@ fn a_case_the_account_has_no_right_to_is_refused() {
         format!("/c/{CASE}/play?src=S000000000000"),
         format!("/c/{CASE}/thumb/x.jpg"),
         format!("/c/{CASE}/reports/report.html"),
+        format!("/c/{CASE}/camera-synopsis"),
     ] {
         let r = c.get(&path);
         assert_eq!(r.status, 403, "{path}: {}", r.text());
@@ -268,6 +273,11 @@ fn a_case_the_account_has_no_right_to_is_refused() {
         &[("csrf", &token), ("purpose", "x")],
     );
     assert_eq!(r.status, 403);
+    let r = c.post(
+        &format!("/c/{CASE}/camera-synopsis"),
+        &[("csrf", &token), ("camera", "hall")],
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
     // The operator granted the case gets in; not into the other case.
     let mut g = s.signed_in(OPERATOR);
     assert_eq!(g.get(&format!("/c/{CASE}")).status, 200);

@@ -254,6 +254,11 @@ pub async fn page(
         tab: "search",
     };
     let mut b = form(&who, &case_id, &f);
+    b.push_str(&format!(
+        "<p><a href=\"/c/{}/camera-synopsis\" id=\"camera-synopsis-link\">{}</a></p>",
+        url(&case_id),
+        lang.t("csyn.link")
+    ));
     if f.get("run").is_none() {
         return Ok(
             html::page(lang, Some(&who), Some(place), lang.t("search.title"), &b).into_response(),

@@ -2,18 +2,34 @@
 //! and a disclosure recorded by the layer), play it through the same server-side renderer
 //! as the player, and click an object (in the list, or on the picture) to open the
 //! original footage at its time.
+//!
+//! A camera's synopsis (every analysed file of one camera, ordered by its corrected clock,
+//! cut to an optional range) is the same call as `vigie synopsis --camera`
+//! (`results::camera_synopsis_with`): the case is entered as the signed-in account, so the
+//! case wall, the authorisation and the audit entries (one combination per file used, one
+//! disclosure naming every file with its hash) are the layer's, as for the CLI. Its page
+//! shows the figures the CLI prints, the files on the timeline and those left out; a
+//! refusal (unknown camera, empty range, a file never analysed) is shown on the form,
+//! which keeps what was typed.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
-use vigie_app::results::{self, SynopsisRequest};
+use vigie_app::clock::{self, CameraRow};
+use vigie_app::results::{
+    self, CameraSynopsisOutcome, CameraSynopsisRequest, SynopsisOptions, SynopsisRequest,
+};
+use vigie_app::types::QueryArgs;
 use vigie_app::view::Player;
+use vigie_app::AppError;
 
 use super::{blocking, case_right, enter, reason, Fields, Form};
 use crate::error::PageError;
 use crate::html::{self, esc, url, Place};
+use crate::i18n::Lang;
 use crate::pages::search::{query_args, FILTERS};
 use crate::security::Authed;
 use crate::state::WebState;
@@ -179,4 +195,306 @@ pub async fn pick(
         .into_response(),
         None => Json(serde_json::json!({ "track_id": null })).into_response(),
     })
+}
+
+/// The collision budget of synopses made from the desk (the CLI's default).
+const MAX_COLLISIONS: f64 = 0.05;
+
+/// The camera synopsis form: the case's cameras (each with its number of files), an
+/// optional range on the corrected clock, the reason.
+fn camera_form_html(
+    lang: Lang,
+    who: &Authed,
+    case_id: &str,
+    cameras: &[CameraRow],
+    f: &Fields,
+) -> String {
+    let c = url(case_id);
+    let mut b = format!(
+        "<p class=\"muted\">{}</p><form method=\"post\" action=\"/c/{c}/camera-synopsis\" id=\"camera-synopsis-form\" class=\"card\">{}",
+        lang.t("csyn.intro"),
+        html::csrf_field(who)
+    );
+    if cameras.is_empty() {
+        b.push_str(&html::notice(
+            "warn",
+            "camera-synopsis-no-camera",
+            lang.t("csyn.none"),
+        ));
+    }
+    let chosen = f.str("camera");
+    b.push_str(&format!(
+        "<div class=\"field\"><label for=\"cs-camera\">{}</label><select id=\"cs-camera\" name=\"camera\">",
+        lang.t("csyn.camera")
+    ));
+    for row in cameras {
+        b.push_str(&format!(
+            "<option value=\"{v}\" data-sources=\"{n}\"{sel}>{v} ({n} {files})</option>",
+            v = esc(&row.camera),
+            n = row.sources.len(),
+            sel = if row.camera == chosen {
+                " selected"
+            } else {
+                ""
+            },
+            files = lang.t("csyn.files"),
+        ));
+    }
+    b.push_str("</select></div>");
+    for (name, key) in [("from", "csyn.from"), ("to", "csyn.to")] {
+        b.push_str(&format!(
+            "<div class=\"field\">{}</div>",
+            html::text_input(
+                &format!("cs-{name}"),
+                name,
+                lang.t(key),
+                &f.str(name),
+                "placeholder=\"2026-11-30T14:00:00+01:00\""
+            )
+        ));
+    }
+    b.push_str(&format!(
+        "<div class=\"field wide\">{}</div><button type=\"submit\" id=\"cs-submit\">{}</button></form>",
+        html::text_input("cs-reason", "reason", lang.t("common.reason"), &f.str("reason"), ""),
+        lang.t("csyn.submit")
+    ));
+    b
+}
+
+/// What a camera synopsis gave: the links, the files on its timeline and those left out,
+/// and the figures the CLI prints for every synopsis.
+fn camera_result_html(
+    lang: Lang,
+    case_id: &str,
+    name: &str,
+    out: &CameraSynopsisOutcome,
+) -> String {
+    let c = url(case_id);
+    let f = &out.figures;
+    let mut b = format!(
+        "<section class=\"card\" id=\"camera-synopsis-result\" data-camera=\"{cam}\" data-sources=\"{n}\">\
+         <h2>{done}</h2><p class=\"meta\">{camera} <b>{cam}</b> · <a href=\"/c/{c}/synopsis/{u}\" id=\"view-synopsis\">{view}</a> · \
+         <a href=\"/c/{c}/exports/{u}\" id=\"download-synopsis\" download>{download}</a> · <span class=\"muted\">sha256 <code id=\"synopsis-sha256\">{sha}</code></span></p>",
+        done = lang.t("csyn.done"),
+        camera = lang.t("csyn.camera"),
+        cam = esc(&out.camera),
+        n = out.sources.len(),
+        u = url(name),
+        view = lang.t("csyn.view"),
+        download = lang.t("export.download"),
+        sha = esc(out.files.first().map(|h| h.sha256.as_str()).unwrap_or_default()),
+    );
+    b.push_str("<ul id=\"synopsis-sources\">");
+    for s in &out.sources {
+        b.push_str(&format!(
+            "<li data-test=\"synopsis-source\" data-source=\"{id}\">{id} · {from} – {to} ({a:.1}–{z:.1} s, {k} {objects}){corr}</li>",
+            id = esc(&s.source_id),
+            from = esc(s.from_wall.as_deref().unwrap_or("?")),
+            to = esc(s.to_wall.as_deref().unwrap_or("?")),
+            a = s.from_ms as f64 / 1000.0,
+            z = s.to_ms as f64 / 1000.0,
+            k = s.tracks.len(),
+            objects = lang.t("csyn.objects"),
+            corr = s
+                .correction
+                .as_deref()
+                .map(|c| format!(" · {}", esc(c)))
+                .unwrap_or_default(),
+        ));
+    }
+    b.push_str("</ul>");
+    for l in &out.left_out {
+        b.push_str(&format!(
+            "<p class=\"notice warn\" data-test=\"synopsis-left-out\" data-source=\"{id}\">{} {id}: {}</p>",
+            lang.t("csyn.left_out"),
+            esc(&l.why),
+            id = esc(&l.source_id),
+        ));
+    }
+    // The figures `vigie synopsis` prints, each with its raw value for scripts and tests.
+    let row = |key: &str, test: &str, raw: String, shown: String| {
+        format!(
+            "<dt>{}</dt><dd data-figure=\"{test}\" data-value=\"{}\">{}</dd>",
+            lang.t(key),
+            esc(&raw),
+            esc(&shown)
+        )
+    };
+    b.push_str("<dl id=\"synopsis-figures\" class=\"figures\">");
+    b.push_str(&row(
+        "fig.footage",
+        "footage",
+        format!("{}", f.source_duration_ms),
+        format!(
+            "{} × {:.1} s → {:.1} s",
+            f.sources,
+            f.source_duration_ms as f64 / 1000.0,
+            f.synopsis_duration_ms as f64 / 1000.0
+        ),
+    ));
+    b.push_str(&row(
+        "fig.condensation",
+        "condensation",
+        format!("{}", f.condensation),
+        format!("{:.1}×", f.condensation),
+    ));
+    b.push_str(&row(
+        "fig.collisions",
+        "collisions",
+        format!("{}", f.collision_rate),
+        format!(
+            "{:.1} % ({} {:.1} %; {} {:.1} %)",
+            f.collision_rate * 100.0,
+            lang.t(if f.collision_within_budget {
+                "fig.within"
+            } else {
+                "fig.over"
+            }),
+            f.max_collision * 100.0,
+            lang.t("fig.planned"),
+            f.box_collision * 100.0
+        ),
+    ));
+    b.push_str(&row(
+        "fig.objects",
+        "objects",
+        format!("{}/{}", f.objects_shown, f.objects_selected),
+        format!("{} / {}", f.objects_shown, f.objects_selected),
+    ));
+    b.push_str(&row(
+        "fig.segments",
+        "segments",
+        format!("{}", f.segments_cut),
+        format!(
+            "{} ({} → {})",
+            f.segments_shown, f.objects_cut, f.segments_cut
+        ),
+    ));
+    b.push_str(&row(
+        "fig.stationary",
+        "stationary",
+        format!("{}", f.stationary_stretches),
+        format!("{} ({})", f.stationary_stretches, f.objects_stationary_only),
+    ));
+    b.push_str(&row(
+        "fig.redacted",
+        "redacted",
+        format!("{}", f.objects_redacted),
+        format!("{}", f.objects_redacted),
+    ));
+    b.push_str("</dl></section>");
+    b
+}
+
+/// The case's cameras, for the form (a consultation of the sources' list, recorded).
+fn cameras_of(case: &vigie_app::EnteredCase) -> Result<Vec<CameraRow>, PageError> {
+    Ok(clock::cameras(case)?
+        .into_iter()
+        .filter(|r| !r.sources.is_empty())
+        .collect())
+}
+
+pub async fn camera_form(
+    State(st): State<Arc<WebState>>,
+    who: Authed,
+    Path(case_id): Path<String>,
+    f: Fields,
+) -> Result<Response, PageError> {
+    let case_id = case_right(&st, &who, &case_id).await?;
+    let lang = who.lang;
+    let why = reason(&st, &who, &case_id, None);
+    let (st2, who2, id2) = (st.clone(), who.clone(), case_id.clone());
+    let cameras = blocking(move || {
+        let case = enter(&st2, &who2, &id2, "camera synopsis", why.as_deref())?;
+        cameras_of(&case)
+    })
+    .await?;
+    let b = camera_form_html(lang, &who, &case_id, &cameras, &f);
+    let place = Place {
+        case_id: &case_id,
+        tab: "search",
+    };
+    Ok(html::page(lang, Some(&who), Some(place), lang.t("csyn.title"), &b).into_response())
+}
+
+pub async fn camera_build(
+    State(st): State<Arc<WebState>>,
+    who: Authed,
+    Path(case_id): Path<String>,
+    Form(f): Form,
+) -> Result<Response, PageError> {
+    let case_id = case_right(&st, &who, &case_id).await?;
+    let lang = who.lang;
+    let camera = f.get("camera");
+    let name = format!(
+        "synopsis-camera-{}-{}.mp4",
+        camera
+            .as_deref()
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .take(40)
+            .collect::<String>(),
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ")
+    );
+    let filters = QueryArgs {
+        camera: camera.clone(),
+        from: f.get("from"),
+        to: f.get("to"),
+        ..QueryArgs::default()
+    };
+    let why = reason(&st, &who, &case_id, f.get("reason").as_deref());
+    let (st2, who2, id2, name2) = (st.clone(), who.clone(), case_id.clone(), name.clone());
+    let (outcome, cameras) = blocking(move || {
+        let case = enter(&st2, &who2, &id2, "camera synopsis", why.as_deref())?;
+        let outcome = match camera {
+            None => Err(AppError::BadInput("choose a camera".into())),
+            Some(_) => results::camera_synopsis_with(
+                &case,
+                &CameraSynopsisRequest {
+                    filters,
+                    output: PathBuf::from(name2),
+                    length_s: None,
+                    max_collisions: MAX_COLLISIONS,
+                    keep_order: false,
+                },
+                &SynopsisOptions::default(),
+            ),
+        };
+        // The form again, with the cameras, when the synopsis was refused.
+        let cameras = match &outcome {
+            Ok(_) => Vec::new(),
+            Err(_) => cameras_of(&case)?,
+        };
+        Ok((outcome, cameras))
+    })
+    .await?;
+    let place = Place {
+        case_id: &case_id,
+        tab: "search",
+    };
+    let title = lang.t("csyn.title");
+    match outcome {
+        Ok(out) => {
+            let b = camera_result_html(lang, &case_id, &name, &out);
+            Ok(html::page(lang, Some(&who), Some(place), title, &b).into_response())
+        }
+        Err(e) => {
+            let e = PageError::from(e);
+            // Refusals a person can act on stay on the form; the others are the usual
+            // error page.
+            if e.status != StatusCode::BAD_REQUEST {
+                return Err(e);
+            }
+            let mut b = html::notice(
+                "error",
+                "camera-synopsis-error",
+                &format!("{}: {}", lang.t("csyn.refused"), e.message),
+            );
+            b.push_str(&camera_form_html(lang, &who, &case_id, &cameras, &f));
+            let mut res = html::page(lang, Some(&who), Some(place), title, &b).into_response();
+            *res.status_mut() = StatusCode::BAD_REQUEST;
+            Ok(res)
+        }
+    }
 }

@@ -401,3 +401,80 @@ pub fn synthetic(dir: &Path) -> Option<PathBuf> {
     let _ = std::fs::remove_file(dir.join("cam-synthetic.truth.json"));
     Some(clip)
 }
+
+/// A 6 s clip of one camera for camera synopses (640x360, 10 fps, H.264): a `colour` box
+/// 60x40 crossing at height `y` from 1 s to 5 s, over noise (so each file's bytes differ
+/// with the colour). `None` when the ffmpeg CLI is missing (the test then says so).
+pub fn camera_clip(dir: &Path, name: &str, colour: &str, y: u32) -> Option<PathBuf> {
+    let out = dir.join(name);
+    let ok = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostdin", "-v", "error", "-y"])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=0x7a7a7a:size=640x360:rate=10:duration=6",
+        ])
+        .args([
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("color=c={colour}:size=60x40:rate=10:duration=6"),
+        ])
+        .args([
+            "-filter_complex",
+            &format!(
+                "[0:v]noise=alls=6:allf=t[bg];[bg][1:v]overlay=x='100+60*(t-1)':y={y}:\
+                 eval=frame:enable='between(t,1,5)'[o]"
+            ),
+        ])
+        .args(["-map", "[o]", "-c:v", "libx264", "-preset", "veryfast"])
+        .args(["-pix_fmt", "yuv420p", "-g", "10"])
+        .arg(&out)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        eprintln!("skipped: the ffmpeg CLI is needed to generate footage (tools/setup)");
+        return None;
+    }
+    Some(out)
+}
+
+/// Ingest `file` (under the server's root 0) through the ingest page as camera `camera`
+/// recorded from `start`, and analyse it with the model-free motion detector; the source
+/// id.
+pub fn ingest_through_the_page(c: &mut Client, file: &str, camera: &str, start: &str) -> String {
+    let page = c.get(&format!("/c/{CASE}/ingest?root=0"));
+    assert_eq!(page.status, 200, "{}", page.text());
+    let token = page.csrf();
+    let r = c.post(
+        &format!("/c/{CASE}/ingest"),
+        &[
+            ("csrf", &token),
+            ("path", &format!("0:{file}")),
+            ("start", start),
+            ("camera", camera),
+            ("detector", "motion"),
+            ("sampling", "all"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let t0 = std::time::Instant::now();
+    let job = loop {
+        let r = c.request(
+            "GET",
+            &format!("/c/{CASE}/job"),
+            &[("Accept", "application/json"), ("X-Vigie-Poll", "1")],
+            b"",
+        );
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        if !matches!(v["phase"].as_str(), Some("ingest" | "analyse")) {
+            break v;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(300), "too slow: {v}");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert_eq!(job["phase"], "done", "{job}");
+    job["analysed"][0].as_str().unwrap().to_owned()
+}
