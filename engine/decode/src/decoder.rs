@@ -16,7 +16,7 @@ use ffmpeg_next::util::frame::video::Video as VideoFrame;
 use ffmpeg_next::{Packet, Rational};
 use vigie_core::{RgbFrame, SamplingMode, SourceMeta};
 
-use crate::config::DecodeConfig;
+use crate::config::{DecodeConfig, LoopFilter};
 use crate::probe::{open_input, ts_to_ms};
 use crate::sampler::FpsSampler;
 use crate::DecodeError;
@@ -93,6 +93,16 @@ impl Decoder {
     /// file, not media, no video stream, unsupported codec, bad configuration) is an error
     /// here.
     pub fn open(path: &Path, cfg: &DecodeConfig) -> Result<Self, DecodeError> {
+        Self::open_with(path, cfg, LoopFilter::Apply)
+    }
+
+    /// [`Decoder::open`], with the in-loop deblocking filter applied or skipped: only
+    /// [`crate::AnalysisDecoder`] asks for a skip, and its frames are typed as such.
+    pub(crate) fn open_with(
+        path: &Path,
+        cfg: &DecodeConfig,
+        loop_filter: LoopFilter,
+    ) -> Result<Self, DecodeError> {
         cfg.validate()?;
         let (input, meta) = open_input(path, cfg.stream_index, cfg.operator_start)?;
         let stream = input
@@ -137,6 +147,11 @@ impl Decoder {
             SamplingMode::SkipNonRef => dec.skip_frame(codec::discard::Discard::NonReference),
             SamplingMode::KeyframesOnly => dec.skip_frame(codec::discard::Discard::NonKey),
             _ => {}
+        }
+        match loop_filter {
+            LoopFilter::Apply => {}
+            LoopFilter::SkipNonRef => dec.skip_loop_filter(codec::discard::Discard::NonReference),
+            LoopFilter::SkipAll => dec.skip_loop_filter(codec::discard::Discard::All),
         }
         let decoder = dec.video().map_err(|source| DecodeError::Ffmpeg {
             path: path.to_path_buf(),
@@ -223,6 +238,14 @@ impl Decoder {
             self.timeline = crate::timeline::Timeline::new(self.meta.fps);
             // (Only container-timed streams seek: their rate is the container's.)
         }
+        self.frame_at_forward(at_ms)
+    }
+
+    /// The first frame at or after `at_ms`, decoding forward from where the decoder is,
+    /// without seeking: cheaper than [`Self::frame_at`] when `at_ms` is a little ahead of
+    /// the last frame decoded (no return to the keyframe). `None` if the stream ends
+    /// before. Sampling is ignored.
+    pub fn frame_at_forward(&mut self, at_ms: i64) -> Result<Option<RgbFrame>, DecodeError> {
         self.sampler = None;
         loop {
             let Some(pts_ms) = self.next_decoded()? else {
@@ -506,6 +529,29 @@ pub fn spawn_decoder(
     cfg: &DecodeConfig,
     capacity: usize,
 ) -> Result<DecoderHandle, DecodeError> {
+    let (frames, meta, thread) = spawn_with(path, cfg, LoopFilter::Apply, capacity, |f| f)?;
+    Ok(DecoderHandle {
+        frames,
+        meta,
+        thread,
+    })
+}
+
+/// The decoder thread behind [`spawn_decoder`] and [`crate::spawn_analysis_decoder`]:
+/// `wrap` gives each frame its type (a plain [`RgbFrame`], or an analysis-only frame).
+pub(crate) type Spawned<T> = (
+    Receiver<T>,
+    SourceMeta,
+    JoinHandle<Result<DecodeReport, DecodeError>>,
+);
+
+pub(crate) fn spawn_with<T: Send + 'static>(
+    path: &Path,
+    cfg: &DecodeConfig,
+    loop_filter: LoopFilter,
+    capacity: usize,
+    wrap: impl Fn(RgbFrame) -> T + Send + 'static,
+) -> Result<Spawned<T>, DecodeError> {
     // FFmpeg contexts are not `Send`: the decoder is opened on its own thread, which hands
     // back the metadata (or the open error) before decoding starts.
     let (tx, rx) = bounded(capacity.max(1));
@@ -514,7 +560,7 @@ pub fn spawn_decoder(
     let thread = std::thread::Builder::new()
         .name("vigie-decode".into())
         .spawn(move || {
-            let mut decoder = match Decoder::open(&path_buf, &cfg) {
+            let mut decoder = match Decoder::open_with(&path_buf, &cfg, loop_filter) {
                 Ok(d) => d,
                 Err(e) => {
                     let _ = meta_tx.send(Err(e));
@@ -523,7 +569,7 @@ pub fn spawn_decoder(
             };
             let _ = meta_tx.send(Ok(decoder.meta().clone()));
             while let Some(frame) = decoder.next_frame()? {
-                if tx.send(frame).is_err() {
+                if tx.send(wrap(frame)).is_err() {
                     break; // consumer gone
                 }
             }
@@ -541,9 +587,5 @@ pub fn spawn_decoder(
         }
         Err(_) => return Err(DecodeError::ThreadPanicked),
     };
-    Ok(DecoderHandle {
-        frames: rx,
-        meta,
-        thread,
-    })
+    Ok((rx, meta, thread))
 }

@@ -40,6 +40,8 @@ pub enum DecodeError {
     Salvage { path: PathBuf, why: String },
     #[error("this MP4/MOV export was cut before its index (moov) was written, so FFmpeg cannot read it as it is; vigie salvages its frames at ingest (add `--reference FILE`, a healthy export of the same recorder, if the stream does not repeat its parameter sets): {path}")]
     NeedsSalvage { path: PathBuf },
+    #[error("the frame at {pts_ms} ms was decoded for analysis only (the loop filter was skipped): its pixels are not the recorded picture and cannot be shown or handed over (this is a bug in vigie; please report it)")]
+    NotRecordedPixels { pts_ms: i64 },
     #[error("the decoder thread stopped unexpectedly (this is a bug in vigie; please report it)")]
     ThreadPanicked,
 }

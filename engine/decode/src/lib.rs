@@ -7,6 +7,8 @@
 //!   throughput match it (see `vigie bench decode`).
 //! - **Cheap sampling.** `nonref` and `keyframes` tell the *decoder* to skip work
 //!   (`skip_frame`), and frames dropped by a target frame rate are never converted to RGB.
+//!   Analysis may also skip the in-loop deblocking filter ([`analysis`]): its frames are
+//!   then typed as analysis-only and cannot feed anything disclosed.
 //! - **Damage accounting.** Seized footage is often damaged. Corrupt packets and frames are
 //!   counted and decoding goes on; a truncated file yields the frames before the damage
 //!   and a warning; files that are not video at all fail at open with an error that says
@@ -18,6 +20,7 @@
 //! front, [`Decoder::next_frame`] yields frames until `None`, [`Decoder::finish`] returns
 //! the report. [`spawn_decoder`] runs the same loop on a thread behind a bounded channel.
 
+pub mod analysis;
 mod config;
 mod decoder;
 mod error;
@@ -27,7 +30,11 @@ pub mod salvage;
 mod sampler;
 pub mod timeline;
 
-pub use config::{DecodeConfig, OutputSize};
+pub use analysis::{
+    spawn_analysis_decoder, AnalysisDecodeConfig, AnalysisDecoder, AnalysisDecoderHandle,
+    AnalysisFrame, Fidelity,
+};
+pub use config::{DecodeConfig, LoopFilter, OutputSize};
 pub use decoder::{spawn_decoder, DecodeReport, Decoder, DecoderHandle};
 pub use error::DecodeError;
 pub use probe::{probe, timestamp_source};

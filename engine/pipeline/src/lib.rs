@@ -23,6 +23,13 @@
 //! around them ([`ObjectDetector::detect_regions`]); off by default, because with
 //! NanoDet's fixed input a crop costs what the whole frame costs (`vigie_detect::crops`).
 //!
+//! Analysis frames are decoded with the codec's loop filter skipped
+//! ([`AnalyzeConfig::loop_filter`]; about a fifth less decoding CPU on H.264): they are
+//! [`vigie_decode::AnalysisFrame`]s, which the detector, gate, tracker and describer read
+//! but nothing disclosed may be cut from. The thumbnails the describer keeps are cut again
+//! from the recorded pictures at the end of the source ([`thumbnails`]); the plate pass
+//! decodes with a plain [`DecodeConfig`], which always deblocks.
+//!
 //! The detector is a trait object ([`ObjectDetector`]) so the pipeline does not depend on
 //! ONNX Runtime: the CLI passes NanoDet (from `vigie-detect`, which goes through the model
 //! policy) or the model-free [`MotionObjectDetector`].
@@ -31,12 +38,16 @@
 
 pub mod plates;
 pub mod rate;
+pub mod thumbnails;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use vigie_core::{Detection, RgbFrame};
-use vigie_decode::{spawn_decoder, DecodeConfig, DecodeError, DecodeReport};
+use vigie_decode::{
+    spawn_analysis_decoder, AnalysisDecodeConfig, DecodeConfig, DecodeError, DecodeReport,
+    Fidelity, LoopFilter,
+};
 use vigie_describe::{
     DescribeConfig, Describer, Description, ObjectMask, Observation, Scene, TrackEnd,
 };
@@ -118,7 +129,11 @@ impl ObjectDetector for MotionObjectDetector {
 /// Everything that parameterises the analysis of one source.
 #[derive(Debug, Clone)]
 pub struct AnalyzeConfig {
+    /// Decoding settings (the plate pass and the thumbnail re-cut reuse them, deblocking).
     pub decode: DecodeConfig,
+    /// The analysis decoder's loop filter. Skipping it (the default, `SkipAll`) saves
+    /// decoding time; thumbnails are then cut again from recorded pictures ([`thumbnails`]).
+    pub loop_filter: LoopFilter,
     pub motion: MotionConfig,
     pub tracker: TrackerConfig,
     pub describe: DescribeConfig,
@@ -158,6 +173,7 @@ impl Default for AnalyzeConfig {
                 output_size: vigie_decode::OutputSize::MaxWidth(640),
                 ..Default::default()
             },
+            loop_filter: LoopFilter::SkipAll,
             motion: MotionConfig::default(),
             tracker: TrackerConfig::default(),
             describe: DescribeConfig::default(),
@@ -191,6 +207,8 @@ pub struct StageTimes {
     pub detect: Duration,
     pub track: Duration,
     pub describe: Duration,
+    /// Thumbnails cut again from recorded pictures ([`thumbnails`]), after the source.
+    pub thumbnails: Duration,
     pub total: Duration,
 }
 
@@ -221,6 +239,13 @@ pub struct AnalysisStats {
     /// Person tracks attached to a bicycle or motorcycle as its rider
     /// (`vigie_track::riders`): each is part of the vehicle's result, not one of its own.
     pub riders_attached: u64,
+    /// Whether the analysis frames were the recorded pictures, and the loop filter used.
+    pub fidelity: Option<Fidelity>,
+    pub loop_filter: Option<LoopFilter>,
+    /// Thumbnails cut again from recorded pictures, and those whose frame was not found
+    /// again (removed rather than kept from analysis pixels).
+    pub thumbnails_recut: u64,
+    pub thumbnails_dropped: u64,
 }
 
 impl AnalysisStats {
@@ -339,9 +364,17 @@ pub fn analyze_source(
         Tracker::new(cfg.tracker.clone()).map_err(|e| PipelineError::Tracker(e.to_string()))?;
     let mut model = BackgroundModel::new(cfg.motion.clone())?;
     let mut describer = Describer::new(cfg.describe.clone(), cfg.scene.clone());
-    let handle = spawn_decoder(&input.path, &cfg.decode, cfg.channel_frames)?;
+    let decode = AnalysisDecodeConfig {
+        decode: cfg.decode.clone(),
+        loop_filter: cfg.loop_filter,
+    };
+    let handle = spawn_analysis_decoder(&input.path, &decode, cfg.channel_frames)?;
     let start_wall_ms = handle.meta.start_time.map(|s| s.epoch_ms());
-    let mut stats = AnalysisStats::default();
+    let mut stats = AnalysisStats {
+        fidelity: Some(handle.fidelity),
+        loop_filter: Some(cfg.loop_filter),
+        ..AnalysisStats::default()
+    };
     let mut descriptions = Vec::new();
     let mut finished: Vec<FinishedTrack> = Vec::new();
     let mut frame_size = (0, 0);
@@ -385,15 +418,18 @@ pub fn analyze_source(
     };
     loop {
         let t_wait = Instant::now();
-        let Ok(frame) = handle.frames.recv() else {
+        let Ok(analysis_frame) = handle.frames.recv() else {
             break;
         };
+        // Pixels for the analysis stages only: what is cut from them for disclosure (the
+        // describer's thumbnails) is cut again from recorded pictures at the end.
+        let frame = analysis_frame.for_analysis();
         stats.times.wait_for_frames += t_wait.elapsed();
         frame_size = (frame.width, frame.height);
         last_pts = frame.pts_ms;
 
         let t = Instant::now();
-        let mask = model.apply(&frame).clone();
+        let mask = model.apply(frame).clone();
         stats.times.motion += t.elapsed();
 
         let live = tracker.active();
@@ -441,9 +477,9 @@ pub fn analyze_source(
                 && rate::regions_suffice(reason);
             let found = if use_regions {
                 let regions = rate::detect_regions(&mask, frame_size, live, &predicted, &recent);
-                detector.detect_regions(&frame, &mask, &regions)
+                detector.detect_regions(frame, &mask, &regions)
             } else {
-                detector.detect(&frame, &mask).map(|detections| Detected {
+                detector.detect(frame, &mask).map(|detections| Detected {
                     detections,
                     area_share: 1.0,
                 })
@@ -511,7 +547,7 @@ pub fn analyze_source(
                     bbox: &p.bbox_in_frame,
                     score: p.score,
                 },
-                &frame,
+                frame,
                 Some(ObjectMask {
                     is_object: &is_object,
                     fill,
@@ -532,6 +568,7 @@ pub fn analyze_source(
             });
         }
     }
+    let handle_fidelity = handle.fidelity;
     let decode = handle.join()?;
     finished.extend(tracker.finish());
     let t = Instant::now();
@@ -557,7 +594,14 @@ pub fn analyze_source(
     }
     stats.times.describe += t.elapsed();
     descriptions.sort_by_key(|(d, _)| (d.summary.first_pts_ms, d.summary.track_id));
-    let (descriptions, tubes) = descriptions.into_iter().unzip();
+    let (mut descriptions, tubes): (Vec<Description>, Vec<Tube>) = descriptions.into_iter().unzip();
+    if handle_fidelity != Fidelity::Recorded {
+        let t = Instant::now();
+        let r = thumbnails::recut_thumbnails(&input.path, &cfg.decode, &mut descriptions)?;
+        stats.thumbnails_recut = r.recut;
+        stats.thumbnails_dropped = r.dropped;
+        stats.times.thumbnails = t.elapsed();
+    }
     stats.times.total = started.elapsed();
     Ok(Analysis {
         descriptions,

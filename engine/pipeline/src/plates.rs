@@ -7,7 +7,9 @@
 //! pass (1) picks, per vehicle track, the `frames_per_track` detections with the largest
 //! boxes (at least `min_vehicle_width_px` wide in source pixels, spread over the track),
 //! (2) decodes the source once more with the same sampling (so timestamps match) at native
-//! resolution, cropping only those boxes and stopping after the last one needed, and (3)
+//! resolution (with a plain `DecodeConfig`, which always deblocks: plate crops are
+//! disclosed, so they never come from the analysis frames, which may skip the loop
+//! filter), cropping only those boxes and stopping after the last one needed, and (3)
 //! hands each track's crops to the plate reader, which votes across them. Memory stays
 //! bounded by the crops actually requested.
 
