@@ -32,8 +32,9 @@ use crate::plates::PlateOptions;
 use crate::progress::Progress;
 
 /// At most this many crop windows replace the whole frame. Each window costs one batch
-/// item of NanoDet's fixed 416x416 input, as much as the whole frame letterboxed (batch 2
-/// measured at about 2.1x batch 1 on two threads), so more than one never pays; with two,
+/// item of NanoDet's fixed input (416x416, or 512x288 for wide sources), as much as the
+/// whole frame letterboxed (batch 2 measured at about 2.1x batch 1 on two threads, at
+/// 416), so more than one never pays; with two,
 /// detections at scale 1 also cost 0.026-0.031 MOTA on TUD-Campus and TUD-Stadtmitte.
 pub const CROP_WINDOWS_MAX: usize = 1;
 
@@ -47,8 +48,28 @@ pub enum DetectorChoice {
     Motion,
 }
 
-/// NanoDet behind the pipeline's detector trait.
-struct Nanodet(vigie_detect::Detector);
+/// The detector model for a source of `source_w` x `source_h` pixels decoded at `output`:
+/// the size the detector receives decides ([`vigie_detect::detector_model_for`], the one
+/// rule). Analysis, shards (through analysis), `eval track`, `eval detect` and
+/// `bench analyze` all choose through here or that function, so a source gets the same
+/// model on every path. An unknown source size (0) keeps the square model.
+pub fn detector_model_for_source(
+    source_w: u32,
+    source_h: u32,
+    output: vigie_decode::OutputSize,
+    choice: vigie_detect::InputChoice,
+) -> vigie_detect::DetectorModel {
+    let (w, h) = if source_w == 0 || source_h == 0 {
+        (0, 0)
+    } else {
+        output.resolve(source_w, source_h)
+    };
+    vigie_detect::detector_model_for(w, h, choice)
+}
+
+/// NanoDet behind the pipeline's detector trait, with its report name (the model file's
+/// stem, `nanodet_coco_512x288`).
+struct Nanodet(vigie_detect::Detector, String);
 
 impl ObjectDetector for Nanodet {
     fn detect(
@@ -99,14 +120,16 @@ impl ObjectDetector for Nanodet {
     }
 
     fn name(&self) -> &str {
-        "nanodet_coco_416"
+        &self.1
     }
 }
 
-/// A detector for the pipeline. Crate-private: only an entered case
-/// ([`analyze_sources`]) and the measurement door build one.
+/// A detector for the pipeline (`model`: the NanoDet model, chosen by
+/// [`detector_model_for_source`]; unused by the motion detector). Crate-private: only an
+/// entered case ([`analyze_sources`]) and the measurement door build one.
 pub(crate) fn make_detector(
     choice: DetectorChoice,
+    model: vigie_detect::DetectorModel,
     device: &str,
     threads: usize,
     alerts: &dyn AlertSink,
@@ -116,10 +139,14 @@ pub(crate) fn make_detector(
             min_blob_frac: 0.0015,
         }),
         DetectorChoice::Nanodet => {
-            let mut cfg = vigie_detect::DetectorConfig::default();
+            let mut cfg = vigie_detect::DetectorConfig {
+                model: model.model,
+                ..Default::default()
+            };
             cfg.session.device = device.parse()?;
             cfg.session.intra_op_threads = threads.max(1);
-            Box::new(Nanodet(vigie_detect::Detector::new(cfg, alerts)?))
+            let name = model.model.spec().file.trim_end_matches(".onnx").to_owned();
+            Box::new(Nanodet(vigie_detect::Detector::new(cfg, alerts)?, name))
         }
     })
 }
@@ -272,9 +299,24 @@ pub fn analyze_sources(
                 // share of them, not all of them (oversubscribed, `--jobs 2` on 2 cores
                 // ran at half the speed of `--jobs 1`).
                 let threads = (crate::plates::cores() / req.jobs.max(1)).max(1);
-                let mut detector = make_detector(req.detector, &req.device, threads, &sink)?;
+                // The model by the shape of the frames the detector will receive.
+                let model = detector_model_for_source(
+                    rec.meta.width,
+                    rec.meta.height,
+                    req.width,
+                    vigie_detect::InputChoice::Auto,
+                );
+                let mut detector =
+                    make_detector(req.detector, model, &req.device, threads, &sink)?;
+                let mut params = params.clone();
                 if req.detector == DetectorChoice::Nanodet {
-                    let spec = vigie_detect::DetectorConfig::default().model.spec();
+                    let spec = model.model.spec();
+                    params["detector_model"] = json!({
+                        "id": spec.id,
+                        "sha256": spec.sha256_hex(),
+                        "input": [spec.preprocess.width, spec.preprocess.height],
+                        "frame_size": req.width.resolve(rec.meta.width, rec.meta.height),
+                    });
                     case.record(&Event::ModelLoaded {
                         model_id: spec.id.to_owned(),
                         sha256: spec.sha256_hex(),

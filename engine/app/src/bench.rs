@@ -19,6 +19,8 @@ use vigie_decode::{DecodeConfig, Decoder, OutputSize};
 use vigie_detect::eval::{parse_voc, ClassCounts, Evaluator};
 use vigie_detect::still::load_still;
 use vigie_detect::{Detection, DetectorConfig, CCTV_CLASSES};
+// The detector input flag's type, for front ends (`--detector-input`).
+pub use vigie_detect::choice::{BadInputChoice, InputChoice};
 use vigie_pipeline::{analyze_source, AnalyzeConfig, SourceInput};
 use vigie_policy::SessionConfig;
 use vigie_track::eval::{read_mot, EvalConfig, MotFile, MotMetrics};
@@ -67,12 +69,18 @@ pub struct DetectorParams {
     pub device: String,
     /// ONNX Runtime intra-op threads per session (0 = one per core).
     pub threads: usize,
+    /// The detector input: by the frame's shape (`Auto`), or forced.
+    pub input: InputChoice,
 }
 
 impl DetectorParams {
+    /// The detector settings for frames of `frame_w` x `frame_h` pixels (as the detector
+    /// receives them: the model is chosen by their shape, `vigie_detect::choice`).
     pub(crate) fn config(
         &self,
         threads_override: Option<usize>,
+        frame_w: u32,
+        frame_h: u32,
     ) -> Result<DetectorConfig, AppError> {
         let device = parse_device(&self.device)?;
         let threads = threads_override.unwrap_or(if self.threads == 0 {
@@ -86,6 +94,7 @@ impl DetectorParams {
             Some(c) => c.clone(),
         };
         let config = DetectorConfig {
+            model: vigie_detect::detector_model_for(frame_w, frame_h, self.input).model,
             classes,
             score_threshold: self.score,
             nms_iou: self.nms_iou,
@@ -121,7 +130,18 @@ pub fn detect_file(
     mut on_frame: impl FnMut(&RgbFrame, &[Detection]) -> std::io::Result<()>,
 ) -> Result<u64, AppError> {
     m.check(&req.file)?;
-    let mut det = m.nanodet(req.detector.config(None)?)?;
+    req.detector.config(None, 0, 0)?;
+    // Built for the first frame's size (the model is chosen by it).
+    let mut det: Option<vigie_detect::Detector> = None;
+    let mut detect = |frame: &RgbFrame| -> Result<Vec<Detection>, AppError> {
+        let d = match &mut det {
+            Some(d) => d,
+            None => {
+                det.insert(m.nanodet(req.detector.config(None, frame.width, frame.height)?)?)
+            }
+        };
+        Ok(d.detect(frame)?)
+    };
     let io = |e: std::io::Error| AppError::Io {
         path: PathBuf::from("<stdout>"),
         source: e,
@@ -129,7 +149,7 @@ pub fn detect_file(
     let mut n = 0u64;
     if is_still(&req.file) {
         let frame = load_still(&req.file)?;
-        let dets = det.detect(&frame)?;
+        let dets = detect(&frame)?;
         on_frame(&frame, &dets).map_err(io)?;
         n = 1;
     } else {
@@ -142,7 +162,7 @@ pub fn detect_file(
         cfg.validate()?;
         let mut dec = Decoder::open(&req.file, &cfg)?;
         while let Some(frame) = dec.next_frame()? {
-            let dets = det.detect(&frame)?;
+            let dets = detect(&frame)?;
             on_frame(&frame, &dets).map_err(io)?;
             n += 1;
             if req.max_frames > 0 && n >= req.max_frames {
@@ -189,8 +209,32 @@ pub struct DetectEval {
     pub total: ClassCounts,
     /// Kept classes not annotated in the folder (not scored).
     pub not_annotated: Vec<String>,
+    /// The detector models that ran (chosen per image or video by its shape, or
+    /// forced), with the images each scored, in order of first use.
+    pub models: Vec<(vigie_policy::AllowedModelId, u64)>,
     pub detect_seconds: f64,
     pub seconds: f64,
+}
+
+impl DetectEval {
+    /// The one model that ran, when only one did.
+    pub fn single_model(&self) -> Option<vigie_policy::AllowedModelId> {
+        match self.models.as_slice() {
+            [(m, _)] => Some(*m),
+            _ => None,
+        }
+    }
+}
+
+/// Count one image for `model` in [`DetectEval::models`].
+pub(crate) fn count_model(
+    models: &mut Vec<(vigie_policy::AllowedModelId, u64)>,
+    model: vigie_policy::AllowedModelId,
+) {
+    match models.iter_mut().find(|(m, _)| *m == model) {
+        Some((_, n)) => *n += 1,
+        None => models.push((model, 1)),
+    }
 }
 
 /// Score NanoDet on declared VOC pairs at `iou`.
@@ -203,7 +247,7 @@ pub fn eval_detect(
     if !(iou > 0.0 && iou <= 1.0) {
         return Err(bad(format!("invalid --iou {iou} (expected > 0 and <= 1)")));
     }
-    let config = params.config(None)?;
+    let config = params.config(None, 0, 0)?;
     let mut truths = Vec::with_capacity(pairs.len());
     for (img, xml) in pairs {
         m.check(img)?;
@@ -226,14 +270,26 @@ pub fn eval_detect(
     if classes.is_empty() {
         return Err(bad(format!("none of the requested classes is annotated in this folder (annotated: {}); choose some with --classes", annotated.into_iter().collect::<Vec<_>>().join(", "))));
     }
-    let mut det = m.nanodet(config)?;
+    // One detector per model used: each image gets the model its shape chooses.
+    let mut dets_by_model: Vec<(vigie_policy::AllowedModelId, vigie_detect::Detector)> = Vec::new();
+    let mut models = Vec::new();
     let mut ev = Evaluator::new(iou, &classes);
     let t = Instant::now();
     let mut infer_s = 0.0;
     for ((img, _), truth) in pairs.iter().zip(&truths) {
         let frame = load_still(img)?;
+        let cfg = params.config(None, frame.width, frame.height)?;
+        let model = cfg.model;
+        let i = match dets_by_model.iter().position(|(m, _)| *m == model) {
+            Some(i) => i,
+            None => {
+                dets_by_model.push((model, m.nanodet(cfg)?));
+                dets_by_model.len() - 1
+            }
+        };
+        count_model(&mut models, model);
         let ti = Instant::now();
-        let dets = det.detect(&frame)?;
+        let dets = dets_by_model[i].1.detect(&frame)?;
         infer_s += ti.elapsed().as_secs_f64();
         ev.add(&dets, truth);
     }
@@ -242,6 +298,7 @@ pub fn eval_detect(
         total: ev.total(),
         per_class: ev.counts,
         not_annotated: unannotated,
+        models,
         detect_seconds: infer_s,
         seconds: t.elapsed().as_secs_f64(),
     })
@@ -253,6 +310,8 @@ pub fn eval_detect(
 #[derive(Debug, Clone)]
 pub struct DetectBench {
     pub frame_size: (u32, u32),
+    /// The model timed (chosen by the frames' shape, or forced).
+    pub model: vigie_policy::AllowedModelId,
     pub median_ms: f64,
     pub p90_ms: f64,
     /// Threads of the latency session.
@@ -301,8 +360,10 @@ pub fn bench_detect(
     }
     m.check(file)?;
     let frames = bench_frames(file, frames_n)?;
+    let (fw, fh) = (frames[0].width, frames[0].height);
     // Latency: one session using every core.
-    let mut det = m.nanodet(params.config(None)?)?;
+    let mut det = m.nanodet(params.config(None, fw, fh)?)?;
+    let model = det.config().model;
     for f in frames.iter().cycle().take(3) {
         det.detect(f)?;
     }
@@ -325,7 +386,7 @@ pub fn bench_detect(
     };
     let mut dets = Vec::new();
     for _ in 0..workers {
-        dets.push(m.nanodet(params.config(Some(per))?)?);
+        dets.push(m.nanodet(params.config(Some(per), fw, fh)?)?);
     }
     let t = Instant::now();
     std::thread::scope(|s| -> Result<(), AppError> {
@@ -354,7 +415,8 @@ pub fn bench_detect(
         Ok(())
     })?;
     Ok(DetectBench {
-        frame_size: (frames[0].width, frames[0].height),
+        frame_size: (fw, fh),
+        model,
         median_ms: median,
         p90_ms: p90,
         latency_threads: if params.threads == 0 {
@@ -421,6 +483,8 @@ pub fn time_decoder(
 pub struct BenchAnalyzeRequest {
     pub file: PathBuf,
     pub detector: DetectorChoice,
+    /// NanoDet's input: by the decoded frame's shape (as analysis), or forced.
+    pub detector_input: InputChoice,
     pub device: String,
     pub sampling: SamplingMode,
     pub width: OutputSize,
@@ -440,6 +504,24 @@ pub struct BenchAnalyzeRequest {
     /// Between refreshes, the detector examines the moving regions and live tracks
     /// (crops when they fit, `AnalyzeConfig::detect_regions`).
     pub detect_regions: bool,
+    /// The analysis decoder's loop filter (`AnalyzeConfig::loop_filter`).
+    pub loop_filter: vigie_decode::LoopFilter,
+    /// Also run, in each round, the other loop-filter setting (`Apply` against `SkipAll`),
+    /// and score the skipping run's tracks against the deblocking run's.
+    pub compare_loop_filter: bool,
+}
+
+/// The same analysis with the other loop-filter setting, timed in the same rounds.
+#[derive(Debug, Clone)]
+pub struct LoopFilterComparison {
+    pub other: vigie_decode::LoopFilter,
+    /// Median seconds of the other setting's runs.
+    pub other_seconds: f64,
+    pub other_tracks: usize,
+    /// Tracks whose boxes are the same, frame for frame, in both runs.
+    pub identical_tubes: usize,
+    /// The skipping run's tracks scored against the deblocking run's.
+    pub quality: QualityCost,
 }
 
 /// What detecting fewer frames cost, against a run with the detector on every sampled
@@ -483,6 +565,8 @@ pub struct BenchAnalyze {
     pub codec: String,
     pub resolution: (u32, u32),
     pub detector: String,
+    /// The NanoDet model that ran (`None` for the motion detector).
+    pub detector_model: Option<vigie_policy::AllowedModelId>,
     pub sampling: String,
     pub source_seconds: f64,
     pub frames_decoded: u64,
@@ -504,6 +588,12 @@ pub struct BenchAnalyze {
     pub frames_in_crops: u64,
     pub detect_reasons: vigie_pipeline::rate::DetectReasons,
     pub quality: Option<QualityCost>,
+    /// The analysis decoder's loop filter, and the thumbnails cut again from recorded
+    /// pictures because of it (with the time that took, per source).
+    pub loop_filter: vigie_decode::LoopFilter,
+    pub thumbnails_recut: u64,
+    pub ms_thumbnails: f64,
+    pub loop_filter_comparison: Option<LoopFilterComparison>,
     pub plates: Option<PlateBench>,
     pub peak_rss_mib: Option<f64>,
 }
@@ -524,7 +614,15 @@ impl BenchAnalyze {
 
     /// The `--json` document (stable: fields are only added).
     pub fn to_json(&self) -> Value {
-        json!({
+        let detector_model = self.detector_model.map(|m| {
+            let spec = m.spec();
+            json!({
+                "id": spec.id, "sha256": spec.sha256_hex(),
+                "input": [spec.preprocess.width, spec.preprocess.height],
+            })
+        });
+        // Added after: one more key inside would pass `json!`'s recursion limit.
+        let mut v = json!({
             "file": self.file, "codec": self.codec, "resolution": [self.resolution.0, self.resolution.1],
             "detector": self.detector, "sampling": self.sampling,
             "source_seconds": self.source_seconds, "frames_decoded": self.frames_decoded,
@@ -550,6 +648,19 @@ impl BenchAnalyze {
                 "mostly_lost": q.mostly_lost, "id_switches": q.id_switches,
                 "mota": q.mota, "idf1": q.idf1,
             })),
+            "loop_filter": self.loop_filter,
+            "thumbnails_recut": self.thumbnails_recut,
+            "ms_thumbnails": self.ms_thumbnails,
+            "loop_filter_comparison": self.loop_filter_comparison.as_ref().map(|c| json!({
+                "other": c.other, "other_seconds": c.other_seconds,
+                "other_realtime_factor": self.source_seconds / c.other_seconds,
+                "other_tracks": c.other_tracks, "identical_tubes": c.identical_tubes,
+                "tracks": c.quality.tracks, "reference_tracks": c.quality.full_tracks,
+                "mostly_tracked": c.quality.mostly_tracked,
+                "partially_tracked": c.quality.partially_tracked,
+                "mostly_lost": c.quality.mostly_lost, "id_switches": c.quality.id_switches,
+                "mota": c.quality.mota, "idf1": c.quality.idf1,
+            })),
             "plates": self.plates.as_ref().map(|p| json!({
                 "vehicle_tracks": p.vehicle_tracks, "tracks_read": p.tracks_read,
                 "tracks_with_plate": p.tracks_with_plate, "crops": p.crops,
@@ -559,7 +670,9 @@ impl BenchAnalyze {
                 "read_ms_per_crop": p.read_ms_per_crop,
             })),
             "peak_rss_mib": self.peak_rss_mib,
-        })
+        });
+        v["detector_model"] = detector_model.into();
+        v
     }
 }
 
@@ -576,14 +689,29 @@ pub fn peak_rss_mib() -> Option<f64> {
 pub fn bench_analyze(m: &Measurement, req: &BenchAnalyzeRequest) -> Result<BenchAnalyze, AppError> {
     m.check(&req.file)?;
     let meta = vigie_decode::probe(&req.file, None, None)?;
-    let mut detector = m.detector(req.detector, &req.device)?;
+    let model = crate::analyze::detector_model_for_source(
+        meta.width,
+        meta.height,
+        req.width,
+        req.detector_input,
+    );
+    let mut detector = m.detector(req.detector, model, &req.device)?;
     let mut cfg = AnalyzeConfig::default();
     cfg.decode.sampling = req.sampling;
     cfg.decode.output_size = req.width;
     cfg.decode.threads = req.decoder_threads;
     cfg.detect_rate.adaptive = req.adaptive_rate;
     cfg.detect_regions = req.detect_regions;
-    cfg.record_detected_frames = req.compare_full;
+    cfg.record_detected_frames = req.compare_full || req.compare_loop_filter;
+    cfg.loop_filter = req.loop_filter;
+    let other_cfg = AnalyzeConfig {
+        loop_filter: if req.loop_filter == vigie_decode::LoopFilter::Apply {
+            vigie_decode::LoopFilter::SkipAll
+        } else {
+            vigie_decode::LoopFilter::Apply
+        },
+        ..cfg.clone()
+    };
     let input = SourceInput {
         source_id: "bench".into(),
         camera: "bench".into(),
@@ -600,16 +728,41 @@ pub fn bench_analyze(m: &Measurement, req: &BenchAnalyzeRequest) -> Result<Bench
     };
     // ffmpeg first (also warms the page cache for both), then alternately: the machine's
     // load moves both the same way within one round.
-    let (mut t_ff, mut t_run) = (Vec::new(), Vec::new());
-    let mut last = None;
+    let (mut t_ff, mut t_run, mut t_other) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut last, mut other) = (None, None);
     for _ in 0..req.runs.max(1) {
         t_ff.push(time_ffmpeg(m, &req.file)?);
         let (a, s) = run(&cfg, detector.as_mut())?;
         t_run.push(s);
         last = Some(a);
+        if req.compare_loop_filter {
+            let (o, s) = run(&other_cfg, detector.as_mut())?;
+            t_other.push(s);
+            other = Some(o);
+        }
     }
     let mut a = last.expect("at least one run");
     let (ff_s, secs) = (median_s(t_ff), median_s(t_run));
+    let loop_filter_comparison = other.map(|o| {
+        let (skipping, deblocking) = if cfg.loop_filter == vigie_decode::LoopFilter::Apply {
+            (&o, &a)
+        } else {
+            (&a, &o)
+        };
+        let other_seconds = median_s(t_other);
+        LoopFilterComparison {
+            other: other_cfg.loop_filter,
+            other_seconds,
+            other_tracks: o.tubes.len(),
+            identical_tubes: a.tubes.iter().filter(|t| o.tubes.contains(t)).count(),
+            quality: quality_cost(
+                skipping,
+                deblocking,
+                other_seconds,
+                meta.fps.unwrap_or(25.0),
+            ),
+        }
+    });
     let quality = if req.compare_full {
         let full_cfg = AnalyzeConfig {
             motion_gate: false,
@@ -662,6 +815,7 @@ pub fn bench_analyze(m: &Measurement, req: &BenchAnalyzeRequest) -> Result<Bench
         codec: meta.codec.clone(),
         resolution: (meta.width, meta.height),
         detector: detector.name().to_owned(),
+        detector_model: (req.detector == DetectorChoice::Nanodet).then_some(model.model),
         sampling: cfg.decode.sampling.to_string(),
         source_seconds: a.duration_ms as f64 / 1000.0,
         frames_decoded: a.decode.frames_decoded,
@@ -681,6 +835,10 @@ pub fn bench_analyze(m: &Measurement, req: &BenchAnalyzeRequest) -> Result<Bench
         frames_in_crops: st.frames_in_crops,
         detect_reasons: st.detect_reasons,
         quality,
+        loop_filter: cfg.loop_filter,
+        thumbnails_recut: st.thumbnails_recut,
+        ms_thumbnails: ms(st.times.thumbnails),
+        loop_filter_comparison,
         plates,
         peak_rss_mib: peak_rss_mib(),
     })
@@ -794,6 +952,8 @@ pub struct EvalTrackRequest {
     pub video: PathBuf,
     pub gt: PathBuf,
     pub detector: DetectorChoice,
+    /// NanoDet's input: by the video's shape (as analysis), or forced.
+    pub detector_input: InputChoice,
     pub min_score: f32,
     /// Write vigie's MOTChallenge output here.
     pub out: Option<PathBuf>,
@@ -819,6 +979,8 @@ pub struct EvalTrackRequest {
 /// `eval track`: the scores.
 #[derive(Debug, Clone)]
 pub struct EvalTrack {
+    /// The NanoDet model that ran (`None` for the motion detector).
+    pub detector_model: Option<vigie_policy::AllowedModelId>,
     pub frames: i64,
     pub detect_seconds: f64,
     pub metrics: MotMetrics,
@@ -837,12 +999,23 @@ pub fn eval_track(m: &Measurement, req: &EvalTrackRequest) -> Result<EvalTrack, 
     let meta = vigie_decode::probe(&req.video, None, None)?;
     let fps = meta.fps.unwrap_or(25.0);
     let clock = FrameClock::new(1000.0 / fps);
+    // Every frame is decoded at its native size, as the detector receives it.
+    let model = crate::analyze::detector_model_for_source(
+        meta.width,
+        meta.height,
+        OutputSize::Native,
+        req.detector_input,
+    );
+    let detector_model = (req.detector == DetectorChoice::Nanodet).then_some(model.model);
     if !req.every_frame {
-        return eval_track_analysis(m, req, &gt, clock);
+        let mut e = eval_track_analysis(m, req, model, &gt, clock)?;
+        e.detector_model = detector_model;
+        return Ok(e);
     }
     let mut detector: FrameDetector = match req.detector {
         DetectorChoice::Nanodet => {
             let cfg = DetectorConfig {
+                model: model.model,
                 classes: vec!["person".into()],
                 score_threshold: req.min_score.clamp(0.01, 0.99),
                 ..Default::default()
@@ -907,6 +1080,7 @@ pub fn eval_track(m: &Measurement, req: &EvalTrackRequest) -> Result<EvalTrack, 
             .map_err(AppError::io(out))?;
     }
     Ok(EvalTrack {
+        detector_model,
         frames: n,
         detect_seconds,
         metrics: vigie_track::eval::evaluate(&gt, &hyp, &EvalConfig::default()),
@@ -921,10 +1095,11 @@ pub fn eval_track(m: &Measurement, req: &EvalTrackRequest) -> Result<EvalTrack, 
 fn eval_track_analysis(
     m: &Measurement,
     req: &EvalTrackRequest,
+    model: vigie_detect::DetectorModel,
     gt: &MotFile,
     clock: FrameClock,
 ) -> Result<EvalTrack, AppError> {
-    let mut detector = m.detector(req.detector, "cpu")?;
+    let mut detector = m.detector(req.detector, model, "cpu")?;
     let mut cfg = AnalyzeConfig::default();
     cfg.decode.sampling = SamplingMode::All;
     cfg.decode.output_size = OutputSize::Native;
@@ -993,6 +1168,7 @@ fn eval_track_analysis(
             .map_err(AppError::io(out))?;
     }
     Ok(EvalTrack {
+        detector_model: None,
         frames: a.stats.frames_analysed as i64,
         detect_seconds: seconds,
         metrics: vigie_track::eval::evaluate(gt, &hyp, &EvalConfig::default()),

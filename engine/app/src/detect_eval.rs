@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use vigie_decode::{DecodeConfig, Decoder, OutputSize};
 use vigie_detect::eval::{person_from_mot, Evaluator, GroundTruth};
-use vigie_detect::{DetectorConfig, CCTV_CLASSES};
+use vigie_detect::CCTV_CLASSES;
 use vigie_track::eval::read_mot;
 
 use crate::bench::{DetectEval, DetectorParams};
@@ -25,9 +25,9 @@ fn bad(e: impl std::fmt::Display) -> AppError {
     AppError::BadInput(e.to_string())
 }
 
-/// The model NanoDet evaluations score: its manifest id and SHA-256 (hex).
-pub fn detector_model() -> (&'static str, String) {
-    let spec = DetectorConfig::default().model.spec();
+/// A model's manifest id and SHA-256 (hex), as evaluations report it.
+pub fn model_ref(model: vigie_policy::AllowedModelId) -> (&'static str, String) {
+    let spec = model.spec();
     (spec.id, spec.sha256_hex())
 }
 
@@ -54,7 +54,7 @@ pub fn eval_detect_video(
         }
         bad(s)
     })?;
-    let config = params.config(None)?;
+    let config = params.config(None, 0, 0)?;
     let kept: Vec<String> = if config.classes.is_empty() {
         CCTV_CLASSES.iter().map(|s| s.to_string()).collect()
     } else {
@@ -69,7 +69,6 @@ pub fn eval_detect_video(
             "MOTChallenge ground truth labels persons only: keep `person` in --classes",
         ));
     }
-    let mut det = m.nanodet(config)?;
     vigie_decode::init();
     let cfg = DecodeConfig {
         output_size: OutputSize::Native,
@@ -77,6 +76,9 @@ pub fn eval_detect_video(
     };
     cfg.validate()?;
     let mut dec = Decoder::open(video, &cfg)?;
+    // Built for the first frame's size: the model is chosen by the frames' shape.
+    let mut det: Option<vigie_detect::Detector> = None;
+    let mut models = Vec::new();
     let mut ev = Evaluator::new(iou, &classes);
     let t = Instant::now();
     let mut infer_s = 0.0;
@@ -90,8 +92,13 @@ pub fn eval_detect_video(
             .flatten()
             .filter_map(|b| person_from_mot(b.x, b.y, b.w, b.h, b.conf, frame.width, frame.height))
             .collect();
+        let d = match &mut det {
+            Some(d) => d,
+            None => det.insert(m.nanodet(params.config(None, frame.width, frame.height)?)?),
+        };
+        crate::bench::count_model(&mut models, d.config().model);
         let ti = Instant::now();
-        let dets = det.detect(&frame)?;
+        let dets = d.detect(&frame)?;
         infer_s += ti.elapsed().as_secs_f64();
         ev.add(&dets, &gts);
     }
@@ -113,6 +120,7 @@ pub fn eval_detect_video(
         total: ev.total(),
         per_class: ev.counts,
         not_annotated: unannotated,
+        models,
         detect_seconds: infer_s,
         seconds: t.elapsed().as_secs_f64(),
     })

@@ -142,13 +142,15 @@ impl Measurement {
         }
     }
 
-    /// An object detector for declared files.
+    /// An object detector for declared files (`model`: chosen by
+    /// [`crate::analyze::detector_model_for_source`]).
     pub fn detector(
         &self,
         choice: DetectorChoice,
+        model: vigie_detect::DetectorModel,
         device: &str,
     ) -> Result<Box<dyn vigie_pipeline::ObjectDetector + Send>, AppError> {
-        crate::analyze::make_detector(choice, device, crate::plates::cores(), &self.sink)
+        crate::analyze::make_detector(choice, model, device, crate::plates::cores(), &self.sink)
     }
 
     /// The NanoDet detector itself (evaluation of the detector alone).

@@ -77,3 +77,61 @@ fn reports_state_the_measured_recall_of_the_models_loaded() {
     let report: vigie_app::types::Report = serde_json::from_str(&json).unwrap();
     assert_eq!(&report.limits.unwrap().models[0].measured, measured);
 }
+
+/// A case whose sources were analysed with both detector sizes (chosen per source by the
+/// frame's shape): the report names each model with the sources it analysed and quotes
+/// that model's own figures.
+#[test]
+fn the_report_names_each_sources_detector_model_and_its_figures() {
+    let home = tempfile::tempdir().unwrap();
+    let app = App::new(
+        DataRoot::new(home.path().to_owned()),
+        Arc::new(vigie_audit::SystemClock),
+    );
+    let op = Operator::new("op-test").unwrap();
+    common::open_case(&app, &op, "C-sizes", "2026/779", "sizes test");
+    let spec = |id| {
+        vigie_app::admin::policy::AllowedModelId::lookup(id)
+            .unwrap()
+            .spec()
+    };
+    {
+        let c = EnteredCase::enter(&app, Some("C-sizes"), &op, None, "analyze").unwrap();
+        for (model, source) in [
+            ("nanodet-coco-416", "S-tud-4x3"),
+            ("nanodet-coco-512x288", "S-street-16x9"),
+        ] {
+            c.record(&Event::ModelLoaded {
+                model_id: model.into(),
+                sha256: spec(model).sha256_hex(),
+                task: "object_detection".into(),
+                device: "cpu".into(),
+                source_id: Some(source.into()),
+            })
+            .unwrap();
+        }
+    }
+    let admin = Administration::new(&app, op.clone(), None);
+    let written = admin.write_report("C-sizes", None).unwrap();
+    let limits = written.report.limits.expect("a limits section");
+    assert_eq!(limits.models.len(), 2);
+    for (m, id, source) in [
+        (&limits.models[0], "nanodet-coco-416", "S-tud-4x3"),
+        (&limits.models[1], "nanodet-coco-512x288", "S-street-16x9"),
+    ] {
+        assert_eq!(m.model_id.as_deref(), Some(id));
+        assert_eq!(m.sources, [source]);
+        assert_eq!(
+            m.measured,
+            measured_catalogue()
+                .into_iter()
+                .filter(|q| q.model_id == id)
+                .collect::<Vec<_>>()
+        );
+        assert!(!m.measured.is_empty(), "{id} has figures");
+    }
+    let html = std::fs::read_to_string(&written.files.html).unwrap();
+    assert!(html.contains("<code>S-street-16x9</code>"), "{html}");
+    // The wide model's street figure: any vehicle recall 0.81 (1031 of 1277).
+    assert!(html.contains("<td>1277</td><td>0.81</td>"), "{html}");
+}

@@ -133,6 +133,10 @@ pub struct ModelLimits {
     pub sha256: Option<String>,
     /// The `model_load` entries (sequence numbers).
     pub entries: Vec<u64>,
+    /// The sources those entries loaded it for, in log order (the detector model is
+    /// chosen per source by the frame's shape, so each source's figures are its model's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
     pub measured: Vec<MeasuredQuality>,
     /// Why nothing was measured, when `measured` is empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -175,11 +179,15 @@ fn installed_measured() -> &'static [MeasuredQuality] {
 pub fn limits_section(models: &[ModelRow], table: &[MeasuredQuality]) -> LimitsSection {
     let mut out: Vec<ModelLimits> = Vec::new();
     for m in models {
+        let source = str_at(&m.params, &["source_id"]).map(str::to_owned);
         if let Some(l) = out
             .iter_mut()
             .find(|l| l.model_id == m.model_id && l.sha256 == m.sha256)
         {
             l.entries.push(m.seq);
+            if let Some(s) = source.filter(|s| !l.sources.contains(s)) {
+                l.sources.push(s);
+            }
             continue;
         }
         let of_id: Vec<&MeasuredQuality> = table
@@ -204,6 +212,7 @@ pub fn limits_section(models: &[ModelRow], table: &[MeasuredQuality]) -> LimitsS
             model_id: m.model_id.clone(),
             sha256: m.sha256.clone(),
             entries: vec![m.seq],
+            sources: source.into_iter().collect(),
             measured,
             not_measured,
         });
@@ -1377,6 +1386,17 @@ fn render_limits(h: &mut String, limits: &LimitsSection) {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        if !m.sources.is_empty() {
+            let _ = writeln!(
+                h,
+                "<p>Sources analysed with this model / Sources analysées avec ce modèle : {}</p>",
+                m.sources
+                    .iter()
+                    .map(|s| format!("<code>{}</code>", esc(s)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         if let Some(why) = m.not_measured {
             let (en, fr) = match why {
                 NotMeasured::NoModelId => (
@@ -1499,6 +1519,37 @@ mod limits_tests {
             sha256: sha,
             params: Value::Null,
         }
+    }
+
+    #[test]
+    fn each_model_names_the_sources_it_analysed() {
+        let load = |seq, id: &str, source: &str| ModelRow {
+            params: serde_json::json!({ "model_id": id, "source_id": source }),
+            ..row(seq, Some(id), Some("63".repeat(32)))
+        };
+        let l = limits_section(
+            &[
+                load(3, "nanodet-coco-416", "S-tud"),
+                load(5, "nanodet-coco-512x288", "S-street"),
+                load(7, "nanodet-coco-416", "S-lobby"),
+                load(9, "nanodet-coco-416", "S-tud"),
+            ],
+            &[nanodet()],
+        );
+        assert_eq!(l.models.len(), 2, "{l:?}");
+        assert_eq!(l.models[0].sources, ["S-tud", "S-lobby"]);
+        assert_eq!(l.models[0].entries, [3, 7, 9]);
+        assert_eq!(l.models[1].sources, ["S-street"]);
+        assert_eq!(l.models[1].not_measured, Some(NotMeasured::NoFigures));
+        let mut h = String::new();
+        render_limits(&mut h, &l);
+        assert!(
+            h.contains(
+                "Sources analysées avec ce modèle : <code>S-tud</code>, <code>S-lobby</code>"
+            ),
+            "{h}"
+        );
+        assert!(h.contains("nanodet-coco-512x288"), "{h}");
     }
 
     #[test]

@@ -70,6 +70,7 @@ fn models_lists_the_compiled_allowlist() {
         ids,
         [
             "nanodet-coco-416",
+            "nanodet-coco-512x288",
             "ppocrv6-det-small",
             "ppocrv6-rec-small",
             "ppocrv6-rec-tiny",

@@ -16,7 +16,8 @@ pub const CCTV_CLASSES: [&str; 6] = ["person", "bicycle", "car", "motorcycle", "
 /// Validated detector settings (built once, see [`DetectorConfig::validate`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DetectorConfig {
-    /// Allowlisted object detector to use (default NanoDet COCO 416).
+    /// Allowlisted object detector to use (default NanoDet COCO 416; callers that know the
+    /// frame size choose with [`crate::detector_model_for`]).
     pub model: AllowedModelId,
     /// Class names to keep (default [`CCTV_CLASSES`]); empty = every class.
     pub classes: Vec<String>,
@@ -351,4 +352,38 @@ fn check_frame(frame: &RgbFrame) -> Result<(), DetectError> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_nanodet_size_maps_its_declared_outputs_to_strides() {
+        // (stride, grid width, scores output, boxes output): the manifest's
+        // Identity..Identity_5 order, found from the declared anchor counts.
+        let m = map_outputs(ids::NANODET_COCO_416, 80).unwrap();
+        assert_eq!(m.levels, [(8, 52, 0, 3), (16, 26, 1, 4), (32, 13, 2, 5)]);
+        let m = map_outputs(ids::NANODET_COCO_512X288, 80).unwrap();
+        assert_eq!(m.levels, [(8, 64, 0, 3), (16, 32, 1, 4), (32, 16, 2, 5)]);
+        let spec = ids::NANODET_COCO_512X288.spec();
+        assert_eq!(spec.inputs[0].shape, [-1, 3, 288, 512]);
+        assert_eq!(spec.preprocess.resize, Resize::Letterbox);
+        // Same weights, same labels and normalisation as the 416 entry.
+        let square = ids::NANODET_COCO_416.spec();
+        assert_eq!(
+            (spec.preprocess.mean, spec.preprocess.std),
+            (square.preprocess.mean, square.preprocess.std)
+        );
+        assert!(matches!(
+            (spec.labels, square.labels),
+            (Labels::Inline(a), Labels::Inline(b)) if a == b
+        ));
+        DetectorConfig {
+            model: ids::NANODET_COCO_512X288,
+            ..DetectorConfig::default()
+        }
+        .validate()
+        .unwrap();
+    }
 }

@@ -1,4 +1,5 @@
-//! COCO object detection for CCTV frames (NanoDet-m, 416x416).
+//! COCO object detection for CCTV frames (NanoDet-m, 416x416 or 512x288 by the source's
+//! shape: [`choice`]).
 //!
 //! Why its own crate: detection is one stage with one job (frame in, boxes out). It
 //! depends on `vigie-policy` for the model session and never on ONNX Runtime directly,
@@ -19,6 +20,7 @@
 //! [`eval`] measures precision and recall against Pascal VOC boxes; [`still`] loads JPEG
 //! and PNG stills for tests, evaluation and `vigie detect IMAGE`.
 
+pub mod choice;
 pub mod crops;
 mod detector;
 mod error;
@@ -30,6 +32,7 @@ pub mod still;
 
 use serde::Serialize;
 
+pub use choice::{detector_model_for, DetectorModel, InputChoice};
 pub use detector::{Detector, DetectorConfig, CCTV_CLASSES};
 pub use error::DetectError;
 

@@ -402,6 +402,68 @@ mod tests {
     }
 
     #[test]
+    fn boxes_of_the_512x288_model_map_to_frame_pixels_exactly() {
+        // The geometry of the allowlisted wide model, from its manifest entry.
+        let spec = vigie_policy::ids::NANODET_COCO_512X288.spec().preprocess;
+        assert_eq!(
+            (spec.resize, spec.width, spec.height),
+            (Resize::Letterbox, 512, 288)
+        );
+        let cases = [
+            // 1920x1080: scale 512 / 1920 = 4/15, no padding.
+            (
+                1920,
+                1080,
+                bbox(128.0, 64.0, 64.0, 96.0),
+                bbox(480.0, 240.0, 240.0, 360.0),
+            ),
+            (
+                1920,
+                1080,
+                bbox(0.0, 0.0, 512.0, 288.0),
+                bbox(0.0, 0.0, 1920.0, 1080.0),
+            ),
+            // 1280x720: scale 0.4.
+            (
+                1280,
+                720,
+                bbox(200.0, 100.0, 40.0, 80.0),
+                bbox(500.0, 250.0, 100.0, 200.0),
+            ),
+            // 640x480 forced into 512x288: scale 0.6, pillarboxed 64 px left and right.
+            (
+                640,
+                480,
+                bbox(64.0 + 60.0, 30.0, 120.0, 180.0),
+                bbox(100.0, 50.0, 200.0, 300.0),
+            ),
+            // 2560x1080 (2.37:1): scale 0.2, letterboxed 36 rows above and below.
+            (
+                2560,
+                1080,
+                bbox(100.0, 36.0 + 20.0, 50.0, 100.0),
+                bbox(500.0, 100.0, 250.0, 500.0),
+            ),
+        ];
+        for (w, h, input, want) in cases {
+            let g = Geometry::new(spec.resize, spec.width, spec.height, w, h);
+            assert_close(g.to_frame(input), want);
+            assert_close(g.to_input(want), input);
+        }
+        let g = |w, h| {
+            let g = Geometry::new(spec.resize, spec.width, spec.height, w, h);
+            (g.offset_x, g.offset_y, g.content_w, g.content_h)
+        };
+        assert_eq!(g(2560, 1080), (0, 36, 512, 216));
+        // 1366x768 (odd 16:9): scale 512 / 1366, 768 rows become 287.86 -> 288.
+        assert_eq!(g(1366, 768), (0, 0, 512, 288));
+        // A box in the side padding of a pillarboxed frame is empty once in the frame.
+        let b =
+            Geometry::new(spec.resize, 512, 288, 640, 480).to_frame(bbox(10.0, 10.0, 40.0, 40.0));
+        assert_eq!((b.x, b.w), (0.0, 0.0));
+    }
+
+    #[test]
     fn boxes_reaching_into_the_padding_are_clipped_to_the_frame() {
         let g = Geometry::new(Resize::Letterbox, 416, 416, 1920, 1080);
         // The whole input square is the whole frame.

@@ -169,6 +169,11 @@ pub struct AnalyzeArgs {
     pub file: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "nanodet")]
     pub detector: DetectorChoice,
+    /// NanoDet's input: `auto` (by the frame's shape, as analysis: 512x288 for frames at
+    /// least 1.6 times as wide as high, 416 otherwise), or `416` / `512x288` to force one
+    /// (to compare them).
+    #[arg(long, default_value = "auto", value_parser = super::detect::parse_detector_input)]
+    pub detector_input: vigie_app::bench::InputChoice,
     /// Detector device: cpu, or cuda[:N].
     #[arg(long, default_value = "cpu")]
     pub device: String,
@@ -197,6 +202,15 @@ pub struct AnalyzeArgs {
     /// the picture's scale when they fit in one NanoDet input, the whole frame otherwise.
     #[arg(long)]
     pub crops: bool,
+    /// Decode with the codec's loop filter, as before: analysis skips it by default
+    /// (about a fifth less decoding CPU on H.264; thumbnails are then cut again from
+    /// recorded pictures).
+    #[arg(long)]
+    pub no_skip_loop_filter: bool,
+    /// Also run the other loop-filter setting in each round (alternating) and score the
+    /// skipping run's tracks against the deblocking run's.
+    #[arg(long)]
+    pub compare_loop_filter: bool,
 }
 
 /// `vigie bench analyze FILE`: the whole pipeline against `ffmpeg -f null` decoding of the
@@ -227,6 +241,7 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
         &vigie_app::bench::BenchAnalyzeRequest {
             file: file.clone(),
             detector: args.detector.into(),
+            detector_input: args.detector_input,
             device: args.device.clone(),
             sampling: args.decode.sampling,
             width: args.decode.width,
@@ -237,6 +252,12 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
             adaptive_rate: !args.no_adaptive_rate,
             compare_full: args.compare_full,
             detect_regions: args.crops,
+            loop_filter: if args.no_skip_loop_filter {
+                vigie_decode::LoopFilter::Apply
+            } else {
+                vigie_decode::LoopFilter::SkipAll
+            },
+            compare_loop_filter: args.compare_loop_filter,
         },
     )?;
     if global.json {
@@ -269,6 +290,29 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
             r.ffmpeg_fps(),
             r.ratio_to_ffmpeg_decode()
         );
+        println!(
+            "loop filter: {:?}; {} thumbnails cut again from recorded pictures ({:.0} ms)",
+            r.loop_filter, r.thumbnails_recut, r.ms_thumbnails
+        );
+        if let Some(c) = &r.loop_filter_comparison {
+            let q = &c.quality;
+            println!(
+                "loop filter {:?}: {:.2}x realtime ({:.1} s, median); {} tracks, {} identical; skipping against deblocking: {} tracks for {}, mostly tracked {}, partially {}, mostly lost {}, ID switches {}, MOTA {:.3}, IDF1 {:.3}",
+                c.other,
+                r.source_seconds / c.other_seconds,
+                c.other_seconds,
+                c.other_tracks,
+                c.identical_tubes,
+                q.tracks,
+                q.full_tracks,
+                q.mostly_tracked,
+                q.partially_tracked,
+                q.mostly_lost,
+                q.id_switches,
+                q.mota,
+                q.idf1
+            );
+        }
         println!(
             "frames: {} analysed, {} through the detector, {} skipped by the motion gate; {} tracks",
             r.frames_analysed, r.frames_detected, r.frames_gated_out, r.tracks

@@ -49,6 +49,17 @@ pub struct DetectorFlags {
     /// ONNX Runtime intra-op threads per session (0 = one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// NanoDet's input: `auto` (by the frame's shape, as analysis: 512x288 for frames at
+    /// least 1.6 times as wide as high, 416 otherwise), or `416` / `512x288` to force one
+    /// (to compare them).
+    #[arg(long, default_value = "auto", value_parser = parse_detector_input)]
+    pub detector_input: vigie_app::bench::InputChoice,
+}
+
+/// `--detector-input auto|416|512x288`.
+pub fn parse_detector_input(s: &str) -> Result<vigie_app::bench::InputChoice, String> {
+    s.parse()
+        .map_err(|e: vigie_app::bench::BadInputChoice| e.to_string())
 }
 
 impl DetectorFlags {
@@ -59,6 +70,7 @@ impl DetectorFlags {
             nms_iou: self.nms_iou,
             device: self.device.clone(),
             threads: self.threads,
+            input: self.detector_input,
         }
     }
 }
@@ -205,7 +217,26 @@ pub fn eval(a: EvalArgs, global: &Global) -> anyhow::Result<Outcome> {
             (ev, json!({ "dir": a.dir.display().to_string() }))
         }
     };
-    let (model_id, model_sha256) = vigie_app::detect_eval::detector_model();
+    // The model that ran (one per evaluation when the images share a shape; the
+    // measured figures are per model).
+    let models: Vec<serde_json::Value> = ev
+        .models
+        .iter()
+        .map(|(m, images)| {
+            let (id, sha256) = vigie_app::detect_eval::model_ref(*m);
+            json!({ "id": id, "sha256": sha256, "images": images })
+        })
+        .collect();
+    let (model_id, model_sha256) = match ev.single_model() {
+        Some(m) => {
+            let (id, sha) = vigie_app::detect_eval::model_ref(m);
+            (id.to_owned(), sha)
+        }
+        None => (
+            "several (by image shape, see models)".to_owned(),
+            String::new(),
+        ),
+    };
     let infer_s = ev.detect_seconds;
     let unannotated = &ev.not_annotated;
     let fmt = |v: Option<f64>| v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "-".into());
@@ -226,7 +257,9 @@ pub fn eval(a: EvalArgs, global: &Global) -> anyhow::Result<Outcome> {
             .collect();
         let mut out = json!({
             "images": ev.images, "iou": a.iou, "score_threshold": a.detector.score,
-            "model": { "id": model_id, "sha256": model_sha256 },
+            "model": ev.single_model().map(|_| json!({ "id": model_id, "sha256": model_sha256 })),
+            "models": models,
+            "detector_input": a.detector.detector_input.to_string(),
             "vigie_version": env!("CARGO_PKG_VERSION"),
             "per_class": per,
             "all": {
@@ -245,7 +278,7 @@ pub fn eval(a: EvalArgs, global: &Global) -> anyhow::Result<Outcome> {
         writeln!(
             out,
             "{model_id} ({}...), {} {}, IoU >= {}, score >= {}",
-            &model_sha256[..12],
+            &model_sha256[..model_sha256.len().min(12)],
             ev.images,
             if a.video.is_some() {
                 "frames"
@@ -332,6 +365,7 @@ pub fn bench(a: BenchArgs, global: &Global) -> anyhow::Result<Outcome> {
     if global.json {
         print_json(&json!({
             "file": file.display().to_string(), "frame_size": [w, h], "device": a.detector.device,
+            "model": { "id": r.model.spec().id, "sha256": r.model.spec().sha256_hex() },
             "latency_ms": { "median": median, "p90": p90, "frames": a.frames, "threads": if a.detector.threads == 0 { cores } else { a.detector.threads } },
             "throughput_fps": fps, "workers": a.workers, "threads_per_worker": per, "cores": cores,
         }))?;
@@ -339,7 +373,8 @@ pub fn bench(a: BenchArgs, global: &Global) -> anyhow::Result<Outcome> {
         let mut out = std::io::stdout().lock();
         writeln!(
             out,
-            "detector nanodet-coco-416 on {} ({}x{} frames, device {})",
+            "detector {} on {} ({}x{} frames, device {})",
+            r.model.spec().id,
             file.display(),
             w,
             h,

@@ -25,6 +25,11 @@ pub struct Args {
     pub gt: PathBuf,
     #[arg(long, value_enum, default_value = "nanodet")]
     pub detector: DetectorChoice,
+    /// NanoDet's input: `auto` (by the frame's shape, as analysis: 512x288 for frames at
+    /// least 1.6 times as wide as high, 416 otherwise), or `416` / `512x288` to force one
+    /// (to compare them).
+    #[arg(long, default_value = "auto", value_parser = super::detect::parse_detector_input)]
+    pub detector_input: vigie_app::bench::InputChoice,
     /// Minimum detector score kept (low-score boxes feed ByteTrack's second stage).
     #[arg(long, default_value_t = 0.1)]
     pub min_score: f32,
@@ -79,6 +84,7 @@ pub fn run(a: Args, global: &Global) -> anyhow::Result<Outcome> {
             video: a.video.clone(),
             gt: a.gt.clone(),
             detector: a.detector.into(),
+            detector_input: a.detector_input,
             min_score: a.min_score,
             out: a.out.clone(),
             fill_gaps: a.fill_gaps,
@@ -91,18 +97,21 @@ pub fn run(a: Args, global: &Global) -> anyhow::Result<Outcome> {
             detect_regions: a.crops,
         },
     )?;
+    let model = r.detector_model.map(|m| m.spec().id);
     let (n, detect_s, m) = (r.frames, r.detect_seconds, r.metrics);
     if global.json {
         print_json(&json!({
             "video": a.video, "gt": a.gt, "detector": format!("{:?}", a.detector).to_lowercase(),
+            "detector_model": model, "detector_input": a.detector_input.to_string(),
             "frames": n, "detect_seconds": detect_s, "metrics": m,
         }))?;
     } else {
         println!(
-            "{}: {} frames, detector {:?} ({:.1} ms/frame)",
+            "{}: {} frames, detector {:?}{} ({:.1} ms/frame)",
             a.video.display(),
             n,
             a.detector,
+            model.map(|m| format!(" {m}")).unwrap_or_default(),
             detect_s * 1000.0 / n as f64
         );
         println!(
