@@ -18,38 +18,7 @@ const CAMERA_URL: &str = "hall%2Fentrance";
 /// Ingest and analyse the synthetic clip through the web (motion detector), under camera
 /// [`CAMERA`]; the source id.
 fn ingest_and_analyse(c: &mut Client) -> String {
-    let page = c.get(&format!("/c/{CASE}/ingest?root=0"));
-    assert_eq!(page.status, 200, "{}", page.text());
-    let token = page.csrf();
-    let r = c.post(
-        &format!("/c/{CASE}/ingest"),
-        &[
-            ("csrf", &token),
-            ("path", "0:cam-synthetic.mp4"),
-            ("start", "2026-11-30T14:00:00+01:00"),
-            ("camera", CAMERA),
-            ("detector", "motion"),
-            ("sampling", "all"),
-        ],
-    );
-    assert_eq!(r.status, 303, "{}", r.text());
-    let t0 = Instant::now();
-    let job = loop {
-        let r = c.request(
-            "GET",
-            &format!("/c/{CASE}/job"),
-            &[("Accept", "application/json"), ("X-Vigie-Poll", "1")],
-            b"",
-        );
-        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-        if !matches!(v["phase"].as_str(), Some("ingest" | "analyse")) {
-            break v;
-        }
-        assert!(t0.elapsed() < Duration::from_secs(300), "too slow: {v}");
-        std::thread::sleep(Duration::from_millis(300));
-    };
-    assert_eq!(job["phase"], "done", "{job}");
-    job["analysed"][0].as_str().unwrap().to_owned()
+    ingest_through_the_page(c, "cam-synthetic.mp4", CAMERA, "2026-11-30T14:00:00+01:00")
 }
 
 /// The value of attribute `attr` on the element with `id="id"`.
