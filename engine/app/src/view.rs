@@ -661,6 +661,9 @@ pub struct SynopsisView {
     pub objects: Vec<SynopsisObject>,
     /// One per segment shown (its own source and synopsis intervals): what a click picks.
     pub segments: Vec<SynopsisObject>,
+    /// The figures printed when it was made, from its index (`None` for an index written
+    /// before a figure was added: the page then shows none rather than wrong ones).
+    pub figures: Option<vigie_synopsis::Figures>,
     /// Per-frame boxes of the objects shown, per (source, track) (source time, working
     /// pixels).
     boxes: HashMap<(String, u64), Vec<(i64, BBox)>>,
@@ -759,6 +762,7 @@ impl SynopsisView {
             duration_ms,
             objects,
             segments,
+            figures: serde_json::from_value(doc["figures"].clone()).ok(),
             boxes,
         })
     }

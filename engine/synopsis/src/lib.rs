@@ -50,7 +50,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use chrono::{DateTime, FixedOffset};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use vigie_core::{BBox, SamplingMode};
 use vigie_decode::{DecodeConfig, DecodeError, Decoder, OutputSize};
 
@@ -1109,8 +1109,8 @@ fn shown(plan: &Plan, tubes: &[TubeInput], fps: f64) -> Vec<Shown> {
         .collect()
 }
 
-/// The measured figures of one synopsis.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The measured figures of one synopsis (written into its index, read back by the desk).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Figures {
     /// Sources (files) on the synopsis's timeline.
     pub sources: usize,

@@ -219,6 +219,14 @@ fn search_watch_export_synopsis_report() {
         "{}",
         syn.text()
     );
+    // The figures the CLI prints, read back from the synopsis's index.
+    assert!(
+        syn.text()
+            .contains("data-figure=\"objects\" data-value=\"3/3\""),
+        "{}",
+        syn.text()
+    );
+    assert!(syn.text().contains("data-figure=\"condensation\""));
     let t = syn.text();
     let pu = t.find("data-pick-url=\"").unwrap() + "data-pick-url=\"".len();
     let pick_url = t[pu..pu + t[pu..].find('"').unwrap()].replace("&amp;", "&");

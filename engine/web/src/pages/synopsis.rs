@@ -22,6 +22,7 @@ use vigie_app::clock::{self, CameraRow};
 use vigie_app::results::{
     self, CameraSynopsisOutcome, CameraSynopsisRequest, SynopsisOptions, SynopsisRequest,
 };
+use vigie_app::types::Figures;
 use vigie_app::types::QueryArgs;
 use vigie_app::view::Player;
 use vigie_app::AppError;
@@ -128,6 +129,9 @@ pub async fn show(
         1,
     );
     b.push_str(&player_html);
+    if let Some(f) = &view.figures {
+        b.push_str(&figures_html(lang, f));
+    }
     b.push_str(&format!(
         "<h2>{}</h2><ul id=\"synopsis-objects\">",
         lang.t("synopsis.objects")
@@ -311,7 +315,13 @@ fn camera_result_html(
             id = esc(&l.source_id),
         ));
     }
-    // The figures `vigie synopsis` prints, each with its raw value for scripts and tests.
+    b.push_str(&figures_html(lang, f));
+    b.push_str("</section>");
+    b
+}
+
+/// The figures `vigie synopsis` prints, each with its raw value for scripts and tests.
+fn figures_html(lang: Lang, f: &Figures) -> String {
     let row = |key: &str, test: &str, raw: String, shown: String| {
         format!(
             "<dt>{}</dt><dd data-figure=\"{test}\" data-value=\"{}\">{}</dd>",
@@ -320,7 +330,7 @@ fn camera_result_html(
             esc(&shown)
         )
     };
-    b.push_str("<dl id=\"synopsis-figures\" class=\"figures\">");
+    let mut b = String::from("<dl id=\"synopsis-figures\" class=\"figures\">");
     b.push_str(&row(
         "fig.footage",
         "footage",
@@ -382,7 +392,7 @@ fn camera_result_html(
         format!("{}", f.objects_redacted),
         format!("{}", f.objects_redacted),
     ));
-    b.push_str("</dl></section>");
+    b.push_str("</dl>");
     b
 }
 
