@@ -52,19 +52,35 @@ pub enum DetectorChoice {
 /// the size the detector receives decides ([`vigie_detect::detector_model_for`], the one
 /// rule). Analysis, shards (through analysis), `eval track`, `eval detect` and
 /// `bench analyze` all choose through here or that function, so a source gets the same
-/// model on every path. An unknown source size (0) keeps the square model.
+/// model on every path. An unknown source size (0) keeps the square model. `precision` is
+/// resolved by the caller ([`resolve_precision`]), once per run.
 pub fn detector_model_for_source(
     source_w: u32,
     source_h: u32,
     output: vigie_decode::OutputSize,
     choice: vigie_detect::InputChoice,
+    precision: vigie_detect::Precision,
 ) -> vigie_detect::DetectorModel {
     let (w, h) = if source_w == 0 || source_h == 0 {
         (0, 0)
     } else {
         output.resolve(source_w, source_h)
     };
-    vigie_detect::detector_model_for(w, h, choice)
+    vigie_detect::detector_model_for(w, h, choice, precision)
+}
+
+/// The detector precision `choice` resolves to on this machine for `device` (`cpu`,
+/// `cuda:0`): int8 is only ever chosen by `auto` for CPU execution (vigie_detect::choice).
+/// An unparsable device counts as not the CPU (float); its error comes where it is used.
+pub fn resolve_precision(
+    choice: vigie_detect::PrecisionChoice,
+    device: &str,
+) -> vigie_detect::Precision {
+    let on_cpu = matches!(
+        device.parse::<vigie_policy::Device>(),
+        Ok(vigie_policy::Device::Cpu)
+    );
+    choice.resolve_here(on_cpu)
 }
 
 /// NanoDet behind the pipeline's detector trait, with its report name (the model file's
@@ -262,8 +278,12 @@ pub fn analyze_sources(
     let derived = layout.ensure_derived()?;
     let index = Mutex::new(case.index_or_new()?);
     let thumbs = layout.thumbnails();
+    // Resolved once for the whole run, on this machine (a shard records it in its
+    // settings: shard.rs refuses to merge shards that resolved differently).
+    let precision = resolve_precision(vigie_detect::PrecisionChoice::Auto, &req.device);
     let params = json!({
         "detector": req.detector,
+        "detector_precision": (req.detector == DetectorChoice::Nanodet).then(|| precision.to_string()),
         "sampling": cfg.decode.sampling.to_string(),
         "width": format!("{:?}", cfg.decode.output_size),
         "motion_gate": cfg.motion_gate,
@@ -305,6 +325,7 @@ pub fn analyze_sources(
                     rec.meta.height,
                     req.width,
                     vigie_detect::InputChoice::Auto,
+                    precision,
                 );
                 let mut detector =
                     make_detector(req.detector, model, &req.device, threads, &sink)?;
@@ -315,6 +336,7 @@ pub fn analyze_sources(
                         "id": spec.id,
                         "sha256": spec.sha256_hex(),
                         "input": [spec.preprocess.width, spec.preprocess.height],
+                        "precision": model.precision.to_string(),
                         "frame_size": req.width.resolve(rec.meta.width, rec.meta.height),
                     });
                     case.record(&Event::ModelLoaded {

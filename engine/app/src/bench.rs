@@ -20,7 +20,7 @@ use vigie_detect::eval::{parse_voc, ClassCounts, Evaluator};
 use vigie_detect::still::load_still;
 use vigie_detect::{Detection, DetectorConfig, CCTV_CLASSES};
 // The detector input flag's type, for front ends (`--detector-input`).
-pub use vigie_detect::choice::{BadInputChoice, InputChoice};
+pub use vigie_detect::choice::{BadInputChoice, BadPrecisionChoice, InputChoice, PrecisionChoice};
 use vigie_pipeline::{analyze_source, AnalyzeConfig, SourceInput};
 use vigie_policy::SessionConfig;
 use vigie_track::eval::{read_mot, EvalConfig, MotFile, MotMetrics};
@@ -71,6 +71,8 @@ pub struct DetectorParams {
     pub threads: usize,
     /// The detector input: by the frame's shape (`Auto`), or forced.
     pub input: InputChoice,
+    /// The detector precision: by the machine (`Auto`), or forced.
+    pub precision: PrecisionChoice,
 }
 
 impl DetectorParams {
@@ -94,7 +96,13 @@ impl DetectorParams {
             Some(c) => c.clone(),
         };
         let config = DetectorConfig {
-            model: vigie_detect::detector_model_for(frame_w, frame_h, self.input).model,
+            model: vigie_detect::detector_model_for(
+                frame_w,
+                frame_h,
+                self.input,
+                crate::analyze::resolve_precision(self.precision, &self.device),
+            )
+            .model,
             classes,
             score_threshold: self.score,
             nms_iou: self.nms_iou,
@@ -485,6 +493,8 @@ pub struct BenchAnalyzeRequest {
     pub detector: DetectorChoice,
     /// NanoDet's input: by the decoded frame's shape (as analysis), or forced.
     pub detector_input: InputChoice,
+    /// NanoDet's precision: by the machine (as analysis), or forced.
+    pub detector_precision: PrecisionChoice,
     pub device: String,
     pub sampling: SamplingMode,
     pub width: OutputSize,
@@ -694,6 +704,7 @@ pub fn bench_analyze(m: &Measurement, req: &BenchAnalyzeRequest) -> Result<Bench
         meta.height,
         req.width,
         req.detector_input,
+        crate::analyze::resolve_precision(req.detector_precision, &req.device),
     );
     let mut detector = m.detector(req.detector, model, &req.device)?;
     let mut cfg = AnalyzeConfig::default();
@@ -954,6 +965,8 @@ pub struct EvalTrackRequest {
     pub detector: DetectorChoice,
     /// NanoDet's input: by the video's shape (as analysis), or forced.
     pub detector_input: InputChoice,
+    /// NanoDet's precision: by the machine (as analysis), or forced.
+    pub detector_precision: PrecisionChoice,
     pub min_score: f32,
     /// Write vigie's MOTChallenge output here.
     pub out: Option<PathBuf>,
@@ -1005,6 +1018,7 @@ pub fn eval_track(m: &Measurement, req: &EvalTrackRequest) -> Result<EvalTrack, 
         meta.height,
         OutputSize::Native,
         req.detector_input,
+        crate::analyze::resolve_precision(req.detector_precision, "cpu"),
     );
     let detector_model = (req.detector == DetectorChoice::Nanodet).then_some(model.model);
     if !req.every_frame {

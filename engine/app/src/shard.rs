@@ -384,6 +384,13 @@ fn analysis_settings(req: &AnalyzeRequest) -> Value {
     });
     json!({
         "detector": req.detector,
+        // The precision `auto` resolves to on the node (a fixed CPU-feature test,
+        // vigie_detect::choice): two nodes that would analyse with float and int8 differ
+        // here, so their shards are not merged into one run (doc/models.md).
+        "detector_precision": (req.detector == crate::analyze::DetectorChoice::Nanodet).then(|| {
+            crate::analyze::resolve_precision(vigie_detect::PrecisionChoice::Auto, &req.device)
+                .to_string()
+        }),
         "device": req.device,
         "sampling": req.sampling.to_string(),
         "width": format!("{:?}", req.width),
@@ -1347,4 +1354,45 @@ fn check_and_import(
     Ok(Merge::Done(summary(
         analysed.iter().map(|s| s.source_id.clone()).collect(),
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::DetectorChoice;
+
+    fn request(detector: DetectorChoice, device: &str) -> AnalyzeRequest {
+        AnalyzeRequest {
+            all: true,
+            sources: Vec::new(),
+            detector,
+            scene: None,
+            force: false,
+            jobs: 1,
+            device: device.into(),
+            motion_gate: true,
+            sampling: "all".parse().unwrap(),
+            width: vigie_decode::OutputSize::Native,
+            decoder_threads: 1,
+            plates: None,
+            plate_min_width_px: 0.0,
+        }
+    }
+
+    /// The precision `auto` resolves to on the node is part of the settings compared at
+    /// merge, so shards of nodes that would use float and int8 are never merged into one
+    /// run; the motion detector has no precision.
+    #[test]
+    fn the_resolved_precision_is_in_the_compared_settings() {
+        let here = vigie_detect::PrecisionChoice::Auto
+            .resolve_here(true)
+            .to_string();
+        let s = analysis_settings(&request(DetectorChoice::Nanodet, "cpu"));
+        assert_eq!(s["detector_precision"], here.as_str());
+        // A GPU node resolves float whatever its CPU.
+        let s = analysis_settings(&request(DetectorChoice::Nanodet, "cuda:0"));
+        assert_eq!(s["detector_precision"], "float");
+        let s = analysis_settings(&request(DetectorChoice::Motion, "cpu"));
+        assert!(s["detector_precision"].is_null(), "{s}");
+    }
 }

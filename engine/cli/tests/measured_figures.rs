@@ -52,6 +52,25 @@ fn the_recorded_figures_are_what_eval_detect_gives_today() {
         vigie_core::test_support::skip("run tools/fetch-onnxruntime and tools/fetch-models first");
         return;
     }
+    // The int8 files (issue 18 item 3) are built by a later tools/fetch-models: a cache
+    // made before has the float files only; their entries are then skipped, visibly.
+    let mut skipped = false;
+    let mut absent_models = std::collections::BTreeSet::new();
+    for (id, file) in [
+        ("nanodet-coco-416-int8", "nanodet_coco_416_int8.onnx"),
+        (
+            "nanodet-coco-512x288-int8",
+            "nanodet_coco_512x288_int8.onnx",
+        ),
+    ] {
+        if !cache.join("models").join(file).is_file() {
+            vigie_core::test_support::skip(&format!(
+                "{file} absent: {id}'s figures not re-run (run tools/fetch-models)"
+            ));
+            absent_models.insert(id);
+            skipped = true;
+        }
+    }
     let home = tempfile::tempdir().unwrap();
     let listed = json_of(
         &vigie(home.path())
@@ -61,8 +80,10 @@ fn the_recorded_figures_are_what_eval_detect_gives_today() {
     );
     let mut checked = 0;
     let mut checked_models = std::collections::BTreeSet::new();
-    let mut skipped = false;
     for model in listed["models"].as_array().unwrap() {
+        if absent_models.contains(model["id"].as_str().unwrap()) {
+            continue;
+        }
         for m in model["measured"].as_array().unwrap() {
             if m["kind"] != "reproducible" {
                 continue;
@@ -138,12 +159,17 @@ fn the_recorded_figures_are_what_eval_detect_gives_today() {
             checked_models.insert(model["id"].as_str().unwrap().to_owned());
         }
     }
-    // Both detector sizes have reproducible entries (street frames, the two TUD clips):
-    // when the data are all present, both models' figures were re-run.
+    // Both detector sizes, float and int8, have reproducible entries (street frames, the
+    // two TUD clips): when the models and data are all present, all four were re-run.
     if !skipped {
         assert_eq!(
             checked_models.into_iter().collect::<Vec<_>>(),
-            ["nanodet-coco-416", "nanodet-coco-512x288"]
+            [
+                "nanodet-coco-416",
+                "nanodet-coco-416-int8",
+                "nanodet-coco-512x288",
+                "nanodet-coco-512x288-int8"
+            ]
         );
     }
     assert!(
@@ -151,6 +177,82 @@ fn the_recorded_figures_are_what_eval_detect_gives_today() {
         "no reproducible figure was checked"
     );
     eprintln!("{checked} recorded measurement(s) reproduced");
+}
+
+/// Issue 18 item 3's tolerance: on every labelled set, the int8 model of each size finds
+/// any vehicle and persons with precision and recall within 1 point of the float model of
+/// the same size. The figures compared are the recorded ones, which the test above
+/// re-runs through vigie (so they are what the binary gives), and which are compiled in:
+/// this test needs neither the models nor the data, and cannot be skipped.
+#[test]
+fn int8_figures_are_within_one_point_of_float() {
+    const TOLERANCE: f64 = 0.01;
+    let home = tempfile::tempdir().unwrap();
+    let listed = json_of(
+        &vigie(home.path())
+            .args(["models", "--json", "--no-check"])
+            .output()
+            .unwrap(),
+    );
+    let models = listed["models"].as_array().unwrap();
+    let reproducible = |id: &str| -> Vec<Value> {
+        models
+            .iter()
+            .find(|m| m["id"] == id)
+            .unwrap_or_else(|| panic!("{id} not listed by `vigie models`"))["measured"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["kind"] == "reproducible")
+            .cloned()
+            .collect()
+    };
+    let mut compared = 0;
+    for (float, int8) in [
+        ("nanodet-coco-416", "nanodet-coco-416-int8"),
+        ("nanodet-coco-512x288", "nanodet-coco-512x288-int8"),
+    ] {
+        let (f, q) = (reproducible(float), reproducible(int8));
+        assert_eq!(
+            f.len(),
+            q.len(),
+            "{int8} is measured on the sets {float} is"
+        );
+        for fm in &f {
+            let qm = q
+                .iter()
+                .find(|m| m["dataset"] == fm["dataset"])
+                .unwrap_or_else(|| panic!("{int8} not measured on {}", fm["dataset"]));
+            for class in ["any vehicle", "person"] {
+                let pick = |m: &Value| {
+                    m["classes"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|c| c["class"] == class)
+                        .cloned()
+                };
+                let (Some(fc), Some(qc)) = (pick(fm), pick(qm)) else {
+                    assert!(
+                        pick(fm).is_none() && pick(qm).is_none(),
+                        "{class} scored alike"
+                    );
+                    continue;
+                };
+                for figure in ["precision", "recall"] {
+                    let (a, b) = (fc[figure].as_f64().unwrap(), qc[figure].as_f64().unwrap());
+                    assert!(
+                        (a - b).abs() <= TOLERANCE,
+                        "{int8} vs {float} on {}: {class} {figure} {b:.4} vs {a:.4}",
+                        fm["dataset"]
+                    );
+                    compared += 1;
+                }
+            }
+        }
+    }
+    // Street frames (any vehicle) and two TUD clips (person), P and R, two sizes.
+    assert_eq!(compared, 12);
 }
 
 /// `vigie models` states the detector's figures, persons and vehicles, with the data set.

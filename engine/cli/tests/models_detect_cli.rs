@@ -22,7 +22,9 @@ fn cache() -> PathBuf {
 }
 
 fn have_models() -> bool {
+    // Both precisions: `auto` takes int8 on CPUs with VNNI (vigie_detect::choice).
     let ok = cache().join("models/nanodet_coco_416.onnx").is_file()
+        && cache().join("models/nanodet_coco_416_int8.onnx").is_file()
         && cache()
             .join("onnxruntime/1.31.1/libonnxruntime.so.1.31.1")
             .is_file();
@@ -71,6 +73,8 @@ fn models_lists_the_compiled_allowlist() {
         [
             "nanodet-coco-416",
             "nanodet-coco-512x288",
+            "nanodet-coco-416-int8",
+            "nanodet-coco-512x288-int8",
             "ppocrv6-det-small",
             "ppocrv6-rec-small",
             "ppocrv6-rec-tiny",
@@ -109,9 +113,10 @@ fn a_tampered_model_is_refused_with_exit_3_and_an_alert() {
     )
     .unwrap();
 
+    // The float file is the one tampered with: forced, whatever `auto` takes here.
     let out = vigie(home.path())
         .env("VIGIE_CACHE", fake_cache.path())
-        .arg("detect")
+        .args(["detect", "--detector-precision", "float"])
         .arg(&bus)
         .output()
         .unwrap();

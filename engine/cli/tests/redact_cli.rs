@@ -360,7 +360,13 @@ fn a_located_plate_is_covered_and_the_car_shown() {
         vigie_core::test_support::skip(&format!("{} absent", photo.display()));
         return;
     }
-    for model in ["nanodet_coco_416.onnx", "clp_det.onnx"] {
+    for model in [
+        "nanodet_coco_416.onnx",
+        "nanodet_coco_416_int8.onnx",
+        "nanodet_coco_512x288.onnx",
+        "nanodet_coco_512x288_int8.onnx",
+        "clp_det.onnx",
+    ] {
         let p = vigie_core::paths::cache_dir().join("models").join(model);
         if !p.is_file() {
             vigie_core::test_support::skip(&format!(

@@ -13,8 +13,9 @@
 //! Why deterministic and in one place: which model ran decides what a search can find;
 //! every path that runs the detector (analysis, shards, evaluations, benchmarks) calls
 //! [`detector_model_for`], so the same source always gets the same model whatever the
-//! machine, its load or the path, and the model is recorded per source. Nothing here
-//! depends on timing.
+//! load or the path (the size whatever the machine; the precision by the machine's
+//! instruction set, below), and the model is recorded per source. Nothing here depends on
+//! timing.
 //!
 //! The threshold, [`WIDE_ASPECT_MIN`] = 16:10 = 1.6 (width / height of the frame given to the
 //! detector, i.e. after the decoder's scaling: the pixels the detector sees, not a display
@@ -25,8 +26,19 @@
 //! measured, so the square input stays. 16:10, 16:9, 1.85:1 and 2.39:1 frames are wide.
 //! A frame whose size is unknown (0) keeps the square input.
 //!
-//! The choice is a small struct so that a later choice (a precision, say) can be added
-//! to it without changing its callers.
+//! The choice is a small struct: it also carries the precision (issue 18 item 3).
+//!
+//! Precision: each input size also exists as an int8 file (static QDQ quantisation of
+//! the same weights, doc/models.md "int8 (issue 18 item 3)"). Which one `auto` takes is
+//! a fixed test of the CPU's instruction set ([`CpuFeatures`], [`int8_suits`]), never a
+//! timing, so that one machine always gives one source the same model: int8 only where it
+//! was measured faster without losing accuracy (ONNX Runtime's CPU execution, x86_64 with
+//! AVX512-VNNI or AVX-VNNI, whose 8-bit dot products it uses; without VNNI its u8 x s8
+//! kernels can saturate their 16-bit intermediates, so int8 could cost accuracy there,
+//! not only speed). Whether `auto` uses that test at all is [`AUTO_INT8_ON_VNNI`], decided
+//! by the measurements on vigie's own path (doc/models.md). A machine-dependent choice
+//! means two machines can pick differently: the precision is recorded with the model of
+//! every source, and a sharded run records the one resolved where it started.
 
 use std::fmt;
 use std::str::FromStr;
@@ -83,6 +95,133 @@ impl FromStr for InputChoice {
     }
 }
 
+/// Whether `auto` takes the int8 model on machines where [`int8_suits`] holds. `true`:
+/// measured through vigie (doc/models.md, "int8 (issue 18 item 3)"), int8 ran 1.6-2.3x
+/// faster on such a CPU with any-vehicle and person precision and recall within 1 point
+/// of float on every labelled set, at both input sizes. `false` would keep float
+/// everywhere (int8 still chosen by `--detector-precision int8`).
+pub const AUTO_INT8_ON_VNNI: bool = true;
+
+/// The numeric precision of the detector's weights and activations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// 32-bit float (the converted model as published).
+    #[default]
+    Float,
+    /// 8-bit integer (QDQ; stem and output convolutions stay float).
+    Int8,
+}
+
+impl fmt::Display for Precision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Precision::Float => "float",
+            Precision::Int8 => "int8",
+        })
+    }
+}
+
+/// The precision asked for (`--detector-precision`): by the machine (`auto`, the
+/// default), or forced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PrecisionChoice {
+    /// By the machine ([`PrecisionChoice::resolve`]).
+    #[default]
+    Auto,
+    /// Always float.
+    Float,
+    /// Always int8.
+    Int8,
+}
+
+impl PrecisionChoice {
+    /// The flag values, as parsed and printed.
+    pub const VALUES: [&'static str; 3] = ["auto", "float", "int8"];
+
+    /// The precision on a machine with `cpu` features, running on the CPU (`on_cpu`) or
+    /// not: a forced one as is; `auto` gives int8 only when [`AUTO_INT8_ON_VNNI`] and
+    /// [`int8_suits`] both hold.
+    pub fn resolve(self, on_cpu: bool, cpu: CpuFeatures) -> Precision {
+        match self {
+            PrecisionChoice::Float => Precision::Float,
+            PrecisionChoice::Int8 => Precision::Int8,
+            PrecisionChoice::Auto if AUTO_INT8_ON_VNNI && int8_suits(on_cpu, cpu) => {
+                Precision::Int8
+            }
+            PrecisionChoice::Auto => Precision::Float,
+        }
+    }
+
+    /// [`PrecisionChoice::resolve`] with this machine's features.
+    pub fn resolve_here(self, on_cpu: bool) -> Precision {
+        self.resolve(on_cpu, CpuFeatures::of_this_machine())
+    }
+}
+
+impl fmt::Display for PrecisionChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PrecisionChoice::Auto => "auto",
+            PrecisionChoice::Float => "float",
+            PrecisionChoice::Int8 => "int8",
+        })
+    }
+}
+
+/// An unknown `--detector-precision` value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown detector precision '{0}' (expected auto, float or int8)")]
+pub struct BadPrecisionChoice(pub String);
+
+impl FromStr for PrecisionChoice {
+    type Err = BadPrecisionChoice;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(PrecisionChoice::Auto),
+            "float" | "fp32" | "float32" => Ok(PrecisionChoice::Float),
+            "int8" => Ok(PrecisionChoice::Int8),
+            _ => Err(BadPrecisionChoice(s.to_owned())),
+        }
+    }
+}
+
+/// The CPU features the precision rule looks at (a parameter, so that the rule is
+/// testable on any machine).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CpuFeatures {
+    /// Built for and running on x86_64.
+    pub x86_64: bool,
+    /// AVX512-VNNI (Cascade Lake and later Xeons; every AMX-INT8 CPU has it).
+    pub avx512vnni: bool,
+    /// AVX-VNNI (the 256-bit form: Alder Lake and later client CPUs).
+    pub avxvnni: bool,
+}
+
+impl CpuFeatures {
+    /// This machine's, by `is_x86_feature_detected!` (fixed per machine, no timing).
+    pub fn of_this_machine() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            CpuFeatures {
+                x86_64: true,
+                avx512vnni: std::arch::is_x86_feature_detected!("avx512vnni"),
+                avxvnni: std::arch::is_x86_feature_detected!("avxvnni"),
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            CpuFeatures::default()
+        }
+    }
+}
+
+/// The rule: int8 suits CPU execution on x86_64 with AVX512-VNNI or AVX-VNNI (where it
+/// was measured faster at equal accuracy); float anywhere else (a GPU, aarch64, x86
+/// without VNNI: not measured).
+pub fn int8_suits(on_cpu: bool, cpu: CpuFeatures) -> bool {
+    on_cpu && cpu.x86_64 && (cpu.avx512vnni || cpu.avxvnni)
+}
+
 /// What the detector runs for one source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DetectorModel {
@@ -90,6 +229,8 @@ pub struct DetectorModel {
     pub model: AllowedModelId,
     /// Whether it was forced (`--detector-input`) rather than chosen by shape.
     pub forced: bool,
+    /// Its precision (resolved by the caller, [`PrecisionChoice::resolve`]).
+    pub precision: Precision,
 }
 
 impl DetectorModel {
@@ -106,15 +247,29 @@ pub fn is_wide(width_px: u32, height_px: u32) -> bool {
 }
 
 /// The detector model for frames of `width_px` x `height_px` (as the detector receives
-/// them), unless `choice` forces one.
-pub fn detector_model_for(width_px: u32, height_px: u32, choice: InputChoice) -> DetectorModel {
-    let (model, forced) = match choice {
-        InputChoice::Square416 => (ids::NANODET_COCO_416, true),
-        InputChoice::Wide512x288 => (ids::NANODET_COCO_512X288, true),
-        InputChoice::Auto if is_wide(width_px, height_px) => (ids::NANODET_COCO_512X288, false),
-        InputChoice::Auto => (ids::NANODET_COCO_416, false),
+/// them), unless `choice` forces one, at `precision`.
+pub fn detector_model_for(
+    width_px: u32,
+    height_px: u32,
+    choice: InputChoice,
+    precision: Precision,
+) -> DetectorModel {
+    let (wide, forced) = match choice {
+        InputChoice::Square416 => (false, true),
+        InputChoice::Wide512x288 => (true, true),
+        InputChoice::Auto => (is_wide(width_px, height_px), false),
     };
-    DetectorModel { model, forced }
+    let model = match (wide, precision) {
+        (false, Precision::Float) => ids::NANODET_COCO_416,
+        (true, Precision::Float) => ids::NANODET_COCO_512X288,
+        (false, Precision::Int8) => ids::NANODET_COCO_416_INT8,
+        (true, Precision::Int8) => ids::NANODET_COCO_512X288_INT8,
+    };
+    DetectorModel {
+        model,
+        forced,
+        precision,
+    }
 }
 
 #[cfg(test)]
@@ -122,7 +277,7 @@ mod tests {
     use super::*;
 
     fn auto(w: u32, h: u32) -> &'static str {
-        detector_model_for(w, h, InputChoice::Auto).id()
+        detector_model_for(w, h, InputChoice::Auto, Precision::Float).id()
     }
 
     #[test]
@@ -161,17 +316,17 @@ mod tests {
 
     #[test]
     fn a_forced_input_wins_over_the_shape() {
-        let m = detector_model_for(640, 480, InputChoice::Wide512x288);
+        let m = detector_model_for(640, 480, InputChoice::Wide512x288, Precision::Float);
         assert_eq!((m.id(), m.forced), ("nanodet-coco-512x288", true));
-        let m = detector_model_for(1920, 1080, InputChoice::Square416);
+        let m = detector_model_for(1920, 1080, InputChoice::Square416, Precision::Float);
         assert_eq!((m.id(), m.forced), ("nanodet-coco-416", true));
-        assert!(!detector_model_for(1920, 1080, InputChoice::Auto).forced);
+        assert!(!detector_model_for(1920, 1080, InputChoice::Auto, Precision::Float).forced);
     }
 
     #[test]
     fn the_chosen_model_declares_the_input_its_name_says() {
         let p = |w, h| {
-            detector_model_for(w, h, InputChoice::Auto)
+            detector_model_for(w, h, InputChoice::Auto, Precision::Float)
                 .model
                 .spec()
                 .preprocess
@@ -193,5 +348,81 @@ mod tests {
         );
         assert!("640x384".parse::<InputChoice>().is_err());
         assert_eq!(InputChoice::default(), InputChoice::Auto);
+    }
+
+    #[test]
+    fn each_size_and_precision_gets_its_own_file() {
+        let id = |w, h, p| detector_model_for(w, h, InputChoice::Auto, p).id();
+        assert_eq!(id(1920, 1080, Precision::Int8), "nanodet-coco-512x288-int8");
+        assert_eq!(id(640, 480, Precision::Int8), "nanodet-coco-416-int8");
+        assert_eq!(id(1920, 1080, Precision::Float), "nanodet-coco-512x288");
+        assert_eq!(id(640, 480, Precision::Float), "nanodet-coco-416");
+        let m = detector_model_for(1920, 1080, InputChoice::Square416, Precision::Int8);
+        assert_eq!(
+            (m.id(), m.forced, m.precision),
+            ("nanodet-coco-416-int8", true, Precision::Int8)
+        );
+        // Same input, same outputs as the float file of the same size.
+        for (w, h) in [(1920, 1080), (640, 480)] {
+            let f = detector_model_for(w, h, InputChoice::Auto, Precision::Float)
+                .model
+                .spec();
+            let q = detector_model_for(w, h, InputChoice::Auto, Precision::Int8)
+                .model
+                .spec();
+            assert_eq!(format!("{:?}", f.preprocess), format!("{:?}", q.preprocess));
+            assert_eq!(format!("{:?}", f.inputs), format!("{:?}", q.inputs));
+            assert_eq!(format!("{:?}", f.outputs), format!("{:?}", q.outputs));
+            assert_eq!(format!("{:?}", f.labels), format!("{:?}", q.labels));
+            assert_ne!(f.sha256_hex(), q.sha256_hex());
+        }
+    }
+
+    #[test]
+    fn int8_suits_only_cpu_execution_on_x86_64_with_vnni() {
+        let cpu = |x86_64, avx512vnni, avxvnni| CpuFeatures {
+            x86_64,
+            avx512vnni,
+            avxvnni,
+        };
+        assert!(int8_suits(true, cpu(true, true, false)));
+        assert!(int8_suits(true, cpu(true, false, true)));
+        assert!(int8_suits(true, cpu(true, true, true)));
+        // AVX2 only (no VNNI): float.
+        assert!(!int8_suits(true, cpu(true, false, false)));
+        // A GPU: float, whatever the CPU.
+        assert!(!int8_suits(false, cpu(true, true, true)));
+        // Not x86_64 (aarch64): float even if flags were set by mistake.
+        assert!(!int8_suits(true, cpu(false, true, true)));
+    }
+
+    #[test]
+    fn auto_follows_the_decision_and_forced_precisions_win() {
+        let vnni = CpuFeatures {
+            x86_64: true,
+            avx512vnni: true,
+            avxvnni: false,
+        };
+        let plain = CpuFeatures {
+            x86_64: true,
+            ..CpuFeatures::default()
+        };
+        let expected_on_vnni = if AUTO_INT8_ON_VNNI {
+            Precision::Int8
+        } else {
+            Precision::Float
+        };
+        assert_eq!(PrecisionChoice::Auto.resolve(true, vnni), expected_on_vnni);
+        assert_eq!(PrecisionChoice::Auto.resolve(true, plain), Precision::Float);
+        assert_eq!(PrecisionChoice::Auto.resolve(false, vnni), Precision::Float);
+        for (on_cpu, f) in [(true, vnni), (true, plain), (false, vnni)] {
+            assert_eq!(PrecisionChoice::Int8.resolve(on_cpu, f), Precision::Int8);
+            assert_eq!(PrecisionChoice::Float.resolve(on_cpu, f), Precision::Float);
+        }
+        for v in PrecisionChoice::VALUES {
+            assert_eq!(v.parse::<PrecisionChoice>().unwrap().to_string(), v);
+        }
+        assert!("int4".parse::<PrecisionChoice>().is_err());
+        assert_eq!(PrecisionChoice::default(), PrecisionChoice::Auto);
     }
 }

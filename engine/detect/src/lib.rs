@@ -32,7 +32,9 @@ pub mod still;
 
 use serde::Serialize;
 
-pub use choice::{detector_model_for, DetectorModel, InputChoice};
+pub use choice::{
+    detector_model_for, CpuFeatures, DetectorModel, InputChoice, Precision, PrecisionChoice,
+};
 pub use detector::{Detector, DetectorConfig, CCTV_CLASSES};
 pub use error::DetectError;
 

@@ -174,6 +174,11 @@ pub struct AnalyzeArgs {
     /// (to compare them).
     #[arg(long, default_value = "auto", value_parser = super::detect::parse_detector_input)]
     pub detector_input: vigie_app::bench::InputChoice,
+    /// NanoDet's precision: `auto` (as analysis: int8 on CPUs with AVX512-VNNI or
+    /// AVX-VNNI, float otherwise; doc/models.md "int8 (issue 18 item 3)"), or `float` /
+    /// `int8` to force one (to compare them).
+    #[arg(long, default_value = "auto", value_parser = super::detect::parse_detector_precision)]
+    pub detector_precision: vigie_app::bench::PrecisionChoice,
     /// Detector device: cpu, or cuda[:N].
     #[arg(long, default_value = "cpu")]
     pub device: String,
@@ -242,6 +247,7 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
             file: file.clone(),
             detector: args.detector.into(),
             detector_input: args.detector_input,
+            detector_precision: args.detector_precision,
             device: args.device.clone(),
             sampling: args.decode.sampling,
             width: args.decode.width,

@@ -54,6 +54,17 @@ pub struct DetectorFlags {
     /// (to compare them).
     #[arg(long, default_value = "auto", value_parser = parse_detector_input)]
     pub detector_input: vigie_app::bench::InputChoice,
+    /// NanoDet's precision: `auto` (as analysis: int8 on CPUs with AVX512-VNNI or
+    /// AVX-VNNI, float otherwise; doc/models.md "int8 (issue 18 item 3)"), or `float` /
+    /// `int8` to force one (to compare them).
+    #[arg(long, default_value = "auto", value_parser = parse_detector_precision)]
+    pub detector_precision: vigie_app::bench::PrecisionChoice,
+}
+
+/// `--detector-precision auto|float|int8`.
+pub fn parse_detector_precision(s: &str) -> Result<vigie_app::bench::PrecisionChoice, String> {
+    s.parse()
+        .map_err(|e: vigie_app::bench::BadPrecisionChoice| e.to_string())
 }
 
 /// `--detector-input auto|416|512x288`.
@@ -71,6 +82,7 @@ impl DetectorFlags {
             device: self.device.clone(),
             threads: self.threads,
             input: self.detector_input,
+            precision: self.detector_precision,
         }
     }
 }
@@ -260,6 +272,7 @@ pub fn eval(a: EvalArgs, global: &Global) -> anyhow::Result<Outcome> {
             "model": ev.single_model().map(|_| json!({ "id": model_id, "sha256": model_sha256 })),
             "models": models,
             "detector_input": a.detector.detector_input.to_string(),
+            "detector_precision": a.detector.detector_precision.to_string(),
             "vigie_version": env!("CARGO_PKG_VERSION"),
             "per_class": per,
             "all": {

@@ -30,6 +30,11 @@ pub struct Args {
     /// (to compare them).
     #[arg(long, default_value = "auto", value_parser = super::detect::parse_detector_input)]
     pub detector_input: vigie_app::bench::InputChoice,
+    /// NanoDet's precision: `auto` (as analysis: int8 on CPUs with AVX512-VNNI or
+    /// AVX-VNNI, float otherwise; doc/models.md "int8 (issue 18 item 3)"), or `float` /
+    /// `int8` to force one (to compare them).
+    #[arg(long, default_value = "auto", value_parser = super::detect::parse_detector_precision)]
+    pub detector_precision: vigie_app::bench::PrecisionChoice,
     /// Minimum detector score kept (low-score boxes feed ByteTrack's second stage).
     #[arg(long, default_value_t = 0.1)]
     pub min_score: f32,
@@ -85,6 +90,7 @@ pub fn run(a: Args, global: &Global) -> anyhow::Result<Outcome> {
             gt: a.gt.clone(),
             detector: a.detector.into(),
             detector_input: a.detector_input,
+            detector_precision: a.detector_precision,
             min_score: a.min_score,
             out: a.out.clone(),
             fill_gaps: a.fill_gaps,
@@ -103,6 +109,7 @@ pub fn run(a: Args, global: &Global) -> anyhow::Result<Outcome> {
         print_json(&json!({
             "video": a.video, "gt": a.gt, "detector": format!("{:?}", a.detector).to_lowercase(),
             "detector_model": model, "detector_input": a.detector_input.to_string(),
+            "detector_precision": a.detector_precision.to_string(),
             "frames": n, "detect_seconds": detect_s, "metrics": m,
         }))?;
     } else {
