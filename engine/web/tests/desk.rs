@@ -32,25 +32,7 @@ fn ingest_and_analyse(s: &Server, c: &mut Client) -> String {
         ],
     );
     assert_eq!(r.status, 303, "{}", r.text());
-    let t0 = Instant::now();
-    let job = loop {
-        let r = c.request(
-            "GET",
-            &format!("/c/{CASE}/job"),
-            &[("Accept", "application/json"), ("X-Vigie-Poll", "1")],
-            b"",
-        );
-        assert_eq!(r.status, 200);
-        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-        if !matches!(v["phase"].as_str(), Some("ingest" | "analyse")) {
-            break v;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(300),
-            "analysis too slow: {v}"
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    };
+    let job = wait_for_job(c);
     assert_eq!(job["phase"], "done", "{job}");
     assert_eq!(job["analysed"].as_array().unwrap().len(), 1, "{job}");
     let file = job["files"]

@@ -301,22 +301,14 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
             r.loop_filter, r.thumbnails_recut, r.ms_thumbnails
         );
         if let Some(c) = &r.loop_filter_comparison {
-            let q = &c.quality;
             println!(
-                "loop filter {:?}: {:.2}x realtime ({:.1} s, median); {} tracks, {} identical; skipping against deblocking: {} tracks for {}, mostly tracked {}, partially {}, mostly lost {}, ID switches {}, MOTA {:.3}, IDF1 {:.3}",
+                "loop filter {:?}: {:.2}x realtime ({:.1} s, median); {} tracks, {} identical; skipping against deblocking: {}",
                 c.other,
                 r.source_seconds / c.other_seconds,
                 c.other_seconds,
                 c.other_tracks,
                 c.identical_tubes,
-                q.tracks,
-                q.full_tracks,
-                q.mostly_tracked,
-                q.partially_tracked,
-                q.mostly_lost,
-                q.id_switches,
-                q.mota,
-                q.idf1
+                quality_line(&c.quality),
             );
         }
         println!(
@@ -345,17 +337,10 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
         );
         if let Some(q) = &r.quality {
             println!(
-                "quality against the detector on every sampled frame ({} frames detected, {:.1} s): {} tracks vs {}; of its tracks {} mostly followed, {} partly, {} lost; {} id switches; MOTA {:.3} IDF1 {:.3}",
+                "quality against the detector on every sampled frame ({} frames detected, {:.1} s): {}",
                 q.full_frames_detected,
                 q.full_seconds,
-                q.tracks,
-                q.full_tracks,
-                q.mostly_tracked,
-                q.partially_tracked,
-                q.mostly_lost,
-                q.id_switches,
-                q.mota,
-                q.idf1,
+                quality_line(q),
             );
         }
         println!(
@@ -380,4 +365,19 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
         }
     }
     Ok(Outcome::Success)
+}
+
+/// One run's tracks scored against a reference run's: the words both comparisons print.
+fn quality_line(q: &vigie_app::bench::QualityCost) -> String {
+    format!(
+        "{} tracks vs {}; of its tracks {} mostly followed, {} partly, {} lost; {} id switches; MOTA {:.3} IDF1 {:.3}",
+        q.tracks,
+        q.full_tracks,
+        q.mostly_tracked,
+        q.partially_tracked,
+        q.mostly_lost,
+        q.id_switches,
+        q.mota,
+        q.idf1,
+    )
 }

@@ -460,21 +460,31 @@ pub fn ingest_through_the_page(c: &mut Client, file: &str, camera: &str, start: 
         ],
     );
     assert_eq!(r.status, 303, "{}", r.text());
+    let job = wait_for_job(c);
+    assert_eq!(job["phase"], "done", "{job}");
+    job["analysed"][0].as_str().unwrap().to_owned()
+}
+
+/// Poll the case's ingest/analysis job until it leaves those phases (at most 300 s); its
+/// last state.
+pub fn wait_for_job(c: &mut Client) -> serde_json::Value {
     let t0 = std::time::Instant::now();
-    let job = loop {
+    loop {
         let r = c.request(
             "GET",
             &format!("/c/{CASE}/job"),
             &[("Accept", "application/json"), ("X-Vigie-Poll", "1")],
             b"",
         );
+        assert_eq!(r.status, 200);
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         if !matches!(v["phase"].as_str(), Some("ingest" | "analyse")) {
-            break v;
+            return v;
         }
-        assert!(t0.elapsed() < Duration::from_secs(300), "too slow: {v}");
+        assert!(
+            t0.elapsed() < Duration::from_secs(300),
+            "analysis too slow: {v}"
+        );
         std::thread::sleep(Duration::from_millis(300));
-    };
-    assert_eq!(job["phase"], "done", "{job}");
-    job["analysed"][0].as_str().unwrap().to_owned()
+    }
 }
