@@ -174,6 +174,9 @@ pub struct AnalyzeRequest {
     pub sources: Vec<String>,
     pub all: bool,
     pub detector: DetectorChoice,
+    /// NanoDet's precision: `Auto` (int8 on CPUs with VNNI, float elsewhere) or forced,
+    /// so that every node of a sharded run uses the precision the coordinator chose.
+    pub detector_precision: vigie_detect::PrecisionChoice,
     /// Scene file (zones and lines).
     pub scene: Option<PathBuf>,
     pub force: bool,
@@ -280,7 +283,7 @@ pub fn analyze_sources(
     let thumbs = layout.thumbnails();
     // Resolved once for the whole run, on this machine (a shard records it in its
     // settings: shard.rs refuses to merge shards that resolved differently).
-    let precision = resolve_precision(vigie_detect::PrecisionChoice::Auto, &req.device);
+    let precision = resolve_precision(req.detector_precision, &req.device);
     let params = json!({
         "detector": req.detector,
         "detector_precision": (req.detector == DetectorChoice::Nanodet).then(|| precision.to_string()),

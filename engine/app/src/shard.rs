@@ -384,13 +384,11 @@ fn analysis_settings(req: &AnalyzeRequest) -> Value {
     });
     json!({
         "detector": req.detector,
-        // The precision `auto` resolves to on the node (a fixed CPU-feature test,
-        // vigie_detect::choice): two nodes that would analyse with float and int8 differ
-        // here, so their shards are not merged into one run (doc/models.md).
-        "detector_precision": (req.detector == crate::analyze::DetectorChoice::Nanodet).then(|| {
-            crate::analyze::resolve_precision(vigie_detect::PrecisionChoice::Auto, &req.device)
-                .to_string()
-        }),
+        // The precision the request resolves to on the node (`auto` is a fixed CPU-feature
+        // test, vigie_detect::choice): two nodes that would analyse with float and int8
+        // differ here, so their shards are not merged into one run (doc/models.md).
+        "detector_precision": (req.detector == crate::analyze::DetectorChoice::Nanodet)
+            .then(|| resolved_precision(req).to_string()),
         "device": req.device,
         "sampling": req.sampling.to_string(),
         "width": format!("{:?}", req.width),
@@ -399,6 +397,11 @@ fn analysis_settings(req: &AnalyzeRequest) -> Value {
         "plate_min_width_px": req.plate_min_width_px,
         "scene": scene,
     })
+}
+
+/// The precision `req` resolves to on this node.
+fn resolved_precision(req: &AnalyzeRequest) -> vigie_detect::Precision {
+    crate::analyze::resolve_precision(req.detector_precision, &req.device)
 }
 
 /// `vigie analyze` flags giving the same settings (plate reader options other than on
@@ -419,6 +422,12 @@ fn rerun_flags(req: &AnalyzeRequest) -> Vec<String> {
             other => format!("{other:?}"),
         },
     ];
+    if req.detector == crate::analyze::DetectorChoice::Nanodet {
+        // The resolved precision, never `auto`: a shard re-run on a node of another CPU
+        // kind must use the precision the rest of the run used, or the merge refuses it.
+        f.push("--detector-precision".into());
+        f.push(resolved_precision(req).to_string());
+    }
     if !req.motion_gate {
         f.push("--no-gate".into());
     }
@@ -1366,6 +1375,7 @@ mod tests {
             all: true,
             sources: Vec::new(),
             detector,
+            detector_precision: vigie_detect::PrecisionChoice::Auto,
             scene: None,
             force: false,
             jobs: 1,
@@ -1394,5 +1404,39 @@ mod tests {
         assert_eq!(s["detector_precision"], "float");
         let s = analysis_settings(&request(DetectorChoice::Motion, "cpu"));
         assert!(s["detector_precision"].is_null(), "{s}");
+    }
+
+    /// A forced precision is what every node records, whatever its CPU, and the re-run
+    /// commands of a run carry the resolved precision, never `auto`.
+    #[test]
+    fn a_forced_precision_is_recorded_and_rerun_as_such() {
+        for (choice, want) in [
+            (vigie_detect::PrecisionChoice::Float, "float"),
+            (vigie_detect::PrecisionChoice::Int8, "int8"),
+        ] {
+            let req = AnalyzeRequest {
+                detector_precision: choice,
+                ..request(DetectorChoice::Nanodet, "cpu")
+            };
+            assert_eq!(analysis_settings(&req)["detector_precision"], want);
+            let flags = rerun_flags(&req);
+            let at = flags
+                .iter()
+                .position(|f| f == "--detector-precision")
+                .expect("precision flag");
+            assert_eq!(flags[at + 1], want, "{flags:?}");
+        }
+        let here = vigie_detect::PrecisionChoice::Auto
+            .resolve_here(true)
+            .to_string();
+        let flags = rerun_flags(&request(DetectorChoice::Nanodet, "cpu"));
+        assert!(flags
+            .windows(2)
+            .any(|w| w[0] == "--detector-precision" && w[1] == here));
+        let flags = rerun_flags(&request(DetectorChoice::Motion, "cpu"));
+        assert!(
+            !flags.iter().any(|f| f == "--detector-precision"),
+            "{flags:?}"
+        );
     }
 }

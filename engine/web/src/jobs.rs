@@ -256,6 +256,7 @@ fn run(
                 sources: if req.analyse_all { Vec::new() } else { analyse },
                 all: req.analyse_all,
                 detector: req.detector,
+                detector_precision: vigie_app::bench::PrecisionChoice::Auto,
                 scene: None,
                 force: false,
                 jobs: 1,

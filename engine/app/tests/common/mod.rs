@@ -52,6 +52,7 @@ pub fn motion_request(sources: Vec<String>) -> AnalyzeRequest {
         all: sources.is_empty(),
         sources,
         detector: DetectorChoice::Motion,
+        detector_precision: vigie_app::bench::PrecisionChoice::Auto,
         scene: None,
         force: false,
         jobs: 1,

@@ -40,6 +40,11 @@ pub struct Args {
     pub all: bool,
     #[arg(long, value_enum, default_value = "nanodet")]
     pub detector: DetectorChoice,
+    /// NanoDet's precision: `auto` (int8 on x86_64 CPUs with AVX512-VNNI or AVX-VNNI,
+    /// float elsewhere), or `float` / `int8` for every node of a sharded run, whatever its
+    /// CPU (a merge refuses shards analysed at different precisions).
+    #[arg(long, default_value = "auto", value_parser = super::detect::parse_detector_precision)]
+    pub detector_precision: vigie_app::bench::PrecisionChoice,
     /// Scene file (TOML) with the camera's zones and lines (format: see ARCHITECTURE.md).
     #[arg(long)]
     pub scene: Option<PathBuf>,
@@ -150,6 +155,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         sources: args.sources,
         all: args.all,
         detector: args.detector.into(),
+        detector_precision: args.detector_precision,
         scene: args.scene,
         force: args.force,
         jobs: args.jobs,
