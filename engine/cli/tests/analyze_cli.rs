@@ -6,6 +6,7 @@ mod common;
 
 use assert_cmd::prelude::*;
 use common::{synthetic, synthetic_analysed, TestCase};
+use predicates::prelude::*;
 use serde_json::Value;
 
 #[test]
@@ -62,13 +63,11 @@ fn analyze_then_search_then_clip() {
     assert_eq!(hits(&["--from", "2026-11-30T15:00:00+01:00"]).len(), 0);
 
     // A malformed query names the bad part.
-    let out = env
-        .cmd()
+    env.cmd()
         .args(["search", "--colour", "teal"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("teal"));
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("teal"));
 
     // Clip export: stream copy around the red track, hashed and logged.
     let red_id = red[0]["track_id"].as_u64().unwrap().to_string();

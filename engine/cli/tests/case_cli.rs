@@ -113,13 +113,10 @@ fn entries(env: &Env, case: &str, extra: &[&str]) -> Vec<Value> {
         .cmd(Some(case), OPENED_AT)
         .args(["audit", "show", "--json"])
         .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     json(&out).as_array().unwrap().clone()
 }
 
@@ -174,39 +171,23 @@ fn refused_without_case_or_operator() {
         .stderr(predicate::str::contains("invalid case id"));
     assert!(!env.home.path().join("cases/NOPE").exists());
     // Bad authorisation data: clear errors.
-    env.cmd(None, OPENED_AT)
-        .args([
-            "case",
-            "open",
-            "--procedure",
-            "P2",
-            "--authorization",
-            "A",
-            "--magistrate",
-            "M",
-        ])
-        .args(["--authorized-on", "01/03/2026", "--purpose", "x"])
+    let open_p2 = || {
+        let mut c = env.cmd(None, OPENED_AT);
+        c.args(["case", "open", "--procedure", "P2", "--purpose", "x"])
+            .args(["--authorization", "A", "--magistrate", "M"]);
+        c
+    };
+    open_p2()
+        .args(["--authorized-on", "01/03/2026"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("YYYY-MM-DD"));
-    env.cmd(None, OPENED_AT)
-        .args([
-            "case",
-            "open",
-            "--procedure",
-            "P2",
-            "--authorization",
-            "A",
-            "--magistrate",
-            "M",
-        ])
+    open_p2()
         .args([
             "--authorized-on",
             "2026-03-01",
             "--valid-until",
             "2030-01-01",
-            "--purpose",
-            "x",
         ])
         .assert()
         .code(3)
@@ -263,13 +244,10 @@ fn cases_are_isolated() {
         let out = env
             .cmd(Some(case), OPENED_AT)
             .args(["case", "report", "--json"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+            .assert()
+            .success()
+            .get_output()
+            .clone();
         let report: Value =
             serde_json::from_slice(&fs::read(json(&out)["json"].as_str().unwrap()).unwrap())
                 .unwrap();

@@ -6,6 +6,7 @@ mod common;
 
 use std::path::PathBuf;
 
+use assert_cmd::prelude::*;
 use common::{ffmpeg, TestCase};
 use serde_json::Value;
 
@@ -65,13 +66,10 @@ fn log(env: &TestCase) -> String {
     let out = env
         .cmd()
         .args(["--json", "audit", "show"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -407,14 +405,7 @@ fn zones_set_on_a_camera_after_analysis_apply_to_its_tracks_without_reanalysis()
     ]);
     assert_eq!(v["ingested"][0]["camera"], "hall");
     // Analysed without zones: nothing is in the door yet.
-    let a = env.json(&[
-        "analyze",
-        "--all",
-        "--detector",
-        "motion",
-        "--width",
-        "native",
-    ]);
+    let a = env.analyse_motion(&[]);
     assert_eq!(a["analysed"][0]["tracks"], 3, "{a}");
     let out = env
         .cmd()
@@ -441,15 +432,7 @@ fn zones_set_on_a_camera_after_analysis_apply_to_its_tracks_without_reanalysis()
     let audit = log(&env);
     assert!(audit.contains("camera_scene_set") && audit.contains("zones and lines re-applied"));
     // Later analyses of the camera use its scene without --scene.
-    let a = env.json(&[
-        "analyze",
-        "--all",
-        "--detector",
-        "motion",
-        "--width",
-        "native",
-        "--force",
-    ]);
+    let a = env.analyse_motion(&["--force"]);
     assert_eq!(a["analysed"][0]["tracks"], 3, "{a}");
     assert_eq!(
         hits(&env, &["--zone", "door", "--dwell-min", "4s"]).len(),

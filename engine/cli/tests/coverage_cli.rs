@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::prelude::*;
 use common::TestCase;
+use predicates::prelude::*;
 use serde_json::Value;
 
 /// 2026-11-30T14:00:00+01:00.
@@ -174,12 +175,13 @@ fn coverage_says_what_was_recorded_analysed_damaged_or_missing() {
     assert!(unplaced[0]["fix"].as_str().unwrap().contains("--start"));
 
     // The table says the same for people.
-    let out = env.cmd().arg("coverage").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = env
+        .cmd()
+        .arg("coverage")
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     let text = String::from_utf8_lossy(&out.stdout);
     for word in [
         "analysed", "missing", "recorded", "damaged", "totals:", "10fps",
@@ -260,13 +262,11 @@ fn coverage_says_what_was_recorded_analysed_damaged_or_missing() {
     assert!(disclosures.contains("coverage_timeline"), "{disclosures}");
     assert!(disclosures.contains(sha), "{disclosures}");
     // The image is never overwritten.
-    let out = env
-        .cmd()
+    env.cmd()
         .args(["coverage", "--image", "coverage.svg"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already exists"));
 
     // Each reading is a consultation.
     let consultations = env.json(&["audit", "show", "--action", "consultation"]);

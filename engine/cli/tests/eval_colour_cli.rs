@@ -72,13 +72,10 @@ fn eval_colour_reports_each_half_and_part() {
     let out = vigie(home.path())
         .args(["--json", "eval", "colour", "--labels"])
         .arg(&labels)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let e = &v["evaluation"];
     assert_eq!(e["search_min_share"].as_f64().unwrap(), 0.2f32 as f64);
@@ -104,13 +101,10 @@ fn eval_colour_reports_each_half_and_part() {
     let out = vigie(home.path())
         .args(["eval", "colour", "--split", "test", "--labels"])
         .arg(&labels)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("test  all"), "{text}");
     assert!(!text.contains("tune "), "{text}");

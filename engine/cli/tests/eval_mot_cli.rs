@@ -36,13 +36,10 @@ fn scores_a_tiny_sequence() {
         .arg(&gt)
         .arg("--hyp")
         .arg(&hyp)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let m = &v["metrics"];
     assert_eq!(m["num_switches"], 1);

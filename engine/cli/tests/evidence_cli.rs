@@ -180,13 +180,10 @@ fn decode_reports_frames_and_refuses_changed_evidence() {
         .cmd()
         .args(["decode", "--json", "--sampling", "5fps"])
         .arg(&clip)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     let v = json(&out);
     assert_eq!(v["report"]["frames_decoded"], 50);
     assert_eq!(v["report"]["frames_emitted"], 10);
@@ -244,13 +241,10 @@ fn bench_decode_prints_both_throughputs_and_the_ratio() {
         .cmd_no_case()
         .args(["bench", "decode", "--runs", "1", "--json"])
         .arg(&clip)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     let v = json(&out);
     assert_eq!(v["frames"], 50);
     for k in [

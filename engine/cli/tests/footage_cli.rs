@@ -184,13 +184,10 @@ fn an_mp4_cut_before_its_index_is_salvaged_at_ingest_and_its_hash_kept() {
         .cmd()
         .args(["--json", "ingest"])
         .arg(&cut)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let src = &v["ingested"][0]["source"];
     assert_eq!(

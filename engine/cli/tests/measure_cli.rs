@@ -7,6 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use assert_cmd::prelude::*;
 use common::TestCase;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -53,13 +54,10 @@ fn bench_analyze_logs_the_measurement_with_the_file_hash() {
             "--no-plates",
         ])
         .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     let v = common::parse_json(&out);
     assert!(v["frames_decoded"].as_u64().unwrap() > 0);
     let entries = machine_entries(home.path());

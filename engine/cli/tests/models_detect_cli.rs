@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use assert_cmd::prelude::*;
+use predicates::prelude::*;
 use serde_json::Value;
 
 fn vigie(home: &Path) -> Command {
@@ -54,13 +55,10 @@ fn models_lists_the_compiled_allowlist() {
     let home = tempfile::tempdir().unwrap();
     let out = vigie(home.path())
         .args(["models", "--json", "--no-check"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     let v = json_of(&out);
     let ids: Vec<&str> = v["models"]
         .as_array()
@@ -161,13 +159,10 @@ fn detect_finds_the_bus_in_bus_jpg() {
     let out = vigie(home.path())
         .args(["detect", "--json", "--threads", "2"])
         .arg(&bus)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     let v = json_of(&out);
     let dets = v["frames"][0]["detections"].as_array().unwrap();
     assert!(dets.iter().any(|d| d["label"] == "bus"), "{dets:?}");
@@ -186,13 +181,12 @@ fn cuda_without_the_feature_is_a_clear_error() {
         return;
     };
     let home = tempfile::tempdir().unwrap();
-    let out = vigie(home.path())
+    vigie(home.path())
         .args(["detect", "--device", "cuda:0"])
         .arg(&bus)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--features cuda"));
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--features cuda"));
 }
 
 #[test]
@@ -207,13 +201,10 @@ fn eval_detect_reports_precision_and_recall_per_class() {
     let out = vigie(home.path())
         .args(["eval", "detect", "--json", "--limit", "10"])
         .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     let v = json_of(&out);
     assert_eq!(v["images"], 10);
     let car = &v["per_class"]["car"];

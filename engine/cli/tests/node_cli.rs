@@ -4,7 +4,9 @@
 
 mod common;
 
+use assert_cmd::prelude::*;
 use common::{parse_json, TestCase};
+use predicates::prelude::*;
 use serde_json::Value;
 
 fn machine_entries(env: &TestCase) -> Vec<Value> {
@@ -25,13 +27,10 @@ fn init_enroll_list_revoke() {
     let out = env
         .cmd_no_case()
         .args(["--json", "node", "init", "--key", key_s])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     let init = parse_json(&out);
     assert_eq!(init["key"], key_s);
     let public = init["public_key"].as_str().unwrap().to_owned();
@@ -48,13 +47,11 @@ fn init_enroll_list_revoke() {
     }
 
     // The secret key file is not a public key (exit 2, nothing recorded).
-    let out = env
-        .cmd_no_case()
+    env.cmd_no_case()
         .args(["node", "enroll", "gpu-01", "--key-file", key_s])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("secret key"));
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("secret key"));
 
     // On the installation: enroll from the .pub file, with a reason.
     let pub_file = format!("{key_s}.pub");

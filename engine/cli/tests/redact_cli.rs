@@ -11,6 +11,7 @@ use std::path::Path;
 
 use assert_cmd::prelude::*;
 use common::{ffmpeg, synthetic_analysed, TestCase};
+use predicates::prelude::*;
 use serde_json::Value;
 
 const W: usize = 640;
@@ -80,18 +81,24 @@ fn clips_and_frames_are_redacted_unless_justified() {
     let (env, source_id) = synthetic_analysed("RED-1");
     let red = track_of(&env, "red");
     let red_s = red.to_string();
+    // `vigie clip` of the red track (no margin) or `vigie frame` at 5 s, then `extra`,
+    // written to `out`: the JSON report.
+    let export = |what: &[&str], extra: &[&str], out: &Path| {
+        let mut args = what.to_vec();
+        args.extend(extra);
+        args.extend(["-o", out.to_str().unwrap()]);
+        env.json(&args)
+    };
+    let clip_red = |extra: &[&str], out: &Path| {
+        export(&["clip", "--track", &red_s, "--margin", "0"], extra, out)
+    };
+    let frame_at_5 = |extra: &[&str], out: &Path| {
+        export(&["frame", "--source", &source_id, "--at", "5"], extra, out)
+    };
 
     // A redacted clip: re-encoded, the others filled, the red box clear, the mark on.
     let clip = env.path("red.mp4");
-    let v = env.json(&[
-        "clip",
-        "--track",
-        &red_s,
-        "--margin",
-        "0",
-        "-o",
-        clip.to_str().unwrap(),
-    ]);
+    let v = clip_red(&[], &clip);
     assert_eq!(v["redacted"], true, "{v}");
     assert_eq!(v["objects_redacted"], 2, "blue and yellow: {v}");
     let start_s = v["start_ms"].as_i64().unwrap() as f64 / 1000.0;
@@ -156,20 +163,16 @@ fn clips_and_frames_are_redacted_unless_justified() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
     // A redacted clip is MP4; a non-existent --keep track is named.
-    let out = env
-        .cmd()
+    env.cmd()
         .args(["clip", "--track", &red_s, "-o", "red.mkv"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains(".mp4"));
-    let out = env
-        .cmd()
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(".mp4"));
+    env.cmd()
         .args(["clip", "--track", &red_s, "--keep", "999", "-o", "k.mp4"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("track 999"));
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("track 999"));
 
     // Unredacted: refused without a justification, naming the flag.
     let out = env
@@ -186,18 +189,14 @@ fn clips_and_frames_are_redacted_unless_justified() {
     assert!(!env.home.path().join("cases/RED-1/exports/raw.mp4").exists());
     // With one: a stream copy, recorded as its own kind of disclosure.
     let raw = env.path("raw.mp4");
-    let v = env.json(&[
-        "clip",
-        "--track",
-        &red_s,
-        "--margin",
-        "0",
-        "--unredacted",
-        "--justification",
-        "court order 2026-117: the whole scene",
-        "-o",
-        raw.to_str().unwrap(),
-    ]);
+    let v = clip_red(
+        &[
+            "--unredacted",
+            "--justification",
+            "court order 2026-117: the whole scene",
+        ],
+        &raw,
+    );
     assert_eq!(v["redacted"], false, "{v}");
     let img = rgb_at(&raw, Some(5.0 - start_s), &env.path("raw5.rgb"));
     assert!(!is_fill(px(&img, 520, 195)), "blue shown unredacted");
@@ -214,15 +213,7 @@ fn clips_and_frames_are_redacted_unless_justified() {
 
     // Frames: every object masked by default; --keep leaves one clear.
     let png = env.path("f.png");
-    let v = env.json(&[
-        "frame",
-        "--source",
-        &source_id,
-        "--at",
-        "5",
-        "-o",
-        png.to_str().unwrap(),
-    ]);
+    let v = frame_at_5(&[], &png);
     assert_eq!(v["objects_redacted"], 3, "{v}");
     let img = rgb_at(&png, None, &env.path("f.rgb"));
     for (x, y) in [(305, 280), (520, 195), (220, 90)] {
@@ -230,17 +221,7 @@ fn clips_and_frames_are_redacted_unless_justified() {
     }
     assert!(has_mark(&img));
     let kept = env.path("kept.png");
-    let v = env.json(&[
-        "frame",
-        "--source",
-        &source_id,
-        "--at",
-        "5",
-        "--keep",
-        &red_s,
-        "-o",
-        kept.to_str().unwrap(),
-    ]);
+    let v = frame_at_5(&["--keep", &red_s], &kept);
     assert_eq!(v["objects_redacted"], 2, "{v}");
     let img = rgb_at(&kept, None, &env.path("kept.rgb"));
     assert!(is_red(px(&img, 305, 280)), "{:?}", px(&img, 305, 280));
@@ -254,18 +235,7 @@ fn clips_and_frames_are_redacted_unless_justified() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let u = env.path("u.png");
-    let v = env.json(&[
-        "frame",
-        "--source",
-        &source_id,
-        "--at",
-        "5",
-        "--unredacted",
-        "--justification",
-        "zones to draw",
-        "-o",
-        u.to_str().unwrap(),
-    ]);
+    let v = frame_at_5(&["--unredacted", "--justification", "zones to draw"], &u);
     assert_eq!(v["redacted"], false);
     let img = rgb_at(&u, None, &env.path("u.rgb"));
     assert!(is_red(px(&img, 305, 280)));
@@ -306,26 +276,14 @@ fn contact_sheets_show_redacted_copies_unless_justified() {
         .code(2);
 
     // The analysis's own thumbnails only with a justification, as its own disclosure.
-    env.cmd()
-        .args([
-            "search",
-            "--colour",
-            "red",
-            "--sheet",
-            "raw.html",
-            "--unredacted",
-        ])
-        .assert()
-        .code(2);
-    env.cmd()
-        .args([
-            "search",
-            "--colour",
-            "red",
-            "--sheet",
-            "raw.html",
-            "--unredacted",
-        ])
+    let unredacted = || {
+        let mut c = env.cmd();
+        c.args(["search", "--colour", "red", "--sheet", "raw.html"])
+            .arg("--unredacted");
+        c
+    };
+    unredacted().assert().code(2);
+    unredacted()
         .args(["--justification", "magistrate's request of 2026-12-01"])
         .assert()
         .success();

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use assert_cmd::prelude::*;
+use predicates::prelude::*;
 use serde_json::Value;
 use vigie_core::{plate, Colour, ColourShare, Compass, Edge, PlateRead, TrackSummary, ZoneVisit};
 use vigie_index::{Index, SourceRecord, INDEX_FILE_NAME};
@@ -90,17 +91,24 @@ impl Env {
         self.home.path().join("cases").join(CASE).join("derived")
     }
 
-    fn write_index(&self) {
+    /// The case's index, created, and source `src-a` (camera `cam1`) as analysed by
+    /// `detector`.
+    fn new_index(&self, detector: &str) -> (Index, SourceRecord) {
         std::fs::create_dir_all(self.derived()).unwrap();
-        let mut ix = Index::open(&self.derived().join(INDEX_FILE_NAME)).unwrap();
+        let ix = Index::open(&self.derived().join(INDEX_FILE_NAME)).unwrap();
         let src = SourceRecord {
             source_id: "src-a".into(),
             sha256: "0f".repeat(32),
             camera: "cam1".into(),
             path: Some("/evidence/cam 1.mp4".into()),
             analysed_at_ms: T0,
-            params: serde_json::json!({"detector": "motion"}),
+            params: serde_json::json!({ "detector": detector }),
         };
+        (ix, src)
+    }
+
+    fn write_index(&self) {
+        let (mut ix, src) = self.new_index("motion");
         let tracks = vec![
             track(1, "car", Colour::Red, 0),
             track(2, "car", Colour::Blue, 10),
@@ -111,16 +119,7 @@ impl Env {
 
     /// Four vehicles with plates and a person without: the plate search fixture.
     fn write_plate_index(&self) {
-        std::fs::create_dir_all(self.derived()).unwrap();
-        let mut ix = Index::open(&self.derived().join(INDEX_FILE_NAME)).unwrap();
-        let src = SourceRecord {
-            source_id: "src-a".into(),
-            sha256: "0f".repeat(32),
-            camera: "cam1".into(),
-            path: Some("/evidence/cam 1.mp4".into()),
-            analysed_at_ms: T0,
-            params: serde_json::json!({"detector": "yolo"}),
-        };
+        let (mut ix, src) = self.new_index("yolo");
         let with_plate = |id: u64, label: &str, text: &str, confidence: f32, offset_s: i64| {
             let mut t = track(id, label, Colour::White, offset_s);
             let (display, format) = plate::display_of(text);
@@ -437,13 +436,10 @@ fn bench_search_runs_on_a_small_index() {
         ])
         .arg("--index")
         .arg(&index)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success()
+        .get_output()
+        .clone();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["tracks"], 3000);
     let queries = v["queries"].as_array().unwrap();
@@ -459,15 +455,14 @@ fn bench_search_runs_on_a_small_index() {
     }
     // Reused as is; a mismatching --tracks is refused.
     assert!(index.exists());
-    let out = Command::cargo_bin("vigie")
+    Command::cargo_bin("vigie")
         .unwrap()
         .args([
             "--quiet", "bench", "search", "--tracks", "10", "--runs", "1",
         ])
         .arg("--index")
         .arg(&index)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("holds 3000 tracks"));
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds 3000 tracks"));
 }

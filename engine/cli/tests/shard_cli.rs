@@ -6,6 +6,7 @@ mod common;
 
 use assert_cmd::prelude::*;
 use common::{parse_json, TestCase};
+use predicates::prelude::*;
 
 #[test]
 fn shards_then_merge_from_the_command_line() {
@@ -39,24 +40,29 @@ fn shards_then_merge_from_the_command_line() {
         .assert()
         .success();
 
-    let shard = |spec: &str, run: &str| {
-        env.json(&[
-            "analyze",
-            "--all",
-            "--detector",
-            "motion",
-            "--width",
-            "native",
-            "--shard",
-            spec,
-            "--run",
-            run,
-            "--node-key",
-            key.to_str().unwrap(),
-        ])
+    let k = key.to_str().unwrap();
+    // Shard `spec` of run `run`, signed with the node's key, then `extra`.
+    let shard = |spec: &str, run: &str, extra: &[&str]| {
+        let mut args = vec!["--shard", spec, "--run", run, "--node-key", k];
+        args.extend(extra);
+        env.analyse_motion(&args)
     };
-    let a = shard("0/2", "r1");
-    let b = shard("1/2", "r1");
+    // `merge --run RUN` with a shard left out (exit 1): its report and its stderr.
+    let incomplete = |run: &str| {
+        let out = env
+            .cmd()
+            .args(["--json", "merge", "--run", run])
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
+        (
+            parse_json(&out),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let a = shard("0/2", "r1", &[]);
+    let b = shard("1/2", "r1", &[]);
     assert_eq!(
         a["assigned"].as_array().unwrap().len() + b["assigned"].as_array().unwrap().len(),
         2
@@ -76,79 +82,22 @@ fn shards_then_merge_from_the_command_line() {
     assert_eq!(again["already_merged"].as_array().unwrap().len(), 2);
 
     // One shard of two: merged, the other listed with how to re-run it, exit 1.
-    let _ = env.json(&[
-        "analyze",
-        "--all",
-        "--detector",
-        "motion",
-        "--width",
-        "native",
-        "--force",
-        "--shard",
-        "1/2",
-        "--run",
-        "r2",
-        "--node-key",
-        key.to_str().unwrap(),
-    ]);
-    let out = env
-        .cmd()
-        .args(["--json", "merge", "--run", "r2"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let v = parse_json(&out);
+    let _ = shard("1/2", "r2", &["--force"]);
+    let (v, stderr) = incomplete("r2");
     assert_eq!(v["missing"][0]["shard"], "0/2", "{v}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--shard 0/2 --run r2"));
+    assert!(stderr.contains("--shard 0/2 --run r2"), "{stderr}");
 
     // A shard whose sources were all analysed already merges as an empty result.
-    let skipped = shard("0/1", "r3");
+    let skipped = shard("0/1", "r3", &[]);
     assert_eq!(skipped["sources"][0]["status"], "skipped", "{skipped}");
     let m = env.json(&["merge", "--run", "r3"]);
     assert_eq!(m["merged"].as_array().unwrap().len(), 1, "{m}");
     assert!(m["refused"].as_array().unwrap().is_empty(), "{m}");
 
     // One run is one analysis: a shard with other settings is refused.
-    let k = key.to_str().unwrap();
-    let _ = env.json(&[
-        "analyze",
-        "--all",
-        "--detector",
-        "motion",
-        "--width",
-        "native",
-        "--force",
-        "--shard",
-        "0/2",
-        "--run",
-        "r4",
-        "--node-key",
-        k,
-        "--sampling",
-        "5fps",
-    ]);
-    let _ = env.json(&[
-        "analyze",
-        "--all",
-        "--detector",
-        "motion",
-        "--width",
-        "native",
-        "--force",
-        "--shard",
-        "1/2",
-        "--run",
-        "r4",
-        "--node-key",
-        k,
-    ]);
-    let out = env
-        .cmd()
-        .args(["--json", "merge", "--run", "r4"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let v = parse_json(&out);
+    let _ = shard("0/2", "r4", &["--force", "--sampling", "5fps"]);
+    let _ = shard("1/2", "r4", &["--force"]);
+    let (v, _) = incomplete("r4");
     assert_eq!(v["refused"][0]["run"], "r4", "{v}");
     assert!(v["refused"][0]["reason"]
         .as_str()
@@ -163,11 +112,9 @@ fn shards_then_merge_from_the_command_line() {
     );
 
     // Bad shard specifications are usage errors naming the form.
-    let out = env
-        .cmd()
+    env.cmd()
         .args(["analyze", "--all", "--shard", "2/2", "--run", "r3"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("I/N"));
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("I/N"));
 }

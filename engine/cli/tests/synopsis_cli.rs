@@ -12,6 +12,7 @@ use std::path::Path;
 
 use assert_cmd::prelude::*;
 use common::synthetic_analysed;
+use predicates::prelude::*;
 use serde_json::Value;
 
 fn decoded_frames(path: &Path) -> u64 {
@@ -169,14 +170,12 @@ fn synopsis_shows_every_track_with_its_original_times() {
     env.cmd().args(["audit", "verify"]).assert().success();
 
     // Never overwrites.
-    let o = env
-        .cmd()
+    env.cmd()
         .args(["synopsis", "--source", &source_id, "-o"])
         .arg(&out)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("already exists"));
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already exists"));
 }
 
 #[test]
@@ -260,14 +259,12 @@ fn filtered_synopsis_shows_only_matching_tracks() {
     assert_eq!(o.status.code(), Some(2));
     assert!(!env.path("none.mp4").exists());
     // Bad settings name the problem.
-    let o = env
-        .cmd()
+    env.cmd()
         .args(["synopsis", "--source", &source_id, "--length-s", "0", "-o"])
         .arg(env.path("zero.mp4"))
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("length"));
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("length"));
 }
 
 #[test]
@@ -380,14 +377,7 @@ fn camera_case(case_id: &str) -> (common::TestCase, [String; 3]) {
     let ida = ingest(&a, Some("2026-11-30T15:00:00+01:00"));
     let idb = ingest(&b, Some("2026-11-30T14:00:00+01:00"));
     let idc = ingest(&c, None);
-    let v = env.json(&[
-        "analyze",
-        "--all",
-        "--detector",
-        "motion",
-        "--width",
-        "native",
-    ]);
+    let v = env.analyse_motion(&[]);
     for s in v["analysed"].as_array().unwrap() {
         assert!(s["tracks"].as_u64().unwrap() >= 1, "{v}");
     }
@@ -460,17 +450,22 @@ fn shape(v: &Value, path: &str, out: &mut std::collections::BTreeSet<String>) {
     }
 }
 
+/// The source ids of a camera synopsis's report, in its order.
+fn source_ids(v: &Value) -> Vec<&str> {
+    v["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["source_id"].as_str().unwrap())
+        .collect()
+}
+
 #[test]
 fn camera_synopsis_orders_files_by_corrected_clock_and_labels_real_times() {
     let (env, [ida, idb, idc]) = camera_case("SYN-CAM-1");
     let v = env.json(&["synopsis", "--camera", "hall", "-o", "hall.mp4"]);
     // b (14:00) before a (15:00), whatever their names; c has no clock: left out, named.
-    let order: Vec<&str> = v["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["source_id"].as_str().unwrap())
-        .collect();
+    let order = source_ids(&v);
     assert_eq!(order, vec![idb.as_str(), ida.as_str()], "{v}");
     assert_eq!(v["left_out"][0]["source_id"], idc.as_str(), "{v}");
     assert!(v["left_out"][0]["why"]
@@ -541,12 +536,7 @@ fn camera_synopsis_orders_files_by_corrected_clock_and_labels_real_times() {
         "recorder two hours fast",
     ]);
     let w = env.json(&["synopsis", "--camera", "hall", "-o", "hall2.mp4"]);
-    let order: Vec<&str> = w["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["source_id"].as_str().unwrap())
-        .collect();
+    let order = source_ids(&w);
     assert_eq!(order, vec![ida.as_str(), idb.as_str()], "{w}");
     assert_entries_timed(
         &w,
@@ -643,12 +633,10 @@ fn a_file_without_wall_clock_is_refused_on_a_timeline_and_shown_on_its_own() {
     assert_eq!(t["from_wall"], Value::Null, "{v}");
     assert_eq!(v["figures"]["sources"], 1);
     // An unknown camera names the known ones.
-    let o = env
-        .cmd()
+    env.cmd()
         .args(["synopsis", "--camera", "nowhere", "-o"])
         .arg(env.path("x.mp4"))
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("hall"));
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("hall"));
 }

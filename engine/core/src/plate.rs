@@ -175,7 +175,39 @@ const fn run(chars: &'static str, min: u8, max: u8, sep: &'static str) -> Part {
     }
 }
 
-const fn layout(parts: &'static [Part], min_len: u8, max_len: u8) -> Layout {
+/// Exactly one of `codes`, then `sep`.
+const fn one_of(codes: &'static [&'static str], sep: &'static str) -> Part {
+    OneOf { codes, sep }
+}
+
+/// A layout that takes every length its parts can fill.
+const fn layout(parts: &'static [Part]) -> Layout {
+    let (mut min_len, mut max_len, mut i) = (0, 0, 0);
+    while i < parts.len() {
+        match parts[i] {
+            Run { min, max, .. } => {
+                min_len += min;
+                max_len += max;
+            }
+            OneOf { codes, .. } => {
+                let (mut lo, mut hi, mut j) = (u8::MAX, 0, 0);
+                while j < codes.len() {
+                    let n = codes[j].len() as u8;
+                    lo = if n < lo { n } else { lo };
+                    hi = if n > hi { n } else { hi };
+                    j += 1;
+                }
+                min_len += lo;
+                max_len += hi;
+            }
+        }
+        i += 1;
+    }
+    within(parts, min_len, max_len)
+}
+
+/// A layout narrower than its parts: only texts of `min_len..=max_len` characters.
+const fn within(parts: &'static [Part], min_len: u8, max_len: u8) -> Layout {
     Layout {
         parts,
         min_len,
@@ -183,15 +215,39 @@ const fn layout(parts: &'static [Part], min_len: u8, max_len: u8) -> Layout {
     }
 }
 
+/// The parts of a layout of runs, each `CHARS n "sep"` or `CHARS min..=max "sep"` (the
+/// separator written after the group; none when left out): `runs![DIGITS 4 " ",
+/// ES_LETTERS 3]` is Spain's `1234 BCD`.
+macro_rules! runs {
+    ($($chars:tt $min:literal $(..= $max:literal)? $($sep:literal)?),* $(,)?) => {
+        &[$(run($chars, $min, runs!(@max $min $(, $max)?), runs!(@sep $($sep)?))),*]
+    };
+    (@max $min:literal) => { $min };
+    (@max $min:literal, $max:literal) => { $max };
+    (@sep) => { "" };
+    (@sep $sep:literal) => { $sep };
+}
+
 /// Dutch sidecodes 1 to 14 (`L` letter, `D` digit), all six characters long.
 macro_rules! nl {
     ($($a:ident $na:literal $b:ident $nb:literal $c:ident $nc:literal),* $(,)?) => {
-        &[$(layout(&[run(nl!(@ $a), $na, $na, "-"), run(nl!(@ $b), $nb, $nb, "-"),
-                     run(nl!(@ $c), $nc, $nc, "")], 6, 6)),*]
+        &[$(layout(runs![(nl!(@ $a)) $na "-", (nl!(@ $b)) $nb "-", (nl!(@ $c)) $nc])),*]
     };
     (@ L) => { NL_LETTERS };
     (@ D) => { DIGITS };
 }
+
+/// France FNI in Corsica and overseas: the department is a code, not two digits.
+const FNI_CORSICA: &[Part] = &[
+    run(DIGITS, 1, 4, " "),
+    run(LETTERS, 2, 3, " "),
+    one_of(&["2A", "2B"], ""),
+];
+const FNI_OVERSEAS: &[Part] = &[
+    run(DIGITS, 1, 4, " "),
+    run(LETTERS, 2, 3, " "),
+    one_of(&["971", "972", "973", "974", "975", "976"], ""),
+];
 
 /// The known formats, in the order [`match_format`] tries them: the first that fits wins.
 ///
@@ -215,13 +271,7 @@ pub static FORMATS: &[PlateFormat] = &[
         description: "France, SIV (since 2009): AA-123-AA, letters without I, O, U",
         example: "AB-123-CD",
         layouts: &[layout(
-            &[
-                run(SIV_LETTERS, 2, 2, "-"),
-                run(DIGITS, 3, 3, "-"),
-                run(SIV_LETTERS, 2, 2, ""),
-            ],
-            7,
-            7,
+            runs![SIV_LETTERS 2 "-", DIGITS 3 "-", SIV_LETTERS 2],
         )],
     },
     PlateFormat {
@@ -229,82 +279,35 @@ pub static FORMATS: &[PlateFormat] = &[
         description: "France, FNI (before 2009): 1 to 4 digits, 2 or 3 letters, department \
                       (2 digits, 2A/2B, or 971-976)",
         example: "1234 AB 56",
+        // At most 8 characters before the department's digits: 4 digits and 3 letters
+        // never go together.
         layouts: &[
-            layout(
-                &[
-                    run(DIGITS, 1, 4, " "),
-                    run(LETTERS, 2, 3, " "),
-                    run(DIGITS, 2, 2, ""),
-                ],
-                5,
-                8,
-            ),
-            layout(
-                &[
-                    run(DIGITS, 1, 4, " "),
-                    run(LETTERS, 2, 3, " "),
-                    OneOf {
-                        codes: &["2A", "2B"],
-                        sep: "",
-                    },
-                ],
-                5,
-                8,
-            ),
-            layout(
-                &[
-                    run(DIGITS, 1, 4, " "),
-                    run(LETTERS, 2, 3, " "),
-                    OneOf {
-                        codes: &["971", "972", "973", "974", "975", "976"],
-                        sep: "",
-                    },
-                ],
-                6,
-                9,
-            ),
+            within(runs![DIGITS 1..=4 " ", LETTERS 2..=3 " ", DIGITS 2], 5, 8),
+            within(FNI_CORSICA, 5, 8),
+            within(FNI_OVERSEAS, 6, 9),
         ],
     },
     PlateFormat {
         id: "be",
         description: "Belgium (since 2010): 1-ABC-123",
         example: "1-ABC-123",
-        layouts: &[layout(
-            &[
-                run(DIGITS_1_9, 1, 1, "-"),
-                run(LETTERS, 3, 3, "-"),
-                run(DIGITS, 3, 3, ""),
-            ],
-            7,
-            7,
-        )],
+        layouts: &[layout(runs![DIGITS_1_9 1 "-", LETTERS 3 "-", DIGITS 3])],
     },
     PlateFormat {
         id: "ch",
         description: "Switzerland: canton code and up to 6 digits, GE 123456",
         example: "GE 123456",
-        layouts: &[layout(
-            &[
-                OneOf {
-                    codes: CH_CANTONS,
-                    sep: " ",
-                },
-                run(DIGITS_1_9, 1, 1, ""),
-                run(DIGITS, 0, 5, ""),
-            ],
-            3,
-            8,
-        )],
+        layouts: &[layout(&[
+            one_of(CH_CANTONS, " "),
+            run(DIGITS_1_9, 1, 1, ""),
+            run(DIGITS, 0, 5, ""),
+        ])],
     },
     PlateFormat {
         id: "es",
         description: "Spain (since 2000): 1234 BCD, consonants only",
         example: "1234 BCD",
-        layouts: &[layout(
-            &[run(DIGITS, 4, 4, " "), run(ES_LETTERS, 3, 3, "")],
-            7,
-            7,
-        )],
+        layouts: &[layout(runs![DIGITS 4 " ", ES_LETTERS 3])],
     },
     PlateFormat {
         id: "nl",
@@ -321,57 +324,26 @@ pub static FORMATS: &[PlateFormat] = &[
         id: "gb",
         description: "Great Britain (since 2001): AB12 CDE",
         example: "AB12 CDE",
-        layouts: &[layout(
-            &[
-                run(GB_LETTERS, 2, 2, ""),
-                run(DIGITS, 2, 2, " "),
-                run(GB_LETTERS, 3, 3, ""),
-            ],
-            7,
-            7,
-        )],
+        layouts: &[layout(runs![GB_LETTERS 2, DIGITS 2 " ", GB_LETTERS 3])],
     },
     PlateFormat {
         id: "it",
         description: "Italy (since 1994): AB 123 CD, letters without I, O, Q, U",
         example: "AB 123 CD",
-        layouts: &[layout(
-            &[
-                run(IT_LETTERS, 2, 2, " "),
-                run(DIGITS, 3, 3, " "),
-                run(IT_LETTERS, 2, 2, ""),
-            ],
-            7,
-            7,
-        )],
+        layouts: &[layout(runs![IT_LETTERS 2 " ", DIGITS 3 " ", IT_LETTERS 2])],
     },
     PlateFormat {
         id: "sk",
         description: "Slovakia: district code, 3 digits, 2 letters, PP-587AO",
         example: "PP-587AO",
-        layouts: &[layout(
-            &[
-                run(LETTERS, 2, 2, "-"),
-                run(DIGITS, 3, 3, ""),
-                run(LETTERS, 2, 2, ""),
-            ],
-            7,
-            7,
-        )],
+        layouts: &[layout(runs![LETTERS 2 "-", DIGITS 3, LETTERS 2])],
     },
     PlateFormat {
         id: "cz",
         description: "Czechia: digit, region letter, digit or letter, 4 digits, 1T4 3213",
         example: "1T4 3213",
         layouts: &[layout(
-            &[
-                run(DIGITS_1_9, 1, 1, ""),
-                run(CZ_REGIONS, 1, 1, ""),
-                run(ALNUM, 1, 1, " "),
-                run(DIGITS, 4, 4, ""),
-            ],
-            7,
-            7,
+            runs![DIGITS_1_9 1, CZ_REGIONS 1, ALNUM 1 " ", DIGITS 4],
         )],
     },
     PlateFormat {
@@ -380,16 +352,8 @@ pub static FORMATS: &[PlateFormat] = &[
                       Latin look-alike letters only",
         example: "AI 5255 EI",
         layouts: &[
-            layout(
-                &[
-                    run(UA_LETTERS, 2, 2, " "),
-                    run(DIGITS, 4, 4, " "),
-                    run(UA_LETTERS, 2, 2, ""),
-                ],
-                8,
-                8,
-            ),
-            layout(&[run(DIGITS, 4, 5, " "), run(UA_LETTERS, 2, 2, "")], 6, 7),
+            layout(runs![UA_LETTERS 2 " ", DIGITS 4 " ", UA_LETTERS 2]),
+            layout(runs![DIGITS 4..=5 " ", UA_LETTERS 2]),
         ],
     },
     PlateFormat {
@@ -397,12 +361,9 @@ pub static FORMATS: &[PlateFormat] = &[
         description: "Poland: 2 or 3 letters (county), then a digit and 3 or 4 letters or \
                       digits, WA 12345",
         example: "WA 12345",
-        layouts: &[layout(
-            &[
-                run(LETTERS, 2, 3, " "),
-                run(DIGITS, 1, 1, ""),
-                run(ALNUM, 3, 4, ""),
-            ],
+        // 7 or 8 characters: after 2 letters, 4 follow the digit.
+        layouts: &[within(
+            runs![LETTERS 2..=3 " ", DIGITS 1, ALNUM 3..=4],
             7,
             8,
         )],
@@ -412,12 +373,9 @@ pub static FORMATS: &[PlateFormat] = &[
         description: "Germany (loose: district and letters cannot be told apart without \
                       separators): 2 to 5 letters, 1 to 4 digits, optional E or H",
         example: "MAB 1234",
-        layouts: &[layout(
-            &[
-                run(LETTERS, 2, 5, " "),
-                run(DIGITS, 1, 4, ""),
-                run("EH", 0, 1, ""),
-            ],
+        // At most 8 characters before the optional E or H.
+        layouts: &[within(
+            runs![LETTERS 2..=5 " ", DIGITS 1..=4, "EH" 0..=1],
             3,
             9,
         )],
@@ -947,6 +905,27 @@ pub fn fuzzy_max_len_diff() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A layout narrowed with `within` stays inside what its parts can fill.
+    #[test]
+    fn layout_bounds_lie_within_their_parts() {
+        for f in FORMATS {
+            for l in f.layouts {
+                let filled = layout(l.parts);
+                assert!(
+                    filled.min_len <= l.min_len
+                        && l.min_len <= l.max_len
+                        && l.max_len <= filled.max_len,
+                    "{}: {}..={} outside {}..={}",
+                    f.id,
+                    l.min_len,
+                    l.max_len,
+                    filled.min_len,
+                    filled.max_len
+                );
+            }
+        }
+    }
 
     #[test]
     fn normalisation() {

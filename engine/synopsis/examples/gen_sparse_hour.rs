@@ -103,30 +103,6 @@ impl Rng {
     }
 }
 
-/// 3x3 erosion (`dilate` false) or dilation.
-fn morph(m: &[bool], dilate: bool) -> Vec<bool> {
-    let mut out = vec![false; W * H];
-    for y in 0..H {
-        for x in 0..W {
-            let (mut any, mut all) = (false, true);
-            for dy in -1i32..=1 {
-                for dx in -1i32..=1 {
-                    let (xx, yy) = (x as i32 + dx, y as i32 + dy);
-                    let v = xx >= 0
-                        && yy >= 0
-                        && (xx as usize) < W
-                        && (yy as usize) < H
-                        && m[yy as usize * W + xx as usize];
-                    any |= v;
-                    all &= v;
-                }
-            }
-            out[y * W + x] = if dilate { any } else { all };
-        }
-    }
-    out
-}
-
 /// One frame of a passage: the object's pixels in its bounding rectangle (RGBA, alpha 0
 /// or 255).
 struct Cut {
@@ -176,8 +152,7 @@ fn cut_of(frame: &[u8], bg: &[u8]) -> Option<(Cut, usize)> {
             d > FG_THRESHOLD
         })
         .collect();
-    let m = morph(&morph(&m, false), true);
-    let m = morph(&morph(&m, true), false);
+    let m = vigie_synopsis::mask::open_close(&m, W, H);
     let n = m.iter().filter(|&&v| v).count();
     if n < MIN_OBJECT_PX {
         return None;

@@ -103,6 +103,30 @@ pub struct Arrangement {
     pub box_collision: f64,
 }
 
+impl Arrangement {
+    /// The tubes at `starts_ms`, given the footprint area (px) that overlaps a tube placed
+    /// earlier and the total footprint area.
+    fn at(tubes: &[TubeShape], starts_ms: Vec<i64>, overlap: f64, total: f64) -> Self {
+        let length_ms = tubes
+            .iter()
+            .zip(&starts_ms)
+            .map(|(t, s)| s + t.duration_ms())
+            .max()
+            .unwrap_or(0);
+        Self {
+            starts_ms,
+            length_ms,
+            // Each overlap is counted once (by the tube placed second) but hides pixels of
+            // both tubes.
+            box_collision: if total > 0.0 {
+                (2.0 * overlap / total).min(1.0)
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
 /// A tube's footprint: (slot offset, cell, covered area in px), one entry per pair.
 type Footprint = Vec<(usize, usize, f32)>;
 
@@ -372,23 +396,7 @@ pub fn arrange_with_fixed(
         }
     }
     let starts_ms: Vec<i64> = starts.iter().map(|&s| s as i64 * cfg.slot_ms).collect();
-    let length_ms = tubes
-        .iter()
-        .zip(&starts_ms)
-        .map(|(t, s)| s + t.duration_ms())
-        .max()
-        .unwrap_or(0);
-    Ok(Arrangement {
-        starts_ms,
-        length_ms,
-        // Each overlap is counted once (by the tube placed second) but hides pixels of
-        // both tubes.
-        box_collision: if total > 0.0 {
-            (2.0 * overlap / total).min(1.0)
-        } else {
-            0.0
-        },
-    })
+    Ok(Arrangement::at(tubes, starts_ms, overlap, total))
 }
 
 /// What [`arrange_auto_with`] found: the arrangement and the target length it was made
@@ -545,21 +553,7 @@ pub fn measure(
             total += a as f64;
         }
     }
-    let length_ms = tubes
-        .iter()
-        .zip(&starts_ms)
-        .map(|(t, s)| s + t.duration_ms())
-        .max()
-        .unwrap_or(0);
-    Ok(Arrangement {
-        starts_ms,
-        length_ms,
-        box_collision: if total > 0.0 {
-            (2.0 * overlap / total).min(1.0)
-        } else {
-            0.0
-        },
-    })
+    Ok(Arrangement::at(tubes, starts_ms, overlap, total))
 }
 
 #[cfg(test)]

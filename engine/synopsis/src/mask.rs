@@ -45,6 +45,14 @@ impl Rect {
 /// Below this share of foreground pixels the whole box is kept.
 pub const MIN_FILL: f32 = 0.05;
 
+/// The `w x h` mask `m` (row-major) after a 3x3 opening (erode, dilate: speckle gone)
+/// then a closing (dilate, erode: small holes filled).
+pub fn open_close(m: &[bool], w: usize, h: usize) -> Vec<bool> {
+    let m = morph(&morph(m, w, h, false), w, h, true);
+    morph(&morph(&m, w, h, true), w, h, false)
+}
+
+/// 3x3 erosion (`dilate` false) or dilation of the `w x h` mask `m`.
 fn morph(m: &[bool], w: usize, h: usize, dilate: bool) -> Vec<bool> {
     let mut out = vec![false; m.len()];
     for y in 0..h {
@@ -90,9 +98,7 @@ pub fn object_mask(
             m[y * w + x] = d > threshold;
         }
     }
-    // Opening (erode, dilate) then closing (dilate, erode).
-    let m = morph(&morph(&m, w, h, false), w, h, true);
-    let m = morph(&morph(&m, w, h, true), w, h, false);
+    let m = open_close(&m, w, h);
     let fill = m.iter().filter(|&&v| v).count() as f32 / (w * h).max(1) as f32;
     if fill < MIN_FILL {
         (vec![true; w * h], true)

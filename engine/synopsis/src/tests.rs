@@ -116,16 +116,23 @@ fn scene() -> Vec<TubeInput> {
     tubes
 }
 
-#[test]
-fn long_tubes_are_cut_and_no_object_is_dropped() {
+/// The [`scene`] over an 80 s source planned into a 12 s synopsis, moving segments at
+/// most `segment_share` of it long: the source, the tubes and the plan.
+fn scene_in_12s(segment_share: f64) -> (SourceInput, Vec<TubeInput>, Plan) {
     let src = source_of(80_000);
     let tubes = scene();
     let cfg = SynopsisConfig {
         length_ms: Some(12_000),
-        segment_share: 1.0,
+        segment_share,
         ..SynopsisConfig::default()
     };
     let p = plan(&src, &tubes, &cfg).unwrap();
+    (src, tubes, p)
+}
+
+#[test]
+fn long_tubes_are_cut_and_no_object_is_dropped() {
+    let (_, tubes, p) = scene_in_12s(1.0);
     assert_eq!(p.target_ms, 12_000);
     // Every box of every tube is in a moving piece or a stationary stretch.
     for (ti, t) in tubes.iter().enumerate() {
@@ -169,14 +176,7 @@ fn long_tubes_are_cut_and_no_object_is_dropped() {
 
 #[test]
 fn segments_shorter_than_the_synopsis_can_shift_in_time() {
-    let src = source_of(80_000);
-    let tubes = scene();
-    let cfg = SynopsisConfig {
-        length_ms: Some(12_000),
-        segment_share: 0.5,
-        ..SynopsisConfig::default()
-    };
-    let p = plan(&src, &tubes, &cfg).unwrap();
+    let (src, tubes, p) = scene_in_12s(0.5);
     let w: Vec<&Piece> = p.pieces.iter().filter(|pc| pc.tube == 0).collect();
     // Half the target: 78 s in 13 segments of 6 s.
     assert_eq!(w.len(), 13);
@@ -201,7 +201,8 @@ fn segments_shorter_than_the_synopsis_can_shift_in_time() {
         &tubes,
         &SynopsisConfig {
             length_ms: Some(4_000),
-            ..cfg.clone()
+            segment_share: 0.5,
+            ..SynopsisConfig::default()
         },
     )
     .unwrap();
@@ -343,14 +344,7 @@ fn nearer_objects_are_drawn_last() {
 
 #[test]
 fn index_entries_name_each_segment_and_background_objects() {
-    let src = source_of(80_000);
-    let tubes = scene();
-    let cfg = SynopsisConfig {
-        length_ms: Some(12_000),
-        segment_share: 1.0,
-        ..SynopsisConfig::default()
-    };
-    let p = plan(&src, &tubes, &cfg).unwrap();
+    let (src, tubes, p) = scene_in_12s(1.0);
     let fps = src.fps;
     let r = Rendered {
         frames: 120,

@@ -9,7 +9,7 @@
 //! tests.
 
 use axum::http::StatusCode;
-use axum::response::Html;
+use axum::response::{Html, IntoResponse, Response};
 
 use crate::i18n::Lang;
 use crate::security::Authed;
@@ -149,6 +149,19 @@ pub fn page(
     h.push_str(body);
     h.push_str("</main></body></html>");
     Html(h)
+}
+
+/// A page of one case for the signed-in account, under the case's `tab` (the
+/// [`page`] frame in the account's language).
+pub fn case_page(who: &Authed, case_id: &str, tab: &str, title: &str, body: &str) -> Response {
+    page(
+        who.lang,
+        Some(who),
+        Some(Place { case_id, tab }),
+        title,
+        body,
+    )
+    .into_response()
 }
 
 /// A bilingual error page (the status, the message, a way back).

@@ -19,6 +19,7 @@
 //! Skips visibly (fails under CI) when Chromium, chromedriver, the footage, NanoDet or
 //! ONNX Runtime is missing.
 
+mod common;
 #[path = "browser/driver.rs"]
 mod driver;
 
@@ -26,7 +27,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use driver::{poll, Browser, ChromeDriver, Programs, WAIT};
+use driver::{poll, run_flow, Browser, ChromeDriver, Programs, WAIT};
 use vigie_app::accounts::Accounts;
 use vigie_app::{App, Operator};
 use vigie_web::ServeConfig;
@@ -141,21 +142,7 @@ impl Server {
             roots: vec![root.path().to_owned()],
             ..ServeConfig::default()
         };
-        let (tx, rx) = std::sync::mpsc::channel();
-        let app2 = app.clone();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let bound = vigie_web::bind(app2, cfg).await.unwrap();
-                tx.send(bound.url()).unwrap();
-                bound.run().await.unwrap();
-            });
-        });
-        let url = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+        let url = common::serve(app.clone(), cfg, |b| b.url());
         Self {
             _home: home,
             _root: root,
@@ -181,29 +168,13 @@ fn an_investigation_in_a_real_browser() {
     let server = Server::start(&needs.footage);
     let driver = ChromeDriver::start(&needs.programs);
     let downloads = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let seen = rt.block_on(async {
-        let b = Browser::open(&needs.programs, &driver, &server.url, downloads.path()).await;
-        // The flow runs as a task so that a failure still closes the browser (and says
-        // where it was) before the panic goes on.
-        let flow = tokio::spawn(flow(b.clone()));
-        let result = flow.await;
-        if result.is_err() {
-            b.report_failure().await;
-        }
-        let _ = b.client.clone().close().await;
-        match result {
-            Ok(seen) => seen,
-            Err(e) => match e.try_into_panic() {
-                Ok(p) => std::panic::resume_unwind(p),
-                Err(e) => panic!("the browser flow did not finish: {e}"),
-            },
-        }
-    });
+    let seen = run_flow(
+        &needs.programs,
+        &driver,
+        &server.url,
+        downloads.path(),
+        flow,
+    );
     check_audit(&server.app, &seen);
 }
 

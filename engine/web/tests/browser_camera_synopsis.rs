@@ -17,7 +17,7 @@ mod driver;
 use std::time::Duration;
 
 use common::*;
-use driver::{Browser, ChromeDriver, Programs};
+use driver::{run_flow, Browser, ChromeDriver, Programs};
 
 /// How long building the synopsis may take.
 const SYNOPSIS_WAIT: Duration = Duration::from_secs(120);
@@ -43,25 +43,8 @@ fn a_camera_synopsis_of_two_files_in_a_real_browser() {
     let driver = ChromeDriver::start(&programs);
     let downloads = tempfile::tempdir().unwrap();
     let base = format!("http://127.0.0.1:{}", s.addr.port());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let br = Browser::open(&programs, &driver, &base, downloads.path()).await;
-        let flow = tokio::spawn(flow(br.clone(), a, b));
-        let result = flow.await;
-        if result.is_err() {
-            br.report_failure().await;
-        }
-        let _ = br.client.clone().close().await;
-        if let Err(e) = result {
-            match e.try_into_panic() {
-                Ok(p) => std::panic::resume_unwind(p),
-                Err(e) => panic!("the browser flow did not finish: {e}"),
-            }
-        }
+    run_flow(&programs, &driver, &base, downloads.path(), |br| {
+        flow(br, a, b)
     });
     let events = s.case_events(CASE);
     let synopses: Vec<_> = events

@@ -65,6 +65,12 @@ impl TestCase {
         parse_json(&out)
     }
 
+    /// `vigie --json analyze --all --detector motion --width native EXTRA...` in the case
+    /// (see [`analyze_motion`]), asserting success; its report.
+    pub fn analyse_motion(&self, extra: &[&str]) -> Value {
+        self.json(&analyze_motion(extra))
+    }
+
     /// A path in the scratch directory.
     pub fn path(&self, name: &str) -> PathBuf {
         self.work.path().join(name)
@@ -78,6 +84,22 @@ impl TestCase {
             .join(&self.case_id)
             .join("derived")
     }
+}
+
+/// `analyze --all --detector motion --width native` then `extra`: the model-free analysis
+/// at the footage's own size that the tests run (the synthetic objects' paths are in
+/// native pixels).
+pub fn analyze_motion<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "analyze",
+        "--all",
+        "--detector",
+        "motion",
+        "--width",
+        "native",
+    ];
+    args.extend(extra);
+    args
 }
 
 /// stdout of a command as JSON, with the text in the panic message when it is not.
@@ -117,16 +139,7 @@ pub fn synthetic_analysed(case_id: &str) -> (TestCase, String) {
         .arg(&clip)
         .assert()
         .success();
-    let v = env.json(&[
-        "analyze",
-        "--all",
-        "--detector",
-        "motion",
-        "--width",
-        "native",
-        "--scene",
-        scene.to_str().unwrap(),
-    ]);
+    let v = env.analyse_motion(&["--scene", scene.to_str().unwrap()]);
     assert_eq!(v["analysed"][0]["tracks"], 3, "{v}");
     let source_id = v["analysed"][0]["source_id"].as_str().unwrap().to_string();
     (env, source_id)

@@ -11,12 +11,13 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use vigie_app::admin::Administration;
-use vigie_app::oversight::{verify, Scope};
+use vigie_app::oversight::{verify, Scope, VerifyReport};
 use vigie_app::types::Action;
 
-use super::{blocking, case_right, reason, Fields, Form};
+use super::{blocking, reason, CaseVisit, Fields, Form};
 use crate::error::PageError;
-use crate::html::{self, esc, url, Place};
+use crate::html::{self, esc, url};
+use crate::i18n::Lang;
 use crate::security::{Authed, CSP_DOCUMENT};
 use crate::state::WebState;
 
@@ -32,12 +33,9 @@ const FEATURES: &[(&str, &str)] = &[
 ];
 
 pub async fn page(
-    State(st): State<Arc<WebState>>,
-    who: Authed,
-    Path(case_id): Path<String>,
+    CaseVisit { st, who, case_id }: CaseVisit,
     q: Fields,
 ) -> Result<Response, PageError> {
-    let case_id = case_right(&st, &who, &case_id).await?;
     let lang = who.lang;
     let (st2, who2, id2) = (st.clone(), who.clone(), case_id.clone());
     let (entries, bad, audit, reports) = blocking(move || {
@@ -63,19 +61,7 @@ pub async fn page(
         lang.t("audit.print"),
         lang.t("nav.dossier")
     ));
-    if audit.is_trustworthy() {
-        b.push_str(&html::notice("ok", "audit-status", lang.t("dash.audit_ok")));
-    } else {
-        b.push_str(&html::notice(
-            "error",
-            "audit-status",
-            &format!(
-                "{}: {}",
-                lang.t("dash.audit_bad"),
-                audit.failures().join("; ")
-            ),
-        ));
-    }
+    b.push_str(&status_html(lang, &audit));
     if !bad.is_empty() {
         b.push_str(&html::notice(
             "error",
@@ -181,20 +167,37 @@ pub async fn page(
         ));
     }
     b.push_str("</tbody></table>");
-    let place = Place {
-        case_id: &case_id,
-        tab: "audit",
-    };
-    Ok(html::page(lang, Some(&who), Some(place), lang.t("audit.title"), &b).into_response())
+    Ok(html::case_page(
+        &who,
+        &case_id,
+        "audit",
+        lang.t("audit.title"),
+        &b,
+    ))
+}
+
+/// Whether the case's audit log verifies: the notice `#audit-status` (shared with the
+/// dashboard).
+pub fn status_html(lang: Lang, audit: &VerifyReport) -> String {
+    if audit.is_trustworthy() {
+        html::notice("ok", "audit-status", lang.t("dash.audit_ok"))
+    } else {
+        html::notice(
+            "error",
+            "audit-status",
+            &format!(
+                "{}: {}",
+                lang.t("dash.audit_bad"),
+                audit.failures().join("; ")
+            ),
+        )
+    }
 }
 
 pub async fn write_report(
-    State(st): State<Arc<WebState>>,
-    who: Authed,
-    Path(case_id): Path<String>,
+    CaseVisit { st, who, case_id }: CaseVisit,
     Form(f): Form,
 ) -> Result<Response, PageError> {
-    let case_id = case_right(&st, &who, &case_id).await?;
     let why = reason(&st, &who, &case_id, f.get("reason").as_deref());
     let (st2, who2, id2) = (st.clone(), who.clone(), case_id.clone());
     let name = blocking(move || {
@@ -217,11 +220,13 @@ pub async fn write_report(
 
 /// A written report, as vigie wrote it (its own styles; no script; sandboxed).
 pub async fn report_file(
-    State(st): State<Arc<WebState>>,
-    who: Authed,
-    Path((case_id, name)): Path<(String, String)>,
+    CaseVisit {
+        st,
+        who: _,
+        case_id,
+    }: CaseVisit,
+    Path((_, name)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let case_id = case_right(&st, &who, &case_id).await?;
     vigie_app::view::check_file_name(&name)?;
     let ctype = if name.ends_with(".html") {
         "text/html; charset=utf-8"

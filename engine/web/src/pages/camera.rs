@@ -17,19 +17,17 @@
 //! fractions) and refuses a bad drawing (a zone of two points, one crossing itself, a
 //! name used twice...) with the reason, the page shown again with the drawing kept.
 
-use std::sync::Arc;
-
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use vigie_app::clock::{self, CameraScene, DrawnScene, SceneSet};
 use vigie_app::view::{Player, PlayerRequest};
 use vigie_app::EnteredCase;
 
 use super::player::{keep, session_player, verification_html};
-use super::{blocking, case_right, enter, reason, Fields, Form};
+use super::{in_case, CaseVisit, Fields, Form};
 use crate::error::PageError;
-use crate::html::{self, esc, url, Place};
+use crate::html::{self, esc, url};
 use crate::security::Authed;
 use crate::state::WebState;
 
@@ -95,25 +93,22 @@ fn open_player(st: &WebState, case: EnteredCase, source: String) -> Result<Playe
 
 /// `GET /c/{case}/camera/{camera}[?src=S&at_ms=N]`.
 pub async fn page(
-    State(st): State<Arc<WebState>>,
-    who: Authed,
-    Path((case_id, camera)): Path<(String, String)>,
+    CaseVisit { st, who, case_id }: CaseVisit,
+    Path((_, camera)): Path<(String, String)>,
     q: Fields,
 ) -> Result<Response, PageError> {
-    let case_id = case_right(&st, &who, &case_id).await?;
     let camera = clock_name(&camera)?;
     let at_ms: i64 = q.num("at_ms")?.unwrap_or(0).max(0);
     let asked = q.get("src");
-    let why = reason(&st, &who, &case_id, None);
-    let (st2, who2, id2, cam2) = (st.clone(), who.clone(), case_id.clone(), camera.clone());
-    let (view, source, player) = blocking(move || {
-        let case = enter(&st2, &who2, &id2, "camera view", why.as_deref())?;
-        let view = camera_view(&case, &cam2)?;
-        let source = chosen(&view, asked.as_deref());
-        let player = open_player(&st2, case, source.clone())?;
-        Ok((view, source, player))
-    })
-    .await?;
+    let cam2 = camera.clone();
+    let (view, source, player) =
+        in_case(&st, &who, &case_id, "camera view", None, move |case, st| {
+            let view = camera_view(&case, &cam2)?;
+            let source = chosen(&view, asked.as_deref());
+            let player = open_player(st, case, source.clone())?;
+            Ok((view, source, player))
+        })
+        .await?;
     let (pid, _) = keep(&st, &who, &case_id, player);
     let scene = view
         .scene
@@ -123,18 +118,16 @@ pub async fn page(
     let body = render(
         &who, &case_id, &camera, &view, &source, &pid, at_ms, &scene, None,
     );
-    Ok(page_of(&who, &case_id, &camera, &body).into_response())
+    Ok(page_of(&who, &case_id, &camera, &body))
 }
 
 /// `POST /c/{case}/camera/{camera}`: save the drawing (`scene`, JSON), apply it, and show
 /// the view again with what it changed (or why it was refused).
 pub async fn save(
-    State(st): State<Arc<WebState>>,
-    who: Authed,
-    Path((case_id, camera)): Path<(String, String)>,
+    CaseVisit { st, who, case_id }: CaseVisit,
+    Path((_, camera)): Path<(String, String)>,
     Form(f): Form,
 ) -> Result<Response, PageError> {
-    let case_id = case_right(&st, &who, &case_id).await?;
     let camera = clock_name(&camera)?;
     let at_ms: i64 = f.num("at_ms")?.unwrap_or(0).max(0);
     let json = f.get("scene").unwrap_or_else(|| "{}".into());
@@ -152,30 +145,30 @@ pub async fn save(
         .get("pid")
         .and_then(|pid| session_player(&st, &who, &case_id, &pid).map(|p| (pid, p)))
         .filter(|(_, p)| p.is_alive() && Some(&p.info().source_id) == asked.as_ref());
-    let why = reason(&st, &who, &case_id, f.get("reason").as_deref());
-    let (st2, who2, id2, cam2) = (st.clone(), who.clone(), case_id.clone(), camera.clone());
+    let cam2 = camera.clone();
     let kept_source = kept.as_ref().map(|(_, p)| p.info().source_id.clone());
-    let (outcome, view, source, player) = blocking(move || {
-        let label = if toml.is_some() {
-            "camera scene"
-        } else {
-            "camera view"
-        };
-        let case = enter(&st2, &who2, &id2, label, why.as_deref())?;
-        let outcome = match &toml {
-            Some(t) => Some(clock::set_camera_scene_text(&case, &cam2, t)?),
-            None => None,
-        };
-        let view = camera_view(&case, &cam2)?;
-        let source = chosen(&view, asked.as_deref());
-        let player = if kept_source.as_deref() == Some(source.as_str()) {
-            None
-        } else {
-            Some(open_player(&st2, case, source.clone())?)
-        };
-        Ok((outcome, view, source, player))
-    })
-    .await?;
+    let label = if toml.is_some() {
+        "camera scene"
+    } else {
+        "camera view"
+    };
+    let why = f.get("reason");
+    let (outcome, view, source, player) =
+        in_case(&st, &who, &case_id, label, why, move |case, st| {
+            let outcome = match &toml {
+                Some(t) => Some(clock::set_camera_scene_text(&case, &cam2, t)?),
+                None => None,
+            };
+            let view = camera_view(&case, &cam2)?;
+            let source = chosen(&view, asked.as_deref());
+            let player = if kept_source.as_deref() == Some(source.as_str()) {
+                None
+            } else {
+                Some(open_player(st, case, source.clone())?)
+            };
+            Ok((outcome, view, source, player))
+        })
+        .await?;
     let pid = match (kept, player) {
         (_, Some(p)) => keep(&st, &who, &case_id, p).0,
         (Some((pid, _)), None) => pid,
@@ -220,7 +213,7 @@ pub async fn save(
         &scene,
         notice.as_deref(),
     );
-    let mut res = page_of(&who, &case_id, &camera, &body).into_response();
+    let mut res = page_of(&who, &case_id, &camera, &body);
     *res.status_mut() = status;
     Ok(res)
 }
@@ -230,19 +223,9 @@ fn clock_name(camera: &str) -> Result<String, PageError> {
     Ok(vigie_app::evidence::check_camera_name(camera)?)
 }
 
-fn page_of(who: &Authed, case_id: &str, camera: &str, body: &str) -> axum::response::Html<String> {
-    let lang = who.lang;
-    let place = Place {
-        case_id,
-        tab: "dashboard",
-    };
-    html::page(
-        lang,
-        Some(who),
-        Some(place),
-        &format!("{} {}", lang.t("camera.title"), camera),
-        body,
-    )
+fn page_of(who: &Authed, case_id: &str, camera: &str, body: &str) -> Response {
+    let title = format!("{} {}", who.lang.t("camera.title"), camera);
+    html::case_page(who, case_id, "dashboard", &title, body)
 }
 
 /// A search of this case by one zone or line of the camera.

@@ -2,30 +2,18 @@
 //! camera, alerts, and whether its audit log verifies. One page view is one consultation
 //! (`sources_listed`); coverage is computed from the same reading, without a second entry.
 
-use std::sync::Arc;
-
-use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use vigie_app::coverage::{compute_from, format_duration_ms, timeline_svg, CoverageRequest};
 use vigie_app::oversight::{verify, Scope};
 
-use super::{blocking, case_right, enter, reason, Form};
+use super::{blocking, in_case, CaseVisit, Form};
 use crate::error::PageError;
-use crate::html::{self, esc, url, Place};
-use crate::security::Authed;
-use crate::state::WebState;
+use crate::html::{self, esc, url};
 
-pub async fn show(
-    State(st): State<Arc<WebState>>,
-    who: Authed,
-    Path(case_id): Path<String>,
-) -> Result<Response, PageError> {
-    let case_id = case_right(&st, &who, &case_id).await?;
+pub async fn show(CaseVisit { st, who, case_id }: CaseVisit) -> Result<Response, PageError> {
     let lang = who.lang;
-    let why = reason(&st, &who, &case_id, None);
-    let (st2, who2, id2) = (st.clone(), who.clone(), case_id.clone());
-    let view = blocking(move || {
-        let case = enter(&st2, &who2, &id2, "dashboard", why.as_deref())?;
+    let (who2, id2) = (who.clone(), case_id.clone());
+    let view = in_case(&st, &who, &case_id, "dashboard", None, move |case, st2| {
         let sources = vigie_app::evidence::list_sources(&case)?;
         let index_sources = if case.layout().index_path().exists() {
             case.index()?.sources().map_err(vigie_app::AppError::from)?
@@ -76,19 +64,7 @@ pub async fn show(
     ));
     // Audit verification.
     b.push_str(&format!("<h2>{}</h2>", lang.t("dash.audit")));
-    if audit.is_trustworthy() {
-        b.push_str(&html::notice("ok", "audit-status", lang.t("dash.audit_ok")));
-    } else {
-        b.push_str(&html::notice(
-            "error",
-            "audit-status",
-            &format!(
-                "{}: {}",
-                lang.t("dash.audit_bad"),
-                audit.failures().join("; ")
-            ),
-        ));
-    }
+    b.push_str(&super::audit::status_html(lang, &audit));
     // Sources.
     b.push_str(&format!("<h2>{}</h2>", lang.t("dash.sources")));
     if timed.is_empty() {
@@ -219,29 +195,21 @@ pub async fn show(
             ));
         }
     }
-    let place = Place {
-        case_id: &case_id,
-        tab: "dashboard",
-    };
-    Ok(html::page(
-        lang,
-        Some(&who),
-        Some(place),
+    Ok(html::case_page(
+        &who,
+        &case_id,
+        "dashboard",
         &format!("{} {}", lang.t("cases.case"), case_id),
         &b,
-    )
-    .into_response())
+    ))
 }
 
 /// The purpose stated for this case in this session (kept in the session only; recorded
 /// as the justification of every later entry).
 pub async fn purpose(
-    State(st): State<Arc<WebState>>,
-    who: Authed,
-    Path(case_id): Path<String>,
+    CaseVisit { st, who, case_id }: CaseVisit,
     Form(f): Form,
 ) -> Result<Response, PageError> {
-    let case_id = case_right(&st, &who, &case_id).await?;
     let purpose = f
         .get("purpose")
         .ok_or_else(|| PageError::bad("the purpose is empty"))?;
@@ -258,12 +226,9 @@ pub async fn purpose(
 
 /// An administrator lets an account enter this case (recorded by the accounts).
 pub async fn grant(
-    State(st): State<Arc<WebState>>,
-    who: Authed,
-    Path(case_id): Path<String>,
+    CaseVisit { st, who, case_id }: CaseVisit,
     Form(f): Form,
 ) -> Result<Response, PageError> {
-    let case_id = case_right(&st, &who, &case_id).await?;
     let account = f
         .get("account")
         .ok_or_else(|| PageError::bad("choose an account"))?;

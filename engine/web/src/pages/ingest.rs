@@ -14,9 +14,9 @@ use axum::response::{IntoResponse, Json, Response};
 use vigie_app::analyze::DetectorChoice;
 use vigie_app::types::SamplingMode;
 
-use super::{blocking, case_right, enter, reason, Fields, Form};
+use super::{case_right, in_case, CaseVisit, Fields, Form};
 use crate::error::PageError;
-use crate::html::{self, esc, url, Place};
+use crate::html::{self, esc, url};
 use crate::jobs::{self, JobRequest};
 use crate::security::Authed;
 use crate::state::WebState;
@@ -58,12 +58,9 @@ fn parse_pick(roots: &[PathBuf], value: &str) -> Result<PathBuf, PageError> {
 }
 
 pub async fn page(
-    State(st): State<Arc<WebState>>,
-    who: Authed,
-    Path(case_id): Path<String>,
+    CaseVisit { st, who, case_id }: CaseVisit,
     q: Fields,
 ) -> Result<Response, PageError> {
-    let case_id = case_right(&st, &who, &case_id).await?;
     let lang = who.lang;
     let c = url(&case_id);
     let roots = &st.cfg.roots;
@@ -181,11 +178,13 @@ pub async fn page(
         analysis_fields(lang),
         lang.t("ingest.analyse_all")
     ));
-    let place = Place {
-        case_id: &case_id,
-        tab: "ingest",
-    };
-    Ok(html::page(lang, Some(&who), Some(place), lang.t("ingest.title"), &b).into_response())
+    Ok(html::case_page(
+        &who,
+        &case_id,
+        "ingest",
+        lang.t("ingest.title"),
+        &b,
+    ))
 }
 
 fn analysis_fields(lang: crate::i18n::Lang) -> String {
@@ -200,12 +199,9 @@ fn analysis_fields(lang: crate::i18n::Lang) -> String {
 }
 
 pub async fn start(
-    State(st): State<Arc<WebState>>,
-    who: Authed,
-    Path(case_id): Path<String>,
+    CaseVisit { st, who, case_id }: CaseVisit,
     Form(f): Form,
 ) -> Result<Response, PageError> {
-    let case_id = case_right(&st, &who, &case_id).await?;
     let paths = f
         .all("path")
         .iter()
@@ -249,16 +245,15 @@ pub async fn start(
         sampling,
         analyse_all,
     };
-    let why = reason(&st, &who, &case_id, f.get("reason").as_deref());
-    let (st2, who2, id2) = (st.clone(), who.clone(), case_id.clone());
-    let job = blocking(move || {
-        let command = if req.paths.is_empty() {
-            "analyse"
-        } else {
-            "ingest and analyse"
-        };
-        let case = enter(&st2, &who2, &id2, command, why.as_deref())?;
-        Ok(jobs::start(st2.app.clone(), case, &who2.operator()?, req))
+    let command = if req.paths.is_empty() {
+        "analyse"
+    } else {
+        "ingest and analyse"
+    };
+    let op = who.operator()?;
+    let why = f.get("reason");
+    let job = in_case(&st, &who, &case_id, command, why, move |case, st| {
+        Ok(jobs::start(st.app.clone(), case, &op, req))
     })
     .await?;
     st.jobs
@@ -284,11 +279,12 @@ pub async fn status(
 }
 
 pub async fn cancel(
-    State(st): State<Arc<WebState>>,
-    who: Authed,
-    Path(case_id): Path<String>,
+    CaseVisit {
+        st,
+        who: _,
+        case_id,
+    }: CaseVisit,
 ) -> Result<Response, PageError> {
-    let case_id = case_right(&st, &who, &case_id).await?;
     if let Some(j) = st.jobs.lock().expect("jobs lock").get(&case_id) {
         j.lock().expect("job lock").cancel.cancel();
     }

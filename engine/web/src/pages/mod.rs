@@ -2,8 +2,10 @@
 //!
 //! Pattern of every handler: the [`Authed`] extractor (session, account read now), the
 //! case right ([`security::may_enter`]), then the blocking application call on a worker
-//! thread ([`blocking`]), then HTML. A handler that uses case data enters the case with
-//! [`enter`], so the layer records the page view as one entry under the account's id.
+//! thread ([`blocking`]), then HTML. A case page takes a [`CaseVisit`] (the first two in
+//! one extractor), runs case work through [`in_case`] (the case entered as the account,
+//! so the layer records the page view as one entry under the account's id) and answers
+//! with [`html::case_page`](crate::html::case_page).
 
 pub mod audit;
 pub mod camera;
@@ -66,6 +68,38 @@ pub fn enter(
     )?)
 }
 
+/// Run `work` off the async threads inside `case_id`, entered as the signed-in account for
+/// `page` (the reason: `given`, the form's, else the session's purpose, see [`reason`]).
+///
+/// Why one function: every page that reads case data goes through the layer's case entry
+/// the same way, so the audit entry (account, reason, `web: page`) cannot differ between
+/// pages. `work` gets the entered case and the server state.
+pub async fn in_case<T, F>(
+    st: &Arc<WebState>,
+    who: &Authed,
+    case_id: &str,
+    page: &str,
+    given: Option<String>,
+    work: F,
+) -> Result<T, PageError>
+where
+    F: FnOnce(EnteredCase, &WebState) -> Result<T, PageError> + Send + 'static,
+    T: Send + 'static,
+{
+    let why = reason(st, who, case_id, given.as_deref());
+    let (st, who, case_id, page) = (st.clone(), who.clone(), case_id.to_owned(), page.to_owned());
+    blocking(move || {
+        let case = enter(&st, &who, &case_id, &page, why.as_deref())?;
+        work(case, &st)
+    })
+    .await
+}
+
+/// The UTC time stamp (to the millisecond) that makes an export's file name unique.
+pub fn stamp() -> String {
+    chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ").to_string()
+}
+
 /// Check the case id and the account's right to it; the id back.
 pub async fn case_right(
     st: &Arc<WebState>,
@@ -74,6 +108,49 @@ pub async fn case_right(
 ) -> Result<String, PageError> {
     security::may_enter(st, who, case_id).await?;
     Ok(case_id.to_owned())
+}
+
+/// A request to a page of one case (`/c/{case}/...`): the server state, the signed-in
+/// account and the case id, already checked against the account's right to it
+/// ([`case_right`]).
+///
+/// Why an extractor: every case page starts with the same three steps (session, address,
+/// right), and a handler that takes a `CaseVisit` cannot forget the right. Handlers that
+/// answer in JSON check the right themselves (their refusals are JSON too).
+pub struct CaseVisit {
+    pub st: Arc<WebState>,
+    pub who: Authed,
+    pub case_id: String,
+}
+
+impl axum::extract::FromRequestParts<Arc<WebState>> for CaseVisit {
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        st: &Arc<WebState>,
+    ) -> Result<Self, Self::Rejection> {
+        use axum::extract::Path;
+        use axum::response::IntoResponse;
+        let who = Authed::from_request_parts(parts, st)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Path(params) =
+            Path::<std::collections::HashMap<String, String>>::from_request_parts(parts, st)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        let case = params.get("case").ok_or_else(|| {
+            PageError::internal("a case page's route names no {case}").into_response()
+        })?;
+        let case_id = case_right(st, &who, case)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self {
+            st: st.clone(),
+            who,
+            case_id,
+        })
+    }
 }
 
 /// A form or query as name → value (the last value of repeated names), and every value of

@@ -25,9 +25,9 @@ use vigie_app::results::{self, ClipRequest, FrameRequest};
 use vigie_app::types::ExportKind;
 use vigie_app::view::{Player, PlayerInfo, PlayerRequest, Verification};
 
-use super::{blocking, case_right, enter, reason, Fields, Form};
+use super::{blocking, case_right, in_case, stamp, CaseVisit, Fields, Form};
 use crate::error::PageError;
-use crate::html::{self, esc, url, Place};
+use crate::html::{self, esc, url};
 use crate::i18n::Lang;
 use crate::security::{self, Authed};
 use crate::state::{PlayerSlot, WebState};
@@ -129,28 +129,23 @@ pub fn keep(st: &WebState, who: &Authed, case_id: &str, player: Player) -> (Stri
 }
 
 pub async fn open(
-    State(st): State<Arc<WebState>>,
-    who: Authed,
-    Path(case_id): Path<String>,
+    CaseVisit { st, who, case_id }: CaseVisit,
     q: Fields,
 ) -> Result<Response, PageError> {
-    let case_id = case_right(&st, &who, &case_id).await?;
     let lang = who.lang;
     let source = q
         .get("src")
         .ok_or_else(|| PageError::bad("no source given (src)"))?;
     let track_id: Option<u64> = q.num("track")?;
     let at_ms: i64 = q.num("at_ms")?.unwrap_or(0);
-    let why = reason(&st, &who, &case_id, q.get("reason").as_deref());
-    let (st2, who2, id2) = (st.clone(), who.clone(), case_id.clone());
-    let player = blocking(move || {
-        let case = enter(&st2, &who2, &id2, "player", why.as_deref())?;
+    let why = q.get("reason");
+    let player = in_case(&st, &who, &case_id, "player", why, move |case, st| {
         Ok(Player::open(
             case,
             &PlayerRequest {
                 source,
                 track_id,
-                idle: st2.cfg.player_idle,
+                idle: st.cfg.player_idle,
                 via: "web: player".into(),
             },
         )?)
@@ -208,22 +203,22 @@ pub async fn open(
         esc(&info.source_id),
         lang.t("player.add_report")
     ));
-    let place = Place {
-        case_id: &case_id,
-        tab: "search",
-    };
-    Ok(html::page(lang, Some(&who), Some(place), lang.t("player.title"), &b).into_response())
+    Ok(html::case_page(
+        &who,
+        &case_id,
+        "search",
+        lang.t("player.title"),
+        &b,
+    ))
 }
 
 /// One rendered frame of a player of this session: JPEG, with its media time, corrected
 /// wall-clock time and whether the box was drawn in headers.
 pub async fn frame(
-    State(st): State<Arc<WebState>>,
-    who: Authed,
-    Path((case_id, pid)): Path<(String, String)>,
+    CaseVisit { st, who, case_id }: CaseVisit,
+    Path((_, pid)): Path<(String, String)>,
     q: Fields,
 ) -> Result<Response, PageError> {
-    let case_id = case_right(&st, &who, &case_id).await?;
     let at_ms: i64 = q.num("at_ms")?.unwrap_or(0);
     let player = session_player(&st, &who, &case_id, &pid).ok_or_else(player_gone)?;
     let f = blocking(move || Ok(player.frame(at_ms)?)).await?;
@@ -296,19 +291,12 @@ fn export_done(
     )
 }
 
-fn stamp() -> String {
-    chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ").to_string()
-}
-
 /// "Export the clip": the segment of the track, redacted (every other object masked) and
 /// hashed.
 pub async fn clip(
-    State(st): State<Arc<WebState>>,
-    who: Authed,
-    Path(case_id): Path<String>,
+    CaseVisit { st, who, case_id }: CaseVisit,
     Form(f): Form,
 ) -> Result<Response, PageError> {
-    let case_id = case_right(&st, &who, &case_id).await?;
     let lang = who.lang;
     let src = f
         .get("src")
@@ -318,10 +306,8 @@ pub async fn clip(
         .ok_or_else(|| PageError::bad("no track given"))?;
     let margin_s: f64 = f.num("margin")?.unwrap_or(2.0);
     let stem = format!("clip-{}-t{track_id}-{}", sanitize(&src), stamp());
-    let why = reason(&st, &who, &case_id, f.get("reason").as_deref());
-    let (st2, who2, id2) = (st.clone(), who.clone(), case_id.clone());
-    let (out, name) = blocking(move || {
-        let case = enter(&st2, &who2, &id2, "clip", why.as_deref())?;
+    let why = f.get("reason");
+    let (out, name) = in_case(&st, &who, &case_id, "clip", why, move |case, _| {
         // Redacted (every other object masked), so re-encoded as H.264 MP4 whatever the
         // recorder's codec.
         let name = format!("{stem}.mp4");
@@ -353,32 +339,30 @@ pub async fn clip(
             html::media_time(out.report.end_ms)
         ),
     );
-    let place = Place {
-        case_id: &case_id,
-        tab: "search",
-    };
-    Ok(html::page(lang, Some(&who), Some(place), lang.t("player.clip"), &body).into_response())
+    Ok(html::case_page(
+        &who,
+        &case_id,
+        "search",
+        lang.t("player.clip"),
+        &body,
+    ))
 }
 
 /// "Add this frame to the report": the frame at the player's position as a PNG in the
 /// case's exports (a disclosure the exploitation report lists).
 pub async fn add_to_report(
-    State(st): State<Arc<WebState>>,
-    who: Authed,
-    Path(case_id): Path<String>,
+    CaseVisit { st, who, case_id }: CaseVisit,
     Form(f): Form,
 ) -> Result<Response, PageError> {
-    let case_id = case_right(&st, &who, &case_id).await?;
     let lang = who.lang;
     let src = f
         .get("src")
         .ok_or_else(|| PageError::bad("no source given"))?;
     let at_ms: i64 = f.num("at_ms")?.unwrap_or(0).max(0);
     let name = format!("frame-{}-{at_ms}ms-{}.png", sanitize(&src), stamp());
-    let why = reason(&st, &who, &case_id, f.get("reason").as_deref());
-    let (st2, who2, id2, name2) = (st.clone(), who.clone(), case_id.clone(), name.clone());
-    let out = blocking(move || {
-        let case = enter(&st2, &who2, &id2, "add to report", why.as_deref())?;
+    let name2 = name.clone();
+    let why = f.get("reason");
+    let out = in_case(&st, &who, &case_id, "add to report", why, move |case, _| {
         Ok(results::frame(
             &case,
             &FrameRequest {
@@ -407,18 +391,13 @@ pub async fn add_to_report(
                 .unwrap_or_else(|| html::media_time(out.pts_ms))
         ),
     );
-    let place = Place {
-        case_id: &case_id,
-        tab: "search",
-    };
-    Ok(html::page(
-        lang,
-        Some(&who),
-        Some(place),
+    Ok(html::case_page(
+        &who,
+        &case_id,
+        "search",
         lang.t("player.add_report"),
         &body,
-    )
-    .into_response())
+    ))
 }
 
 /// A name part made of safe characters.
@@ -433,12 +412,10 @@ fn sanitize(s: &str) -> String {
 /// disclosure of its own, recorded with the file's hash and who received it. Nothing
 /// else of the case is ever served as a file.
 pub async fn download(
-    State(st): State<Arc<WebState>>,
-    who: Authed,
+    CaseVisit { st, who, case_id }: CaseVisit,
     ConnectInfo(peer): ConnectInfo<crate::Peer>,
-    Path((case_id, name)): Path<(String, String)>,
+    Path((_, name)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let case_id = case_right(&st, &who, &case_id).await?;
     vigie_app::view::check_file_name(&name)?;
     let (kind, ctype) = if name.starts_with("clip-") && name.ends_with(".mp4") {
         (ExportKind::Clip, "video/mp4")
@@ -455,11 +432,9 @@ pub async fn download(
     } else {
         return Err(PageError::not_found());
     };
-    let why = reason(&st, &who, &case_id, None);
     let to = format!("web browser of {} at {peer}", who.account.id);
-    let (st2, who2, id2, name2) = (st.clone(), who.clone(), case_id.clone(), name.clone());
-    let bytes = blocking(move || {
-        let case = enter(&st2, &who2, &id2, "download", why.as_deref())?;
+    let name2 = name.clone();
+    let bytes = in_case(&st, &who, &case_id, "download", None, move |case, _| {
         let (path, _) = vigie_app::view::deliver_export(&case, &name2, kind, &to)?;
         std::fs::read(&path).map_err(PageError::internal)
     })

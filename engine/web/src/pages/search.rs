@@ -7,21 +7,19 @@
 //! [`vigie_app::view::DerivedReader`] that page view handed to the session, without a
 //! further entry.
 
-use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use vigie_app::results::{self, SearchRequest};
 use vigie_app::types::QueryArgs;
 
-use super::{blocking, case_right, enter, reason, Fields};
+use super::{blocking, in_case, CaseVisit, Fields};
 use crate::error::PageError;
-use crate::html::{self, esc, url, Place};
+use crate::html::{self, esc, url};
 use crate::i18n::Lang;
 use crate::security::Authed;
-use crate::state::WebState;
 
 /// The filters, by flag name (`dwell_min` is `--dwell-min`).
 pub const FILTERS: [&str; 16] = [
@@ -165,19 +163,8 @@ fn form(who: &Authed, case_id: &str, f: &Fields) -> String {
         ));
     }
     s.push_str("</fieldset>");
-    for name in [
-        "zone",
-        "dwell_min",
-        "crosses",
-        "from",
-        "to",
-        "min_size",
-        "camera",
-        "min_speed",
-        "max_speed",
-        "plate",
-        "plate_fuzzy",
-    ] {
+    // Every filter from `zone` on is a text field.
+    for name in FILTERS.into_iter().skip_while(|n| *n != "zone") {
         let placeholder = match name {
             "from" | "to" => "placeholder=\"2026-11-30T14:00:00+01:00\"",
             "dwell_min" => "placeholder=\"30s\"",
@@ -242,17 +229,11 @@ fn form(who: &Authed, case_id: &str, f: &Fields) -> String {
 }
 
 pub async fn page(
-    State(st): State<Arc<WebState>>,
-    who: Authed,
-    Path(case_id): Path<String>,
+    CaseVisit { st, who, case_id }: CaseVisit,
     f: Fields,
 ) -> Result<Response, PageError> {
-    let case_id = case_right(&st, &who, &case_id).await?;
     let lang = who.lang;
-    let place = Place {
-        case_id: &case_id,
-        tab: "search",
-    };
+    let page = |b: &str| html::case_page(&who, &case_id, "search", lang.t("search.title"), b);
     let mut b = form(&who, &case_id, &f);
     b.push_str(&format!(
         "<p><a href=\"/c/{}/camera-synopsis\" id=\"camera-synopsis-link\">{}</a></p>",
@@ -260,9 +241,7 @@ pub async fn page(
         lang.t("csyn.link")
     ));
     if f.get("run").is_none() {
-        return Ok(
-            html::page(lang, Some(&who), Some(place), lang.t("search.title"), &b).into_response(),
-        );
+        return Ok(page(&b));
     }
     let args = query_args(&f);
     // Validated before the case is entered: a typo is an error, never an empty result.
@@ -273,16 +252,13 @@ pub async fn page(
                 0,
                 &html::notice("error", "search-error", &PageError::from(e).message),
             );
-            let mut res = html::page(lang, Some(&who), Some(place), lang.t("search.title"), &b)
-                .into_response();
+            let mut res = page(&b);
             *res.status_mut() = axum::http::StatusCode::BAD_REQUEST;
             return Ok(res);
         }
     };
-    let why = reason(&st, &who, &case_id, f.get("reason").as_deref());
-    let (st2, who2, id2) = (st.clone(), who.clone(), case_id.clone());
-    let (out, reader) = blocking(move || {
-        let case = enter(&st2, &who2, &id2, "search", why.as_deref())?;
+    let why = f.get("reason");
+    let (out, reader) = in_case(&st, &who, &case_id, "search", why, move |case, _| {
         let out = results::search(
             &case,
             &SearchRequest {
@@ -432,16 +408,14 @@ pub async fn page(
             lang.t("search.synopsis_submit")
         ));
     }
-    Ok(html::page(lang, Some(&who), Some(place), lang.t("search.title"), &b).into_response())
+    Ok(page(&b))
 }
 
 /// A thumbnail of the last search page of this case in this session.
 pub async fn thumb(
-    State(st): State<Arc<WebState>>,
-    who: Authed,
-    Path((case_id, name)): Path<(String, String)>,
+    CaseVisit { st, who, case_id }: CaseVisit,
+    Path((_, name)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let case_id = case_right(&st, &who, &case_id).await?;
     vigie_app::view::check_file_name(&name)?;
     let reader = st
         .sessions

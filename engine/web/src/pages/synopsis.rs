@@ -27,21 +27,18 @@ use vigie_app::types::QueryArgs;
 use vigie_app::view::Player;
 use vigie_app::AppError;
 
-use super::{blocking, case_right, enter, reason, Fields, Form};
+use super::{case_right, in_case, CaseVisit, Fields, Form};
 use crate::error::PageError;
-use crate::html::{self, esc, url, Place};
+use crate::html::{self, esc, url};
 use crate::i18n::Lang;
 use crate::pages::search::{query_args, FILTERS};
 use crate::security::Authed;
 use crate::state::WebState;
 
 pub async fn build(
-    State(st): State<Arc<WebState>>,
-    who: Authed,
-    Path(case_id): Path<String>,
+    CaseVisit { st, who, case_id }: CaseVisit,
     Form(f): Form,
 ) -> Result<Response, PageError> {
-    let case_id = case_right(&st, &who, &case_id).await?;
     let source = f
         .get("source")
         .ok_or_else(|| PageError::bad("choose a source"))?;
@@ -49,19 +46,10 @@ pub async fn build(
         .iter()
         .any(|n| f.get(n).is_some())
         .then(|| query_args(&f));
-    let name = format!(
-        "synopsis-{}-{}.mp4",
-        source
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .take(40)
-            .collect::<String>(),
-        chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ")
-    );
-    let why = reason(&st, &who, &case_id, f.get("reason").as_deref());
-    let (st2, who2, id2, name2) = (st.clone(), who.clone(), case_id.clone(), name.clone());
-    blocking(move || {
-        let case = enter(&st2, &who2, &id2, "synopsis", why.as_deref())?;
+    let name = output_name("synopsis", &source);
+    let name2 = name.clone();
+    let why = f.get("reason");
+    in_case(&st, &who, &case_id, "synopsis", why, move |case, _| {
         results::synopsis(
             &case,
             &SynopsisRequest {
@@ -84,27 +72,30 @@ pub async fn build(
 }
 
 pub async fn show(
-    State(st): State<Arc<WebState>>,
-    who: Authed,
-    Path((case_id, name)): Path<(String, String)>,
+    CaseVisit { st, who, case_id }: CaseVisit,
+    Path((_, name)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let case_id = case_right(&st, &who, &case_id).await?;
     vigie_app::view::check_file_name(&name)?;
     if !name.starts_with("synopsis-") {
         return Err(PageError::not_found());
     }
     let lang = who.lang;
-    let why = reason(&st, &who, &case_id, None);
-    let (st2, who2, id2, name2) = (st.clone(), who.clone(), case_id.clone(), name.clone());
-    let (player, view) = blocking(move || {
-        let case = enter(&st2, &who2, &id2, "synopsis player", why.as_deref())?;
-        Ok(Player::open_synopsis(
-            case,
-            &name2,
-            st2.cfg.player_idle,
-            "web: synopsis",
-        )?)
-    })
+    let name2 = name.clone();
+    let (player, view) = in_case(
+        &st,
+        &who,
+        &case_id,
+        "synopsis player",
+        None,
+        move |case, st| {
+            Ok(Player::open_synopsis(
+                case,
+                &name2,
+                st.cfg.player_idle,
+                "web: synopsis",
+            )?)
+        },
+    )
     .await?;
     let view = Arc::new(view);
     let (pid, player) = super::player::keep(&st, &who, &case_id, player);
@@ -157,11 +148,13 @@ pub async fn show(
         ));
     }
     b.push_str("</ul>");
-    let place = Place {
-        case_id: &case_id,
-        tab: "search",
-    };
-    Ok(html::page(lang, Some(&who), Some(place), lang.t("synopsis.title"), &b).into_response())
+    Ok(html::case_page(
+        &who,
+        &case_id,
+        "search",
+        lang.t("synopsis.title"),
+        &b,
+    ))
 }
 
 /// The object under a click on the synopsis (`t` synopsis ms, `x`/`y` frame fractions):
@@ -200,6 +193,20 @@ pub async fn pick(
         None => Json(serde_json::json!({ "track_id": null })).into_response(),
     })
 }
+
+/// `PREFIX-PART-STAMP.mp4`: the synopsis file a build writes, `PART` (a source id or a
+/// camera name) cut to 40 letters and digits.
+fn output_name(prefix: &str, part: &str) -> String {
+    let part: String = part
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(40)
+        .collect();
+    format!("{prefix}-{part}-{}.mp4", super::stamp())
+}
+
+/// The page a camera synopsis is recorded under (`web: camera synopsis`).
+const CAMERA_PAGE: &str = "camera synopsis";
 
 /// The collision budget of synopses made from the desk (the CLI's default).
 const MAX_COLLISIONS: f64 = 0.05;
@@ -405,58 +412,40 @@ fn cameras_of(case: &vigie_app::EnteredCase) -> Result<Vec<CameraRow>, PageError
 }
 
 pub async fn camera_form(
-    State(st): State<Arc<WebState>>,
-    who: Authed,
-    Path(case_id): Path<String>,
+    CaseVisit { st, who, case_id }: CaseVisit,
     f: Fields,
 ) -> Result<Response, PageError> {
-    let case_id = case_right(&st, &who, &case_id).await?;
     let lang = who.lang;
-    let why = reason(&st, &who, &case_id, None);
-    let (st2, who2, id2) = (st.clone(), who.clone(), case_id.clone());
-    let cameras = blocking(move || {
-        let case = enter(&st2, &who2, &id2, "camera synopsis", why.as_deref())?;
+    let cameras = in_case(&st, &who, &case_id, CAMERA_PAGE, None, |case, _| {
         cameras_of(&case)
     })
     .await?;
     let b = camera_form_html(lang, &who, &case_id, &cameras, &f);
-    let place = Place {
-        case_id: &case_id,
-        tab: "search",
-    };
-    Ok(html::page(lang, Some(&who), Some(place), lang.t("csyn.title"), &b).into_response())
+    Ok(html::case_page(
+        &who,
+        &case_id,
+        "search",
+        lang.t("csyn.title"),
+        &b,
+    ))
 }
 
 pub async fn camera_build(
-    State(st): State<Arc<WebState>>,
-    who: Authed,
-    Path(case_id): Path<String>,
+    CaseVisit { st, who, case_id }: CaseVisit,
     Form(f): Form,
 ) -> Result<Response, PageError> {
-    let case_id = case_right(&st, &who, &case_id).await?;
     let lang = who.lang;
     let camera = f.get("camera");
-    let name = format!(
-        "synopsis-camera-{}-{}.mp4",
-        camera
-            .as_deref()
-            .unwrap_or_default()
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .take(40)
-            .collect::<String>(),
-        chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ")
-    );
+    let name = output_name("synopsis-camera", camera.as_deref().unwrap_or_default());
     let filters = QueryArgs {
         camera: camera.clone(),
         from: f.get("from"),
         to: f.get("to"),
         ..QueryArgs::default()
     };
-    let why = reason(&st, &who, &case_id, f.get("reason").as_deref());
-    let (st2, who2, id2, name2) = (st.clone(), who.clone(), case_id.clone(), name.clone());
-    let (outcome, cameras) = blocking(move || {
-        let case = enter(&st2, &who2, &id2, "camera synopsis", why.as_deref())?;
+    let name2 = name.clone();
+    let why = f.get("reason");
+    let (outcome, cameras) = in_case(&st, &who, &case_id, CAMERA_PAGE, why, move |case, _| {
         let outcome = match camera {
             None => Err(AppError::BadInput("choose a camera".into())),
             Some(_) => results::camera_synopsis_with(
@@ -479,15 +468,11 @@ pub async fn camera_build(
         Ok((outcome, cameras))
     })
     .await?;
-    let place = Place {
-        case_id: &case_id,
-        tab: "search",
-    };
-    let title = lang.t("csyn.title");
+    let page = |b: &str| html::case_page(&who, &case_id, "search", lang.t("csyn.title"), b);
     match outcome {
         Ok(out) => {
             let b = camera_result_html(lang, &case_id, &name, &out);
-            Ok(html::page(lang, Some(&who), Some(place), title, &b).into_response())
+            Ok(page(&b))
         }
         Err(e) => {
             let e = PageError::from(e);
@@ -502,7 +487,7 @@ pub async fn camera_build(
                 &format!("{}: {}", lang.t("csyn.refused"), e.message),
             );
             b.push_str(&camera_form_html(lang, &who, &case_id, &cameras, &f));
-            let mut res = html::page(lang, Some(&who), Some(place), title, &b).into_response();
+            let mut res = page(&b);
             *res.status_mut() = StatusCode::BAD_REQUEST;
             Ok(res)
         }

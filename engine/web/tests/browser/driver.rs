@@ -121,6 +121,43 @@ where
     }
 }
 
+/// Run `flow` in a fresh session on the server at `base`, on a runtime of its own; its
+/// result. The flow runs as a task so that a failure still closes the browser (and says
+/// where it was) before the panic goes on.
+pub fn run_flow<T, F, Fut>(
+    programs: &Programs,
+    driver: &ChromeDriver,
+    base: &str,
+    downloads: &Path,
+    flow: F,
+) -> T
+where
+    F: FnOnce(Browser) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let b = Browser::open(programs, driver, base, downloads).await;
+        let result = tokio::spawn(flow(b.clone())).await;
+        if result.is_err() {
+            b.report_failure().await;
+        }
+        let _ = b.client.clone().close().await;
+        match result {
+            Ok(v) => v,
+            Err(e) => match e.try_into_panic() {
+                Ok(p) => std::panic::resume_unwind(p),
+                Err(e) => panic!("the browser flow did not finish: {e}"),
+            },
+        }
+    })
+}
+
 /// One headless Chromium session on the server at `base` (`http://127.0.0.1:PORT`).
 #[derive(Clone)]
 pub struct Browser {

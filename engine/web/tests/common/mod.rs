@@ -80,21 +80,7 @@ impl Server {
             ..ServeConfig::default()
         };
         tune(&mut cfg);
-        let (tx, rx) = std::sync::mpsc::channel();
-        let app2 = app.clone();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let bound = vigie_web::bind(app2, cfg).await.unwrap();
-                tx.send((bound.local_addr(), bound.state())).unwrap();
-                bound.run().await.unwrap();
-            });
-        });
-        let (addr, state) = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+        let (addr, state) = serve(app.clone(), cfg, |b| (b.local_addr(), b.state()));
         Self {
             home,
             root,
@@ -380,6 +366,29 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
         b = &b[eol + 2 + size + 2..];
     }
     out
+}
+
+/// Serve `app` with `cfg` on a thread of its own (a two-worker runtime) and return what
+/// `started` reads from the bound server (its address, its state) before it runs.
+pub fn serve<T: Send + 'static>(
+    app: App,
+    cfg: ServeConfig,
+    started: fn(&vigie_web::Bound) -> T,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let bound = vigie_web::bind(app, cfg).await.unwrap();
+            tx.send(started(&bound)).unwrap();
+            bound.run().await.unwrap();
+        });
+    });
+    rx.recv_timeout(Duration::from_secs(60)).unwrap()
 }
 
 /// `tools/gen-synthetic` into `dir`: a 12 s clip with 3 coloured objects (640x360,
