@@ -86,6 +86,36 @@ pub struct Decoder {
     timeline: crate::timeline::Timeline,
     sent_eof: bool,
     done: bool,
+    /// The loop filter actually asked of the codec ([`loop_filter_for`]).
+    loop_filter: LoopFilter,
+}
+
+/// Codecs whose standard has no in-loop filter (MPEG-1/2, MPEG-4 Part 2 and its Microsoft
+/// variants, Motion JPEG): asking them to skip it changes no pixel (checked frame by frame
+/// with `ffmpeg -skip_loop_filter all -f framemd5` on vtest.avi and on clips of each).
+/// Their analysis frames are the recorded pictures, so no thumbnail needs cutting again.
+pub(crate) fn has_no_loop_filter(id: codec::Id) -> bool {
+    use codec::Id;
+    matches!(
+        id,
+        Id::MPEG1VIDEO
+            | Id::MPEG2VIDEO
+            | Id::MPEG4
+            | Id::MSMPEG4V1
+            | Id::MSMPEG4V2
+            | Id::MSMPEG4V3
+            | Id::MJPEG
+    )
+}
+
+/// The loop-filter setting that `wanted` means for codec `id`: a skip is meaningless (and
+/// the frames stay the recorded pictures) where the codec has no loop filter.
+pub(crate) fn loop_filter_for(id: codec::Id, wanted: LoopFilter) -> LoopFilter {
+    if has_no_loop_filter(id) {
+        LoopFilter::Apply
+    } else {
+        wanted
+    }
 }
 
 impl Decoder {
@@ -141,6 +171,7 @@ impl Decoder {
             (*raw).thread_type =
                 ffmpeg_next::ffi::FF_THREAD_FRAME | ffmpeg_next::ffi::FF_THREAD_SLICE;
         }
+        let loop_filter = loop_filter_for(ctx.id(), loop_filter);
         let mut dec = ctx.decoder();
         dec.set_packet_time_base(time_base);
         match cfg.sampling {
@@ -184,7 +215,18 @@ impl Decoder {
             timeline: crate::timeline::Timeline::new(meta_fps),
             sent_eof: false,
             done: false,
+            loop_filter,
         })
+    }
+
+    /// Whether this decoder's frames are the recorded pictures (the loop filter it asked
+    /// of the codec, [`loop_filter_for`]).
+    pub(crate) fn fidelity(&self) -> crate::Fidelity {
+        if self.loop_filter.keeps_recorded_pixels() {
+            crate::Fidelity::Recorded
+        } else {
+            crate::Fidelity::AnalysisOnly
+        }
     }
 
     /// The source's metadata (as [`crate::probe`] gives it).
@@ -529,7 +571,7 @@ pub fn spawn_decoder(
     cfg: &DecodeConfig,
     capacity: usize,
 ) -> Result<DecoderHandle, DecodeError> {
-    let (frames, meta, thread) = spawn_with(path, cfg, LoopFilter::Apply, capacity, |f| f)?;
+    let (frames, meta, _, thread) = spawn_with(path, cfg, LoopFilter::Apply, capacity, |f, _| f)?;
     Ok(DecoderHandle {
         frames,
         meta,
@@ -542,6 +584,7 @@ pub fn spawn_decoder(
 pub(crate) type Spawned<T> = (
     Receiver<T>,
     SourceMeta,
+    crate::Fidelity,
     JoinHandle<Result<DecodeReport, DecodeError>>,
 );
 
@@ -550,7 +593,7 @@ pub(crate) fn spawn_with<T: Send + 'static>(
     cfg: &DecodeConfig,
     loop_filter: LoopFilter,
     capacity: usize,
-    wrap: impl Fn(RgbFrame) -> T + Send + 'static,
+    wrap: impl Fn(RgbFrame, crate::Fidelity) -> T + Send + 'static,
 ) -> Result<Spawned<T>, DecodeError> {
     // FFmpeg contexts are not `Send`: the decoder is opened on its own thread, which hands
     // back the metadata (or the open error) before decoding starts.
@@ -567,9 +610,10 @@ pub(crate) fn spawn_with<T: Send + 'static>(
                     return Ok(DecodeReport::default());
                 }
             };
-            let _ = meta_tx.send(Ok(decoder.meta().clone()));
+            let fidelity = decoder.fidelity();
+            let _ = meta_tx.send(Ok((decoder.meta().clone(), fidelity)));
             while let Some(frame) = decoder.next_frame()? {
-                if tx.send(wrap(frame)).is_err() {
+                if tx.send(wrap(frame, fidelity)).is_err() {
                     break; // consumer gone
                 }
             }
@@ -579,13 +623,13 @@ pub(crate) fn spawn_with<T: Send + 'static>(
             path: path.to_path_buf(),
             source,
         })?;
-    let meta = match meta_rx.recv() {
-        Ok(Ok(meta)) => meta,
+    let (meta, fidelity) = match meta_rx.recv() {
+        Ok(Ok(opened)) => opened,
         Ok(Err(e)) => {
             let _ = thread.join();
             return Err(e);
         }
         Err(_) => return Err(DecodeError::ThreadPanicked),
     };
-    Ok((rx, meta, thread))
+    Ok((rx, meta, fidelity, thread))
 }

@@ -123,6 +123,38 @@ fn the_threaded_analysis_decoder_gives_the_same_frames() {
     }
 }
 
+#[test]
+fn codecs_without_a_loop_filter_give_recorded_pictures_even_when_asked_to_skip_it() {
+    // MPEG-4 Part 2 (vtest.avi's family) has no in-loop filter: the skip is meaningless,
+    // the frames are the recorded pictures and are typed so (no thumbnail to cut again).
+    let clip = clip_with(
+        "mpeg4.avi",
+        "testsrc2=size=320x240:rate=25:duration=1",
+        &["-c:v", "mpeg4", "-q:v", "20", "-bf", "2", "-g", "12"],
+    );
+    let plain = plain_frames(&clip);
+    let frames = analysis_frames(&clip, LoopFilter::SkipAll);
+    assert_eq!(plain.len(), 25);
+    assert_eq!(frames.len(), plain.len());
+    for (a, p) in frames.into_iter().zip(&plain) {
+        assert_eq!(a.fidelity(), Fidelity::Recorded);
+        assert_eq!(&a.into_recorded().expect("recorded pixels"), p);
+    }
+    let cfg = AnalysisDecodeConfig {
+        decode: native(),
+        loop_filter: LoopFilter::SkipAll,
+    };
+    assert_eq!(cfg.fidelity(), Fidelity::AnalysisOnly, "what was asked");
+    assert_eq!(
+        AnalysisDecoder::open(&clip, &cfg).unwrap().fidelity(),
+        Fidelity::Recorded
+    );
+    let h = spawn_analysis_decoder(&clip, &cfg, 4).unwrap();
+    assert_eq!(h.fidelity, Fidelity::Recorded);
+    assert!(h.frames.iter().all(|f| f.fidelity() == Fidelity::Recorded));
+    h.join().unwrap();
+}
+
 /// Compile-time half: a plain `DecodeConfig` (what every disclosure path decodes with)
 /// cannot ask for a skipped loop filter, and an analysis frame is not an `RgbFrame`.
 #[test]

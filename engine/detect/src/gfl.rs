@@ -60,11 +60,17 @@ pub fn decode_level(
 ) {
     let cells = level.scores.len() / level.classes.max(1);
     let s = level.stride as f32;
+    // Only the kept classes' scores are read (6 of COCO's 80 by default, all in the first
+    // cache line of a cell's row), in class order as before.
+    let kept: Vec<usize> = (0..level.classes)
+        .filter(|&c| keep.get(c).copied().unwrap_or(false))
+        .collect();
     for cell in 0..cells {
         let row_scores = &level.scores[cell * level.classes..(cell + 1) * level.classes];
         let mut dist: Option<[f32; 4]> = None;
-        for (class, &score) in row_scores.iter().enumerate() {
-            if score < threshold || !keep.get(class).copied().unwrap_or(false) {
+        for &class in &kept {
+            let score = row_scores[class];
+            if score < threshold {
                 continue;
             }
             let d = *dist.get_or_insert_with(|| {

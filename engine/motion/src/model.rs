@@ -157,6 +157,10 @@ pub struct BackgroundModel {
     grey: Vec<f32>,
     raw: Vec<u8>,
     tmp: Vec<u8>,
+    /// Scratch of the separable morphology ([`morph`]).
+    rows: Vec<u8>,
+    /// Per model column, the first and last frame column of its footprint.
+    cols: Vec<(usize, usize)>,
     mask: ForegroundMask,
     frames: u64,
 }
@@ -173,6 +177,8 @@ impl BackgroundModel {
             grey: Vec::new(),
             raw: Vec::new(),
             tmp: Vec::new(),
+            rows: Vec::new(),
+            cols: Vec::new(),
             mask: ForegroundMask::default(),
             frames: 0,
         })
@@ -214,15 +220,21 @@ impl BackgroundModel {
         let n = (w * h) as usize;
         self.grey.resize(n, 0.0);
         let fw = frame.width as usize;
+        // The footprint's first and last column of each model column, computed once per
+        // frame rather than with two divisions per model pixel.
+        self.cols.clear();
+        self.cols.extend((0..w as usize).map(|mx| {
+            let x0 = mx * fw / w as usize;
+            let x1 = (((mx + 1) * fw / w as usize).max(x0 + 1) - 1).min(fw - 1);
+            (x0, x1)
+        }));
         // Box-average each model pixel's footprint (sampled on a 2x2 grid: cheap and
         // enough to suppress compression noise).
         for my in 0..h as usize {
             let y0 = my * frame.height as usize / h as usize;
             let y1 = (((my + 1) * frame.height as usize / h as usize).max(y0 + 1) - 1)
                 .min(frame.height as usize - 1);
-            for mx in 0..w as usize {
-                let x0 = mx * fw / w as usize;
-                let x1 = (((mx + 1) * fw / w as usize).max(x0 + 1) - 1).min(fw - 1);
+            for (mx, &(x0, x1)) in self.cols.iter().enumerate() {
                 let mut s = 0.0f32;
                 for (yy, xx) in [(y0, x0), (y0, x1), (y1, x0), (y1, x1)] {
                     let i = (yy * fw + xx) * 3;
@@ -274,9 +286,9 @@ impl BackgroundModel {
         // of one object (a person's legs and torso).
         let (w, h) = (self.width as usize, self.height as usize);
         self.tmp.resize(n, 0);
-        morph(&self.raw, &mut self.tmp, w, h, false);
-        morph(&self.tmp, &mut self.raw, w, h, true);
-        morph(&self.raw, &mut self.tmp, w, h, true);
+        morph(&self.raw, &mut self.tmp, &mut self.rows, w, h, false);
+        morph(&self.tmp, &mut self.raw, &mut self.rows, w, h, true);
+        morph(&self.raw, &mut self.tmp, &mut self.rows, w, h, true);
         let fg = self.tmp.iter().filter(|v| **v != 0).count();
         self.mask.width = self.width;
         self.mask.height = self.height;
@@ -287,32 +299,49 @@ impl BackgroundModel {
     }
 }
 
-/// 3x3 erosion (`dilate == false`) or dilation.
-fn morph(src: &[u8], dst: &mut [u8], w: usize, h: usize, dilate: bool) {
+/// 3x3 erosion (`dilate == false`) or dilation of a 0/1 image. Outside the image counts
+/// as background for dilation and as foreground for erosion, so objects at the border
+/// survive.
+///
+/// Separable (a 1x3 pass along the rows, then a 3x1 pass down the columns into `dst`),
+/// which gives exactly the 3x3 result because the outside value is the operation's
+/// identity; branch-free so the compiler vectorises it (it runs three times per frame).
+fn morph(src: &[u8], dst: &mut [u8], rows: &mut Vec<u8>, w: usize, h: usize, dilate: bool) {
+    debug_assert!(src.len() >= w * h && dst.len() >= w * h);
+    if w == 0 || h == 0 {
+        return;
+    }
+    // Values are 0 or 1: dilation is an OR, erosion an AND.
+    let op = |a: u8, b: u8| if dilate { a | b } else { a & b };
+    let outside = u8::from(!dilate);
+    rows.resize(w * h, 0);
+    for (s, r) in src.chunks_exact(w).zip(rows.chunks_exact_mut(w)).take(h) {
+        let norm = |v: u8| u8::from(v != 0);
+        if w == 1 {
+            r[0] = op(norm(s[0]), outside);
+            continue;
+        }
+        r[0] = op(op(outside, norm(s[0])), norm(s[1]));
+        for x in 1..w - 1 {
+            r[x] = op(op(norm(s[x - 1]), norm(s[x])), norm(s[x + 1]));
+        }
+        r[w - 1] = op(op(norm(s[w - 2]), norm(s[w - 1])), outside);
+    }
     for y in 0..h {
-        for x in 0..w {
-            let mut acc = !dilate;
-            'n: for dy in -1i32..=1 {
-                for dx in -1i32..=1 {
-                    let (xx, yy) = (x as i32 + dx, y as i32 + dy);
-                    let v = if xx < 0 || yy < 0 || xx >= w as i32 || yy >= h as i32 {
-                        // Outside the image counts as background for dilation and as
-                        // foreground for erosion, so objects at the border survive.
-                        !dilate
-                    } else {
-                        src[yy as usize * w + xx as usize] != 0
-                    };
-                    if dilate && v {
-                        acc = true;
-                        break 'n;
-                    }
-                    if !dilate && !v {
-                        acc = false;
-                        break 'n;
-                    }
-                }
-            }
-            dst[y * w + x] = u8::from(acc);
+        let mid = &rows[y * w..(y + 1) * w];
+        let out = &mut dst[y * w..(y + 1) * w];
+        out.copy_from_slice(mid);
+        if y > 0 {
+            let up = &rows[(y - 1) * w..y * w];
+            out.iter_mut().zip(up).for_each(|(o, u)| *o = op(*o, *u));
+        } else {
+            out.iter_mut().for_each(|o| *o = op(*o, outside));
+        }
+        if y + 1 < h {
+            let down = &rows[(y + 1) * w..(y + 2) * w];
+            out.iter_mut().zip(down).for_each(|(o, d)| *o = op(*o, *d));
+        } else {
+            out.iter_mut().for_each(|o| *o = op(*o, outside));
         }
     }
 }
@@ -320,6 +349,59 @@ fn morph(src: &[u8], dst: &mut [u8], w: usize, h: usize, dilate: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The direct 3x3 definition [`morph`] must match.
+    fn morph_reference(src: &[u8], dst: &mut [u8], w: usize, h: usize, dilate: bool) {
+        for y in 0..h {
+            for x in 0..w {
+                let mut acc = !dilate;
+                'n: for dy in -1i32..=1 {
+                    for dx in -1i32..=1 {
+                        let (xx, yy) = (x as i32 + dx, y as i32 + dy);
+                        let v = if xx < 0 || yy < 0 || xx >= w as i32 || yy >= h as i32 {
+                            !dilate
+                        } else {
+                            src[yy as usize * w + xx as usize] != 0
+                        };
+                        if dilate && v {
+                            acc = true;
+                            break 'n;
+                        }
+                        if !dilate && !v {
+                            acc = false;
+                            break 'n;
+                        }
+                    }
+                }
+                dst[y * w + x] = u8::from(acc);
+            }
+        }
+    }
+
+    #[test]
+    fn separable_morphology_matches_the_3x3_definition() {
+        // Pseudo-random masks of several shapes (1-pixel-wide and -high ones included),
+        // both operations, borders included.
+        let mut seed = 0x2545_f491_u32;
+        for &(w, h) in &[(1, 1), (1, 7), (7, 1), (2, 2), (5, 3), (192, 144), (33, 17)] {
+            for density in [2u32, 5, 9] {
+                let src: Vec<u8> = (0..w * h)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 17;
+                        seed ^= seed << 5;
+                        u8::from(seed % 10 < density)
+                    })
+                    .collect();
+                for dilate in [false, true] {
+                    let (mut a, mut b) = (vec![9u8; w * h], vec![9u8; w * h]);
+                    morph(&src, &mut a, &mut Vec::new(), w, h, dilate);
+                    morph_reference(&src, &mut b, w, h, dilate);
+                    assert_eq!(a, b, "{w}x{h} density {density} dilate {dilate}");
+                }
+            }
+        }
+    }
 
     fn frame(w: u32, h: u32, bg: u8, square: Option<(u32, u32, u32)>) -> RgbFrame {
         let mut data = vec![bg; (w * h * 3) as usize];

@@ -42,7 +42,7 @@ pub use measured::{measured, measured_for, MeasuredClass, MeasuredKind, Measured
 pub use runtime::{load_runtime, runtime_library_path, Device, ORT_VERSION};
 pub use session::{
     check_cache, check_candidate_file, model_path, CacheStatus, ModelSession, OutputTensor,
-    SessionConfig,
+    OutputView, SessionConfig, INTRA_OP_SPIN_US,
 };
 
 #[cfg(test)]
