@@ -412,6 +412,11 @@ impl Decoder {
     /// Read packets until one of our stream has been sent (or the input ended).
     fn feed_one_packet(&mut self) {
         loop {
+            // A fresh packet for each read: `av_read_frame` does not release what the
+            // packet already held, so reading into the same one kept every packet of the
+            // file (the whole compressed source, ~500 MB for an hour of 1080p) until the
+            // decoder was dropped. `send_packet` took its own reference already.
+            self.packet = Packet::empty();
             match self.packet.read(&mut self.input) {
                 Ok(()) => {}
                 Err(ffmpeg_next::Error::Eof) => {

@@ -276,6 +276,14 @@ pub fn check_cache(
         .collect()
 }
 
+/// Whether a model declares an input dimension other than the batch that varies from run
+/// to run (`-1`): the plate models' picture sizes, not NanoDet's batch.
+fn has_dynamic_input(spec: &ModelSpec) -> bool {
+    spec.inputs
+        .iter()
+        .any(|t| t.shape.iter().skip(1).any(|d| *d < 0))
+}
+
 fn ort_err(id: AllowedModelId, during: &'static str) -> impl Fn(ort::Error) -> PolicyError {
     move |e| PolicyError::Ort {
         id: id.spec().id.to_string(),
@@ -306,6 +314,24 @@ impl ModelSession {
                 INTRA_OP_SPIN_US.to_string(),
             )
             .map_err(|e| err(e.into()))?;
+        if has_dynamic_input(id.spec()) && config.device == Device::Cpu {
+            // Inputs whose size follows each picture (the plate localiser, the
+            // recogniser's strip width and batch): ONNX Runtime's CPU arena keeps every
+            // chunk it ever grew to (doubling), and its memory patterns are planned per
+            // input shape, so with a new shape every few crops the session's memory grew
+            // with the length of the footage (plate pass of a 10-min street clip: RSS 422
+            // -> 503 MB). Without them each run's tensors are freed when it returns:
+            // memory follows the largest input, not the number seen. NanoDet (a fixed
+            // picture, only its batch varies) keeps both.
+            builder = builder
+                .with_memory_pattern(false)
+                .map_err(|e| err(e.into()))?;
+            builder = builder
+                .with_execution_providers([ort::ep::CPU::default()
+                    .with_arena_allocator(false)
+                    .build()])
+                .map_err(|e| err(e.into()))?;
+        }
         builder = register_device(builder, id, config.device)?;
         let session = builder.commit_from_memory(&bytes).map_err(&err)?;
         let s = ModelSession { id, session };
@@ -513,6 +539,24 @@ mod tests {
     use vigie_core::MemoryAlertSink;
 
     const TINY_FACE: &[u8] = include_bytes!("../tests/fixtures/tiny_face_embedding.onnx");
+
+    /// The plate models (picture-sized inputs) go without the arena; NanoDet (a fixed
+    /// picture, only its batch varies) keeps it.
+    #[test]
+    fn only_models_with_picture_sized_inputs_go_without_the_arena() {
+        let dynamic: Vec<&str> = models()
+            .iter()
+            .filter(|m| has_dynamic_input(m))
+            .map(|m| m.id)
+            .collect();
+        for id in ["ppocrv6-det-small", "ppocrv6-rec-small", "clp-det"] {
+            assert!(dynamic.contains(&id), "{id}: {dynamic:?}");
+        }
+        assert!(
+            !dynamic.iter().any(|id| id.starts_with("nanodet")),
+            "{dynamic:?}"
+        );
+    }
 
     /// Even an allowlist entry carrying a known biometric model's hash (a manifest that
     /// escaped the build check) does not open it: the run-time check refuses those bytes.
