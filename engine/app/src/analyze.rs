@@ -391,6 +391,17 @@ pub fn analyze_sources(
                     }
                     Err(e) => return Err(e.into()),
                 };
+                // Thumbnails written now and their pixels released: the plate pass that
+                // follows decodes the whole source again and needs none of them.
+                let mut thumb_files = Vec::with_capacity(analysis.descriptions.len());
+                for d in &mut analysis.descriptions {
+                    thumb_files.push(
+                        vigie_pipeline::write_thumbnail(&thumbs, d, 85)
+                            .map_err(AppError::io(&thumbs))?
+                            .map(|name| format!("thumbnails/{name}")),
+                    );
+                    d.thumbnail = None;
+                }
                 let (plate_stats, plate_images) = match plates {
                     Some(opts) => {
                         let mut stage = crate::plates::open_stage(
@@ -417,13 +428,11 @@ pub fn analyze_sources(
                 };
                 case.checkpoint()?;
                 let mut summaries = Vec::with_capacity(analysis.descriptions.len());
-                for d in &analysis.descriptions {
+                for (d, thumbnail) in analysis.descriptions.iter().zip(thumb_files) {
                     let mut s = d.summary.clone();
                     s.first_wall_ms = timing.wall_ms(s.first_pts_ms);
                     s.last_wall_ms = timing.wall_ms(s.last_pts_ms);
-                    s.thumbnail = vigie_pipeline::write_thumbnail(&thumbs, d, 85)
-                        .map_err(AppError::io(&thumbs))?
-                        .map(|name| format!("thumbnails/{name}"));
+                    s.thumbnail = thumbnail;
                     if let (Some(p), Some(o)) = (s.plate.as_mut(), plate_images.get(&s.track_id)) {
                         p.crop = Some(crate::plates::write_plate_crop(
                             &derived,

@@ -135,36 +135,15 @@ fn eval_colour_scores_a_generated_fixture_per_split_and_part() {
             .unwrap_or_else(|| panic!("no result for {id} {p:?}"))
     };
     let first = |id: u32, p: Part| part(id, p).named.first().map(|c| c.colour);
-    assert_eq!(
-        first(1, Part::Upper),
-        Some(Colour::Red),
-        "{:?}",
-        part(1, Part::Upper)
-    );
-    assert_eq!(
-        first(1, Part::Lower),
-        Some(Colour::Blue),
-        "{:?}",
-        part(1, Part::Lower)
-    );
-    assert_eq!(
-        first(2, Part::Whole),
-        Some(Colour::Grey),
-        "{:?}",
-        part(2, Part::Whole)
-    );
-    assert_eq!(
-        first(3, Part::Whole),
-        Some(Colour::White),
-        "{:?}",
-        part(3, Part::Whole)
-    );
-    assert_eq!(
-        first(5, Part::Whole),
-        Some(Colour::Blue),
-        "{:?}",
-        part(5, Part::Whole)
-    );
+    for (id, p, colour) in [
+        (1, Part::Upper, Colour::Red),
+        (1, Part::Lower, Colour::Blue),
+        (2, Part::Whole, Colour::Grey),
+        (3, Part::Whole, Colour::White),
+        (5, Part::Whole, Colour::Blue),
+    ] {
+        assert_eq!(first(id, p), Some(colour), "{:?}", part(id, p));
+    }
     // The deliberately wrong label is counted wrong everywhere.
     let wrong = part(4, Part::Whole);
     assert!(!wrong.first_right && !wrong.first_two_right && !wrong.found);
@@ -206,6 +185,161 @@ fn eval_colour_scores_a_generated_fixture_per_split_and_part() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("other.toml"), "{err}");
+}
+
+/// `dir/walker.mp4`: a 30x90 "person" (red top, blue legs) walking right at 40 px/s across
+/// a grey 320x240 frame from x = 20, y = 100, for 5 s at 10 fps.
+fn walker(dir: &Path) -> PathBuf {
+    let out = dir.join("walker.mp4");
+    let graph = "color=c=gray:s=320x240:d=5:r=10[bg];\
+                 color=c=0xC02020:s=30x45:d=5:r=10[top];color=c=0x2030B0:s=30x45:d=5:r=10[legs];\
+                 [top][legs]vstack[p];[bg][p]overlay=x='20+t*40':y=100";
+    let ok = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", graph])
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "10"])
+        .arg(&out)
+        .status()
+        .expect("the ffmpeg CLI (installed by tools/setup)")
+        .success();
+    assert!(ok, "ffmpeg could not generate the test clip");
+    out
+}
+
+const FIXTURE_TRACK_LABELS: &str = r#"
+[[person]]
+id = 1
+source = "walker.mp4"
+t_ms = 2000
+box = [100, 100, 30, 90]
+split = "tune"
+upper = { colour = "red" }
+lower = { colour = "blue" }
+
+[[person]]
+id = 2
+source = "walker.mp4"
+t_ms = 3000
+box = [140, 100, 30, 90]
+split = "tune"
+upper = { colour = "red" }
+lower = { colour = "blue" }
+
+[[person]]
+id = 3
+source = "walker.mp4"
+t_ms = 3000
+box = [140, 100, 30, 90]
+split = "test"
+upper = { colour = "green", alternatives = ["red"], ambiguous = true }
+lower = { colour = "black" }
+
+[[person]]
+id = 4
+source = "walker.mp4"
+t_ms = 2000
+box = [250, 10, 30, 90]
+split = "test"
+upper = { colour = "red" }
+lower = { colour = "blue" }
+"#;
+
+#[test]
+fn eval_colour_scores_whole_tracks_on_a_generated_clip() {
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    walker(work.path());
+    let labels = work.path().join("tracks.toml");
+    std::fs::write(&labels, FIXTURE_TRACK_LABELS).unwrap();
+    let roots = Roots {
+        shared: work.path().join("no-shared"),
+        cache: work.path().join("no-cache"),
+    };
+    let people = eval_colour::load_track_labels(&labels).unwrap();
+    assert_eq!(people.len(), 4);
+    let sources = eval_colour::track_label_sources(&labels, &people, &roots);
+    assert_eq!(sources, vec![work.path().join("walker.mp4")]);
+    let app = app(home.path());
+    let files: Vec<PathBuf> = std::iter::once(labels.clone()).chain(sources).collect();
+    let m = Measurement::open(
+        &app,
+        None,
+        "eval colour",
+        &[Computed::ColourNames, Computed::Tracks],
+        &files,
+        None,
+    )
+    .unwrap();
+    let e = eval_colour::eval_track_colour(
+        &m,
+        &eval_colour::EvalTrackColourRequest {
+            labels: labels.clone(),
+            roots: roots.clone(),
+            split: None,
+            pooling: None,
+            detector: eval_colour::TrackDetector::MotionBlobsAsPersons,
+        },
+    )
+    .unwrap();
+    let p = |id: u32| e.persons.iter().find(|p| p.id == id).unwrap();
+    // The walker is one track; labels 1 and 2 (same half) match it, 2 is not counted again.
+    let track = p(1).track_id.unwrap_or_else(|| panic!("{:?}", e.persons));
+    assert_eq!(p(2).track_id, Some(track));
+    assert_eq!(p(2).duplicate_of, Some(1));
+    // Label 3 is the same track in the other half: counted there.
+    assert_eq!((p(3).track_id, p(3).duplicate_of), (Some(track), None));
+    // Nothing walks where label 4 is.
+    assert_eq!(p(4).track_id, None);
+    assert_eq!(p(1).upper.named[0].colour, Colour::Red, "{:?}", p(1));
+    assert_eq!(p(1).lower.named[0].colour, Colour::Blue, "{:?}", p(1));
+    let row = |split: Split, part: Part| {
+        e.rows
+            .iter()
+            .find(|r| r.split == split && r.part == part && r.dataset == "all")
+            .unwrap_or_else(|| panic!("{:?}", e.rows))
+    };
+    let tune = row(Split::Tune, Part::Lower);
+    assert_eq!((tune.persons, tune.unmatched, tune.score.parts), (1, 0, 1));
+    assert_eq!((tune.score.first_right, tune.score.found), (1, 1));
+    // Test half: label 3 matched and judged (upper right through its alternative, lower
+    // wrong), label 4 unmatched.
+    let up = row(Split::Test, Part::Upper);
+    assert_eq!((up.persons, up.unmatched, up.score.parts), (2, 1, 1));
+    assert_eq!(up.score.first_right, 1);
+    assert_eq!(up.score.ambiguous, 1);
+    let low = row(Split::Test, Part::Lower);
+    assert_eq!((low.score.first_right, low.score.found), (0, 0));
+
+    // A label file the measurement did not declare is refused.
+    let other = work.path().join("other.toml");
+    std::fs::write(&other, FIXTURE_TRACK_LABELS).unwrap();
+    let err = eval_colour::eval_track_colour(
+        &m,
+        &eval_colour::EvalTrackColourRequest {
+            labels: other,
+            roots,
+            split: None,
+            pooling: None,
+            detector: eval_colour::TrackDetector::MotionBlobsAsPersons,
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("other.toml"), "{err}");
+}
+
+#[test]
+fn committed_track_labels_are_well_formed() {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let labels = manifest.join("../../eval/colour/tracks.toml");
+    let people = eval_colour::load_track_labels(&labels).unwrap();
+    let tune = people.iter().filter(|p| p.split == Split::Tune).count();
+    let test = people.len() - tune;
+    assert!(tune >= 20 && test >= 20, "tune {tune}, test {test}");
+    for p in &people {
+        assert!(
+            p.source.starts_with("shared/") || p.source.starts_with("cache/"),
+            "{p:?}"
+        );
+    }
 }
 
 #[test]

@@ -46,6 +46,54 @@ pub struct DescribeConfig {
     pub edge_margin_frac: f32,
     /// Ramer–Douglas–Peucker tolerance for the stored path, in frame fractions.
     pub path_epsilon_norm: f32,
+    /// How a track's colours are pooled over its views.
+    pub pooling: ColourPooling,
+}
+
+/// How the colours of a track's views are pooled into the track's colours.
+///
+/// Why: a track is seen in many frames, most of them while the object is far and small. A
+/// small view carries little colour (a few dozen pixels per part, mixed with the background
+/// the coarse mask lets through, dark denim reading black), yet every view samples the same
+/// number of pixels, so the small views outvote the few large ones in which a person
+/// would name the colours. Chosen on the tuning half of `eval/colour/tracks.toml`
+/// (doc/colour.md).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ColourPooling {
+    /// Each view's sampled pixels count as its box height in working pixels to this power
+    /// (0: every sampled pixel alike whatever the view's size, the rule before).
+    pub height_power: f32,
+    /// Views shorter than this (working pixels) are used only for a part that no taller
+    /// view showed.
+    pub min_view_height_px: f32,
+    /// A view cut by the frame's edge: its parts are placed by the whole (uncut) box, and
+    /// its lower body is not sampled when the box is cut at the bottom (the legs are out of
+    /// the picture: what is left there is the torso or nothing).
+    pub cut_views: bool,
+}
+
+impl ColourPooling {
+    /// The pooling before views were weighed: every view alike.
+    pub const EQUAL: ColourPooling = ColourPooling {
+        height_power: 0.0,
+        min_view_height_px: 0.0,
+        cut_views: false,
+    };
+}
+
+impl Default for ColourPooling {
+    /// Chosen on the tuning half of `eval/colour/tracks.toml` (doc/colour.md): every value
+    /// from 0 to 2 for the power and 0 to 60 px for the height gave the same counts there
+    /// (80 px lost an upper body), so the values are those that say what a view is worth:
+    /// its pixels (height squared), and none below 40 px where the coarse motion mask
+    /// leaves a few cells per part.
+    fn default() -> Self {
+        Self {
+            height_power: 2.0,
+            min_view_height_px: 40.0,
+            cut_views: true,
+        }
+    }
 }
 
 impl Default for DescribeConfig {
@@ -58,6 +106,7 @@ impl Default for DescribeConfig {
             still_norm_s: 0.02,
             edge_margin_frac: 0.02,
             path_epsilon_norm: 0.01,
+            pooling: ColourPooling::default(),
         }
     }
 }
@@ -85,6 +134,8 @@ pub struct ObjectMask<'a> {
 pub struct Thumbnail {
     pub width: u32,
     pub height: u32,
+    /// Empty until cut again when the describer keeps no pixels
+    /// ([`Describer::keep_thumbnail_pixels`]).
     pub rgb: Vec<u8>,
     pub pts_ms: i64,
     /// Top-left corner of the crop in the frame (working pixels).
@@ -93,11 +144,35 @@ pub struct Thumbnail {
     quality: f32,
 }
 
+/// Weighted colour-name histograms of one part each ([`ColourPooling`]).
+#[derive(Default, Clone, Copy)]
+struct Pooled {
+    full: [f64; 11],
+    upper: [f64; 11],
+    lower: [f64; 11],
+}
+
+impl Pooled {
+    fn add(&mut self, other: &Pooled) {
+        for (a, b) in [
+            (&mut self.full, &other.full),
+            (&mut self.upper, &other.upper),
+            (&mut self.lower, &other.lower),
+        ] {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+    }
+}
+
 #[derive(Default)]
 struct Accumulator {
+    /// Unweighted counts of every view (the offline linker's colour cue).
     full: [u32; 11],
-    upper: [u32; 11],
-    lower: [u32; 11],
+    /// Views at least `min_view_height_px` tall, and the others.
+    large: Pooled,
+    small: Pooled,
     thumbnail: Option<Thumbnail>,
     /// A rider was attached (`Describer::attach_rider`): upper/lower are the rider's.
     ridden: bool,
@@ -125,6 +200,8 @@ pub struct Describer {
     scene: Scene,
     table: ColourTable,
     tracks: HashMap<u64, Accumulator>,
+    /// Whether thumbnails keep their pixels ([`Describer::keep_thumbnail_pixels`]).
+    thumbnail_pixels: bool,
 }
 
 /// A finished description: the summary plus the thumbnail pixels (the caller encodes and
@@ -157,7 +234,16 @@ impl Describer {
             scene,
             table: ColourTable::default(),
             tracks: HashMap::new(),
+            thumbnail_pixels: true,
         }
+    }
+
+    /// With `false`, each track's best view is kept as a place and an instant only (its
+    /// [`Thumbnail::rgb`] empty), for a caller that cuts the pixels again from recorded
+    /// pictures anyway (`vigie_pipeline::thumbnails`): a source's fragments all wait for
+    /// the offline linking pass at its end, and their pixels would be held until then.
+    pub fn keep_thumbnail_pixels(&mut self, keep: bool) {
+        self.thumbnail_pixels = keep;
     }
 
     /// Sample the object's pixels in this frame. `is_object(x, y)` says whether a frame
@@ -187,10 +273,19 @@ impl Describer {
         let n = self.cfg.samples_per_observation.max(16) as f32;
         let step = ((bw * bh) as f32 / n).sqrt().max(1.0);
         let person = label == "person";
+        let pooling = self.cfg.pooling;
+        // Where the parts are: by the whole box, even where the frame cuts it.
+        let (part_y0, part_h) = if pooling.cut_views {
+            (bbox.y, bbox.h.max(1.0))
+        } else {
+            (y0 as f32, bh as f32)
+        };
+        let cut_bottom = pooling.cut_views && bbox.y + bbox.h > fh;
+        let mut view = [[0u32; 11]; 3];
         let mut y = y0 as f32 + step / 2.0;
         while y < y1 as f32 {
             let yi = y as u32;
-            let rel_y = (yi - y0) as f32 / bh as f32;
+            let rel_y = (yi as f32 - part_y0) / part_h;
             let mut x = x0 as f32 + step / 2.0;
             while x < x1 as f32 {
                 let xi = x as u32;
@@ -208,17 +303,38 @@ impl Describer {
                 }
                 let i = ((yi * frame.width + xi) * 3) as usize;
                 let c = self.table.index(&frame.data[i..i + 3]);
-                acc.full[c] += 1;
+                view[0][c] += 1;
                 if person {
                     // Skip the head (top 15 %): upper body is the torso, lower the legs.
                     if (0.15..0.5).contains(&rel_y) {
-                        acc.upper[c] += 1;
-                    } else if (0.5..0.95).contains(&rel_y) {
-                        acc.lower[c] += 1;
+                        view[1][c] += 1;
+                    } else if (0.5..0.95).contains(&rel_y) && !cut_bottom {
+                        view[2][c] += 1;
                     }
                 }
             }
             y += step;
+        }
+        for (a, v) in acc.full.iter_mut().zip(view[0]) {
+            *a += v;
+        }
+        // Each sampled pixel weighs as the view's height to a power: a large view says
+        // more of the object's colours than a small one ([`ColourPooling`]).
+        let height_px = bbox.h.max(1.0);
+        let weight = f64::from(height_px.powf(pooling.height_power));
+        let tier = if height_px >= pooling.min_view_height_px {
+            &mut acc.large
+        } else {
+            &mut acc.small
+        };
+        for (dst, src) in [
+            (&mut tier.full, &view[0]),
+            (&mut tier.upper, &view[1]),
+            (&mut tier.lower, &view[2]),
+        ] {
+            for (a, v) in dst.iter_mut().zip(src) {
+                *a += weight * f64::from(*v);
+            }
         }
         // Thumbnail: the largest, most confident view away from the frame edges.
         let margin = self.cfg.edge_margin_frac;
@@ -228,10 +344,13 @@ impl Describer {
             || bbox.y + bbox.h > fh * (1.0 - margin);
         let quality = score * bbox.area().sqrt() * if touches { 0.5 } else { 1.0 };
         if acc.thumbnail.as_ref().is_none_or(|t| quality > t.quality) {
-            let mut rgb = Vec::with_capacity((bw * bh * 3) as usize);
-            for yy in y0..y1 {
-                let s = ((yy * frame.width + x0) * 3) as usize;
-                rgb.extend_from_slice(&frame.data[s..s + (bw * 3) as usize]);
+            let mut rgb = Vec::new();
+            if self.thumbnail_pixels {
+                rgb.reserve_exact((bw * bh * 3) as usize);
+                for yy in y0..y1 {
+                    let s = ((yy * frame.width + x0) * 3) as usize;
+                    rgb.extend_from_slice(&frame.data[s..s + (bw * 3) as usize]);
+                }
             }
             acc.thumbnail = Some(Thumbnail {
                 width: bw,
@@ -245,9 +364,16 @@ impl Describer {
         }
     }
 
-    fn shares(&self, hist: &[u32; 11]) -> Vec<ColourShare> {
-        let total: u32 = hist.iter().sum();
-        if total == 0 {
+    /// A part's colours from its large views, or its small ones when no large view
+    /// showed it ([`ColourPooling::min_view_height_px`]).
+    fn shares(&self, large: &[f64; 11], small: &[f64; 11]) -> Vec<ColourShare> {
+        let hist = if large.iter().sum::<f64>() > 0.0 {
+            large
+        } else {
+            small
+        };
+        let total: f64 = hist.iter().sum();
+        if total <= 0.0 {
             return Vec::new();
         }
         let mut v: Vec<ColourShare> = hist
@@ -255,7 +381,7 @@ impl Describer {
             .enumerate()
             .map(|(i, n)| ColourShare {
                 colour: Colour::ALL[i],
-                share: *n as f32 / total as f32,
+                share: (*n / total) as f32,
             })
             .filter(|c| c.share >= self.cfg.min_colour_share)
             .collect();
@@ -289,14 +415,14 @@ impl Describer {
             last_pts_ms: last,
             first_wall_ms: end.start_wall_ms.map(|w| w + first),
             last_wall_ms: end.start_wall_ms.map(|w| w + last),
-            colours: self.shares(&acc.full),
+            colours: self.shares(&acc.large.full, &acc.small.full),
             upper_colours: if person {
-                self.shares(&acc.upper)
+                self.shares(&acc.large.upper, &acc.small.upper)
             } else {
                 Vec::new()
             },
             lower_colours: if person {
-                self.shares(&acc.lower)
+                self.shares(&acc.large.lower, &acc.small.lower)
             } else {
                 Vec::new()
             },
@@ -342,12 +468,8 @@ impl Describer {
         for (x, y) in a.full.iter_mut().zip(b.full) {
             *x += y;
         }
-        for (x, y) in a.upper.iter_mut().zip(b.upper) {
-            *x += y;
-        }
-        for (x, y) in a.lower.iter_mut().zip(b.lower) {
-            *x += y;
-        }
+        a.large.add(&b.large);
+        a.small.add(&b.small);
         if let Some(t) = b.thumbnail {
             if a.thumbnail.as_ref().is_none_or(|u| t.quality > u.quality) {
                 a.thumbnail = Some(t);
@@ -362,11 +484,13 @@ impl Describer {
     pub fn attach_rider(&mut self, vehicle: u64, rider: u64) {
         let r = self.tracks.remove(&rider).unwrap_or_default();
         let v = self.tracks.entry(vehicle).or_default();
-        for (x, y) in v.upper.iter_mut().zip(r.upper) {
-            *x += y;
-        }
-        for (x, y) in v.lower.iter_mut().zip(r.lower) {
-            *x += y;
+        for (dst, src) in [(&mut v.large, &r.large), (&mut v.small, &r.small)] {
+            for (x, y) in dst.upper.iter_mut().zip(&src.upper) {
+                *x += y;
+            }
+            for (x, y) in dst.lower.iter_mut().zip(&src.lower) {
+                *x += y;
+            }
         }
         v.ridden = true;
     }
@@ -374,6 +498,15 @@ impl Describer {
     /// Tracks with pending observations (for tests and leak checks).
     pub fn pending(&self) -> usize {
         self.tracks.len()
+    }
+
+    /// Thumbnail pixel bytes held for pending tracks (for tests and leak checks).
+    pub fn thumbnail_bytes(&self) -> usize {
+        self.tracks
+            .values()
+            .filter_map(|a| a.thumbnail.as_ref())
+            .map(|t| t.rgb.len())
+            .sum()
     }
 }
 
@@ -528,6 +661,213 @@ mod tests {
         );
     }
 
+    /// A 400x300 frame: a small grey figure at (10, 10, 10x30) and a large one at
+    /// (100, 50, 40x160) in blue (upper body and legs alike), on a grey ground.
+    fn small_grey_large_blue() -> RgbFrame {
+        let (w, h) = (400u32, 300u32);
+        let mut data = vec![0u8; (w * h * 3) as usize];
+        for y in 0..h {
+            for x in 0..w {
+                let rgb = if (10..20).contains(&x) && (10..40).contains(&y) {
+                    [120, 120, 120]
+                } else if (100..140).contains(&x) && (50..210).contains(&y) {
+                    [40, 60, 170]
+                } else {
+                    [128, 128, 128]
+                };
+                let i = ((y * w + x) * 3) as usize;
+                data[i..i + 3].copy_from_slice(&rgb);
+            }
+        }
+        RgbFrame {
+            index: 0,
+            pts_ms: 0,
+            wall_ms: None,
+            is_keyframe: true,
+            width: w,
+            height: h,
+            data,
+        }
+    }
+
+    /// Thirty small grey views and three large blue ones of one person track.
+    fn pooled_lower(pooling: ColourPooling) -> Vec<ColourShare> {
+        let frame = small_grey_large_blue();
+        let cfg = DescribeConfig {
+            pooling,
+            ..DescribeConfig::default()
+        };
+        let mut d = Describer::new(cfg, Scene::default());
+        let small = BBox {
+            x: 10.0,
+            y: 10.0,
+            w: 10.0,
+            h: 30.0,
+        };
+        let large = BBox {
+            x: 100.0,
+            y: 50.0,
+            w: 40.0,
+            h: 160.0,
+        };
+        let all = |_: u32, _: u32| true;
+        for (bbox, n) in [(&small, 30), (&large, 3)] {
+            for _ in 0..n {
+                let obs = Observation {
+                    track_id: 1,
+                    label: "person",
+                    bbox,
+                    score: 0.8,
+                };
+                let mask = ObjectMask {
+                    is_object: &all,
+                    fill: 1.0,
+                };
+                d.observe(&obs, &frame, Some(mask));
+            }
+        }
+        d.finish(TrackEnd {
+            source_id: "S1",
+            camera: "cam",
+            track_id: 1,
+            label: "person",
+            confidence: 0.8,
+            history: &[(0, small), (1000, large)],
+            frame_width: 400,
+            frame_height: 300,
+            start_wall_ms: None,
+        })
+        .summary
+        .lower_colours
+    }
+
+    #[test]
+    fn a_few_large_views_outweigh_many_small_ones() {
+        let lower = pooled_lower(DescribeConfig::default().pooling);
+        assert_eq!(lower[0].colour, Colour::Blue, "{lower:?}");
+        assert!(
+            vigie_core::Colour::ALL
+                .iter()
+                .all(|c| *c == Colour::Blue || !lower.iter().any(|s| s.colour == *c)),
+            "only the large views count: {lower:?}"
+        );
+        // Every view alike (the rule before): the small grey views outvote them.
+        let equal = pooled_lower(ColourPooling::EQUAL);
+        assert_eq!(equal[0].colour, Colour::Grey, "{equal:?}");
+    }
+
+    #[test]
+    fn a_track_with_only_small_views_still_has_colours() {
+        let frame = small_grey_large_blue();
+        let mut d = Describer::new(DescribeConfig::default(), Scene::default());
+        let small = BBox {
+            x: 10.0,
+            y: 10.0,
+            w: 10.0,
+            h: 30.0,
+        };
+        let all = |_: u32, _: u32| true;
+        let obs = Observation {
+            track_id: 3,
+            label: "person",
+            bbox: &small,
+            score: 0.8,
+        };
+        d.observe(
+            &obs,
+            &frame,
+            Some(ObjectMask {
+                is_object: &all,
+                fill: 1.0,
+            }),
+        );
+        let s = d
+            .finish(TrackEnd {
+                source_id: "S1",
+                camera: "cam",
+                track_id: 3,
+                label: "person",
+                confidence: 0.8,
+                history: &[(0, small)],
+                frame_width: 400,
+                frame_height: 300,
+                start_wall_ms: None,
+            })
+            .summary;
+        assert_eq!(s.lower_colours[0].colour, Colour::Grey, "{s:?}");
+        assert_eq!(s.upper_colours[0].colour, Colour::Grey, "{s:?}");
+    }
+
+    #[test]
+    fn a_view_cut_at_the_bottom_gives_no_lower_body() {
+        // Red torso from y = 150, blue legs from y = 250; the frame ends at 300, the
+        // person's box (150..350) is cut through the legs.
+        let (w, h) = (200u32, 300u32);
+        let mut data = vec![128u8; (w * h * 3) as usize];
+        for y in 150..h {
+            for x in 80..120u32 {
+                let rgb = if y < 250 {
+                    [200, 20, 20]
+                } else {
+                    [20, 40, 180]
+                };
+                let i = ((y * w + x) * 3) as usize;
+                data[i..i + 3].copy_from_slice(&rgb);
+            }
+        }
+        let frame = RgbFrame {
+            index: 0,
+            pts_ms: 0,
+            wall_ms: None,
+            is_keyframe: true,
+            width: w,
+            height: h,
+            data,
+        };
+        let bbox = BBox {
+            x: 80.0,
+            y: 150.0,
+            w: 40.0,
+            h: 200.0,
+        };
+        let describe = |pooling: ColourPooling| {
+            let cfg = DescribeConfig {
+                pooling,
+                ..DescribeConfig::default()
+            };
+            let mut d = Describer::new(cfg, Scene::default());
+            let obs = Observation {
+                track_id: 1,
+                label: "person",
+                bbox: &bbox,
+                score: 0.9,
+            };
+            d.observe(&obs, &frame, None);
+            d.finish(TrackEnd {
+                source_id: "S1",
+                camera: "cam",
+                track_id: 1,
+                label: "person",
+                confidence: 0.9,
+                history: &[(0, bbox)],
+                frame_width: w,
+                frame_height: h,
+                start_wall_ms: None,
+            })
+            .summary
+        };
+        let s = describe(DescribeConfig::default().pooling);
+        assert_eq!(s.upper_colours[0].colour, Colour::Red, "{s:?}");
+        assert!(s.lower_colours.is_empty(), "{:?}", s.lower_colours);
+        // Placing the parts in the cut box, as before, calls the torso's red legs.
+        let before = describe(ColourPooling::EQUAL);
+        assert!(
+            before.lower_colours.iter().any(|c| c.colour == Colour::Red),
+            "{:?}",
+            before.lower_colours
+        );
+    }
+
     #[test]
     fn without_a_mask_the_box_centre_is_used() {
         let frame = person_frame();
@@ -563,5 +903,73 @@ mod tests {
             "{:?}",
             desc.summary.colours
         );
+    }
+    /// A long track holds one view's pixels at most (memory per track does not grow with
+    /// its length), and none when the caller cuts thumbnails again itself; the best view's
+    /// place and instant are the same either way.
+    #[test]
+    fn a_long_track_holds_at_most_one_thumbnail() {
+        let frame = person_frame();
+        let run = |pixels: bool| {
+            let mut d = Describer::new(DescribeConfig::default(), Scene::default());
+            d.keep_thumbnail_pixels(pixels);
+            let mut most = 0;
+            for i in 0..2000u32 {
+                // Boxes growing then shrinking: the best view changes many times.
+                let s = 20.0 + (i % 200) as f32 * 0.3;
+                let bbox = BBox {
+                    x: 60.0,
+                    y: 40.0,
+                    w: s,
+                    h: s * 1.5,
+                };
+                let f = RgbFrame {
+                    pts_ms: i64::from(i) * 100,
+                    ..frame.clone()
+                };
+                let obs = Observation {
+                    track_id: 3,
+                    label: "car",
+                    bbox: &bbox,
+                    score: 0.5 + (i % 7) as f32 * 0.05,
+                };
+                d.observe(&obs, &f, None);
+                most = most.max(d.thumbnail_bytes());
+            }
+            let desc = d.finish(TrackEnd {
+                source_id: "S1",
+                camera: "cam",
+                track_id: 3,
+                label: "car",
+                confidence: 0.8,
+                history: &[(
+                    0,
+                    BBox {
+                        x: 60.0,
+                        y: 40.0,
+                        w: 80.0,
+                        h: 120.0,
+                    },
+                )],
+                frame_width: 200,
+                frame_height: 200,
+                start_wall_ms: None,
+            });
+            (most, desc)
+        };
+        let (most, with) = run(true);
+        let t = with.thumbnail.as_ref().expect("a thumbnail");
+        assert_eq!(t.rgb.len(), (t.width * t.height * 3) as usize);
+        // One view of the largest box (about 80 x 120 px), never 2000 of them.
+        assert!(most <= 81 * 121 * 3, "{most} bytes held");
+        let (most, without) = run(false);
+        assert_eq!(most, 0, "no pixels held");
+        let u = without.thumbnail.as_ref().expect("a thumbnail's place");
+        assert!(u.rgb.is_empty());
+        assert_eq!(
+            (u.pts_ms, u.x_px, u.y_px, u.width, u.height),
+            (t.pts_ms, t.x_px, t.y_px, t.width, t.height)
+        );
+        assert_eq!(without.summary.thumbnail_at, with.summary.thumbnail_at);
     }
 }

@@ -7,7 +7,8 @@
 //! again, at the same instant, place and working size, from a [`vigie_decode::Decoder`]:
 //! its [`DecodeConfig`] cannot skip the filter, so the pixels are those a run without the
 //! shortcut gives, byte for byte. A thumbnail whose frame cannot be found again is dropped
-//! rather than kept from analysis pixels.
+//! rather than kept from analysis pixels. The analysis keeps no pixels for them in the
+//! meantime (`Describer::keep_thumbnail_pixels`): only where and when each best view is.
 //!
 //! Cost: thumbnails are visited in time order; one a little ahead of the decoder's
 //! position is reached by decoding forward, a farther one by seeking to the keyframe
