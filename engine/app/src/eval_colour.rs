@@ -150,15 +150,16 @@ struct LabelFile {
     object: Vec<LabelledObject>,
 }
 
+/// Read a TOML label file of kind `what`, naming the file in any error.
+fn read_label_toml<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, AppError> {
+    let text = std::fs::read_to_string(path).map_err(AppError::io(path))?;
+    toml::from_str(&text)
+        .map_err(|e| bad(format!("cannot read the {what} ({e}): {}", path.display())))
+}
+
 /// Read and check a label file: unique ids, positive boxes, at least one part each.
 pub fn load_labels(path: &Path) -> Result<Vec<LabelledObject>, AppError> {
-    let text = std::fs::read_to_string(path).map_err(AppError::io(path))?;
-    let file: LabelFile = toml::from_str(&text).map_err(|e| {
-        bad(format!(
-            "cannot read the colour labels ({e}): {}",
-            path.display()
-        ))
-    })?;
+    let file: LabelFile = read_label_toml(path, "colour labels")?;
     let mut ids = BTreeSet::new();
     for o in &file.object {
         if !ids.insert(o.id) {
@@ -563,13 +564,7 @@ struct TrackLabelFile {
 
 /// Read and check a track label file: unique ids, positive boxes, times not negative.
 pub fn load_track_labels(path: &Path) -> Result<Vec<LabelledPerson>, AppError> {
-    let text = std::fs::read_to_string(path).map_err(AppError::io(path))?;
-    let file: TrackLabelFile = toml::from_str(&text).map_err(|e| {
-        bad(format!(
-            "cannot read the track colour labels ({e}): {}",
-            path.display()
-        ))
-    })?;
+    let file: TrackLabelFile = read_label_toml(path, "track colour labels")?;
     let mut ids = BTreeSet::new();
     for o in &file.person {
         if !ids.insert(o.id) {

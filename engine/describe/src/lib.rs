@@ -514,19 +514,12 @@ impl Describer {
 mod tests {
     use super::*;
 
-    /// A grey frame with a person-like box: red torso over blue legs.
-    fn person_frame() -> RgbFrame {
-        let (w, h) = (200u32, 200u32);
-        let mut data = vec![128u8; (w * h * 3) as usize];
-        for y in 50..150u32 {
-            for x in 80..120u32 {
-                let rgb = if y < 100 {
-                    [200, 20, 20]
-                } else {
-                    [20, 40, 180]
-                };
-                let i = ((y * w + x) * 3) as usize;
-                data[i..i + 3].copy_from_slice(&rgb);
+    /// A `w` x `h` frame whose pixel (x, y) is `paint(x, y)`.
+    fn painted(w: u32, h: u32, paint: impl Fn(u32, u32) -> [u8; 3]) -> RgbFrame {
+        let mut data = Vec::with_capacity((w * h * 3) as usize);
+        for y in 0..h {
+            for x in 0..w {
+                data.extend_from_slice(&paint(x, y));
             }
         }
         RgbFrame {
@@ -538,6 +531,15 @@ mod tests {
             height: h,
             data,
         }
+    }
+
+    /// A grey frame with a person-like box: red torso over blue legs.
+    fn person_frame() -> RgbFrame {
+        painted(200, 200, |x, y| match (x, y) {
+            (80..=119, 50..=99) => [200, 20, 20],
+            (80..=119, 100..=149) => [20, 40, 180],
+            _ => [128, 128, 128],
+        })
     }
 
     #[test]
@@ -664,30 +666,15 @@ mod tests {
     /// A 400x300 frame: a small grey figure at (10, 10, 10x30) and a large one at
     /// (100, 50, 40x160) in blue (upper body and legs alike), on a grey ground.
     fn small_grey_large_blue() -> RgbFrame {
-        let (w, h) = (400u32, 300u32);
-        let mut data = vec![0u8; (w * h * 3) as usize];
-        for y in 0..h {
-            for x in 0..w {
-                let rgb = if (10..20).contains(&x) && (10..40).contains(&y) {
-                    [120, 120, 120]
-                } else if (100..140).contains(&x) && (50..210).contains(&y) {
-                    [40, 60, 170]
-                } else {
-                    [128, 128, 128]
-                };
-                let i = ((y * w + x) * 3) as usize;
-                data[i..i + 3].copy_from_slice(&rgb);
+        painted(400, 300, |x, y| {
+            if (10..20).contains(&x) && (10..40).contains(&y) {
+                [120, 120, 120]
+            } else if (100..140).contains(&x) && (50..210).contains(&y) {
+                [40, 60, 170]
+            } else {
+                [128, 128, 128]
             }
-        }
-        RgbFrame {
-            index: 0,
-            pts_ms: 0,
-            wall_ms: None,
-            is_keyframe: true,
-            width: w,
-            height: h,
-            data,
-        }
+        })
     }
 
     /// Thirty small grey views and three large blue ones of one person track.
@@ -802,28 +789,11 @@ mod tests {
     fn a_view_cut_at_the_bottom_gives_no_lower_body() {
         // Red torso from y = 150, blue legs from y = 250; the frame ends at 300, the
         // person's box (150..350) is cut through the legs.
-        let (w, h) = (200u32, 300u32);
-        let mut data = vec![128u8; (w * h * 3) as usize];
-        for y in 150..h {
-            for x in 80..120u32 {
-                let rgb = if y < 250 {
-                    [200, 20, 20]
-                } else {
-                    [20, 40, 180]
-                };
-                let i = ((y * w + x) * 3) as usize;
-                data[i..i + 3].copy_from_slice(&rgb);
-            }
-        }
-        let frame = RgbFrame {
-            index: 0,
-            pts_ms: 0,
-            wall_ms: None,
-            is_keyframe: true,
-            width: w,
-            height: h,
-            data,
-        };
+        let frame = painted(200, 300, |x, y| match (x, y) {
+            (80..=119, 150..=249) => [200, 20, 20],
+            (80..=119, 250..) => [20, 40, 180],
+            _ => [128, 128, 128],
+        });
         let bbox = BBox {
             x: 80.0,
             y: 150.0,
@@ -850,8 +820,8 @@ mod tests {
                 label: "person",
                 confidence: 0.9,
                 history: &[(0, bbox)],
-                frame_width: w,
-                frame_height: h,
+                frame_width: frame.width,
+                frame_height: frame.height,
                 start_wall_ms: None,
             })
             .summary
