@@ -373,28 +373,12 @@ mod tests {
 
     /// A 64x48 frame of `background`, with `patch` over its central sixteenth.
     fn frame(background: [u8; 3], patch: Option<[u8; 3]>) -> RgbFrame {
-        let (w, h) = (64u32, 48u32);
-        let mut data = Vec::with_capacity((w * h * 3) as usize);
-        for y in 0..h {
-            for x in 0..w {
-                let inside =
-                    (3 * w / 8..5 * w / 8).contains(&x) && (3 * h / 8..5 * h / 8).contains(&y);
-                let c = match patch {
-                    Some(p) if inside => p,
-                    _ => background,
-                };
-                data.extend_from_slice(&c);
-            }
+        let mut f = RgbFrame::solid(64, 48, background, 0);
+        if let Some(p) = patch {
+            // The middle quarter of each side: x 24..40, y 18..30.
+            f.fill_rect(24, 18, 16, 12, p);
         }
-        RgbFrame {
-            index: 0,
-            pts_ms: 0,
-            wall_ms: None,
-            is_keyframe: true,
-            width: w,
-            height: h,
-            data,
-        }
+        f
     }
 
     #[test]
@@ -431,9 +415,7 @@ mod tests {
         );
         let mut f = frame([150, 138, 108], Some(jeans));
         // Some vegetation at the top, as in any street scene.
-        for px in f.data[..64 * 6 * 3].chunks_exact_mut(3) {
-            px.copy_from_slice(&[90, 130, 60]);
-        }
+        f.fill_rect(0, 0, 64, 6, [90, 130, 60]);
         assert!(t.prepare_frame(&f));
         let light = t.light();
         assert!(light.cast_ab.1 > 5.0, "{light:?}");
@@ -467,11 +449,7 @@ mod tests {
         );
         // A grey scene with one small red object (about 1 % of the frame) is in colour.
         let mut small = frame([112, 112, 112], None);
-        for y in 20..26usize {
-            for x in 28..36usize {
-                small.data[(y * 64 + x) * 3..(y * 64 + x) * 3 + 3].copy_from_slice(&[208, 24, 24]);
-            }
-        }
+        small.fill_rect(28, 20, 8, 6, [208, 24, 24]);
         assert!(!frame_light(&small).monochrome, "{:?}", frame_light(&small));
         // A colour frame is not monochrome, even a dull one.
         let dull = frame([120, 120, 118], Some([92, 104, 128]));

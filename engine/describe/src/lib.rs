@@ -514,28 +514,31 @@ impl Describer {
 mod tests {
     use super::*;
 
-    /// A `w` x `h` frame whose pixel (x, y) is `paint(x, y)`.
-    fn painted(w: u32, h: u32, paint: impl Fn(u32, u32) -> [u8; 3]) -> RgbFrame {
-        let mut data = Vec::with_capacity((w * h * 3) as usize);
-        for y in 0..h {
-            for x in 0..w {
-                data.extend_from_slice(&paint(x, y));
-            }
-        }
-        RgbFrame {
-            index: 0,
-            pts_ms: 0,
-            wall_ms: None,
-            is_keyframe: true,
-            width: w,
-            height: h,
-            data,
+    /// The end of track `track_id` of source "S1", camera "cam", seen in frames like `frame`
+    /// (no wall clock).
+    fn end<'a>(
+        track_id: u64,
+        label: &'a str,
+        confidence: f32,
+        history: &'a [(i64, BBox)],
+        frame: &RgbFrame,
+    ) -> TrackEnd<'a> {
+        TrackEnd {
+            source_id: "S1",
+            camera: "cam",
+            track_id,
+            label,
+            confidence,
+            history,
+            frame_width: frame.width,
+            frame_height: frame.height,
+            start_wall_ms: None,
         }
     }
 
     /// A grey frame with a person-like box: red torso over blue legs.
     fn person_frame() -> RgbFrame {
-        painted(200, 200, |x, y| match (x, y) {
+        RgbFrame::painted(200, 200, 0, |x, y| match (x, y) {
             (80..=119, 50..=99) => [200, 20, 20],
             (80..=119, 100..=149) => [20, 40, 180],
             _ => [128, 128, 128],
@@ -572,15 +575,8 @@ mod tests {
         }
         let history = [(0, bbox), (1000, BBox { y: 20.0, ..bbox })];
         let desc = d.finish(TrackEnd {
-            source_id: "S1",
-            camera: "cam",
-            track_id: 7,
-            label: "person",
-            confidence: 0.9,
-            history: &history,
-            frame_width: 200,
-            frame_height: 200,
             start_wall_ms: Some(1_000_000),
+            ..end(7, "person", 0.9, &history, &frame)
         });
         let s = desc.summary;
         let names: Vec<Colour> = s.colours.iter().map(|c| c.colour).collect();
@@ -635,17 +631,7 @@ mod tests {
         }
         d.attach_rider(2, 1);
         assert_eq!(d.pending(), 1, "the rider is no longer a track");
-        let desc = d.finish(TrackEnd {
-            source_id: "S1",
-            camera: "cam",
-            track_id: 2,
-            label: "bicycle",
-            confidence: 0.9,
-            history: &[(0, bike)],
-            frame_width: 200,
-            frame_height: 200,
-            start_wall_ms: None,
-        });
+        let desc = d.finish(end(2, "bicycle", 0.9, &[(0, bike)], &frame));
         let s = desc.summary;
         assert!(s.ridden);
         assert_eq!(s.colours[0].colour, Colour::Grey, "{:?}", s.colours);
@@ -666,7 +652,7 @@ mod tests {
     /// A 400x300 frame: a small grey figure at (10, 10, 10x30) and a large one at
     /// (100, 50, 40x160) in blue (upper body and legs alike), on a grey ground.
     fn small_grey_large_blue() -> RgbFrame {
-        painted(400, 300, |x, y| {
+        RgbFrame::painted(400, 300, 0, |x, y| {
             if (10..20).contains(&x) && (10..40).contains(&y) {
                 [120, 120, 120]
             } else if (100..140).contains(&x) && (50..210).contains(&y) {
@@ -713,19 +699,9 @@ mod tests {
                 d.observe(&obs, &frame, Some(mask));
             }
         }
-        d.finish(TrackEnd {
-            source_id: "S1",
-            camera: "cam",
-            track_id: 1,
-            label: "person",
-            confidence: 0.8,
-            history: &[(0, small), (1000, large)],
-            frame_width: 400,
-            frame_height: 300,
-            start_wall_ms: None,
-        })
-        .summary
-        .lower_colours
+        d.finish(end(1, "person", 0.8, &[(0, small), (1000, large)], &frame))
+            .summary
+            .lower_colours
     }
 
     #[test]
@@ -769,17 +745,7 @@ mod tests {
             }),
         );
         let s = d
-            .finish(TrackEnd {
-                source_id: "S1",
-                camera: "cam",
-                track_id: 3,
-                label: "person",
-                confidence: 0.8,
-                history: &[(0, small)],
-                frame_width: 400,
-                frame_height: 300,
-                start_wall_ms: None,
-            })
+            .finish(end(3, "person", 0.8, &[(0, small)], &frame))
             .summary;
         assert_eq!(s.lower_colours[0].colour, Colour::Grey, "{s:?}");
         assert_eq!(s.upper_colours[0].colour, Colour::Grey, "{s:?}");
@@ -789,7 +755,7 @@ mod tests {
     fn a_view_cut_at_the_bottom_gives_no_lower_body() {
         // Red torso from y = 150, blue legs from y = 250; the frame ends at 300, the
         // person's box (150..350) is cut through the legs.
-        let frame = painted(200, 300, |x, y| match (x, y) {
+        let frame = RgbFrame::painted(200, 300, 0, |x, y| match (x, y) {
             (80..=119, 150..=249) => [200, 20, 20],
             (80..=119, 250..) => [20, 40, 180],
             _ => [128, 128, 128],
@@ -813,18 +779,8 @@ mod tests {
                 score: 0.9,
             };
             d.observe(&obs, &frame, None);
-            d.finish(TrackEnd {
-                source_id: "S1",
-                camera: "cam",
-                track_id: 1,
-                label: "person",
-                confidence: 0.9,
-                history: &[(0, bbox)],
-                frame_width: frame.width,
-                frame_height: frame.height,
-                start_wall_ms: None,
-            })
-            .summary
+            d.finish(end(1, "person", 0.9, &[(0, bbox)], &frame))
+                .summary
         };
         let s = describe(DescribeConfig::default().pooling);
         assert_eq!(s.upper_colours[0].colour, Colour::Red, "{s:?}");
@@ -855,17 +811,7 @@ mod tests {
             score: 0.8,
         };
         d.observe(&obs, &frame, None);
-        let desc = d.finish(TrackEnd {
-            source_id: "S1",
-            camera: "cam",
-            track_id: 1,
-            label: "car",
-            confidence: 0.8,
-            history: &[(0, bbox)],
-            frame_width: 200,
-            frame_height: 200,
-            start_wall_ms: None,
-        });
+        let desc = d.finish(end(1, "car", 0.8, &[(0, bbox)], &frame));
         assert!(desc.summary.upper_colours.is_empty());
         let main = desc.summary.colours[0].colour;
         assert!(
@@ -906,25 +852,13 @@ mod tests {
                 d.observe(&obs, &f, None);
                 most = most.max(d.thumbnail_bytes());
             }
-            let desc = d.finish(TrackEnd {
-                source_id: "S1",
-                camera: "cam",
-                track_id: 3,
-                label: "car",
-                confidence: 0.8,
-                history: &[(
-                    0,
-                    BBox {
-                        x: 60.0,
-                        y: 40.0,
-                        w: 80.0,
-                        h: 120.0,
-                    },
-                )],
-                frame_width: 200,
-                frame_height: 200,
-                start_wall_ms: None,
-            });
+            let largest = BBox {
+                x: 60.0,
+                y: 40.0,
+                w: 80.0,
+                h: 120.0,
+            };
+            let desc = d.finish(end(3, "car", 0.8, &[(0, largest)], &frame));
             (most, desc)
         };
         let (most, with) = run(true);

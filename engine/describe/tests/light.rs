@@ -7,41 +7,28 @@ use vigie_describe::{DescribeConfig, Describer, Observation, Scene, TrackEnd};
 /// 200x200 street: grey road, some vegetation, a person (red top, faded jeans) at
 /// (80, 50, 40x100). `grey` turns every pixel to its luma (what an infrared camera gives).
 fn street(grey: bool) -> RgbFrame {
-    let (w, h) = (200u32, 200u32);
-    let mut data = Vec::with_capacity((w * h * 3) as usize);
-    for y in 0..h {
-        for x in 0..w {
-            let mut c = if y < 20 {
-                [80, 120, 60]
+    RgbFrame::painted(200, 200, 0, |x, y| {
+        let mut c = if y < 20 {
+            [80, 120, 60]
+        } else {
+            [120, 120, 118]
+        };
+        if (80..120).contains(&x) && (50..150).contains(&y) {
+            let rel = (y - 50) as f32 / 100.0;
+            c = if rel < 0.15 {
+                [190, 160, 140]
+            } else if rel < 0.5 {
+                [190, 35, 40]
             } else {
-                [120, 120, 118]
+                [92, 104, 128]
             };
-            if (80..120).contains(&x) && (50..150).contains(&y) {
-                let rel = (y - 50) as f32 / 100.0;
-                c = if rel < 0.15 {
-                    [190, 160, 140]
-                } else if rel < 0.5 {
-                    [190, 35, 40]
-                } else {
-                    [92, 104, 128]
-                };
-            }
-            if grey {
-                let l = (0.299 * c[0] as f32 + 0.587 * c[1] as f32 + 0.114 * c[2] as f32) as u8;
-                c = [l, l, l];
-            }
-            data.extend_from_slice(&c);
         }
-    }
-    RgbFrame {
-        index: 0,
-        pts_ms: 0,
-        wall_ms: None,
-        is_keyframe: true,
-        width: w,
-        height: h,
-        data,
-    }
+        if grey {
+            let l = (0.299 * c[0] as f32 + 0.587 * c[1] as f32 + 0.114 * c[2] as f32) as u8;
+            c = [l, l, l];
+        }
+        c
+    })
 }
 
 fn describe(frame: &RgbFrame) -> vigie_core::TrackSummary {

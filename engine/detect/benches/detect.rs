@@ -11,15 +11,8 @@ use vigie_detect::{Detector, DetectorConfig};
 use vigie_policy::{ids, model_path};
 
 fn synthetic(width: u32, height: u32) -> RgbFrame {
-    RgbFrame {
-        index: 0,
-        pts_ms: 0,
-        wall_ms: None,
-        is_keyframe: true,
-        width,
-        height,
-        data: (0..width * height * 3).map(|i| (i % 251) as u8).collect(),
-    }
+    let data = (0..width * height * 3).map(|i| (i % 251) as u8).collect();
+    RgbFrame::from_rgb(width, height, data, 0)
 }
 
 fn preprocess(c: &mut Criterion) {

@@ -366,22 +366,9 @@ mod tests {
     fn cut_copies_the_window_pixels() {
         let frame = RgbFrame {
             index: 3,
-            pts_ms: 120,
-            wall_ms: None,
-            is_keyframe: false,
-            width: 6,
-            height: 4,
-            data: (0..6 * 4 * 3).map(|i| i as u8).collect(),
+            ..RgbFrame::from_rgb(6, 4, (0..6 * 4 * 3).map(|i| i as u8).collect(), 120)
         };
-        let mut out = RgbFrame {
-            index: 0,
-            pts_ms: 0,
-            wall_ms: None,
-            is_keyframe: true,
-            width: 0,
-            height: 0,
-            data: Vec::new(),
-        };
+        let mut out = RgbFrame::default();
         Window {
             x: 2,
             y: 1,

@@ -3,35 +3,13 @@
 //! moved by the window's offset, to the bit. Skips with a message when bus.jpg, the model
 //! or ONNX Runtime is absent.
 
+mod common;
+
 use std::path::PathBuf;
 
-use vigie_core::{MemoryAlertSink, RgbFrame};
+use vigie_core::RgbFrame;
 use vigie_detect::crops::Window;
 use vigie_detect::still::load_still;
-use vigie_detect::{Detector, DetectorConfig};
-use vigie_policy::{model_path, PolicyError, SessionConfig};
-
-fn detector() -> Option<Detector> {
-    let config = DetectorConfig {
-        session: SessionConfig {
-            intra_op_threads: 2,
-            ..SessionConfig::default()
-        },
-        ..DetectorConfig::default()
-    };
-    if !model_path(config.model).is_file() {
-        vigie_core::test_support::skip("NanoDet absent (run tools/fetch-models)");
-        return None;
-    }
-    match Detector::new(config, &MemoryAlertSink::default()) {
-        Ok(d) => Some(d),
-        Err(vigie_detect::DetectError::Policy(PolicyError::RuntimeMissing { .. })) => {
-            vigie_core::test_support::skip("ONNX Runtime absent (run tools/fetch-onnxruntime)");
-            None
-        }
-        Err(e) => panic!("{e}"),
-    }
-}
 
 #[test]
 fn a_window_gives_the_boxes_of_its_pixels_moved_by_its_offset() {
@@ -40,7 +18,7 @@ fn a_window_gives_the_boxes_of_its_pixels_moved_by_its_offset() {
         vigie_core::test_support::skip(&format!("{} absent", p.display()));
         return;
     }
-    let Some(mut det) = detector() else {
+    let Some(mut det) = common::detector(common::config()) else {
         return;
     };
     let bus = load_still(&p).expect("bus.jpg");
@@ -51,24 +29,11 @@ fn a_window_gives_the_boxes_of_its_pixels_moved_by_its_offset() {
         w: 416,
         h: 416,
     };
-    let mut alone = RgbFrame {
-        index: 0,
-        pts_ms: 0,
-        wall_ms: None,
-        is_keyframe: true,
-        width: 0,
-        height: 0,
-        data: Vec::new(),
-    };
+    let mut alone = RgbFrame::default();
     inner.cut(&bus, &mut alone);
     // ...pasted at (300, 200) of a grey 1000x800 frame.
     let (fw, fh, ox, oy) = (1000u32, 800u32, 300u32, 200u32);
-    let mut frame = RgbFrame {
-        width: fw,
-        height: fh,
-        data: vec![112; (fw * fh * 3) as usize],
-        ..alone.clone()
-    };
+    let mut frame = RgbFrame::solid(fw, fh, [112; 3], 0);
     for y in 0..416 {
         let src = y as usize * 416 * 3;
         let dst = ((oy + y) * fw + ox) as usize * 3;

@@ -1,33 +1,18 @@
 //! Spot checks on real images: bus.jpg (a bus and several people) and street-cctv frames.
 //! Skip with a message when the dataset, the model or ONNX Runtime is absent.
 
+mod common;
+
 use std::path::PathBuf;
 
-use vigie_core::MemoryAlertSink;
+use common::{config, detector};
 use vigie_detect::still::load_still;
-use vigie_detect::{Detector, DetectorConfig};
-use vigie_policy::{model_path, PolicyError, SessionConfig};
+use vigie_detect::DetectorConfig;
 
 fn datasets() -> PathBuf {
     std::env::var_os("VIGIE_TEST_DATASETS")
         .map(PathBuf::from)
         .unwrap_or_else(vigie_core::test_support::shared_datasets)
-}
-
-fn detector(config: DetectorConfig) -> Option<Detector> {
-    if !model_path(config.model).is_file() {
-        vigie_core::test_support::skip("NanoDet absent (run tools/fetch-models)");
-        return None;
-    }
-    let sink = MemoryAlertSink::default();
-    match Detector::new(config, &sink) {
-        Ok(d) => Some(d),
-        Err(vigie_detect::DetectError::Policy(PolicyError::RuntimeMissing { .. })) => {
-            vigie_core::test_support::skip("ONNX Runtime absent (run tools/fetch-onnxruntime)");
-            None
-        }
-        Err(e) => panic!("{e}"),
-    }
 }
 
 fn still(rel: &str) -> Option<vigie_core::RgbFrame> {
@@ -37,16 +22,6 @@ fn still(rel: &str) -> Option<vigie_core::RgbFrame> {
         return None;
     }
     Some(load_still(&p).expect("load still"))
-}
-
-fn config() -> DetectorConfig {
-    DetectorConfig {
-        session: SessionConfig {
-            intra_op_threads: 2,
-            ..SessionConfig::default()
-        },
-        ..DetectorConfig::default()
-    }
 }
 
 #[test]
@@ -163,14 +138,13 @@ fn malformed_frame_is_a_clear_error() {
     let Some(mut det) = detector(config()) else {
         return;
     };
+    // Not `RgbFrame::from_rgb`, which refuses such a frame.
     let bad = vigie_core::RgbFrame {
         index: 7,
-        pts_ms: 0,
-        wall_ms: None,
-        is_keyframe: true,
         width: 10,
         height: 10,
         data: vec![0; 12],
+        ..Default::default()
     };
     let msg = det.detect(&bad).unwrap_err().to_string();
     assert!(msg.contains("frame 7 is 10x10 but holds 12 bytes"), "{msg}");

@@ -5,10 +5,9 @@
 //! letterboxed rather than stretched). Skips when the footage, the model or ONNX Runtime
 //! is absent.
 
-use vigie_core::MemoryAlertSink;
+mod common;
+
 use vigie_decode::{DecodeConfig, Decoder, OutputSize};
-use vigie_detect::{Detector, DetectorConfig};
-use vigie_policy::{model_path, PolicyError, SessionConfig};
 
 #[test]
 fn vtest_frames_show_pedestrians() {
@@ -17,25 +16,8 @@ fn vtest_frames_show_pedestrians() {
         vigie_core::test_support::skip(&format!("{} absent (run tools/setup)", footage.display()));
         return;
     }
-    let config = DetectorConfig {
-        session: SessionConfig {
-            intra_op_threads: 2,
-            ..SessionConfig::default()
-        },
-        ..DetectorConfig::default()
-    };
-    if !model_path(config.model).is_file() {
-        vigie_core::test_support::skip("NanoDet absent (run tools/fetch-models)");
+    let Some(mut det) = common::detector(common::config()) else {
         return;
-    }
-    let sink = MemoryAlertSink::default();
-    let mut det = match Detector::new(config, &sink) {
-        Ok(d) => d,
-        Err(vigie_detect::DetectError::Policy(PolicyError::RuntimeMissing { .. })) => {
-            vigie_core::test_support::skip("ONNX Runtime absent (run tools/fetch-onnxruntime)");
-            return;
-        }
-        Err(e) => panic!("{e}"),
     };
     vigie_decode::init();
     let cfg = DecodeConfig {

@@ -403,25 +403,13 @@ mod tests {
         }
     }
 
+    /// A grey (`bg`) frame with, if given, a yellow square: (x, y, side) in pixels.
     fn frame(w: u32, h: u32, bg: u8, square: Option<(u32, u32, u32)>) -> RgbFrame {
-        let mut data = vec![bg; (w * h * 3) as usize];
-        if let Some((sx, sy, size)) = square {
-            for y in sy..(sy + size).min(h) {
-                for x in sx..(sx + size).min(w) {
-                    let i = ((y * w + x) * 3) as usize;
-                    data[i..i + 3].copy_from_slice(&[240, 240, 60]);
-                }
-            }
+        let mut f = RgbFrame::solid(w, h, [bg; 3], 0);
+        if let Some((x, y, side)) = square {
+            f.fill_rect(x, y, side, side, [240, 240, 60]);
         }
-        RgbFrame {
-            index: 0,
-            pts_ms: 0,
-            wall_ms: None,
-            is_keyframe: true,
-            width: w,
-            height: h,
-            data,
-        }
+        f
     }
 
     #[test]

@@ -313,15 +313,8 @@ mod tests {
 
     #[test]
     fn crop_scales_and_clamps() {
-        let frame = RgbFrame {
-            index: 0,
-            pts_ms: 5,
-            wall_ms: None,
-            is_keyframe: true,
-            width: 100,
-            height: 50,
-            data: (0..100 * 50 * 3).map(|i| (i % 256) as u8).collect(),
-        };
+        let data = (0..100 * 50 * 3).map(|i| (i % 256) as u8).collect();
+        let frame = RgbFrame::from_rgb(100, 50, data, 5);
         let c = crop(
             &frame,
             &BBox {

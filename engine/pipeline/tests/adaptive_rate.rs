@@ -4,29 +4,11 @@
 //! and the same tracks). Clips are rendered with the `ffmpeg` CLI; the detector is the
 //! model-free motion detector, so the pipeline, not a model, is under test.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use vigie_pipeline::{analyze_source, Analysis, AnalyzeConfig, MotionObjectDetector, SourceInput};
-
-fn render(dir: &Path, name: &str, graph: &str) -> PathBuf {
-    let clip = dir.join(name);
-    assert!(Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", graph])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p"
-        ])
-        .arg(&clip)
-        .status()
-        .expect("the ffmpeg CLI (tools/setup)")
-        .success());
-    clip
-}
 
 fn analyse(clip: &Path, adaptive: bool) -> Analysis {
     let mut cfg = AnalyzeConfig::default();
@@ -49,7 +31,7 @@ fn analyse(clip: &Path, adaptive: bool) -> Analysis {
 
 /// One 40x40 box crossing a 480x240 frame at `speed_px_s` for 10 s, 10 fps.
 fn walker(dir: &Path, speed_px_s: u32) -> PathBuf {
-    render(
+    common::render_lavfi(
         dir,
         &format!("walker{speed_px_s}.mp4"),
         &format!(
@@ -64,7 +46,7 @@ fn a_busy_scene_gets_every_sampled_frame() {
     let dir = tempfile::tempdir().unwrap();
     // Four boxes crossing at 3 to 5 box heights per second, two of them crossing each
     // other: the tracks are always fast, so nothing can be skipped once they are seen.
-    let clip = render(
+    let clip = common::render_lavfi(
         dir.path(),
         "busy.mp4",
         "color=c=0x707070:s=480x240:d=8:r=10[bg];\
@@ -93,7 +75,7 @@ fn a_busy_scene_gets_every_sampled_frame() {
 #[test]
 fn a_still_scene_costs_only_the_refreshes() {
     let dir = tempfile::tempdir().unwrap();
-    let clip = render(
+    let clip = common::render_lavfi(
         dir.path(),
         "still.mp4",
         "color=c=0x707070:s=320x240:d=20:r=10",

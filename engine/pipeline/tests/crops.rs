@@ -5,8 +5,9 @@
 //! object. The detector here is a stand-in that records what it is asked (the pipeline,
 //! not a model, is under test).
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use vigie_core::{BBox, Detection, RgbFrame};
 use vigie_motion::ForegroundMask;
@@ -181,26 +182,12 @@ impl ObjectDetector for Recording {
 }
 
 fn render(dir: &Path) -> PathBuf {
-    let clip = dir.join("walker.mp4");
-    assert!(Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg(
-            "color=c=0x707070:s=480x240:d=6:r=10[bg];color=c=0xd01818:s=40x40:d=6:r=10[o];\
-             [bg][o]overlay=x='20+t*60':y=100"
-        )
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p"
-        ])
-        .arg(&clip)
-        .status()
-        .expect("the ffmpeg CLI (tools/setup)")
-        .success());
-    clip
+    common::render_lavfi(
+        dir,
+        "walker.mp4",
+        "color=c=0x707070:s=480x240:d=6:r=10[bg];color=c=0xd01818:s=40x40:d=6:r=10[o];\
+         [bg][o]overlay=x='20+t*60':y=100",
+    )
 }
 
 #[test]

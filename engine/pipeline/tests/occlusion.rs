@@ -3,7 +3,7 @@
 //! pass over the whole source makes it one track again, its path through the pillar
 //! filled in. Without linking, two tracks.
 
-use std::process::Command;
+mod common;
 
 use vigie_pipeline::{analyze_source, AnalyzeConfig, MotionObjectDetector, SourceInput};
 
@@ -29,27 +29,13 @@ fn analyse(clip: &std::path::Path, link: bool) -> Vec<vigie_core::TrackSummary> 
 #[test]
 fn an_object_hidden_behind_a_pillar_is_one_track() {
     let dir = tempfile::tempdir().unwrap();
-    let clip = dir.path().join("pillar.mp4");
     // Red 40x30 box, x = 10 + 60 t; the pillar (x 260..380, drawn over it) hides it from
     // about t = 3.7 s to t = 6.2 s... at 60 px/s: 120 px + 40 px box = 2.7 s fully or
     // partly hidden, about 1.3 s fully hidden.
     let graph = "color=c=0x707070:s=480x200:d=10:r=10[bg];color=c=0xd01818:s=40x30:d=10:r=10[o];\
         color=c=0x505050:s=120x200:d=10:r=10[p];\
         [bg][o]overlay=x='10+t*60':y=90[t1];[t1][p]overlay=x=260:y=0";
-    assert!(Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", graph])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p"
-        ])
-        .arg(&clip)
-        .status()
-        .expect("the ffmpeg CLI (tools/setup)")
-        .success());
+    let clip = common::render_lavfi(dir.path(), "pillar.mp4", graph);
     let apart = analyse(&clip, false);
     assert_eq!(apart.len(), 2, "online: lost behind the pillar: {apart:#?}");
     let one = analyse(&clip, true);

@@ -2,7 +2,7 @@
 //! releases them, so the crops held at once follow the tracks visible together, not the
 //! length of the footage (two vehicles one after the other: never both tracks' crops).
 
-use std::process::Command;
+mod common;
 
 use vigie_pipeline::plates::{
     read_plates, PlateOutcome, PlatePassConfig, TrackPlateReader, VehicleCrop,
@@ -28,27 +28,12 @@ impl TrackPlateReader for Recorder {
 #[test]
 fn crops_are_read_and_released_track_by_track() {
     let dir = tempfile::tempdir().unwrap();
-    let clip = dir.path().join("two-cars.mp4");
     // A red box crosses during 0-3 s, a blue one during 5-8 s.
     let graph = "color=c=gray:s=320x240:d=9:r=10[bg];\
         color=c=red:s=60x40:d=9:r=10[a];color=c=blue:s=60x40:d=9:r=10[b];\
         [bg][a]overlay=x='20+t*60':y=60:enable='between(t,0,3)'[t1];\
         [t1][b]overlay=x='20+(t-5)*60':y=140:enable='between(t,5,8)'";
-    let ok = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", graph])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .arg(&clip)
-        .status()
-        .expect("the ffmpeg CLI (tools/setup)")
-        .success();
-    assert!(ok);
+    let clip = common::render_lavfi(dir.path(), "two-cars.mp4", graph);
     let mut cfg = AnalyzeConfig::default();
     cfg.decode.output_size = vigie_decode::OutputSize::Native;
     let input = SourceInput {

@@ -6,7 +6,7 @@
 //! whose box covers the rider and whose upper/lower colours are the rider's; the
 //! pedestrian stays a person, the parked bicycle stays unridden.
 
-use std::process::Command;
+mod common;
 
 use vigie_core::{BBox, Colour, Detection, RgbFrame};
 use vigie_motion::ForegroundMask;
@@ -77,7 +77,6 @@ impl ObjectDetector for Scripted {
 #[test]
 fn a_cyclist_is_one_ridden_bicycle_and_a_passer_by_stays_a_person() {
     let dir = tempfile::tempdir().unwrap();
-    let clip = dir.path().join("riders.mp4");
     // The parked bicycle is part of the background; the others move as scripted above.
     let graph = "color=c=0x808080:s=480x240:d=8:r=10[bg];\
         color=c=0x202020:s=60x36:d=8:r=10[parked];\
@@ -92,20 +91,7 @@ fn a_cyclist_is_one_ridden_bicycle_and_a_passer_by_stays_a_person() {
         [s3][legs]overlay=x='37+40*t':y=158[s4];\
         [s4][ptop]overlay=x='440-50*t':y=14[s5];\
         [s5][plegs]overlay=x='440-50*t':y=56";
-    assert!(Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", graph])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p"
-        ])
-        .arg(&clip)
-        .status()
-        .expect("the ffmpeg CLI (tools/setup)")
-        .success());
+    let clip = common::render_lavfi(dir.path(), "riders.mp4", graph);
     let mut cfg = AnalyzeConfig::default();
     cfg.decode.output_size = vigie_decode::OutputSize::Native;
     let input = SourceInput {

@@ -5,7 +5,7 @@
 //! The detector here is a stand-in that sees the van whenever it is there (the pipeline,
 //! not a model, is under test).
 
-use std::process::Command;
+mod common;
 
 use vigie_core::{BBox, Detection, RgbFrame};
 use vigie_motion::ForegroundMask;
@@ -45,22 +45,11 @@ impl ObjectDetector for SeesTheVan {
 #[test]
 fn a_parked_vehicle_gets_its_presence_interval_from_the_refreshes() {
     let dir = tempfile::tempdir().unwrap();
-    let clip = dir.path().join("still.mp4");
-    assert!(Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg("color=c=0x707070:s=320x240:d=20:r=10")
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p"
-        ])
-        .arg(&clip)
-        .status()
-        .expect("the ffmpeg CLI (tools/setup)")
-        .success());
+    let clip = common::render_lavfi(
+        dir.path(),
+        "still.mp4",
+        "color=c=0x707070:s=320x240:d=20:r=10",
+    );
     let mut cfg = AnalyzeConfig::default();
     cfg.decode.output_size = vigie_decode::OutputSize::Native;
     let input = SourceInput {

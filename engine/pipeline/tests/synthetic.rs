@@ -1,6 +1,8 @@
 //! The whole pipeline on synthetic footage with known ground truth (tools/gen-synthetic):
 //! colour, direction, speed, zone dwell and line crossing must come out as rendered.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -108,27 +110,11 @@ fn motion_pipeline_recovers_colour_direction_speed_zones_and_lines() {
 #[test]
 fn static_footage_costs_almost_no_detector_time() {
     let dir = tempfile::tempdir().unwrap();
-    let clip = dir.path().join("static.mp4");
-    let st = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-nostdin",
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "color=c=0x606060:size=320x240:rate=10:duration=10",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-        ])
-        .arg(&clip)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let clip = common::render_lavfi(
+        dir.path(),
+        "static.mp4",
+        "color=c=0x606060:size=320x240:rate=10:duration=10",
+    );
     let input = SourceInput {
         source_id: "Sstatic".into(),
         camera: "c".into(),

@@ -127,25 +127,13 @@ mod tests {
     use super::*;
     use crate::{apply, FramePlan, Rect, FILL_RGB};
 
+    /// A grey frame with, if given, a red 16-pixel square whose top-left pixel is (x, y).
     fn frame(w: u32, h: u32, square: Option<(u32, u32)>) -> RgbFrame {
-        let mut data = vec![120u8; (w * h * 3) as usize];
-        if let Some((sx, sy)) = square {
-            for y in sy..sy + 16 {
-                for x in sx..sx + 16 {
-                    let i = ((y * w + x) * 3) as usize;
-                    data[i..i + 3].copy_from_slice(&[250, 20, 20]);
-                }
-            }
+        let mut f = RgbFrame::solid(w, h, [120; 3], 0);
+        if let Some((x, y)) = square {
+            f.fill_rect(x, y, 16, 16, [250, 20, 20]);
         }
-        RgbFrame {
-            index: 0,
-            pts_ms: 0,
-            wall_ms: None,
-            is_keyframe: false,
-            width: w,
-            height: h,
-            data,
-        }
+        f
     }
 
     #[test]

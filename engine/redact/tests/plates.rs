@@ -341,18 +341,6 @@ impl Clear {
     }
 }
 
-fn frame(t_ms: i64, data: Vec<u8>) -> RgbFrame {
-    RgbFrame {
-        index: (t_ms / FRAME_MS) as u64,
-        pts_ms: t_ms,
-        wall_ms: None,
-        is_keyframe: false,
-        width: W,
-        height: H,
-        data,
-    }
-}
-
 fn run(locator: WhitePixels) -> (Clear, PlateFigures) {
     run_scene(locator, Scene::Plates, None)
 }
@@ -378,7 +366,7 @@ fn run_scene(
             Scene::Movers => render(0, Scene::Background).0,
             _ => BG.repeat((W * H) as usize),
         };
-        let still = frame(0, still);
+        let still = RgbFrame::from_rgb(W, H, still, 0);
         m.prime(std::slice::from_ref(&still));
         m
     });
@@ -386,7 +374,7 @@ fn run_scene(
     for f in 0..FRAMES {
         let t = f * FRAME_MS;
         let (img, truth) = render(t, scene);
-        let mut fr = frame(t, img);
+        let mut fr = RgbFrame::from_rgb(W, H, img, t);
         let mut plan = r.plan(t, W, H);
         // Only the moving car explains motion, and only its box grown by at most 4 px
         // (320 px over 192 cells, dilated by one: 2 cells of 1.7 px).
