@@ -21,8 +21,8 @@ use vigie_evidence::SourceRecord;
 use vigie_index::SourceRecord as IndexSource;
 use vigie_motion::ForegroundMask;
 use vigie_pipeline::{
-    analyze_source, AnalyzeConfig, Detected, MotionObjectDetector, ObjectDetector, SourceInput,
-    StageError,
+    analyze_source_with_thumbnails, AnalyzeConfig, Detected, MotionObjectDetector, ObjectDetector,
+    SourceInput, StageError,
 };
 
 use crate::entered::EnteredCase;
@@ -370,13 +370,30 @@ pub fn analyze_sources(
                 }
                 progress.begin(&rec.source_id, rec.meta.duration_ms);
                 let t0 = Instant::now();
-                let analysed = analyze_source(&input, &cfg, detector.as_mut(), |pts| {
-                    progress.frame(&rec.source_id, pts);
-                    match case.checkpoint() {
-                        Ok(()) => ControlFlow::Continue(()),
-                        Err(e) => ControlFlow::Break(e.to_string()),
-                    }
-                });
+                // Each thumbnail written as soon as its pixels are final (a re-cut one as
+                // soon as it is cut) and its pixels released at once: a source's
+                // thumbnails are never all held (`vigie_pipeline::thumbnails`).
+                let mut thumb_names: Vec<(usize, String)> = Vec::new();
+                let analysed = analyze_source_with_thumbnails(
+                    &input,
+                    &cfg,
+                    detector.as_mut(),
+                    |pts| {
+                        progress.frame(&rec.source_id, pts);
+                        match case.checkpoint() {
+                            Ok(()) => ControlFlow::Continue(()),
+                            Err(e) => ControlFlow::Break(e.to_string()),
+                        }
+                    },
+                    |i, d| {
+                        let written = vigie_pipeline::write_thumbnail(&thumbs, d, 85)
+                            .map_err(|e| Box::new(AppError::io(&thumbs)(e)) as StageError)?;
+                        if let Some(name) = written {
+                            thumb_names.push((i, format!("thumbnails/{name}")));
+                        }
+                        Ok(())
+                    },
+                );
                 let mut analysis = match analysed {
                     Ok(a) => a,
                     Err(vigie_pipeline::PipelineError::Stopped { why, .. }) => {
@@ -391,16 +408,10 @@ pub fn analyze_sources(
                     }
                     Err(e) => return Err(e.into()),
                 };
-                // Thumbnails written now and their pixels released: the plate pass that
-                // follows decodes the whole source again and needs none of them.
-                let mut thumb_files = Vec::with_capacity(analysis.descriptions.len());
-                for d in &mut analysis.descriptions {
-                    thumb_files.push(
-                        vigie_pipeline::write_thumbnail(&thumbs, d, 85)
-                            .map_err(AppError::io(&thumbs))?
-                            .map(|name| format!("thumbnails/{name}")),
-                    );
-                    d.thumbnail = None;
+                // The thumbnail files, by description (written during the analysis).
+                let mut thumb_files: Vec<Option<String>> = vec![None; analysis.descriptions.len()];
+                for (i, name) in thumb_names {
+                    thumb_files[i] = Some(name);
                 }
                 let (plate_stats, plate_images) = match plates {
                     Some(opts) => {

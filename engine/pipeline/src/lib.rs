@@ -27,7 +27,9 @@
 //! ([`AnalyzeConfig::loop_filter`]; about a fifth less decoding CPU on H.264): they are
 //! [`vigie_decode::AnalysisFrame`]s, which the detector, gate, tracker and describer read
 //! but nothing disclosed may be cut from. The thumbnails the describer keeps are cut again
-//! from the recorded pictures at the end of the source ([`thumbnails`]); the plate pass
+//! from the recorded pictures at the end of the source ([`thumbnails`]), and with
+//! [`analyze_source_with_thumbnails`] handed to the caller one at a time as they are cut,
+//! so that a source's thumbnails are never all held at once; the plate pass
 //! decodes with a plain [`DecodeConfig`], which always deblocks.
 //!
 //! The detector is a trait object ([`ObjectDetector`]) so the pipeline does not depend on
@@ -210,7 +212,8 @@ pub struct StageTimes {
     pub detect: Duration,
     pub track: Duration,
     pub describe: Duration,
-    /// Thumbnails cut again from recorded pictures ([`thumbnails`]), after the source.
+    /// Thumbnails cut again from recorded pictures ([`thumbnails`]), after the source;
+    /// with [`analyze_source_with_thumbnails`], the sink's time (writing them) included.
     pub thumbnails: Duration,
     pub total: Duration,
 }
@@ -310,17 +313,26 @@ pub enum PipelineError {
     },
     #[error("stopped on request at {at_ms} ms: {why}")]
     Stopped { at_ms: i64, why: String },
+    /// The caller's [`thumbnails::ThumbnailSink`] failed (writing a thumbnail file).
+    #[error("a thumbnail could not be kept: {source}")]
+    ThumbnailSink {
+        #[source]
+        source: StageError,
+    },
 }
 
-/// The error of a stage behind a trait (detector, plate reader), kept as the stage's own
-/// typed error so that the caller can classify it (a refused model stays a refusal).
+/// The error of a stage behind a trait (detector, plate reader, thumbnail sink), kept as
+/// the stage's own typed error so that the caller can classify it (a refused model stays
+/// a refusal).
 pub type StageError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 impl PipelineError {
     /// The stage's own error, when a stage failed.
     pub fn stage_error(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            PipelineError::Detector { source, .. } | PipelineError::PlateReader { source } => {
+            PipelineError::Detector { source, .. }
+            | PipelineError::PlateReader { source }
+            | PipelineError::ThumbnailSink { source } => {
                 Some(source.as_ref() as &(dyn std::error::Error + 'static))
             }
             _ => None,
@@ -355,12 +367,41 @@ fn finish_track(
 
 /// Analyse one source. `on_frame(pts_ms)` is called after each analysed frame (progress
 /// and checkpoint): returning `ControlFlow::Break(why)` stops the analysis with
-/// [`PipelineError::Stopped`] before anything of the source is returned.
+/// [`PipelineError::Stopped`] before anything of the source is returned. Every thumbnail's
+/// pixels are kept in the returned descriptions: [`analyze_source_with_thumbnails`] hands
+/// them over one at a time instead.
 pub fn analyze_source(
     input: &SourceInput,
     cfg: &AnalyzeConfig,
     detector: &mut dyn ObjectDetector,
+    on_frame: impl FnMut(i64) -> std::ops::ControlFlow<String>,
+) -> Result<Analysis, PipelineError> {
+    analyze(input, cfg, detector, on_frame, None)
+}
+
+/// [`analyze_source`], each thumbnail handed to `on_thumbnail(i, &descriptions[i])` as
+/// soon as its pixels are final, then its pixels released (`Thumbnail::rgb` left empty in
+/// the returned descriptions). Re-cut thumbnails ([`thumbnails`]) are handed over as each
+/// is cut, in time order, so that at most one thumbnail's pixels are held at a time
+/// instead of all of the source's until the caller writes them; thumbnails of an analysis
+/// on the recorded pictures (held by the describer as it goes) after the source, in
+/// `descriptions` order. Nothing is handed over for an analysis that is stopped.
+pub fn analyze_source_with_thumbnails(
+    input: &SourceInput,
+    cfg: &AnalyzeConfig,
+    detector: &mut dyn ObjectDetector,
+    on_frame: impl FnMut(i64) -> std::ops::ControlFlow<String>,
+    mut on_thumbnail: impl FnMut(usize, &Description) -> Result<(), StageError>,
+) -> Result<Analysis, PipelineError> {
+    analyze(input, cfg, detector, on_frame, Some(&mut on_thumbnail))
+}
+
+fn analyze(
+    input: &SourceInput,
+    cfg: &AnalyzeConfig,
+    detector: &mut dyn ObjectDetector,
     mut on_frame: impl FnMut(i64) -> std::ops::ControlFlow<String>,
+    on_thumbnail: Option<&mut thumbnails::ThumbnailSink<'_>>,
 ) -> Result<Analysis, PipelineError> {
     let started = Instant::now();
     let mut tracker =
@@ -609,10 +650,20 @@ pub fn analyze_source(
     let (mut descriptions, tubes): (Vec<Description>, Vec<Tube>) = descriptions.into_iter().unzip();
     if handle_fidelity != Fidelity::Recorded {
         let t = Instant::now();
-        let r = thumbnails::recut_thumbnails(&input.path, &cfg.decode, &mut descriptions)?;
+        let r = match on_thumbnail {
+            Some(sink) => thumbnails::recut_thumbnails_into(
+                &input.path,
+                &cfg.decode,
+                &mut descriptions,
+                sink,
+            )?,
+            None => thumbnails::recut_thumbnails(&input.path, &cfg.decode, &mut descriptions)?,
+        };
         stats.thumbnails_recut = r.recut;
         stats.thumbnails_dropped = r.dropped;
         stats.times.thumbnails = t.elapsed();
+    } else if let Some(sink) = on_thumbnail {
+        thumbnails::hand_over(&mut descriptions, sink)?;
     }
     stats.times.total = started.elapsed();
     Ok(Analysis {

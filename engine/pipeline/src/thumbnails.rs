@@ -1,4 +1,4 @@
-//! Thumbnails cut from the recorded pictures.
+//! Thumbnails cut from the recorded pictures, and handed over one at a time.
 //!
 //! Why: the describer keeps each track's best view as it goes, cut from the analysis
 //! frames. When those were decoded with the loop filter skipped
@@ -10,6 +10,14 @@
 //! rather than kept from analysis pixels. The analysis keeps no pixels for them in the
 //! meantime (`Describer::keep_thumbnail_pixels`): only where and when each best view is.
 //!
+//! Memory: with a sink ([`recut_thumbnails_into`], used through
+//! [`crate::analyze_source_with_thumbnails`]) each thumbnail is handed to it as soon as it
+//! is cut and its pixels are released before the next one is cut, so at most one
+//! thumbnail's pixels are held at a time, whatever the length of the footage (kept in the
+//! descriptions until the end, a 60-min 1080p source held 16 MB more at its end).
+//! [`recut_thumbnails`] keeps them all in the descriptions, for callers that compare or
+//! measure them.
+//!
 //! Cost: thumbnails are visited in time order; one a little ahead of the decoder's
 //! position is reached by decoding forward, a farther one by seeking to the keyframe
 //! before it. `AnalysisStats::thumbnails_recut` and `StageTimes::thumbnails` say what
@@ -17,12 +25,20 @@
 
 use std::path::Path;
 
-use vigie_decode::{DecodeConfig, DecodeError, Decoder};
+use vigie_decode::{DecodeConfig, Decoder};
 use vigie_describe::{Description, Thumbnail};
+
+use crate::{PipelineError, StageError};
 
 /// A thumbnail at most this far ahead of the last frame decoded is reached by decoding
 /// forward rather than by seeking (CCTV keyframes are 1 to 4 s apart).
 pub const FORWARD_MAX_MS: i64 = 2000;
+
+/// Where each thumbnail goes once its pixels are final: `(i, &descriptions[i])`, the
+/// thumbnail in `descriptions[i].thumbnail`. Its pixels are released when it returns
+/// (`Thumbnail::rgb` left empty; where, when and how big stay). An error stops the work
+/// and comes back as [`PipelineError::ThumbnailSink`].
+pub type ThumbnailSink<'a> = dyn FnMut(usize, &Description) -> Result<(), StageError> + 'a;
 
 /// What [`recut_thumbnails`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -34,13 +50,60 @@ pub struct Recut {
 }
 
 /// Replace the pixels of every thumbnail in `descriptions` by the same crop of the
-/// recorded picture. `decode` is the analysis's plain configuration (its working size,
-/// stream and timing are reused; its sampling is not, the exact frames are wanted).
+/// recorded picture, all kept in `descriptions` (every thumbnail of the source held at
+/// once: [`recut_thumbnails_into`] holds one). `decode` is the analysis's plain
+/// configuration (its working size, stream and timing are reused; its sampling is not,
+/// the exact frames are wanted).
 pub fn recut_thumbnails(
     path: &Path,
     decode: &DecodeConfig,
     descriptions: &mut [Description],
-) -> Result<Recut, DecodeError> {
+) -> Result<Recut, PipelineError> {
+    recut(path, decode, descriptions, None)
+}
+
+/// [`recut_thumbnails`], each thumbnail handed to `sink` as soon as it is cut (in time
+/// order) and its pixels released before the next is cut. A dropped thumbnail is not
+/// handed over. An error stops the re-cut: no later thumbnail is cut.
+pub fn recut_thumbnails_into(
+    path: &Path,
+    decode: &DecodeConfig,
+    descriptions: &mut [Description],
+    sink: &mut ThumbnailSink<'_>,
+) -> Result<Recut, PipelineError> {
+    recut(path, decode, descriptions, Some(sink))
+}
+
+/// Hand every thumbnail of `descriptions` that holds pixels to `sink`, in order, and
+/// release each one's pixels as it returns: for thumbnails cut from recorded pictures
+/// during the analysis, which need no re-cut.
+pub fn hand_over(
+    descriptions: &mut [Description],
+    sink: &mut ThumbnailSink<'_>,
+) -> Result<(), PipelineError> {
+    for (i, d) in descriptions.iter_mut().enumerate() {
+        if d.thumbnail.as_ref().is_some_and(|t| !t.rgb.is_empty()) {
+            give(sink, i, d)?;
+        }
+    }
+    Ok(())
+}
+
+/// `sink(i, d)`, then `d`'s thumbnail pixels released whatever it returned.
+fn give(sink: &mut ThumbnailSink<'_>, i: usize, d: &mut Description) -> Result<(), PipelineError> {
+    let r = sink(i, d);
+    if let Some(t) = d.thumbnail.as_mut() {
+        t.rgb = Vec::new();
+    }
+    r.map_err(|source| PipelineError::ThumbnailSink { source })
+}
+
+fn recut(
+    path: &Path,
+    decode: &DecodeConfig,
+    descriptions: &mut [Description],
+    mut sink: Option<&mut ThumbnailSink<'_>>,
+) -> Result<Recut, PipelineError> {
     let mut order: Vec<(i64, usize)> = descriptions
         .iter()
         .enumerate()
@@ -76,7 +139,12 @@ pub fn recut_thumbnails(
         let d = &mut descriptions[i];
         let t = d.thumbnail.as_mut().expect("listed with a thumbnail");
         match frame.as_ref().filter(|f| f.pts_ms == pts_ms) {
-            Some(f) if cut(f, t) => out.recut += 1,
+            Some(f) if cut(f, t) => {
+                out.recut += 1;
+                if let Some(sink) = sink.as_deref_mut() {
+                    give(sink, i, d)?;
+                }
+            }
             _ => {
                 d.thumbnail = None;
                 d.summary.thumbnail_at = None;
