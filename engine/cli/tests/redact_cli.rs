@@ -323,6 +323,8 @@ fn a_located_plate_is_covered_and_the_car_shown() {
         "nanodet_coco_416_int8.onnx",
         "nanodet_coco_512x288.onnx",
         "nanodet_coco_512x288_int8.onnx",
+        "nanodet_coco_416x352.onnx",
+        "nanodet_coco_416x352_int8.onnx",
         "clp_det.onnx",
     ] {
         let p = vigie_core::paths::cache_dir().join("models").join(model);

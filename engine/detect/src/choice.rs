@@ -3,12 +3,28 @@
 //!
 //! Why by shape: NanoDet-m is fully convolutional, so one set of weights runs at any input
 //! size, each size an allowlisted file of its own (doc/models.md, "Detector input size").
-//! A 16:9 frame letterboxed into the 416 x 416 square wastes 44 % of it on black bars; in
-//! 512 x 288 it fills the input, gets 1.5x the pixels (512 x 288 against 416 x 234) and
-//! costs 0.8x the time, and measured as good or better on every vehicle figure of the
-//! street frames. A 4:3 frame in 512 x 288 gets fewer pixels than in 416 x 416 (384 x 288
-//! against 416 x 312) and measured worse on TUD-Stadtmitte's identities: 4:3 sources keep
-//! the 416 model, so what was measured on them stays true.
+//! Three sizes, one per family of frame shapes:
+//!
+//! - **Wide** (16:10 and wider, [`WIDE_ASPECT_MIN`]): 512 x 288. A 16:9 frame letterboxed
+//!   into the 416 x 416 square wastes 44 % of it on black bars; in 512 x 288 it fills the
+//!   input, gets 1.5x the pixels (512 x 288 against 416 x 234) and costs 0.8x the time,
+//!   and measured as good or better on every vehicle figure of the street frames.
+//! - **Landscape** (from 416:352 = 13:11 = 1.18 up to 16:10: 4:3 such as TUD's 640 x 480
+//!   and vtest.avi's 768 x 576, 3:2, 5:4, PAL 720 x 576 and 704 x 576 as coded, CIF):
+//!   416 x 352. Such a frame is scaled to the full 416 px width and centred in the square
+//!   too; in 416 x 352 it is centred with 32 rows less padding above and below. So the
+//!   detector sees **the same picture pixels at the same scale, on the same anchor grid**
+//!   (the picture moves up by 32 rows, a multiple of every stride, 8, 16 and 32, so each
+//!   cell covers the same picture pixels as in the square): 0.85x the input and the
+//!   detector time, and what was measured on these sources at 416 stays true (measured
+//!   again: doc/models.md). A shorter input would save more but move the grid or the
+//!   scale: 416 x 320 (tried) changed which persons were found in which frames and cost
+//!   TUD-Stadtmitte up to 0.07 of IDF1.
+//! - **Other** (narrower than 1.18: square, portrait): 416 x 416.
+//!
+//! A 4:3 frame in 512 x 288 gets fewer pixels than in 416 x 416 (384 x 288 against 416 x
+//! 312) and measured worse on TUD-Stadtmitte's identities, hence the landscape size rather
+//! than the wide one.
 //!
 //! Why deterministic and in one place: which model ran decides what a search can find;
 //! every path that runs the detector (analysis, shards, evaluations, benchmarks) calls
@@ -17,14 +33,16 @@
 //! instruction set, below), and the model is recorded per source. Nothing here depends on
 //! timing.
 //!
-//! The threshold, [`WIDE_ASPECT_MIN`] = 16:10 = 1.6 (width / height of the frame given to the
-//! detector, i.e. after the decoder's scaling: the pixels the detector sees, not a display
-//! aspect the container may declare and the decoder does not apply): at aspect `a` below
-//! 16:9 the frame gets `288^2 a` input pixels in 512 x 288 and `416^2 / a` in 416 x 416,
-//! equal at `a` = 1.44. At 1.6 (16:10) the wide input already gives 1.23x the pixels;
-//! below it (3:2 = 1.5: 1.08x; 4:3: 0.85x) the gain is small or negative and nothing was
-//! measured, so the square input stays. 16:10, 16:9, 1.85:1 and 2.39:1 frames are wide.
-//! A frame whose size is unknown (0) keeps the square input.
+//! The thresholds compare the frame given to the detector (after the decoder's scaling:
+//! the pixels the detector sees, not a display aspect the container may declare and the
+//! decoder does not apply), in integers. Wide, [`WIDE_ASPECT_MIN`] = 16:10 = 1.6: at
+//! aspect `a` below 16:9 the frame gets `288^2 a` input pixels in 512 x 288 and `416^2 /
+//! a` in 416 x 416, equal at `a` = 1.44. At 1.6 (16:10) the wide input already gives 1.23x
+//! the pixels; below it (3:2 = 1.5: 1.08x; 4:3: 0.85x) the gain is small or negative and
+//! nothing was measured. Landscape, [`LANDSCAPE_ASPECT_MIN`] = 416:352 = 1.18: the
+//! narrowest frame that is still 416 px wide in 416 x 352. 16:10, 16:9, 1.85:1 and 2.39:1
+//! frames are wide; 4:3, 3:2, 5:4 landscape. A frame whose size is unknown (0) keeps the
+//! square input.
 //!
 //! The choice is a small struct: it also carries the precision (issue 18 item 3).
 //!
@@ -50,6 +68,11 @@ use vigie_policy::{ids, AllowedModelId};
 /// frame is wide exactly.
 pub const WIDE_ASPECT_MIN: (u64, u64) = (16, 10);
 
+/// Frames at least this wide for their height, and not wide, get the landscape input
+/// (416 x 352): 416 : 352, the narrowest shape scaled to the input's full width, so the
+/// picture keeps the scale and the anchor grid it has in 416 x 416.
+pub const LANDSCAPE_ASPECT_MIN: (u64, u64) = (416, 352);
+
 /// The detector input asked for: chosen by shape (the default), or forced (to measure
 /// one against the other).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -59,13 +82,15 @@ pub enum InputChoice {
     Auto,
     /// Always 416 x 416 (`nanodet-coco-416`).
     Square416,
+    /// Always 416 x 352 (`nanodet-coco-416x352`).
+    Landscape416x352,
     /// Always 512 x 288 (`nanodet-coco-512x288`).
     Wide512x288,
 }
 
 impl InputChoice {
     /// The flag values, as parsed and printed.
-    pub const VALUES: [&'static str; 3] = ["auto", "416", "512x288"];
+    pub const VALUES: [&'static str; 4] = ["auto", "416", "416x352", "512x288"];
 }
 
 impl fmt::Display for InputChoice {
@@ -73,6 +98,7 @@ impl fmt::Display for InputChoice {
         f.write_str(match self {
             InputChoice::Auto => "auto",
             InputChoice::Square416 => "416",
+            InputChoice::Landscape416x352 => "416x352",
             InputChoice::Wide512x288 => "512x288",
         })
     }
@@ -80,7 +106,7 @@ impl fmt::Display for InputChoice {
 
 /// An unknown `--detector-input` value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown detector input '{0}' (expected auto, 416 or 512x288)")]
+#[error("unknown detector input '{0}' (expected auto, 416, 416x352 or 512x288)")]
 pub struct BadInputChoice(pub String);
 
 impl FromStr for InputChoice {
@@ -89,6 +115,7 @@ impl FromStr for InputChoice {
         match s.trim().to_ascii_lowercase().as_str() {
             "auto" => Ok(InputChoice::Auto),
             "416" | "416x416" => Ok(InputChoice::Square416),
+            "416x352" => Ok(InputChoice::Landscape416x352),
             "512x288" => Ok(InputChoice::Wide512x288),
             _ => Err(BadInputChoice(s.to_owned())),
         }
@@ -240,10 +267,31 @@ impl DetectorModel {
     }
 }
 
-/// Whether a `width_px` x `height_px` frame counts as wide ([`WIDE_ASPECT_MIN`]).
-pub fn is_wide(width_px: u32, height_px: u32) -> bool {
-    let (aw, ah) = WIDE_ASPECT_MIN;
+/// The shape families of the module documentation, one detector input each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// 16:10 and wider: 512 x 288.
+    Wide,
+    /// From 416:352 (1.18) up to 16:10, 4:3, 3:2 and 5:4 among them: 416 x 352.
+    Landscape,
+    /// Narrower than 1.18, or of unknown size: 416 x 416.
+    Other,
+}
+
+/// Whether `width_px : height_px` is at least `aspect` (width, height), in integers.
+fn at_least(width_px: u32, height_px: u32, (aw, ah): (u64, u64)) -> bool {
     width_px > 0 && height_px > 0 && u64::from(width_px) * ah >= u64::from(height_px) * aw
+}
+
+/// The shape family of a `width_px` x `height_px` frame.
+pub fn shape_of(width_px: u32, height_px: u32) -> Shape {
+    if at_least(width_px, height_px, WIDE_ASPECT_MIN) {
+        Shape::Wide
+    } else if at_least(width_px, height_px, LANDSCAPE_ASPECT_MIN) {
+        Shape::Landscape
+    } else {
+        Shape::Other
+    }
 }
 
 /// The detector model for frames of `width_px` x `height_px` (as the detector receives
@@ -254,16 +302,19 @@ pub fn detector_model_for(
     choice: InputChoice,
     precision: Precision,
 ) -> DetectorModel {
-    let (wide, forced) = match choice {
-        InputChoice::Square416 => (false, true),
-        InputChoice::Wide512x288 => (true, true),
-        InputChoice::Auto => (is_wide(width_px, height_px), false),
+    let (shape, forced) = match choice {
+        InputChoice::Square416 => (Shape::Other, true),
+        InputChoice::Landscape416x352 => (Shape::Landscape, true),
+        InputChoice::Wide512x288 => (Shape::Wide, true),
+        InputChoice::Auto => (shape_of(width_px, height_px), false),
     };
-    let model = match (wide, precision) {
-        (false, Precision::Float) => ids::NANODET_COCO_416,
-        (true, Precision::Float) => ids::NANODET_COCO_512X288,
-        (false, Precision::Int8) => ids::NANODET_COCO_416_INT8,
-        (true, Precision::Int8) => ids::NANODET_COCO_512X288_INT8,
+    let model = match (shape, precision) {
+        (Shape::Other, Precision::Float) => ids::NANODET_COCO_416,
+        (Shape::Landscape, Precision::Float) => ids::NANODET_COCO_416X352,
+        (Shape::Wide, Precision::Float) => ids::NANODET_COCO_512X288,
+        (Shape::Other, Precision::Int8) => ids::NANODET_COCO_416_INT8,
+        (Shape::Landscape, Precision::Int8) => ids::NANODET_COCO_416X352_INT8,
+        (Shape::Wide, Precision::Int8) => ids::NANODET_COCO_512X288_INT8,
     };
     DetectorModel {
         model,
@@ -281,7 +332,7 @@ mod tests {
     }
 
     #[test]
-    fn wide_sources_get_512x288_and_the_others_416() {
+    fn wide_sources_get_512x288_landscape_ones_416x352_and_the_others_416() {
         for (w, h) in [
             (1920, 1080),
             (1280, 720),
@@ -292,17 +343,26 @@ mod tests {
             (1920, 1200), // 16:10, exactly 1.6
             (1998, 1080), // 1.85:1
             (2560, 1080), // 2.37:1
+            (960, 576),   // 960H
         ] {
             assert_eq!(auto(w, h), "nanodet-coco-512x288", "{w}x{h}");
         }
         for (w, h) in [
             (640, 480),   // 4:3 (TUD)
+            (768, 576),   // 4:3 (vtest.avi)
             (704, 576),   // PAL D1 as coded (display 4:3 or 16:9: the pixels are 1.22:1)
             (720, 576),   // PAL, 1.25
-            (1440, 1080), // HDV as coded, displayed 16:9 by its sample aspect: not applied
+            (352, 288),   // CIF, 1.22
             (1280, 1024), // 5:4
+            (1440, 1080), // HDV as coded, displayed 16:9 by its sample aspect: not applied
             (1080, 720),  // 3:2
             (1919, 1200), // just under 1.6
+            (416, 352),   // exactly 13:11
+        ] {
+            assert_eq!(auto(w, h), "nanodet-coco-416x352", "{w}x{h}");
+        }
+        for (w, h) in [
+            (415, 352), // just under 13:11
             (500, 500),
             (1080, 1920), // portrait phone video
             (480, 640),
@@ -315,11 +375,50 @@ mod tests {
     }
 
     #[test]
+    fn a_landscape_frame_keeps_its_scale_and_anchor_grid_from_the_square() {
+        // The reason for the 416x352 size: a landscape frame is scaled to the full 416 px
+        // width in both inputs, and centred 32 rows higher in the shorter one: a multiple
+        // of every stride, so each cell of every level covers the same picture pixels.
+        let square = ids::NANODET_COCO_416.spec().preprocess;
+        for (w, h) in [
+            (640u32, 480u32),
+            (768, 576),
+            (720, 576),
+            (704, 576),
+            (1080, 720),
+            (1919, 1200),
+            (416, 352),
+            (1280, 1023), // odd picture height in the input
+        ] {
+            let p = detector_model_for(w, h, InputChoice::Auto, Precision::Float)
+                .model
+                .spec()
+                .preprocess;
+            assert_eq!((p.width, p.height), (416, 352), "{w}x{h}");
+            let fit = |spec: vigie_policy::PreprocessSpec| {
+                crate::preprocess::Geometry::new(spec.resize, spec.width, spec.height, w, h)
+            };
+            let (sq, g) = (fit(square), fit(p));
+            assert_eq!(
+                (g.content_w, g.content_h, g.offset_x),
+                (sq.content_w, sq.content_h, sq.offset_x),
+                "{w}x{h}: same picture pixels"
+            );
+            assert_eq!(sq.offset_y - g.offset_y, 32, "{w}x{h}: moved by 32 rows");
+            assert_eq!(g.content_w, 416, "{w}x{h}: full width");
+        }
+    }
+
+    #[test]
     fn a_forced_input_wins_over_the_shape() {
         let m = detector_model_for(640, 480, InputChoice::Wide512x288, Precision::Float);
         assert_eq!((m.id(), m.forced), ("nanodet-coco-512x288", true));
         let m = detector_model_for(1920, 1080, InputChoice::Square416, Precision::Float);
         assert_eq!((m.id(), m.forced), ("nanodet-coco-416", true));
+        let m = detector_model_for(640, 480, InputChoice::Square416, Precision::Float);
+        assert_eq!((m.id(), m.forced), ("nanodet-coco-416", true));
+        let m = detector_model_for(500, 500, InputChoice::Landscape416x352, Precision::Int8);
+        assert_eq!((m.id(), m.forced), ("nanodet-coco-416x352-int8", true));
         assert!(!detector_model_for(1920, 1080, InputChoice::Auto, Precision::Float).forced);
     }
 
@@ -333,7 +432,9 @@ mod tests {
         };
         let wide = p(1920, 1080);
         assert_eq!((wide.width, wide.height), (512, 288));
-        let square = p(640, 480);
+        let landscape = p(640, 480);
+        assert_eq!((landscape.width, landscape.height), (416, 352));
+        let square = p(500, 500);
         assert_eq!((square.width, square.height), (416, 416));
     }
 
@@ -347,6 +448,7 @@ mod tests {
             InputChoice::Square416
         );
         assert!("640x384".parse::<InputChoice>().is_err());
+        assert!("352x416".parse::<InputChoice>().is_err());
         assert_eq!(InputChoice::default(), InputChoice::Auto);
     }
 
@@ -354,16 +456,18 @@ mod tests {
     fn each_size_and_precision_gets_its_own_file() {
         let id = |w, h, p| detector_model_for(w, h, InputChoice::Auto, p).id();
         assert_eq!(id(1920, 1080, Precision::Int8), "nanodet-coco-512x288-int8");
-        assert_eq!(id(640, 480, Precision::Int8), "nanodet-coco-416-int8");
+        assert_eq!(id(640, 480, Precision::Int8), "nanodet-coco-416x352-int8");
+        assert_eq!(id(500, 500, Precision::Int8), "nanodet-coco-416-int8");
         assert_eq!(id(1920, 1080, Precision::Float), "nanodet-coco-512x288");
-        assert_eq!(id(640, 480, Precision::Float), "nanodet-coco-416");
+        assert_eq!(id(640, 480, Precision::Float), "nanodet-coco-416x352");
+        assert_eq!(id(500, 500, Precision::Float), "nanodet-coco-416");
         let m = detector_model_for(1920, 1080, InputChoice::Square416, Precision::Int8);
         assert_eq!(
             (m.id(), m.forced, m.precision),
             ("nanodet-coco-416-int8", true, Precision::Int8)
         );
         // Same input, same outputs as the float file of the same size.
-        for (w, h) in [(1920, 1080), (640, 480)] {
+        for (w, h) in [(1920, 1080), (640, 480), (500, 500)] {
             let f = detector_model_for(w, h, InputChoice::Auto, Precision::Float)
                 .model
                 .spec();

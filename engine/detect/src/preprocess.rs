@@ -281,28 +281,11 @@ mod tests {
         }
     }
 
-    fn solid(w: u32, h: u32, rgb: [u8; 3]) -> RgbFrame {
-        RgbFrame {
-            index: 0,
-            pts_ms: 0,
-            wall_ms: None,
-            is_keyframe: true,
-            width: w,
-            height: h,
-            data: rgb
-                .iter()
-                .copied()
-                .cycle()
-                .take((w * h * 3) as usize)
-                .collect(),
-        }
-    }
-
     #[test]
     fn solid_frame_is_normalised_per_channel_in_bgr_order() {
         let mut p = Preprocessor::new(spec(ChannelOrder::Bgr));
         let mut out = Vec::new();
-        p.run(&solid(13, 7, [100, 60, 40]), &mut out);
+        p.run(&RgbFrame::solid(13, 7, [100, 60, 40], 0), &mut out);
         assert_eq!(out.len(), 3 * 8);
         // Channel 0 is blue: (40 - 10) / 2.
         assert!(out[..8].iter().all(|v| (*v - 15.0).abs() < 1e-4), "{out:?}");
@@ -313,13 +296,8 @@ mod tests {
     #[test]
     fn resize_keeps_left_and_right_halves_apart() {
         // Left half black, right half white, 8x2 -> 4x2.
-        let mut f = solid(8, 2, [0, 0, 0]);
-        for y in 0..2 {
-            for x in 4..8 {
-                let i = (y * 8 + x) * 3;
-                f.data[i..i + 3].copy_from_slice(&[255, 255, 255]);
-            }
-        }
+        let mut f = RgbFrame::solid(8, 2, [0, 0, 0], 0);
+        f.fill_rect(4, 0, 4, 2, [255, 255, 255]);
         let mut s = spec(ChannelOrder::Rgb);
         s.mean = [0.0; 3];
         s.std = [1.0; 3];
@@ -403,8 +381,7 @@ mod tests {
                 (1, 1),
                 (640, 360),
             ] {
-                let mut f = solid(w, h, [0, 0, 0]);
-                f.data.iter_mut().for_each(|v| *v = next());
+                let f = RgbFrame::painted(w, h, 0, |_, _| [next(), next(), next()]);
                 let mut out = Vec::new();
                 p.run(&f, &mut out);
                 let want = reference(&mut p, &f);
@@ -591,6 +568,54 @@ mod tests {
     }
 
     #[test]
+    fn boxes_of_the_416x352_model_map_to_frame_pixels_exactly() {
+        // The geometry of the allowlisted landscape model, from its manifest entry.
+        let spec = vigie_policy::ids::NANODET_COCO_416X352.spec().preprocess;
+        assert_eq!(
+            (spec.resize, spec.width, spec.height),
+            (Resize::Letterbox, 416, 352)
+        );
+        let cases = [
+            // 640x480 (TUD): scale 0.65, 312 rows, 20 rows of padding above and below.
+            (
+                640,
+                480,
+                bbox(65.0, 20.0 + 13.0, 130.0, 195.0),
+                bbox(100.0, 20.0, 200.0, 300.0),
+            ),
+            // 768x576 (vtest.avi): scale 416 / 768, 312 rows, 20 above.
+            (
+                768,
+                576,
+                bbox(104.0, 20.0 + 52.0, 52.0, 104.0),
+                bbox(192.0, 96.0, 96.0, 192.0),
+            ),
+            // 720x576 (PAL as coded): scale 416 / 720, 332.8 -> 333 rows, 9 above.
+            (
+                720,
+                576,
+                bbox(0.0, 9.0, 416.0, 333.0),
+                bbox(0.0, 0.0, 720.0, 576.0),
+            ),
+        ];
+        for (w, h, input, want) in cases {
+            let g = Geometry::new(spec.resize, spec.width, spec.height, w, h);
+            assert_close(g.to_frame(input), want);
+            assert_close(g.to_input(want), input);
+        }
+        // The picture lies where it lies in the square, 32 rows higher.
+        for (w, h) in [(640, 480), (768, 576), (720, 576), (704, 576), (1080, 720)] {
+            let sq = Geometry::new(Resize::Letterbox, 416, 416, w, h);
+            let g = Geometry::new(spec.resize, spec.width, spec.height, w, h);
+            assert_eq!(
+                (g.offset_x, g.offset_y + 32, g.content_w, g.content_h),
+                (sq.offset_x, sq.offset_y, sq.content_w, sq.content_h),
+                "{w}x{h}"
+            );
+        }
+    }
+
+    #[test]
     fn boxes_reaching_into_the_padding_are_clipped_to_the_frame() {
         let g = Geometry::new(Resize::Letterbox, 416, 416, 1920, 1080);
         // The whole input square is the whole frame.
@@ -658,7 +683,7 @@ mod tests {
         // A white 16:9 frame into a 16 x 16 input: picture 16 x 9 at rows 3..12.
         let mut p = Preprocessor::new(lb_spec(16, 16));
         let mut out = Vec::new();
-        p.run(&solid(32, 18, [255, 255, 255]), &mut out);
+        p.run(&RgbFrame::solid(32, 18, [255, 255, 255], 0), &mut out);
         let pad = p.pad_value();
         for (c, &pad_c) in pad.iter().enumerate() {
             let black = (0.0 - lb_spec(1, 1).mean[c]) / lb_spec(1, 1).std[c];
@@ -676,7 +701,7 @@ mod tests {
         }
         // Portrait: picture 9 x 16 at columns 3..12, padding left and right.
         let mut p = Preprocessor::new(lb_spec(16, 16));
-        p.run(&solid(18, 32, [255, 255, 255]), &mut out);
+        p.run(&RgbFrame::solid(18, 32, [255, 255, 255], 0), &mut out);
         for (c, &pad_c) in pad.iter().enumerate() {
             for v in region(&out, 16, 16, c, 0..16, 0..3)
                 .into_iter()
@@ -694,13 +719,8 @@ mod tests {
     fn letterboxed_picture_is_placed_to_the_pixel() {
         // 32 x 18 frame, left half black, right half white, into 16 x 16: the picture is
         // halved, so input column 7 is black and 8 is white, rows 3..12 only.
-        let mut f = solid(32, 18, [0, 0, 0]);
-        for y in 0..18 {
-            for x in 16..32 {
-                let i = (y * 32 + x) * 3;
-                f.data[i..i + 3].copy_from_slice(&[255, 255, 255]);
-            }
-        }
+        let mut f = RgbFrame::solid(32, 18, [0, 0, 0], 0);
+        f.fill_rect(16, 0, 16, 18, [255, 255, 255]);
         let mut s = lb_spec(16, 16);
         s.mean = [0.0; 3];
         s.std = [1.0; 3];
@@ -714,7 +734,7 @@ mod tests {
         assert_eq!(region(&out, 16, 16, 1, 12..16, 8..16), vec![0.0; 32]);
         // Every value is written (a reused batch buffer keeps no stale values).
         out.fill(7.0);
-        p.run_into(&solid(18, 32, [255, 255, 255]), &mut out);
+        p.run_into(&RgbFrame::solid(18, 32, [255, 255, 255], 0), &mut out);
         assert_eq!(region(&out, 16, 16, 2, 0..16, 0..3), vec![0.0; 48]);
         assert_eq!(region(&out, 16, 16, 2, 0..16, 12..16), vec![0.0; 64]);
         assert!(out.iter().all(|v| *v == 0.0 || *v == 255.0));

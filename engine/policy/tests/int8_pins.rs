@@ -47,6 +47,13 @@ fn int8_files_are_pinned_alike_in_the_manifest_fetch_models_and_the_tables() {
             "models/calibration/nanodet_coco_512x288.int8.json",
             "nanodet_coco_512x288_int8",
         ),
+        (
+            ids::NANODET_COCO_416X352_INT8,
+            ids::NANODET_COCO_416X352,
+            "NANODET_LAND_INT8_ONNX",
+            "models/calibration/nanodet_coco_416x352.int8.json",
+            "nanodet_coco_416x352_int8",
+        ),
     ] {
         let spec = int8.spec();
         assert_eq!(pin(&script, file_var), spec.file, "{}", spec.id);
@@ -76,6 +83,9 @@ fn int8_files_are_pinned_alike_in_the_manifest_fetch_models_and_the_tables() {
         let expected = match spec.id {
             "nanodet-coco-416-int8" => {
                 "793331f3f65e831d95182e58928746391c455e5026b3338c391c888826c08eef"
+            }
+            "nanodet-coco-416x352-int8" => {
+                "d0bd6ad5179d698799f715515e26432f22718f082fdf5a08633656e1644ca448"
             }
             _ => "37e45f45e2b068efa18a154c0e2c3dfe7ed194d8e3c9f64b1742fedec03e249d",
         };

@@ -50,8 +50,8 @@ pub struct DetectorFlags {
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// NanoDet's input: `auto` (by the frame's shape, as analysis: 512x288 for frames at
-    /// least 1.6 times as wide as high, 416 otherwise), or `416` / `512x288` to force one
-    /// (to compare them).
+    /// least 1.6 times as wide as high, 416x352 from 1.18 to 1.6, 416 otherwise), or `416` /
+    /// `416x352` / `512x288` to force one (to compare them).
     #[arg(long, default_value = "auto", value_parser = parse_detector_input)]
     pub detector_input: vigie_app::bench::InputChoice,
     /// NanoDet's precision: `auto` (as analysis: int8 on CPUs with AVX512-VNNI or
@@ -67,7 +67,7 @@ pub fn parse_detector_precision(s: &str) -> Result<vigie_app::bench::PrecisionCh
         .map_err(|e: vigie_app::bench::BadPrecisionChoice| e.to_string())
 }
 
-/// `--detector-input auto|416|512x288`.
+/// `--detector-input auto|416|416x352|512x288`.
 pub fn parse_detector_input(s: &str) -> Result<vigie_app::bench::InputChoice, String> {
     s.parse()
         .map_err(|e: vigie_app::bench::BadInputChoice| e.to_string())
