@@ -32,7 +32,7 @@ use crate::plates::PlateOptions;
 use crate::progress::Progress;
 
 /// At most this many crop windows replace the whole frame. Each window costs one batch
-/// item of NanoDet's fixed input (416x416, or 512x288 for wide sources), as much as the
+/// item of NanoDet's fixed input (416x416, 416x352 or 512x288 by shape), as much as the
 /// whole frame letterboxed (batch 2 measured at about 2.1x batch 1 on two threads, at
 /// 416), so more than one never pays; with two,
 /// detections at scale 1 also cost 0.026-0.031 MOTA on TUD-Campus and TUD-Stadtmitte.
@@ -371,8 +371,12 @@ pub fn analyze_sources(
                 progress.begin(&rec.source_id, rec.meta.duration_ms);
                 let t0 = Instant::now();
                 // Each thumbnail written as soon as its pixels are final (a re-cut one as
-                // soon as it is cut) and its pixels released at once: a source's
-                // thumbnails are never all held (`vigie_pipeline::thumbnails`).
+                // soon as it is cut) and its pixels released at once: re-cut thumbnails
+                // are never all held (`vigie_pipeline::thumbnails`). Files of this run
+                // have names of their own ([`RunFiles`]): until the index rows that name
+                // them are committed, the rows in force keep pointing at the previous
+                // run's files, untouched.
+                let run = RunFiles::new(&rec.source_id, case.app().clock().now().timestamp_millis());
                 let mut thumb_names: Vec<(usize, String)> = Vec::new();
                 let analysed = analyze_source_with_thumbnails(
                     &input,
@@ -386,9 +390,10 @@ pub fn analyze_sources(
                         }
                     },
                     |i, d| {
-                        let written = vigie_pipeline::write_thumbnail(&thumbs, d, 85)
+                        let name = run.name(d.summary.track_id);
+                        let written = vigie_pipeline::write_thumbnail(&thumbs, &name, d, 85)
                             .map_err(|e| Box::new(AppError::io(&thumbs)(e)) as StageError)?;
-                        if let Some(name) = written {
+                        if written {
                             thumb_names.push((i, format!("thumbnails/{name}")));
                         }
                         Ok(())
@@ -447,8 +452,7 @@ pub fn analyze_sources(
                     if let (Some(p), Some(o)) = (s.plate.as_mut(), plate_images.get(&s.track_id)) {
                         p.crop = Some(crate::plates::write_plate_crop(
                             &derived,
-                            &rec.source_id,
-                            s.track_id,
+                            &run.name(s.track_id),
                             o,
                         )?);
                     }
@@ -472,6 +476,11 @@ pub fn analyze_sources(
                     .lock()
                     .expect("index lock")
                     .write_source(&source, &summaries)?;
+                // Committed: the previous run's images of this source are no longer
+                // named by any row.
+                for dir in [thumbs.clone(), derived.join("plates")] {
+                    run.remove_superseded(&dir).map_err(AppError::io(&dir))?;
+                }
                 let mut warnings = analysis.decode.warnings.clone();
                 if analysis.decode.is_damaged() && warnings.is_empty() {
                     warnings.push("the source is damaged".into());
@@ -512,4 +521,179 @@ pub fn analyze_sources(
         skipped_already_analysed: skipped.into_inner().expect("lock"),
         failed: failed.into_inner().expect("lock"),
     })
+}
+
+/// The names of one analysis run's images of one source (thumbnails, plate crops):
+/// `<source>_<track>_<run>.jpg`, `<run>` the run's start in milliseconds, base 36.
+///
+/// Why: a re-analysis (`--force`) renumbers tracks. Had it written `<source>_<track>.jpg`
+/// over the files the index rows in force name, a run failing before its rows are
+/// committed (a plate model refused, a disk error, the case closed) would leave those rows
+/// pointing at crops of other objects, which a contact sheet would then disclose. With
+/// names of its own a run never touches the files in use: if it fails they stay right,
+/// and once its rows are committed [`RunFiles::remove_superseded`] deletes the previous
+/// run's files (and those of runs that failed), whatever is left being unreferenced.
+pub(crate) struct RunFiles<'a> {
+    source_id: &'a str,
+    run: String,
+}
+
+impl<'a> RunFiles<'a> {
+    pub(crate) fn new(source_id: &'a str, started_ms: i64) -> Self {
+        Self {
+            source_id,
+            run: base36(started_ms.max(0) as u64),
+        }
+    }
+
+    /// The file name of track `track_id`'s image.
+    pub(crate) fn name(&self, track_id: u64) -> String {
+        format!("{}_{}_{}.jpg", self.source_id, track_id, self.run)
+    }
+
+    /// Delete the images of this source in `dir` that another run wrote (this run's
+    /// are kept; other sources' are never touched). A missing `dir` is nothing to do.
+    pub(crate) fn remove_superseded(&self, dir: &std::path::Path) -> std::io::Result<()> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if self.of_this_source(name) && !self.of_this_run(name) {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `<source>_<track>.jpg` (before run names) or `<source>_<track>_<run>.jpg`.
+    fn of_this_source(&self, name: &str) -> bool {
+        let track = name
+            .strip_prefix(self.source_id)
+            .and_then(|r| r.strip_prefix('_'))
+            .and_then(|r| r.split(['_', '.']).next())
+            .and_then(|t| t.parse::<u64>().ok());
+        track.is_some_and(|t| is_image_name_of(name, self.source_id, t))
+    }
+
+    fn of_this_run(&self, name: &str) -> bool {
+        name.strip_suffix(".jpg")
+            .and_then(|n| n.rsplit_once('_'))
+            .is_some_and(|(_, run)| run == self.run)
+    }
+}
+
+/// Whether `name` is the file name an analysis gives track `track_id`'s image of
+/// `source_id`: `<source>_<track>_<run>.jpg`, or `<source>_<track>.jpg` as written before
+/// runs had names ([`RunFiles`]). What a shard's rows may name (`shard::merge`).
+pub(crate) fn is_image_name_of(name: &str, source_id: &str, track_id: u64) -> bool {
+    let Some(rest) = name
+        .strip_prefix(source_id)
+        .and_then(|r| r.strip_prefix('_'))
+        .and_then(|r| r.strip_suffix(".jpg"))
+    else {
+        return false;
+    };
+    let (track, run) = rest.split_once('_').unwrap_or((rest, "0"));
+    track == track_id.to_string()
+        && !run.is_empty()
+        && run
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+}
+
+fn base36(mut v: u64) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(v % 36) as usize]);
+        v /= 36;
+        if v == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).expect("ascii digits")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_names_its_images_apart_and_removes_only_what_it_supersedes() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunFiles::new("S45cddc9490be", 1_733_500_000_000);
+        let name = run.name(7);
+        assert_eq!(
+            name,
+            format!("S45cddc9490be_7_{}.jpg", base36(1_733_500_000_000))
+        );
+        assert_ne!(
+            name,
+            RunFiles::new("S45cddc9490be", 1_733_500_000_001).name(7),
+            "two runs never share a name"
+        );
+        let files = [
+            name.as_str(),             // this run: kept
+            "S45cddc9490be_7.jpg",     // written before runs had names: superseded
+            "S45cddc9490be_3_abc.jpg", // a previous (or failed) run: superseded
+            "S45cddc9490beff_3.jpg",   // another source whose id starts alike: kept
+            "Sother_3_abc.jpg",        // another source: kept
+            "S45cddc9490be_x_abc.jpg", // not a track image: kept
+            "S45cddc9490be_3_abc.png", // not ours: kept
+        ];
+        for f in files {
+            std::fs::write(dir.path().join(f), b"jpeg").unwrap();
+        }
+        run.remove_superseded(dir.path()).unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        let mut want: Vec<String> = [
+            name.as_str(),
+            "S45cddc9490beff_3.jpg",
+            "Sother_3_abc.jpg",
+            "S45cddc9490be_x_abc.jpg",
+            "S45cddc9490be_3_abc.png",
+        ]
+        .map(String::from)
+        .to_vec();
+        want.sort();
+        assert_eq!(left, want);
+        // No folder yet (no plate read in any run): nothing to do.
+        run.remove_superseded(&dir.path().join("plates")).unwrap();
+    }
+
+    #[test]
+    fn image_names_are_bound_to_their_source_and_track() {
+        assert!(is_image_name_of("S1_7_mxcc49cx.jpg", "S1", 7));
+        assert!(is_image_name_of("S1_7.jpg", "S1", 7));
+        for bad in [
+            "S1_8_mxcc49cx.jpg",
+            "S2_7_mxcc49cx.jpg",
+            "S1_07_a.jpg",
+            "S1_7_.jpg",
+            "S1_7_A.jpg",
+            "S1_7_a/../../x.jpg",
+            "S1_7_a.png",
+            "../S1_7.jpg",
+        ] {
+            assert!(!is_image_name_of(bad, "S1", 7), "{bad}");
+        }
+    }
+
+    #[test]
+    fn base36_digits() {
+        assert_eq!(base36(0), "0");
+        assert_eq!(base36(35), "z");
+        assert_eq!(base36(36), "10");
+        assert_eq!(base36(u64::MAX), "3w5e11264sgsf");
+    }
 }

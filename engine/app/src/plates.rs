@@ -135,18 +135,16 @@ pub fn open_stage(
     Ok(PlateStage(reader))
 }
 
-/// Write a plate image (RGB24) as a JPEG under `derived/plates`; returns the path
+/// Write a plate image (RGB24) as the JPEG `derived/plates/<name>`; returns the path
 /// relative to the derived directory.
 pub fn write_plate_crop(
     derived: &Path,
-    source_id: &str,
-    track_id: u64,
+    name: &str,
     o: &vigie_pipeline::plates::PlateOutcome,
 ) -> Result<String, AppError> {
     let dir = derived.join("plates");
     vigie_audit::create_private_dir_all(&dir).map_err(AppError::io(&dir))?;
-    let name = format!("{source_id}_{track_id}.jpg");
-    let path: PathBuf = dir.join(&name);
+    let path: PathBuf = dir.join(name);
     let file = std::fs::File::create(&path).map_err(AppError::io(&path))?;
     let mut enc =
         image::codecs::jpeg::JpegEncoder::new_with_quality(std::io::BufWriter::new(file), 90);

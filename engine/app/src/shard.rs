@@ -1264,16 +1264,21 @@ fn check_and_import(
             // up (`../../audit/...`) never reaches the case's directory.
             let mut rel = vec![format!("tubes/{}.json", s.source_id)];
             for t in &tracks {
-                let own = format!("{}_{}.jpg", s.source_id, t.track_id);
                 for (dir, path) in [
                     ("thumbnails", t.thumbnail.as_deref()),
                     ("plates", t.plate.as_ref().and_then(|p| p.crop.as_deref())),
                 ] {
                     let Some(path) = path else { continue };
-                    if path != format!("{dir}/{own}") {
+                    let own = path
+                        .strip_prefix(dir)
+                        .and_then(|p| p.strip_prefix('/'))
+                        .is_some_and(|name| {
+                            crate::analyze::is_image_name_of(name, &s.source_id, t.track_id)
+                        });
+                    if !own {
                         return Err(AppError::BadInput(format!(
-                            "track {} of source {} names the file {path:?}, not {dir}/{own}",
-                            t.track_id, s.source_id
+                            "track {} of source {} names the file {path:?}, not {dir}/{}_{}_<run>.jpg",
+                            t.track_id, s.source_id, s.source_id, t.track_id
                         )));
                     }
                     rel.push(path.to_owned());

@@ -110,15 +110,37 @@ impl Env {
     }
 
     /// Every track of every source, by content.
-    fn tracks(&self, case_id: &str) -> Vec<serde_json::Value> {
+    /// The case's tracks as the index holds them.
+    fn tracks_raw(&self, case_id: &str) -> Vec<vigie_index::TrackSummary> {
         let case = self.enter(case_id, "search");
         let ix = case.index().unwrap();
         let mut all = Vec::new();
         for s in ix.sources().unwrap() {
-            for t in ix.tracks_of_source(&s.record.source_id).unwrap() {
-                all.push(serde_json::to_value(t).unwrap());
-            }
+            all.extend(ix.tracks_of_source(&s.record.source_id).unwrap());
         }
+        all
+    }
+
+    /// The case's tracks, by content: each analysis run names its images apart
+    /// (`<source>_<track>_<run>.jpg`), so the run is left out of the names compared.
+    fn tracks(&self, case_id: &str) -> Vec<serde_json::Value> {
+        let without_run = |path: &str| -> String {
+            let (stem, _) = path.rsplit_once('.').expect("an extension");
+            let parts: Vec<&str> = stem.rsplitn(2, '_').collect();
+            assert_eq!(parts.len(), 2, "{path}: named by its run");
+            format!("{}.jpg", parts[1])
+        };
+        let mut all: Vec<serde_json::Value> = self
+            .tracks_raw(case_id)
+            .into_iter()
+            .map(|mut t| {
+                t.thumbnail = t.thumbnail.as_deref().map(without_run);
+                if let Some(p) = t.plate.as_mut() {
+                    p.crop = p.crop.as_deref().map(without_run);
+                }
+                serde_json::to_value(t).unwrap()
+            })
+            .collect();
         all.sort_by_key(|v| v.to_string());
         all
     }
@@ -439,4 +461,61 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(e.path(), dest).unwrap();
         }
     }
+}
+
+/// A forced re-analysis renumbers nothing it does not own: its images have names of
+/// their own, and once its rows are committed the previous run's images are gone, so
+/// the derived folders hold exactly the images the index names.
+#[test]
+fn a_forced_re_analysis_leaves_exactly_the_images_its_rows_name() {
+    let env = Env::new();
+    let w = env.work.path();
+    let clips = vec![clip(w, "a", "red", 30)];
+    env.open("C-again", &clips);
+    let named = |env: &Env| -> Vec<String> {
+        let mut v: Vec<String> = env
+            .tracks_raw("C-again")
+            .iter()
+            .filter_map(|t| t.thumbnail.clone())
+            .collect();
+        v.sort();
+        v
+    };
+    let on_disk = |env: &Env| -> Vec<String> {
+        let dir = env
+            .app
+            .root()
+            .case_dir("C-again")
+            .join("derived/thumbnails");
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| format!("thumbnails/{}", e.unwrap().file_name().to_string_lossy()))
+            .collect();
+        v.sort();
+        v
+    };
+    let first = analyze_sources(&env.enter("C-again", "analyze"), &request(), &NoProgress).unwrap();
+    assert_eq!(first.analysed.len(), 1, "{:?}", first.failed);
+    let before = named(&env);
+    assert!(!before.is_empty());
+    assert_eq!(on_disk(&env), before);
+    // The run tag is the run's start in milliseconds: let the clock move on.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let again = analyze_sources(
+        &env.enter("C-again", "analyze"),
+        &AnalyzeRequest {
+            force: true,
+            ..request()
+        },
+        &NoProgress,
+    )
+    .unwrap();
+    assert_eq!(again.analysed.len(), 1, "{:?}", again.failed);
+    let after = named(&env);
+    assert_eq!(after.len(), before.len(), "same tracks");
+    assert!(
+        after.iter().all(|a| !before.contains(a)),
+        "new names: {before:?} -> {after:?}"
+    );
+    assert_eq!(on_disk(&env), after, "the previous run's images removed");
 }

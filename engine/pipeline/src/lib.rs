@@ -29,7 +29,7 @@
 //! but nothing disclosed may be cut from. The thumbnails the describer keeps are cut again
 //! from the recorded pictures at the end of the source ([`thumbnails`]), and with
 //! [`analyze_source_with_thumbnails`] handed to the caller one at a time as they are cut,
-//! so that a source's thumbnails are never all held at once; the plate pass
+//! so that re-cut thumbnails are never all held at once; the plate pass
 //! decodes with a plain [`DecodeConfig`], which always deblocks.
 //!
 //! The detector is a trait object ([`ObjectDetector`]) so the pipeline does not depend on
@@ -213,7 +213,8 @@ pub struct StageTimes {
     pub track: Duration,
     pub describe: Duration,
     /// Thumbnails cut again from recorded pictures ([`thumbnails`]), after the source;
-    /// with [`analyze_source_with_thumbnails`], the sink's time (writing them) included.
+    /// with [`analyze_source_with_thumbnails`], the sink's time (writing them) included,
+    /// and only the sink's when the analysis frames were recorded pictures (no re-cut).
     pub thumbnails: Duration,
     pub total: Duration,
 }
@@ -663,7 +664,9 @@ fn analyze(
         stats.thumbnails_dropped = r.dropped;
         stats.times.thumbnails = t.elapsed();
     } else if let Some(sink) = on_thumbnail {
+        let t = Instant::now();
         thumbnails::hand_over(&mut descriptions, sink)?;
+        stats.times.thumbnails = t.elapsed();
     }
     stats.times.total = started.elapsed();
     Ok(Analysis {
@@ -706,21 +709,23 @@ fn attach_riders(
     }
 }
 
-/// Write a description's thumbnail as a JPEG under `dir`; returns the file name.
+/// Write a description's thumbnail as the JPEG `dir/name`; `false` (nothing written) when
+/// it has none. The caller names the file: `vigie analyze` gives each analysis run names
+/// of its own, so that a run which fails never overwrites what the index points at.
 pub fn write_thumbnail(
     dir: &Path,
+    name: &str,
     d: &Description,
     quality: u8,
-) -> Result<Option<String>, std::io::Error> {
+) -> Result<bool, std::io::Error> {
     let Some(t) = &d.thumbnail else {
-        return Ok(None);
+        return Ok(false);
     };
     std::fs::create_dir_all(dir)?;
-    let name = format!("{}_{}.jpg", d.summary.source_id, d.summary.track_id);
-    let file = std::fs::File::create(dir.join(&name))?;
+    let file = std::fs::File::create(dir.join(name))?;
     let mut enc =
         image::codecs::jpeg::JpegEncoder::new_with_quality(std::io::BufWriter::new(file), quality);
     enc.encode(&t.rgb, t.width, t.height, image::ExtendedColorType::Rgb8)
         .map_err(std::io::Error::other)?;
-    Ok(Some(name))
+    Ok(true)
 }
