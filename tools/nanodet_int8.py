@@ -31,7 +31,7 @@ same ranges.
 
 `calibrate` (needs onnxruntime==1.31.1 and ffmpeg; run once, by a maintainer, to make the
 table): decodes every 8th frame of vtest.avi (Debian opencv-doc; 100 frames), letterboxes
-each to the float model's declared input size (416 x 416, 512 x 288) exactly as vigie
+each to the float model's declared input size (416 x 416, 416 x 352, 512 x 288) exactly as vigie
 does (engine/detect/src/preprocess.rs), runs onnxruntime.quantization.quantize_static
 (MinMax, the nodes in EXCLUDE left float) and writes the resulting scales and zero points
 as the table. No evaluation data is used.

@@ -23,12 +23,20 @@ fn cache() -> PathBuf {
 }
 
 fn have_models() -> bool {
-    // Both precisions: `auto` takes int8 on CPUs with VNNI (vigie_detect::choice).
-    let ok = cache().join("models/nanodet_coco_416.onnx").is_file()
-        && cache().join("models/nanodet_coco_416_int8.onnx").is_file()
-        && cache()
-            .join("onnxruntime/1.31.1/libonnxruntime.so.1.31.1")
-            .is_file();
+    // Every size (chosen by the frame's shape) and both precisions: `auto` takes int8 on
+    // CPUs with VNNI (vigie_detect::choice).
+    let ok = [
+        "nanodet_coco_416",
+        "nanodet_coco_416x352",
+        "nanodet_coco_512x288",
+    ]
+    .iter()
+    .all(|m| {
+        cache().join(format!("models/{m}.onnx")).is_file()
+            && cache().join(format!("models/{m}_int8.onnx")).is_file()
+    }) && cache()
+        .join("onnxruntime/1.31.1/libonnxruntime.so.1.31.1")
+        .is_file();
     if !ok {
         vigie_core::test_support::skip("run tools/fetch-onnxruntime and tools/fetch-models first");
     }

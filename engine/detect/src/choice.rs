@@ -16,10 +16,11 @@
 //!   detector sees **the same picture pixels at the same scale, on the same anchor grid**
 //!   (the picture moves up by 32 rows, a multiple of every stride, 8, 16 and 32, so each
 //!   cell covers the same picture pixels as in the square): 0.85x the input and the
-//!   detector time, and what was measured on these sources at 416 stays true (measured
-//!   again: doc/models.md). A shorter input would save more but move the grid or the
-//!   scale: 416 x 320 (tried) changed which persons were found in which frames and cost
-//!   TUD-Stadtmitte up to 0.07 of IDF1.
+//!   detector time, and the square's detections within a few boxes (measured again on
+//!   TUD: doc/models.md; tracking figures such as TUD-Stadtmitte's IDF1 move by a few
+//!   points with such small changes). A shorter input would save more but move the grid
+//!   or the scale: 416 x 320 (tried) moved the grid and lost detections (TUD-Campus
+//!   person recall 0.791 -> 0.777, TUD-Stadtmitte precision 0.749 -> 0.726).
 //! - **Other** (narrower than 1.18: square, portrait): 416 x 416.
 //!
 //! A 4:3 frame in 512 x 288 gets fewer pixels than in 416 x 416 (384 x 288 against 416 x

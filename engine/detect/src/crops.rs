@@ -7,7 +7,7 @@
 //! most the input's size, given to the network without scaling (scale 1: every frame pixel
 //! is one input pixel); the regions are packed into as few windows as possible.
 //!
-//! What it costs: NanoDet's input size is fixed (416x416), so each window costs one batch
+//! What it costs: NanoDet's input size is fixed (416x416 here), so each window costs one batch
 //! item, as much as the whole frame letterboxed (`benches/detect.rs` on 2 threads of a
 //! loaded 2-core machine: batch 2 about 2.1x and batch 4 about 3-4x one item). Windows
 //! therefore never make a run cheaper than the whole frame; the caller's rule

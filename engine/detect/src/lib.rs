@@ -1,5 +1,5 @@
-//! COCO object detection for CCTV frames (NanoDet-m, 416x416 or 512x288 by the source's
-//! shape: [`choice`]).
+//! COCO object detection for CCTV frames (NanoDet-m, 416x416, 416x352 or 512x288 by the
+//! source's shape: [`choice`]).
 //!
 //! Why its own crate: detection is one stage with one job (frame in, boxes out). It
 //! depends on `vigie-policy` for the model session and never on ONNX Runtime directly,

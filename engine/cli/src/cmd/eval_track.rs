@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "nanodet")]
     pub detector: DetectorChoice,
     /// NanoDet's input: `auto` (by the frame's shape, as analysis: 512x288 for frames at
-    /// least 1.6 times as wide as high, 416x352 from 1.18 to 1.6, 416 otherwise), or `416` /
+    /// least 1.6 times as wide as high, 416x352 from 13:11 up to 1.6, 416 otherwise), or `416` /
     /// `416x352` / `512x288` to force one (to compare them).
     #[arg(long, default_value = "auto", value_parser = super::detect::parse_detector_input)]
     pub detector_input: vigie_app::bench::InputChoice,
