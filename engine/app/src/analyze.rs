@@ -3,9 +3,12 @@
 //!
 //! Batch behaviour: sources already analysed are skipped unless `force` (an interrupted
 //! batch resumes); a source that fails is reported and the batch goes on; each source is
-//! written to the index in one transaction, after its thumbnails and tubes, so a crash or a
-//! stop never leaves half a source in the index. The case's checkpoint runs at every frame:
-//! closure (`case close --wait`) or a cancel stops the work before the source is written.
+//! written to the index in one transaction, after its thumbnails and plate crops, so a crash
+//! or a stop never leaves half a source in the index. A re-analysis (`force`) never
+//! touches what the rows in force name before its own rows are committed: its images have
+//! names of their own ([`RunFiles`]) and its tube file replaces the previous one (atomically)
+//! only after the commit. The case's checkpoint runs at every frame: closure (`case close
+//! --wait`) or a cancel stops the work before the source is written.
 
 use std::ops::ControlFlow;
 use std::path::PathBuf;
@@ -458,12 +461,6 @@ pub fn analyze_sources(
                     }
                     summaries.push(s);
                 }
-                layout.write_tubes(&TubeFile {
-                    format_version: crate::layout::TUBE_FORMAT,
-                    source_id: rec.source_id.clone(),
-                    frame_size: analysis.frame_size,
-                    tubes: analysis.tubes.clone(),
-                })?;
                 let source = IndexSource {
                     source_id: rec.source_id.clone(),
                     sha256: rec.sha256.clone(),
@@ -476,8 +473,16 @@ pub fn analyze_sources(
                     .lock()
                     .expect("index lock")
                     .write_source(&source, &summaries)?;
-                // Committed: the previous run's images of this source are no longer
-                // named by any row.
+                // Committed. The tubes (boxes by track id, which redaction masks by) are
+                // replaced only now, atomically: a run failing before its rows are
+                // committed leaves the previous run's tubes with the previous run's rows.
+                layout.write_tubes(&TubeFile {
+                    format_version: crate::layout::TUBE_FORMAT,
+                    source_id: rec.source_id.clone(),
+                    frame_size: analysis.frame_size,
+                    tubes: analysis.tubes.clone(),
+                })?;
+                // The previous run's images of this source are no longer named by any row.
                 for dir in [thumbs.clone(), derived.join("plates")] {
                     run.remove_superseded(&dir).map_err(AppError::io(&dir))?;
                 }
