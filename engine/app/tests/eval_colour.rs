@@ -190,19 +190,10 @@ fn eval_colour_scores_a_generated_fixture_per_split_and_part() {
 /// `dir/walker.mp4`: a 30x90 "person" (red top, blue legs) walking right at 40 px/s across
 /// a grey 320x240 frame from x = 20, y = 100, for 5 s at 10 fps.
 fn walker(dir: &Path) -> PathBuf {
-    let out = dir.join("walker.mp4");
     let graph = "color=c=gray:s=320x240:d=5:r=10[bg];\
                  color=c=0xC02020:s=30x45:d=5:r=10[top];color=c=0x2030B0:s=30x45:d=5:r=10[legs];\
                  [top][legs]vstack[p];[bg][p]overlay=x='20+t*40':y=100";
-    let ok = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", graph])
-        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "10"])
-        .arg(&out)
-        .status()
-        .expect("the ffmpeg CLI (installed by tools/setup)")
-        .success();
-    assert!(ok, "ffmpeg could not generate the test clip");
-    out
+    common::render_lavfi(&dir.join("walker.mp4"), graph, &["-g", "10"])
 }
 
 const FIXTURE_TRACK_LABELS: &str = r#"

@@ -14,19 +14,24 @@ use vigie_app::{App, Operator};
 /// `dir/NAME.mp4`: a `colour` 24x24 box crossing a grey 160x120 frame at `speed_px_s`, for
 /// `secs` seconds at 10 fps (distinct colours or speeds make distinct sources).
 pub fn moving_box(dir: &Path, name: &str, colour: &str, speed_px_s: u32, secs: u32) -> PathBuf {
-    let out = dir.join(format!("{name}.mp4"));
     let graph = format!(
         "color=c=gray:s=160x120:d={secs}:r=10[bg];color=c={colour}:s=24x24:d={secs}:r=10[fg];[bg][fg]overlay=x='t*{speed_px_s}':y=40"
     );
+    render_lavfi(&dir.join(format!("{name}.mp4")), &graph, &[])
+}
+
+/// Render the lavfi `graph` as H.264 to `out`, with `extra` encoder arguments.
+pub fn render_lavfi(out: &Path, graph: &str, extra: &[&str]) -> PathBuf {
     let ok = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", &graph])
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", graph])
         .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
-        .arg(&out)
+        .args(extra)
+        .arg(out)
         .status()
         .expect("the ffmpeg CLI (installed by tools/setup)")
         .success();
     assert!(ok, "ffmpeg could not generate the test clip");
-    out
+    out.to_owned()
 }
 
 /// Open case `case_id` as `op`, authorised today (so it never expires under the tests).
