@@ -18,6 +18,11 @@
 //! 5. start tentative tracks from the remaining detections scoring `new_track_score_min`;
 //! 6. finish lost tracks unseen for more than `track_buffer_ms`.
 //!
+//! A track confirmed in step 4 first looks back (`backfill_ms`) through the boxes no
+//! track took in the frames before its first one, low ones included, and takes those on
+//! its way back ([`TrackerConfig::backfill_ms`]): an object that walks in partly hidden
+//! scores low until it is in full view, and a recording knows when it really arrived.
+//!
 //! With `per_class`, a pair whose labels are not of one family
 //! ([`crate::classes::same_family`]: `car`, `truck` and `bus` are, since COCO has no van)
 //! is never matched; a track's label is the one most of its detections carried, and a
@@ -26,11 +31,13 @@
 //! confirmation, count up from 1 and are never reused. Finished tracks are collected
 //! with [`Tracker::drain_finished`] during the run and [`Tracker::finish`] at the end.
 
+use std::collections::VecDeque;
+
 use vigie_core::{BBox, Detection};
 
 use crate::assign::max_weight_matching;
 use crate::classes::{same_family, LabelVotes};
-use crate::config::{ConfigError, TrackerConfig};
+use crate::config::{ConfigError, TrackerConfig, BACKFILL_MAX_MISSES};
 use crate::kalman::Kalman;
 
 /// Whether a history point is a measured box or the motion model's guess.
@@ -204,6 +211,9 @@ pub struct TrackerStats {
     /// Tentative tracks dropped before confirmation.
     pub tentative_dropped: u64,
     pub confirmed: u64,
+    /// Points given to tracks at confirmation from the frames before their first one
+    /// ([`TrackerConfig::backfill_ms`]).
+    pub backfilled_points: u64,
     pub finished: u64,
 }
 
@@ -216,6 +226,11 @@ struct Tentative {
     votes: LabelVotes,
 }
 
+/// Largest ratio between the height of a box taken by backfill and the box expected there:
+/// a box much shorter is a part of the object (a head and shoulders above a parked car),
+/// much taller another object.
+const BACKFILL_MAX_HEIGHT_RATIO: f32 = 1.25;
+
 /// The tracker. One per video stream; not shared between threads.
 #[derive(Debug)]
 pub struct Tracker {
@@ -226,6 +241,8 @@ pub struct Tracker {
     next_id: u64,
     last_pts_ms: Option<i64>,
     stats: TrackerStats,
+    /// The detections no track took, per detected frame, for the last `backfill_ms`.
+    unused: VecDeque<(i64, Vec<Detection>)>,
 }
 
 fn valid(d: &Detection) -> bool {
@@ -271,6 +288,7 @@ impl Tracker {
             next_id: 1,
             last_pts_ms: None,
             stats: TrackerStats::default(),
+            unused: VecDeque::new(),
         })
     }
 
@@ -509,6 +527,27 @@ impl Tracker {
             }
         }
 
+        // Keep what no track took, for the tracks confirmed in the next frames.
+        if cfg.backfill_ms > 0 {
+            while self
+                .unused
+                .front()
+                .is_some_and(|(t, _)| pts_ms - *t > cfg.backfill_ms)
+            {
+                self.unused.pop_front();
+            }
+            let left: Vec<Detection> = (0..detections.len())
+                .filter(|&d| {
+                    !used_det[d]
+                        && valid(&detections[d])
+                        && detections[d].score >= cfg.low_score_min
+                        && !(high_left.contains(&d) && self.born_in_frame(pts_ms, &detections[d]))
+                })
+                .map(|d| detections[d].clone())
+                .collect();
+            self.unused.push_back((pts_ms, left));
+        }
+
         // Stage 5: finish tracks lost for too long.
         let mut i = 0;
         while i < self.confirmed.len() {
@@ -557,7 +596,98 @@ impl Tracker {
         matched || better_birth
     }
 
-    fn confirm(&mut self, t: Tentative, pts_ms: i64) {
+    /// Whether a tentative track was started by (or matched) `det` in the frame at
+    /// `pts_ms`: that detection is taken.
+    fn born_in_frame(&self, pts_ms: i64, det: &Detection) -> bool {
+        self.tentative.iter().any(|t| {
+            t.history.last().is_some_and(|p| {
+                p.pts_ms == pts_ms && p.bbox_in_frame == det.bbox_in_frame && p.score == det.score
+            })
+        })
+    }
+
+    /// Extend a track being confirmed backwards through the detections no track took in
+    /// the frames before its first point ([`TrackerConfig::backfill_ms`]): the box
+    /// expected at each earlier frame is the earliest box found so far, moved back at the
+    /// velocity of the track's first detections; the best overlapping detection of the
+    /// track's class family (gate `low_match_iou_min`) is taken and removed from the pool.
+    fn backfill(&mut self, history: &mut Vec<TrackPoint>, label: &str) {
+        if self.cfg.backfill_ms <= 0 || self.unused.is_empty() {
+            return;
+        }
+        let Some(first) = history.first().cloned() else {
+            return;
+        };
+        let dets: Vec<&TrackPoint> = history
+            .iter()
+            .filter(|p| p.source == PointSource::Detection)
+            .collect();
+        let last = dets[dets.len() - 1];
+        let dt = (last.pts_ms - first.pts_ms) as f32;
+        let (c0, c1) = (first.bbox_in_frame.centre(), last.bbox_in_frame.centre());
+        let v = if dt > 0.0 {
+            ((c1.0 - c0.0) / dt, (c1.1 - c0.1) / dt)
+        } else {
+            (0.0, 0.0)
+        };
+        let (mut at_ms, mut at_box) = (first.pts_ms, first.bbox_in_frame);
+        let mut found: Vec<TrackPoint> = Vec::new();
+        let mut misses = 0;
+        for (pts_ms, pool) in self.unused.iter_mut().rev() {
+            if *pts_ms >= first.pts_ms {
+                continue;
+            }
+            if first.pts_ms - *pts_ms > self.cfg.backfill_ms {
+                break;
+            }
+            let back = (*pts_ms - at_ms) as f32;
+            let expected = BBox {
+                x: at_box.x + v.0 * back,
+                y: at_box.y + v.1 * back,
+                ..at_box
+            };
+            let best = pool
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| !self.cfg.per_class || same_family(&d.label, label))
+                .filter(|(_, d)| {
+                    let r = d.bbox_in_frame.h / expected.h.max(1.0);
+                    (1.0 / BACKFILL_MAX_HEIGHT_RATIO..=BACKFILL_MAX_HEIGHT_RATIO).contains(&r)
+                })
+                .map(|(i, d)| (i, expected.iou(&d.bbox_in_frame)))
+                .filter(|&(_, iou)| iou >= self.cfg.low_match_iou_min)
+                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+            match best {
+                Some((i, _)) => {
+                    let d = pool.swap_remove(i);
+                    found.push(TrackPoint {
+                        pts_ms: *pts_ms,
+                        bbox_in_frame: d.bbox_in_frame,
+                        score: d.score,
+                        source: PointSource::Detection,
+                    });
+                    (at_ms, at_box) = (*pts_ms, d.bbox_in_frame);
+                    misses = 0;
+                }
+                None => {
+                    misses += 1;
+                    if misses > BACKFILL_MAX_MISSES {
+                        break;
+                    }
+                }
+            }
+        }
+        if found.is_empty() {
+            return;
+        }
+        self.stats.backfilled_points += found.len() as u64;
+        found.reverse();
+        found.append(history);
+        *history = found;
+    }
+
+    fn confirm(&mut self, mut t: Tentative, pts_ms: i64) {
+        self.backfill(&mut t.history, &t.label);
         let id = self.next_id;
         self.next_id += 1;
         self.stats.confirmed += 1;
@@ -828,5 +958,145 @@ mod tests {
         let v = tr.active()[0].measured_speed_h_s().unwrap();
         assert!((v - 0.5).abs() < 0.02, "{v}");
         assert!(!tr.active()[0].is_still(0.1));
+    }
+
+    fn person(x: f32, score: f32) -> Detection {
+        Detection {
+            bbox_in_frame: BBox {
+                x,
+                y: 100.0,
+                w: 40.0,
+                h: 100.0,
+            },
+            label: "person".into(),
+            score,
+        }
+    }
+
+    /// A person walking in at 4 px per frame, scoring low (0.2) for `low` frames, then
+    /// high; a parked car scoring low all along, elsewhere.
+    fn walk_in(
+        cfg: TrackerConfig,
+        low: usize,
+        frames: usize,
+    ) -> (Vec<FinishedTrack>, TrackerStats) {
+        let mut tr = Tracker::new(cfg).unwrap();
+        for i in 0..frames {
+            let score = if i < low { 0.2 } else { 0.8 };
+            let mut car = det(400.0, 300.0, "car", 0.2);
+            car.bbox_in_frame.w = 80.0;
+            tr.update(i as i64 * 40, &[person(10.0 + 4.0 * i as f32, score), car])
+                .unwrap();
+        }
+        let stats = tr.stats();
+        (tr.finish(), stats)
+    }
+
+    #[test]
+    fn a_track_confirmed_late_gets_the_low_boxes_before_it() {
+        let (tracks, stats) = walk_in(TrackerConfig::default(), 10, 20);
+        assert_eq!(tracks.len(), 1, "the low car starts no track");
+        let t = &tracks[0];
+        assert_eq!(t.label, "person");
+        // Frames 0..10 scored 0.2: all within 1000 ms of frame 10, all taken.
+        assert_eq!(t.first_pts_ms(), 0);
+        assert_eq!(t.history.len(), 20);
+        assert!(t.history.iter().all(|p| p.source == PointSource::Detection));
+        assert_eq!(t.history[3].score, 0.2);
+        assert_eq!(t.history[3].bbox_in_frame.x, 22.0);
+        assert!(t.history.windows(2).all(|w| w[0].pts_ms < w[1].pts_ms));
+        assert_eq!(stats.backfilled_points, 10);
+    }
+
+    #[test]
+    fn backfill_looks_back_only_as_far_as_configured() {
+        // 40 low frames (1600 ms): only those within 1000 ms of the first high one.
+        let (tracks, _) = walk_in(TrackerConfig::default(), 40, 50);
+        assert_eq!(tracks[0].first_pts_ms(), 40 * 40 - 1000);
+        let off = TrackerConfig {
+            backfill_ms: 0,
+            ..TrackerConfig::default()
+        };
+        let (tracks, stats) = walk_in(off, 10, 20);
+        assert_eq!(tracks[0].first_pts_ms(), 10 * 40);
+        assert_eq!(stats.backfilled_points, 0);
+    }
+
+    #[test]
+    fn backfill_follows_the_track_back_and_stops_where_it_is_not() {
+        let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
+        // Frames 0-3: a low box far from where the person will be; frames 4-5: the
+        // person, low; then missed for 4 frames (the gap ends the walk back before frame
+        // 3); frames 10-11: high.
+        for i in 0..12i64 {
+            let x = 10.0 + 4.0 * i as f32;
+            let d = match i {
+                0..=3 => vec![person(400.0, 0.3)],
+                4 | 5 => vec![person(x, 0.3)],
+                6..=9 => vec![],
+                _ => vec![person(x, 0.9)],
+            };
+            tr.update(i * 40, &d).unwrap();
+        }
+        let tracks = tr.finish();
+        assert_eq!(tracks.len(), 1);
+        let pts: Vec<i64> = tracks[0].detections().map(|p| p.pts_ms).collect();
+        assert_eq!(
+            pts,
+            vec![400, 440],
+            "4 misses in a row end it: frames 4-5 not reached"
+        );
+        let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
+        for i in 0..12i64 {
+            let x = 10.0 + 4.0 * i as f32;
+            let d = match i {
+                0..=3 => vec![person(400.0, 0.3)],
+                4..=7 => vec![person(x, 0.3)],
+                8 => vec![],
+                _ => vec![person(x, 0.9)],
+            };
+            tr.update(i * 40, &d).unwrap();
+        }
+        let tracks = tr.finish();
+        let pts: Vec<i64> = tracks[0].detections().map(|p| p.pts_ms).collect();
+        // One missed frame is crossed; the far boxes of frames 0-3 are not on its way.
+        assert_eq!(pts, vec![160, 200, 240, 280, 360, 400, 440]);
+    }
+
+    #[test]
+    fn backfill_takes_no_part_of_the_object() {
+        // Frames 0-3: only the upper half of the person scores (a low box half as tall,
+        // at the same place): not the object's box, not taken.
+        let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
+        for i in 0..6i64 {
+            let mut d = person(10.0 + 4.0 * i as f32, if i < 4 { 0.3 } else { 0.9 });
+            if i < 4 {
+                d.bbox_in_frame.h = 50.0;
+            }
+            tr.update(i * 40, &[d]).unwrap();
+        }
+        let tracks = tr.finish();
+        assert_eq!(tracks[0].first_pts_ms(), 160);
+    }
+
+    #[test]
+    fn a_box_taken_by_backfill_is_not_taken_again() {
+        // Two persons confirmed one after the other along the same path: the low boxes
+        // go to the first one confirmed.
+        let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
+        for i in 0..8i64 {
+            let x = 10.0 + 4.0 * i as f32;
+            let mut d = vec![person(x, if i < 4 { 0.2 } else { 0.9 })];
+            if i >= 6 {
+                d.push(person(300.0, 0.9));
+            }
+            tr.update(i * 40, &d).unwrap();
+        }
+        let stats = tr.stats();
+        let tracks = tr.finish();
+        assert_eq!(tracks.len(), 2);
+        assert_eq!(stats.backfilled_points, 4);
+        assert_eq!(tracks[0].first_pts_ms(), 0);
+        assert_eq!(tracks[1].first_pts_ms(), 240);
     }
 }
