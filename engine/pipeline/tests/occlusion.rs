@@ -1,5 +1,5 @@
 //! A red box that passes behind a grey pillar for about 1.5 s: the online tracker loses
-//! it (longer than its 1 s buffer) and sees it again under a new id; the offline linking
+//! it (longer than its 700 ms buffer) and sees it again under a new id; the offline linking
 //! pass over the whole source makes it one track again, its path through the pillar
 //! filled in. Without linking, two tracks.
 

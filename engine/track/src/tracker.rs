@@ -77,11 +77,17 @@ pub struct ActiveTrack {
     pub label: String,
     pub state: TrackState,
     /// Every frame since the track's first detection (including the tentative frames before
-    /// confirmation): detections, and predictions while lost. Time-ordered.
+    /// confirmation): detections, and predictions while lost; before the tentative's first
+    /// detection, the boxes backfill took (detected frames where none was found are left
+    /// out there). Time-ordered.
     pub history: Vec<TrackPoint>,
     kf: Kalman,
     last_detection_ms: i64,
     votes: LabelVotes,
+    /// pts of the tentative track's first detection: points before it were taken by
+    /// backfill at confirmation, and do not count in its measured speed (a young track
+    /// must never look still because of where it stood, half hidden, before).
+    born_ms: i64,
 }
 
 impl ActiveTrack {
@@ -95,7 +101,8 @@ impl ActiveTrack {
             .is_some_and(|speed| speed < max_speed_h_s)
     }
 
-    /// How fast the object moves, in box heights per second, measured on its detections:
+    /// How fast the object moves, in box heights per second, measured on its detections
+    /// since it was first seen by the tracker (backfilled points left out):
     /// its centre's displacement over its last second of detections (or between its last two detections, when they are further
     /// apart). `None` while unknown: fewer than two detections, or less than 0.8 s apart.
     ///
@@ -106,7 +113,7 @@ impl ActiveTrack {
             .history
             .iter()
             .rev()
-            .filter(|p| p.source == PointSource::Detection);
+            .filter(|p| p.source == PointSource::Detection && p.pts_ms >= self.born_ms);
         let last = dets.next()?;
         let mut first = None;
         for p in dets {
@@ -497,6 +504,7 @@ impl Tracker {
         }
 
         // Stage 4: births.
+        let mut born = vec![false; detections.len()];
         for &d in &high_left {
             let det = &detections[d];
             if used_det[d] || det.score < cfg.new_track_score_min {
@@ -506,6 +514,7 @@ impl Tracker {
                 continue;
             }
             self.stats.tentative_started += 1;
+            born[d] = true;
             let mut votes = LabelVotes::default();
             votes.add(&det.label, det.score);
             let t = Tentative {
@@ -539,13 +548,17 @@ impl Tracker {
             let left: Vec<Detection> = (0..detections.len())
                 .filter(|&d| {
                     !used_det[d]
+                        && !born[d]
                         && valid(&detections[d])
                         && detections[d].score >= cfg.low_score_min
-                        && !(high_left.contains(&d) && self.born_in_frame(pts_ms, &detections[d]))
                 })
                 .map(|d| detections[d].clone())
                 .collect();
-            self.unused.push_back((pts_ms, left));
+            // A frame with no box left is not kept: the pipeline also feeds the tracker
+            // frames the detector never saw (empty), which must not count as misses.
+            if !left.is_empty() {
+                self.unused.push_back((pts_ms, left));
+            }
         }
 
         // Stage 5: finish tracks lost for too long.
@@ -594,16 +607,6 @@ impl Tracker {
                 && (detections[o].score > det.score || (detections[o].score == det.score && o < d))
         });
         matched || better_birth
-    }
-
-    /// Whether a tentative track was started by (or matched) `det` in the frame at
-    /// `pts_ms`: that detection is taken.
-    fn born_in_frame(&self, pts_ms: i64, det: &Detection) -> bool {
-        self.tentative.iter().any(|t| {
-            t.history.last().is_some_and(|p| {
-                p.pts_ms == pts_ms && p.bbox_in_frame == det.bbox_in_frame && p.score == det.score
-            })
-        })
     }
 
     /// Extend a track being confirmed backwards through the detections no track took in
@@ -687,6 +690,7 @@ impl Tracker {
     }
 
     fn confirm(&mut self, mut t: Tentative, pts_ms: i64) {
+        let born_ms = t.history.first().map_or(pts_ms, |p| p.pts_ms);
         self.backfill(&mut t.history, &t.label);
         let id = self.next_id;
         self.next_id += 1;
@@ -699,6 +703,7 @@ impl Tracker {
             kf: t.kf,
             last_detection_ms: pts_ms,
             votes: t.votes,
+            born_ms,
         });
     }
 
@@ -1026,14 +1031,13 @@ mod tests {
     fn backfill_follows_the_track_back_and_stops_where_it_is_not() {
         let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
         // Frames 0-3: a low box far from where the person will be; frames 4-5: the
-        // person, low; then missed for 4 frames (the gap ends the walk back before frame
-        // 3); frames 10-11: high.
+        // person, low; then missed for 4 detected frames that hold only the far box (the
+        // gap ends the walk back before frame 5); frames 10-11: high.
         for i in 0..12i64 {
             let x = 10.0 + 4.0 * i as f32;
             let d = match i {
-                0..=3 => vec![person(400.0, 0.3)],
+                0..=3 | 6..=9 => vec![person(400.0, 0.3)],
                 4 | 5 => vec![person(x, 0.3)],
-                6..=9 => vec![],
                 _ => vec![person(x, 0.9)],
             };
             tr.update(i * 40, &d).unwrap();
@@ -1061,6 +1065,61 @@ mod tests {
         let pts: Vec<i64> = tracks[0].detections().map(|p| p.pts_ms).collect();
         // One missed frame is crossed; the far boxes of frames 0-3 are not on its way.
         assert_eq!(pts, vec![160, 200, 240, 280, 360, 400, 440]);
+    }
+
+    #[test]
+    fn frames_the_detector_did_not_see_are_not_misses() {
+        // The pipeline feeds frames the motion gate kept from the detector as empty ones
+        // while no track is live: five of them do not end the walk back.
+        let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
+        for i in 0..11i64 {
+            let x = 10.0 + 4.0 * i as f32;
+            let d = match i {
+                0..=3 => vec![person(x, 0.3)],
+                4..=8 => vec![],
+                _ => vec![person(x, 0.9)],
+            };
+            tr.update(i * 40, &d).unwrap();
+        }
+        let tracks = tr.finish();
+        let pts: Vec<i64> = tracks[0].detections().map(|p| p.pts_ms).collect();
+        assert_eq!(pts, vec![0, 40, 80, 120, 360, 400]);
+    }
+
+    #[test]
+    fn a_backfilled_track_is_not_still_because_of_where_it_stood() {
+        // Half hidden and standing for 1 s (low boxes), then walking fast in full view:
+        // just confirmed, its speed is unknown (young), never "still".
+        let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
+        for i in 0..27i64 {
+            let (x, score) = if i < 25 {
+                (10.0, 0.3)
+            } else {
+                (10.0 + 8.0 * (i - 24) as f32, 0.9)
+            };
+            tr.update(i * 40, &[person(x, score)]).unwrap();
+        }
+        let t = &tr.active()[0];
+        assert!(t.history.len() > 20, "backfilled: {}", t.history.len());
+        assert_eq!(t.measured_speed_h_s(), None);
+        assert!(!t.is_still(0.1));
+    }
+
+    #[test]
+    fn a_box_that_started_a_track_is_not_backfilled_into_another() {
+        // min_hits 1: a birth is confirmed at once and its box must not stay in the pool.
+        let cfg = TrackerConfig {
+            min_hits: 1,
+            ..TrackerConfig::default()
+        };
+        let mut tr = Tracker::new(cfg).unwrap();
+        tr.update(0, &[person(100.0, 0.9)]).unwrap();
+        tr.update(40, &[person(100.0, 0.9), person(112.0, 0.9)])
+            .unwrap();
+        let tracks = tr.finish();
+        assert_eq!(tracks.len(), 2);
+        let firsts: Vec<i64> = tracks.iter().map(|t| t.first_pts_ms()).collect();
+        assert_eq!(firsts, vec![0, 40]);
     }
 
     #[test]
