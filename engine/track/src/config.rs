@@ -74,6 +74,11 @@ pub struct TrackerConfig {
     /// low boxes; a recording lets vigie give the track its real arrival time. Default
     /// 1000 ms; 0 turns it off. Allowed: `0..=10000`.
     pub backfill_ms: i64,
+    /// Let low detections extend lost tracks too (ByteTrack extends only tracks seen in
+    /// the previous frame), gate `low_match_iou_min`, when the box is the track's height
+    /// within 1.25: an object coming out from behind another scores low first, and a part
+    /// of a neighbour is not the track's size. Default true.
+    pub lost_low_match: bool,
 }
 
 /// Detected frames in a row without a match that end a backward extension
@@ -97,6 +102,7 @@ impl Default for TrackerConfig {
             still_speed_h_s: 0.1,
             still_track_buffer_ms: 6500,
             backfill_ms: 1000,
+            lost_low_match: true,
         }
     }
 }

@@ -421,6 +421,36 @@ impl Tracker {
             matched_track[rest[rt]] = Some(d);
             used_det[d] = true;
         }
+        // Stage 2b (`lost_low_match`): low detections against lost tracks, gate
+        // `low_match_iou_min`, where the box is the track's height within 1.25 (an object
+        // coming out from behind another scores low first; a part of a neighbour is not
+        // its size).
+        if cfg.lost_low_match {
+            let lost: Vec<usize> = (0..self.confirmed.len())
+                .filter(|&t| {
+                    matched_track[t].is_none() && self.confirmed[t].state == TrackState::Lost
+                })
+                .collect();
+            let low_left: Vec<usize> = low.iter().copied().filter(|&d| !used_det[d]).collect();
+            let lost_boxes: Vec<(BBox, &str)> = lost.iter().map(|&t| boxes[t]).collect();
+            let pairs = max_weight_matching(lost_boxes.len(), low_left.len(), |t, d| {
+                let det = &detections[low_left[d]];
+                if cfg.per_class && !same_family(&det.label, lost_boxes[t].1) {
+                    return None;
+                }
+                let r = det.bbox_in_frame.h / lost_boxes[t].0.h.max(1.0);
+                if !(1.0 / BACKFILL_MAX_HEIGHT_RATIO..=BACKFILL_MAX_HEIGHT_RATIO).contains(&r) {
+                    return None;
+                }
+                let iou = lost_boxes[t].0.iou(&det.bbox_in_frame);
+                (iou >= cfg.low_match_iou_min)
+                    .then(|| ((iou - cfg.low_match_iou_min) as f64 * 1e6).round() as i64 + 1)
+            });
+            for (t, d) in pairs {
+                matched_track[lost[t]] = Some(low_left[d]);
+                used_det[low_left[d]] = true;
+            }
+        }
         drop(boxes);
         for (t, m) in self.confirmed.iter_mut().zip(&matched_track) {
             match m {
@@ -499,7 +529,10 @@ impl Tracker {
                         self.tentative.push(t);
                     }
                 }
-                None => self.stats.tentative_dropped += 1,
+                None => {
+                    self.stats.tentative_dropped += 1;
+                    self.return_to_pool(t.history, &t.label);
+                }
             }
         }
 
@@ -607,6 +640,33 @@ impl Tracker {
                 && (detections[o].score > det.score || (detections[o].score == det.score && o < d))
         });
         matched || better_birth
+    }
+
+    /// The boxes of a tentative track that was dropped go back to the pool backfill reads:
+    /// the frames where an object first scored high enough to start a track are the ones
+    /// a later track of the same object should not lose.
+    fn return_to_pool(&mut self, points: Vec<TrackPoint>, label: &str) {
+        let Some(now_ms) = self.last_pts_ms else {
+            return;
+        };
+        if self.cfg.backfill_ms <= 0 {
+            return;
+        }
+        for p in points {
+            // Older than what is kept: no track confirmed from now on looks that far back.
+            if now_ms - p.pts_ms > self.cfg.backfill_ms {
+                continue;
+            }
+            let det = Detection {
+                bbox_in_frame: p.bbox_in_frame,
+                label: label.to_string(),
+                score: p.score,
+            };
+            match self.unused.binary_search_by_key(&p.pts_ms, |(t, _)| *t) {
+                Ok(i) => self.unused[i].1.push(det),
+                Err(i) => self.unused.insert(i, (p.pts_ms, vec![det])),
+            }
+        }
     }
 
     /// Extend a track being confirmed backwards through the detections no track took in
@@ -1120,6 +1180,66 @@ mod tests {
         assert_eq!(tracks.len(), 2);
         let firsts: Vec<i64> = tracks.iter().map(|t| t.first_pts_ms()).collect();
         assert_eq!(firsts, vec![0, 40]);
+    }
+
+    #[test]
+    fn a_lost_track_is_taken_up_again_by_a_low_box_of_its_size() {
+        // Seen (high) for 5 frames, unseen for 3, then low boxes where it is expected.
+        let run = |h: f32, lost_low_match: bool| {
+            let cfg = TrackerConfig {
+                lost_low_match,
+                ..TrackerConfig::default()
+            };
+            let mut tr = Tracker::new(cfg).unwrap();
+            for i in 0..12i64 {
+                let mut d = person(10.0 + 4.0 * i as f32, 0.9);
+                let dets = match i {
+                    0..=4 => vec![d],
+                    5..=7 => vec![],
+                    _ => {
+                        d.score = 0.3;
+                        d.bbox_in_frame.h = h;
+                        vec![d]
+                    }
+                };
+                tr.update(i * 40, &dets).unwrap();
+            }
+            tr.finish()
+                .into_iter()
+                .map(|t| t.detections().count())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            run(100.0, true),
+            vec![9],
+            "one track, 5 high and 4 low boxes"
+        );
+        assert_eq!(
+            run(100.0, false),
+            vec![5],
+            "ByteTrack: low boxes extend only seen tracks"
+        );
+        assert_eq!(
+            run(60.0, true),
+            vec![5],
+            "a box not the track's size is not taken"
+        );
+    }
+
+    #[test]
+    fn the_boxes_of_a_dropped_tentative_go_to_the_track_confirmed_later() {
+        // Frame 2 scores high enough to start a track, frame 3 not (the tentative is
+        // dropped), frames 4-5 do: the track confirmed at frame 5 gets frames 0-3 back.
+        let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
+        for (i, score) in [0.3, 0.3, 0.7, 0.4, 0.8, 0.8].into_iter().enumerate() {
+            let i = i as i64;
+            tr.update(i * 40, &[person(10.0 + 4.0 * i as f32, score)])
+                .unwrap();
+        }
+        let tracks = tr.finish();
+        assert_eq!(tracks.len(), 1);
+        let scores: Vec<f32> = tracks[0].detections().map(|p| p.score).collect();
+        assert_eq!(scores, vec![0.3, 0.3, 0.7, 0.4, 0.8, 0.8]);
     }
 
     #[test]
