@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alert;
+pub mod classes;
 pub mod clock;
 pub mod font;
 pub mod frame;

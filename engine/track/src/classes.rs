@@ -1,8 +1,8 @@
 //! Which detector classes may be one object, and which label a track finally gets.
 //!
 //! Why: COCO has no "van". NanoDet calls a van `car` in one frame and `truck` in the next
-//! (and a minibus `bus`), sometimes in the same frame with two boxes (its non-maximum
-//! suppression is per class). Matching strictly per label broke such a van into a `car`
+//! (and a minibus `bus`); the detector keeps one box per object of the family
+//! (`vigie_core::classes`), but the label may change from frame to frame. Matching strictly per label broke such a van into a `car`
 //! track and a `truck` track, one of them often too short to be kept. So the tracker and
 //! the offline linker treat `car`, `truck` and `bus` as one *family* (they may continue one
 //! another), and a track's label is the one most of its detections carried
@@ -10,13 +10,7 @@
 //! track. Persons, bicycles and motorcycles stay strictly per class: a detector does not
 //! confuse them with cars, and a person must never continue a bicycle's track.
 
-/// Motor vehicles the COCO detector confuses with one another (vans, minibuses, pick-ups).
-pub const MOTOR_VEHICLE_FAMILY: [&str; 3] = ["car", "truck", "bus"];
-
-/// Whether detections labelled `a` and `b` may belong to one track.
-pub fn same_family(a: &str, b: &str) -> bool {
-    a == b || (MOTOR_VEHICLE_FAMILY.contains(&a) && MOTOR_VEHICLE_FAMILY.contains(&b))
-}
+pub use vigie_core::classes::{same_family, MOTOR_VEHICLE_FAMILY};
 
 /// The labels of a track's detections, counted: the track's label is the most frequent
 /// one (ties: the larger summed score, then the first seen).
