@@ -27,5 +27,6 @@ mod tests {
         assert!(same_family("person", "person"));
         assert!(!same_family("person", "bicycle"));
         assert!(!same_family("motorcycle", "car"));
+        assert!(!same_family("bicycle", "motorcycle"));
     }
 }

@@ -18,7 +18,8 @@
 //!
 //! Exactness: a window's offset is an integer number of frame pixels and its scale is 1,
 //! so a box maps back by one addition ([`Window::to_frame`]). Overlapping windows see an
-//! object twice: boxes are merged by the detector's per-class NMS in frame pixels. An
+//! object twice: boxes are merged by the detector's NMS (per class, car/truck/bus as one
+//! group) in frame pixels. An
 //! object cut by a window's inner edge (an edge that is not the frame's border) gives a
 //! partial box: it is dropped when another window holds the whole box, kept otherwise (a
 //! partial box is better than none; regions are grown by a margin before windows are

@@ -243,7 +243,8 @@ impl Detector {
     /// Detect objects in `windows` of `frame` ([`crate::crops`]: each at scale 1, one
     /// batch item each, in one inference call), boxes in frame pixels: a box cut by a
     /// window's inner edge gives way to the same object whole in another window, then the
-    /// windows' duplicates are merged by per-class NMS. Windows must lie inside the frame.
+    /// windows' duplicates are merged by NMS (per class, car/truck/bus as one group).
+    /// Windows must lie inside the frame.
     pub fn detect_windows(
         &mut self,
         frame: &RgbFrame,

@@ -35,7 +35,7 @@ use serde::Serialize;
 pub use choice::{
     detector_model_for, CpuFeatures, DetectorModel, InputChoice, Precision, PrecisionChoice,
 };
-pub use detector::{Detector, DetectorConfig, CCTV_CLASSES};
+pub use detector::{nms_groups, Detector, DetectorConfig, CCTV_CLASSES};
 pub use error::DetectError;
 
 /// An axis-aligned box: top-left corner and size, in the pixels of the space its name

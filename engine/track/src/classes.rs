@@ -54,16 +54,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn vans_are_one_family_persons_are_not() {
-        assert!(same_family("car", "truck"));
-        assert!(same_family("bus", "car"));
-        assert!(same_family("person", "person"));
-        assert!(!same_family("person", "bicycle"));
-        assert!(!same_family("motorcycle", "car"));
-        assert!(!same_family("bicycle", "motorcycle"));
-    }
-
-    #[test]
     fn the_most_frequent_label_wins() {
         let mut v = LabelVotes::default();
         assert_eq!(v.dominant(), None);

@@ -15,7 +15,8 @@ pub struct TrackerConfig {
     /// Default 0.5. Allowed: `low_score_min <= value <= 1`.
     pub high_score_min: f32,
     /// Detections scoring below this are ignored; between this and `high_score_min` they
-    /// are "low" and only extend tracks seen in the previous frame (second association).
+    /// are "low" and only extend tracks seen in the previous frame (second association),
+    /// or lost tracks of their size (`lost_low_match`).
     /// Default 0.1. Allowed: `0 <= value <= high_score_min`.
     pub low_score_min: f32,
     /// An unmatched high detection starts a new (tentative) track only if it scores at

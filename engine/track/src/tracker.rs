@@ -3,7 +3,8 @@
 //! Why ByteTrack: CCTV detections are often weak (occlusion, blur, small far objects).
 //! Discarding low-score boxes breaks tracks; trusting them creates ghosts. ByteTrack keeps
 //! both: high-score boxes are matched to every track first, then low-score boxes may only
-//! *extend* tracks that were seen in the previous frame, never start one.
+//! *extend* tracks, never start one (ByteTrack: tracks seen in the previous frame; here
+//! also lost tracks, when the box is the track's size, `lost_low_match`).
 //!
 //! Per frame ([`Tracker::update`]):
 //! 1. predict every track with its Kalman filter to the frame's `pts_ms`;
@@ -11,7 +12,8 @@
 //!    assignment (with `prefer_recent_tracks`, tracks seen in the previous frame are matched
 //!    before lost ones, DeepSORT's matching cascade);
 //! 3. match low detections to the confirmed tracks still unmatched that were seen last
-//!    frame, gate `low_match_iou_min`; the rest become (or stay) lost;
+//!    frame, gate `low_match_iou_min`, then (`lost_low_match`) the remaining low ones to
+//!    lost tracks, same gate, height within 1.25; the rest become (or stay) lost;
 //! 4. match the remaining high detections to tentative tracks (`tentative_match_iou_min`);
 //!    a tentative track reaching `min_hits` is confirmed and gets the next id, one that
 //!    misses a frame is dropped;
@@ -27,7 +29,8 @@
 //! ([`crate::classes::same_family`]: `car`, `truck` and `bus` are, since COCO has no van)
 //! is never matched; a track's label is the one most of its detections carried, and a
 //! second box of another label of the family on an object already matched in the frame
-//! (per-class NMS lets both through) starts no track. Ids are given at
+//! starts no track (vigie's detector suppresses the family together, `vigie_detect::nms_groups`;
+//! other detectors, or a looser NMS, may let both through). Ids are given at
 //! confirmation, count up from 1 and are never reused. Finished tracks are collected
 //! with [`Tracker::drain_finished`] during the run and [`Tracker::finish`] at the end.
 
@@ -221,6 +224,8 @@ pub struct TrackerStats {
     /// Points given to tracks at confirmation from the frames before their first one
     /// ([`TrackerConfig::backfill_ms`]).
     pub backfilled_points: u64,
+    /// Lost tracks taken up again by a low detection of their size (`lost_low_match`).
+    pub lost_low_matches: u64,
     pub finished: u64,
 }
 
@@ -258,8 +263,8 @@ fn valid(d: &Detection) -> bool {
 }
 
 /// Two boxes of labels of one family overlapping at least this much in one frame are one
-/// object labelled twice (NanoDet's per-class NMS keeps a van's `car` and `truck` boxes;
-/// its own NMS threshold between boxes of one class is 0.6).
+/// object labelled twice (vigie's detector suppresses the family together at 0.6, so this
+/// is for detections from elsewhere or a looser NMS setting).
 const SECOND_LABEL_IOU_MIN: f32 = 0.6;
 
 /// Match `tracks` (predicted boxes and labels) with detections `dets` (indices into
@@ -449,6 +454,7 @@ impl Tracker {
             for (t, d) in pairs {
                 matched_track[lost[t]] = Some(low_left[d]);
                 used_det[low_left[d]] = true;
+                self.stats.lost_low_matches += 1;
             }
         }
         drop(boxes);
