@@ -245,12 +245,52 @@ pub(crate) fn count_model(
     }
 }
 
-/// Score NanoDet on declared VOC pairs at `iou`.
+/// A bicycle or motorcycle with the person sitting on it (by the tracker's per-frame rider
+/// rule, [`vigie_track::riders::on_vehicle`]) as one box covering both, as vigie reports a
+/// ridden vehicle; each person rides at most one vehicle (vehicles by score, each taking
+/// the sitting person whose box overlaps it most). The person's box stays in the list.
+pub fn attach_riders_per_frame(dets: &mut [Detection]) {
+    let cfg = vigie_track::riders::RiderConfig::default();
+    let ridable = |d: &Detection| d.label == "bicycle" || d.label == "motorcycle";
+    let mut vehicles: Vec<usize> = (0..dets.len()).filter(|&i| ridable(&dets[i])).collect();
+    vehicles.sort_by(|&a, &b| dets[b].score.total_cmp(&dets[a].score).then(a.cmp(&b)));
+    let core = |b: vigie_detect::BBox| vigie_core::BBox {
+        x: b.x,
+        y: b.y,
+        w: b.w,
+        h: b.h,
+    };
+    let mut riding = vec![false; dets.len()];
+    for v in vehicles {
+        let vb = core(dets[v].bbox_in_frame);
+        let rider = (0..dets.len())
+            .filter(|&p| dets[p].label == "person" && !riding[p])
+            .filter(|&p| vigie_track::riders::on_vehicle(&core(dets[p].bbox_in_frame), &vb, &cfg))
+            .max_by(|&a, &b| {
+                let overlap = |p: usize| core(dets[p].bbox_in_frame).intersection_area(&vb);
+                overlap(a).total_cmp(&overlap(b)).then(b.cmp(&a))
+            });
+        if let Some(p) = rider {
+            riding[p] = true;
+            let u = vb.union(&core(dets[p].bbox_in_frame));
+            dets[v].bbox_in_frame = vigie_detect::BBox {
+                x: u.x,
+                y: u.y,
+                w: u.w,
+                h: u.h,
+            };
+        }
+    }
+}
+
+/// Score NanoDet on declared VOC pairs at `iou`; with `riders`, a ridden bicycle or
+/// motorcycle is scored with its rider's box united to its own ([`attach_riders_per_frame`]).
 pub fn eval_detect(
     m: &Measurement,
     params: &DetectorParams,
     pairs: &[(PathBuf, PathBuf)],
     iou: f32,
+    riders: bool,
 ) -> Result<DetectEval, AppError> {
     if !(iou > 0.0 && iou <= 1.0) {
         return Err(bad(format!("invalid --iou {iou} (expected > 0 and <= 1)")));
@@ -297,8 +337,11 @@ pub fn eval_detect(
         };
         count_model(&mut models, model);
         let ti = Instant::now();
-        let dets = dets_by_model[i].1.detect(&frame)?;
+        let mut dets = dets_by_model[i].1.detect(&frame)?;
         infer_s += ti.elapsed().as_secs_f64();
+        if riders {
+            attach_riders_per_frame(&mut dets);
+        }
         ev.add(&dets, truth);
     }
     Ok(DetectEval {
@@ -1373,4 +1416,40 @@ pub fn eval_plates(
         report,
         models: reader.model_ids().iter().map(|s| s.to_string()).collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn det(label: &'static str, score: f32, x: f32, y: f32, w: f32, h: f32) -> Detection {
+        Detection {
+            class_id: 0,
+            label,
+            score,
+            bbox_in_frame: vigie_detect::BBox { x, y, w, h },
+        }
+    }
+
+    #[test]
+    fn a_rider_is_scored_with_the_machine_a_pedestrian_beside_it_is_not() {
+        let mut dets = vec![
+            det("motorcycle", 0.8, 200.0, 200.0, 60.0, 40.0),
+            det("person", 0.7, 217.0, 162.0, 26.0, 64.0),
+            // The same machine boxed again, lower: the rider rides one of them only.
+            det("motorcycle", 0.4, 203.0, 200.0, 60.0, 40.0),
+            det("person", 0.9, 400.0, 150.0, 26.0, 80.0),
+            det("bicycle", 0.6, 320.0, 215.0, 60.0, 40.0),
+        ];
+        attach_riders_per_frame(&mut dets);
+        let b = |i: usize| {
+            let b = dets[i].bbox_in_frame;
+            (b.x, b.y, b.w, b.h)
+        };
+        assert_eq!(b(0), (200.0, 162.0, 60.0, 78.0), "machine and rider");
+        assert_eq!(b(2), (203.0, 200.0, 60.0, 40.0), "the rider is taken");
+        assert_eq!(b(1), (217.0, 162.0, 26.0, 64.0), "the person's box stays");
+        // A pedestrian beside a bicycle (not over it) is not its rider.
+        assert_eq!(b(4), (320.0, 215.0, 60.0, 40.0));
+    }
 }

@@ -32,13 +32,31 @@ impl BBox {
         (self.x + self.w / 2.0, self.y + self.h / 2.0)
     }
 
-    /// Intersection over union.
-    pub fn iou(&self, o: &BBox) -> f32 {
+    /// Area of the overlap of two boxes (0 when they do not meet).
+    pub fn intersection_area(&self, o: &BBox) -> f32 {
         let x1 = self.x.max(o.x);
         let y1 = self.y.max(o.y);
         let x2 = (self.x + self.w).min(o.x + o.w);
         let y2 = (self.y + self.h).min(o.y + o.h);
-        let inter = (x2 - x1).max(0.0) * (y2 - y1).max(0.0);
+        (x2 - x1).max(0.0) * (y2 - y1).max(0.0)
+    }
+
+    /// The smallest box holding both (a rider and their bicycle).
+    pub fn union(&self, o: &BBox) -> BBox {
+        let (x0, y0) = (self.x.min(o.x), self.y.min(o.y));
+        let x1 = (self.x + self.w).max(o.x + o.w);
+        let y1 = (self.y + self.h).max(o.y + o.h);
+        BBox {
+            x: x0,
+            y: y0,
+            w: x1 - x0,
+            h: y1 - y0,
+        }
+    }
+
+    /// Intersection over union.
+    pub fn iou(&self, o: &BBox) -> f32 {
+        let inter = self.intersection_area(o);
         let union = self.area() + o.area() - inter;
         if union <= 0.0 {
             0.0

@@ -203,19 +203,6 @@ pub fn find_riders(tracks: &[FinishedTrack], cfg: &RiderConfig) -> Vec<RiderMatc
     out
 }
 
-fn union(a: &BBox, b: &BBox) -> BBox {
-    let x0 = a.x.min(b.x);
-    let y0 = a.y.min(b.y);
-    let x1 = (a.x + a.w).max(b.x + b.w);
-    let y1 = (a.y + a.h).max(b.y + b.h);
-    BBox {
-        x: x0,
-        y: y0,
-        w: x1 - x0,
-        h: y1 - y0,
-    }
-}
-
 /// Fold `rider`'s boxes into `vehicle`: in each frame the box covers both (where only one
 /// was seen, its box), a frame is a detection if either was detected there, and the
 /// score is the vehicle's where it was detected. The vehicle keeps its id and class.
@@ -236,7 +223,7 @@ pub fn attach_rider(vehicle: &mut FinishedTrack, rider: &FinishedTrack) {
                     v.source == PointSource::Detection || r.source == PointSource::Detection;
                 Some(TrackPoint {
                     pts_ms: v.pts_ms,
-                    bbox_in_frame: union(&v.bbox_in_frame, &r.bbox_in_frame),
+                    bbox_in_frame: v.bbox_in_frame.union(&r.bbox_in_frame),
                     score: if v.source == PointSource::Detection {
                         v.score
                     } else {

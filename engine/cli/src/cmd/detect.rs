@@ -189,6 +189,11 @@ pub struct EvalArgs {
     /// Evaluate at most this many images (0 = all), in file-name order.
     #[arg(long, default_value_t = 0)]
     pub limit: usize,
+    /// Score a bicycle or motorcycle with the person sitting on it as one box covering
+    /// both, as vigie reports a ridden vehicle (the tracker's per-frame rider rule;
+    /// street-cctv's annotations box a motorcycle with its rider). Image folders only.
+    #[arg(long, conflicts_with = "video")]
+    pub riders: bool,
 }
 
 pub fn eval(a: EvalArgs, global: &Global) -> anyhow::Result<Outcome> {
@@ -225,7 +230,8 @@ pub fn eval(a: EvalArgs, global: &Global) -> anyhow::Result<Outcome> {
                 .flat_map(|(img, xml)| [img.clone(), xml.clone()])
                 .collect();
             let m = measurement(global, "eval detect", &files)?;
-            let ev = vigie_app::bench::eval_detect(&m, &a.detector.params(), &pairs, a.iou)?;
+            let ev =
+                vigie_app::bench::eval_detect(&m, &a.detector.params(), &pairs, a.iou, a.riders)?;
             (ev, json!({ "dir": a.dir.display().to_string() }))
         }
     };
