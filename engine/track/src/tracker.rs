@@ -238,10 +238,11 @@ struct Tentative {
     votes: LabelVotes,
 }
 
-/// Largest ratio between the height of a box taken by backfill and the box expected there:
-/// a box much shorter is a part of the object (a head and shoulders above a parked car),
-/// much taller another object.
-const BACKFILL_MAX_HEIGHT_RATIO: f32 = 1.25;
+/// Largest ratio between the height of a low box taken for a track (by backfill, or by a
+/// lost track in stage 2b) and the track's box expected there: a box much shorter is a
+/// part of the object (a head and shoulders above a parked car, a torso behind a
+/// neighbour), much taller another object.
+const SAME_OBJECT_MAX_HEIGHT_RATIO: f32 = 1.25;
 
 /// The tracker. One per video stream; not shared between threads.
 #[derive(Debug)]
@@ -444,7 +445,8 @@ impl Tracker {
                     return None;
                 }
                 let r = det.bbox_in_frame.h / lost_boxes[t].0.h.max(1.0);
-                if !(1.0 / BACKFILL_MAX_HEIGHT_RATIO..=BACKFILL_MAX_HEIGHT_RATIO).contains(&r) {
+                if !(1.0 / SAME_OBJECT_MAX_HEIGHT_RATIO..=SAME_OBJECT_MAX_HEIGHT_RATIO).contains(&r)
+                {
                     return None;
                 }
                 let iou = lost_boxes[t].0.iou(&det.bbox_in_frame);
@@ -721,7 +723,7 @@ impl Tracker {
                 .filter(|(_, d)| !self.cfg.per_class || same_family(&d.label, label))
                 .filter(|(_, d)| {
                     let r = d.bbox_in_frame.h / expected.h.max(1.0);
-                    (1.0 / BACKFILL_MAX_HEIGHT_RATIO..=BACKFILL_MAX_HEIGHT_RATIO).contains(&r)
+                    (1.0 / SAME_OBJECT_MAX_HEIGHT_RATIO..=SAME_OBJECT_MAX_HEIGHT_RATIO).contains(&r)
                 })
                 .map(|(i, d)| (i, expected.iou(&d.bbox_in_frame)))
                 .filter(|&(_, iou)| iou >= self.cfg.low_match_iou_min)
