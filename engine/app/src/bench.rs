@@ -254,12 +254,7 @@ pub fn attach_riders_per_frame(dets: &mut [Detection]) {
     let ridable = |d: &Detection| d.label == "bicycle" || d.label == "motorcycle";
     let mut vehicles: Vec<usize> = (0..dets.len()).filter(|&i| ridable(&dets[i])).collect();
     vehicles.sort_by(|&a, &b| dets[b].score.total_cmp(&dets[a].score).then(a.cmp(&b)));
-    let core = |b: vigie_detect::BBox| vigie_core::BBox {
-        x: b.x,
-        y: b.y,
-        w: b.w,
-        h: b.h,
-    };
+    let core = |b: vigie_detect::BBox| -> vigie_core::BBox { b.into() };
     let mut riding = vec![false; dets.len()];
     for v in vehicles {
         let vb = core(dets[v].bbox_in_frame);
@@ -272,13 +267,7 @@ pub fn attach_riders_per_frame(dets: &mut [Detection]) {
             });
         if let Some(p) = rider {
             riding[p] = true;
-            let u = vb.union(&core(dets[p].bbox_in_frame));
-            dets[v].bbox_in_frame = vigie_detect::BBox {
-                x: u.x,
-                y: u.y,
-                w: u.w,
-                h: u.h,
-            };
+            dets[v].bbox_in_frame = vb.union(&core(dets[p].bbox_in_frame)).into();
         }
     }
 }

@@ -59,17 +59,34 @@ pub struct Detection {
     pub bbox_in_frame: BBox,
 }
 
+impl From<BBox> for vigie_core::BBox {
+    fn from(b: BBox) -> Self {
+        vigie_core::BBox {
+            x: b.x,
+            y: b.y,
+            w: b.w,
+            h: b.h,
+        }
+    }
+}
+
+impl From<vigie_core::BBox> for BBox {
+    fn from(b: vigie_core::BBox) -> Self {
+        BBox {
+            x: b.x,
+            y: b.y,
+            w: b.w,
+            h: b.h,
+        }
+    }
+}
+
 /// The detector's output in the pipeline's shared type (the label becomes an owned
 /// string; the COCO class id is dropped: downstream stages work by label).
 impl From<Detection> for vigie_core::Detection {
     fn from(d: Detection) -> Self {
         vigie_core::Detection {
-            bbox_in_frame: vigie_core::BBox {
-                x: d.bbox_in_frame.x,
-                y: d.bbox_in_frame.y,
-                w: d.bbox_in_frame.w,
-                h: d.bbox_in_frame.h,
-            },
+            bbox_in_frame: d.bbox_in_frame.into(),
             label: d.label.to_string(),
             score: d.score,
         }

@@ -268,6 +268,19 @@ fn valid(d: &Detection) -> bool {
 /// is for detections from elsewhere or a looser NMS setting).
 const SECOND_LABEL_IOU_MIN: f32 = 0.6;
 
+/// Whether a pairing also requires the box to be the track's size ([`same_size`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SizeRule {
+    Any,
+    SameObject,
+}
+
+/// Whether `b` has the height of the box `expected` within [`SAME_OBJECT_MAX_HEIGHT_RATIO`].
+fn same_size(b: &BBox, expected: &BBox) -> bool {
+    let r = b.h / expected.h.max(1.0);
+    (1.0 / SAME_OBJECT_MAX_HEIGHT_RATIO..=SAME_OBJECT_MAX_HEIGHT_RATIO).contains(&r)
+}
+
 /// Match `tracks` (predicted boxes and labels) with detections `dets` (indices into
 /// `all`), gate `iou_min`; returns (track index, detection index into `all`) pairs.
 fn associate(
@@ -276,10 +289,14 @@ fn associate(
     all: &[Detection],
     iou_min: f32,
     per_class: bool,
+    size: SizeRule,
 ) -> Vec<(usize, usize)> {
     let pairs = max_weight_matching(tracks.len(), dets.len(), |t, d| {
         let det = &all[dets[d]];
         if per_class && !same_family(&det.label, tracks[t].1) {
+            return None;
+        }
+        if size == SizeRule::SameObject && !same_size(&det.bbox_in_frame, &tracks[t].0) {
             return None;
         }
         let iou = tracks[t].0.iou(&det.bbox_in_frame);
@@ -404,6 +421,7 @@ impl Tracker {
                 detections,
                 cfg.high_match_iou_min,
                 cfg.per_class,
+                SizeRule::Any,
             ) {
                 matched_track[group[g]] = Some(d);
                 used_det[d] = true;
@@ -422,6 +440,7 @@ impl Tracker {
             detections,
             cfg.low_match_iou_min,
             cfg.per_class,
+            SizeRule::Any,
         );
         for (rt, d) in m2 {
             matched_track[rest[rt]] = Some(d);
@@ -439,23 +458,17 @@ impl Tracker {
                 .collect();
             let low_left: Vec<usize> = low.iter().copied().filter(|&d| !used_det[d]).collect();
             let lost_boxes: Vec<(BBox, &str)> = lost.iter().map(|&t| boxes[t]).collect();
-            let pairs = max_weight_matching(lost_boxes.len(), low_left.len(), |t, d| {
-                let det = &detections[low_left[d]];
-                if cfg.per_class && !same_family(&det.label, lost_boxes[t].1) {
-                    return None;
-                }
-                let r = det.bbox_in_frame.h / lost_boxes[t].0.h.max(1.0);
-                if !(1.0 / SAME_OBJECT_MAX_HEIGHT_RATIO..=SAME_OBJECT_MAX_HEIGHT_RATIO).contains(&r)
-                {
-                    return None;
-                }
-                let iou = lost_boxes[t].0.iou(&det.bbox_in_frame);
-                (iou >= cfg.low_match_iou_min)
-                    .then(|| ((iou - cfg.low_match_iou_min) as f64 * 1e6).round() as i64 + 1)
-            });
+            let pairs = associate(
+                &lost_boxes,
+                &low_left,
+                detections,
+                cfg.low_match_iou_min,
+                cfg.per_class,
+                SizeRule::SameObject,
+            );
             for (t, d) in pairs {
-                matched_track[lost[t]] = Some(low_left[d]);
-                used_det[low_left[d]] = true;
+                matched_track[lost[t]] = Some(d);
+                used_det[d] = true;
                 self.stats.lost_low_matches += 1;
             }
         }
@@ -505,6 +518,7 @@ impl Tracker {
             detections,
             cfg.tentative_match_iou_min,
             cfg.per_class,
+            SizeRule::Any,
         );
         drop(tboxes);
         let mut tent_match = vec![None::<usize>; self.tentative.len()];
@@ -721,10 +735,7 @@ impl Tracker {
                 .iter()
                 .enumerate()
                 .filter(|(_, d)| !self.cfg.per_class || same_family(&d.label, label))
-                .filter(|(_, d)| {
-                    let r = d.bbox_in_frame.h / expected.h.max(1.0);
-                    (1.0 / SAME_OBJECT_MAX_HEIGHT_RATIO..=SAME_OBJECT_MAX_HEIGHT_RATIO).contains(&r)
-                })
+                .filter(|(_, d)| same_size(&d.bbox_in_frame, &expected))
                 .map(|(i, d)| (i, expected.iou(&d.bbox_in_frame)))
                 .filter(|&(_, iou)| iou >= self.cfg.low_match_iou_min)
                 .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
