@@ -14,6 +14,7 @@ pub mod font;
 pub mod frame;
 pub mod paths;
 pub mod plate;
+pub mod riders;
 pub mod sampling;
 pub mod source;
 pub mod test_support;

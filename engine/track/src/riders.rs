@@ -31,11 +31,7 @@ use vigie_core::BBox;
 use crate::assign::max_weight_matching;
 use crate::tracker::{FinishedTrack, PointSource, TrackPoint};
 
-/// Classes a person can ride.
-pub const RIDDEN_CLASSES: [&str; 2] = ["bicycle", "motorcycle"];
-
-/// The class of a rider.
-pub const RIDER_CLASS: &str = "person";
+pub use vigie_core::riders::{sits_on, Seat, RIDDEN_CLASSES, RIDER_CLASS};
 
 /// When a person track is a vehicle's rider. Fractions of the vehicle's box unless said.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -51,18 +47,9 @@ pub struct RiderConfig {
     /// The vehicle's centre moves at least this many of its (median) box heights between
     /// the first and the last frame the person sits on it.
     pub min_travel_h: f32,
-    /// Horizontal overlap of the two boxes, as a share of the narrower one.
-    pub min_x_overlap: f32,
-    /// Largest horizontal distance between the centres, as a share of the wider box.
-    pub max_centre_dx: f32,
-    /// The person's top is at most this far below the vehicle's top (vehicle heights).
-    pub max_head_below_top_h: f32,
-    /// The person's bottom is at least this far below the vehicle's top ...
-    pub min_feet_below_top_h: f32,
-    /// ... and at most this far below the vehicle's bottom (vehicle heights).
-    pub max_feet_below_bottom_h: f32,
-    /// The person's box height, in vehicle heights, within this range.
-    pub height_ratio: (f32, f32),
+    /// Where the person's box lies on the vehicle's in one frame (the detector's rule too).
+    #[serde(flatten)]
+    pub seat: Seat,
 }
 
 impl Default for RiderConfig {
@@ -73,12 +60,7 @@ impl Default for RiderConfig {
             min_on_share: 0.6,
             min_rider_share: 0.5,
             min_travel_h: 1.0,
-            min_x_overlap: 0.5,
-            max_centre_dx: 0.35,
-            max_head_below_top_h: 0.1,
-            min_feet_below_top_h: 0.3,
-            max_feet_below_bottom_h: 0.25,
-            height_ratio: (0.5, 4.0),
+            seat: Seat::default(),
         }
     }
 }
@@ -93,21 +75,10 @@ pub struct RiderMatch {
     pub on_detections: usize,
 }
 
-/// Whether a person's box `p` sits on a vehicle's box `v` in one frame.
+/// Whether a person's box `p` sits on a vehicle's box `v` in one frame
+/// ([`vigie_core::riders::sits_on`] with `cfg.seat`).
 pub fn on_vehicle(p: &BBox, v: &BBox, cfg: &RiderConfig) -> bool {
-    if v.w <= 0.0 || v.h <= 0.0 || p.w <= 0.0 || p.h <= 0.0 {
-        return false;
-    }
-    let x_overlap = ((p.x + p.w).min(v.x + v.w) - p.x.max(v.x)).max(0.0);
-    let centre_dx = ((p.x + p.w / 2.0) - (v.x + v.w / 2.0)).abs();
-    let (p_bottom, v_bottom) = (p.y + p.h, v.y + v.h);
-    let ratio = p.h / v.h;
-    x_overlap >= cfg.min_x_overlap * p.w.min(v.w)
-        && centre_dx <= cfg.max_centre_dx * p.w.max(v.w)
-        && p.y <= v.y + cfg.max_head_below_top_h * v.h
-        && p_bottom >= v.y + cfg.min_feet_below_top_h * v.h
-        && p_bottom <= v_bottom + cfg.max_feet_below_bottom_h * v.h
-        && (cfg.height_ratio.0..=cfg.height_ratio.1).contains(&ratio)
+    sits_on(p, v, &cfg.seat)
 }
 
 fn detections_by_pts(t: &FinishedTrack) -> BTreeMap<i64, BBox> {
