@@ -65,6 +65,8 @@ pub struct DetectorParams {
     /// COCO names kept; `None`: the CCTV classes; `["all"]`: every class.
     pub classes: Option<Vec<String>>,
     pub score: f32,
+    /// Weak bicycles and motorcycles under a sure rider: [`DetectorConfig::ridden_score_min`].
+    pub ridden_score: f32,
     pub nms_iou: f32,
     pub device: String,
     /// ONNX Runtime intra-op threads per session (0 = one per core).
@@ -105,6 +107,7 @@ impl DetectorParams {
             .model,
             classes,
             score_threshold: self.score,
+            ridden_score_min: self.ridden_score,
             nms_iou: self.nms_iou,
             session: SessionConfig {
                 device,
@@ -245,29 +248,17 @@ pub(crate) fn count_model(
     }
 }
 
-/// A bicycle or motorcycle with the person sitting on it (by the tracker's per-frame rider
-/// rule, [`vigie_track::riders::on_vehicle`]) as one box covering both, as vigie reports a
-/// ridden vehicle; each person rides at most one vehicle (vehicles by score, each taking
-/// the sitting person whose box overlaps it most). The person's box stays in the list.
+/// A bicycle or motorcycle with the person sitting on it (by the per-frame rider rule the
+/// tracker and the detector share, [`vigie_detect::ridden::riders`]) as one box covering
+/// both, as vigie reports a ridden vehicle; each person rides at most one vehicle. The
+/// person's box stays in the list.
 pub fn attach_riders_per_frame(dets: &mut [Detection]) {
-    let cfg = vigie_track::riders::RiderConfig::default();
-    let ridable = |d: &Detection| d.label == "bicycle" || d.label == "motorcycle";
-    let mut vehicles: Vec<usize> = (0..dets.len()).filter(|&i| ridable(&dets[i])).collect();
-    vehicles.sort_by(|&a, &b| dets[b].score.total_cmp(&dets[a].score).then(a.cmp(&b)));
-    let core = |b: vigie_detect::BBox| -> vigie_core::BBox { b.into() };
-    let mut riding = vec![false; dets.len()];
-    for v in vehicles {
-        let vb = core(dets[v].bbox_in_frame);
-        let rider = (0..dets.len())
-            .filter(|&p| dets[p].label == "person" && !riding[p])
-            .filter(|&p| vigie_track::riders::on_vehicle(&core(dets[p].bbox_in_frame), &vb, &cfg))
-            .max_by(|&a, &b| {
-                let overlap = |p: usize| core(dets[p].bbox_in_frame).intersection_area(&vb);
-                overlap(a).total_cmp(&overlap(b)).then(b.cmp(&a))
-            });
+    let seat = vigie_track::riders::RiderConfig::default().seat;
+    let riders = vigie_detect::ridden::riders(dets, 0.0, &seat);
+    for (v, rider) in riders.into_iter().enumerate() {
         if let Some(p) = rider {
-            riding[p] = true;
-            dets[v].bbox_in_frame = vb.union(&core(dets[p].bbox_in_frame)).into();
+            let vb = vigie_core::BBox::from(dets[v].bbox_in_frame);
+            dets[v].bbox_in_frame = vb.union(&dets[p].bbox_in_frame.into()).into();
         }
     }
 }
@@ -1417,6 +1408,7 @@ mod tests {
             label,
             score,
             bbox_in_frame: vigie_detect::BBox { x, y, w, h },
+            rider_score: None,
         }
     }
 

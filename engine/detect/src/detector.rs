@@ -1,6 +1,7 @@
 //! The detector: one ONNX Runtime session (one per worker), preprocessing buffers reused
 //! from frame to frame.
 
+use vigie_core::riders::Seat;
 use vigie_core::{AlertSink, RgbFrame};
 use vigie_policy::{ids, AllowedModelId, Labels, ModelSession, Resize, SessionConfig, Task};
 
@@ -8,6 +9,7 @@ use crate::crops::{merge_windows, Window};
 use crate::gfl::{decode_level, Candidate, Level, REG_BINS, STRIDES};
 use crate::nms::nms_per_class;
 use crate::preprocess::Preprocessor;
+use crate::ridden::keep_ridden;
 use crate::{DetectError, Detection};
 
 /// Classes kept by default: what CCTV searches are about.
@@ -23,6 +25,10 @@ pub struct DetectorConfig {
     pub classes: Vec<String>,
     /// Minimum class score, in (0, 1).
     pub score_threshold: f32,
+    /// A bicycle or motorcycle box scoring at least this (and under `score_threshold`) is
+    /// kept when a person scoring `score_threshold` sits on it ([`crate::ridden`]), in
+    /// (0, 1); at `score_threshold` or above, no weak box is kept. Default 0.2.
+    pub ridden_score_min: f32,
     /// IoU above which a lower-scoring box of the same class is suppressed, in (0, 1].
     pub nms_iou: f32,
     /// At most this many detections per frame.
@@ -36,6 +42,7 @@ impl Default for DetectorConfig {
             model: ids::NANODET_COCO_416,
             classes: CCTV_CLASSES.iter().map(|s| s.to_string()).collect(),
             score_threshold: 0.35,
+            ridden_score_min: 0.2,
             nms_iou: 0.6,
             max_detections: 200,
             session: SessionConfig::default(),
@@ -70,6 +77,12 @@ impl DetectorConfig {
             return Err(DetectError::BadConfig(format!(
                 "score threshold {} (expected > 0 and < 1)",
                 self.score_threshold
+            )));
+        }
+        if !(self.ridden_score_min > 0.0 && self.ridden_score_min < 1.0) {
+            return Err(DetectError::BadConfig(format!(
+                "ridden two-wheeler score {} (expected > 0 and < 1)",
+                self.ridden_score_min
             )));
         }
         if !(self.nms_iou > 0.0 && self.nms_iou <= 1.0) {
@@ -166,7 +179,8 @@ pub fn nms_groups(labels: &[&str]) -> Vec<u16> {
 pub struct Detector {
     session: ModelSession,
     labels: &'static [&'static str],
-    keep: Vec<bool>,
+    /// Per class, the lowest score decoded (infinite: the class is not kept).
+    min_score: Vec<f32>,
     /// Per class, the class id its boxes are suppressed with ([`nms_groups`]).
     nms_group: Vec<u16>,
     config: DetectorConfig,
@@ -188,10 +202,25 @@ impl Detector {
         };
         let outputs = map_outputs(config.model, labels.len())?;
         let session = ModelSession::open(config.model, &config.session, alerts)?;
+        // Weak two-wheelers are decoded only where a rider can vouch for them.
+        let riders_kept = labels
+            .iter()
+            .zip(&keep)
+            .any(|(l, &k)| k && *l == vigie_core::riders::RIDER_CLASS);
+        let weak = config.ridden_score_min.min(config.score_threshold);
+        let min_score = labels
+            .iter()
+            .zip(&keep)
+            .map(|(l, &k)| match k {
+                false => f32::INFINITY,
+                true if riders_kept && vigie_core::riders::ridable(l) => weak,
+                true => config.score_threshold,
+            })
+            .collect();
         Ok(Detector {
             session,
             labels,
-            keep,
+            min_score,
             nms_group: nms_groups(labels),
             outputs,
             pre: Preprocessor::new(spec.preprocess),
@@ -326,7 +355,7 @@ impl Detector {
         let Detector {
             session,
             labels,
-            keep,
+            min_score,
             nms_group,
             config,
             outputs: map,
@@ -350,14 +379,7 @@ impl Detector {
                         boxes: item(bi),
                         classes: labels.len(),
                     };
-                    decode_level(
-                        &level,
-                        keep,
-                        config.score_threshold,
-                        w as f32,
-                        h as f32,
-                        &mut cands,
-                    );
+                    decode_level(&level, min_score, w as f32, h as f32, &mut cands);
                 }
                 let kept = nms_per_class(
                     cands,
@@ -368,17 +390,19 @@ impl Detector {
                 // Back to frame pixels: minus the padding offset, divided by the scale,
                 // clipped to the frame; a box lying wholly in the padding is dropped.
                 let g = pre.geometry(frame.width, frame.height);
-                results.push(
-                    kept.into_iter()
-                        .map(|c| Detection {
-                            class_id: c.class_id,
-                            label: labels[c.class_id as usize],
-                            score: c.score,
-                            bbox_in_frame: g.to_frame(c.bbox_in_input),
-                        })
-                        .filter(|d| d.bbox_in_frame.w > 0.0 && d.bbox_in_frame.h > 0.0)
-                        .collect(),
-                );
+                let dets = kept
+                    .into_iter()
+                    .map(|c| Detection {
+                        class_id: c.class_id,
+                        label: labels[c.class_id as usize],
+                        score: c.score,
+                        bbox_in_frame: g.to_frame(c.bbox_in_input),
+                        rider_score: None,
+                    })
+                    .filter(|d| d.bbox_in_frame.w > 0.0 && d.bbox_in_frame.h > 0.0)
+                    .collect();
+                // Weak two-wheelers stay only under a sure rider.
+                results.push(keep_ridden(dets, config.score_threshold, &Seat::default()));
             }
         })?;
         Ok(())

@@ -270,6 +270,7 @@ mod tests {
             label,
             score,
             bbox_in_frame: BBox { x, y, w, h },
+            rider_score: None,
         }
     }
 

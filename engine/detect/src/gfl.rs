@@ -48,12 +48,12 @@ fn expectation(bins: &[f32]) -> f32 {
     weighted / sum
 }
 
-/// Decode one level: every (cell, class) with `keep[class]` and score >= `threshold`.
+/// Decode one level: every (cell, class) whose score is at least `min_score[class]` (a
+/// class with no finite minimum, or none at all, is not kept).
 /// Boxes are clipped to the network input (`input_w` x `input_h`).
 pub fn decode_level(
     level: &Level<'_>,
-    keep: &[bool],
-    threshold: f32,
+    min_score: &[f32],
     input_w: f32,
     input_h: f32,
     out: &mut Vec<Candidate>,
@@ -62,13 +62,14 @@ pub fn decode_level(
     let s = level.stride as f32;
     // Only the kept classes' scores are read (6 of COCO's 80 by default, all in the first
     // cache line of a cell's row), in class order as before.
-    let kept: Vec<usize> = (0..level.classes)
-        .filter(|&c| keep.get(c).copied().unwrap_or(false))
+    let kept: Vec<(usize, f32)> = (0..level.classes)
+        .filter_map(|c| min_score.get(c).map(|&m| (c, m)))
+        .filter(|(_, m)| m.is_finite())
         .collect();
     for cell in 0..cells {
         let row_scores = &level.scores[cell * level.classes..(cell + 1) * level.classes];
         let mut dist: Option<[f32; 4]> = None;
-        for &class in &kept {
+        for &(class, threshold) in &kept {
             let score = row_scores[class];
             if score < threshold {
                 continue;
@@ -132,7 +133,7 @@ mod tests {
             classes: 2,
         };
         let mut out = Vec::new();
-        decode_level(&level, &[true, true], 0.5, 100.0, 100.0, &mut out);
+        decode_level(&level, &[0.5, 0.5], 100.0, 100.0, &mut out);
         assert_eq!(out.len(), 1);
         let cand = out[0];
         assert_eq!(cand.class_id, 1);
@@ -149,7 +150,7 @@ mod tests {
         );
         // Filtered out by the class mask.
         out.clear();
-        decode_level(&level, &[true, false], 0.5, 100.0, 100.0, &mut out);
+        decode_level(&level, &[0.5, f32::INFINITY], 100.0, 100.0, &mut out);
         assert!(out.is_empty());
     }
 
@@ -171,7 +172,7 @@ mod tests {
             classes: 1,
         };
         let mut out = Vec::new();
-        decode_level(&level, &[true], 0.5, 128.0, 64.0, &mut out);
+        decode_level(&level, &[0.5], 128.0, 64.0, &mut out);
         assert_eq!(out.len(), 1);
         let b = out[0].bbox_in_input;
         // x 48..112; y 16..80 clipped to the 64-pixel-high input.

@@ -17,6 +17,9 @@
 //! [`crops`] runs the same network on windows of the frame at scale 1 (where things move,
 //! for small objects), boxes mapped back exactly and merged.
 //!
+//! [`ridden`] keeps a bicycle or motorcycle box the network scored under the threshold when
+//! a person it is sure of sits on it (a rider is evidence that something is ridden there).
+//!
 //! [`eval`] measures precision and recall against Pascal VOC boxes; [`still`] loads JPEG
 //! and PNG stills for tests, evaluation and `vigie detect IMAGE`.
 
@@ -28,6 +31,7 @@ pub mod eval;
 pub mod gfl;
 pub mod nms;
 pub mod preprocess;
+pub mod ridden;
 pub mod still;
 
 use serde::Serialize;
@@ -57,6 +61,18 @@ pub struct Detection {
     /// Class score in [0, 1].
     pub score: f32,
     pub bbox_in_frame: BBox,
+    /// For a bicycle or motorcycle kept under the score threshold because a person the
+    /// detector is sure of sits on it ([`ridden`]), that person's score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rider_score: Option<f32>,
+}
+
+impl Detection {
+    /// The score tracking weighs this box by: its own, or for a weak two-wheeler kept for
+    /// its rider ([`ridden`]), the rider's when higher.
+    pub fn tracking_score(&self) -> f32 {
+        self.rider_score.map_or(self.score, |r| r.max(self.score))
+    }
 }
 
 impl From<BBox> for vigie_core::BBox {
@@ -82,13 +98,47 @@ impl From<vigie_core::BBox> for BBox {
 }
 
 /// The detector's output in the pipeline's shared type (the label becomes an owned
-/// string; the COCO class id is dropped: downstream stages work by label).
+/// string; the COCO class id is dropped: downstream stages work by label; the score is
+/// [`Detection::tracking_score`]).
 impl From<Detection> for vigie_core::Detection {
     fn from(d: Detection) -> Self {
         vigie_core::Detection {
             bbox_in_frame: d.bbox_in_frame.into(),
             label: d.label.to_string(),
-            score: d.score,
+            score: d.tracking_score(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tracking_weighs_a_weak_ridden_box_by_its_rider_and_others_by_their_own_score() {
+        let weak = Detection {
+            class_id: 3,
+            label: "motorcycle",
+            score: 0.25,
+            bbox_in_frame: BBox {
+                x: 1.0,
+                y: 2.0,
+                w: 3.0,
+                h: 4.0,
+            },
+            rider_score: Some(0.8),
+        };
+        let sure = Detection {
+            rider_score: None,
+            score: 0.7,
+            ..weak.clone()
+        };
+        let core: vigie_core::Detection = weak.clone().into();
+        assert_eq!((core.label.as_str(), core.score), ("motorcycle", 0.8));
+        assert_eq!(vigie_core::Detection::from(sure).score, 0.7);
+        // What the network said stays visible next to the rider's score.
+        let json = serde_json::to_value(&weak).unwrap();
+        assert_eq!(json["score"], 0.25);
+        assert_eq!(json["rider_score"].as_f64().map(|s| s as f32), Some(0.8));
     }
 }

@@ -40,6 +40,11 @@ pub struct DetectorFlags {
     /// Minimum class score (0..1).
     #[arg(long, default_value_t = 0.35)]
     pub score: f32,
+    /// A bicycle or motorcycle box scoring at least this is kept, under `--score`, when a
+    /// person scoring `--score` sits on it (as analysis does; doc/models.md "Weak
+    /// two-wheelers under a sure rider"); set it to `--score` to keep no weak box.
+    #[arg(long, default_value_t = 0.2)]
+    pub ridden_score: f32,
     /// IoU above which overlapping boxes of one class are merged (0..1).
     #[arg(long, default_value_t = 0.6)]
     pub nms_iou: f32,
@@ -78,6 +83,7 @@ impl DetectorFlags {
         DetectorParams {
             classes: self.classes.clone(),
             score: self.score,
+            ridden_score: self.ridden_score,
             nms_iou: self.nms_iou,
             device: self.device.clone(),
             threads: self.threads,
