@@ -322,7 +322,7 @@ impl Detector {
             .collect();
         let (iou, max) = (self.config.nms_iou, self.config.max_detections);
         let group = &self.nms_group;
-        Ok(merge_windows(
+        let merged = merge_windows(
             per_window,
             frame.width,
             frame.height,
@@ -335,6 +335,13 @@ impl Detector {
                     max,
                 )
             },
+        );
+        // Weak two-wheelers were judged window by window: judged again on the whole frame
+        // (a weak box only ever loses here).
+        Ok(keep_ridden(
+            merged,
+            self.config.score_threshold,
+            &Seat::default(),
         ))
     }
 

@@ -4,22 +4,28 @@
 //! scored low. Of the 196 labelled motorcycles NanoDet (512x288, int8) did not find at score
 //! 0.35 on `street-cctv-vehicles`, 125 had a motorcycle box at IoU >= 0.5 scoring 0.2-0.35:
 //! a machine seen at an angle, half hidden by its rider and by the traffic around it. Lowering
-//! the threshold for them alone does not work: at 0.2 the detector also draws a dozen weak
-//! boxes around every real motorcycle and on parked rows, and precision falls from 0.72 to
-//! 0.44. What tells the real ones apart is the rider: a person the detector is sure of,
+//! the threshold for them alone does not work: the detector also draws a dozen weak boxes
+//! around every real motorcycle and on parked rows, and at 0.2 motorcycle precision falls
+//! from 0.72 to 0.35. What tells the real ones apart is the rider: a person the detector is sure of,
 //! sitting on the box (the tracker's rider rule, [`vigie_core::riders::sits_on`]). So a
 //! bicycle or motorcycle box scoring at least [`crate::DetectorConfig::ridden_score_min`] is
 //! kept when
 //! - a person scoring at least the detector's threshold sits on it,
 //! - that person is not already the rider of a better-scoring two-wheeler (each person rides
 //!   one vehicle), and
-//! - it does not overlap a vehicle box already kept (IoU below [`WEAK_OVERLAP_MAX`]): the
-//!   dozen weak boxes around a real motorcycle are that motorcycle.
+//! - it does not overlap a vehicle box (two-wheeler, car, truck, bus) already kept (IoU below
+//!   [`WEAK_OVERLAP_MAX`]): the dozen weak boxes around a real motorcycle are that
+//!   motorcycle.
+//!
+//! On windows of a frame ([`crate::Detector::detect_windows`]) the rule runs in each
+//! window and once more on the merged boxes, so that a weak box from one window also
+//! gives way to a vehicle kept in another.
 //!
 //! Such a box carries its own score (what the model said) and the rider's
 //! ([`crate::Detection::rider_score`]); the tracker weighs it by the rider's, the better
 //! evidence that something is ridden there. Persons and other vehicles are untouched.
 
+use vigie_core::classes::MOTOR_VEHICLE_FAMILY;
 use vigie_core::riders::{ridable, sits_on, Seat, RIDER_CLASS};
 
 use crate::Detection;
@@ -120,7 +126,11 @@ fn seat_riders(dets: &[Detection], score_min: f32, seat: &Seat) -> Vec<Seating> 
         out[v] = Seating::Kept {
             rider: rider.map(|p| (p, dets[p].score)),
         };
-        kept_vehicles.push(vb);
+        // Only vehicles make a weak two-wheeler a duplicate (with `--classes all`, a
+        // bench or a suitcase kept nearby does not).
+        if ridable(dets[v].label) || MOTOR_VEHICLE_FAMILY.contains(&dets[v].label) {
+            kept_vehicles.push(vb);
+        }
     }
     out
 }
@@ -218,6 +228,24 @@ mod tests {
         assert_eq!(
             riders(&dets, 0.0, &Seat::default()),
             vec![None, Some(0), None, None, None]
+        );
+    }
+
+    #[test]
+    fn a_kept_object_that_is_no_vehicle_does_not_hide_a_ridden_motorcycle() {
+        let dets = vec![
+            det("bench", 0.9, 95.0, 140.0, 70.0, 70.0),
+            det("person", 0.8, 105.0, 110.0, 40.0, 90.0),
+            det("motorcycle", 0.25, 100.0, 150.0, 60.0, 60.0),
+        ];
+        let out = keep_ridden(dets, 0.35, &Seat::default());
+        assert_eq!(
+            labels(&out),
+            vec![
+                ("bench", 0.9, None),
+                ("person", 0.8, None),
+                ("motorcycle", 0.25, Some(0.8))
+            ]
         );
     }
 

@@ -111,12 +111,17 @@ pub struct Args {
 }
 
 fn detection_json(d: &Detection) -> serde_json::Value {
-    json!({
+    let mut v = json!({
         "label": d.label,
         "class_id": d.class_id,
         "score": (d.score * 1000.0).round() / 1000.0,
         "bbox_in_frame": { "x": d.bbox_in_frame.x.round(), "y": d.bbox_in_frame.y.round(), "w": d.bbox_in_frame.w.round(), "h": d.bbox_in_frame.h.round() },
-    })
+    });
+    // A bicycle or motorcycle kept under `--score` for the person sitting on it.
+    if let Some(r) = d.rider_score {
+        v["rider_score"] = json!((r * 1000.0).round() / 1000.0);
+    }
+    v
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
@@ -146,9 +151,13 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             )?;
             for d in dets {
                 let b = d.bbox_in_frame;
+                let rider = d
+                    .rider_score
+                    .map(|r| format!("  (kept for its rider, {r:.2})"))
+                    .unwrap_or_default();
                 writeln!(
                     out,
-                    "  {:<11} {:.2}  x {:>5.0} y {:>5.0} w {:>5.0} h {:>5.0}",
+                    "  {:<11} {:.2}  x {:>5.0} y {:>5.0} w {:>5.0} h {:>5.0}{rider}",
                     d.label, d.score, b.x, b.y, b.w, b.h
                 )?;
             }
@@ -281,6 +290,7 @@ pub fn eval(a: EvalArgs, global: &Global) -> anyhow::Result<Outcome> {
             .collect();
         let mut out = json!({
             "images": ev.images, "iou": a.iou, "score_threshold": a.detector.score,
+            "ridden_score_min": a.detector.ridden_score,
             "model": ev.single_model().map(|_| json!({ "id": model_id, "sha256": model_sha256 })),
             "models": models,
             "detector_input": a.detector.detector_input.to_string(),
@@ -302,7 +312,7 @@ pub fn eval(a: EvalArgs, global: &Global) -> anyhow::Result<Outcome> {
         let mut out = std::io::stdout().lock();
         writeln!(
             out,
-            "{model_id} ({}...), {} {}, IoU >= {}, score >= {}",
+            "{model_id} ({}...), {} {}, IoU >= {}, score >= {} (a bicycle or motorcycle from {} under a sure rider)",
             &model_sha256[..model_sha256.len().min(12)],
             ev.images,
             if a.video.is_some() {
@@ -311,7 +321,8 @@ pub fn eval(a: EvalArgs, global: &Global) -> anyhow::Result<Outcome> {
                 "images"
             },
             a.iou,
-            a.detector.score
+            a.detector.score,
+            a.detector.ridden_score.min(a.detector.score)
         )?;
         writeln!(
             out,
