@@ -223,6 +223,9 @@ pub struct DetectEval {
     /// The detector models that ran (chosen per image or video by its shape, or
     /// forced), with the images each scored, in order of first use.
     pub models: Vec<(vigie_policy::AllowedModelId, u64)>,
+    /// Bicycle and motorcycle boxes kept under the score threshold for the person sitting
+    /// on them ([`vigie_detect::ridden`]), over all images.
+    pub ridden_kept: u64,
     pub detect_seconds: f64,
     pub seconds: f64,
 }
@@ -304,6 +307,7 @@ pub fn eval_detect(
     let mut ev = Evaluator::new(iou, &classes);
     let t = Instant::now();
     let mut infer_s = 0.0;
+    let mut ridden_kept = 0u64;
     for ((img, _), truth) in pairs.iter().zip(&truths) {
         let frame = load_still(img)?;
         let cfg = params.config(None, frame.width, frame.height)?;
@@ -319,6 +323,7 @@ pub fn eval_detect(
         let ti = Instant::now();
         let mut dets = dets_by_model[i].1.detect(&frame)?;
         infer_s += ti.elapsed().as_secs_f64();
+        ridden_kept += dets.iter().filter(|d| d.rider_score.is_some()).count() as u64;
         if riders {
             attach_riders_per_frame(&mut dets);
         }
@@ -330,6 +335,7 @@ pub fn eval_detect(
         per_class: ev.counts,
         not_annotated: unannotated,
         models,
+        ridden_kept,
         detect_seconds: infer_s,
         seconds: t.elapsed().as_secs_f64(),
     })

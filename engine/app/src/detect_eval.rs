@@ -82,6 +82,7 @@ pub fn eval_detect_video(
     let mut ev = Evaluator::new(iou, &classes);
     let t = Instant::now();
     let mut infer_s = 0.0;
+    let mut ridden_kept = 0u64;
     let mut n: i64 = 0;
     while let Some(frame) = dec.next_frame()? {
         n += 1;
@@ -100,6 +101,7 @@ pub fn eval_detect_video(
         let ti = Instant::now();
         let dets = d.detect(&frame)?;
         infer_s += ti.elapsed().as_secs_f64();
+        ridden_kept += dets.iter().filter(|d| d.rider_score.is_some()).count() as u64;
         ev.add(&dets, &gts);
     }
     if n == 0 {
@@ -121,6 +123,7 @@ pub fn eval_detect_video(
         per_class: ev.counts,
         not_annotated: unannotated,
         models,
+        ridden_kept,
         detect_seconds: infer_s,
         seconds: t.elapsed().as_secs_f64(),
     })

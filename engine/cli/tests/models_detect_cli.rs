@@ -226,4 +226,30 @@ fn eval_detect_reports_precision_and_recall_per_class() {
         .unwrap()
         .iter()
         .any(|c| c == "person"));
+    // Weak motorcycles under a sure rider are kept (some on these frames), and found: the
+    // same frames without the rule keep none and find fewer.
+    assert!(v["ridden_kept"].as_u64().unwrap() > 0, "{v}");
+    let off = vigie(home.path())
+        .args([
+            "eval",
+            "detect",
+            "--json",
+            "--limit",
+            "10",
+            "--ridden-score",
+            "0.35",
+        ])
+        .arg(&dir)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let off = json_of(&off);
+    assert_eq!(off["ridden_kept"], 0);
+    let tp = |v: &serde_json::Value| {
+        v["per_class"]["motorcycle"]["counts"]["true_positives"]
+            .as_u64()
+            .unwrap()
+    };
+    assert!(tp(&v) > tp(&off), "{} vs {}", tp(&v), tp(&off));
 }

@@ -291,6 +291,7 @@ pub fn eval(a: EvalArgs, global: &Global) -> anyhow::Result<Outcome> {
         let mut out = json!({
             "images": ev.images, "iou": a.iou, "score_threshold": a.detector.score,
             "ridden_score_min": a.detector.ridden_score,
+            "ridden_kept": ev.ridden_kept,
             "model": ev.single_model().map(|_| json!({ "id": model_id, "sha256": model_sha256 })),
             "models": models,
             "detector_input": a.detector.detector_input.to_string(),
@@ -353,6 +354,11 @@ pub fn eval(a: EvalArgs, global: &Global) -> anyhow::Result<Outcome> {
                 unannotated.join(", ")
             )?;
         }
+        writeln!(
+            out,
+            "bicycle or motorcycle boxes kept under the score for their rider: {}",
+            ev.ridden_kept
+        )?;
         writeln!(
             out,
             "detector: {:.1} ms per image (preprocess + inference + decoding)",
