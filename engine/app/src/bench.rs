@@ -1407,16 +1407,7 @@ pub fn eval_plates(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn det(label: &'static str, score: f32, x: f32, y: f32, w: f32, h: f32) -> Detection {
-        Detection {
-            class_id: 0,
-            label,
-            score,
-            bbox_in_frame: vigie_detect::BBox { x, y, w, h },
-            rider_score: None,
-        }
-    }
+    use vigie_detect::test_support::det;
 
     #[test]
     fn a_rider_is_scored_with_the_machine_a_pedestrian_beside_it_is_not() {

@@ -6,6 +6,7 @@
 
 use vigie_core::riders::Seat;
 use vigie_core::RgbFrame;
+use vigie_detect::test_support::det;
 use vigie_motion::ForegroundMask;
 use vigie_pipeline::{analyze_source, AnalyzeConfig, ObjectDetector, SourceInput, StageError};
 
@@ -43,16 +44,10 @@ impl ObjectDetector for WeakMachine {
         _mask: &ForegroundMask,
     ) -> Result<Vec<vigie_core::Detection>, StageError> {
         let t = frame.pts_ms as f32 / 1000.0;
-        let d = |b, class_id, label, score| vigie_detect::Detection {
-            class_id,
-            label,
-            score,
-            bbox_in_frame: b,
-            rider_score: None,
-        };
+        let d = |b: vigie_detect::BBox, label, score| det(label, score, b.x, b.y, b.w, b.h);
         let raw = vec![
-            d(rider_at(t), 0, "person", 0.85),
-            d(machine_at(t), 3, "motorcycle", 0.25),
+            d(rider_at(t), "person", 0.85),
+            d(machine_at(t), "motorcycle", 0.25),
         ];
         let kept = if self.rule {
             vigie_detect::ridden::keep_ridden(raw, 0.35, &Seat::default())

@@ -258,21 +258,12 @@ fn greedy_match(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::det;
 
     const XML: &str = r#"<annotation><size><width>100</width><height>50</height></size>
       <object><name>car</name><difficult>0</difficult><bndbox><xmin>10</xmin><ymin>10</ymin><xmax>30</xmax><ymax>30</ymax></bndbox></object>
       <object><name>motorbike</name><bndbox><xmin>50</xmin><ymin>10</ymin><xmax>60</xmax><ymax>40</ymax></bndbox></object>
     </annotation>"#;
-
-    fn det(label: &'static str, score: f32, x: f32, y: f32, w: f32, h: f32) -> Detection {
-        Detection {
-            class_id: 0,
-            label,
-            score,
-            bbox_in_frame: BBox { x, y, w, h },
-            rider_score: None,
-        }
-    }
 
     #[test]
     fn parses_voc_and_maps_names() {

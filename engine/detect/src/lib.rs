@@ -33,6 +33,7 @@ pub mod nms;
 pub mod preprocess;
 pub mod ridden;
 pub mod still;
+pub mod test_support;
 
 use serde::Serialize;
 

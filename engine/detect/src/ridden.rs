@@ -138,17 +138,7 @@ fn seat_riders(dets: &[Detection], score_min: f32, seat: &Seat) -> Vec<Seating> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::BBox;
-
-    fn det(label: &'static str, score: f32, x: f32, y: f32, w: f32, h: f32) -> Detection {
-        Detection {
-            class_id: 0,
-            label,
-            score,
-            bbox_in_frame: BBox { x, y, w, h },
-            rider_score: None,
-        }
-    }
+    use crate::test_support::det;
 
     fn labels(d: &[Detection]) -> Vec<(&str, f32, Option<f32>)> {
         d.iter()
