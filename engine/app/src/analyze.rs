@@ -86,9 +86,19 @@ pub fn resolve_precision(
     choice.resolve_here(on_cpu)
 }
 
-/// NanoDet behind the pipeline's detector trait, with its report name (the model file's
-/// stem, `nanodet_coco_512x288`).
-struct Nanodet(vigie_detect::Detector, String);
+/// NanoDet behind the pipeline's detector trait: one session on all the threads given,
+/// and with two threads or more a pair of sessions on half of them each, which work on
+/// two frames side by side ([`ObjectDetector::detect_pair`]); with its report name (the
+/// model file's stem, `nanodet_coco_512x288`).
+struct Nanodet {
+    one: vigie_detect::Detector,
+    pair: Option<[vigie_detect::Detector; 2]>,
+    name: String,
+}
+
+fn to_pipeline(dets: Vec<vigie_detect::Detection>) -> Vec<vigie_core::Detection> {
+    dets.into_iter().map(Into::into).collect()
+}
 
 impl ObjectDetector for Nanodet {
     fn detect(
@@ -96,8 +106,31 @@ impl ObjectDetector for Nanodet {
         frame: &RgbFrame,
         _mask: &ForegroundMask,
     ) -> Result<Vec<vigie_core::Detection>, StageError> {
-        let dets = self.0.detect(frame)?;
-        Ok(dets.into_iter().map(Into::into).collect())
+        Ok(to_pipeline(self.one.detect(frame)?))
+    }
+
+    fn pairs(&self) -> bool {
+        self.pair.is_some()
+    }
+
+    /// Each frame on its own session and thread, at once.
+    fn detect_pair(
+        &mut self,
+        a: (&RgbFrame, &ForegroundMask),
+        b: (&RgbFrame, &ForegroundMask),
+    ) -> Result<[Vec<vigie_core::Detection>; 2], StageError> {
+        let Some([first, second]) = self.pair.as_mut() else {
+            return Ok([self.detect(a.0, a.1)?, self.detect(b.0, b.1)?]);
+        };
+        let (da, db) = std::thread::scope(|s| {
+            let other = s.spawn(|| second.detect(b.0));
+            let da = first.detect(a.0);
+            let db = other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (da, db)
+        });
+        Ok([to_pipeline(da?), to_pipeline(db?)])
     }
 
     /// Crops at scale 1 around the regions when they fit in as many windows as
@@ -108,7 +141,7 @@ impl ObjectDetector for Nanodet {
         mask: &ForegroundMask,
         regions: &[vigie_core::BBox],
     ) -> Result<Detected, StageError> {
-        let (iw, ih) = self.0.input_size();
+        let (iw, ih) = self.one.input_size();
         let regions: Vec<vigie_detect::BBox> = regions
             .iter()
             .map(|b| vigie_detect::BBox {
@@ -130,7 +163,7 @@ impl ObjectDetector for Nanodet {
                 area_share: 1.0,
             });
         };
-        let dets = self.0.detect_windows(frame, &windows)?;
+        let dets = self.one.detect_windows(frame, &windows)?;
         let frame_px = frame.width as f64 * frame.height as f64;
         Ok(Detected {
             detections: dets.into_iter().map(Into::into).collect(),
@@ -139,7 +172,7 @@ impl ObjectDetector for Nanodet {
     }
 
     fn name(&self) -> &str {
-        &self.1
+        &self.name
     }
 }
 
@@ -165,7 +198,19 @@ pub(crate) fn make_detector(
             cfg.session.device = device.parse()?;
             cfg.session.intra_op_threads = threads.max(1);
             let name = model.model.spec().file.trim_end_matches(".onnx").to_owned();
-            Box::new(Nanodet(vigie_detect::Detector::new(cfg, alerts)?, name))
+            let one = vigie_detect::Detector::new(cfg.clone(), alerts)?;
+            // Two sessions on half the threads each, for frames detected side by side
+            // (CPU only: a GPU runs one frame at a time either way).
+            let pair = if threads >= 2 && cfg.session.device == vigie_policy::Device::Cpu {
+                cfg.session.intra_op_threads = threads / 2;
+                Some([
+                    vigie_detect::Detector::new(cfg.clone(), alerts)?,
+                    vigie_detect::Detector::new(cfg, alerts)?,
+                ])
+            } else {
+                None
+            };
+            Box::new(Nanodet { one, pair, name })
         }
     })
 }

@@ -548,6 +548,23 @@ pub struct BenchAnalyzeRequest {
     /// Also run, in each round, the other loop-filter setting (`Apply` against `SkipAll`),
     /// and score the skipping run's tracks against the deblocking run's.
     pub compare_loop_filter: bool,
+    /// Detect a frame together with the frame one detection step ahead
+    /// (`AnalyzeConfig::detect_ahead`).
+    pub detect_ahead: bool,
+    /// Also run, in each round, the other `detect_ahead` setting, and count the tracks
+    /// that are the same in both (all of them: only the time may change).
+    pub compare_detect_ahead: bool,
+}
+
+/// The same analysis with the other `detect_ahead` setting, timed in the same rounds.
+#[derive(Debug, Clone)]
+pub struct AheadComparison {
+    pub other_detect_ahead: bool,
+    /// Median seconds of the other setting's runs.
+    pub other_seconds: f64,
+    pub other_tracks: usize,
+    /// Tracks whose boxes are the same, frame for frame, in both runs.
+    pub identical_tubes: usize,
 }
 
 /// The same analysis with the other loop-filter setting, timed in the same rounds.
@@ -625,6 +642,11 @@ pub struct BenchAnalyze {
     pub detected_area_share: f64,
     /// Detected frames examined in crops rather than whole.
     pub frames_in_crops: u64,
+    /// Detected frames whose detections came with an earlier frame's, and frames
+    /// detected that way but not needed (`AnalysisStats::frames_detected_ahead`).
+    pub frames_detected_ahead: u64,
+    pub detected_ahead_unused: u64,
+    pub ahead_comparison: Option<AheadComparison>,
     pub detect_reasons: vigie_pipeline::rate::DetectReasons,
     pub quality: Option<QualityCost>,
     /// The analysis decoder's loop filter, and the thumbnails cut again from recorded
@@ -711,6 +733,20 @@ impl BenchAnalyze {
             "peak_rss_mib": self.peak_rss_mib,
         });
         v["detector_model"] = detector_model.into();
+        v["frames_detected_ahead"] = self.frames_detected_ahead.into();
+        v["detected_ahead_unused"] = self.detected_ahead_unused.into();
+        v["detect_ahead_comparison"] = self
+            .ahead_comparison
+            .as_ref()
+            .map(|c| {
+                json!({
+                    "other_detect_ahead": c.other_detect_ahead,
+                    "other_seconds": c.other_seconds,
+                    "other_realtime_factor": self.source_seconds / c.other_seconds,
+                    "other_tracks": c.other_tracks, "identical_tubes": c.identical_tubes,
+                })
+            })
+            .into();
         v
     }
 }
@@ -744,6 +780,11 @@ pub fn bench_analyze(m: &Measurement, req: &BenchAnalyzeRequest) -> Result<Bench
     cfg.detect_regions = req.detect_regions;
     cfg.record_detected_frames = req.compare_full || req.compare_loop_filter;
     cfg.loop_filter = req.loop_filter;
+    cfg.detect_ahead = req.detect_ahead;
+    let ahead_cfg = AnalyzeConfig {
+        detect_ahead: !req.detect_ahead,
+        ..cfg.clone()
+    };
     let other_cfg = AnalyzeConfig {
         loop_filter: if req.loop_filter == vigie_decode::LoopFilter::Apply {
             vigie_decode::LoopFilter::SkipAll
@@ -770,6 +811,7 @@ pub fn bench_analyze(m: &Measurement, req: &BenchAnalyzeRequest) -> Result<Bench
     // load moves both the same way within one round.
     let (mut t_ff, mut t_run, mut t_other) = (Vec::new(), Vec::new(), Vec::new());
     let (mut last, mut other) = (None, None);
+    let (mut t_ahead, mut ahead) = (Vec::new(), None);
     for _ in 0..req.runs.max(1) {
         t_ff.push(time_ffmpeg(m, &req.file)?);
         let (a, s) = run(&cfg, detector.as_mut())?;
@@ -779,6 +821,11 @@ pub fn bench_analyze(m: &Measurement, req: &BenchAnalyzeRequest) -> Result<Bench
             let (o, s) = run(&other_cfg, detector.as_mut())?;
             t_other.push(s);
             other = Some(o);
+        }
+        if req.compare_detect_ahead {
+            let (o, s) = run(&ahead_cfg, detector.as_mut())?;
+            t_ahead.push(s);
+            ahead = Some(o);
         }
     }
     let mut a = last.expect("at least one run");
@@ -802,6 +849,12 @@ pub fn bench_analyze(m: &Measurement, req: &BenchAnalyzeRequest) -> Result<Bench
                 meta.fps.unwrap_or(25.0),
             ),
         }
+    });
+    let ahead_comparison = ahead.map(|o| AheadComparison {
+        other_detect_ahead: ahead_cfg.detect_ahead,
+        other_seconds: median_s(t_ahead),
+        other_tracks: o.tubes.len(),
+        identical_tubes: a.tubes.iter().filter(|t| o.tubes.contains(t)).count(),
     });
     let quality = if req.compare_full {
         let full_cfg = AnalyzeConfig {
@@ -873,6 +926,9 @@ pub fn bench_analyze(m: &Measurement, req: &BenchAnalyzeRequest) -> Result<Bench
         detector_frame_share: st.detector_frame_share(),
         detected_area_share: st.detected_area_share(),
         frames_in_crops: st.frames_in_crops,
+        frames_detected_ahead: st.frames_detected_ahead,
+        detected_ahead_unused: st.detected_ahead_unused,
+        ahead_comparison,
         detect_reasons: st.detect_reasons,
         quality,
         loop_filter: cfg.loop_filter,

@@ -253,3 +253,41 @@ fn eval_detect_reports_precision_and_recall_per_class() {
     };
     assert!(tp(&v) > tp(&off), "{} vs {}", tp(&v), tp(&off));
 }
+
+#[test]
+fn bench_analyze_detects_ahead_and_finds_the_same_tracks() {
+    if !have_models() {
+        return;
+    }
+    let Some(clip) = dataset("mot15-tud/TUD-Campus/TUD-Campus.mp4") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let out = vigie(home.path())
+        .env("VIGIE_OPERATOR", "tester")
+        .args([
+            "--json",
+            "bench",
+            "analyze",
+            "--no-plates",
+            "--compare-detect-ahead",
+        ])
+        .arg(&clip)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let v = json_of(&out);
+    // Every sampled frame of this busy clip (10 fps: 29 frames) goes to the detector: on
+    // two cores or more NanoDet's two sessions take them two at a time.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores >= 2 {
+        assert!(v["frames_detected_ahead"].as_u64().unwrap() >= 10, "{v}");
+    }
+    let c = &v["detect_ahead_comparison"];
+    assert_eq!(c["other_detect_ahead"], false, "{c}");
+    let tracks = v["tracks"].as_u64().unwrap();
+    assert!(tracks > 0);
+    assert_eq!(c["other_tracks"].as_u64(), Some(tracks), "{c}");
+    assert_eq!(c["identical_tubes"].as_u64(), Some(tracks), "{c}");
+}

@@ -216,6 +216,15 @@ pub struct AnalyzeArgs {
     /// skipping run's tracks against the deblocking run's.
     #[arg(long)]
     pub compare_loop_filter: bool,
+    /// Detect frames one by one, as before: by default analysis detects a frame together
+    /// with the frame one detection step ahead (two sessions on half the cores each; the
+    /// tracks are the same, only the time changes).
+    #[arg(long)]
+    pub no_detect_ahead: bool,
+    /// Also run the other detect-ahead setting in each round (alternating) and count the
+    /// tracks that are the same in both runs.
+    #[arg(long)]
+    pub compare_detect_ahead: bool,
 }
 
 /// `vigie bench analyze FILE`: the whole pipeline against `ffmpeg -f null` decoding of the
@@ -264,6 +273,8 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
                 vigie_decode::LoopFilter::SkipAll
             },
             compare_loop_filter: args.compare_loop_filter,
+            detect_ahead: !args.no_detect_ahead,
+            compare_detect_ahead: args.compare_detect_ahead,
         },
     )?;
     if global.json {
@@ -311,9 +322,24 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
                 quality_line(&c.quality),
             );
         }
+        if let Some(c) = &r.ahead_comparison {
+            println!(
+                "detect ahead {}: {:.2}x realtime ({:.1} s, median); {} tracks, {} identical",
+                if c.other_detect_ahead { "on" } else { "off" },
+                r.source_seconds / c.other_seconds,
+                c.other_seconds,
+                c.other_tracks,
+                c.identical_tubes,
+            );
+        }
         println!(
-            "frames: {} analysed, {} through the detector, {} skipped by the motion gate; {} tracks",
-            r.frames_analysed, r.frames_detected, r.frames_gated_out, r.tracks
+            "frames: {} analysed, {} through the detector ({} detected ahead with an earlier frame, {} more detected ahead and not needed), {} skipped by the motion gate; {} tracks",
+            r.frames_analysed,
+            r.frames_detected,
+            r.frames_detected_ahead,
+            r.detected_ahead_unused,
+            r.frames_gated_out,
+            r.tracks
         );
         let why = &r.detect_reasons;
         println!(
