@@ -538,3 +538,50 @@ fn pasted_stationary_stretches_are_placed_apart() {
     assert_eq!((a.1 - a.0, b.1 - b.0), (1_000, 1_000));
     assert_eq!(p.arrangement.box_collision, 0.0);
 }
+
+/// `on_pixels` with plans standing for their lengths and a collision rate of
+/// `k / length` (the shorter, the denser).
+fn search_on_pixels(grid_ms: i64, k: f64, range: (i64, i64)) -> (i64, u32, Vec<i64>) {
+    let tried = std::cell::RefCell::new(Vec::new());
+    let measured = |len: &i64| Ok(k / *len as f64);
+    let at_length = |len: i64| {
+        tried.borrow_mut().push(len);
+        Ok(len)
+    };
+    let (len, checks) = on_pixels(grid_ms, grid_ms, 0.05, range, &measured, &at_length).unwrap();
+    (len, checks, tried.into_inner())
+}
+
+#[test]
+fn the_length_search_goes_shorter_while_the_pixels_allow() {
+    // Within the budget from 2000 ms; the grid planned 3000.
+    let (len, checks, tried) = search_on_pixels(3000, 100.0, (1000, 60_000));
+    assert!(
+        (2000..=2000 + 3000 * 3 / 100).contains(&len),
+        "{len} {tried:?}"
+    );
+    assert_eq!(checks as usize, tried.len() + 1);
+    assert!(
+        tried.iter().all(|&l| (1500..3000).contains(&l)),
+        "{tried:?}"
+    );
+    // Never under half the grid's length, nor the range's floor.
+    let (len, ..) = search_on_pixels(3000, 10.0, (1000, 60_000));
+    assert!((1500..1600).contains(&len), "{len}");
+    let (len, ..) = search_on_pixels(3000, 10.0, (2500, 60_000));
+    assert!((2500..2600).contains(&len), "{len}");
+}
+
+#[test]
+fn the_length_search_goes_longer_when_the_grid_plan_collides_on_the_pixels() {
+    // 6% at the grid's 1000 ms, within 5% from 1200 ms.
+    let (len, _, tried) = search_on_pixels(1000, 60.0, (500, 60_000));
+    assert!((1200..=1240).contains(&len), "{len} {tried:?}");
+    // Out of reach in four steps of 15%: the grid's plan stands.
+    let (len, checks, tried) = search_on_pixels(1000, 100.0, (500, 60_000));
+    assert_eq!((len, checks), (1000, 5), "{tried:?}");
+    // Never past the longest allowed.
+    let (len, _, tried) = search_on_pixels(1000, 100.0, (500, 1100));
+    assert_eq!(len, 1000);
+    assert!(tried.iter().all(|&l| l <= 1100), "{tried:?}");
+}
