@@ -122,15 +122,22 @@ impl ObjectDetector for Nanodet {
         let Some([first, second]) = self.pair.as_mut() else {
             return Ok([self.detect(a.0, a.1)?, self.detect(b.0, b.1)?]);
         };
-        let (da, db) = std::thread::scope(|s| {
-            let other = s.spawn(|| second.detect(b.0));
+        std::thread::scope(|s| {
+            let other = std::thread::Builder::new()
+                .name("vigie-detect-pair".into())
+                .spawn_scoped(s, || second.detect(b.0))
+                .map_err(|e| {
+                    Box::new(AppError::BadInput(format!(
+                        "cannot start the second detector thread ({e}); free some memory \
+                         or threads and retry"
+                    ))) as StageError
+                })?;
             let da = first.detect(a.0);
             let db = other
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (da, db)
-        });
-        Ok([to_pipeline(da?), to_pipeline(db?)])
+            Ok([to_pipeline(da?), to_pipeline(db?)])
+        })
     }
 
     /// Crops at scale 1 around the regions when they fit in as many windows as
@@ -177,13 +184,17 @@ impl ObjectDetector for Nanodet {
 }
 
 /// A detector for the pipeline (`model`: the NanoDet model, chosen by
-/// [`detector_model_for_source`]; unused by the motion detector). Crate-private: only an
-/// entered case ([`analyze_sources`]) and the measurement door build one.
+/// [`detector_model_for_source`]; unused by the motion detector). With `pairs` (the
+/// analysis will detect ahead, `AnalyzeConfig::detect_ahead`) and at least two CPU
+/// threads, NanoDet also opens the two sessions that detect two frames side by side
+/// (their threads split as evenly as the count allows). Crate-private: only an entered
+/// case ([`analyze_sources`]) and the measurement door build one.
 pub(crate) fn make_detector(
     choice: DetectorChoice,
     model: vigie_detect::DetectorModel,
     device: &str,
     threads: usize,
+    pairs: bool,
     alerts: &dyn AlertSink,
 ) -> Result<Box<dyn ObjectDetector + Send>, AppError> {
     Ok(match choice {
@@ -201,11 +212,13 @@ pub(crate) fn make_detector(
             let one = vigie_detect::Detector::new(cfg.clone(), alerts)?;
             // Two sessions on half the threads each, for frames detected side by side
             // (CPU only: a GPU runs one frame at a time either way).
-            let pair = if threads >= 2 && cfg.session.device == vigie_policy::Device::Cpu {
-                cfg.session.intra_op_threads = threads / 2;
+            let pair = if pairs && threads >= 2 && cfg.session.device == vigie_policy::Device::Cpu {
+                let mut second = cfg.clone();
+                cfg.session.intra_op_threads = threads - threads / 2;
+                second.session.intra_op_threads = threads / 2;
                 Some([
-                    vigie_detect::Detector::new(cfg.clone(), alerts)?,
                     vigie_detect::Detector::new(cfg, alerts)?,
+                    vigie_detect::Detector::new(second, alerts)?,
                 ])
             } else {
                 None
@@ -370,6 +383,7 @@ pub fn analyze_sources(
                 // share of them, not all of them (oversubscribed, `--jobs 2` on 2 cores
                 // ran at half the speed of `--jobs 1`).
                 let threads = (crate::plates::cores() / req.jobs.max(1)).max(1);
+                let pairs = cfg.detect_ahead && !cfg.detect_regions;
                 // The model by the shape of the frames the detector will receive.
                 let model = detector_model_for_source(
                     rec.meta.width,
@@ -379,7 +393,7 @@ pub fn analyze_sources(
                     precision,
                 );
                 let mut detector =
-                    make_detector(req.detector, model, &req.device, threads, &sink)?;
+                    make_detector(req.detector, model, &req.device, threads, pairs, &sink)?;
                 let mut params = params.clone();
                 if req.detector == DetectorChoice::Nanodet {
                     let spec = model.model.spec();
@@ -673,6 +687,66 @@ fn base36(mut v: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// NanoDet's two sessions (one thread each here) give, frame for frame, bit for bit,
+    /// the boxes its one session on all the threads gives: detecting ahead cannot change
+    /// what analysis finds. Needs the fetched model, ONNX Runtime and the default footage
+    /// (`tools/setup`); skips loudly without them.
+    #[test]
+    fn a_pair_of_sessions_finds_what_one_session_finds() {
+        let footage = vigie_core::paths::default_footage();
+        let model = detector_model_for_source(
+            768,
+            576,
+            vigie_decode::OutputSize::MaxWidth(640),
+            vigie_detect::InputChoice::Auto,
+            resolve_precision(vigie_detect::PrecisionChoice::default(), "cpu"),
+        );
+        let model_file = vigie_policy::model_path(model.model);
+        let runtime = vigie_policy::runtime_library_path().0;
+        for needed in [&footage, &model_file, &runtime] {
+            if !needed.is_file() {
+                vigie_core::test_support::skip(&format!(
+                    "{} absent (run tools/setup)",
+                    needed.display()
+                ));
+                return;
+            }
+        }
+        let alerts = vigie_core::MemoryAlertSink::default();
+        let mut det = make_detector(DetectorChoice::Nanodet, model, "cpu", 2, true, &alerts)
+            .expect("NanoDet opens");
+        assert!(
+            det.pairs(),
+            "two threads and detect ahead: a pair of sessions"
+        );
+        let cfg = vigie_decode::DecodeConfig {
+            sampling: vigie_core::SamplingMode::TargetFps { fps: 2.0 },
+            output_size: vigie_decode::OutputSize::MaxWidth(640),
+            ..Default::default()
+        };
+        let mut dec = vigie_decode::Decoder::open(&footage, &cfg).unwrap();
+        let frames: Vec<RgbFrame> = std::iter::from_fn(|| dec.next_frame().unwrap())
+            .take(12)
+            .collect();
+        assert_eq!(frames.len(), 12);
+        // NanoDet does not read the motion mask.
+        let mask = ForegroundMask {
+            width: 1,
+            height: 1,
+            data: vec![0],
+            fg_frac: 0.0,
+            gate_open: true,
+        };
+        let mut found = 0;
+        for two in frames.chunks(2) {
+            let [a, b] = det.detect_pair((&two[0], &mask), (&two[1], &mask)).unwrap();
+            assert_eq!(a, det.detect(&two[0], &mask).unwrap());
+            assert_eq!(b, det.detect(&two[1], &mask).unwrap());
+            found += a.len() + b.len();
+        }
+        assert!(found > 20, "{found} boxes in 12 frames of vtest.avi");
+    }
 
     #[test]
     fn a_run_names_its_images_apart_and_removes_only_what_it_supersedes() {

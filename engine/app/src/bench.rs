@@ -565,6 +565,10 @@ pub struct AheadComparison {
     pub other_tracks: usize,
     /// Tracks whose boxes are the same, frame for frame, in both runs.
     pub identical_tubes: usize,
+    /// Whether both runs detected the same frames, and described every track the same
+    /// (colours, times, scores, thumbnails' pixels).
+    pub same_detected_frames: bool,
+    pub same_descriptions: bool,
 }
 
 /// The same analysis with the other loop-filter setting, timed in the same rounds.
@@ -744,6 +748,8 @@ impl BenchAnalyze {
                     "other_seconds": c.other_seconds,
                     "other_realtime_factor": self.source_seconds / c.other_seconds,
                     "other_tracks": c.other_tracks, "identical_tubes": c.identical_tubes,
+                    "same_detected_frames": c.same_detected_frames,
+                    "same_descriptions": c.same_descriptions,
                 })
             })
             .into();
@@ -771,14 +777,16 @@ pub fn bench_analyze(m: &Measurement, req: &BenchAnalyzeRequest) -> Result<Bench
         req.detector_input,
         crate::analyze::resolve_precision(req.detector_precision, &req.device),
     );
-    let mut detector = m.detector(req.detector, model, &req.device)?;
+    let pairs = (req.detect_ahead || req.compare_detect_ahead) && !req.detect_regions;
+    let mut detector = m.detector(req.detector, model, &req.device, pairs)?;
     let mut cfg = AnalyzeConfig::default();
     cfg.decode.sampling = req.sampling;
     cfg.decode.output_size = req.width;
     cfg.decode.threads = req.decoder_threads;
     cfg.detect_rate.adaptive = req.adaptive_rate;
     cfg.detect_regions = req.detect_regions;
-    cfg.record_detected_frames = req.compare_full || req.compare_loop_filter;
+    cfg.record_detected_frames =
+        req.compare_full || req.compare_loop_filter || req.compare_detect_ahead;
     cfg.loop_filter = req.loop_filter;
     cfg.detect_ahead = req.detect_ahead;
     let ahead_cfg = AnalyzeConfig {
@@ -812,8 +820,16 @@ pub fn bench_analyze(m: &Measurement, req: &BenchAnalyzeRequest) -> Result<Bench
     let (mut t_ff, mut t_run, mut t_other) = (Vec::new(), Vec::new(), Vec::new());
     let (mut last, mut other) = (None, None);
     let (mut t_ahead, mut ahead) = (Vec::new(), None);
-    for _ in 0..req.runs.max(1) {
+    for round in 0..req.runs.max(1) {
         t_ff.push(time_ffmpeg(m, &req.file)?);
+        // The other detect-ahead setting first in every other round: the first run of a
+        // round meets the colder caches.
+        let ahead_first = req.compare_detect_ahead && round % 2 == 1;
+        if ahead_first {
+            let (o, s) = run(&ahead_cfg, detector.as_mut())?;
+            t_ahead.push(s);
+            ahead = Some(o);
+        }
         let (a, s) = run(&cfg, detector.as_mut())?;
         t_run.push(s);
         last = Some(a);
@@ -822,7 +838,7 @@ pub fn bench_analyze(m: &Measurement, req: &BenchAnalyzeRequest) -> Result<Bench
             t_other.push(s);
             other = Some(o);
         }
-        if req.compare_detect_ahead {
+        if req.compare_detect_ahead && !ahead_first {
             let (o, s) = run(&ahead_cfg, detector.as_mut())?;
             t_ahead.push(s);
             ahead = Some(o);
@@ -855,6 +871,8 @@ pub fn bench_analyze(m: &Measurement, req: &BenchAnalyzeRequest) -> Result<Bench
         other_seconds: median_s(t_ahead),
         other_tracks: o.tubes.len(),
         identical_tubes: a.tubes.iter().filter(|t| o.tubes.contains(t)).count(),
+        same_detected_frames: a.detected_pts_ms == o.detected_pts_ms,
+        same_descriptions: a.descriptions == o.descriptions,
     });
     let quality = if req.compare_full {
         let full_cfg = AnalyzeConfig {
@@ -1198,7 +1216,7 @@ fn eval_track_analysis(
     gt: &MotFile,
     clock: FrameClock,
 ) -> Result<EvalTrack, AppError> {
-    let mut detector = m.detector(req.detector, model, "cpu")?;
+    let mut detector = m.detector(req.detector, model, "cpu", !req.detect_regions)?;
     let mut cfg = AnalyzeConfig::default();
     cfg.decode.sampling = SamplingMode::All;
     cfg.decode.output_size = OutputSize::Native;

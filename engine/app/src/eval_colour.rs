@@ -828,7 +828,7 @@ fn analyse_for_tracks(
     );
     let mut detector: Box<dyn vigie_pipeline::ObjectDetector + Send> = match which {
         TrackDetector::Nanodet => {
-            m.detector(crate::analyze::DetectorChoice::Nanodet, model, "cpu")?
+            m.detector(crate::analyze::DetectorChoice::Nanodet, model, "cpu", true)?
         }
         TrackDetector::MotionBlobsAsPersons => {
             Box::new(BlobsAsPersons(vigie_pipeline::MotionObjectDetector {

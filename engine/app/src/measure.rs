@@ -149,8 +149,16 @@ impl Measurement {
         choice: DetectorChoice,
         model: vigie_detect::DetectorModel,
         device: &str,
+        pairs: bool,
     ) -> Result<Box<dyn vigie_pipeline::ObjectDetector + Send>, AppError> {
-        crate::analyze::make_detector(choice, model, device, crate::plates::cores(), &self.sink)
+        crate::analyze::make_detector(
+            choice,
+            model,
+            device,
+            crate::plates::cores(),
+            pairs,
+            &self.sink,
+        )
     }
 
     /// The NanoDet detector itself (evaluation of the detector alone).

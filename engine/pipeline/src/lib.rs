@@ -100,7 +100,7 @@ pub trait ObjectDetector {
     }
     /// Whether [`detect_pair`](Self::detect_pair) works on its two frames at once (two
     /// model sessions, each on its share of the cores). The analysis then detects a frame
-    /// together with a later one while the scene is busy ([`AnalyzeConfig::detect_ahead`]).
+    /// due for detection together with a later one ([`AnalyzeConfig::detect_ahead`]).
     fn pairs(&self) -> bool {
         false
     }
@@ -244,7 +244,10 @@ pub struct SourceInput {
     pub path: PathBuf,
 }
 
-/// Time spent in each stage (on the analysis thread; decoding runs concurrently).
+/// Time spent in each stage (on the analysis thread; decoding runs concurrently). Frames
+/// read ahead for [`AnalyzeConfig::detect_ahead`] count in `wait_for_frames` and `motion`
+/// when read; `detect` is the detector's own time (a pair counted once, at its first
+/// frame).
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct StageTimes {
     pub wait_for_frames: Duration,
@@ -591,6 +594,7 @@ fn analyze(
         }
         let detections = if let Some(reason) = reason {
             let t = Instant::now();
+            let mut read_ahead = Duration::ZERO;
             let use_regions = cfg.detect_regions
                 && cfg.motion_gate
                 && cfg.detect_rate.adaptive
@@ -607,14 +611,17 @@ fn analyze(
             } else {
                 // The partner: the frame as far ahead as the last detection is behind
                 // (the rate's step is steady while the scene is), read if need be.
+                // Its reading and motion mask count as such, not as detection.
                 let k = since_detect;
                 let partner = pairing && k <= DETECT_AHEAD_MAX_FRAMES && {
+                    let read = Instant::now();
                     while ahead.len() < k {
                         match next_frame(&mut stats, &mut model) {
                             Some((f, m)) => ahead.push_back((f, m, None)),
                             None => break,
                         }
                     }
+                    read_ahead += read.elapsed();
                     ahead.get(k - 1).is_some_and(|a| a.2.is_none())
                 };
                 if partner {
@@ -640,7 +647,7 @@ fn analyze(
                 source,
             })?;
             let d = found.detections;
-            stats.times.detect += t.elapsed();
+            stats.times.detect += t.elapsed().saturating_sub(read_ahead);
             stats.frames_detected += 1;
             stats.detected_area_frames += found.area_share.clamp(0.0, 1.0);
             stats.frames_in_crops += u64::from(found.area_share < 1.0);

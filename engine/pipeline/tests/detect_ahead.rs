@@ -75,8 +75,9 @@ fn analyse(clip: &Path, ahead: bool) -> (Analysis, Pairing) {
     (a, det)
 }
 
-/// The same results either way, and the pairs accounted for. Returns the pairs.
-fn same_results_with_pairs(clip: &Path) -> Vec<(i64, i64)> {
+/// The same results either way, and the pairs accounted for. Returns the pairs and the
+/// stats of the run that detected ahead.
+fn same_results_with_pairs(clip: &Path) -> (Vec<(i64, i64)>, vigie_pipeline::AnalysisStats) {
     let (plain, p) = analyse(clip, false);
     assert!(
         p.pairs.is_empty(),
@@ -86,10 +87,16 @@ fn same_results_with_pairs(clip: &Path) -> Vec<(i64, i64)> {
     let (ahead, det) = analyse(clip, true);
     assert_eq!(ahead.detected_pts_ms, plain.detected_pts_ms);
     assert_eq!(ahead.tubes, plain.tubes);
+    assert_eq!(ahead.descriptions, plain.descriptions);
+    assert_eq!(ahead.duration_ms, plain.duration_ms);
+    let (sa, sp) = (&ahead.stats, &plain.stats);
     assert_eq!(
-        format!("{:?}", ahead.descriptions),
-        format!("{:?}", plain.descriptions)
+        (sa.frames_analysed, sa.frames_detected, sa.frames_gated_out),
+        (sp.frames_analysed, sp.frames_detected, sp.frames_gated_out)
     );
+    assert_eq!(sa.detect_reasons, sp.detect_reasons);
+    assert_eq!(sa.detect_rate, sp.detect_rate);
+    assert_eq!(sa.detections, sp.detections);
     assert!(!plain.tubes.is_empty());
     let st = &ahead.stats;
     assert!(st.frames_detected_ahead > 0, "{st:?}");
@@ -120,7 +127,7 @@ fn same_results_with_pairs(clip: &Path) -> Vec<(i64, i64)> {
             "{a} paired with {b}"
         );
     }
-    det.pairs
+    (det.pairs, ahead.stats)
 }
 
 #[test]
@@ -133,7 +140,7 @@ fn a_busy_scene_is_detected_in_pairs_with_the_same_results() {
          color=c=0xd01818:s=30x30:d=6:r=10[a];color=c=0x1818d0:s=30x30:d=6:r=10[b];\
          [bg][a]overlay=x='10+t*100':y=20[t1];[t1][b]overlay=x='440-t*100':y=100",
     );
-    let pairs = same_results_with_pairs(&clip);
+    let (pairs, _) = same_results_with_pairs(&clip);
     // Frames in a row go to the detector: most pairs are a frame and the next one.
     assert!(
         pairs.iter().filter(|p| p.1 - p.0 == 100).count() >= 5,
@@ -151,6 +158,22 @@ fn a_slow_walker_is_paired_with_the_frame_its_step_comes_back_at() {
         "color=c=0x707070:s=480x240:d=10:r=10[bg];color=c=0xd01818:s=40x40:d=10:r=10[o];\
          [bg][o]overlay=x='20+t*20':y=100",
     );
-    let pairs = same_results_with_pairs(&clip);
+    let (pairs, _) = same_results_with_pairs(&clip);
     assert!(pairs.iter().any(|p| p.1 - p.0 > 100), "{pairs:?}");
+}
+
+#[test]
+fn boxes_detected_ahead_and_not_needed_are_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    // A fast box that stops after 1.8 s: while it moves every frame is detected, and
+    // once it stands the rate falls to the refreshes, so a frame detected ahead of the
+    // stop is not needed when its turn comes.
+    let clip = common::render_lavfi(
+        dir.path(),
+        "stop.mp4",
+        "color=c=0x707070:s=480x240:d=8:r=10[bg];color=c=0xd01818:s=40x40:d=8:r=10[o];\
+         [bg][o]overlay=x='min(20+t*100\\,200)':y=100",
+    );
+    let (_, st) = same_results_with_pairs(&clip);
+    assert!(st.detected_ahead_unused > 0, "{st:?}");
 }

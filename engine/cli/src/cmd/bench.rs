@@ -216,9 +216,10 @@ pub struct AnalyzeArgs {
     /// skipping run's tracks against the deblocking run's.
     #[arg(long)]
     pub compare_loop_filter: bool,
-    /// Detect frames one by one, as before: by default analysis detects a frame together
-    /// with the frame one detection step ahead (two sessions on half the cores each; the
-    /// tracks are the same, only the time changes).
+    /// Detect frames one by one, as before: by default analysis (`vigie analyze`, `eval
+    /// track`) detects a frame together with the frame one detection step ahead (two
+    /// sessions on half the detector's threads each; the tracks are the same, only the
+    /// time changes).
     #[arg(long)]
     pub no_detect_ahead: bool,
     /// Also run the other detect-ahead setting in each round (alternating) and count the
@@ -324,12 +325,14 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
         }
         if let Some(c) = &r.ahead_comparison {
             println!(
-                "detect ahead {}: {:.2}x realtime ({:.1} s, median); {} tracks, {} identical",
+                "detect ahead {}: {:.2}x realtime ({:.1} s, median); {} tracks, {} identical; detected frames {}, descriptions {}",
                 if c.other_detect_ahead { "on" } else { "off" },
                 r.source_seconds / c.other_seconds,
                 c.other_seconds,
                 c.other_tracks,
                 c.identical_tubes,
+                if c.same_detected_frames { "the same" } else { "DIFFERENT" },
+                if c.same_descriptions { "the same" } else { "DIFFERENT" },
             );
         }
         println!(
