@@ -43,7 +43,6 @@ fn synopsis_shows_every_track_with_its_original_times() {
     assert!(f["collision_rate"].as_f64().unwrap() <= 0.05, "{f}");
     // The automatic length was checked on the pixels (at least the grid's plan measured).
     assert!(f["pixel_checks"].as_u64().unwrap() >= 1, "{f}");
-    assert_eq!(f["collision_within_budget"], true, "{f}");
     // Long tracks are cut into segments of at least 3 s shown at the same time: the
     // synopsis is far shorter than the longest track (about 9 s) and the 12 s clip.
     let syn_ms = f["synopsis_duration_ms"].as_i64().unwrap();

@@ -123,11 +123,16 @@ pub struct TubeInput {
 /// another hour's light (see [`arrange::TimeBand`]).
 pub const TIME_BAND_MS: i64 = 30 * 60_000;
 
+/// Longest synopsis length that may be asked for (24 h).
+pub const MAX_LENGTH_MS: i64 = 86_400_000;
+
 /// How to condense.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SynopsisConfig {
-    /// Target synopsis length; `None`: the shortest that keeps the planned collision
-    /// under `max_collision`. Moving parts longer than it are cut into segments.
+    /// Target synopsis length; `None`: the shortest whose collisions stay under
+    /// `max_collision`, searched on the planning grid, then checked and shortened on the
+    /// objects' pixels by [`run_parts`] (on the grid alone with `keep_order`). Moving
+    /// parts longer than it are cut into segments.
     pub length_ms: Option<i64>,
     /// Longest automatic length (`None`: the source's duration).
     pub max_length_ms: Option<i64>,
@@ -191,7 +196,7 @@ impl SynopsisConfig {
     pub fn validate(&self) -> Result<(), SynopsisError> {
         let bad = |m: String| Err(SynopsisError::InvalidConfig(m));
         if let Some(l) = self.length_ms {
-            if !(100..=86_400_000).contains(&l) {
+            if !(100..=MAX_LENGTH_MS).contains(&l) {
                 return bad(format!(
                     "invalid length {} s (expected 0.1 s to 24 h)",
                     l as f64 / 1000.0
@@ -199,7 +204,7 @@ impl SynopsisConfig {
             }
         }
         if let Some(l) = self.max_length_ms {
-            if !(100..=86_400_000).contains(&l) {
+            if !(100..=MAX_LENGTH_MS).contains(&l) {
                 return bad(format!(
                     "invalid maximum length {} s (expected 0.1 s to 24 h)",
                     l as f64 / 1000.0
@@ -451,7 +456,8 @@ pub fn plan(
 /// and arrange the pieces on the objects' pixels (the cut-outs' masks counted per grid
 /// cell; stationary objects pasted into the background are in place first). With no
 /// target length, the shortest length (at least the minimum segment, at most
-/// `max_length_ms` or the source) whose planned collision is within the budget.
+/// `max_length_ms` or the source) whose planned collision is within the budget (on the
+/// grid: [`run_parts`] then checks it on the pixels).
 pub fn plan_on_masks(
     source: &SourceInput,
     tubes: &[TubeInput],
@@ -1168,6 +1174,8 @@ pub struct Figures {
     /// Seconds per step.
     pub background_s: f64,
     pub extract_s: f64,
+    /// (Planning includes composing plans without drawing to count their collisions,
+    /// `pixel_checks`.)
     pub plan_s: f64,
     /// Plans whose collisions were counted on the objects' pixels (composed without
     /// drawing) while the automatic length was searched ([`on_pixels`]); 0 for a given
@@ -1247,34 +1255,41 @@ pub fn nearer_last<T>(items: &mut [(Rect, T)]) {
 /// Relative precision of the length [`on_pixels`] finds (3%: under a second for a
 /// synopsis of 30 s).
 const PIXEL_SEARCH_PRECISION: f64 = 0.03;
-/// Longest a synopsis is made (in steps of 15%) when the grid's plan collides more on the
-/// pixels than the budget: past that, the plan the grid chose stands (its rate printed).
+/// Longer lengths tried (in steps of 15%) when the grid's plan collides more on the pixels
+/// than the budget; past that, the plan that collided least stands (its rate printed).
 const PIXEL_SEARCH_GROWTH_STEPS: usize = 4;
 
+/// A plan's collision rate on the pixels, and the frames its video would have.
+type Measured = (f64, u64);
+
 /// The automatic length, checked on the pixels. The grid plan (`grid`, the shortest
-/// length whose *grid* collisions are within `budget`) counts each cell's overlap as if
-/// the two objects' pixels in it met, so on the pixels it collides less (vtest.avi: 3.1%
-/// where it planned 4.8%). So the plan is composed without drawing (`measured`: the
-/// render's own count) and the length bisected, arranged at each length tried
-/// (`at_length`), down to the shortest whose measured collisions are within the budget,
-/// to [`PIXEL_SEARCH_PRECISION`]; never under half the grid's length, nor `range.0`. When
-/// the grid's plan collides more than the budget on the pixels, longer lengths (up to
+/// target length `grid_ms` whose *grid* collisions are within `budget`) counts each cell's
+/// overlap as if the two objects' pixels in it met, so on the pixels it collides less
+/// (vtest.avi: 3.1% where it planned 4.8%). So plans are composed without drawing
+/// (`measured`: the render's own collision rate, and the frames the video would have)
+/// and the target bisected, arranged at each length tried (`at_length`), down to the
+/// shortest whose measured collisions are within the budget and whose video is no longer
+/// than the best one's (a cap on objects at once can push pieces past a short target), to
+/// [`PIXEL_SEARCH_PRECISION`]; never under half the grid's length, nor `range.0`. When the
+/// grid's plan collides more than the budget on the pixels, longer targets (up to
 /// `range.1`) are tried the same way. Returns the plan and the plans measured.
 fn on_pixels<P>(
     grid: P,
     grid_ms: i64,
     budget: f64,
     range: (i64, i64),
-    measured: &dyn Fn(&P) -> Result<f64, SynopsisError>,
+    measured: &dyn Fn(&P) -> Result<Measured, SynopsisError>,
     at_length: &dyn Fn(i64) -> Result<P, SynopsisError>,
 ) -> Result<(P, u32), SynopsisError> {
     let mut checks = 1u32;
-    let rate = measured(&grid)?;
-    let (mut lo, mut hi, mut best) = if rate <= budget {
-        ((grid_ms / 2).max(range.0), grid_ms, grid)
+    let (rate, frames) = measured(&grid)?;
+    let (mut lo, mut hi, mut best, mut best_frames) = if rate <= budget {
+        ((grid_ms / 2).max(range.0), grid_ms, grid, frames)
     } else {
-        // Longer until the pixels are within the budget (bisected below), or give up.
+        // Longer until the pixels are within the budget (bisected below); else the plan
+        // that collided least.
         let mut bad = grid_ms;
+        let mut least = (rate, grid);
         let mut found = None;
         for _ in 0..PIXEL_SEARCH_GROWTH_STEPS {
             if bad >= range.1 {
@@ -1283,24 +1298,30 @@ fn on_pixels<P>(
             let len = ((bad as f64 * 1.15) as i64).clamp(bad + 1, range.1);
             let p = at_length(len)?;
             checks += 1;
-            if measured(&p)? <= budget {
-                found = Some((len, p));
+            let (rate, frames) = measured(&p)?;
+            if rate <= budget {
+                found = Some((len, p, frames));
                 break;
+            }
+            if rate < least.0 {
+                least = (rate, p);
             }
             bad = len;
         }
         match found {
-            Some((len, p)) => (bad, len, p),
-            None => return Ok((grid, checks)),
+            Some((len, p, frames)) => (bad, len, p, frames),
+            None => return Ok((least.1, checks)),
         }
     };
     while (hi - lo) as f64 > PIXEL_SEARCH_PRECISION * hi as f64 && hi - lo > 1 {
         let mid = lo + (hi - lo) / 2;
         let p = at_length(mid)?;
         checks += 1;
-        if measured(&p)? <= budget {
+        let (rate, frames) = measured(&p)?;
+        if rate <= budget && frames <= best_frames {
             hi = mid;
             best = p;
+            best_frames = frames;
         } else {
             lo = mid;
         }
@@ -1385,6 +1406,27 @@ pub fn render(
     )
 }
 
+/// Step 4 without drawing: what [`render`] would give for `plan` (frames, objects shown,
+/// most at once, the pixel collision rate, counted the same way) with nothing drawn or
+/// encoded; how [`run_parts`] measures the plans of its length search.
+pub fn compose_dry(
+    source: &SourceInput,
+    tubes: &[TubeInput],
+    plan: &Plan,
+    backgrounds: &Backgrounds,
+    cutouts: &Cutouts,
+) -> Result<Rendered, SynopsisError> {
+    render_on(
+        source,
+        tubes,
+        plan,
+        backgrounds,
+        cutouts,
+        None,
+        &|_, pts| label_time(source, pts),
+    )
+}
+
 /// [`render`] over any [`Scene`]; `time_of(tube, ms)`: the label time of a tube's
 /// timeline moment (its own source's wall clock or media time). With no `output`, a dry
 /// run: the objects are composed and their collisions counted exactly as for the video,
@@ -1444,6 +1486,7 @@ fn render_on(
         Some(output) => Some(encode::WriterThread::spawn(output, w, h, fps)?),
         None => None,
     };
+    let dry = writer.is_none();
     let n = (w * h) as usize;
     let mut img = vec![0u8; n * 3];
     let mut count = vec![0u8; n];
@@ -1519,7 +1562,12 @@ fn render_on(
                 p.rect,
                 Draw {
                     patch: p,
-                    label: piece_label(&time_of(pc.tube, p.pts_ms), t.track_id, pc),
+                    // A dry run draws no label.
+                    label: if dry {
+                        String::new()
+                    } else {
+                        piece_label(&time_of(pc.tube, p.pts_ms), t.track_id, pc)
+                    },
                 },
             ));
         }
@@ -1544,6 +1592,9 @@ fn render_on(
                         _ => 1,
                     };
                     count[j] = count[j].saturating_add(1);
+                    if dry {
+                        continue;
+                    }
                     img[j * 3..j * 3 + 3].copy_from_slice(&patch[q..q + 3]);
                 }
             }
@@ -1927,7 +1978,9 @@ fn timeline_tubes(parts: &[PartInput], shifts: &[i64]) -> (Vec<TubeInput>, Vec<u
 /// in the order given (the caller orders them by corrected wall clock). Each source keeps
 /// its own backgrounds (the synopsis shows the scene of the file, and so of the hour, its
 /// timeline moment falls in), its own labels (its wall clock, or media time) and its own
-/// times in the index; every source must have the same working size.
+/// times in the index; every source must have the same working size. An automatic
+/// length (not `keep_order`) is then checked and shortened on the objects' pixels
+/// ([`on_pixels`], [`compose_dry`]).
 pub fn run_parts(
     parts: &[PartInput],
     cfg: &SynopsisConfig,
@@ -2087,7 +2140,8 @@ pub fn run_parts(
     let mut pixel_checks = 0;
     if cfg.length_ms.is_none() && !cfg.keep_order {
         let measured = |plan: &Plan| {
-            render_on(&canvas, &tubes, plan, &scene, &cut, None, &time_of).map(|r| r.collision_rate)
+            render_on(&canvas, &tubes, plan, &scene, &cut, None, &time_of)
+                .map(|r| (r.collision_rate, r.frames))
         };
         let at_length = |len: i64| {
             let fixed = SynopsisConfig {
@@ -2096,10 +2150,12 @@ pub fn run_parts(
             };
             plan_on_masks(&canvas, &tubes, &cut, &fixed)
         };
+        // Within what a given length may be (validated as such).
         let max_ms = cfg
             .max_length_ms
             .unwrap_or(canvas.duration_ms)
             .min(canvas.duration_ms)
+            .min(MAX_LENGTH_MS)
             .max(cfg.min_segment_ms);
         let grid_ms = plan.target_ms;
         (plan, pixel_checks) = on_pixels(

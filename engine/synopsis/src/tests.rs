@@ -539,17 +539,26 @@ fn pasted_stationary_stretches_are_placed_apart() {
     assert_eq!(p.arrangement.box_collision, 0.0);
 }
 
-/// `on_pixels` with plans standing for their lengths and a collision rate of
-/// `k / length` (the shorter, the denser).
-fn search_on_pixels(grid_ms: i64, k: f64, range: (i64, i64)) -> (i64, u32, Vec<i64>) {
+/// `on_pixels` with plans standing for their lengths, a collision rate of `k / length`
+/// (the shorter, the denser) and a video as long as `frames_of(length)`.
+fn search_with(
+    grid_ms: i64,
+    k: f64,
+    range: (i64, i64),
+    frames_of: &dyn Fn(i64) -> u64,
+) -> (i64, u32, Vec<i64>) {
     let tried = std::cell::RefCell::new(Vec::new());
-    let measured = |len: &i64| Ok(k / *len as f64);
+    let measured = |len: &i64| Ok((k / *len as f64, frames_of(*len)));
     let at_length = |len: i64| {
         tried.borrow_mut().push(len);
         Ok(len)
     };
     let (len, checks) = on_pixels(grid_ms, grid_ms, 0.05, range, &measured, &at_length).unwrap();
     (len, checks, tried.into_inner())
+}
+
+fn search_on_pixels(grid_ms: i64, k: f64, range: (i64, i64)) -> (i64, u32, Vec<i64>) {
+    search_with(grid_ms, k, range, &|len| len as u64 / 100)
 }
 
 #[test]
@@ -573,15 +582,31 @@ fn the_length_search_goes_shorter_while_the_pixels_allow() {
 }
 
 #[test]
+fn a_shorter_target_that_makes_a_longer_video_is_not_taken() {
+    // Under 2400 ms a cap on objects at once pushes pieces past the target: the video
+    // gets longer than at the grid's length, though its collisions stay low.
+    let (len, _, tried) = search_with(3000, 10.0, (1000, 60_000), &|len| {
+        if len < 2400 {
+            40
+        } else {
+            len as u64 / 100
+        }
+    });
+    assert!((2400..2500).contains(&len), "{len} {tried:?}");
+}
+
+#[test]
 fn the_length_search_goes_longer_when_the_grid_plan_collides_on_the_pixels() {
     // 6% at the grid's 1000 ms, within 5% from 1200 ms.
     let (len, _, tried) = search_on_pixels(1000, 60.0, (500, 60_000));
     assert!((1200..=1240).contains(&len), "{len} {tried:?}");
-    // Out of reach in four steps of 15%: the grid's plan stands.
+    // Out of reach in four steps of 15%: the plan that collided least (the longest).
     let (len, checks, tried) = search_on_pixels(1000, 100.0, (500, 60_000));
-    assert_eq!((len, checks), (1000, 5), "{tried:?}");
+    assert_eq!(checks, 5, "{tried:?}");
+    assert_eq!(len, *tried.last().unwrap());
+    assert!(len > 1700, "{len}");
     // Never past the longest allowed.
     let (len, _, tried) = search_on_pixels(1000, 100.0, (500, 1100));
-    assert_eq!(len, 1000);
+    assert_eq!(len, 1100);
     assert!(tried.iter().all(|&l| l <= 1100), "{tried:?}");
 }

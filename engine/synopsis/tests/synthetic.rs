@@ -294,3 +294,47 @@ fn objects_move_on_every_frame_between_sparse_detections() {
         );
     }
 }
+
+#[test]
+fn a_plan_composed_without_drawing_collides_as_its_video_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = synthetic(dir.path());
+    let src = source(&clip);
+    let tubes = truth_tubes(12.0);
+    let cfg = SynopsisConfig::default();
+    let bgs = vigie_synopsis::build_backgrounds(&src, &cfg).unwrap();
+    let cut = vigie_synopsis::extract(&src, &tubes, &[], &bgs, &cfg, dir.path()).unwrap();
+    // Short enough that the two objects overlap on the pixels.
+    let mut rates = Vec::new();
+    for length_ms in [3_000, 5_000] {
+        let plan = vigie_synopsis::plan_on_masks(
+            &src,
+            &tubes,
+            &cut,
+            &SynopsisConfig {
+                length_ms: Some(length_ms),
+                ..cfg.clone()
+            },
+        )
+        .unwrap();
+        let dry = vigie_synopsis::compose_dry(&src, &tubes, &plan, &bgs, &cut).unwrap();
+        let out = dir.path().join(format!("syn{length_ms}.mp4"));
+        let real = vigie_synopsis::render(&src, &tubes, &plan, &bgs, &cut, &out).unwrap();
+        assert_eq!(dry.frames, real.frames);
+        assert_eq!(dry.collision_rate, real.collision_rate);
+        assert_eq!(
+            (dry.objects_shown, dry.max_at_once, dry.moving_draws),
+            (real.objects_shown, real.max_at_once, real.moving_draws)
+        );
+        assert!(out.exists());
+        rates.push(real.collision_rate);
+    }
+    assert!(rates[0] > 0.0, "the objects overlap at 3 s: {rates:?}");
+    // The automatic length: the real video within the budget, after plans were measured.
+    let out = dir.path().join("auto.mp4");
+    let syn = vigie_synopsis::run(&src, &tubes, &cfg, &out, dir.path()).unwrap();
+    let f = &syn.figures;
+    assert!(f.pixel_checks >= 1, "{f:?}");
+    assert!(f.collision_rate <= cfg.max_collision, "{f:?}");
+    assert_eq!((f.objects_selected, f.objects_shown), (2, 2));
+}

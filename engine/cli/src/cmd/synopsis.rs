@@ -59,8 +59,9 @@ pub struct Args {
     /// under --max-collisions).
     #[arg(long, value_name = "SECONDS")]
     pub length_s: Option<f64>,
-    /// Collision budget for the automatic length: share of object area overlapping
-    /// another object (0..1).
+    /// Collision budget for the automatic length: share of object pixels overlapping
+    /// another object's (0..1), checked on the pixels of the plans tried (on the planning
+    /// grid alone with --keep-order); the figures say whether it was met.
     #[arg(long, default_value_t = 0.05, value_name = "SHARE")]
     pub max_collisions: f64,
     /// Longest automatic length in seconds (the figures say which collision rate it
