@@ -127,10 +127,13 @@ impl ObjectDetector for Nanodet {
                 .name("vigie-detect-pair".into())
                 .spawn_scoped(s, || second.detect(b.0))
                 .map_err(|e| {
-                    Box::new(AppError::BadInput(format!(
-                        "cannot start the second detector thread ({e}); free some memory \
-                         or threads and retry"
-                    ))) as StageError
+                    Box::new(std::io::Error::new(
+                        e.kind(),
+                        format!(
+                            "cannot start the second detector thread ({e}); free some \
+                             memory or threads and retry"
+                        ),
+                    )) as StageError
                 })?;
             let da = first.detect(a.0);
             let db = other
