@@ -10,7 +10,9 @@
 //! 1. predict every track with its Kalman filter to the frame's `pts_ms`;
 //! 2. match high detections to confirmed tracks, IoU gate `high_match_iou_min`, optimal
 //!    assignment (with `prefer_recent_tracks`, tracks seen in the previous frame are matched
-//!    before lost ones, DeepSORT's matching cascade);
+//!    before lost ones, DeepSORT's matching cascade); a lost track takes only a box of its
+//!    height within 1.25: a hidden person's prediction often lies on the nearer (taller)
+//!    person walking in front, who must not continue the hidden one's track;
 //! 3. match low detections to the confirmed tracks still unmatched that were seen last
 //!    frame, gate `low_match_iou_min`, then (`lost_low_match`) the remaining low ones to
 //!    lost tracks, same gate, height within 1.25; the rest become (or stay) lost;
@@ -238,10 +240,13 @@ struct Tentative {
     votes: LabelVotes,
 }
 
-/// Largest ratio between the height of a low box taken for a track (by backfill, or by a
-/// lost track in stage 2b) and the track's box expected there: a box much shorter is a
-/// part of the object (a head and shoulders above a parked car, a torso behind a
-/// neighbour), much taller another object.
+/// Largest ratio between the height of a box taken by a lost track (any score), or of a
+/// low box taken by backfill, and the track's box expected there: a box much shorter is
+/// a part of the object (a head and shoulders above a parked car, a torso behind a
+/// neighbour), much taller another object (on TUD-Stadtmitte, a nearer person 1.35 times
+/// taller crossing in front of a hidden one took the hidden one's track). A person
+/// coming out from behind an occluder with a box of another height starts a new track,
+/// which the offline linking ([`crate::link`]) joins to the old one by motion and colour.
 const SAME_OBJECT_MAX_HEIGHT_RATIO: f32 = 1.25;
 
 /// The tracker. One per video stream; not shared between threads.
@@ -273,6 +278,9 @@ const SECOND_LABEL_IOU_MIN: f32 = 0.6;
 enum SizeRule {
     Any,
     SameObject,
+    /// [`SizeRule::SameObject`] for lost tracks, [`SizeRule::Any`] for tracks seen in
+    /// the previous frame.
+    SameObjectIfLost,
 }
 
 /// Whether `b` has the height of the box `expected` within [`SAME_OBJECT_MAX_HEIGHT_RATIO`].
@@ -284,7 +292,7 @@ fn same_size(b: &BBox, expected: &BBox) -> bool {
 /// Match `tracks` (predicted boxes and labels) with detections `dets` (indices into
 /// `all`), gate `iou_min`; returns (track index, detection index into `all`) pairs.
 fn associate(
-    tracks: &[(BBox, &str)],
+    tracks: &[(BBox, &str, bool)],
     dets: &[usize],
     all: &[Detection],
     iou_min: f32,
@@ -296,7 +304,12 @@ fn associate(
         if per_class && !same_family(&det.label, tracks[t].1) {
             return None;
         }
-        if size == SizeRule::SameObject && !same_size(&det.bbox_in_frame, &tracks[t].0) {
+        let sized = match size {
+            SizeRule::Any => false,
+            SizeRule::SameObject => true,
+            SizeRule::SameObjectIfLost => tracks[t].2,
+        };
+        if sized && !same_size(&det.bbox_in_frame, &tracks[t].0) {
             return None;
         }
         let iou = tracks[t].0.iou(&det.bbox_in_frame);
@@ -398,10 +411,10 @@ impl Tracker {
 
         // Stage 1: high detections against every confirmed track (with
         // `prefer_recent_tracks`: tracks seen last frame first, then lost ones).
-        let boxes: Vec<(BBox, &str)> = self
+        let boxes: Vec<(BBox, &str, bool)> = self
             .confirmed
             .iter()
-            .map(|t| (t.kf.bbox(), t.label.as_str()))
+            .map(|t| (t.kf.bbox(), t.label.as_str(), t.state == TrackState::Lost))
             .collect();
         let mut matched_track = vec![None::<usize>; self.confirmed.len()];
         let mut used_det = vec![false; detections.len()];
@@ -413,7 +426,7 @@ impl Tracker {
             vec![(0..self.confirmed.len()).collect()]
         };
         for group in groups {
-            let gboxes: Vec<(BBox, &str)> = group.iter().map(|&t| boxes[t]).collect();
+            let gboxes: Vec<(BBox, &str, bool)> = group.iter().map(|&t| boxes[t]).collect();
             let free: Vec<usize> = high.iter().copied().filter(|&d| !used_det[d]).collect();
             for (g, d) in associate(
                 &gboxes,
@@ -421,7 +434,7 @@ impl Tracker {
                 detections,
                 cfg.high_match_iou_min,
                 cfg.per_class,
-                SizeRule::Any,
+                SizeRule::SameObjectIfLost,
             ) {
                 matched_track[group[g]] = Some(d);
                 used_det[d] = true;
@@ -433,7 +446,7 @@ impl Tracker {
                 matched_track[t].is_none() && self.confirmed[t].state == TrackState::Tracked
             })
             .collect();
-        let rest_boxes: Vec<(BBox, &str)> = rest.iter().map(|&t| boxes[t]).collect();
+        let rest_boxes: Vec<(BBox, &str, bool)> = rest.iter().map(|&t| boxes[t]).collect();
         let m2 = associate(
             &rest_boxes,
             &low,
@@ -457,7 +470,7 @@ impl Tracker {
                 })
                 .collect();
             let low_left: Vec<usize> = low.iter().copied().filter(|&d| !used_det[d]).collect();
-            let lost_boxes: Vec<(BBox, &str)> = lost.iter().map(|&t| boxes[t]).collect();
+            let lost_boxes: Vec<(BBox, &str, bool)> = lost.iter().map(|&t| boxes[t]).collect();
             let pairs = associate(
                 &lost_boxes,
                 &low_left,
@@ -507,10 +520,10 @@ impl Tracker {
 
         // Stage 3: remaining high detections against tentative tracks.
         let high_left: Vec<usize> = high.iter().copied().filter(|&d| !used_det[d]).collect();
-        let tboxes: Vec<(BBox, &str)> = self
+        let tboxes: Vec<(BBox, &str, bool)> = self
             .tentative
             .iter()
-            .map(|t| (t.kf.bbox(), t.label.as_str()))
+            .map(|t| (t.kf.bbox(), t.label.as_str(), false))
             .collect();
         let m3 = associate(
             &tboxes,
@@ -1199,6 +1212,45 @@ mod tests {
         assert_eq!(tracks.len(), 2);
         let firsts: Vec<i64> = tracks.iter().map(|t| t.first_pts_ms()).collect();
         assert_eq!(firsts, vec![0, 40]);
+    }
+
+    #[test]
+    fn a_lost_track_is_not_taken_up_by_a_sure_box_of_another_height() {
+        // A far person (100 px high) walks left, seen for 5 frames, hidden for 4; then a
+        // sure box appears where its prediction lies. Of its height, it is the same
+        // person come back; 1.4 times taller, it is a nearer person walking in front
+        // (TUD-Stadtmitte, frames 50-62), who gets a track of its own.
+        let run = |h: f32| {
+            let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
+            for i in 0..16i64 {
+                let x = 200.0 - 2.0 * i as f32;
+                let dets = match i {
+                    0..=4 => vec![person(x, 0.9)],
+                    5..=8 => vec![],
+                    _ => {
+                        let mut d = person(x - 5.0, 0.9);
+                        d.bbox_in_frame.y = 200.0 - h;
+                        d.bbox_in_frame.w = 0.4 * h;
+                        d.bbox_in_frame.h = h;
+                        vec![d]
+                    }
+                };
+                tr.update(i * 40, &dets).unwrap();
+            }
+            let mut tracks: Vec<(i64, usize)> = tr
+                .finish()
+                .into_iter()
+                .map(|t| (t.first_pts_ms(), t.detections().count()))
+                .collect();
+            tracks.sort();
+            tracks
+        };
+        assert_eq!(run(110.0), vec![(0, 12)], "its own height: taken up again");
+        assert_eq!(
+            run(140.0),
+            vec![(0, 5), (360, 7)],
+            "another height: a new track, the lost one keeps its own boxes"
+        );
     }
 
     #[test]
