@@ -964,13 +964,15 @@ fn median_s(mut v: Vec<f64>) -> f64 {
 }
 
 /// A kept track's boxes as the analysis knows them: its detections and, between two of
-/// them with no detector run in between (frames nobody looked at, where the tracker's
-/// motion model carried the track), the box interpolated at each frame `between(p0, p1)`
-/// lists. A detector run in between that did not see the object is a miss, left empty.
-/// `detected_pts_ms` is sorted.
+/// them, the box interpolated at each frame `between(p0, p1)` lists, when no detector ran
+/// in between (frames nobody looked at, where the tracker's motion model carried the
+/// track) or when the two detections are at most `fill_up_to_ms` apart (the detector ran
+/// and missed the object: partly hidden, or scored under the threshold). A longer gap
+/// with a detector run in it is left empty. `detected_pts_ms` is sorted.
 fn tube_boxes(
     tube: &vigie_pipeline::Tube,
     detected_pts_ms: &[i64],
+    fill_up_to_ms: i64,
     between: &dyn Fn(i64, i64) -> Vec<i64>,
 ) -> Vec<(i64, vigie_core::BBox)> {
     let mut out = Vec::with_capacity(tube.boxes.len());
@@ -981,7 +983,7 @@ fn tube_boxes(
         };
         let first_after = detected_pts_ms.partition_point(|&p| p <= p0);
         let looked_between = detected_pts_ms.get(first_after).is_some_and(|&p| p < p1);
-        if looked_between {
+        if looked_between && p1 - p0 > fill_up_to_ms {
             continue;
         }
         for p in between(p0, p1) {
@@ -1019,7 +1021,7 @@ fn quality_cost(
         let mut f = MotFile::default();
         for tube in &an.tubes {
             let boxes = if fill {
-                tube_boxes(tube, &an.detected_pts_ms, &between)
+                tube_boxes(tube, &an.detected_pts_ms, 0, &between)
             } else {
                 tube.boxes.clone()
             };
@@ -1073,7 +1075,8 @@ pub struct EvalTrackRequest {
     pub min_score: f32,
     /// Write vigie's MOTChallenge output here.
     pub out: Option<PathBuf>,
-    pub fill_gaps: bool,
+    /// Which boxes of a track are scored.
+    pub boxes: TrackBoxes,
     pub high_score: Option<f32>,
     pub new_track_score: Option<f32>,
     pub track_buffer_ms: Option<i64>,
@@ -1090,6 +1093,25 @@ pub struct EvalTrackRequest {
     /// Analysis path only: between refreshes the detector examines the moving regions and
     /// live tracks (crops when they fit, `AnalyzeConfig::detect_regions`).
     pub detect_regions: bool,
+}
+
+/// Which boxes of a track `eval track` scores, between two of its detections where the
+/// detector ran and did not see the object (frames the detector never looked at carry
+/// the interpolated box in every mode: that is what the analysis says of them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TrackBoxes {
+    /// The object as vigie shows it (default): across a gap of at most
+    /// [`vigie_synopsis::MAX_INTERPOLATION_GAP_MS`] the box is interpolated, as the
+    /// synopsis draws it and the track's presence interval counts it; a longer gap (an
+    /// occlusion the offline linking bridged) is left empty. Analysis path only; the
+    /// every-frame path scores its detections.
+    #[default]
+    Shown,
+    /// Only the frames where the detector saw the object (and those it never looked at).
+    Detections,
+    /// Every frame inside a track's span: interpolated (analysis path) or the Kalman
+    /// prediction (every-frame path) across any gap.
+    All,
 }
 
 /// `eval track`: the scores.
@@ -1190,7 +1212,7 @@ pub fn eval_track(m: &Measurement, req: &EvalTrackRequest) -> Result<EvalTrack, 
         .into_iter()
         .map(|l| l.track)
         .collect();
-    let hyp = tracks_to_mot(&tracks, clock, req.fill_gaps);
+    let hyp = tracks_to_mot(&tracks, clock, req.boxes == TrackBoxes::All);
     if let Some(out) = &req.out {
         let f = std::fs::File::create(out).map_err(AppError::io(out))?;
         hyp.write(std::io::BufWriter::new(f))
@@ -1207,8 +1229,8 @@ pub fn eval_track(m: &Measurement, req: &EvalTrackRequest) -> Result<EvalTrack, 
 /// `eval track` through `vigie analyze`'s pipeline: every frame decoded at native size
 /// goes through the motion gate, the detector when the gate lets it, the tracker, the
 /// offline linking (with colours) and the noise filter, exactly as in an analysis; the
-/// person tracks' detection boxes (and, with `fill_gaps`, boxes interpolated between
-/// them) are scored.
+/// person tracks' boxes are scored ([`TrackBoxes`]: by default as the synopsis shows
+/// them, interpolated across short gaps).
 fn eval_track_analysis(
     m: &Measurement,
     req: &EvalTrackRequest,
@@ -1263,19 +1285,19 @@ fn eval_track_analysis(
                 });
         };
         // Every frame decoded is analysed here: frames between two detections nobody
-        // looked at carry the interpolated box (what the analysis says of them); with
-        // `fill_gaps`, frames where the detector missed the object too.
+        // looked at carry the interpolated box (what the analysis says of them); across
+        // the detector's misses, as `req.boxes` says.
         let every = |p0: i64, p1: i64| {
             (clock.frame(p0) + 1..clock.frame(p1))
                 .map(|f| clock.pts_ms(f))
                 .collect::<Vec<_>>()
         };
-        let detected: &[i64] = if req.fill_gaps {
-            &[]
-        } else {
-            &a.detected_pts_ms
+        let fill_up_to_ms = match req.boxes {
+            TrackBoxes::Detections => 0,
+            TrackBoxes::Shown => vigie_synopsis::MAX_INTERPOLATION_GAP_MS,
+            TrackBoxes::All => i64::MAX,
         };
-        for (pts, b) in tube_boxes(tube, detected, &every) {
+        for (pts, b) in tube_boxes(tube, &a.detected_pts_ms, fill_up_to_ms, &every) {
             push(pts, &b);
         }
     }
@@ -1482,6 +1504,49 @@ pub fn eval_plates(
 mod tests {
     use super::*;
     use vigie_detect::test_support::det;
+
+    #[test]
+    fn a_tracks_boxes_across_a_miss_follow_the_scoring_mode() {
+        // Detections at frames 0, 4 (100 ms apart) and 40 (3.6 s after). Frames 1-3: the
+        // detector never looked; 5-39: it ran at 20 and missed the object.
+        let b = |x: f32| vigie_core::BBox {
+            x,
+            y: 0.0,
+            w: 10.0,
+            h: 20.0,
+        };
+        let clock = FrameClock::new(100.0);
+        let tube = vigie_pipeline::Tube {
+            track_id: 1,
+            boxes: vec![(0, b(0.0)), (400, b(40.0)), (4000, b(400.0))],
+        };
+        let detected = [0, 400, 2000, 4000];
+        let every = |p0: i64, p1: i64| {
+            (clock.frame(p0) + 1..clock.frame(p1))
+                .map(|f| clock.pts_ms(f))
+                .collect::<Vec<_>>()
+        };
+        let frames = |fill: i64| -> Vec<i64> {
+            tube_boxes(&tube, &detected, fill, &every)
+                .iter()
+                .map(|(p, _)| *p / 100)
+                .collect()
+        };
+        let first: Vec<i64> = (0..=4).collect();
+        let mut with_40 = first.clone();
+        with_40.push(40);
+        assert_eq!(frames(0), with_40, "frames nobody looked at only");
+        assert_eq!(
+            frames(vigie_synopsis::MAX_INTERPOLATION_GAP_MS),
+            with_40,
+            "a 3.6 s miss is longer than what the synopsis interpolates"
+        );
+        assert_eq!(frames(i64::MAX).len(), 41, "every frame of the span");
+        let filled = tube_boxes(&tube, &detected, 3600, &every);
+        assert_eq!(filled.len(), 41);
+        let at_22 = filled.iter().find(|(p, _)| *p == 2200).unwrap().1;
+        assert_eq!(at_22.x, 220.0, "interpolated on the straight line");
+    }
 
     #[test]
     fn a_rider_is_scored_with_the_machine_a_pedestrian_beside_it_is_not() {

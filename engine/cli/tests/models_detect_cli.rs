@@ -294,3 +294,43 @@ fn bench_analyze_detects_ahead_and_finds_the_same_tracks() {
     assert_eq!(c["same_detected_frames"], true, "{c}");
     assert_eq!(c["same_descriptions"], true, "{c}");
 }
+
+#[test]
+fn eval_track_scores_the_boxes_vigie_shows_and_says_which() {
+    if !have_models() {
+        return;
+    }
+    let Some(clip) = dataset("mot15-tud/TUD-Campus/TUD-Campus.mp4") else {
+        return;
+    };
+    let Some(gt) = dataset("mot15-tud/TUD-Campus/gt/gt.txt") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let run = |boxes: &str| {
+        let out = vigie(home.path())
+            .env("VIGIE_OPERATOR", "tester")
+            .args(["--json", "eval", "track", "--video"])
+            .arg(&clip)
+            .arg("--gt")
+            .arg(&gt)
+            .args(["--boxes", boxes])
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        json_of(&out)
+    };
+    let shown = run("shown");
+    let detections = run("detections");
+    assert_eq!(shown["boxes"], "shown");
+    assert_eq!(detections["boxes"], "detections");
+    let m = |v: &Value, k: &str| v["metrics"][k].as_f64().unwrap();
+    // The same tracks: interpolating across the detector's misses only adds boxes.
+    assert!(
+        m(&shown, "recall") > m(&detections, "recall"),
+        "{shown} {detections}"
+    );
+    assert!(m(&detections, "mota") > 0.5, "{detections}");
+    assert!(m(&shown, "mota") > 0.5, "{shown}");
+}

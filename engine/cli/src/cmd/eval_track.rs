@@ -41,9 +41,13 @@ pub struct Args {
     /// Write vigie's MOTChallenge output here.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Also count the tracker's predictions inside a track's span (gap filling).
-    #[arg(long)]
-    pub fill_gaps: bool,
+    /// Which boxes of a track are scored where the detector ran and missed the object:
+    /// `shown` (as the synopsis and clips show it: interpolated across a gap of at most
+    /// 2.5 s between two detections; analysis path only), `detections` (none), `all`
+    /// (every frame of the track's span: interpolated, or the tracker's predictions on
+    /// the every-frame path).
+    #[arg(long, value_enum, default_value = "shown")]
+    pub boxes: BoxesChoice,
     /// Tracker: first-stage (high) score threshold.
     #[arg(long)]
     pub high_score: Option<f32>,
@@ -71,6 +75,23 @@ pub struct Args {
     pub crops: bool,
 }
 
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum BoxesChoice {
+    Shown,
+    Detections,
+    All,
+}
+
+impl From<BoxesChoice> for vigie_app::bench::TrackBoxes {
+    fn from(c: BoxesChoice) -> Self {
+        match c {
+            BoxesChoice::Shown => Self::Shown,
+            BoxesChoice::Detections => Self::Detections,
+            BoxesChoice::All => Self::All,
+        }
+    }
+}
+
 pub fn run(a: Args, global: &Global) -> anyhow::Result<Outcome> {
     // The video and the ground truth are declared (hashed and logged in the machine log)
     // before any detection is computed.
@@ -93,7 +114,7 @@ pub fn run(a: Args, global: &Global) -> anyhow::Result<Outcome> {
             detector_precision: a.detector_precision,
             min_score: a.min_score,
             out: a.out.clone(),
-            fill_gaps: a.fill_gaps,
+            boxes: a.boxes.into(),
             high_score: a.high_score,
             new_track_score: a.new_track_score,
             track_buffer_ms: a.track_buffer_ms,
@@ -110,6 +131,7 @@ pub fn run(a: Args, global: &Global) -> anyhow::Result<Outcome> {
             "video": a.video, "gt": a.gt, "detector": format!("{:?}", a.detector).to_lowercase(),
             "detector_model": model, "detector_input": a.detector_input.to_string(),
             "detector_precision": a.detector_precision.to_string(),
+            "boxes": format!("{:?}", a.boxes).to_lowercase(),
             "frames": n, "detect_seconds": detect_s, "metrics": m,
         }))?;
     } else {
