@@ -77,10 +77,8 @@ pub struct TrackerConfig {
     pub backfill_ms: i64,
     /// Let low detections extend lost tracks too (ByteTrack extends only tracks seen in
     /// the previous frame), gate `low_match_iou_min`, when the box is the track's height
-    /// within 1.25 and the track was seen within `track_buffer_ms`: an object coming out
-    /// from behind another scores low first, and a part of a neighbour is not the track's
-    /// size; a still track unseen for longer needs a sure box (someone walking up to where
-    /// a person stood and left scores low while coming into view). Default true.
+    /// within 1.25: an object coming out from behind another scores low first, and a part
+    /// of a neighbour is not the track's size. Default true.
     pub lost_low_match: bool,
 }
 

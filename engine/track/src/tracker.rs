@@ -459,19 +459,14 @@ impl Tracker {
             matched_track[rest[rt]] = Some(d);
             used_det[d] = true;
         }
-        // Stage 2b (`lost_low_match`): low detections against tracks lost for at most
-        // `track_buffer_ms`, gate `low_match_iou_min`, where the box is the track's height
-        // within 1.25 (an object coming out from behind another scores low first; a part
-        // of a neighbour is not its size). A still track unseen for longer needs a sure
-        // box: where a person stood and left, the next person walking up to the spot,
-        // scoring low while coming into view, is someone else.
+        // Stage 2b (`lost_low_match`): low detections against lost tracks, gate
+        // `low_match_iou_min`, where the box is the track's height within 1.25 (an object
+        // coming out from behind another scores low first; a part of a neighbour is not
+        // its size).
         if cfg.lost_low_match {
             let lost: Vec<usize> = (0..self.confirmed.len())
                 .filter(|&t| {
-                    let c = &self.confirmed[t];
-                    matched_track[t].is_none()
-                        && c.state == TrackState::Lost
-                        && pts_ms - c.last_detection_ms <= cfg.track_buffer_ms
+                    matched_track[t].is_none() && self.confirmed[t].state == TrackState::Lost
                 })
                 .collect();
             let low_left: Vec<usize> = low.iter().copied().filter(|&d| !used_det[d]).collect();
@@ -1256,31 +1251,6 @@ mod tests {
             vec![(0, 5), (360, 7)],
             "another height: a new track, the lost one keeps its own boxes"
         );
-    }
-
-    #[test]
-    fn a_still_track_unseen_past_the_moving_buffer_needs_a_sure_box() {
-        // A person stands for 2 s (a still track, kept `still_track_buffer_ms`), is unseen
-        // for 3 s, then a box of their size appears where they stood: sure (0.9), the
-        // same still object re-detected; low (0.3), someone walking up to the spot,
-        // coming into view (one-by-one-person-detection.mp4, 17.4 s and 24.1 s).
-        let run = |score: f32| {
-            let mut tr = Tracker::new(TrackerConfig::default()).unwrap();
-            for i in 0..50i64 {
-                tr.update(i * 40, &[person(100.0, 0.9)]).unwrap();
-            }
-            assert!(tr.active()[0].is_still(0.1));
-            for k in 1..=6i64 {
-                tr.update(1960 + k * 500, &[]).unwrap();
-            }
-            tr.update(5000, &[person(100.0, score)]).unwrap();
-            tr.finish()
-                .into_iter()
-                .map(|t| (t.detections().count(), t.last_pts_ms()))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(run(0.9), vec![(51, 5000)], "re-detected");
-        assert_eq!(run(0.3), vec![(50, 1960)], "not taken by a low box");
     }
 
     #[test]
