@@ -1100,11 +1100,11 @@ pub struct EvalTrackRequest {
 /// the interpolated box in every mode: that is what the analysis says of them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TrackBoxes {
-    /// The object as vigie shows it (default): across a gap of at most
+    /// The object as the synopsis shows it (default): across a gap of at most
     /// [`vigie_synopsis::MAX_INTERPOLATION_GAP_MS`] the box is interpolated, as the
-    /// synopsis draws it and the track's presence interval counts it; a longer gap (an
-    /// occlusion the offline linking bridged) is left empty. Analysis path only; the
-    /// every-frame path scores its detections.
+    /// synopsis draws it; a longer gap (an occlusion the offline linking bridged) is left
+    /// empty, as the synopsis leaves it. Analysis path only; the every-frame path scores
+    /// its detections instead (and says so, [`EvalTrack::boxes`]).
     #[default]
     Shown,
     /// Only the frames where the detector saw the object (and those it never looked at).
@@ -1119,6 +1119,9 @@ pub enum TrackBoxes {
 pub struct EvalTrack {
     /// The NanoDet model that ran (`None` for the motion detector).
     pub detector_model: Option<vigie_policy::AllowedModelId>,
+    /// The boxes scored: as asked, except that the every-frame path has no `Shown`
+    /// (nothing is drawn from it) and scores its detections then.
+    pub boxes: TrackBoxes,
     pub frames: i64,
     pub detect_seconds: f64,
     pub metrics: MotMetrics,
@@ -1128,8 +1131,10 @@ pub struct EvalTrack {
 type FrameDetector<'a> =
     Box<dyn FnMut(&RgbFrame) -> Result<Vec<vigie_core::Detection>, AppError> + 'a>;
 
-/// vigie's own detector + tracker on every frame of a declared video, scored against
-/// declared MOTChallenge ground truth (persons only, no motion gate).
+/// vigie's own detector and tracker on a declared video, scored against declared
+/// MOTChallenge ground truth (persons only): by default through `vigie analyze`'s
+/// pipeline ([`eval_track_analysis`]), or the detector and tracker alone on every frame
+/// (`every_frame`).
 pub fn eval_track(m: &Measurement, req: &EvalTrackRequest) -> Result<EvalTrack, AppError> {
     m.check(&req.video)?;
     m.check(&req.gt)?;
@@ -1220,6 +1225,11 @@ pub fn eval_track(m: &Measurement, req: &EvalTrackRequest) -> Result<EvalTrack, 
     }
     Ok(EvalTrack {
         detector_model,
+        boxes: if req.boxes == TrackBoxes::All {
+            TrackBoxes::All
+        } else {
+            TrackBoxes::Detections
+        },
         frames: n,
         detect_seconds,
         metrics: vigie_track::eval::evaluate(&gt, &hyp, &EvalConfig::default()),
@@ -1308,6 +1318,7 @@ fn eval_track_analysis(
     }
     Ok(EvalTrack {
         detector_model: None,
+        boxes: req.boxes,
         frames: a.stats.frames_analysed as i64,
         detect_seconds: seconds,
         metrics: vigie_track::eval::evaluate(gt, &hyp, &EvalConfig::default()),

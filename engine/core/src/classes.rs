@@ -8,6 +8,9 @@
 //! and motorcycles stay strictly per class: a detector does not confuse them with cars,
 //! and a person must never continue a bicycle's track.
 
+/// The class of pedestrians (COCO `person`).
+pub const PERSON: &str = "person";
+
 /// Motor vehicles the COCO detector confuses with one another (vans, minibuses, pick-ups).
 pub const MOTOR_VEHICLE_FAMILY: [&str; 3] = ["car", "truck", "bus"];
 

@@ -2,8 +2,9 @@
 //! MOTChallenge ground truth (MOTA, IDF1, HOTA), on every frame of the sequence.
 //!
 //! This is how the README's tracking figures on TUD-Campus and TUD-Stadtmitte are made:
-//! the same decoder, detector and tracker as `vigie analyze`, without the motion gate
-//! (MOT ground truth counts every frame), persons only.
+//! by default through `vigie analyze`'s own pipeline (motion gate, tracker, offline
+//! linking, noise filter) with each track's boxes as the synopsis shows them
+//! (`--boxes`); `--every-frame` runs the detector and the tracker alone on every frame.
 
 use std::path::PathBuf;
 
@@ -42,10 +43,11 @@ pub struct Args {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Which boxes of a track are scored where the detector ran and missed the object:
-    /// `shown` (as the synopsis and clips show it: interpolated across a gap of at most
-    /// 2.5 s between two detections; analysis path only), `detections` (none), `all`
-    /// (every frame of the track's span: interpolated, or the tracker's predictions on
-    /// the every-frame path).
+    /// `shown` (as the synopsis shows it: interpolated across a gap of at most 2.5 s
+    /// between two detections; on the every-frame path, which draws nothing, its
+    /// detections), `detections` (none), `all` (every frame of the track's span:
+    /// interpolated, or the tracker's predictions on the every-frame path). The output
+    /// says which were scored.
     #[arg(long, value_enum, default_value = "shown")]
     pub boxes: BoxesChoice,
     /// Tracker: first-stage (high) score threshold.
@@ -125,18 +127,23 @@ pub fn run(a: Args, global: &Global) -> anyhow::Result<Outcome> {
         },
     )?;
     let model = r.detector_model.map(|m| m.spec().id);
+    let boxes = match r.boxes {
+        vigie_app::bench::TrackBoxes::Shown => "shown",
+        vigie_app::bench::TrackBoxes::Detections => "detections",
+        vigie_app::bench::TrackBoxes::All => "all",
+    };
     let (n, detect_s, m) = (r.frames, r.detect_seconds, r.metrics);
     if global.json {
         print_json(&json!({
             "video": a.video, "gt": a.gt, "detector": format!("{:?}", a.detector).to_lowercase(),
             "detector_model": model, "detector_input": a.detector_input.to_string(),
             "detector_precision": a.detector_precision.to_string(),
-            "boxes": format!("{:?}", a.boxes).to_lowercase(),
+            "boxes": boxes,
             "frames": n, "detect_seconds": detect_s, "metrics": m,
         }))?;
     } else {
         println!(
-            "{}: {} frames, detector {:?}{} ({:.1} ms/frame)",
+            "{}: {} frames, detector {:?}{} ({:.1} ms/frame), boxes scored: {boxes}",
             a.video.display(),
             n,
             a.detector,
