@@ -243,10 +243,10 @@ struct Tentative {
 
 /// Largest ratio between the height of a box taken by a lost person's track (any
 /// score), or of a low box taken by backfill or by a lost track, and the track's box
-/// expected there: a box much shorter is
-/// a part of the object (a head and shoulders above a parked car, a torso behind a
-/// neighbour), much taller another object (on TUD-Stadtmitte, a nearer person 1.35 times
-/// taller crossing in front of a hidden one took the hidden one's track). A person
+/// expected there: a box much shorter is a part of the object (a head and shoulders
+/// above a parked car, a torso behind a neighbour), much taller another object (on
+/// TUD-Stadtmitte, a nearer person 1.35 times taller crossing in front of a hidden one
+/// took the hidden one's track). A person
 /// coming out from behind an occluder with a box of another height starts a new track,
 /// which the offline linking ([`crate::link`]) joins to the old one by motion and colour.
 const SAME_OBJECT_MAX_HEIGHT_RATIO: f32 = 1.25;
@@ -282,7 +282,7 @@ enum SizeRule {
     SameObject,
     /// [`SizeRule::SameObject`] for the tracks flagged (lost persons), [`SizeRule::Any`]
     /// for the others.
-    SameObjectIfLost,
+    SameObjectIfFlagged,
 }
 
 /// Whether `b` has the height of the box `expected` within [`SAME_OBJECT_MAX_HEIGHT_RATIO`].
@@ -309,7 +309,7 @@ fn associate(
         let sized = match size {
             SizeRule::Any => false,
             SizeRule::SameObject => true,
-            SizeRule::SameObjectIfLost => tracks[t].2,
+            SizeRule::SameObjectIfFlagged => tracks[t].2,
         };
         if sized && !same_size(&det.bbox_in_frame, &tracks[t].0) {
             return None;
@@ -444,7 +444,7 @@ impl Tracker {
                 detections,
                 cfg.high_match_iou_min,
                 cfg.per_class,
-                SizeRule::SameObjectIfLost,
+                SizeRule::SameObjectIfFlagged,
             ) {
                 matched_track[group[g]] = Some(d);
                 used_det[d] = true;
