@@ -1114,6 +1114,17 @@ pub enum TrackBoxes {
     All,
 }
 
+impl TrackBoxes {
+    /// The mode's name on the command line and in the JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrackBoxes::Shown => "shown",
+            TrackBoxes::Detections => "detections",
+            TrackBoxes::All => "all",
+        }
+    }
+}
+
 /// `eval track`: the scores.
 #[derive(Debug, Clone)]
 pub struct EvalTrack {

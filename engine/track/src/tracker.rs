@@ -275,15 +275,9 @@ fn valid(d: &Detection) -> bool {
 /// is for detections from elsewhere or a looser NMS setting).
 const SECOND_LABEL_IOU_MIN: f32 = 0.6;
 
-/// Whether a pairing also requires the box to be the track's size ([`same_size`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SizeRule {
-    Any,
-    SameObject,
-    /// [`SizeRule::SameObject`] for the tracks flagged (lost persons), [`SizeRule::Any`]
-    /// for the others.
-    SameObjectIfFlagged,
-}
+/// A track as a stage of the association sees it: its predicted box, its label, and
+/// whether a box must have its height ([`same_size`]) to be paired with it.
+type Candidate<'a> = (BBox, &'a str, bool);
 
 /// Whether `b` has the height of the box `expected` within [`SAME_OBJECT_MAX_HEIGHT_RATIO`].
 fn same_size(b: &BBox, expected: &BBox) -> bool {
@@ -291,27 +285,21 @@ fn same_size(b: &BBox, expected: &BBox) -> bool {
     (1.0 / SAME_OBJECT_MAX_HEIGHT_RATIO..=SAME_OBJECT_MAX_HEIGHT_RATIO).contains(&r)
 }
 
-/// Match `tracks` (predicted boxes and labels) with detections `dets` (indices into
-/// `all`), gate `iou_min`; returns (track index, detection index into `all`) pairs.
+/// Match `tracks` with detections `dets` (indices into `all`), gate `iou_min`; returns
+/// (track index, detection index into `all`) pairs.
 fn associate(
-    tracks: &[(BBox, &str, bool)],
+    tracks: &[Candidate<'_>],
     dets: &[usize],
     all: &[Detection],
     iou_min: f32,
     per_class: bool,
-    size: SizeRule,
 ) -> Vec<(usize, usize)> {
     let pairs = max_weight_matching(tracks.len(), dets.len(), |t, d| {
         let det = &all[dets[d]];
         if per_class && !same_family(&det.label, tracks[t].1) {
             return None;
         }
-        let sized = match size {
-            SizeRule::Any => false,
-            SizeRule::SameObject => true,
-            SizeRule::SameObjectIfFlagged => tracks[t].2,
-        };
-        if sized && !same_size(&det.bbox_in_frame, &tracks[t].0) {
+        if tracks[t].2 && !same_size(&det.bbox_in_frame, &tracks[t].0) {
             return None;
         }
         let iou = tracks[t].0.iou(&det.bbox_in_frame);
@@ -413,7 +401,7 @@ impl Tracker {
 
         // Stage 1: high detections against every confirmed track (with
         // `prefer_recent_tracks`: tracks seen last frame first, then lost ones).
-        let boxes: Vec<(BBox, &str, bool)> = self
+        let boxes: Vec<Candidate<'_>> = self
             .confirmed
             .iter()
             .map(|t| {
@@ -436,7 +424,7 @@ impl Tracker {
             vec![(0..self.confirmed.len()).collect()]
         };
         for group in groups {
-            let gboxes: Vec<(BBox, &str, bool)> = group.iter().map(|&t| boxes[t]).collect();
+            let gboxes: Vec<Candidate<'_>> = group.iter().map(|&t| boxes[t]).collect();
             let free: Vec<usize> = high.iter().copied().filter(|&d| !used_det[d]).collect();
             for (g, d) in associate(
                 &gboxes,
@@ -444,7 +432,6 @@ impl Tracker {
                 detections,
                 cfg.high_match_iou_min,
                 cfg.per_class,
-                SizeRule::SameObjectIfFlagged,
             ) {
                 matched_track[group[g]] = Some(d);
                 used_det[d] = true;
@@ -456,14 +443,13 @@ impl Tracker {
                 matched_track[t].is_none() && self.confirmed[t].state == TrackState::Tracked
             })
             .collect();
-        let rest_boxes: Vec<(BBox, &str, bool)> = rest.iter().map(|&t| boxes[t]).collect();
+        let rest_boxes: Vec<Candidate<'_>> = rest.iter().map(|&t| boxes[t]).collect();
         let m2 = associate(
             &rest_boxes,
             &low,
             detections,
             cfg.low_match_iou_min,
             cfg.per_class,
-            SizeRule::Any,
         );
         for (rt, d) in m2 {
             matched_track[rest[rt]] = Some(d);
@@ -480,14 +466,17 @@ impl Tracker {
                 })
                 .collect();
             let low_left: Vec<usize> = low.iter().copied().filter(|&d| !used_det[d]).collect();
-            let lost_boxes: Vec<(BBox, &str, bool)> = lost.iter().map(|&t| boxes[t]).collect();
+            // Every lost track's height counts here, whatever its class.
+            let lost_boxes: Vec<Candidate<'_>> = lost
+                .iter()
+                .map(|&t| (boxes[t].0, boxes[t].1, true))
+                .collect();
             let pairs = associate(
                 &lost_boxes,
                 &low_left,
                 detections,
                 cfg.low_match_iou_min,
                 cfg.per_class,
-                SizeRule::SameObject,
             );
             for (t, d) in pairs {
                 matched_track[lost[t]] = Some(d);
@@ -530,7 +519,7 @@ impl Tracker {
 
         // Stage 3: remaining high detections against tentative tracks.
         let high_left: Vec<usize> = high.iter().copied().filter(|&d| !used_det[d]).collect();
-        let tboxes: Vec<(BBox, &str, bool)> = self
+        let tboxes: Vec<Candidate<'_>> = self
             .tentative
             .iter()
             .map(|t| (t.kf.bbox(), t.label.as_str(), false))
@@ -541,7 +530,6 @@ impl Tracker {
             detections,
             cfg.tentative_match_iou_min,
             cfg.per_class,
-            SizeRule::Any,
         );
         drop(tboxes);
         let mut tent_match = vec![None::<usize>; self.tentative.len()];

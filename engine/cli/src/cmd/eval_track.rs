@@ -127,11 +127,7 @@ pub fn run(a: Args, global: &Global) -> anyhow::Result<Outcome> {
         },
     )?;
     let model = r.detector_model.map(|m| m.spec().id);
-    let boxes = match r.boxes {
-        vigie_app::bench::TrackBoxes::Shown => "shown",
-        vigie_app::bench::TrackBoxes::Detections => "detections",
-        vigie_app::bench::TrackBoxes::All => "all",
-    };
+    let boxes = r.boxes.as_str();
     let (n, detect_s, m) = (r.frames, r.detect_seconds, r.metrics);
     if global.json {
         print_json(&json!({
