@@ -398,11 +398,12 @@ fn committed_labels_on_real_footage_keep_their_figures() {
             r.found_rate
         );
     };
-    // Measured at calibration (test half): whole 84.0 / 100 / 100 %, upper 90.3 / 96.8 /
-    // 96.8 %, lower 80.6 / 83.9 / 83.9 % (first / first two / search).
-    floor(Part::Whole, 0.80, 0.95, 0.95);
-    floor(Part::Upper, 0.85, 0.90, 0.90);
-    floor(Part::Lower, 0.75, 0.80, 0.80);
+    // Measured (test half, with the dark-blue rule): whole 84.0 / 96.0 / 100 %, upper 96.8 /
+    // 96.8 / 96.8 %, lower 90.3 / 96.8 / 96.8 % (first / first two / search). The floors
+    // are the issue's targets (first >= 80 %, first two >= 95 %, search >= 90 %).
+    floor(Part::Whole, 0.80, 0.95, 0.90);
+    floor(Part::Upper, 0.80, 0.95, 0.90);
+    floor(Part::Lower, 0.80, 0.95, 0.90);
     // The case the issue names: vtest.avi's jeans under grey daylight.
     let vtest_lower = e
         .rows
