@@ -6,9 +6,13 @@
 //! written to the index in one transaction, after its thumbnails and plate crops, so a crash
 //! or a stop never leaves half a source in the index. A re-analysis (`force`) never
 //! touches what the rows in force name before its own rows are committed: its images have
-//! names of their own ([`RunFiles`]) and its tube file replaces the previous one (atomically)
-//! only after the commit. The case's checkpoint runs at every frame: closure (`case close
-//! --wait`) or a cancel stops the work before the source is written.
+//! names of their own ([`RunFiles`]). Each run has an id ([`crate::layout::new_run_id`]),
+//! written in the source's tube file (atomically, *before* the commit) and in its index row
+//! (by the commit): a run stopped between the two leaves a tube file of another run than
+//! the rows, which every reader of the tubes refuses
+//! ([`crate::layout::InterruptedAnalysis`]) and which `analyze` does not call "already
+//! analysed" (it analyses the source again). The case's checkpoint runs at every frame:
+//! closure (`case close --wait`) or a cancel stops the work before the source is written.
 
 use std::ops::ControlFlow;
 use std::path::PathBuf;
@@ -377,10 +381,17 @@ pub fn analyze_sources(
         records.par_iter().for_each(|rec| {
             let res = (|| -> Result<Option<SourceDone>, AppError> {
                 case.checkpoint()?;
-                if !req.force && index.lock().expect("index lock").is_analysed(&rec.source_id)? {
+                // Skipped only when the last analysis completed: rows committed and the
+                // tube file of the same run (an interrupted one is done again).
+                if !req.force
+                    && layout
+                        .analysis_complete(&index.lock().expect("index lock"), &rec.source_id)?
+                {
                     return Ok(None);
                 }
-                case.verify_source(rec)?;
+                // Opened once: every decoding of the source (analysis, thumbnails, plates)
+                // reads the inode that was hashed.
+                let opened = case.open_source(rec)?;
                 let sink = case.alert_sink();
                 // Sources analysed side by side share the cores: each detector gets its
                 // share of them, not all of them (oversubscribed, `--jobs 2` on 2 cores
@@ -421,7 +432,7 @@ pub fn analyze_sources(
                 let input = SourceInput {
                     source_id: rec.source_id.clone(),
                     camera: camera.clone(),
-                    path: rec.media_path().to_owned(),
+                    path: opened.decode_path(),
                 };
                 let mut cfg = cfg.clone();
                 cfg.decode = cfg.decode.clone().for_source(&rec.meta);
@@ -442,6 +453,7 @@ pub fn analyze_sources(
                 // them are committed, the rows in force keep pointing at the previous
                 // run's files, untouched.
                 let run = RunFiles::new(&rec.source_id, case.app().clock().now().timestamp_millis());
+                let run_id = crate::layout::new_run_id()?;
                 let mut thumb_names: Vec<(usize, String)> = Vec::new();
                 let analysed = analyze_source_with_thumbnails(
                     &input,
@@ -523,6 +535,8 @@ pub fn analyze_sources(
                     }
                     summaries.push(s);
                 }
+                // Changed while it was read: nothing of it is committed.
+                case.source_unchanged(&opened)?;
                 let source = IndexSource {
                     source_id: rec.source_id.clone(),
                     sha256: rec.sha256.clone(),
@@ -530,20 +544,21 @@ pub fn analyze_sources(
                     path: Some(rec.path.display().to_string()),
                     analysed_at_ms: case.app().clock().now().timestamp_millis(),
                     params: json!({ "analysis": params, "decode": analysis.decode, "stats": analysis.stats, "plates": plate_stats, "camera_scene_sha256": camera_scene }),
+                    run_id: Some(run_id.clone()),
                 };
-                index
-                    .lock()
-                    .expect("index lock")
-                    .write_source(&source, &summaries)?;
-                // Committed. The tubes (boxes by track id, which redaction masks by) are
-                // replaced only now, atomically: a run failing before its rows are
-                // committed leaves the previous run's tubes with the previous run's rows.
-                layout.write_tubes(&TubeFile {
-                    format_version: crate::layout::TUBE_FORMAT,
-                    source_id: rec.source_id.clone(),
-                    frame_size: analysis.frame_size,
-                    tubes: analysis.tubes.clone(),
-                })?;
+                commit_run(
+                    layout,
+                    &index,
+                    &source,
+                    &summaries,
+                    &TubeFile {
+                        format_version: crate::layout::TUBE_FORMAT,
+                        source_id: rec.source_id.clone(),
+                        run_id: Some(run_id.clone()),
+                        frame_size: analysis.frame_size,
+                        tubes: analysis.tubes.clone(),
+                    },
+                )?;
                 // The previous run's images of this source are no longer named by any row.
                 for dir in [thumbs.clone(), derived.join("plates")] {
                     run.remove_superseded(&dir).map_err(AppError::io(&dir))?;
@@ -588,6 +603,42 @@ pub fn analyze_sources(
         skipped_already_analysed: skipped.into_inner().expect("lock"),
         failed: failed.into_inner().expect("lock"),
     })
+}
+
+/// Write one run's tube file, then commit its index rows, both naming the run
+/// (`source.run_id`, `tubes.run_id`).
+///
+/// Why this order: the tubes (boxes by track id, which redaction masks by) are written
+/// first, atomically, so that once the rows are committed their boxes are already there.
+/// Stopped in between (a crash, a kill), the tube file is of another run than the rows,
+/// which every reader detects and refuses ([`crate::layout::InterruptedAnalysis`]); the
+/// other order left the rows of the new run with the boxes of the old one, undetected. A
+/// commit that *fails* puts the previous tube file back, so the source stays usable with
+/// the rows still in force.
+pub(crate) fn commit_run(
+    layout: &crate::layout::DerivedLayout,
+    index: &Mutex<vigie_index::Index>,
+    source: &IndexSource,
+    summaries: &[vigie_core::TrackSummary],
+    tubes: &TubeFile,
+) -> Result<(), AppError> {
+    let tube_path = layout.tube_file(&tubes.source_id);
+    let previous_tubes = std::fs::read(&tube_path).ok();
+    layout.write_tubes(tubes)?;
+    let committed = index
+        .lock()
+        .expect("index lock")
+        .write_source(source, summaries);
+    if let Err(e) = committed {
+        // Should putting the previous file back fail too, the readers refuse the
+        // mismatch; the commit's error is the one to report.
+        let _ = match previous_tubes {
+            Some(bytes) => vigie_audit::write_atomic(&tube_path, &bytes),
+            None => std::fs::remove_file(&tube_path),
+        };
+        return Err(e.into());
+    }
+    Ok(())
 }
 
 /// The names of one analysis run's images of one source (thumbnails, plate crops):
@@ -690,6 +741,62 @@ fn base36(mut v: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A commit that fails puts the previous run's tube file back: the rows in force (the
+    /// previous run's) keep their boxes, and readers accept them.
+    #[test]
+    fn a_failed_commit_leaves_the_previous_run_usable() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = crate::layout::DerivedLayout::new(dir.path());
+        let index = Mutex::new(layout.open_index().unwrap());
+        let source = |run: &str, sha256: String| IndexSource {
+            source_id: "src".into(),
+            sha256,
+            camera: "door".into(),
+            path: None,
+            analysed_at_ms: 0,
+            params: json!({}),
+            run_id: Some(run.into()),
+        };
+        let tubes = |run: &str, track_id: u64| TubeFile {
+            format_version: crate::layout::TUBE_FORMAT,
+            source_id: "src".into(),
+            run_id: Some(run.into()),
+            frame_size: (160, 120),
+            tubes: vec![crate::layout::Tube {
+                track_id,
+                boxes: Vec::new(),
+            }],
+        };
+        let ok = "ab".repeat(32);
+        commit_run(
+            &layout,
+            &index,
+            &source("a", ok.clone()),
+            &[],
+            &tubes("a", 1),
+        )
+        .unwrap();
+        assert_eq!(layout.read_tubes("src").unwrap(), tubes("a", 1));
+        // Run b's rows are refused (an invalid hash): nothing of b stays.
+        let bad = source("b", "not a hash".into());
+        assert!(commit_run(&layout, &index, &bad, &[], &tubes("b", 7)).is_err());
+        assert_eq!(layout.read_tubes("src").unwrap(), tubes("a", 1));
+        assert!(layout
+            .analysis_complete(&index.lock().unwrap(), "src")
+            .unwrap());
+        // A first run that fails leaves no tube file behind.
+        let first = IndexSource {
+            source_id: "new".into(),
+            ..source("c", "bad".into())
+        };
+        let first_tubes = TubeFile {
+            source_id: "new".into(),
+            ..tubes("c", 1)
+        };
+        assert!(commit_run(&layout, &index, &first, &[], &first_tubes).is_err());
+        assert!(!layout.tube_file("new").exists());
+    }
 
     /// NanoDet's two sessions (one thread each here) give, frame for frame, bit for bit,
     /// the boxes its one session on all the threads gives: detecting ahead cannot change

@@ -73,6 +73,43 @@ impl ChainView {
     }
 }
 
+/// Refuse a case whose folders are links (or files): `derived/` linked to another case's
+/// made that case's index and tubes this case's, and what this case then wrote went
+/// there. Each folder that exists must be a real folder, right under the case's own.
+fn check_own_folders(ctx: &CaseContext) -> Result<(), AppError> {
+    for sub in vigie_case::SUBDIRS
+        .iter()
+        .chain(vigie_case::ERASED_AT_CLOSURE.iter())
+    {
+        let path = ctx.dir().join(sub);
+        let why = match std::fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => format!("cannot be read: {e}"),
+            Ok(m) if m.file_type().is_symlink() => match std::fs::read_link(&path) {
+                Ok(to) => format!("a link to {}", to.display()),
+                Err(_) => "a link".to_owned(),
+            },
+            Ok(m) if !m.is_dir() => "a file, not a folder".to_owned(),
+            Ok(_) => continue,
+        };
+        let mut details = std::collections::BTreeMap::new();
+        details.insert("path".to_owned(), path.display().to_string());
+        details.insert("why".to_owned(), why.clone());
+        let _ = ctx.alert_sink().raise(&Alert {
+            kind: AlertKind::RecordMismatch,
+            message: "a folder of the case is a link or a file; vigie refused to enter the case"
+                .into(),
+            details,
+        });
+        return Err(AppError::ForeignCaseFolder {
+            case_id: ctx.case_id().to_owned(),
+            path,
+            why,
+        });
+    }
+    Ok(())
+}
+
 /// The alert sink of an entered case.
 struct EnteredAlerts<'a>(Box<dyn AlertSink + 'a>);
 
@@ -118,6 +155,10 @@ impl EnteredCase {
         // Closure may have finished between the first check and the lock: check again
         // under the lock.
         let ctx = CaseContext::enter(app.root(), ctx.case_id(), operator.as_str(), app.clock())?;
+        // The case's own files say it is open; the machine log must not say otherwise
+        // (a case folder restored from a copy taken before closure or a rollback).
+        crate::ledger::check_case_entry(app, &ctx, &ctx.alert_sink())?;
+        check_own_folders(&ctx)?;
         let registry = Registry::open(ctx.evidence_dir())?;
         Ok(Self {
             chain: std::sync::RwLock::new(ChainView::of(ctx.audit_log())?),
@@ -209,6 +250,19 @@ impl EnteredCase {
         let entry = self
             .ctx
             .record(event, why.as_deref().or(self.reason.as_deref()))?;
+        // A disclosure's entry is one no copy of the case put back later may lose: the
+        // machine log records the head that holds it (entry refuses a log behind it,
+        // `vigie audit verify` reports it; see `ledger`).
+        if event.action() == vigie_audit::Action::Disclosure {
+            let recorder = self.ctx.recorder(why.as_deref().or(self.reason.as_deref()));
+            vigie_case::record_case_head(
+                self.ctx.root(),
+                self.ctx.case_id(),
+                &recorder,
+                "disclosure",
+                self.app.clock(),
+            )?;
+        }
         if matches!(
             event.action(),
             vigie_audit::Action::Collection | vigie_audit::Action::Alteration
@@ -313,6 +367,7 @@ impl EnteredCase {
             .collect();
         for info in ix.sources()? {
             let id = &info.record.source_id;
+            self.check_indexed_source(id)?;
             let Some(rec) = records.get(id) else { continue };
             let t = self.timing(rec);
             let want = vigie_index::SourceClock {
@@ -362,6 +417,35 @@ impl EnteredCase {
     /// The registry is a cache of the chain: a record whose hash, size or start time
     /// differs from its collection entry (or that has none) was edited behind vigie's
     /// back, and is refused with an alert.
+    /// An index row of a source this case never collected is another case's: the whole
+    /// index is refused (its rows would be shown under this case's authorisation).
+    fn check_indexed_source(&self, source_id: &str) -> Result<(), AppError> {
+        if self
+            .chain
+            .read()
+            .expect("chain view lock")
+            .collected
+            .contains_key(source_id)
+        {
+            return Ok(());
+        }
+        let mut details = std::collections::BTreeMap::new();
+        details.insert("source_id".into(), source_id.to_owned());
+        details.insert(
+            "index".into(),
+            self.layout.index_path().display().to_string(),
+        );
+        let _ = self.alert_sink().raise(&Alert {
+            kind: AlertKind::RecordMismatch,
+            message: "the case's index holds a source the case never collected; vigie refused to use the index".into(),
+            details,
+        });
+        Err(AppError::ForeignIndex {
+            case_id: self.case_id().to_owned(),
+            source_id: source_id.to_owned(),
+        })
+    }
+
     fn check_record(&self, rec: &SourceRecord) -> Result<(), AppError> {
         let checked = vigie_case::chain::check_source(
             rec,
@@ -390,16 +474,35 @@ impl EnteredCase {
     /// Re-hash a source before using it; changed evidence is refused and reported to the
     /// data controller (alert in the machine-wide and case logs).
     pub fn verify_source(&self, rec: &SourceRecord) -> Result<(), AppError> {
+        self.open_source(rec).map(drop)
+    }
+
+    /// [`Self::verify_source`] that keeps the source open: decode from
+    /// [`vigie_evidence::VerifiedSource::decode_path`] (the hashed inode, whatever became
+    /// of the name), then call [`Self::source_unchanged`] when the work is done.
+    pub fn open_source(
+        &self,
+        rec: &SourceRecord,
+    ) -> Result<vigie_evidence::VerifiedSource, AppError> {
         self.check_record(rec)?;
-        match self.registry.verify(rec) {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                if matches!(e, vigie_evidence::RegistryError::HashMismatch { .. }) {
-                    self.raise_evidence_changed(rec);
-                }
-                Err(e.into())
+        self.registry.open_verified(rec).map_err(|e| {
+            if e.is_evidence_changed() {
+                self.raise_evidence_changed(rec);
             }
-        }
+            e.into()
+        })
+    }
+
+    /// After the work on an opened source: refuses (with the evidence-changed alert) when
+    /// a file changed while it was read, so its results are not reported.
+    pub fn source_unchanged(
+        &self,
+        opened: &vigie_evidence::VerifiedSource,
+    ) -> Result<(), AppError> {
+        opened.check_unchanged().map_err(|e| {
+            self.raise_evidence_changed(opened.record());
+            e.into()
+        })
     }
 
     /// Changed evidence: an alert in the machine-wide and case logs (the refusal stands

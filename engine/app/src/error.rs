@@ -89,6 +89,10 @@ pub enum AppError {
     /// Sharded analysis and merge ([`crate::shard`]).
     #[error(transparent)]
     Shard(#[from] crate::shard::ShardError),
+    /// A source's tube file and index rows are of different analysis runs
+    /// ([`crate::layout::InterruptedAnalysis`]).
+    #[error(transparent)]
+    InterruptedAnalysis(#[from] crate::layout::InterruptedAnalysis),
     #[error("no index in this case yet: run `vigie analyze` first")]
     NoIndex,
     #[error("source {source_id} has no tube file: re-run `vigie analyze --force {source_id}`")]
@@ -99,6 +103,14 @@ pub enum AppError {
         why: String,
         path: PathBuf,
     },
+    #[error("case {case_id:?}: {path} is a link or not a folder of the case ({why}): a case's folders must be its own; vigie refused to use it and alerted the data controller; replace the link with the case's own folder (restore it from the case backup)", path = path.display())]
+    ForeignCaseFolder {
+        case_id: String,
+        path: PathBuf,
+        why: String,
+    },
+    #[error("case {case_id:?}: its index holds source {source_id}, which this case never collected (an index copied or linked from another case); vigie refused to use it and alerted the data controller; move derived/ aside and run `vigie analyze --all` to rebuild this case's own index")]
+    ForeignIndex { case_id: String, source_id: String },
     #[error("{0}")]
     BadInput(String),
     #[error("export refused: {0}")]
@@ -138,7 +150,14 @@ impl AppError {
                 Some(inner) => classify_dyn(inner),
                 None => ErrorClass::Usage,
             },
-            AppError::DamagedDerived { .. } => ErrorClass::Integrity { alert: None },
+            AppError::DamagedDerived { .. } | AppError::InterruptedAnalysis(_) => {
+                ErrorClass::Integrity { alert: None }
+            }
+            AppError::ForeignCaseFolder { .. } | AppError::ForeignIndex { .. } => {
+                ErrorClass::Integrity {
+                    alert: Some(AlertKind::RecordMismatch),
+                }
+            }
             AppError::Account(e) => e.class(),
             AppError::Stopped(_) => ErrorClass::Stopped,
             AppError::Shard(crate::shard::ShardError::Refused { .. }) => ErrorClass::Refused {
@@ -166,11 +185,9 @@ fn audit_class(e: &AuditError) -> ErrorClass {
 
 fn registry_class(e: &RegistryError) -> ErrorClass {
     match e {
-        RegistryError::HashMismatch { .. } | RegistryError::PathContentChanged { .. } => {
-            ErrorClass::Refused {
-                alert: Some(AlertKind::EvidenceChanged),
-            }
-        }
+        e if e.is_evidence_changed() => ErrorClass::Refused {
+            alert: Some(AlertKind::EvidenceChanged),
+        },
         RegistryError::Corrupt { .. } | RegistryError::Version { .. } => {
             ErrorClass::Integrity { alert: None }
         }
@@ -213,11 +230,11 @@ fn case_class(e: &CaseError) -> ErrorClass {
         | CaseError::BeyondRetention { .. }
         | CaseError::AlreadyExpired { .. } => ErrorClass::Refused { alert: None },
         CaseError::CorruptMeta { .. } => ErrorClass::Integrity { alert: None },
-        CaseError::RecordMismatch { .. } | CaseError::EvidenceMismatch { .. } => {
-            ErrorClass::Integrity {
-                alert: Some(AlertKind::RecordMismatch),
-            }
-        }
+        CaseError::RecordMismatch { .. }
+        | CaseError::EvidenceMismatch { .. }
+        | CaseError::LogBehindMachineRecord { .. } => ErrorClass::Integrity {
+            alert: Some(AlertKind::RecordMismatch),
+        },
         CaseError::Audit(a) => audit_class(a),
         CaseError::Registry(r) => registry_class(r),
         _ => ErrorClass::Usage,

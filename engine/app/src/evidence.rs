@@ -3,8 +3,13 @@
 //!
 //! Why here: each of these reads or registers footage, so each needs an entered case and
 //! leaves one typed entry in its log (collection or consultation) *before* the front end
-//! reports anything. Ingest is a batch: a file that cannot be read or is not video is
-//! reported with why, and the batch goes on with the next file.
+//! reports anything. Ingest is a batch: a path that cannot be read (missing, a broken or
+//! looping link, no permission), a file that is not video or whose name the registry
+//! cannot hold is reported with why, and the batch goes on with the next file.
+//!
+//! Evidence is opened once ([`vigie_evidence::OpenedEvidence`]): the hash, the probe and
+//! the decoding all read the same inode, so a file renamed over the evidence in between is
+//! not what gets processed, and a change written into it during the work is refused.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -142,11 +147,21 @@ pub fn ingest(
     progress: &dyn Progress,
 ) -> Result<IngestOutcome, AppError> {
     let camera = req.camera.as_deref().map(check_camera_name).transpose()?;
-    let walked = vigie_evidence::walk_sources(&req.paths)?;
+    // A path that cannot be read (missing, a broken or looping link, no permission) is a
+    // failure of its own: the batch goes on with the others.
+    let walked = vigie_evidence::walk_sources(&req.paths);
     let (identified, skipped) = identify_by_content(&walked.other);
     let mut files = walked.files;
     files.extend(identified);
-    if files.is_empty() {
+    let walk_failed: Vec<IngestFailure> = walked
+        .failed
+        .into_iter()
+        .map(|e| IngestFailure {
+            path: e.path().to_path_buf(),
+            error: e.into(),
+        })
+        .collect();
+    if files.is_empty() && walk_failed.is_empty() {
         return Err(AppError::BadInput(
             "no video files found in the given paths (inside directories, only files with a \
              video extension are taken; name files explicitly to take others)"
@@ -184,6 +199,7 @@ pub fn ingest(
             .collect()
     });
     let mut failed = failures.into_inner().expect("no panics while locked");
+    failed.extend(walk_failed);
     let mut ingested = Vec::new();
     let book = case.time_book();
     for rec in records {
@@ -303,14 +319,25 @@ fn read_one(
     salvage_dir: &Path,
 ) -> Result<SourceRecord, AppError> {
     let (start, fps) = (req.start, req.fps);
-    let (sha256, size_bytes) = vigie_evidence::hash_file(path, |_| {})?;
-    let (mut meta, salvage) = match vigie_decode::probe(path, None, start) {
+    // The real name first (what the registry records; links resolved), then opened once:
+    // what is probed and salvaged is the inode that was hashed.
+    let path = std::fs::canonicalize(path).map_err(AppError::io(path))?;
+    vigie_evidence::check_utf8_path(&path)?;
+    let opened = vigie_evidence::OpenedEvidence::open(&path, |_| {})?;
+    let sha256 = opened.sha256().to_owned();
+    let size_bytes = opened.size_bytes();
+    let media = opened.decode_path();
+    let (mut meta, salvage) = match vigie_decode::probe(&media, None, start) {
         Ok(m) => (m, None),
         Err(vigie_decode::DecodeError::NeedsSalvage { .. }) => {
-            salvage_one(path, &sha256, req.reference.as_deref(), start, salvage_dir)?
+            salvage_one(&opened, req.reference.as_deref(), start, salvage_dir)?
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(e.naming_for(&media, &path).into()),
     };
+    // Written to while it was read: neither its hash nor its metadata can be trusted.
+    opened
+        .check_unchanged()
+        .map_err(vigie_evidence::RegistryError::from)?;
     if let Some(fps) = fps {
         if !(fps.is_finite() && (0.5..=480.0).contains(&fps)) {
             return Err(AppError::BadInput(format!(
@@ -325,7 +352,6 @@ fn read_one(
         }
         meta.fps = Some(fps);
     }
-    let path = std::fs::canonicalize(path).map_err(AppError::io(path))?;
     Ok(SourceRecord {
         source_id: SourceRecord::id_for_hash(&sha256),
         path,
@@ -340,14 +366,15 @@ fn read_one(
 /// Salvage the video of an export cut before its index into `<case>/derived/salvaged/`
 /// (the original is only read); its metadata are the salvaged stream's.
 fn salvage_one(
-    path: &Path,
-    sha256: &str,
+    opened: &vigie_evidence::OpenedEvidence,
     reference: Option<&Path>,
     start: Option<DateTime<FixedOffset>>,
     dir: &Path,
 ) -> Result<(vigie_core::SourceMeta, Option<vigie_evidence::Salvage>), AppError> {
     use vigie_decode::salvage::{salvage, stream_file_name, ParameterSets, SalvageCodec};
-    let s = salvage(path, reference)?;
+    let sha256 = opened.sha256();
+    let media = opened.decode_path();
+    let s = salvage(&media, reference).map_err(|e| e.naming_for(&media, opened.path()))?;
     vigie_audit::create_private_dir_all(dir).map_err(AppError::io(dir))?;
     let stream = dir.join(stream_file_name(
         &SourceRecord::id_for_hash(sha256),
@@ -431,9 +458,7 @@ pub fn verify_sources(case: &EnteredCase, keys: &[String]) -> Result<Vec<SourceC
     for c in &checks {
         match &c.result {
             Ok(()) => {}
-            Err(RegistryError::HashMismatch { .. } | RegistryError::PathContentChanged { .. }) => {
-                changed.push(c.record.source_id.clone())
-            }
+            Err(e) if e.is_evidence_changed() => changed.push(c.record.source_id.clone()),
             Err(_) => missing.push(c.record.source_id.clone()),
         }
     }
@@ -502,15 +527,19 @@ impl DecodeOutcome {
 }
 
 /// Decode a registered source to the end and report what came out (frames, damage,
-/// speed). The source's hash is checked first: changed evidence is refused. Progress
-/// gets one `frame` call per kept frame.
+/// speed). The source's hash is checked first, through the handle the decoder then reads
+/// (changed evidence is refused), and its identity again at the end (a change during the
+/// decoding is refused, nothing recorded). Progress gets one `frame` call per kept frame.
 pub fn decode_source(
     case: &EnteredCase,
     req: &DecodeRequest,
     progress: &dyn Progress,
 ) -> Result<DecodeOutcome, AppError> {
     let record = case.find_source(&req.source)?;
-    case.verify_source(&record)?;
+    // Opened once: the decoder reads the inode that was hashed, whatever becomes of the
+    // name meanwhile, and a change written into it is caught before anything is recorded.
+    let opened = case.open_source(&record)?;
+    let shown = opened.media().path().to_path_buf();
     let cfg = DecodeConfig {
         stream_index: req.stream,
         sampling: req.sampling,
@@ -525,10 +554,10 @@ pub fn decode_source(
     let unit = record.source_id.clone();
     progress.begin(&unit, record.meta.duration_ms);
     let started = Instant::now();
-    let mut dec = Decoder::open(record.media_path(), &cfg)?;
+    let mut dec = Decoder::open(&opened.decode_path(), &cfg).map_err(|e| e.naming(&shown))?;
     let (mut first, mut last, mut size) = (None, None, (0, 0));
     let mut n: u64 = 0;
-    while let Some(frame) = dec.next_frame()? {
+    while let Some(frame) = dec.next_frame().map_err(|e| e.naming(&shown))? {
         progress.frame(&unit, frame.pts_ms);
         first.get_or_insert(frame.wall_ms.unwrap_or(frame.pts_ms));
         last = Some(frame.wall_ms.unwrap_or(frame.pts_ms));
@@ -539,6 +568,7 @@ pub fn decode_source(
         }
     }
     let report = dec.finish();
+    case.source_unchanged(&opened)?;
     progress.end(&unit, true);
     let elapsed_s = started.elapsed().as_secs_f64();
     case.record(&Event::SourceDecoded {

@@ -4,7 +4,9 @@
 //! closure erases. An explicit path (`-o /media/usb/track12.mp4`, `-o ./t.mp4`) is honoured,
 //! and the disclosure entry records the destination, its hash and that it lies outside the
 //! case: closure cannot erase it, so the erasure entry lists it among the copies its
-//! holders must erase.
+//! holders must erase. An explicit path into vigie's data folder other than the case's
+//! `exports/` (its `reports/`, kept at closure; another case; the machine's logs) is
+//! refused: such a copy would outlive the closure without being listed.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -62,14 +64,42 @@ impl ExportTarget {
                 requested.display()
             ))
         })?;
-        let case_dir = layout
-            .exports()
-            .parent()
-            .and_then(|p| p.canonicalize().ok())
-            .unwrap_or_default();
         let path = parent.join(requested.file_name().expect("checked above"));
-        let inside_case = !case_dir.as_os_str().is_empty() && path.starts_with(&case_dir);
-        Ok(Self { path, inside_case })
+        // Inside the case means inside its `exports/`, which closure erases. Anywhere else
+        // in the data root (the case's `reports/` or `evidence/`, which closure keeps,
+        // another case, the machine's logs) an export would outlive the closure unlisted,
+        // or mix with another case's or the installation's records: refused.
+        let exports = layout.exports();
+        let canonical = |p: &Path| p.canonicalize().ok();
+        if canonical(&exports).is_some_and(|e| path.starts_with(e)) {
+            return Ok(Self {
+                path,
+                inside_case: true,
+            });
+        }
+        let case_dir = exports.parent(); // <root>/cases/<id>
+        let data_root = case_dir
+            .and_then(Path::parent) // <root>/cases
+            .filter(|c| c.file_name().is_some_and(|n| n == "cases"))
+            .and_then(Path::parent) // <root>
+            .or(case_dir)
+            .and_then(canonical);
+        if let Some(root) = data_root.filter(|r| path.starts_with(r)) {
+            return Err(AppError::BadExport(format!(
+                "{} is inside vigie's data folder {} but not in the case's exports/ (which closure erases): give a bare file name (-o {}) to write it there, or a path outside {}",
+                path.display(),
+                root.display(),
+                requested
+                    .file_name()
+                    .expect("checked above")
+                    .to_string_lossy(),
+                root.display()
+            )));
+        }
+        Ok(Self {
+            path,
+            inside_case: false,
+        })
     }
 
     /// A sibling file of this export (`.json` index, `.vtt`), same place, same status.
@@ -99,7 +129,8 @@ mod tests {
     #[test]
     fn bare_names_go_to_the_case_and_paths_stay() {
         let d = tempfile::tempdir().unwrap();
-        let case = d.path().join("case");
+        let root = d.path().join("home");
+        let case = root.join("cases/C-1");
         std::fs::create_dir_all(&case).unwrap();
         let layout = DerivedLayout::new(&case);
         let t = ExportTarget::resolve(&layout, Path::new("t12.mp4")).unwrap();
@@ -113,5 +144,20 @@ mod tests {
         assert!(ExportTarget::resolve(&layout, Path::new("")).is_err());
         assert!(ExportTarget::resolve(&layout, &d.path().join("missing/t.mp4")).is_err());
         assert_eq!(t.sibling("vtt").path.extension().unwrap(), "vtt");
+        // An explicit path into exports/ is the case's; anywhere else in the data root
+        // (kept at closure, or another case's) is refused.
+        let t = ExportTarget::resolve(&layout, &case.join("exports/t.mp4")).unwrap();
+        assert!(t.inside_case);
+        for elsewhere in [
+            "cases/C-1/reports",
+            "cases/C-1",
+            "cases/C-2/exports",
+            "machine",
+        ] {
+            let dir = root.join(elsewhere);
+            std::fs::create_dir_all(&dir).unwrap();
+            let err = ExportTarget::resolve(&layout, &dir.join("hidden.png")).unwrap_err();
+            assert!(err.to_string().contains("exports/"), "{elsewhere}: {err}");
+        }
     }
 }

@@ -43,6 +43,7 @@ pub mod eval_colour;
 pub mod evidence;
 pub mod export;
 pub mod layout;
+pub mod ledger;
 pub mod measure;
 pub mod nodes;
 pub mod operator;

@@ -8,12 +8,20 @@
 //! trackers and plate readers of a measurement are built from it ([`Measurement::detector`],
 //! [`Measurement::plate_reader`]) and refuse a file it did not declare. No other path in
 //! vigie produces detections, tracks or plate reads outside an entered case.
+//!
+//! A declared file is opened once and hashed through that handle; the handle of a video
+//! stays open and [`Measurement::check`] gives the path to decode it from
+//! (`/proc/self/fd/N`, the inode that was hashed), so a file renamed over the declared one
+//! after the entry is written is not what gets measured. Other declared files (stills,
+//! labels; a dataset can hold more of them than a process may keep open) are checked
+//! against the identity they had when hashed (device, inode, size, modification time).
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use vigie_audit::event::{Event, FileHash};
 use vigie_audit::AuditAlertSink;
+use vigie_evidence::{FileIdentity, HashError, OpenedEvidence, RegistryError};
 
 use crate::analyze::DetectorChoice;
 use crate::app::App;
@@ -43,13 +51,20 @@ impl Computed {
     }
 }
 
+/// A declared file as hashed: kept open (videos), or known by its identity.
+#[derive(Debug)]
+enum Declared {
+    Open(OpenedEvidence),
+    Known(FileIdentity),
+}
+
 /// An open measurement: its files are declared and logged.
 pub struct Measurement {
     app: App,
     operator: Option<Operator>,
     command: String,
     files: Vec<FileHash>,
-    declared: BTreeSet<PathBuf>,
+    declared: BTreeMap<PathBuf, Declared>,
     sink: AuditAlertSink,
 }
 
@@ -78,16 +93,27 @@ impl Measurement {
         purpose: Option<&str>,
     ) -> Result<Self, AppError> {
         let mut hashed = Vec::with_capacity(files.len());
-        let mut declared = BTreeSet::new();
+        let mut declared = BTreeMap::new();
         for f in files {
-            let (sha256, size_bytes) = vigie_evidence::hash_file(f, |_| {})?;
+            // Opened by its real name (links resolved), once: what is hashed is what the
+            // measurement reads.
+            let real = f.canonicalize().map_err(|source| HashError::Open {
+                path: f.clone(),
+                source,
+            })?;
+            let opened = OpenedEvidence::open(&real, |_| {})?;
             hashed.push(FileHash {
                 path: f.display().to_string(),
-                sha256,
-                size_bytes,
+                sha256: opened.sha256().to_owned(),
+                size_bytes: opened.size_bytes(),
                 inside_case: false,
             });
-            declared.insert(key(f));
+            let kept = if vigie_evidence::is_video_extension(&real) {
+                Declared::Open(opened)
+            } else {
+                Declared::Known(opened.identity())
+            };
+            declared.insert(real, kept);
         }
         let purpose = purpose
             .map(str::trim)
@@ -130,16 +156,48 @@ impl Measurement {
         &self.sink
     }
 
-    /// Refuse a file this measurement did not declare.
-    pub fn check(&self, file: &Path) -> Result<(), AppError> {
-        if self.declared.contains(&key(file)) {
-            Ok(())
-        } else {
-            Err(AppError::BadInput(format!(
+    /// Refuse a file this measurement did not declare, or that changed since it was
+    /// hashed; give the path to read it from: for a video, the inode that was hashed
+    /// (`/proc/self/fd/N`, valid while the measurement lives), else its real name.
+    pub fn check(&self, file: &Path) -> Result<PathBuf, AppError> {
+        let real = key(file);
+        match self.declared.get(&real) {
+            Some(Declared::Open(opened)) => {
+                opened.check_unchanged().map_err(RegistryError::from)?;
+                Ok(opened.decode_path())
+            }
+            Some(Declared::Known(before)) => {
+                let now = std::fs::metadata(&real).map_err(|source| HashError::Open {
+                    path: real.clone(),
+                    source,
+                })?;
+                let now = FileIdentity::of(&now);
+                if now != *before {
+                    return Err(RegistryError::from(HashError::ChangedDuringProcessing {
+                        path: real,
+                        before: *before,
+                        after: now,
+                    })
+                    .into());
+                }
+                Ok(real)
+            }
+            None => Err(AppError::BadInput(format!(
                 "{} was not declared to the measurement door (internal error: every measured file must be hashed and logged first)",
                 file.display()
-            )))
+            ))),
         }
+    }
+
+    /// After the work: refuse when a declared video changed while it was read (the
+    /// measurement's figures must not be used).
+    pub fn check_unchanged(&self) -> Result<(), AppError> {
+        for d in self.declared.values() {
+            if let Declared::Open(opened) = d {
+                opened.check_unchanged().map_err(RegistryError::from)?;
+            }
+        }
+        Ok(())
     }
 
     /// An object detector for declared files (`model`: chosen by

@@ -528,7 +528,10 @@ pub fn run_shard(
     let mut todo = Vec::new();
     for s in &mine {
         let done = match &case_index {
-            Some(ix) if !req.analyze.force => ix.is_analysed(&s.source_id)?,
+            // Analysed completely: rows and tube file of the same run.
+            Some(ix) if !req.analyze.force => {
+                DerivedLayout::new(case.case_dir()).analysis_complete(ix, &s.source_id)?
+            }
             _ => false,
         };
         if done {

@@ -149,8 +149,8 @@ pub enum Event {
         fields: Vec<String>,
         was: String,
     },
-    /// The machine log's record of a case log's head, at every lifecycle event and
-    /// report: a case log that later disappears, is reset, truncated or replaced no
+    /// The machine log's record of a case log's head, at every lifecycle event, report
+    /// and disclosure: a case log that later disappears, is reset, truncated or replaced no
     /// longer contains this point, and `vigie audit verify` says so.
     CaseLogHead {
         case_id: String,

@@ -24,7 +24,8 @@ use crate::meta::{
 use crate::report::{build_report, write_report, ReportFiles};
 use crate::root::DataRoot;
 
-const SUBDIRS: [&str; 5] = ["audit", "evidence", "derived", "exports", "reports"];
+/// The folders a case is made with (`shards/` is made on demand; [`ERASED_AT_CLOSURE`]).
+pub const SUBDIRS: [&str; 5] = ["audit", "evidence", "derived", "exports", "reports"];
 /// Directories whose content is erased at closure.
 pub const ERASED_AT_CLOSURE: [&str; 3] = ["derived", "exports", "shards"];
 

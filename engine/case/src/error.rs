@@ -31,6 +31,8 @@ pub enum CaseError {
     Busy { case_id: String, running: String },
     #[error("case {case_id:?}: case.json disagrees with the case's audit chain ({fields}); vigie refused to use it and alerted the data controller; if the file was damaged by accident, `vigie case repair --case {case_id}` rebuilds it from the chain")]
     RecordMismatch { case_id: String, fields: String },
+    #[error("case {case_id:?}: its audit log no longer holds what the machine log recorded of it ({detail}): the case's files were restored from an older copy, reset or replaced; vigie refused to enter it and alerted the data controller; `vigie audit verify` shows the finding, and the case's log must be restored from the copy that holds the recorded entry")]
+    LogBehindMachineRecord { case_id: String, detail: String },
     #[error("source {source_id} of case {case_id:?}: the evidence registry disagrees with the source's collection entry in the audit chain ({fields}); vigie refused to use it and alerted the data controller; restore evidence/sources.json from a backup, or re-ingest the original file")]
     EvidenceMismatch {
         case_id: String,
@@ -104,6 +106,7 @@ impl CaseError {
             | CaseError::Expired { case_id, .. }
             | CaseError::Busy { case_id, .. }
             | CaseError::RecordMismatch { case_id, .. }
+            | CaseError::LogBehindMachineRecord { case_id, .. }
             | CaseError::EvidenceMismatch { case_id, .. } => Some(case_id.clone()),
             CaseError::CorruptMeta { path, .. } => path
                 .parent()

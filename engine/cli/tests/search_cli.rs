@@ -1,5 +1,6 @@
-//! `vigie search` end to end on an index written directly with `vigie-index` (no footage,
-//! no FFmpeg): refusal without a case, outputs (JSON, CSV, table, contact sheet), clear
+//! `vigie search` end to end on an index written directly with `vigie-index` for a tiny
+//! source the case collected (an index row of a source the case never collected is
+//! refused: another case's): refusal without a case, outputs (JSON, CSV, table, contact sheet), clear
 //! errors for malformed queries, and the consultation entry in the audit log; plate
 //! search (wildcards, fuzzy ranking) and its logging.
 
@@ -12,17 +13,21 @@ use serde_json::Value;
 use vigie_core::{plate, Colour, ColourShare, Compass, Edge, PlateRead, TrackSummary, ZoneVisit};
 use vigie_index::{Index, SourceRecord, INDEX_FILE_NAME};
 
+mod common;
+
 const CASE: &str = "SRCH-1";
 const T0: i64 = 1_717_243_200_000; // 2024-06-01T12:00:00Z
 
 struct Env {
     home: tempfile::TempDir,
     work: tempfile::TempDir,
+    /// The source the index rows are of: a one-second clip the case collected.
+    src: String,
 }
 
-fn track(id: u64, label: &str, colour: Colour, offset_s: i64) -> TrackSummary {
+fn track(src: &str, id: u64, label: &str, colour: Colour, offset_s: i64) -> TrackSummary {
     TrackSummary {
-        source_id: "src-a".into(),
+        source_id: src.into(),
         camera: "cam1".into(),
         track_id: id,
         label: label.into(),
@@ -59,9 +64,10 @@ fn track(id: u64, label: &str, colour: Colour, offset_s: i64) -> TrackSummary {
 
 impl Env {
     fn new() -> Self {
-        let env = Self {
+        let mut env = Self {
             home: tempfile::tempdir().unwrap(),
             work: tempfile::tempdir().unwrap(),
+            src: String::new(),
         };
         let today = chrono::Utc::now().date_naive().to_string();
         env.cmd()
@@ -84,6 +90,34 @@ impl Env {
             ])
             .assert()
             .success();
+        let clip = env.work.path().join("cam 1.mp4");
+        common::ffmpeg(
+            &[
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=size=64x48:rate=5:duration=1",
+                "-pix_fmt",
+                "yuv420p",
+            ],
+            &clip,
+        );
+        env.cmd()
+            .args([
+                "ingest",
+                clip.to_str().unwrap(),
+                "--camera",
+                "cam1",
+                "--start",
+                "2024-06-01T12:00:00Z",
+            ])
+            .assert()
+            .success();
+        let sources = common::parse_json(&env.cmd().args(["sources", "--json"]).output().unwrap());
+        env.src = sources["sources"][0]["source_id"]
+            .as_str()
+            .expect("the collected clip's source id")
+            .to_owned();
         env
     }
 
@@ -91,18 +125,19 @@ impl Env {
         self.home.path().join("cases").join(CASE).join("derived")
     }
 
-    /// The case's index, created, and source `src-a` (camera `cam1`) as analysed by
+    /// The case's index, created, and the collected clip (camera `cam1`) as analysed by
     /// `detector`.
     fn new_index(&self, detector: &str) -> (Index, SourceRecord) {
         std::fs::create_dir_all(self.derived()).unwrap();
         let ix = Index::open(&self.derived().join(INDEX_FILE_NAME)).unwrap();
         let src = SourceRecord {
-            source_id: "src-a".into(),
+            source_id: self.src.clone(),
             sha256: "0f".repeat(32),
             camera: "cam1".into(),
             path: Some("/evidence/cam 1.mp4".into()),
             analysed_at_ms: T0,
             params: serde_json::json!({ "detector": detector }),
+            run_id: None,
         };
         (ix, src)
     }
@@ -110,9 +145,9 @@ impl Env {
     fn write_index(&self) {
         let (mut ix, src) = self.new_index("motion");
         let tracks = vec![
-            track(1, "car", Colour::Red, 0),
-            track(2, "car", Colour::Blue, 10),
-            track(3, "person", Colour::Red, 20),
+            track(&self.src, 1, "car", Colour::Red, 0),
+            track(&self.src, 2, "car", Colour::Blue, 10),
+            track(&self.src, 3, "person", Colour::Red, 20),
         ];
         ix.write_source(&src, &tracks).unwrap();
     }
@@ -121,7 +156,7 @@ impl Env {
     fn write_plate_index(&self) {
         let (mut ix, src) = self.new_index("yolo");
         let with_plate = |id: u64, label: &str, text: &str, confidence: f32, offset_s: i64| {
-            let mut t = track(id, label, Colour::White, offset_s);
+            let mut t = track(&self.src, id, label, Colour::White, offset_s);
             let (display, format) = plate::display_of(text);
             t.plate = Some(PlateRead {
                 text: text.into(),
@@ -138,7 +173,7 @@ impl Env {
         let tracks = vec![
             with_plate(1, "car", "AB123CD", 0.9, 0),
             with_plate(2, "car", "AB193CD", 0.8, 10),
-            track(3, "person", Colour::Red, 20),
+            track(&self.src, 3, "person", Colour::Red, 20),
             with_plate(4, "truck", "A8I23CO", 0.95, 30),
             with_plate(5, "car", "XY999ZZ", 0.99, 40),
         ];
@@ -420,7 +455,10 @@ fn plate_search_wildcards_fuzzy_errors_and_audit() {
     assert_eq!(c[4]["params"]["query"]["plate_fuzzy"], "AB123CD");
     assert_eq!(
         c[4]["params"]["tracks"],
-        serde_json::json!(["src-a#1", "src-a#4", "src-a#2"])
+        serde_json::json!([1, 4, 2]
+            .iter()
+            .map(|id| format!("{}#{id}", env.src))
+            .collect::<Vec<_>>())
     );
     env.cmd().args(["audit", "verify"]).assert().success();
 }

@@ -41,6 +41,12 @@ pub struct DecodeReport {
     pub read_error: bool,
     /// The decoded content ends well before the duration the container states.
     pub truncated: bool,
+    /// Frames the container's index counts (exactly) that never came out of the decoder
+    /// although every frame was asked for: data lost *inside* the file (a zeroed or
+    /// overwritten stretch), which neither the last timestamp nor the gaps show. 0 when
+    /// the count is not exact, sampling skipped frames in the decoder, or decoding did
+    /// not run from the start to the end.
+    pub missing_frames: u64,
     /// Presentation time of the last decoded frame, in ms.
     pub last_pts_ms: Option<i64>,
     /// Frames timed from the frame rate because the stream gave no usable timestamp
@@ -63,7 +69,11 @@ impl DecodeReport {
 
     /// Whether anything was wrong with the source.
     pub fn is_damaged(&self) -> bool {
-        self.corrupt_packets > 0 || self.corrupt_frames > 0 || self.read_error || self.truncated
+        self.corrupt_packets > 0
+            || self.corrupt_frames > 0
+            || self.read_error
+            || self.truncated
+            || self.missing_frames > 0
     }
 }
 
@@ -86,6 +96,8 @@ pub struct Decoder {
     timeline: crate::timeline::Timeline,
     sent_eof: bool,
     done: bool,
+    /// A seek moved the decoder: its frame count is no longer the file's.
+    seeked: bool,
     /// The loop filter actually asked of the codec ([`loop_filter_for`]).
     loop_filter: LoopFilter,
 }
@@ -215,6 +227,7 @@ impl Decoder {
             timeline: crate::timeline::Timeline::new(meta_fps),
             sent_eof: false,
             done: false,
+            seeked: false,
             loop_filter,
         })
     }
@@ -277,6 +290,7 @@ impl Decoder {
             self.decoder.flush();
             self.sent_eof = false;
             self.done = false;
+            self.seeked = true;
             self.timeline = crate::timeline::Timeline::new(self.meta.fps);
             // (Only container-timed streams seek: their rate is the container's.)
         }
@@ -475,6 +489,7 @@ impl Decoder {
     }
 
     fn finalise_report(&mut self) {
+        self.count_missing_frames();
         if self.report.truncated {
             return;
         }
@@ -498,6 +513,37 @@ impl Decoder {
         if self.report.frames_decoded == 0 && self.report.packets > 0 {
             self.report
                 .warn("no frame could be decoded from this file (every packet was damaged)".into());
+        }
+    }
+
+    /// Compare the container's exact frame count with the frames decoded, once the whole
+    /// stream was decoded from its start with nothing skipped in the decoder. A shortfall
+    /// of a frame or two, or under 0.5 %, is left out: an MP4 edit list may legitimately
+    /// drop the first frames of a stream, and a damage report must not claim damage that
+    /// is not there.
+    fn count_missing_frames(&mut self) {
+        let decodes_every_frame = !matches!(
+            self.cfg.sampling,
+            SamplingMode::SkipNonRef | SamplingMode::KeyframesOnly
+        );
+        if !self.done
+            || self.seeked
+            || !decodes_every_frame
+            || !self.meta.frame_count_exact
+            || self.report.missing_frames > 0
+        {
+            return;
+        }
+        let Some(expected) = self.meta.frame_count else {
+            return;
+        };
+        let missing = expected.saturating_sub(self.report.frames_decoded);
+        if missing > 2 && missing * 200 > expected {
+            self.report.missing_frames = missing;
+            self.report.warn(format!(
+                "{missing} of the {expected} frames the container lists could not be decoded (data damaged or overwritten inside the file; {} decoded): the recording has holes that its timestamps do not show",
+                self.report.frames_decoded
+            ));
         }
     }
 

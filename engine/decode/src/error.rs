@@ -1,7 +1,7 @@
 //! Decoder errors: each names the problem and what the operator can do; the evidence path
 //! comes last.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
@@ -36,6 +36,8 @@ pub enum DecodeError {
         #[source]
         source: ffmpeg_next::Error,
     },
+    #[error("the file or folder name is not valid UTF-8, which FFmpeg cannot open by name; rename it to a UTF-8 name (the bytes of the file are unchanged by a rename) and try again: {}", path.display())]
+    NonUtf8Path { path: PathBuf },
     #[error("cannot salvage this export: {why}: {path}")]
     Salvage { path: PathBuf, why: String },
     #[error("this MP4/MOV export was cut before its index (moov) was written, so FFmpeg cannot read it as it is; vigie salvages its frames at ingest (add `--reference FILE`, a healthy export of the same recorder, if the stream does not repeat its parameter sets): {path}")]
@@ -44,4 +46,57 @@ pub enum DecodeError {
     NotRecordedPixels { pts_ms: i64 },
     #[error("the decoder thread stopped unexpectedly (this is a bug in vigie; please report it)")]
     ThreadPanicked,
+}
+
+impl DecodeError {
+    /// The same error naming `path`: evidence is decoded through `/proc/self/fd/N` (the
+    /// hashed inode, see `vigie_evidence::OpenedEvidence`), which means nothing to an
+    /// operator; the message names the evidence file instead.
+    /// The file the error is about, if it names one.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            DecodeError::Open { path, .. }
+            | DecodeError::Empty { path }
+            | DecodeError::NotMedia { path, .. }
+            | DecodeError::NoVideoStream { path, .. }
+            | DecodeError::NotAVideoStream { path, .. }
+            | DecodeError::UnsupportedCodec { path, .. }
+            | DecodeError::Ffmpeg { path, .. }
+            | DecodeError::NonUtf8Path { path }
+            | DecodeError::Salvage { path, .. }
+            | DecodeError::NeedsSalvage { path } => Some(path),
+            DecodeError::InvalidConfig(_)
+            | DecodeError::NotRecordedPixels { .. }
+            | DecodeError::ThreadPanicked => None,
+        }
+    }
+
+    /// [`Self::naming`] `shown` only when the error is about `opened` (an error about
+    /// another file, such as a salvage reference, keeps its name).
+    pub fn naming_for(self, opened: &Path, shown: &Path) -> Self {
+        if self.path() == Some(opened) {
+            self.naming(shown)
+        } else {
+            self
+        }
+    }
+
+    pub fn naming(mut self, shown: &Path) -> Self {
+        match &mut self {
+            DecodeError::Open { path, .. }
+            | DecodeError::Empty { path }
+            | DecodeError::NotMedia { path, .. }
+            | DecodeError::NoVideoStream { path, .. }
+            | DecodeError::NotAVideoStream { path, .. }
+            | DecodeError::UnsupportedCodec { path, .. }
+            | DecodeError::Ffmpeg { path, .. }
+            | DecodeError::NonUtf8Path { path }
+            | DecodeError::Salvage { path, .. }
+            | DecodeError::NeedsSalvage { path } => *path = shown.to_path_buf(),
+            DecodeError::InvalidConfig(_)
+            | DecodeError::NotRecordedPixels { .. }
+            | DecodeError::ThreadPanicked => {}
+        }
+        self
+    }
 }

@@ -37,6 +37,14 @@ pub fn probe(
     Ok(meta)
 }
 
+/// `path` as FFmpeg takes it: `ffmpeg-next` panics on a name that is not UTF-8 (Linux
+/// allows any bytes but `/` and NUL), so such a name is a typed error naming the file.
+pub(crate) fn ffmpeg_path(path: &Path) -> Result<&str, DecodeError> {
+    path.to_str().ok_or_else(|| DecodeError::NonUtf8Path {
+        path: path.to_path_buf(),
+    })
+}
+
 pub(crate) fn open_input(
     path: &Path,
     stream_index: Option<usize>,
@@ -53,7 +61,7 @@ pub(crate) fn open_input(
         });
     }
     // Read-only: avformat opens files with O_RDONLY for input.
-    let input = format::input(&path).map_err(|e| {
+    let input = format::input(&ffmpeg_path(path)?).map_err(|e| {
         if is_moovless_mp4(path) {
             return DecodeError::NeedsSalvage {
                 path: path.to_path_buf(),

@@ -85,7 +85,10 @@ pub fn export_segment(
         "avi" => "avi",
         _ => "mp4",
     };
-    let mut octx = format::output_as(&tmp, muxer).map_err(ff(output, "create the export file"))?;
+    // A name that is not UTF-8 is refused by name (`ffmpeg-next` would panic on it).
+    crate::probe::ffmpeg_path(output)?;
+    let mut octx = format::output_as(&crate::probe::ffmpeg_path(&tmp)?, muxer)
+        .map_err(ff(output, "create the export file"))?;
     {
         let mut ost = octx
             .add_stream(encoder::find(codec::Id::None))

@@ -209,10 +209,13 @@ fn walk_units(codec: SalvageCodec, data: &[u8]) -> (Vec<(usize, usize, u8)>, u64
 /// `hvcC` in the stream's extradata), as NAL units.
 fn reference_parameter_sets(reference: &Path) -> Result<(SalvageCodec, Vec<Vec<u8>>), DecodeError> {
     crate::init();
-    let input = ffmpeg_next::format::input(&reference).map_err(|e| DecodeError::NotMedia {
-        path: reference.to_path_buf(),
-        reason: format!("the reference file cannot be read ({e})"),
-    })?;
+    let input =
+        ffmpeg_next::format::input(&crate::probe::ffmpeg_path(reference)?).map_err(|e| {
+            DecodeError::NotMedia {
+                path: reference.to_path_buf(),
+                reason: format!("the reference file cannot be read ({e})"),
+            }
+        })?;
     let stream = input
         .streams()
         .best(ffmpeg_next::media::Type::Video)

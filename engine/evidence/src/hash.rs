@@ -23,6 +23,16 @@ pub enum HashError {
         #[source]
         source: io::Error,
     },
+    #[error("the evidence path is (or just became) a symbolic link; vigie opens evidence only by its real name, so a link swapped in cannot redirect it (name the file itself, or restore the original file at this path): {path}")]
+    Symlink { path: PathBuf },
+    #[error("the evidence path is not a regular file (name the footage file itself): {path}")]
+    NotAFile { path: PathBuf },
+    #[error("evidence changed during processing (was {before}, now {after}): the results must not be trusted; restore the original file, check it with `vigie verify`, and run the work again (or ingest the new file as a separate source): {path}")]
+    ChangedDuringProcessing {
+        path: PathBuf,
+        before: crate::FileIdentity,
+        after: crate::FileIdentity,
+    },
 }
 
 /// Hash everything `reader` yields, calling `on_bytes` after each chunk with its length.
@@ -48,6 +58,9 @@ pub fn hash_reader<R: Read>(
 }
 
 /// SHA-256 (lower-case hex) and size of a file, opened read-only.
+///
+/// Only for a hash that nothing reads after: to hash then decode, use
+/// [`crate::OpenedEvidence`], which keeps the hashed file open for the decoder.
 pub fn hash_file(path: &Path, on_bytes: impl FnMut(u64)) -> Result<(String, u64), HashError> {
     // `File::open` is read-only: evidence is never opened for writing.
     let file = File::open(path).map_err(|source| HashError::Open {

@@ -14,7 +14,8 @@ use fs2::FileExt;
 use serde::{Deserialize, Serialize};
 use vigie_core::SourceMeta;
 
-use crate::hash::{hash_file, HashError};
+use crate::hash::HashError;
+use crate::opened::OpenedEvidence;
 
 const REGISTRY_FILE: &str = "sources.json";
 const LOCK_FILE: &str = "sources.lock";
@@ -107,8 +108,49 @@ pub enum RegistryError {
         expected: String,
         actual: String,
     },
+    #[error("the file or folder name is not valid UTF-8, which the source registry cannot record; rename it to a UTF-8 name (a rename leaves the bytes and their hash unchanged) and ingest it again: {}", path.display())]
+    NonUtf8Path { path: PathBuf },
+    /// The registered path is now a symbolic link, or a file changed while it was read
+    /// ([`HashError::Symlink`], [`HashError::ChangedDuringProcessing`]): a refusal of
+    /// changed evidence, like [`Self::HashMismatch`].
     #[error(transparent)]
-    Hash(#[from] HashError),
+    EvidenceChanged(HashError),
+    #[error(transparent)]
+    Hash(HashError),
+}
+
+impl From<HashError> for RegistryError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Symlink { .. } | HashError::ChangedDuringProcessing { .. } => {
+                RegistryError::EvidenceChanged(e)
+            }
+            other => RegistryError::Hash(other),
+        }
+    }
+}
+
+impl RegistryError {
+    /// Whether this refuses evidence that changed (hash, a link swapped in, a change
+    /// during the work): the data controller is alerted.
+    pub fn is_evidence_changed(&self) -> bool {
+        matches!(
+            self,
+            RegistryError::HashMismatch { .. }
+                | RegistryError::PathContentChanged { .. }
+                | RegistryError::EvidenceChanged(_)
+        )
+    }
+}
+
+/// Refuse a path the registry (JSON) cannot hold: a name that is not UTF-8.
+pub fn check_utf8_path(path: &Path) -> Result<(), RegistryError> {
+    match path.to_str() {
+        Some(_) => Ok(()),
+        None => Err(RegistryError::NonUtf8Path {
+            path: path.to_path_buf(),
+        }),
+    }
 }
 
 /// A registry directory (inside a case).
@@ -212,6 +254,7 @@ impl Registry {
     ///
     /// Refuses when the same path was registered earlier with different bytes.
     pub fn add(&self, record: SourceRecord) -> Result<AddOutcome, RegistryError> {
+        check_utf8_path(&record.path)?;
         let _lock = self.lock(true)?;
         let mut doc = self.read_doc()?;
         if let Some(old) = doc
@@ -248,25 +291,77 @@ impl Registry {
 
     /// Re-hash a registered source and refuse it if its bytes changed.
     pub fn verify(&self, record: &SourceRecord) -> Result<(), RegistryError> {
-        let (actual, _) = hash_file(&record.path, |_| {})?;
-        if actual != record.sha256 {
-            return Err(RegistryError::HashMismatch {
-                path: record.path.clone(),
-                expected: record.sha256.clone(),
-                actual,
-                ingested_at: record.ingested_at,
-            });
-        }
-        if let Some(s) = &record.salvage {
-            let (actual, _) = hash_file(&s.stream, |_| {})?;
-            if actual != s.stream_sha256 {
+        self.open_verified(record).map(drop)
+    }
+
+    /// Open a registered source once, re-hash it through that handle and refuse it if its
+    /// bytes changed; the handle stays open so that what is decoded is what was hashed
+    /// ([`VerifiedSource::decode_path`]).
+    pub fn open_verified(&self, record: &SourceRecord) -> Result<VerifiedSource, RegistryError> {
+        let open = |path: &Path, expected: &str| -> Result<OpenedEvidence, RegistryError> {
+            let opened = OpenedEvidence::open(path, |_| {})?;
+            if opened.sha256() != expected {
                 return Err(RegistryError::HashMismatch {
-                    path: s.stream.clone(),
-                    expected: s.stream_sha256.clone(),
-                    actual,
+                    path: path.to_path_buf(),
+                    expected: expected.to_owned(),
+                    actual: opened.sha256().to_owned(),
                     ingested_at: record.ingested_at,
                 });
             }
+            Ok(opened)
+        };
+        let original = open(&record.path, &record.sha256)?;
+        let salvage = record
+            .salvage
+            .as_ref()
+            .map(|s| open(&s.stream, &s.stream_sha256))
+            .transpose()?;
+        Ok(VerifiedSource {
+            record: record.clone(),
+            original,
+            salvage,
+        })
+    }
+}
+
+/// A registered source whose files are open and whose hashes matched the registry: the
+/// only way to get a path to decode a source from, so no caller can hash one file and
+/// decode another.
+#[derive(Debug)]
+pub struct VerifiedSource {
+    record: SourceRecord,
+    original: OpenedEvidence,
+    salvage: Option<OpenedEvidence>,
+}
+
+impl VerifiedSource {
+    pub fn record(&self) -> &SourceRecord {
+        &self.record
+    }
+    /// The original file, open.
+    pub fn original(&self) -> &OpenedEvidence {
+        &self.original
+    }
+    /// The file to decode (the salvaged stream of a damaged export, else the original),
+    /// open.
+    pub fn media(&self) -> &OpenedEvidence {
+        self.salvage.as_ref().unwrap_or(&self.original)
+    }
+    /// What a decoder opens: the hashed inode of [`Self::media`] (`/proc/self/fd/N`),
+    /// valid while `self` lives. Use it in place of [`SourceRecord::media_path`].
+    pub fn decode_path(&self) -> PathBuf {
+        self.media().decode_path()
+    }
+    /// The original file, by the hashed inode (for a stream copy of the original).
+    pub fn original_path(&self) -> PathBuf {
+        self.original.decode_path()
+    }
+    /// Call when the work on the source is done: refuses when a file changed while it
+    /// was read (the results must not be used).
+    pub fn check_unchanged(&self) -> Result<(), RegistryError> {
+        self.original.check_unchanged()?;
+        if let Some(s) = &self.salvage {
+            s.check_unchanged()?;
         }
         Ok(())
     }
@@ -275,6 +370,7 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hash::hash_file;
 
     fn meta() -> SourceMeta {
         SourceMeta {
@@ -379,5 +475,55 @@ mod tests {
             }
         });
         assert_eq!(reg.sources().unwrap().len(), 16);
+    }
+}
+
+#[cfg(test)]
+mod open_verified_tests {
+    use super::*;
+    use crate::hash::hash_file;
+
+    #[test]
+    fn the_verified_source_decodes_the_registered_bytes_and_refuses_a_link_swap() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.avi");
+        fs::write(&f, b"footage").unwrap();
+        let (sha256, size_bytes) = hash_file(&f, |_| {}).unwrap();
+        let rec = SourceRecord {
+            source_id: SourceRecord::id_for_hash(&sha256),
+            path: fs::canonicalize(&f).unwrap(),
+            sha256,
+            size_bytes,
+            meta: SourceMeta {
+                container: "avi".into(),
+                codec: "mpeg4".into(),
+                stream_index: 0,
+                video_streams: 1,
+                width: 8,
+                height: 8,
+                fps: None,
+                duration_ms: None,
+                frame_count: None,
+                frame_count_exact: false,
+                bit_rate_bps: None,
+                start_time: None,
+                timestamps: Default::default(),
+            },
+            ingested_at: Utc::now(),
+            salvage: None,
+        };
+        let reg = Registry::open(dir.path().join("reg")).unwrap();
+        let opened = reg.open_verified(&rec).unwrap();
+        let other = dir.path().join("b.avi");
+        fs::write(&other, b"f00tage").unwrap();
+        fs::rename(&other, &f).unwrap();
+        assert_eq!(fs::read(opened.decode_path()).unwrap(), b"footage");
+        opened.check_unchanged().unwrap();
+        // A link put in its place later is refused as changed evidence.
+        fs::remove_file(&f).unwrap();
+        fs::write(&other, b"footage").unwrap();
+        std::os::unix::fs::symlink(&other, &f).unwrap();
+        let e = reg.open_verified(&rec).unwrap_err();
+        assert!(e.is_evidence_changed(), "{e:?}");
     }
 }

@@ -33,6 +33,13 @@
 //! person` finds persons *and* ridden vehicles. Indexes written before get 0: they were
 //! analysed before riders were attached, so their riders are person tracks of their own
 //! and `--class person` still finds them.
+//!
+//! Version 5 adds `source.run_id`: the id of the analysis run whose rows these are, also
+//! written in the source's tube file (`derived/tubes/<source>.json`) *before* the rows
+//! are committed. Readers of the tubes compare the two, so an analysis interrupted between
+//! its tube file and its commit (a crash, a full disk) is detected instead of masking one
+//! run's track ids with another run's boxes. Indexes written before get NULL: their tube
+//! files have no run id either, and the two still agree.
 
 use rusqlite::{Connection, Transaction};
 
@@ -40,10 +47,10 @@ use rusqlite::{Connection, Transaction};
 pub const APPLICATION_ID: i64 = 0x5649_4749;
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// Never edit a released migration: indexes in the field were built by it.
 pub(crate) const V1: &str = r#"
@@ -172,6 +179,11 @@ UPDATE source SET start_wall_ms =
 /// Version 4: riders attached to their bicycle or motorcycle (`vigie_track::riders`).
 const V4: &str = r#"
 ALTER TABLE track ADD COLUMN ridden INTEGER NOT NULL DEFAULT 0;
+"#;
+
+/// Version 5: the analysis run each source's rows come from (NULL before runs were named).
+const V5: &str = r#"
+ALTER TABLE source ADD COLUMN run_id TEXT;
 "#;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {

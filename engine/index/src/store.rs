@@ -37,6 +37,11 @@ pub struct SourceRecord {
     pub analysed_at_ms: i64,
     /// The analysis parameters (detector, thresholds, zones file hash, ...), as given.
     pub params: serde_json::Value,
+    /// The id of the analysis run these rows come from, also written in the source's tube
+    /// file: readers of the tubes refuse when the two differ (an interrupted analysis).
+    /// `None` for sources analysed before runs were named (schema 4 and older).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
 }
 
 /// The camera and clock a source's rows were timed with.
@@ -175,6 +180,17 @@ impl Index {
             .is_some())
     }
 
+    /// The id of the analysis run `source_id`'s rows come from ([`SourceRecord::run_id`]);
+    /// `None` when the source is not in the index or was analysed before runs were named.
+    pub fn run_id(&self, source_id: &str) -> Result<Option<String>, IndexError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT run_id FROM source WHERE source_id = ?1")?
+            .query_row([source_id], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten())
+    }
+
     /// The recorded source, if analysed.
     pub fn source(&self, source_id: &str) -> Result<Option<SourceInfo>, IndexError> {
         Ok(self
@@ -186,7 +202,8 @@ impl Index {
     /// All analysed sources, by id.
     pub fn sources(&self) -> Result<Vec<SourceInfo>, IndexError> {
         let mut st = self.conn.prepare_cached(
-            "SELECT source_id, sha256, camera, path, analysed_at_ms, params_json, track_count
+            "SELECT source_id, sha256, camera, path, analysed_at_ms, params_json, track_count,
+                    run_id
              FROM source ORDER BY source_id",
         )?;
         let rows = st.query_map([], |r| {
@@ -198,11 +215,12 @@ impl Index {
                 r.get::<_, i64>(4)?,
                 r.get::<_, String>(5)?,
                 r.get::<_, i64>(6)?,
+                r.get::<_, Option<String>>(7)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (source_id, sha256, camera, path, analysed_at_ms, params, n) = row?;
+            let (source_id, sha256, camera, path, analysed_at_ms, params, n, run_id) = row?;
             let params = serde_json::from_str(&params).map_err(|e| IndexError::Corrupt {
                 problem: format!("parameters of source {source_id}: {e}"),
             })?;
@@ -214,6 +232,7 @@ impl Index {
                     path,
                     analysed_at_ms,
                     params,
+                    run_id,
                 },
                 track_count: n.max(0) as u64,
             });
@@ -254,8 +273,8 @@ impl Index {
         )?;
         tx.execute(
             "INSERT INTO source (source_id, sha256, camera, path, analysed_at_ms, params_json,
-                                 track_count, max_duration_ms, start_wall_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                 track_count, max_duration_ms, start_wall_ms, run_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 source.source_id,
                 source.sha256,
@@ -268,6 +287,7 @@ impl Index {
                 tracks
                     .iter()
                     .find_map(|t| Some(t.first_wall_ms? - t.first_pts_ms)),
+                source.run_id,
             ],
         )?;
         {

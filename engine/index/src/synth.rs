@@ -442,6 +442,7 @@ pub fn generate_as(
             path: id.path,
             analysed_at_ms: BASE_WALL_MS + 30 * DAY_MS,
             params: serde_json::json!({ "synthetic": true, "seed": cfg.seed }),
+            run_id: None,
         };
         index.write_source(&record, &tracks)?;
         written += n;

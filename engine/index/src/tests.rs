@@ -23,6 +23,7 @@ fn record(id: &str) -> SourceRecord {
         path: Some(format!("/evidence/{id}.mp4")),
         analysed_at_ms: T0,
         params: serde_json::json!({"detector": "motion"}),
+        run_id: None,
     }
 }
 
@@ -1045,8 +1046,11 @@ fn a_version_1_index_is_migrated_with_its_rows() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(v, crate::SCHEMA_VERSION);
-    assert_eq!(v, 4);
+    assert_eq!(v, 5);
     ix.check().unwrap();
+    // Version 5: analysed before runs were named, so no run id.
+    assert_eq!(ix.run_id("old").unwrap(), None);
+    assert_eq!(ix.source("old").unwrap().unwrap().record.run_id, None);
     // Version 3: the start the rows were timed with, from the tracks.
     let clock = ix.source_clock("old").unwrap().unwrap();
     assert_eq!(
@@ -1090,13 +1094,13 @@ fn a_version_1_index_is_migrated_with_its_rows() {
         )
         .unwrap();
     assert_eq!(ridden, 0);
-    ix.conn.pragma_update(None, "user_version", 5).unwrap();
+    ix.conn.pragma_update(None, "user_version", 6).unwrap();
     drop(ix);
     assert!(matches!(
         Index::open(&p),
         Err(IndexError::SchemaTooNew {
-            found: 5,
-            supported: 4,
+            found: 6,
+            supported: 5,
             ..
         })
     ));
@@ -1719,4 +1723,33 @@ fn a_track_without_any_colour_says_so() {
         crate::render::colour_summary(&hit(coloured)),
         crate::render::NO_COLOUR
     );
+}
+
+#[test]
+fn the_run_id_is_kept_with_the_rows_and_replaced_with_them() {
+    let (_d, p) = tmp();
+    let mut ix = Index::open(&p).unwrap();
+    assert_eq!(ix.run_id("a").unwrap(), None, "not analysed");
+    let mut rec = record("a");
+    rec.run_id = Some("run-1".into());
+    ix.write_source(&rec, &[base("a", 1)]).unwrap();
+    assert_eq!(ix.run_id("a").unwrap().as_deref(), Some("run-1"));
+    assert_eq!(ix.source("a").unwrap().unwrap().record, rec);
+    // Re-timing keeps it (same rows, same run).
+    let clock = crate::SourceClock {
+        camera: "cam2".into(),
+        start_wall_ms: Some(T0),
+        clock: None,
+    };
+    assert!(ix.retime_source("a", &clock).unwrap());
+    assert_eq!(ix.run_id("a").unwrap().as_deref(), Some("run-1"));
+    // A new run's rows carry the new run's id.
+    rec.run_id = Some("run-2".into());
+    ix.write_source(&rec, &[base("a", 7)]).unwrap();
+    assert_eq!(ix.run_id("a").unwrap().as_deref(), Some("run-2"));
+    // A failed write leaves the previous run in force.
+    rec.run_id = Some("run-3".into());
+    ix.fault = Some((0, Fault::Error));
+    assert!(ix.write_source(&rec, &[base("a", 9)]).is_err());
+    assert_eq!(ix.run_id("a").unwrap().as_deref(), Some("run-2"));
 }
