@@ -216,7 +216,8 @@ pub fn read_burned_clock(
     let order = req.date_order.as_deref().map(parse_order).transpose()?;
     let device = parse_device(&req.device)?;
     let rec = case.find_source(&req.source)?;
-    case.verify_source(&rec)?;
+    // Opened once: the clock is read from the inode that was hashed.
+    let opened = case.open_source(&rec)?;
     let Some(duration_ms) = rec.meta.duration_ms.filter(|d| *d > 0) else {
         return Err(AppError::BadInput(format!(
             "source {} has no known duration, so points cannot be spread over it: read a frame with `vigie frame` instead",
@@ -250,7 +251,7 @@ pub fn read_burned_clock(
         ..DecodeConfig::default()
     }
     .for_source(&rec.meta);
-    let mut dec = Decoder::open(rec.media_path(), &dcfg)?;
+    let mut dec = Decoder::open(&opened.decode_path(), &dcfg)?;
     let unit = rec.source_id.as_str();
     progress.begin(unit, Some(duration_ms));
     let mut samples: Vec<Option<ClockSample>> = Vec::new();
@@ -304,6 +305,7 @@ pub fn read_burned_clock(
         );
     }
 
+    case.source_unchanged(&opened)?;
     case.record(&Event::ClockRead {
         source_id: rec.source_id.clone(),
         sha256: rec.sha256.clone(),

@@ -28,7 +28,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use vigie_core::RgbFrame;
 use vigie_decode::{DecodeConfig, Decoder, OutputSize};
-use vigie_evidence::SourceRecord;
+use vigie_evidence::{SourceRecord, VerifiedSource};
 use vigie_plate::clp::{ClpDetector, ClpDetectorConfig};
 use vigie_plate::PlateError;
 use vigie_policy::{ids, PolicyError, SessionConfig};
@@ -53,14 +53,14 @@ pub const BACKGROUND_SPAN_MS: i64 = 30_000;
 
 /// [`BACKGROUND_FRAMES`] frames spread over `[from_ms, to_ms]` (one decoding pass).
 fn background_sample(
-    record: &SourceRecord,
+    source: &VerifiedSource,
     from_ms: i64,
     to_ms: i64,
 ) -> Result<Vec<RgbFrame>, AppError> {
     let to_ms = to_ms.min(from_ms + BACKGROUND_SPAN_MS).max(from_ms);
     let n = BACKGROUND_FRAMES as i64;
     let step = ((to_ms - from_ms) / (n - 1)).max(1);
-    let mut dec = Decoder::open(record.media_path(), &native_decode(record))?;
+    let mut dec = Decoder::open(&source.decode_path(), &native_decode(source.record()))?;
     let mut out = Vec::with_capacity(BACKGROUND_FRAMES);
     let mut next_at = from_ms;
     let mut f = dec.frame_at(from_ms)?;
@@ -456,10 +456,11 @@ pub fn stream_copy_extension(record: &SourceRecord) -> &'static str {
 /// derived directory, hash it and delete it.
 pub fn segment_hash(
     case: &EnteredCase,
-    record: &SourceRecord,
+    source: &VerifiedSource,
     start_ms: i64,
     end_ms: i64,
 ) -> Result<SegmentHash, AppError> {
+    let record = source.record();
     let dir = case.layout().ensure_derived()?;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -481,7 +482,7 @@ pub fn segment_hash(
         }
         let _remove = Remove(&scratch);
         let report = match vigie_decode::export_segment(
-            record.media_path(),
+            &source.decode_path(),
             Some(record.meta.stream_index),
             start_ms,
             end_ms,
@@ -576,12 +577,13 @@ impl ClipRedaction {
 /// [`MOTION_PREROLL_MS`] before the start.
 pub fn write_redacted_clip(
     case: &EnteredCase,
-    record: &SourceRecord,
+    source: &VerifiedSource,
     redactor: &Redactor,
     start_ms: i64,
     end_ms: i64,
     output: &Path,
 ) -> Result<ClipRedaction, AppError> {
+    let record = source.record();
     let started = Instant::now();
     let params = redactor.params().clone();
     let objects = redactor.objects_between(start_ms, end_ms);
@@ -604,11 +606,11 @@ pub fn write_redacted_clip(
     };
     let mut plates = Plates::for_export(case, &record.source_id, redactor, start_ms, end_ms)?;
     // The source segment the clip is made from, hashed before anything is written.
-    let source_segment = segment_hash(case, record, start_ms, end_ms)?;
+    let source_segment = segment_hash(case, source, start_ms, end_ms)?;
     if let Some(m) = motion.as_mut() {
-        m.prime(&background_sample(record, preroll_from, end_ms)?);
+        m.prime(&background_sample(source, preroll_from, end_ms)?);
     }
-    let mut dec = Decoder::open(record.media_path(), &native_decode(record))?;
+    let mut dec = Decoder::open(&source.decode_path(), &native_decode(record))?;
     let mut writer: Option<(WriterThread, u32, u32)> = None;
     let mut tally = Tally::default();
     let (mut first_pts, mut last_pts) = (None::<i64>, start_ms);
@@ -784,12 +786,13 @@ impl FrameRedaction {
 /// before `at_ms`.
 pub fn marked_frame(
     case: &EnteredCase,
-    record: &SourceRecord,
+    source: &VerifiedSource,
     redactor: Option<&Redactor>,
     at_ms: i64,
 ) -> Result<Option<MarkedFrame>, AppError> {
+    let record = source.record();
     let motion_params = redactor.and_then(|r| r.params().motion.clone());
-    let mut dec = Decoder::open(record.media_path(), &native_decode(record))?;
+    let mut dec = Decoder::open(&source.decode_path(), &native_decode(record))?;
     let mut motion = match &motion_params {
         Some(m) => {
             Some(MotionMasker::new(m).map_err(|e| redact_error(e, case, &record.source_id))?)
@@ -802,7 +805,7 @@ pub fn marked_frame(
         at_ms
     };
     if let Some(m) = motion.as_mut() {
-        m.prime(&background_sample(record, from, at_ms + MOTION_PREROLL_MS)?);
+        m.prime(&background_sample(source, from, at_ms + MOTION_PREROLL_MS)?);
     }
     let mut frame = dec.frame_at(from)?;
     if let Some(m) = motion.as_mut() {

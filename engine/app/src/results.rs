@@ -491,18 +491,21 @@ pub fn clip(case: &EnteredCase, req: &ClipRequest) -> Result<ClipOutcome, AppErr
         }
     };
     let record = case.find_source(&track.source_id)?;
-    case.verify_source(&record)?;
+    // Opened once: the clip is cut from the inode that was hashed, and not recorded if the
+    // file changed while it was read.
+    let source = case.open_source(&record)?;
     let margin_ms = (req.margin_s * 1000.0) as i64;
     let start_ms = (track.first_pts_ms - margin_ms).max(0);
     let end_ms = track.last_pts_ms + margin_ms;
     if let Some(u) = &req.unredacted {
         let report = vigie_decode::export_segment(
-            record.media_path(),
+            &source.decode_path(),
             Some(record.meta.stream_index),
             start_ms,
             end_ms,
             &target.path,
         )?;
+        unchanged_or_discard(case, &source, &target)?;
         let files = case.record_export(
             ExportKind::UnredactedClip,
             Some(&record),
@@ -530,12 +533,13 @@ pub fn clip(case: &EnteredCase, req: &ClipRequest) -> Result<ClipOutcome, AppErr
     let redactor = crate::redact::redactor(case, &record, &selected)?;
     let red = crate::redact::write_redacted_clip(
         case,
-        &record,
+        &source,
         &redactor,
         start_ms,
         end_ms,
         &target.path,
     )?;
+    unchanged_or_discard(case, &source, &target)?;
     let report = ExportReport {
         output: target.path.clone(),
         start_ms: red.first_pts_ms,
@@ -643,14 +647,14 @@ pub fn frame(case: &EnteredCase, req: &FrameRequest) -> Result<FrameOutcome, App
     let target = case.export_target(&req.output)?;
     refuse_existing(&target, "frame")?;
     let record = case.find_source(&req.source)?;
-    case.verify_source(&record)?;
+    let source = case.open_source(&record)?;
     let timing = case.timing(&record);
     let at_ms = parse_at(&req.at, timing.start_wall_ms)?;
     let redactor = match &req.unredacted {
         None => Some(crate::redact::redactor(case, &record, &req.keep)?),
         Some(_) => None,
     };
-    let Some(marked) = crate::redact::marked_frame(case, &record, redactor.as_ref(), at_ms)? else {
+    let Some(marked) = crate::redact::marked_frame(case, &source, redactor.as_ref(), at_ms)? else {
         return Err(AppError::BadInput(format!(
             "the source ends before {:.3} s (its duration is {})",
             at_ms as f64 / 1000.0,
@@ -674,6 +678,7 @@ pub fn frame(case: &EnteredCase, req: &FrameRequest) -> Result<FrameOutcome, App
         path: target.path.clone(),
         source: std::io::Error::other(e),
     })?;
+    unchanged_or_discard(case, &source, &target)?;
     let (kind, redaction) = match (&req.unredacted, &marked.redaction) {
         (Some(u), _) => (
             ExportKind::UnredactedFrame,
@@ -711,6 +716,19 @@ pub use crate::synopsis::{
     camera_synopsis_with, synopsis, synopsis_with, CameraSynopsisOutcome, CameraSynopsisRequest,
     LeftOut, SourceUse, SynopsisOptions, SynopsisOutcome, SynopsisRequest,
 };
+
+/// The export made from `source` is recorded only if the file did not change while it was
+/// read; otherwise the written file is removed (it shows footage other than the hashed
+/// evidence) and the refusal stands (evidence-changed alert).
+fn unchanged_or_discard(
+    case: &EnteredCase,
+    source: &vigie_evidence::VerifiedSource,
+    target: &ExportTarget,
+) -> Result<(), AppError> {
+    case.source_unchanged(source).inspect_err(|_| {
+        let _ = std::fs::remove_file(&target.path);
+    })
+}
 
 #[cfg(test)]
 mod tests {

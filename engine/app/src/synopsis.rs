@@ -237,6 +237,7 @@ fn tubes_of(
 fn source_input(
     case: &EnteredCase,
     record: &SourceRecord,
+    path: std::path::PathBuf,
     frame_size: (u32, u32),
     tubes: &[TubeInput],
 ) -> SourceInput {
@@ -248,7 +249,7 @@ fn source_input(
     let timing = case.timing(record);
     SourceInput {
         source_id: record.source_id.clone(),
-        path: record.media_path().to_owned(),
+        path,
         stream_index: Some(record.meta.stream_index),
         frame_size,
         duration_ms: record
@@ -330,8 +331,9 @@ pub fn synopsis_with(
     // What the filters left out must never be visible (every tube of the source not
     // selected; none without filters).
     let (tubes, hidden, frame_size) = tubes_of(case, &record, &tracks, query.is_some())?;
-    let source = source_input(case, &record, frame_size, &tubes);
-    case.verify_source(&record)?;
+    // Opened once: the synopsis is cut from the inode that was hashed.
+    let opened = case.open_source(&record)?;
+    let source = source_input(case, &record, opened.decode_path(), frame_size, &tubes);
     case.layout().ensure_derived()?;
     let filters = query.as_ref().map(|q| json!(q.to_args()));
     let syn = vigie_synopsis::run_with(
@@ -342,6 +344,7 @@ pub fn synopsis_with(
         &video.path,
         &case.layout().synopsis_work(),
     )?;
+    unchanged_or_discard(case, std::slice::from_ref(&opened), &video.path)?;
     let figures = syn.figures;
     let mut tracks_shown: Vec<u64> = syn.entries.iter().map(|e| e.track_id).collect();
     tracks_shown.dedup();
@@ -520,6 +523,7 @@ pub fn camera_synopsis_with(
     } == QueryArgs::default();
     let mut parts: Vec<PartInput> = Vec::new();
     let mut records: Vec<&SourceRecord> = Vec::new();
+    let mut opened: Vec<vigie_evidence::VerifiedSource> = Vec::new();
     for (record, timing) in dated {
         let start = timing.start_wall_ms.expect("dated");
         let tracks = selected.remove(&record.source_id).unwrap_or_default();
@@ -535,7 +539,11 @@ pub fn camera_synopsis_with(
             }
             Err(e) => return Err(e),
         };
-        let source = source_input(case, record, frame_size, &tubes);
+        // Opened once, like a single source; each file of the range holds a handle until
+        // the synopsis is made.
+        let opened_part = case.open_source(record)?;
+        let source = source_input(case, record, opened_part.decode_path(), frame_size, &tubes);
+        opened.push(opened_part);
         let from_ms = query.from_wall_ms.map_or(0, |f| (f - start).max(0));
         let to_ms = query
             .to_wall_ms
@@ -581,12 +589,10 @@ pub fn camera_synopsis_with(
             sizes.join(", ")
         )));
     }
-    for r in &records {
-        case.verify_source(r)?;
-    }
     case.layout().ensure_derived()?;
     let filters = json!(query.to_args());
     let syn = vigie_synopsis::run_parts(&parts, &cfg, &video.path, &case.layout().synopsis_work())?;
+    unchanged_or_discard(case, &opened, &video.path)?;
     let figures = syn.figures;
     let shown = tracks_per_source(&syn.entries);
     let mut timeline = 0i64;
@@ -676,4 +682,20 @@ pub fn camera_synopsis_with(
         figures,
         entries: syn.entries,
     })
+}
+
+/// A synopsis made from `opened` is kept only if no file changed while it was read;
+/// otherwise the video is removed (it would show footage other than the hashed evidence)
+/// and the refusal stands (evidence-changed alert).
+fn unchanged_or_discard(
+    case: &EnteredCase,
+    opened: &[vigie_evidence::VerifiedSource],
+    video: &std::path::Path,
+) -> Result<(), AppError> {
+    for o in opened {
+        case.source_unchanged(o).inspect_err(|_| {
+            let _ = std::fs::remove_file(video);
+        })?;
+    }
+    Ok(())
 }

@@ -115,6 +115,26 @@ fn a_file_renamed_over_the_evidence_after_the_check_is_not_what_gets_decoded() {
 }
 
 #[test]
+fn an_exported_frame_is_cut_from_the_opened_evidence() {
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let (app, op) = case(home.path(), "C-frame");
+    let case = EnteredCase::enter(&app, Some("C-frame"), &op, None, "frame").unwrap();
+    let original = clip(work.path(), "cam", 2);
+    let id = ingest_one(&case, &original);
+    let record = case.find_source(&id).unwrap();
+    let opened = case.open_source(&record).unwrap();
+    let other_dir = tempfile::tempdir().unwrap();
+    std::fs::rename(clip(other_dir.path(), "other", 5), &original).unwrap();
+    // At 3.5 s: the registered 2 s clip has no frame there; the 5 s file now at its name
+    // would.
+    let late = vigie_app::redact::marked_frame(&case, &opened, None, 3_500).unwrap();
+    assert!(late.is_none(), "a frame of the file renamed over the evidence");
+    let early = vigie_app::redact::marked_frame(&case, &opened, None, 500).unwrap();
+    assert!(early.is_some());
+}
+
+#[test]
 fn a_change_written_into_the_evidence_during_decoding_is_refused() {
     let home = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
