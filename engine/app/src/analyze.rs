@@ -383,11 +383,21 @@ pub fn analyze_sources(
                 case.checkpoint()?;
                 // Skipped only when the last analysis completed: rows committed and the
                 // tube file of the same run (an interrupted one is done again).
-                if !req.force
-                    && layout
-                        .analysis_complete(&index.lock().expect("index lock"), &rec.source_id)?
-                {
-                    return Ok(None);
+                if !req.force {
+                    // The index only for its row; the tube file is read without it (the
+                    // other sources' jobs use the index meanwhile).
+                    let indexed_run = {
+                        let ix = index.lock().expect("index lock");
+                        match ix.is_analysed(&rec.source_id)? {
+                            true => Some(ix.run_id(&rec.source_id)?),
+                            false => None,
+                        }
+                    };
+                    if let Some(run) = indexed_run {
+                        if layout.tubes_of_run(&rec.source_id, run.as_deref()) {
+                            return Ok(None);
+                        }
+                    }
                 }
                 // Opened once: every decoding of the source (analysis, thumbnails, plates)
                 // reads the inode that was hashed.

@@ -255,11 +255,14 @@ impl EnteredCase {
         // `vigie audit verify` reports it; see `ledger`).
         if event.action() == vigie_audit::Action::Disclosure {
             let recorder = self.ctx.recorder(why.as_deref().or(self.reason.as_deref()));
-            vigie_case::record_case_head(
+            // The disclosure is recorded in the case's log already; should the machine
+            // log refuse the note, the error says so (the export exists and is recorded).
+            vigie_case::record_case_entry_head(
                 self.ctx.root(),
                 self.ctx.case_id(),
                 &recorder,
                 "disclosure",
+                &entry,
                 self.app.clock(),
             )?;
         }
@@ -414,19 +417,23 @@ impl EnteredCase {
         Ok(all)
     }
 
-    /// The registry is a cache of the chain: a record whose hash, size or start time
-    /// differs from its collection entry (or that has none) was edited behind vigie's
-    /// back, and is refused with an alert.
     /// An index row of a source this case never collected is another case's: the whole
     /// index is refused (its rows would be shown under this case's authorisation).
     fn check_indexed_source(&self, source_id: &str) -> Result<(), AppError> {
-        if self
-            .chain
-            .read()
-            .expect("chain view lock")
-            .collected
-            .contains_key(source_id)
-        {
+        let collected = |chain: &std::sync::RwLock<ChainView>| {
+            chain
+                .read()
+                .expect("chain view lock")
+                .collected
+                .contains_key(source_id)
+        };
+        if collected(&self.chain) {
+            return Ok(());
+        }
+        // Collected by another process since this case was entered (an ingest beside a
+        // long-lived page): read the chain again before refusing.
+        *self.chain.write().expect("chain view lock") = ChainView::of(self.ctx.audit_log())?;
+        if collected(&self.chain) {
             return Ok(());
         }
         let mut details = std::collections::BTreeMap::new();
@@ -446,6 +453,9 @@ impl EnteredCase {
         })
     }
 
+    /// The registry is a cache of the chain: a record whose hash, size or start time
+    /// differs from its collection entry (or that has none) was edited behind vigie's
+    /// back, and is refused with an alert.
     fn check_record(&self, rec: &SourceRecord) -> Result<(), AppError> {
         let checked = vigie_case::chain::check_source(
             rec,

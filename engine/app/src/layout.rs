@@ -204,13 +204,19 @@ impl DerivedLayout {
         if !index.is_analysed(source_id)? {
             return Ok(false);
         }
+        Ok(self.tubes_of_run(source_id, index.run_id(source_id)?.as_deref()))
+    }
+
+    /// Whether `source_id`'s tube file is readable and of run `run` (what its index row
+    /// names). Reads the file: call it without holding the index.
+    pub fn tubes_of_run(&self, source_id: &str, run: Option<&str>) -> bool {
         let Ok(bytes) = std::fs::read(self.tube_file(source_id)) else {
-            return Ok(false);
+            return false;
         };
         let Ok(head) = serde_json::from_slice::<TubeHead>(&bytes) else {
-            return Ok(false);
+            return false;
         };
-        Ok(head.source_id == source_id && head.run_id == index.run_id(source_id)?)
+        head.source_id == source_id && head.run_id.as_deref() == run
     }
 
     /// The tube file as written, not checked against the index.

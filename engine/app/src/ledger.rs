@@ -23,7 +23,7 @@
 //! (`vigie audit anchor`, the system journal) and `vigie audit verify --against` are the
 //! check for that.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use vigie_audit::event::Event;
 use vigie_audit::{Entry, HeadFile};
@@ -47,7 +47,6 @@ impl CaseLedger {
     /// once its folder was removed, is a new case).
     pub fn replay(entries: &[Entry]) -> Self {
         let mut ledger = Self::default();
-        let mut opened_again: BTreeSet<String> = BTreeSet::new();
         for e in entries {
             let Some(case_id) = e.case.clone() else {
                 continue;
@@ -56,7 +55,6 @@ impl CaseLedger {
                 Some(Event::CaseOpened { .. }) => {
                     ledger.closed.remove(&case_id);
                     ledger.heads.remove(&case_id);
-                    opened_again.insert(case_id);
                 }
                 Some(Event::CaseClosedSummary { .. }) => {
                     ledger
@@ -89,11 +87,11 @@ impl CaseLedger {
         let reached = match log.head() {
             Ok(HeadFile::Present(h)) => h.seq,
             // A missing or unreadable head is `vigie audit verify`'s finding; the log's
-            // entries still say how far it reaches.
+            // entries (consultations included) still say how far it reaches.
             _ => log
-                .entries_but_consultations()
+                .entries_lenient()
                 .ok()
-                .and_then(|e| e.last().map(|e| e.seq))
+                .and_then(|(e, _)| e.last().map(|e| e.seq))
                 .unwrap_or(0),
         };
         if reached < *seq {

@@ -51,20 +51,16 @@ impl Computed {
     }
 }
 
-/// A declared file as hashed: kept open (videos), or known by its identity.
-#[derive(Debug)]
-enum Declared {
-    Open(OpenedEvidence),
-    Known(FileIdentity),
-}
-
-/// An open measurement: its files are declared and logged.
+/// An open measurement: its files are declared and logged. Each declared file is known by
+/// its identity as hashed (device, inode, size, times), not kept open: a measurement may
+/// declare thousands of files (`bench web`'s stubs) and the readers open them by name;
+/// [`Measurement::check`] compares the identity again.
 pub struct Measurement {
     app: App,
     operator: Option<Operator>,
     command: String,
     files: Vec<FileHash>,
-    declared: BTreeMap<PathBuf, Declared>,
+    declared: BTreeMap<PathBuf, FileIdentity>,
     sink: AuditAlertSink,
 }
 
@@ -108,12 +104,7 @@ impl Measurement {
                 size_bytes: opened.size_bytes(),
                 inside_case: false,
             });
-            let kept = if vigie_evidence::is_video_extension(&real) {
-                Declared::Open(opened)
-            } else {
-                Declared::Known(opened.identity())
-            };
-            declared.insert(real, kept);
+            declared.insert(real, opened.identity());
         }
         let purpose = purpose
             .map(str::trim)
@@ -157,47 +148,30 @@ impl Measurement {
     }
 
     /// Refuse a file this measurement did not declare, or that changed since it was
-    /// hashed; give the path to read it from: for a video, the inode that was hashed
-    /// (`/proc/self/fd/N`, valid while the measurement lives), else its real name.
+    /// hashed (its identity: device, inode, size, modification and change times); give
+    /// its real name to read it by.
     pub fn check(&self, file: &Path) -> Result<PathBuf, AppError> {
         let real = key(file);
-        match self.declared.get(&real) {
-            Some(Declared::Open(opened)) => {
-                opened.check_unchanged().map_err(RegistryError::from)?;
-                Ok(opened.decode_path())
-            }
-            Some(Declared::Known(before)) => {
-                let now = std::fs::metadata(&real).map_err(|source| HashError::Open {
-                    path: real.clone(),
-                    source,
-                })?;
-                let now = FileIdentity::of(&now);
-                if now != *before {
-                    return Err(RegistryError::from(HashError::ChangedDuringProcessing {
-                        path: real,
-                        before: *before,
-                        after: now,
-                    })
-                    .into());
-                }
-                Ok(real)
-            }
-            None => Err(AppError::BadInput(format!(
+        let Some(before) = self.declared.get(&real) else {
+            return Err(AppError::BadInput(format!(
                 "{} was not declared to the measurement door (internal error: every measured file must be hashed and logged first)",
                 file.display()
-            ))),
+            )));
+        };
+        let now = std::fs::metadata(&real).map_err(|source| HashError::Open {
+            path: real.clone(),
+            source,
+        })?;
+        let now = FileIdentity::of(&now);
+        if before.may_differ(&now) {
+            return Err(RegistryError::from(HashError::ChangedDuringProcessing {
+                path: real,
+                before: Box::new(*before),
+                after: Box::new(now),
+            })
+            .into());
         }
-    }
-
-    /// After the work: refuse when a declared video changed while it was read (the
-    /// measurement's figures must not be used).
-    pub fn check_unchanged(&self) -> Result<(), AppError> {
-        for d in self.declared.values() {
-            if let Declared::Open(opened) = d {
-                opened.check_unchanged().map_err(RegistryError::from)?;
-            }
-        }
-        Ok(())
+        Ok(real)
     }
 
     /// An object detector for declared files (`model`: chosen by

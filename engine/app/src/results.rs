@@ -24,9 +24,10 @@ use crate::entered::EnteredCase;
 use crate::error::AppError;
 use crate::export::ExportTarget;
 
-/// Refuse to overwrite an output.
+/// Refuse to overwrite an output, or to write through a link (a dangling one too: it
+/// would put the file wherever it points, past the export path's checks).
 pub(crate) fn refuse_existing(target: &ExportTarget, what: &str) -> Result<(), AppError> {
-    if target.path.exists() {
+    if std::fs::symlink_metadata(&target.path).is_ok() {
         return Err(AppError::BadExport(format!(
             "the {what} file already exists (choose another name; vigie never overwrites an \
              output): {}",
@@ -749,5 +750,22 @@ mod tests {
             .to_string()
             .contains("expected seconds"));
         assert!(parse_at("-3", None).is_err());
+    }
+
+    #[test]
+    fn an_output_that_is_a_link_is_refused_even_dangling() {
+        let d = tempfile::tempdir().unwrap();
+        let link = d.path().join("out.png");
+        std::os::unix::fs::symlink(d.path().join("elsewhere/hidden.png"), &link).unwrap();
+        let target = ExportTarget {
+            path: link,
+            inside_case: false,
+        };
+        assert!(refuse_existing(&target, "frame").is_err());
+        let free = ExportTarget {
+            path: d.path().join("free.png"),
+            inside_case: false,
+        };
+        assert!(refuse_existing(&free, "frame").is_ok());
     }
 }

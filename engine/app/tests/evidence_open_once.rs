@@ -129,7 +129,10 @@ fn an_exported_frame_is_cut_from_the_opened_evidence() {
     // At 3.5 s: the registered 2 s clip has no frame there; the 5 s file now at its name
     // would.
     let late = vigie_app::redact::marked_frame(&case, &opened, None, 3_500).unwrap();
-    assert!(late.is_none(), "a frame of the file renamed over the evidence");
+    assert!(
+        late.is_none(),
+        "a frame of the file renamed over the evidence"
+    );
     let early = vigie_app::redact::marked_frame(&case, &opened, None, 500).unwrap();
     assert!(early.is_some());
 }

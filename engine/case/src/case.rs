@@ -256,6 +256,27 @@ pub fn record_case_head(
     )?)
 }
 
+/// Record in the machine log that `case_id`'s log holds `entry` (just written by this
+/// process: a disclosure), without reading the case log again.
+pub fn record_case_entry_head(
+    root: &DataRoot,
+    case_id: &str,
+    recorder: &Recorder,
+    at: &str,
+    entry: &EntryRef,
+    clock: Arc<dyn Clock>,
+) -> Result<EntryRef, CaseError> {
+    Ok(root.machine_log(clock)?.record(
+        recorder,
+        &Event::CaseLogHead {
+            case_id: case_id.to_owned(),
+            seq: entry.seq,
+            hash: entry.hash.clone(),
+            at: at.to_owned(),
+        },
+    )?)
+}
+
 /// Extend a case's authorisation on the magistrate's renewal: the only way to change its
 /// end. Recorded in the case's log (the chain is the reference) before `case.json`.
 pub fn renew_case(

@@ -36,8 +36,9 @@ use std::sync::Arc;
 
 pub use case::{
     close_case, close_case_with, list_cases, list_cases_with, load_case, load_case_with, open_case,
-    purge_expired, record_case_head, renew_case, repair_case, CaseContext, ClosureSummary,
-    ErasedItem, OpenRequest, PurgeFailure, PurgeOutcome, PurgeSummary, ERASED_AT_CLOSURE, SUBDIRS,
+    purge_expired, record_case_entry_head, record_case_head, renew_case, repair_case, CaseContext,
+    ClosureSummary, ErasedItem, OpenRequest, PurgeFailure, PurgeOutcome, PurgeSummary,
+    ERASED_AT_CLOSURE, SUBDIRS,
 };
 pub use error::CaseError;
 pub use lock::{running_work, ClosureLock, RunningWork, WhenBusy, WorkGuard};

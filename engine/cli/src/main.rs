@@ -116,7 +116,21 @@ enum Command {
     Serve(cmd::serve::Args),
 }
 
+/// Raise the soft limit of open files to the hard one. Work on evidence keeps each file it
+/// hashed open until it is done with it (what is hashed is what is decoded), and a
+/// camera's synopsis over a day of one-minute recorder files holds 1,440 of them, over the
+/// usual soft limit of 1,024; tools that open many files raise it the same way.
+fn raise_open_file_limit() {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let mut limit = getrlimit(Resource::Nofile);
+    if limit.current < limit.maximum {
+        limit.current = limit.maximum;
+        let _ = setrlimit(Resource::Nofile, limit);
+    }
+}
+
 fn main() -> ExitCode {
+    raise_open_file_limit();
     let cli = Cli::parse();
     let global = cli.global;
     let result = match cli.command {

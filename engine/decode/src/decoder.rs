@@ -98,6 +98,10 @@ pub struct Decoder {
     done: bool,
     /// A seek moved the decoder: its frame count is no longer the file's.
     seeked: bool,
+    /// Packets of the stream timed before its start (negative timestamps): what an MP4 edit
+    /// list or a cut without re-encoding keeps in the file but drops from the picture. The
+    /// container's frame count includes them; they are not missing frames.
+    preroll_packets: u64,
     /// The loop filter actually asked of the codec ([`loop_filter_for`]).
     loop_filter: LoopFilter,
 }
@@ -228,6 +232,7 @@ impl Decoder {
             sent_eof: false,
             done: false,
             seeked: false,
+            preroll_packets: 0,
             loop_filter,
         })
     }
@@ -457,6 +462,14 @@ impl Decoder {
                 continue;
             }
             self.report.packets += 1;
+            if self
+                .packet
+                .pts()
+                .or(self.packet.dts())
+                .is_some_and(|t| t < 0)
+            {
+                self.preroll_packets += 1;
+            }
             if self.packet.is_corrupt() {
                 self.report.corrupt_packets += 1;
                 self.report
@@ -517,10 +530,11 @@ impl Decoder {
     }
 
     /// Compare the container's exact frame count with the frames decoded, once the whole
-    /// stream was decoded from its start with nothing skipped in the decoder. A shortfall
-    /// of a frame or two, or under 0.5 %, is left out: an MP4 edit list may legitimately
-    /// drop the first frames of a stream, and a damage report must not claim damage that
-    /// is not there.
+    /// stream was decoded from its start with nothing skipped in the decoder. Packets timed
+    /// before the stream's start are not counted (an MP4 cut without re-encoding keeps the
+    /// GOP before the cut, listed but dropped by its edit list: a whole GOP, 225 frames in
+    /// the test). A shortfall of a frame or two, or under 0.5 %, is left out too: a damage
+    /// report must not claim damage that is not there.
     fn count_missing_frames(&mut self) {
         let decodes_every_frame = !matches!(
             self.cfg.sampling,
@@ -537,7 +551,9 @@ impl Decoder {
         let Some(expected) = self.meta.frame_count else {
             return;
         };
-        let missing = expected.saturating_sub(self.report.frames_decoded);
+        let missing = expected
+            .saturating_sub(self.preroll_packets)
+            .saturating_sub(self.report.frames_decoded);
         if missing > 2 && missing * 200 > expected {
             self.report.missing_frames = missing;
             self.report.warn(format!(

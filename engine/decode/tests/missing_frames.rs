@@ -83,3 +83,31 @@ fn the_sample_footage_with_200_kb_zeroed_is_not_reported_clean() {
     assert!(report.missing_frames > 0, "{report:?}");
     assert!(report.is_damaged(), "{report:?}");
 }
+
+#[test]
+fn a_healthy_mp4_cut_without_re_encoding_is_not_called_damaged() {
+    // Cut with `-ss 9 -c copy -t 4` (what recorders' and phones' "clip" exports do): the
+    // MP4 keeps the GOP before the cut, listed in its frame count but dropped by its edit
+    // list. Those frames are not missing.
+    let src = clip_with(
+        "trim-src.mp4",
+        "testsrc2=size=320x240:rate=25:duration=14",
+        &["-c:v", "libx264", "-g", "250", "-pix_fmt", "yuv420p"],
+    );
+    let cut = common::clip_dir().join("trim-cut.mp4");
+    common::ffmpeg(&[
+        "-ss",
+        "9",
+        "-i",
+        src.to_str().unwrap(),
+        "-c",
+        "copy",
+        "-t",
+        "4",
+        cut.to_str().unwrap(),
+    ]);
+    let report = decode_all(&cut, SamplingMode::All);
+    assert!(report.frames_decoded >= 90, "{report:?}");
+    assert_eq!(report.missing_frames, 0, "{report:?}");
+    assert!(!report.is_damaged(), "{report:?}");
+}

@@ -30,8 +30,8 @@ pub enum HashError {
     #[error("evidence changed during processing (was {before}, now {after}): the results must not be trusted; restore the original file, check it with `vigie verify`, and run the work again (or ingest the new file as a separate source): {path}")]
     ChangedDuringProcessing {
         path: PathBuf,
-        before: crate::FileIdentity,
-        after: crate::FileIdentity,
+        before: Box<crate::FileIdentity>,
+        after: Box<crate::FileIdentity>,
     },
 }
 

@@ -26,6 +26,13 @@ pub struct FileIdentity {
     pub size: u64,
     pub mtime_s: i64,
     pub mtime_ns: i64,
+    /// The change time: any write sets it, and no unprivileged program can set it back
+    /// (unlike the modification time, which `touch -d` restores after a same-size edit).
+    pub ctime_s: i64,
+    pub ctime_ns: i64,
+    /// Links to the inode: a file renamed over the evidence's name unlinks the hashed
+    /// inode, which changes its change time without changing a byte of it.
+    pub nlink: u64,
 }
 
 impl FileIdentity {
@@ -37,7 +44,20 @@ impl FileIdentity {
             size: meta.size(),
             mtime_s: meta.mtime(),
             mtime_ns: meta.mtime_nsec(),
+            ctime_s: meta.ctime(),
+            ctime_ns: meta.ctime_nsec(),
+            nlink: meta.nlink(),
         }
+    }
+
+    /// The bytes may have changed from `self` to `now`: another inode or size, another
+    /// modification time, or another change time that no change of the inode's links
+    /// explains.
+    pub fn may_differ(&self, now: &Self) -> bool {
+        (self.dev, self.ino, self.size, self.mtime_s, self.mtime_ns)
+            != (now.dev, now.ino, now.size, now.mtime_s, now.mtime_ns)
+            || ((self.ctime_s, self.ctime_ns) != (now.ctime_s, now.ctime_ns)
+                && self.nlink == now.nlink)
     }
 }
 
@@ -143,11 +163,11 @@ impl OpenedEvidence {
             source,
         })?;
         let now = FileIdentity::of(&now);
-        if now != self.identity || now.size != self.size_bytes {
+        if self.identity.may_differ(&now) || now.size != self.size_bytes {
             return Err(HashError::ChangedDuringProcessing {
                 path: self.path.clone(),
-                before: self.identity,
-                after: now,
+                before: Box::new(self.identity),
+                after: Box::new(now),
             });
         }
         Ok(())
