@@ -358,7 +358,19 @@ pub(crate) fn load_book(app: &App) -> Result<AccountBook, AppError> {
     static BOOKS: vigie_audit::DerivedCache<AccountBook> =
         vigie_audit::DerivedCache::new(BOOK_CACHE_MAX_AGE, 8);
     let log = app.machine_log()?;
-    BOOKS.get_or_derive(&log, || Ok(AccountBook::replay(&verified_entries(&log)?)))
+    BOOKS.get_or_derive(&log, || {
+        Ok(AccountBook::replay(&cached_machine_entries(app)?))
+    })
+}
+
+/// The machine log's entries as verified now, kept under the same rule as the book: what
+/// is replayed from the machine log at every case entry (the account book, the cases'
+/// ledger) verifies and reads it once between two changes, not once per replay.
+pub(crate) fn cached_machine_entries(app: &App) -> Result<std::sync::Arc<Vec<Entry>>, AppError> {
+    static ENTRIES: vigie_audit::DerivedCache<std::sync::Arc<Vec<Entry>>> =
+        vigie_audit::DerivedCache::new(BOOK_CACHE_MAX_AGE, 8);
+    let log = app.machine_log()?;
+    ENTRIES.get_or_derive(&log, || Ok(std::sync::Arc::new(verified_entries(&log)?)))
 }
 
 /// How long a replayed account book is reused at most, even when the machine log's files

@@ -188,6 +188,14 @@ impl Administration {
         until: chrono::NaiveDate,
     ) -> Result<CaseMeta, AppError> {
         self.check_rights(Some(case_id), false)?;
+        // A case folder put back after its closure reads as open: the machine log says.
+        if let Some(closed_at) = crate::ledger::closed_on_record(&self.app, case_id)? {
+            return Err(CaseError::Closed {
+                case_id: case_id.to_owned(),
+                closed_at,
+            }
+            .into());
+        }
         Ok(vigie_case::renew_case(
             self.app.root(),
             case_id,
@@ -268,7 +276,15 @@ impl Administration {
                 hashed(&files.json, &files.json_sha256),
             ],
         };
-        match CaseContext::enter(root, case_id, self.operator.as_str(), self.app.clock()) {
+        let entered = match crate::ledger::closed_on_record(&self.app, case_id)? {
+            // Closed on the machine log's record, whatever the case's files say.
+            Some(closed_at) => Err(CaseError::Closed {
+                case_id: case_id.to_owned(),
+                closed_at,
+            }),
+            None => CaseContext::enter(root, case_id, self.operator.as_str(), self.app.clock()),
+        };
+        match entered {
             Ok(ctx) => {
                 ctx.record(&event, self.reason.as_deref())?;
             }

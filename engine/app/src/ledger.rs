@@ -132,10 +132,17 @@ pub fn load_ledger(app: &App) -> Result<CaseLedger, AppError> {
         vigie_audit::DerivedCache::new(crate::accounts::BOOK_CACHE_MAX_AGE, 8);
     let log = app.machine_log()?;
     LEDGERS.get_or_derive(&log, || {
-        Ok(CaseLedger::replay(&crate::accounts::verified_entries(
-            &log,
-        )?))
+        Ok(CaseLedger::replay(
+            &crate::accounts::cached_machine_entries(app)?,
+        ))
     })
+}
+
+/// When the machine log records `case_id` as closed (after its last opening), the time of
+/// the closure: whatever the case's own files say, nothing but reading its record may be
+/// done in it (`renew` refuses, a report is recorded in the machine log).
+pub fn closed_on_record(app: &App, case_id: &str) -> Result<Option<String>, AppError> {
+    Ok(load_ledger(app)?.closed.get(case_id).cloned())
 }
 
 /// The check [`crate::EnteredCase::enter`] makes: refuses (with a `record_mismatch` alert

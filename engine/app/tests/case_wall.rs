@@ -86,6 +86,15 @@ fn a_closed_case_restored_from_a_copy_is_refused() {
         "{err}"
     );
     assert_eq!(record_mismatch_alerts(&app), before + 1);
+    // Nor can it be renewed on the restored record.
+    let until = chrono::Utc::now().date_naive() + chrono::Days::new(30);
+    let err = Administration::new(&app, op.clone(), Some("renewal"))
+        .renew_case("C-restored", "OJ-2", until)
+        .unwrap_err();
+    assert!(
+        matches!(err, AppError::Case(CaseError::Closed { .. })),
+        "{err}"
+    );
 }
 
 #[test]
