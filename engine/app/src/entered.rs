@@ -42,6 +42,25 @@ pub struct EnteredCase {
     chain: std::sync::RwLock<ChainView>,
 }
 
+/// A source's files opened once, not hashed ([`EnteredCase::pin_source`]).
+#[derive(Debug)]
+pub struct PinnedSource {
+    original: vigie_evidence::PinnedFile,
+    /// The salvaged stream decoded instead of the original, when there is one.
+    stream: Option<vigie_evidence::PinnedFile>,
+}
+
+impl PinnedSource {
+    /// What a decoder opens: the salvaged stream's inode if any, else the original's.
+    pub fn decode_path(&self) -> std::path::PathBuf {
+        self.stream.as_ref().unwrap_or(&self.original).read_path()
+    }
+    /// The original's size when it was opened.
+    pub fn original_size(&self) -> u64 {
+        self.original.identity().size
+    }
+}
+
 /// Where an entered case's entries go.
 enum Journal {
     CaseLog,
@@ -515,6 +534,26 @@ impl EnteredCase {
         })
     }
 
+    /// Open a source's files once (refusing links), without hashing them: for a player,
+    /// which decodes [`PinnedSource::decode_path`] at once and hashes the same inodes
+    /// beside it ([`Self::verify_source_until`]).
+    pub fn pin_source(&self, rec: &SourceRecord) -> Result<PinnedSource, AppError> {
+        self.check_record(rec)?;
+        let pin = |p: &Path| {
+            vigie_evidence::PinnedFile::open(p).map_err(|e| {
+                let e = vigie_evidence::RegistryError::from(e);
+                if e.is_evidence_changed() {
+                    self.raise_evidence_changed(rec);
+                }
+                AppError::from(e)
+            })
+        };
+        Ok(PinnedSource {
+            original: pin(&rec.path)?,
+            stream: rec.salvage.as_ref().map(|s| pin(&s.stream)).transpose()?,
+        })
+    }
+
     /// Changed evidence: an alert in the machine-wide and case logs (the refusal stands
     /// even if it cannot be written).
     fn raise_evidence_changed(&self, rec: &SourceRecord) {
@@ -535,19 +574,31 @@ impl EnteredCase {
     /// verified, `Ok(false)` stopped before the end (nothing concluded), `Err` changed
     /// (alert raised, as [`Self::verify_source`]) or unreadable. `on_bytes` is told each
     /// chunk hashed.
+    ///
+    /// `pinned` holds the source's files opened once ([`Self::pin_source`]): the hash reads
+    /// them, the inodes a player decodes, not whatever the names hold by then.
     pub fn verify_source_until(
         &self,
         rec: &SourceRecord,
+        pinned: &PinnedSource,
         stop: &std::sync::atomic::AtomicBool,
         mut on_bytes: impl FnMut(u64),
     ) -> Result<bool, AppError> {
         use std::sync::atomic::Ordering;
         self.check_record(rec)?;
-        let mut files = vec![(rec.path.clone(), rec.sha256.clone())];
-        if let Some(s) = &rec.salvage {
-            files.push((s.stream.clone(), s.stream_sha256.clone()));
+        let mut files = vec![(
+            rec.path.clone(),
+            pinned.original.read_path(),
+            rec.sha256.clone(),
+        )];
+        if let (Some(s), Some(stream)) = (&rec.salvage, &pinned.stream) {
+            files.push((
+                s.stream.clone(),
+                stream.read_path(),
+                s.stream_sha256.clone(),
+            ));
         }
-        for (path, expected) in files {
+        for (path, read_from, expected) in files {
             struct Until<'a, R> {
                 inner: R,
                 stop: &'a std::sync::atomic::AtomicBool,
@@ -561,11 +612,12 @@ impl EnteredCase {
                 }
             }
             // Read-only, like every opening of evidence.
-            let file =
-                std::fs::File::open(&path).map_err(|source| vigie_evidence::HashError::Open {
+            let file = std::fs::File::open(&read_from).map_err(|source| {
+                vigie_evidence::HashError::Open {
                     path: path.clone(),
                     source,
-                })?;
+                }
+            })?;
             let hashed = vigie_evidence::hash_reader(Until { inner: file, stop }, &mut on_bytes);
             let actual = match hashed {
                 Ok((actual, _)) => actual,

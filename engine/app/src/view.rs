@@ -194,6 +194,9 @@ struct Overlay {
 
 struct Target {
     path: PathBuf,
+    /// The source's files opened once (a source player): `path` is their inode, and the
+    /// background hash reads them too. Held as long as the player.
+    pinned: Option<crate::entered::PinnedSource>,
     cfg: DecodeConfig,
     overlay: Option<Overlay>,
     timing: Option<crate::timing::SourceTiming>,
@@ -208,11 +211,10 @@ impl Player {
     /// ends.
     pub fn open(case: EnteredCase, req: &PlayerRequest) -> Result<Self, AppError> {
         let record = case.find_source(&req.source)?;
+        // Opened once: what is played is what the background hash reads.
+        let pinned = case.pin_source(&record)?;
         // The cheap half of the re-check now; the hash on the player's own thread.
-        let size_now = std::fs::metadata(&record.path)
-            .map_err(AppError::io(&record.path))?
-            .len();
-        if size_now != record.size_bytes {
+        if pinned.original_size() != record.size_bytes {
             // Certainly changed: said (and alerted) the usual way.
             case.verify_source(&record)?;
         }
@@ -292,7 +294,8 @@ impl Player {
             consultation,
         };
         let target = Target {
-            path: record.media_path().to_owned(),
+            path: pinned.decode_path(),
+            pinned: Some(pinned),
             cfg,
             overlay,
             timing: Some(timing),
@@ -338,6 +341,7 @@ impl Player {
         };
         let target = Target {
             path: view.video.clone(),
+            pinned: None,
             cfg: DecodeConfig {
                 output_size: OutputSize::MaxWidth(PLAYER_MAX_WIDTH_PX),
                 threads: 2,
@@ -382,17 +386,19 @@ impl Player {
                 let stop = AtomicBool::new(false);
                 std::thread::scope(|s| {
                     let (case_ref, state_ref, stop_ref) = (&case, &state, &stop);
-                    let checker = match verify.as_ref() {
+                    // A source player has both (`open` pins what it verifies).
+                    debug_assert_eq!(verify.is_some(), target.pinned.is_some());
+                    let checker = match verify.as_ref().zip(target.pinned.as_ref()) {
                         None => None,
-                        Some(rec) => match std::thread::Builder::new()
+                        Some((rec, pinned)) => match std::thread::Builder::new()
                             .name("vigie-player-verify".into())
                             .spawn_scoped(s, move || {
-                                verify_in_background(case_ref, rec, state_ref, stop_ref)
+                                verify_in_background(case_ref, rec, pinned, state_ref, stop_ref)
                             }) {
                             Ok(h) => Some(h),
                             Err(_) => {
                                 // No thread for it: check here, before any frame.
-                                verify_in_background(case_ref, rec, state_ref, stop_ref);
+                                verify_in_background(case_ref, rec, pinned, state_ref, stop_ref);
                                 None
                             }
                         },
@@ -469,11 +475,12 @@ impl Player {
 fn verify_in_background(
     case: &EnteredCase,
     rec: &SourceRecord,
+    pinned: &crate::entered::PinnedSource,
     state: &Mutex<Verification>,
     stop: &AtomicBool,
 ) {
     let mut hashed = 0u64;
-    let outcome = case.verify_source_until(rec, stop, |n| {
+    let outcome = case.verify_source_until(rec, pinned, stop, |n| {
         hashed += n;
         if let Verification::InProgress { hashed_bytes, .. } = &mut *lock_state(state) {
             *hashed_bytes = hashed;
@@ -483,13 +490,14 @@ fn verify_in_background(
         Ok(true) => Verification::Verified,
         // The player ended first: nothing concluded, nothing more to show.
         Ok(false) => return,
-        Err(e @ AppError::Registry(vigie_evidence::RegistryError::HashMismatch { .. })) => {
-            Verification::Changed {
+        // Changed bytes, a link or another file at its name: changed, not unreadable.
+        Err(e) => match &e {
+            AppError::Registry(r) if r.is_evidence_changed() => Verification::Changed {
                 message: crate::evidence::error_chain(&e),
-            }
-        }
-        Err(e) => Verification::Unreadable {
-            message: crate::evidence::error_chain(&e),
+            },
+            _ => Verification::Unreadable {
+                message: crate::evidence::error_chain(&e),
+            },
         },
     };
     *lock_state(state) = now;

@@ -138,6 +138,29 @@ fn an_exported_frame_is_cut_from_the_opened_evidence() {
 }
 
 #[test]
+fn a_player_plays_and_hashes_the_pinned_evidence() {
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let (app, op) = case(home.path(), "C-pin");
+    let case = EnteredCase::enter(&app, Some("C-pin"), &op, None, "play").unwrap();
+    let original = clip(work.path(), "cam", 2);
+    let id = ingest_one(&case, &original);
+    let record = case.find_source(&id).unwrap();
+    let pinned = case.pin_source(&record).unwrap();
+    let other_dir = tempfile::tempdir().unwrap();
+    std::fs::rename(clip(other_dir.path(), "other", 5), &original).unwrap();
+    // The background hash reads the pinned inode: the registered bytes, verified.
+    let stop = AtomicBool::new(false);
+    assert!(case
+        .verify_source_until(&record, &pinned, &stop, |_| {})
+        .unwrap());
+    // And the decoder opens the same inode: 2 s, not the 5 s now at the name.
+    let mut dec = vigie_decode::Decoder::open(&pinned.decode_path(), &Default::default()).unwrap();
+    dec.run_to_end().unwrap();
+    assert_eq!(dec.finish().frames_decoded, 20);
+}
+
+#[test]
 fn a_change_written_into_the_evidence_during_decoding_is_refused() {
     let home = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();

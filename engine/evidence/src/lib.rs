@@ -21,7 +21,7 @@ mod registry;
 mod walk;
 
 pub use hash::{hash_file, hash_reader, HashError, HASH_CHUNK_BYTES};
-pub use opened::{FileIdentity, OpenedEvidence};
+pub use opened::{FileIdentity, OpenedEvidence, PinnedFile};
 pub use registry::{
     check_utf8_path, AddOutcome, Registry, RegistryError, Salvage, SourceRecord, VerifiedSource,
 };

@@ -71,20 +71,17 @@ impl std::fmt::Display for FileIdentity {
     }
 }
 
-/// A file opened read-only once, hashed through its handle, and kept open.
+/// A file opened read-only once by its name, refusing a symbolic link (and a link swapped
+/// in between the look and the open), not hashed: for work that hashes beside its reading
+/// (a player's first frames) through the same handle ([`PinnedFile::read_path`]).
 #[derive(Debug)]
-pub struct OpenedEvidence {
-    path: PathBuf,
+pub struct PinnedFile {
     file: File,
-    sha256: String,
-    size_bytes: u64,
     identity: FileIdentity,
 }
 
-impl OpenedEvidence {
-    /// Open `path` read-only (refusing a symbolic link), hash it through the handle, and
-    /// keep the handle. `on_bytes` is told each chunk hashed.
-    pub fn open(path: &Path, on_bytes: impl FnMut(u64)) -> Result<Self, HashError> {
+impl PinnedFile {
+    pub fn open(path: &Path) -> Result<Self, HashError> {
         let open_err = |source| HashError::Open {
             path: path.to_path_buf(),
             source,
@@ -110,7 +107,43 @@ impl OpenedEvidence {
                 path: path.to_path_buf(),
             });
         }
-        let identity = FileIdentity::of(&before);
+        Ok(Self {
+            file,
+            identity: FileIdentity::of(&before),
+        })
+    }
+
+    /// `/proc/self/fd/N`: the opened inode, whatever became of the name, for a decoder
+    /// and a hash alike. Valid while `self` lives.
+    pub fn read_path(&self) -> PathBuf {
+        fd_path(&self.file)
+    }
+
+    /// Device, inode, size and times when it was opened.
+    pub fn identity(&self) -> FileIdentity {
+        self.identity
+    }
+}
+
+fn fd_path(file: &File) -> PathBuf {
+    PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()))
+}
+
+/// A file opened read-only once, hashed through its handle, and kept open.
+#[derive(Debug)]
+pub struct OpenedEvidence {
+    path: PathBuf,
+    file: File,
+    sha256: String,
+    size_bytes: u64,
+    identity: FileIdentity,
+}
+
+impl OpenedEvidence {
+    /// Open `path` read-only (refusing a symbolic link), hash it through the handle, and
+    /// keep the handle. `on_bytes` is told each chunk hashed.
+    pub fn open(path: &Path, on_bytes: impl FnMut(u64)) -> Result<Self, HashError> {
+        let PinnedFile { file, identity } = PinnedFile::open(path)?;
         let (sha256, size_bytes) =
             hash_reader(&file, on_bytes).map_err(|source| HashError::Read {
                 path: path.to_path_buf(),
@@ -152,7 +185,7 @@ impl OpenedEvidence {
     /// whatever became of the name (and is UTF-8 whatever the name's bytes). Valid while
     /// `self` lives.
     pub fn decode_path(&self) -> PathBuf {
-        PathBuf::from(format!("/proc/self/fd/{}", self.file.as_raw_fd()))
+        fd_path(&self.file)
     }
 
     /// Refuse when the file's identity changed since it was hashed: bytes written into
