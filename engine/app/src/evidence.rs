@@ -147,6 +147,16 @@ pub fn ingest(
     progress: &dyn Progress,
 ) -> Result<IngestOutcome, AppError> {
     let camera = req.camera.as_deref().map(check_camera_name).transpose()?;
+    // A usage error, said once before any file is hashed (it is checked again per file,
+    // where it meets the file's own timestamps).
+    if let Some(fps) = req
+        .fps
+        .filter(|f| !(f.is_finite() && (0.5..=480.0).contains(f)))
+    {
+        return Err(AppError::BadInput(format!(
+            "invalid --fps {fps} (expected 0.5 to 480 frames per second)"
+        )));
+    }
     // A path that cannot be read (missing, a broken or looping link, no permission) is a
     // failure of its own: the batch goes on with the others.
     let walked = vigie_evidence::walk_sources(&req.paths);

@@ -144,6 +144,19 @@ fn config(
     keep_order: bool,
     opts: &SynopsisOptions,
 ) -> Result<SynopsisConfig, AppError> {
+    // NaN and infinity would become 0 s or a huge count of ms below and be reported as
+    // such: name them as given.
+    for (flag, v) in [
+        ("--length-s", length_s),
+        ("--max-length-s", opts.max_length_s),
+        ("--min-segment-s", opts.min_segment_s),
+    ] {
+        if let Some(v) = v.filter(|v| !v.is_finite()) {
+            return Err(AppError::BadInput(format!(
+                "invalid {flag} {v}: give a number of seconds (e.g. 60)"
+            )));
+        }
+    }
     let defaults = SynopsisConfig::default();
     let cfg = SynopsisConfig {
         length_ms: length_s.map(|s| (s * 1000.0).round() as i64),

@@ -231,6 +231,15 @@ fn malformed_flags_are_clear_errors() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("explicit offset"));
+    // A bad --fps is said once, before any file is hashed or registered.
+    let file = h264(&env, "fps.mp4");
+    env.cmd()
+        .args(["ingest", file.to_str().unwrap(), "--fps", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid --fps 0"));
+    let v = env.json(&["sources", "--json"]);
+    assert_eq!(v["sources"].as_array().map(Vec::len), Some(0), "{v}");
 }
 
 #[test]

@@ -267,6 +267,26 @@ fn filtered_synopsis_shows_only_matching_tracks() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("length"));
+    // A negative number reaches vigie's own check (not the parser's "unexpected
+    // argument"), and NaN is named as given.
+    for (value, says) in [
+        ("-5", "invalid length -5 s"),
+        ("nan", "invalid --length-s NaN"),
+    ] {
+        env.cmd()
+            .args([
+                "synopsis",
+                "--source",
+                &source_id,
+                "--length-s",
+                value,
+                "-o",
+            ])
+            .arg(env.path("bad.mp4"))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says));
+    }
 }
 
 #[test]

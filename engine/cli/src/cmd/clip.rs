@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(long)]
     pub source: Option<String>,
     /// Seconds of context kept before and after the track.
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 2.0)]
     pub margin: f64,
     /// Output file: .mp4 (a redacted clip is H.264 MP4); with --unredacted also .mkv,
     /// .mov, .ts (use .mkv for codecs MP4 cannot hold). A bare name is written in the

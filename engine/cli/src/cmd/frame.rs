@@ -20,7 +20,7 @@ pub struct Args {
     pub source: String,
     /// When: seconds from the start (`12.5`), `MM:SS` or `HH:MM:SS`, or a wall-clock time
     /// (RFC 3339 with offset) when the source's start time is known.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub at: String,
     /// Output PNG file. A bare name is written in the case's exports/ directory (erased
     /// at closure).

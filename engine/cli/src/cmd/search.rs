@@ -104,10 +104,10 @@ pub struct FilterArgs {
     #[arg(long)]
     pub camera: Option<String>,
     /// Minimum speed, working pixels per second.
-    #[arg(long, value_name = "PX_S")]
+    #[arg(long, allow_negative_numbers = true, value_name = "PX_S")]
     pub min_speed: Option<String>,
     /// Maximum speed, working pixels per second.
-    #[arg(long, value_name = "PX_S")]
+    #[arg(long, allow_negative_numbers = true, value_name = "PX_S")]
     pub max_speed: Option<String>,
     /// Licence plate pattern: ? one character, * any run, separators ignored, O and 0
     /// equal, e.g. 'AB-1?3-*' (quote it for the shell).

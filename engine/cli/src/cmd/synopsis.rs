@@ -57,22 +57,37 @@ pub struct Args {
     pub output: PathBuf,
     /// Target synopsis length in seconds (default: the shortest that keeps collisions
     /// under --max-collisions).
-    #[arg(long, value_name = "SECONDS")]
+    #[arg(long, allow_negative_numbers = true, value_name = "SECONDS")]
     pub length_s: Option<f64>,
     /// Collision budget for the automatic length: share of object pixels overlapping
     /// another object's (0..1), checked on the pixels of the plans tried (on the planning
     /// grid alone with --keep-order); the figures say whether it was met.
-    #[arg(long, default_value_t = 0.05, value_name = "SHARE")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        default_value_t = 0.05,
+        value_name = "SHARE"
+    )]
     pub max_collisions: f64,
     /// Longest automatic length in seconds (the figures say which collision rate it
     /// gave).
-    #[arg(long, value_name = "SECONDS", conflicts_with = "length_s")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        value_name = "SECONDS",
+        conflicts_with = "length_s"
+    )]
     pub max_length_s: Option<f64>,
     /// At most this many objects on screen at once (density).
     #[arg(long, value_name = "N")]
     pub max_objects: Option<usize>,
     /// Shortest segment a long object is cut into, seconds.
-    #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        default_value_t = 3.0,
+        value_name = "SECONDS"
+    )]
     pub min_segment_s: f64,
     /// Keep the chronological order of objects (an object never starts before one that
     /// appeared before it).
