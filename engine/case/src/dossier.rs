@@ -185,7 +185,7 @@ fn document(d: &DossierInput) -> Vec<Block> {
     b.push(List(vec![
         "Access: every directory vigie creates is mode 0700 and every file 0600 (owner only); the installation key is refused if other users can read it.".into(),
         "Authorisation: a case is opened only with a procedure number, an authorisation reference, the magistrate, the authorisation date and a purpose; work is refused in a closed or expired case, and without an operator id.".into(),
-        "Evidence integrity: footage is opened read-only, hashed at ingest and re-checked before use.".into(),
+        "Evidence integrity: footage is opened read-only, hashed at ingest and re-checked before use through the same open file that is then decoded (a file renamed over it in between is not what gets processed), and its identity is checked again before any result is recorded.".into(),
         "Durability: registries and metadata are replaced atomically (temporary file, sync, rename); audit entries are synced before success is reported.".into(),
         "No network at run time: models and libraries come from package registries at installation time only.".into(),
     ]));
