@@ -49,9 +49,6 @@ pub enum DecodeError {
 }
 
 impl DecodeError {
-    /// The same error naming `path`: evidence is decoded through `/proc/self/fd/N` (the
-    /// hashed inode, see `vigie_evidence::OpenedEvidence`), which means nothing to an
-    /// operator; the message names the evidence file instead.
     /// The file the error is about, if it names one.
     pub fn path(&self) -> Option<&Path> {
         match self {
@@ -81,6 +78,9 @@ impl DecodeError {
         }
     }
 
+    /// The same error naming `shown`: evidence is decoded through `/proc/self/fd/N` (the
+    /// hashed inode, see `vigie_evidence::OpenedEvidence`), which means nothing to an
+    /// operator; the message names the evidence file instead.
     pub fn naming(mut self, shown: &Path) -> Self {
         match &mut self {
             DecodeError::Open { path, .. }
