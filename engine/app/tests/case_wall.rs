@@ -20,33 +20,25 @@ use vigie_app::analyze::analyze_sources;
 use vigie_app::types::WhenBusy;
 use vigie_app::{App, AppError, EnteredCase, NoProgress, Operator};
 use vigie_audit::event::Event;
-use vigie_case::{CaseError, DataRoot};
-
-fn app(home: &Path) -> App {
-    App::new(
-        DataRoot::new(home.to_owned()),
-        Arc::new(vigie_audit::SystemClock),
-    )
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
-}
+use vigie_case::CaseError;
 
 /// Put `case.json` and `audit/` of `saved` back into `case_dir`.
 fn restore(saved: &Path, case_dir: &Path) {
     std::fs::copy(saved.join("case.json"), case_dir.join("case.json")).unwrap();
     std::fs::remove_dir_all(case_dir.join("audit")).unwrap();
-    copy_dir(&saved.join("audit"), &case_dir.join("audit"));
+    common::copy_dir(&saved.join("audit"), &case_dir.join("audit"));
+}
+
+/// Entering `case_id` is refused: its log is behind what the machine log recorded.
+fn refused_as_behind(app: &App, op: &Operator, case_id: &str) {
+    let err = EnteredCase::enter(app, Some(case_id), op, None, "after").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AppError::Case(CaseError::LogBehindMachineRecord { .. })
+        ),
+        "{err}"
+    );
 }
 
 fn record_mismatch_alerts(app: &App) -> usize {
@@ -69,12 +61,12 @@ fn record_mismatch_alerts(app: &App) -> usize {
 fn a_closed_case_restored_from_a_copy_is_refused() {
     let home = tempfile::tempdir().unwrap();
     let saved = tempfile::tempdir().unwrap();
-    let app = app(home.path());
+    let app = common::app_at(home.path());
     let op = Operator::new("op-wall").unwrap();
     common::open_case(&app, &op, "C-restored", "2026/901", "wall");
     let case_dir = app.root().case_dir("C-restored");
     drop(EnteredCase::enter(&app, Some("C-restored"), &op, None, "before").unwrap());
-    copy_dir(&case_dir, saved.path());
+    common::copy_dir(&case_dir, saved.path());
     Administration::new(&app, op.clone(), Some("end of the procedure"))
         .close_case("C-restored", WhenBusy::Refuse)
         .unwrap();
@@ -101,11 +93,11 @@ fn a_closed_case_restored_from_a_copy_is_refused() {
 fn a_case_log_put_back_before_a_recorded_head_is_refused() {
     let home = tempfile::tempdir().unwrap();
     let saved = tempfile::tempdir().unwrap();
-    let app = app(home.path());
+    let app = common::app_at(home.path());
     let op = Operator::new("op-wall").unwrap();
     common::open_case(&app, &op, "C-rolled", "2026/902", "wall");
     let case_dir = app.root().case_dir("C-rolled");
-    copy_dir(&case_dir, saved.path());
+    common::copy_dir(&case_dir, saved.path());
     // Work, then a report: the machine log records the case log's head after the work.
     {
         let case = EnteredCase::enter(&app, Some("C-rolled"), &op, None, "work").unwrap();
@@ -117,25 +109,18 @@ fn a_case_log_put_back_before_a_recorded_head_is_refused() {
     // Still enters as it is.
     drop(EnteredCase::enter(&app, Some("C-rolled"), &op, None, "check").unwrap());
     restore(saved.path(), &case_dir);
-    let err = EnteredCase::enter(&app, Some("C-rolled"), &op, None, "after").unwrap_err();
-    assert!(
-        matches!(
-            err,
-            AppError::Case(CaseError::LogBehindMachineRecord { .. })
-        ),
-        "{err}"
-    );
+    refused_as_behind(&app, &op, "C-rolled");
 }
 
 #[test]
 fn a_case_log_put_back_before_a_disclosure_is_refused() {
     let home = tempfile::tempdir().unwrap();
     let saved = tempfile::tempdir().unwrap();
-    let app = app(home.path());
+    let app = common::app_at(home.path());
     let op = Operator::new("op-wall").unwrap();
     common::open_case(&app, &op, "C-export", "2026/907", "wall");
     let case_dir = app.root().case_dir("C-export");
-    copy_dir(&case_dir, saved.path());
+    common::copy_dir(&case_dir, saved.path());
     {
         let case = EnteredCase::enter(&app, Some("C-export"), &op, None, "export").unwrap();
         let target = case.export_target(Path::new("frame.png")).unwrap();
@@ -149,20 +134,13 @@ fn a_case_log_put_back_before_a_disclosure_is_refused() {
         .unwrap();
     }
     restore(saved.path(), &case_dir);
-    let err = EnteredCase::enter(&app, Some("C-export"), &op, None, "after").unwrap_err();
-    assert!(
-        matches!(
-            err,
-            AppError::Case(CaseError::LogBehindMachineRecord { .. })
-        ),
-        "{err}"
-    );
+    refused_as_behind(&app, &op, "C-export");
 }
 
 #[test]
 fn a_derived_folder_linked_to_another_case_is_refused() {
     let home = tempfile::tempdir().unwrap();
-    let app = app(home.path());
+    let app = common::app_at(home.path());
     let op = Operator::new("op-wall").unwrap();
     common::open_case(&app, &op, "C-one", "2026/903", "wall");
     common::open_case(&app, &op, "C-two", "2026/904", "wall");
@@ -182,7 +160,7 @@ fn a_derived_folder_linked_to_another_case_is_refused() {
 fn an_index_copied_from_another_case_is_refused() {
     let home = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
-    let app = app(home.path());
+    let app = common::app_at(home.path());
     let op = Operator::new("op-wall").unwrap();
     common::open_case(&app, &op, "C-src", "2026/905", "wall");
     common::open_case(&app, &op, "C-dst", "2026/906", "wall");

@@ -13,16 +13,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use vigie_app::evidence::{decode_source, ingest, DecodeRequest, IngestRequest};
 use vigie_app::{App, AppError, EnteredCase, NoProgress, Operator, Progress};
-use vigie_case::DataRoot;
 use vigie_core::SamplingMode;
 use vigie_decode::OutputSize;
 use vigie_evidence::RegistryError;
 
 fn case(home: &Path, id: &str) -> (App, Operator) {
-    let app = App::new(
-        DataRoot::new(home.to_owned()),
-        std::sync::Arc::new(vigie_case::SystemClock),
-    );
+    let app = common::app_at(home);
     let op = Operator::new("op-test").unwrap();
     common::open_case(&app, &op, id, "2026/901", "open once");
     (app, op)

@@ -13,7 +13,6 @@ use vigie_app::layout::{InterruptedAnalysis, TubeFile};
 use vigie_app::results::{clip, frame, ClipRequest, FrameRequest};
 use vigie_app::synopsis::{synopsis, SynopsisRequest};
 use vigie_app::{App, AppError, EnteredCase, NoProgress, Operator};
-use vigie_case::DataRoot;
 
 const CASE: &str = "C-interrupted";
 
@@ -30,10 +29,7 @@ impl Env {
     fn analysed() -> Self {
         let home = tempfile::tempdir().unwrap();
         let work = tempfile::tempdir().unwrap();
-        let app = App::new(
-            DataRoot::new(home.path().to_owned()),
-            std::sync::Arc::new(vigie_case::SystemClock),
-        );
+        let app = common::app_at(home.path());
         let op = Operator::new("op-test").unwrap();
         common::open_case(&app, &op, CASE, "2026/901", "interrupted analysis");
         let video = common::moving_box(work.path(), "door", "red", 30, 3);

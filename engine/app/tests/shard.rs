@@ -370,13 +370,13 @@ fn shards_and_merge_give_the_index_of_one_analysis_and_refuse_what_they_must() {
     // Another case's shard copied in, and a shard moved to another run.
     env.open("C-other", &[clip(w, "d", "green", 25)]);
     env.shard("C-other", "r7", "0/1", false, &env.key);
-    copy_dir(
+    common::copy_dir(
         &env.shard_dir("C-other", "r7", "0/1"),
         &env.shard_dir("C-shard", "r7", "0/1"),
     );
     let m = env.merge("C-shard", "r7");
     assert!(m.refused[0]["reason"].as_str().unwrap().contains("C-other"));
-    copy_dir(
+    common::copy_dir(
         &env.shard_dir("C-shard", "r1", "0/3"),
         &env.shard_dir("C-shard", "r8", "0/3"),
     );
@@ -448,19 +448,6 @@ fn refresh_and_resign(dir: &Path, key: &Path) {
     walk(dir, dir, &mut files);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     resign(dir, key, |r| r.files = files);
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
 }
 
 /// A forced re-analysis renumbers nothing it does not own: its images have names of

@@ -70,3 +70,25 @@ pub fn motion_request(sources: Vec<String>) -> AnalyzeRequest {
         plate_min_width_px: 0.0,
     }
 }
+
+/// The application over a data root at `home`, on the system clock.
+pub fn app_at(home: &Path) -> App {
+    App::new(
+        vigie_case::DataRoot::new(home.to_owned()),
+        std::sync::Arc::new(vigie_case::SystemClock),
+    )
+}
+
+/// Copy the tree `from` into `to` (created), files and folders alike.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
