@@ -6,6 +6,8 @@
 //! stderr and a documented exit code.
 
 #![forbid(unsafe_code)]
+// Command output goes through `output::outln!` and friends, which survive a closed pipe.
+#![deny(clippy::print_stdout)]
 
 mod cmd;
 mod output;
@@ -161,6 +163,12 @@ fn main() -> ExitCode {
         Command::Synopsis(a) => cmd::synopsis::run(*a, &global),
         Command::Serve(a) => cmd::serve::run(a, &global),
     };
+    // The command's work is done; only now say that stdout could not take its output.
+    let result = result.and_then(|outcome| {
+        output::finish_stdout()
+            .map_err(|e| anyhow::Error::new(e).context("could not write the output to stdout"))?;
+        Ok(outcome)
+    });
     match result {
         Ok(code) => code.into(),
         Err(err) => output::report_error(&err),

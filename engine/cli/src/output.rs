@@ -1,7 +1,20 @@
 //! Global flags, output helpers, and the one place where errors become exit codes.
+//!
+//! Everything a command prints on stdout goes through [`outln!`], [`out!`] or [`stdout`],
+//! never `println!`: `println!` panics when stdout fails, and `vigie ingest ... | head -1`
+//! closes the pipe while vigie still has lines to print. A failing stdout must not stop
+//! the work either: an ingest or an analysis goes on to register its evidence and write
+//! its audit-log entries, and only the printing stops. (Restoring the default SIGPIPE
+//! action instead would kill the process at its next write, possibly between two
+//! steps of work that belong together.) A broken pipe is the reader's choice and is
+//! silent; any other failure (a full disk behind a redirection) is reported once the
+//! command is done, by [`finish_stdout`].
 
-use std::io::Write;
+use std::fmt;
+use std::io::{self, Write};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 /// Flags every command accepts.
 #[derive(Debug, Clone, clap::Args)]
@@ -70,23 +83,106 @@ impl From<Outcome> for ExitCode {
     }
 }
 
+/// Set once stdout failed: nothing more is written to it.
+static STDOUT_FAILED: AtomicBool = AtomicBool::new(false);
+/// The first failure of stdout other than a broken pipe, reported by [`finish_stdout`].
+static STDOUT_ERROR: Mutex<Option<io::Error>> = Mutex::new(None);
+
+/// Whether stdout failed (its reader went away, or writing failed): commands that only
+/// print, such as `alerts --follow`, stop then.
+pub fn stdout_failed() -> bool {
+    STDOUT_FAILED.load(Ordering::Relaxed)
+}
+
+/// Stop printing after `err`, keeping it for [`finish_stdout`] unless it is a broken pipe.
+fn record_stdout_error(err: io::Error) {
+    STDOUT_FAILED.store(true, Ordering::Relaxed);
+    if err.kind() != io::ErrorKind::BrokenPipe {
+        let mut first = STDOUT_ERROR.lock().unwrap_or_else(|p| p.into_inner());
+        first.get_or_insert(err);
+    }
+}
+
+/// Stdout, locked, for commands that write to it with `write!`: its writes never fail,
+/// and are dropped once stdout has failed (see the module documentation).
+pub struct Stdout(io::StdoutLock<'static>);
+
+/// Stdout for `write!` and `writeln!` (see [`Stdout`]).
+pub fn stdout() -> Stdout {
+    Stdout(io::stdout().lock())
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if !stdout_failed() {
+            if let Err(e) = self.0.write_all(buf) {
+                record_stdout_error(e);
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !stdout_failed() {
+            if let Err(e) = self.0.flush() {
+                record_stdout_error(e);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What [`outln!`] and [`out!`] expand to.
+#[doc(hidden)]
+pub fn print_args(args: fmt::Arguments<'_>) {
+    // Cannot fail: see `Stdout`.
+    let _ = stdout().write_fmt(args);
+}
+
+/// `println!` for command output: never panics, and stops printing once stdout failed
+/// (see the module documentation).
+macro_rules! outln {
+    () => {
+        $crate::output::print_args(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::print_args(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` for command output (see [`outln!`]).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::print_args(format_args!($($arg)*))
+    };
+}
+
+pub(crate) use {out, outln};
+
+/// Flush stdout once the command is done; the first failure to write to it other than a
+/// broken pipe, if any.
+pub fn finish_stdout() -> io::Result<()> {
+    let _ = stdout().flush();
+    let first = STDOUT_ERROR
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
+    first.map_or(Ok(()), Err)
+}
+
 /// Print a JSON value on stdout (one document, pretty).
 pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = stdout();
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
     Ok(())
 }
 
 /// Exit code for an error: the application layer's one classification, applied to the
-/// first typed error along the chain.
+/// first typed error along the chain. (A broken pipe is an error like any other here:
+/// stdout's never reaches this point, so one in the chain came from elsewhere.)
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
-        if let Some(std::io::ErrorKind::BrokenPipe) =
-            cause.downcast_ref::<std::io::Error>().map(|e| e.kind())
-        {
-            return 0;
-        }
         if cause
             .downcast_ref::<crate::cmd::audit::VerifyFailed>()
             .is_some()
@@ -101,9 +197,6 @@ pub fn exit_code_for(err: &anyhow::Error) -> u8 {
 /// Report an error once, on stderr, and return its exit code.
 pub fn report_error(err: &anyhow::Error) -> ExitCode {
     let code = exit_code_for(err);
-    if code == 0 {
-        return ExitCode::SUCCESS; // broken pipe: the reader went away, not an error.
-    }
     let mut msg = format!("vigie: error: {err}");
     for cause in err.chain().skip(1) {
         msg.push_str(&format!("\n  caused by: {cause}"));

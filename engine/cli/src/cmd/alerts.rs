@@ -10,7 +10,7 @@ use serde_json::json;
 use vigie_audit::{Action, Entry};
 use vigie_case::DataRoot;
 
-use crate::output::{print_json, Outcome};
+use crate::output::{outln, print_json, Outcome};
 use crate::Global;
 
 #[derive(Debug, clap::Args)]
@@ -34,7 +34,7 @@ fn alert_json(e: &Entry) -> serde_json::Value {
 }
 
 fn print_text(e: &Entry) {
-    println!(
+    outln!(
         "{} {:<16} {}{}",
         e.time.format("%Y-%m-%d %H:%M:%S UTC"),
         e.params
@@ -68,14 +68,14 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         if global.json {
             print_json(&json!(alerts.iter().map(alert_json).collect::<Vec<_>>()))?;
         } else if alerts.is_empty() {
-            println!("no alert recorded");
+            outln!("no alert recorded");
         } else {
             alerts.iter().for_each(print_text);
         }
         return Ok(Outcome::Success);
     }
     let mut last_seq = 0;
-    let mut out = std::io::stdout();
+    let mut out = crate::output::stdout();
     loop {
         let seen = last_seq;
         for e in log.entries()?.into_iter().filter(|e| e.seq > seen) {
@@ -90,6 +90,9 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             }
         }
         out.flush()?;
+        if crate::output::stdout_failed() {
+            return Ok(Outcome::Success); // the reader went away: nothing left to do
+        }
         std::thread::sleep(Duration::from_secs(1));
     }
 }

@@ -11,7 +11,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 pub use vigie_app::analyze::DetectorChoice as AppDetector;
 use vigie_app::analyze::{analyze_sources, AnalyzeRequest};
 
-use crate::output::{print_json, Outcome};
+use crate::output::{outln, print_json, Outcome};
 use crate::Global;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -190,11 +190,11 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         } else {
             for s in &out.record.sources {
                 match &s.error {
-                    None => println!("{}: {} track(s)", s.source_id, s.tracks),
-                    Some(e) => println!("{}: {} ({e})", s.source_id, s.status),
+                    None => outln!("{}: {} track(s)", s.source_id, s.tracks),
+                    Some(e) => outln!("{}: {} ({e})", s.source_id, s.status),
                 }
             }
-            println!(
+            outln!(
                 "shard {} of run {}: {} source(s) of {} in the plan -> {}",
                 out.record.shard,
                 out.record.run,
@@ -214,16 +214,20 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         print_json(&out.to_json(case.case_id()))?;
     } else {
         for d in &out.analysed {
-            println!(
+            outln!(
                 "{}: {} track(s), {} frame(s) analysed in {:.1} s ({:.1}x realtime)",
-                d.source_id, d.tracks, d.frames_analysed, d.seconds, d.realtime_factor
+                d.source_id,
+                d.tracks,
+                d.frames_analysed,
+                d.seconds,
+                d.realtime_factor
             );
             for w in &d.warnings {
                 eprintln!("vigie: warning: {}: {w}", d.source_id);
             }
         }
         for s in &out.skipped_already_analysed {
-            println!("{s}: already analysed (use --force to redo)");
+            outln!("{s}: already analysed (use --force to redo)");
         }
     }
     for (s, e) in &out.failed {

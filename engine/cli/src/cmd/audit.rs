@@ -4,7 +4,7 @@ use serde_json::json;
 use vigie_audit::{Action, AuditLog, Entry};
 use vigie_case::DataRoot;
 
-use crate::output::{print_json, Outcome};
+use crate::output::{outln, print_json, Outcome};
 use crate::Global;
 
 /// An audit log failed verification (exit code 4).
@@ -121,13 +121,13 @@ fn verify(_root: &DataRoot, global: &Global, a: VerifyArgs) -> anyhow::Result<Ou
         print_json(&out)?;
     } else {
         for v in &report.logs {
-            println!("{}: {}", v.log_id, v.summary());
+            outln!("{}: {}", v.log_id, v.summary());
         }
         for f in &report.findings {
-            println!("{}: FAILED: {}", f.log_id, f.detail);
+            outln!("{}: FAILED: {}", f.log_id, f.detail);
         }
         if let Some(a) = &anchors {
-            println!("checked against {} anchor(s)", a.len());
+            outln!("checked against {} anchor(s)", a.len());
         }
     }
     if report.is_trustworthy() {
@@ -144,9 +144,9 @@ fn anchor(global: &Global, a: AnchorArgs) -> anyhow::Result<Outcome> {
         print_json(&serde_json::to_value(&file)?)?;
     } else {
         for an in &file.anchors {
-            println!("{:<28} entry {:>6}  {}", an.log_id, an.seq, an.hash);
+            outln!("{:<28} entry {:>6}  {}", an.log_id, an.seq, an.hash);
         }
-        println!(
+        outln!(
             "{} anchor(s) written to {}: keep it with the procedure record, outside this machine",
             file.anchors.len(),
             a.output.display()
@@ -173,7 +173,7 @@ fn show(root: &DataRoot, global: &Global, a: ShowArgs) -> anyhow::Result<Outcome
         print_json(&json!(selected))?;
     } else {
         for e in &selected {
-            println!(
+            outln!(
                 "{:>5} {} {:<12} {:<14} {} {}",
                 e.seq,
                 e.time.format("%Y-%m-%d %H:%M:%S"),

@@ -17,7 +17,7 @@ use vigie_app::Measurement;
 use vigie_decode::{DecodeConfig, OutputSize};
 
 use super::analyze::{AnalyzeDecodeFlags, DetectorChoice};
-use crate::output::{print_json, Outcome};
+use crate::output::{outln, print_json, Outcome};
 use crate::Global;
 
 #[derive(Debug, clap::Subcommand)]
@@ -137,7 +137,7 @@ fn bench_decode(a: DecodeArgs, global: &Global) -> anyhow::Result<Outcome> {
             "realtime_factor": realtime,
         }))?;
     } else {
-        println!(
+        outln!(
             "file: {} ({} {}x{}, {} frames, median of {} alternating runs)",
             file.display(),
             meta.codec,
@@ -146,15 +146,15 @@ fn bench_decode(a: DecodeArgs, global: &Global) -> anyhow::Result<Outcome> {
             frames,
             a.runs
         );
-        println!("ffmpeg -f null          {ff_fps:8.1} fps");
-        println!(
+        outln!("ffmpeg -f null          {ff_fps:8.1} fps");
+        outln!(
             "vigie decode            {only_fps:8.1} fps   ratio {:.3}{}",
             only_fps / ff_fps,
             realtime
                 .map(|r| format!("   {r:.1}x realtime"))
                 .unwrap_or_default()
         );
-        println!(
+        outln!(
             "vigie decode + RGB {:>4}  {rgb_fps:8.1} fps   ratio {:.3}",
             a.width,
             rgb_fps / ff_fps
@@ -281,7 +281,7 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
     if global.json {
         print_json(&r.to_json())?;
     } else {
-        println!(
+        outln!(
             "file: {} ({} {}x{}, {:.1} s, {} frames), detector {}, sampling {}",
             file.display(),
             r.codec,
@@ -292,7 +292,7 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
             r.detector,
             r.sampling
         );
-        println!(
+        outln!(
             "pipeline        {:8.1} source fps  {:6.2}x realtime  {:.1} s{}",
             r.source_fps(),
             r.realtime_factor(),
@@ -303,17 +303,19 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
                 String::new()
             }
         );
-        println!(
+        outln!(
             "ffmpeg -f null  {:8.1} source fps  ratio {:.3}",
             r.ffmpeg_fps(),
             r.ratio_to_ffmpeg_decode()
         );
-        println!(
+        outln!(
             "loop filter: {:?}; {} thumbnails cut again from recorded pictures ({:.0} ms)",
-            r.loop_filter, r.thumbnails_recut, r.ms_thumbnails
+            r.loop_filter,
+            r.thumbnails_recut,
+            r.ms_thumbnails
         );
         if let Some(c) = &r.loop_filter_comparison {
-            println!(
+            outln!(
                 "loop filter {:?}: {:.2}x realtime ({:.1} s, median); {} tracks, {} identical; skipping against deblocking: {}",
                 c.other,
                 r.source_seconds / c.other_seconds,
@@ -324,7 +326,7 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
             );
         }
         if let Some(c) = &r.ahead_comparison {
-            println!(
+            outln!(
                 "detect ahead {}: {:.2}x realtime ({:.1} s, median); {} tracks, {} identical; detected frames {}, descriptions {}",
                 if c.other_detect_ahead { "on" } else { "off" },
                 r.source_seconds / c.other_seconds,
@@ -335,7 +337,7 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
                 if c.same_descriptions { "the same" } else { "DIFFERENT" },
             );
         }
-        println!(
+        outln!(
             "frames: {} analysed, {} through the detector ({} detected ahead with an earlier frame, {} more detected ahead and not needed), {} skipped by the motion gate; {} tracks",
             r.frames_analysed,
             r.frames_detected,
@@ -345,7 +347,7 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
             r.tracks
         );
         let why = &r.detect_reasons;
-        println!(
+        outln!(
             "detector: {:.1} % of analysed frames, {:.1} % of their area ({}{}); why: refresh {}, unconfirmed {}, unexplained motion {}, lost track {}, young track {}, track step {}, gate or moving track {}, no gate {}",
             100.0 * r.detector_frame_share,
             100.0 * r.detected_area_share,
@@ -365,19 +367,19 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
             why.ungated,
         );
         if let Some(q) = &r.quality {
-            println!(
+            outln!(
                 "quality against the detector on every sampled frame ({} frames detected, {:.1} s): {}",
                 q.full_frames_detected,
                 q.full_seconds,
                 quality_line(q),
             );
         }
-        println!(
+        outln!(
             "per analysed frame: motion {:.2} ms, track {:.2} ms, describe {:.2} ms, waiting for decoder {:.2} ms; detector {:.1} ms per detected frame",
             r.ms_motion, r.ms_track, r.ms_describe, r.ms_waiting_for_decoder, r.ms_per_detected_frame,
         );
         if let Some(p) = &r.plates {
-            println!(
+            outln!(
                 "plates: {} vehicle tracks, {} large enough, {} with a plate; {:.0} ms per track read ({} crops, at most {} held at once, {:.1} ms each; native-resolution re-decode {:.0} ms)",
                 p.vehicle_tracks,
                 p.tracks_read,
@@ -390,7 +392,7 @@ fn bench_analyze(args: AnalyzeArgs, global: &Global) -> anyhow::Result<Outcome> 
             );
         }
         if let Some(mib) = vigie_app::bench::peak_rss_mib() {
-            println!("peak RSS {mib:.0} MiB");
+            outln!("peak RSS {mib:.0} MiB");
         }
     }
     Ok(Outcome::Success)

@@ -26,7 +26,7 @@ use vigie_app::measure::Computed;
 use vigie_app::types::QueryArgs;
 use vigie_index::synth::{self, QueryKind, Rng, SynthConfig};
 
-use crate::output::{print_json, Outcome};
+use crate::output::{outln, print_json, Outcome};
 use crate::Global;
 
 /// The targets.
@@ -307,7 +307,7 @@ fn bench_in(a: &WebArgs, global: &Global, dir: &Path, vtest: &Path) -> anyhow::R
     if global.json {
         print_json(&out)?;
     } else {
-        println!(
+        outln!(
             "case: {} tracks over {} registered sources ({:.0} MiB index), {} log entries at start; {cores} cores ({})",
             a.tracks,
             case.generation.sources,
@@ -315,7 +315,7 @@ fn bench_in(a: &WebArgs, global: &Global, dir: &Path, vtest: &Path) -> anyhow::R
             case.log_entries,
             cpu_model()
         );
-        println!(
+        outln!(
             "search page   p50 {:7.1} ms  p95 {:7.1} ms  p99 {:7.1} ms  ({} pages; target p95 <= {SEARCH_P95_TARGET_MS} ms: {})",
             overall.p50,
             overall.p95,
@@ -324,7 +324,7 @@ fn bench_in(a: &WebArgs, global: &Global, dir: &Path, vtest: &Path) -> anyhow::R
             if overall.p95 <= SEARCH_P95_TARGET_MS { "met" } else { "NOT met" }
         );
         for f in &families {
-            println!(
+            outln!(
                 "  {:28} p50 {:7.1}  p95 {:7.1}  p99 {:7.1} ms  {:5.1} hits",
                 f["family"].as_str().unwrap_or(""),
                 f["p50_ms"].as_f64().unwrap_or(0.0),
@@ -333,12 +333,13 @@ fn bench_in(a: &WebArgs, global: &Global, dir: &Path, vtest: &Path) -> anyhow::R
                 f["mean_hits"].as_f64().unwrap_or(0.0),
             );
         }
-        println!(
+        outln!(
             "request overhead (session + account + case right) p50 {:.2} ms, p95 {:.2} ms",
-            auth.p50, auth.p95
+            auth.p50,
+            auth.p95
         );
         for p in &players {
-            println!(
+            outln!(
                 "player {} ({} {}x{}): first frame p50 {:.0} ms, max {:.0} ms (page {:.0} + frame {:.0}); verified after {:.0} ms",
                 p["file"].as_str().unwrap_or(""),
                 p["codec"].as_str().unwrap_or(""),

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde_json::json;
 use vigie_app::clock;
 
-use crate::output::{print_json, Outcome};
+use crate::output::{outln, print_json, Outcome};
 use crate::Global;
 
 #[derive(Debug, clap::Subcommand)]
@@ -47,7 +47,7 @@ pub fn run(c: CameraCmd, global: &Global) -> anyhow::Result<Outcome> {
                 print_json(&json!({ "case": case.case_id(), "cameras": rows }))?;
             } else {
                 for r in &rows {
-                    println!(
+                    outln!(
                         "{}  {} source(s){}{}",
                         r.camera,
                         r.sources.len(),
@@ -67,7 +67,7 @@ pub fn run(c: CameraCmd, global: &Global) -> anyhow::Result<Outcome> {
                             "file_name" => " (file name: ingested before cameras were recorded)",
                             _ => "",
                         };
-                        println!("  {id}{mark}");
+                        outln!("  {id}{mark}");
                     }
                 }
             }
@@ -81,7 +81,7 @@ pub fn run(c: CameraCmd, global: &Global) -> anyhow::Result<Outcome> {
                 )?;
             } else {
                 for (id, before) in &out.sources {
-                    println!("{id}: camera {before} -> {}", out.camera);
+                    outln!("{id}: camera {before} -> {}", out.camera);
                 }
             }
         }
@@ -95,7 +95,7 @@ pub fn run(c: CameraCmd, global: &Global) -> anyhow::Result<Outcome> {
                     "tracks_in_zones_or_lines": out.tracks_in_zones_or_lines,
                 }))?;
             } else {
-                println!(
+                outln!(
                     "camera {}: zones and lines set (sha256 {}); applied to {} analysed track(s) of {} source(s) from their stored boxes ({} in a zone or across a line) and to every later analysis",
                     out.camera,
                     &out.scene_sha256[..16],

@@ -8,7 +8,7 @@ use vigie_app::admin::Administration;
 use vigie_app::types::{CaseMeta, CaseStatus, OpenRequest, WhenBusy};
 use vigie_case::{parse_date, CaseError};
 
-use crate::output::{print_json, Outcome};
+use crate::output::{outln, print_json, Outcome};
 use crate::Global;
 
 #[derive(Debug, clap::Subcommand)]
@@ -108,32 +108,34 @@ fn meta_json(m: &CaseMeta) -> serde_json::Value {
 }
 
 fn print_meta(m: &CaseMeta) {
-    println!("case          {}", m.case_id);
-    println!("procedure     {}", m.procedure);
-    println!(
+    outln!("case          {}", m.case_id);
+    outln!("procedure     {}", m.procedure);
+    outln!(
         "authorisation {} ({}, {})",
-        m.authorization, m.magistrate, m.authorized_on
+        m.authorization,
+        m.magistrate,
+        m.authorized_on
     );
     match m.valid_until {
-        Some(v) => println!("valid until   {v}"),
-        None => println!("valid until   (not stated: 3-year limit)"),
+        Some(v) => outln!("valid until   {v}"),
+        None => outln!("valid until   (not stated: 3-year limit)"),
     }
-    println!("retention end {} (last day)", m.retention_end());
-    println!("purpose       {}", m.purpose);
-    println!(
+    outln!("retention end {} (last day)", m.retention_end());
+    outln!("purpose       {}", m.purpose);
+    outln!(
         "opened        {} by {}",
         m.created_at.format("%Y-%m-%d %H:%M UTC"),
         m.opened_by
     );
     match (m.status, m.closed_at, &m.closed_by) {
         (CaseStatus::Closed, Some(at), Some(by)) => {
-            println!(
+            outln!(
                 "status        closed {} by {}",
                 at.format("%Y-%m-%d %H:%M UTC"),
                 by
             )
         }
-        _ => println!("status        open"),
+        _ => outln!("status        open"),
     }
 }
 
@@ -158,15 +160,16 @@ pub fn run(cmd: CaseCmd, global: &Global) -> anyhow::Result<Outcome> {
             if global.json {
                 print_json(&meta_json(&meta))?;
             } else {
-                println!(
+                outln!(
                     "opened case {} (procedure {}), authorised until {}",
                     meta.case_id,
                     meta.procedure,
                     meta.retention_end()
                 );
-                println!(
+                outln!(
                     "work in it with: --case {} (or VIGIE_CASE={})",
-                    meta.case_id, meta.case_id
+                    meta.case_id,
+                    meta.case_id
                 );
             }
             Ok(Outcome::Success)
@@ -193,7 +196,7 @@ pub fn run(cmd: CaseCmd, global: &Global) -> anyhow::Result<Outcome> {
                     "cases": rows.iter().map(|m| meta_json(m)).collect::<Vec<_>>(),
                 }))?;
             } else if rows.is_empty() {
-                println!(
+                outln!(
                     "no case under {} (open one with `vigie case open`)",
                     root.path().display()
                 );
@@ -206,7 +209,7 @@ pub fn run(cmd: CaseCmd, global: &Global) -> anyhow::Result<Outcome> {
                         }
                         CaseStatus::Open => format!("open until {}", m.retention_end()),
                     };
-                    println!("{:<24} {:<20} {}", m.case_id, m.procedure, status);
+                    outln!("{:<24} {:<20} {}", m.case_id, m.procedure, status);
                 }
             }
             Ok(outcome)
@@ -232,10 +235,10 @@ pub fn run(cmd: CaseCmd, global: &Global) -> anyhow::Result<Outcome> {
                     "audit": report.audit.verification,
                 }))?;
             } else {
-                println!("report written: {}", files.html.display());
-                println!("                {}", files.json.display());
-                println!("sha256 (html):  {}", files.html_sha256);
-                println!("audit log:      {}", report.audit.summary);
+                outln!("report written: {}", files.html.display());
+                outln!("                {}", files.json.display());
+                outln!("sha256 (html):  {}", files.html_sha256);
+                outln!("audit log:      {}", report.audit.summary);
             }
             if !report.audit.verification.is_trustworthy() {
                 return Err(crate::cmd::audit::VerifyFailed(report.audit.summary)).context(
@@ -257,23 +260,27 @@ pub fn run(cmd: CaseCmd, global: &Global) -> anyhow::Result<Outcome> {
             if global.json {
                 print_json(&serde_json::to_value(&summary)?)?;
             } else {
-                println!(
+                outln!(
                     "closed case {}: erased {} files ({} bytes) of derived data and exports",
-                    summary.case_id, summary.erased_files, summary.erased_bytes
+                    summary.case_id,
+                    summary.erased_files,
+                    summary.erased_bytes
                 );
-                println!("final report: {}", summary.final_report.html.display());
-                println!(
+                outln!("final report: {}", summary.final_report.html.display());
+                outln!(
                     "audit log and evidence registry kept; erasure recorded as entry {}",
                     summary.erasure_entry.seq
                 );
                 for w in &summary.stopped_work {
-                    println!(
+                    outln!(
                         "stopped: `vigie {}` by {} (pid {})",
-                        w.command, w.operator, w.pid
+                        w.command,
+                        w.operator,
+                        w.pid
                     );
                 }
                 for f in &summary.outside_copies {
-                    println!(
+                    outln!(
                         "disclosed copy outside the case, NOT erased (its holder must erase it): {} (sha256 {})",
                         f.path, f.sha256
                     );
@@ -288,7 +295,7 @@ pub fn run(cmd: CaseCmd, global: &Global) -> anyhow::Result<Outcome> {
             if global.json {
                 print_json(&meta_json(&meta))?;
             } else {
-                println!(
+                outln!(
                     "case {} renewed ({}): authorised until {}",
                     meta.case_id,
                     meta.authorization,
@@ -303,12 +310,12 @@ pub fn run(cmd: CaseCmd, global: &Global) -> anyhow::Result<Outcome> {
             if global.json {
                 print_json(&json!({ "case": meta_json(&meta), "fields_restored": fields }))?;
             } else if fields.is_empty() {
-                println!(
+                outln!(
                     "case {}: case.json rebuilt from the audit chain",
                     meta.case_id
                 );
             } else {
-                println!(
+                outln!(
                     "case {}: case.json rebuilt from the audit chain (restored: {})",
                     meta.case_id,
                     fields.join(", ")
@@ -325,10 +332,10 @@ pub fn run(cmd: CaseCmd, global: &Global) -> anyhow::Result<Outcome> {
             if global.json {
                 print_json(&serde_json::to_value(&done)?)?;
             } else if done.purged.is_empty() && done.failed.is_empty() {
-                println!("no expired case");
+                outln!("no expired case");
             } else {
                 for d in &done.purged {
-                    println!(
+                    outln!(
                         "purged case {} (authorisation ended {}): erased {} files, final report {}",
                         d.case_id,
                         d.retention_end,

@@ -13,7 +13,7 @@ use serde_json::json;
 use vigie_app::redact::Unredacted;
 use vigie_app::results::{self, ClipRequest};
 
-use crate::output::{print_json, Outcome};
+use crate::output::{outln, print_json, Outcome};
 use crate::Global;
 
 #[derive(Debug, clap::Args)]
@@ -102,7 +102,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             "objects_redacted": out.redaction.as_ref().map(|r| r.figures.objects_redacted),
         }))?;
     } else if let Some(r) = &out.redaction {
-        println!(
+        outln!(
             "track {} of {}: {:.1}-{:.1} s redacted to {} (sha256 {})",
             out.track.track_id,
             record.source_id,
@@ -111,7 +111,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             out.target.path.display(),
             out.file.sha256
         );
-        println!(
+        outln!(
             "objects redacted: {} ({} frames, {:.1}% of pixels masked, {:.1}% by the motion \
              mask); kept clear: {}; source segment sha256 {}",
             r.figures.objects_redacted,
@@ -125,9 +125,9 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
                 .join(" "),
             r.source_segment.sha256
         );
-        println!("plates: {}", plates_line(&r.plates));
+        outln!("plates: {}", plates_line(&r.plates));
     } else {
-        println!(
+        outln!(
             "track {} of {}: {:.1}-{:.1} s copied UNREDACTED to {} (sha256 {}); recorded as \
              an unredacted disclosure",
             out.track.track_id,

@@ -4,7 +4,7 @@
 use serde_json::json;
 use vigie_app::clock::{self, ClockRequest};
 
-use crate::output::{print_json, Outcome};
+use crate::output::{outln, print_json, Outcome};
 use crate::Global;
 
 #[derive(Debug, clap::Subcommand)]
@@ -81,12 +81,12 @@ pub fn run(c: ClockCmd, global: &Global) -> anyhow::Result<Outcome> {
                     ms.map(|m| vigie_core::clock::format_local(m, zone.as_ref()))
                         .unwrap_or_else(|| "unknown".into())
                 };
-                println!("recorded: {}", out.correction.describe());
+                outln!("recorded: {}", out.correction.describe());
                 if let Some(p) = &out.previous {
-                    println!("replaces: {p}");
+                    outln!("replaces: {p}");
                 }
                 for e in &out.sources {
-                    println!(
+                    outln!(
                         "{}: start {} (recorder: {})",
                         e.source_id,
                         show(e.corrected_start_wall_ms),
@@ -107,21 +107,21 @@ pub fn run(c: ClockCmd, global: &Global) -> anyhow::Result<Outcome> {
                 for v in &views {
                     let start = v.start.clone().unwrap_or_else(|| "unknown".into());
                     let recorded = v.recorded_start.clone().unwrap_or_else(|| "unknown".into());
-                    println!("{}  camera {}  start {start}", v.source_id, v.camera);
+                    outln!("{}  camera {}  start {start}", v.source_id, v.camera);
                     if v.in_force.is_some() {
-                        println!("  recorder said: {recorded}");
+                        outln!("  recorder said: {recorded}");
                     }
-                    println!(
+                    outln!(
                         "  clock: {}",
                         v.in_force
                             .as_deref()
                             .unwrap_or("the recorder's (no correction)")
                     );
                     for h in &v.history {
-                        println!("  history: {h}");
+                        outln!("  history: {h}");
                     }
                     for n in &v.notes {
-                        println!("  note: {n}");
+                        outln!("  note: {n}");
                     }
                 }
             }

@@ -6,7 +6,7 @@
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use vigie_app::clock_read::{self, ClockReadOutcome, ClockReadRequest};
 
-use crate::output::{print_json, Outcome};
+use crate::output::{out, print_json, Outcome};
 use crate::Global;
 
 #[derive(Debug, clap::Args)]
@@ -73,7 +73,7 @@ pub fn run(args: ClockReadArgs, global: &Global) -> anyhow::Result<Outcome> {
         doc["case"] = case.case_id().into();
         print_json(&doc)?;
     } else {
-        print!("{}", render(&out));
+        out!("{}", render(&out));
     }
     Ok(Outcome::Success)
 }

@@ -15,7 +15,7 @@ use vigie_app::coverage::{
     CoverageRequest, CoverageState,
 };
 
-use crate::output::{print_json, Outcome};
+use crate::output::{out, outln, print_json, Outcome};
 use crate::Global;
 
 /// Show, per camera, when footage was recorded, analysed, damaged or missing.
@@ -77,9 +77,9 @@ pub fn run(args: CoverageArgs, global: &Global) -> anyhow::Result<Outcome> {
         print_json(&v)?;
         return Ok(Outcome::Success);
     }
-    print!("{}", table(&cov));
+    out!("{}", table(&cov));
     if let Some((t, f)) = &image {
-        println!("timeline: {} (sha256 {})", t.path.display(), f.sha256);
+        outln!("timeline: {} (sha256 {})", t.path.display(), f.sha256);
     }
     Ok(Outcome::Success)
 }

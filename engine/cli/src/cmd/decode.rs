@@ -10,7 +10,7 @@ use serde_json::json;
 use vigie_app::evidence::DecodeRequest;
 use vigie_app::types::{OutputSize, SamplingMode};
 
-use crate::output::{print_json, Outcome};
+use crate::output::{outln, print_json, Outcome};
 use crate::Global;
 
 /// Decoding flags shared by the commands that decode.
@@ -100,7 +100,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             "last_frame": last,
         }))?;
     } else {
-        println!(
+        outln!(
             "{}: {} frames decoded, {} kept ({}), working size {}x{}, {:.1} fps",
             out.record.source_id,
             report.frames_decoded,
@@ -110,8 +110,8 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             out.working_size_px.1,
             out.decoded_fps
         );
-        println!("first frame {first}  last frame {last}");
-        println!(
+        outln!("first frame {first}  last frame {last}");
+        outln!(
             "damage: {} corrupt packet(s), {} damaged frame(s){}{}",
             report.corrupt_packets,
             report.corrupt_frames,

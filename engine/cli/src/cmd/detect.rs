@@ -133,7 +133,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
     }
     let m = measurement(global, "detect", std::slice::from_ref(&args.file))?;
     let mut frames_out = Vec::new();
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout();
     let mut print_frame = |frame: &RgbFrame, dets: &[Detection]| -> std::io::Result<()> {
         if global.json {
             frames_out.push(json!({
@@ -310,7 +310,7 @@ pub fn eval(a: EvalArgs, global: &Global) -> anyhow::Result<Outcome> {
         }
         print_json(&out)?;
     } else {
-        let mut out = std::io::stdout().lock();
+        let mut out = crate::output::stdout();
         writeln!(
             out,
             "{model_id} ({}...), {} {}, IoU >= {}, score >= {} (a bicycle or motorcycle from {} under a sure rider)",
@@ -412,7 +412,7 @@ pub fn bench(a: BenchArgs, global: &Global) -> anyhow::Result<Outcome> {
             "throughput_fps": fps, "workers": a.workers, "threads_per_worker": per, "cores": cores,
         }))?;
     } else {
-        let mut out = std::io::stdout().lock();
+        let mut out = crate::output::stdout();
         writeln!(
             out,
             "detector {} on {} ({}x{} frames, device {})",

@@ -8,7 +8,7 @@ use clap::CommandFactory;
 use vigie_case::dossier::{render_html, render_markdown, DossierInput, Feature, ModelInfo};
 use vigie_case::Clock;
 
-use crate::output::Outcome;
+use crate::output::{out, Outcome};
 use crate::Global;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -89,7 +89,7 @@ pub fn run(args: Args, _global: &Global) -> anyhow::Result<Outcome> {
                 .with_context(|| format!("cannot write the dossier to {}", path.display()))?;
             eprintln!("dossier written to {}", path.display());
         }
-        None => print!("{text}"),
+        None => out!("{text}"),
     }
     Ok(Outcome::Success)
 }

@@ -13,7 +13,7 @@ use vigie_app::eval_colour::{self, ColourEval, EvalColourRequest, Roots, Split};
 use vigie_app::measure::Computed;
 use vigie_app::Measurement;
 
-use crate::output::{print_json, Outcome};
+use crate::output::{out, print_json, Outcome};
 use crate::Global;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -148,9 +148,9 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             "tracks": tracks.as_ref().map(|t| json!({ "labels": args.tracks, "evaluation": t })),
         }))?;
     } else {
-        print!("{}", describe(&e, args.verbose));
+        out!("{}", describe(&e, args.verbose));
         if let Some(t) = &tracks {
-            print!("{}", describe_tracks(t, args.verbose));
+            out!("{}", describe_tracks(t, args.verbose));
         }
     }
     Ok(Outcome::Success)

@@ -13,7 +13,7 @@ use vigie_app::measure::Computed;
 use vigie_app::types::MotMetrics;
 use vigie_app::Measurement;
 
-use crate::output::{print_json, Outcome};
+use crate::output::{out, print_json, Outcome};
 use crate::Global;
 
 #[derive(Debug, clap::Args)]
@@ -107,7 +107,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             "metrics": m,
         }))?;
     } else {
-        print!("{}", describe(&m));
+        out!("{}", describe(&m));
     }
     Ok(Outcome::Success)
 }

@@ -13,7 +13,7 @@ use vigie_app::measure::Computed;
 use vigie_app::Measurement;
 
 use super::analyze::DetectorChoice;
-use crate::output::{print_json, Outcome};
+use crate::output::{outln, print_json, Outcome};
 use crate::Global;
 
 #[derive(Debug, clap::Args)]
@@ -138,7 +138,7 @@ pub fn run(a: Args, global: &Global) -> anyhow::Result<Outcome> {
             "frames": n, "detect_seconds": detect_s, "metrics": m,
         }))?;
     } else {
-        println!(
+        outln!(
             "{}: {} frames, detector {:?}{} ({:.1} ms/frame), boxes scored: {boxes}",
             a.video.display(),
             n,
@@ -146,7 +146,7 @@ pub fn run(a: Args, global: &Global) -> anyhow::Result<Outcome> {
             model.map(|m| format!(" {m}")).unwrap_or_default(),
             detect_s * 1000.0 / n as f64
         );
-        println!(
+        outln!(
             "MOTA {:.4}  IDF1 {:.4}  HOTA {:.4}  MOTP {:.4}  FP {}  FN {}  IDSW {}  precision {:.3}  recall {:.3}",
             m.mota, m.idf1, m.hota.hota, m.motp, m.num_false_positives, m.num_misses, m.num_switches,
             m.precision, m.recall

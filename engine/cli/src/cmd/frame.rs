@@ -10,7 +10,7 @@ use serde_json::json;
 use vigie_app::redact::Unredacted;
 use vigie_app::results::{self, FrameRequest};
 
-use crate::output::{print_json, Outcome};
+use crate::output::{outln, print_json, Outcome};
 use crate::Global;
 
 #[derive(Debug, clap::Args)]
@@ -62,7 +62,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             "objects_redacted": out.redaction.as_ref().map(|r| r.figures.objects_redacted),
         }))?;
     } else {
-        println!(
+        outln!(
             "{}: frame at {:.3} s ({}x{}) written to {}",
             out.record.source_id,
             out.pts_ms as f64 / 1000.0,
@@ -72,15 +72,15 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         );
         match &out.redaction {
             Some(r) => {
-                println!(
+                outln!(
                     "objects redacted: {} ({:.1}% of pixels masked, {:.1}% by the motion mask)",
                     r.figures.objects_redacted,
                     100.0 * r.figures.masked_pixel_share,
                     100.0 * r.figures.motion_masked_pixel_share
                 );
-                println!("plates: {}", super::clip::plates_line(&r.plates));
+                outln!("plates: {}", super::clip::plates_line(&r.plates));
             }
-            None => println!("UNREDACTED: recorded as an unredacted disclosure"),
+            None => outln!("UNREDACTED: recorded as an unredacted disclosure"),
         }
     }
     Ok(Outcome::Success)

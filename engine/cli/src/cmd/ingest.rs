@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use vigie_app::evidence::{self, IngestRequest};
 
-use crate::output::{print_json, Outcome};
+use crate::output::{outln, print_json, Outcome};
 use crate::Global;
 
 #[derive(Debug, clap::Args)]
@@ -112,7 +112,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
                     r.source_id, s.nal_units, s.parameter_sets, s.bytes_skipped, r.sha256
                 );
             }
-            println!(
+            outln!(
                 "{}  {}  {} {}x{} {}{}  {}  camera {}{}",
                 r.source_id,
                 &r.sha256[..16],
@@ -134,14 +134,14 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             );
         }
         for (p, why) in &out.skipped {
-            println!("skipped: {} ({why})", p.display());
+            outln!("skipped: {} ({why})", p.display());
         }
         if out.ingested.iter().any(|i| !i.camera_confirmed) {
-            println!(
+            outln!(
                 "cameras marked (proposed) were taken from folder and channel names: confirm or change them with `vigie camera set CAMERA SOURCE...`"
             );
         }
-        println!(
+        outln!(
             "{} source(s) registered in case {}, {} failed, {} skipped (not recordings)",
             out.ingested.len(),
             case_id,

@@ -6,7 +6,7 @@
 
 use vigie_app::shard::{merge_shards, MergeRequest};
 
-use crate::output::{print_json, Outcome};
+use crate::output::{outln, print_json, Outcome};
 use crate::Global;
 
 #[derive(Debug, clap::Args)]
@@ -23,7 +23,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         print_json(&serde_json::to_value(&out)?)?;
     } else {
         for m in &out.merged {
-            println!(
+            outln!(
                 "merged {} {} from node {} ({}): {} source(s), {} track(s)",
                 m.run,
                 m.shard,
@@ -34,7 +34,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             );
         }
         for m in &out.already_merged {
-            println!("{} {}: already merged", m.run, m.shard);
+            outln!("{} {}: already merged", m.run, m.shard);
         }
     }
     for f in &out.failed {

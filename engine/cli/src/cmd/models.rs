@@ -93,7 +93,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             "onnxruntime": { "version": ORT_VERSION, "library": lib.display().to_string(), "pinned": pinned, "present": lib.is_file() },
         }))?;
     } else {
-        let mut out = std::io::stdout().lock();
+        let mut out = crate::output::stdout();
         for r in &rows {
             writeln!(
                 out,

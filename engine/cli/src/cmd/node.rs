@@ -15,7 +15,7 @@ use vigie_app::admin::Administration;
 use vigie_app::nodes::{self, EnrolledNode, NodeKey};
 use vigie_app::{App, Operator};
 
-use crate::output::{print_json, Outcome};
+use crate::output::{outln, print_json, Outcome};
 use crate::Global;
 
 #[derive(Debug, clap::Subcommand)]
@@ -98,13 +98,13 @@ pub fn run(c: NodeCmd, global: &Global) -> anyhow::Result<Outcome> {
                     "created": !existed,
                 }))?;
             } else {
-                println!(
+                outln!(
                     "node key {} ({})",
                     key.path().display(),
                     if existed { "already there" } else { "created" }
                 );
-                println!("public key {}", key.public_hex());
-                println!(
+                outln!("public key {}", key.public_hex());
+                outln!(
                     "an administrator enrolls it on the installation with `vigie node enroll NAME --public-key {}`",
                     key.public_hex()
                 );
@@ -120,7 +120,7 @@ pub fn run(c: NodeCmd, global: &Global) -> anyhow::Result<Outcome> {
             if global.json {
                 print_json(&json!({ "enrolled": node_json(&node) }))?;
             } else {
-                println!("node {} enrolled: key {}", node.name, node.public_key);
+                outln!("node {} enrolled: key {}", node.name, node.public_key);
             }
         }
         NodeCmd::Revoke(a) => {
@@ -128,7 +128,7 @@ pub fn run(c: NodeCmd, global: &Global) -> anyhow::Result<Outcome> {
             if global.json {
                 print_json(&json!({ "revoked": a.name }))?;
             } else {
-                println!(
+                outln!(
                     "node {} revoked: its shard results are refused from now on",
                     a.name
                 );
@@ -139,11 +139,11 @@ pub fn run(c: NodeCmd, global: &Global) -> anyhow::Result<Outcome> {
             if global.json {
                 print_json(&json!({ "nodes": all.iter().map(node_json).collect::<Vec<_>>() }))?;
             } else if all.is_empty() {
-                println!("no node enrolled: on a node, `vigie node init`; here, `vigie node enroll NAME --public-key HEX`");
+                outln!("no node enrolled: on a node, `vigie node init`; here, `vigie node enroll NAME --public-key HEX`");
             } else {
                 let width = all.iter().map(|n| n.name.len()).max().unwrap_or(0);
                 for n in &all {
-                    println!("{:<width$}  {}", n.name, describe(n));
+                    outln!("{:<width$}  {}", n.name, describe(n));
                 }
             }
         }

@@ -14,7 +14,7 @@ use vigie_app::accounts::{Account, Accounts};
 use vigie_app::operator::OsAccount;
 use vigie_app::{App, Operator};
 
-use crate::output::{print_json, Outcome};
+use crate::output::{outln, print_json, Outcome};
 use crate::Global;
 
 #[derive(Debug, clap::Subcommand)]
@@ -136,9 +136,9 @@ pub fn run(c: OperatorCmd, global: &Global) -> anyhow::Result<Outcome> {
             if global.json {
                 print_json(&json!({ "account": account_json(&account), "first": first }))?;
             } else {
-                println!("operator {}: {}", account.id, describe(&account));
+                outln!("operator {}: {}", account.id, describe(&account));
                 if first {
-                    println!(
+                    outln!(
                         "first account: from now on every case command needs an --operator that is an account with access to the case (`vigie operator add ID`, `vigie operator grant ID CASE`)"
                     );
                 }
@@ -149,7 +149,7 @@ pub fn run(c: OperatorCmd, global: &Global) -> anyhow::Result<Outcome> {
             if global.json {
                 print_json(&json!({ "disabled": a.id }))?;
             } else {
-                println!("operator {} disabled", a.id);
+                outln!("operator {} disabled", a.id);
             }
         }
         OperatorCmd::List => {
@@ -159,11 +159,11 @@ pub fn run(c: OperatorCmd, global: &Global) -> anyhow::Result<Outcome> {
                     &json!({ "accounts": all.iter().map(account_json).collect::<Vec<_>>() }),
                 )?;
             } else if all.is_empty() {
-                println!("no operator account: any --operator id is accepted until the first `vigie operator add ID`");
+                outln!("no operator account: any --operator id is accepted until the first `vigie operator add ID`");
             } else {
                 let width = all.iter().map(|a| a.id.len()).max().unwrap_or(0);
                 for a in &all {
-                    println!("{:<width$}  {}", a.id, describe(a));
+                    outln!("{:<width$}  {}", a.id, describe(a));
                 }
             }
         }
@@ -172,7 +172,7 @@ pub fn run(c: OperatorCmd, global: &Global) -> anyhow::Result<Outcome> {
             if global.json {
                 print_json(&json!({ "granted": { "operator": a.id, "case": a.case_id } }))?;
             } else {
-                println!("operator {} may enter case {}", a.id, a.case_id);
+                outln!("operator {} may enter case {}", a.id, a.case_id);
             }
         }
         OperatorCmd::Revoke(a) => {
@@ -180,7 +180,7 @@ pub fn run(c: OperatorCmd, global: &Global) -> anyhow::Result<Outcome> {
             if global.json {
                 print_json(&json!({ "revoked": { "operator": a.id, "case": a.case_id } }))?;
             } else {
-                println!("operator {} may no longer enter case {}", a.id, a.case_id);
+                outln!("operator {} may no longer enter case {}", a.id, a.case_id);
             }
         }
         OperatorCmd::Passwd(a) => {
@@ -190,7 +190,7 @@ pub fn run(c: OperatorCmd, global: &Global) -> anyhow::Result<Outcome> {
             if global.json {
                 print_json(&json!({ "password_set": a.id }))?;
             } else {
-                println!("password of operator {} set", a.id);
+                outln!("password of operator {} set", a.id);
             }
         }
         OperatorCmd::Login(a) => {
@@ -203,7 +203,7 @@ pub fn run(c: OperatorCmd, global: &Global) -> anyhow::Result<Outcome> {
             if global.json {
                 print_json(&json!({ "account": account_json(&account) }))?;
             } else {
-                println!(
+                outln!(
                     "password accepted: operator {}, {}",
                     account.id,
                     describe(&account)

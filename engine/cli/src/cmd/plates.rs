@@ -16,7 +16,7 @@ use vigie_app::measure::Computed;
 use vigie_app::plates::PlateOptions;
 use vigie_app::Measurement;
 
-use crate::output::{print_json, Outcome};
+use crate::output::{outln, print_json, Outcome};
 use crate::Global;
 
 /// Plate-reader flags shared by `plates`, `eval plates` and `analyze`.
@@ -65,8 +65,8 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             Ok(v) => {
                 if !global.json {
                     match &v["plate"] {
-                        serde_json::Value::Null => println!("{}: no plate read", r.image.display()),
-                        p => println!(
+                        serde_json::Value::Null => outln!("{}: no plate read", r.image.display()),
+                        p => outln!(
                             "{}: {}  ({}, confidence {:.2})",
                             r.image.display(),
                             p["display"].as_str().unwrap_or(""),
@@ -127,7 +127,7 @@ pub fn eval(a: EvalArgs, global: &Global) -> anyhow::Result<Outcome> {
     let verbose = a.verbose && !global.json;
     let result = vigie_app::bench::eval_plates(&m, &a.plate.options(), &a.device, &dataset, |s| {
         if verbose {
-            println!(
+            outln!(
                 "{:<16} truth {:<10} read {:<14} {}",
                 s.image,
                 s.truth,
@@ -148,7 +148,7 @@ pub fn eval(a: EvalArgs, global: &Global) -> anyhow::Result<Outcome> {
             "report": report,
         }))?;
     } else {
-        println!(
+        outln!(
             "{}: {} images, {} exact reads ({:.1}%, separators ignored, O = 0)\n  failures: plate not found {}, wrong region chosen {}, misread {}\n  reads fitting a known format: {} ({} exact)\n  {:.1} ms per image (localiser {}, recogniser {})",
             a.dir.display(),
             report.images,

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use serde_json::json;
 use vigie_core::{SourceMeta, StartTimeOrigin};
 
-use crate::output::{print_json, Outcome};
+use crate::output::{out, outln, print_json, Outcome};
 use crate::Global;
 
 #[derive(Debug, clap::Args)]
@@ -27,8 +27,8 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
     if global.json {
         print_json(&json!({ "path": args.file, "meta": meta }))?;
     } else {
-        print!("{}", describe(&meta));
-        println!("file:       {}", args.file.display());
+        out!("{}", describe(&meta));
+        outln!("file:       {}", args.file.display());
     }
     Ok(Outcome::Success)
 }

@@ -17,7 +17,7 @@ use vigie_app::types::QueryArgs;
 use vigie_index::synth::{self, SynthConfig};
 use vigie_index::{Index, INDEX_FILE_NAME};
 
-use crate::output::{print_json, Outcome};
+use crate::output::{outln, print_json, Outcome};
 use crate::Global;
 
 /// Search the case's track index by what objects looked like, how they moved, and their
@@ -202,15 +202,11 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         }
         print_json(&v)?;
     } else if args.csv {
-        std::io::stdout()
-            .lock()
-            .write_all(results::results_csv(&out.result).as_bytes())?;
+        crate::output::stdout().write_all(results::results_csv(&out.result).as_bytes())?;
     } else {
-        std::io::stdout()
-            .lock()
-            .write_all(results::results_table(&out.result).as_bytes())?;
+        crate::output::stdout().write_all(results::results_table(&out.result).as_bytes())?;
         if let Some((t, _)) = &out.sheet {
-            println!("contact sheet: {}", t.path.display());
+            outln!("contact sheet: {}", t.path.display());
         }
     }
     for c in &out.clocks {
@@ -345,7 +341,7 @@ fn bench_in(a: &BenchArgs, path: &Path, global: &Global) -> anyhow::Result<Outco
         }))?;
         return Ok(Outcome::Success);
     }
-    println!(
+    outln!(
         "index: {} tracks, {:.0} MiB{}",
         a.tracks,
         size_bytes as f64 / 1_048_576.0,
@@ -355,18 +351,32 @@ fn bench_in(a: &BenchArgs, path: &Path, global: &Global) -> anyhow::Result<Outco
         ))
         .unwrap_or_else(|| " (reused)".into())
     );
-    println!(
+    outln!(
         "{:<24} {:>5} {:>9} {:>9} {:>9} {:>9} {:>10} {:>9}",
-        "query", "runs", "p50_ms", "p95_ms", "p99_ms", "max_ms", "mean_hits", "truncated"
+        "query",
+        "runs",
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "max_ms",
+        "mean_hits",
+        "truncated"
     );
     for f in &figures {
-        println!(
+        outln!(
             "{:<24} {:>5} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>10.1} {:>9}",
-            f.name, f.runs, f.p50_ms, f.p95_ms, f.p99_ms, f.max_ms, f.mean_hits, f.truncated_runs
+            f.name,
+            f.runs,
+            f.p50_ms,
+            f.p95_ms,
+            f.p99_ms,
+            f.max_ms,
+            f.mean_hits,
+            f.truncated_runs
         );
     }
     if let Some(t) = target {
-        println!(
+        outln!(
             "target: p95 <= 50 ms for class+colour+1h+zone: {} ({t:.2} ms)",
             if t <= 50.0 { "met" } else { "NOT met" }
         );

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::output::{print_json, Outcome};
+use crate::output::{outln, print_json, Outcome};
 use crate::Global;
 
 #[derive(Debug, clap::Args)]
@@ -31,14 +31,14 @@ pub fn run(_args: Args, global: &Global) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Success);
     }
     if sources.is_empty() {
-        println!(
+        outln!(
             "no sources in case {} (add some with `vigie ingest`)",
             case.case_id()
         );
     }
     for r in &sources {
         let t = case.timing(r);
-        println!(
+        outln!(
             "{}  sha256 {}  {} bytes  {} {}x{}  ingested {}  {}  camera {}{}",
             r.source_id,
             r.sha256,

@@ -17,7 +17,7 @@ use serde_json::json;
 use vigie_app::synopsis::{self, CameraSynopsisRequest, SynopsisOptions, SynopsisRequest};
 use vigie_app::types::{Figures, FileHash};
 
-use crate::output::{print_json, Outcome};
+use crate::output::{outln, print_json, Outcome};
 use crate::Global;
 
 /// Condense a source's objects into a short video (a synopsis), optionally only those
@@ -129,13 +129,13 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         }))?;
         return Ok(Outcome::Success);
     }
-    println!(
+    outln!(
         "synopsis of {}: {} -> {}",
         out.record.source_id,
         out.video.path.display(),
         out.files[0].sha256
     );
-    println!(
+    outln!(
         "  index {}, WebVTT {}",
         out.index.path.display(),
         out.webvtt.path.display()
@@ -183,20 +183,20 @@ fn run_camera(
         }))?;
         return Ok(Outcome::Success);
     }
-    println!(
+    outln!(
         "synopsis of camera {} ({} files): {} -> {}",
         out.camera,
         out.sources.len(),
         out.video.path.display(),
         out.files[0].sha256
     );
-    println!(
+    outln!(
         "  index {}, WebVTT {}",
         out.index.path.display(),
         out.webvtt.path.display()
     );
     for s in &out.sources {
-        println!(
+        outln!(
             "  {}  {} .. {}  ({:.1}-{:.1} s of the file, {} objects)  sha256 {}",
             s.source_id,
             s.from_wall.as_deref().unwrap_or("?"),
@@ -215,7 +215,7 @@ fn run_camera(
 }
 
 fn print_figures(f: &Figures) {
-    println!(
+    outln!(
         "  {} source{} {:.1} s -> synopsis {:.1} s: condensation {:.1}x",
         f.sources,
         if f.sources == 1 { "" } else { "s" },
@@ -223,7 +223,7 @@ fn print_figures(f: &Figures) {
         f.synopsis_duration_ms as f64 / 1000.0,
         f.condensation
     );
-    println!(
+    outln!(
         "  collisions {:.1}% of object pixels ({} the {:.1}% budget; planned {:.1}%)",
         f.collision_rate * 100.0,
         if f.collision_within_budget {
@@ -234,7 +234,7 @@ fn print_figures(f: &Figures) {
         f.max_collision * 100.0,
         f.box_collision * 100.0
     );
-    println!(
+    outln!(
         "  objects shown {} / selected {}: {} moving segments ({} objects cut into {} \
          segments), {} stationary stretches in the background (objects only there: {})",
         f.objects_shown,
@@ -245,7 +245,7 @@ fn print_figures(f: &Figures) {
         f.stationary_stretches,
         f.objects_stationary_only
     );
-    println!(
+    outln!(
         "  at most {} objects at once{}; {} unselected objects redacted",
         f.max_objects_at_once,
         f.max_objects
@@ -253,12 +253,19 @@ fn print_figures(f: &Figures) {
             .unwrap_or_default(),
         f.objects_redacted
     );
-    println!(
+    outln!(
         "  render {:.0} fps vs source decode {:.0} fps; render {:.1} s vs decode {:.1} s ({:.2}x)",
-        f.render_fps, f.decode_fps, f.render_s, f.decode_s, f.render_vs_decode
+        f.render_fps,
+        f.decode_fps,
+        f.render_s,
+        f.decode_s,
+        f.render_vs_decode
     );
-    println!(
+    outln!(
         "  steps: background {:.1} s, cut-out {:.1} s, plan {:.1} s, render {:.1} s",
-        f.background_s, f.extract_s, f.plan_s, f.render_s
+        f.background_s,
+        f.extract_s,
+        f.plan_s,
+        f.render_s
     );
 }

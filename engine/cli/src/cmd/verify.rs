@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::output::{print_json, Outcome};
+use crate::output::{outln, print_json, Outcome};
 use crate::Global;
 
 #[derive(Debug, clap::Args)]
@@ -19,7 +19,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
     for c in &checks {
         let status = c.status();
         if !global.json {
-            println!("{}  {}", c.record.source_id, status);
+            outln!("{}  {}", c.record.source_id, status);
         }
         results.push(
             json!({ "source_id": c.record.source_id, "path": c.record.path,
