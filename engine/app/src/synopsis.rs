@@ -290,6 +290,34 @@ fn wall_of(source: &SourceInput, media_ms: i64) -> Option<String> {
     })
 }
 
+/// The synopsis crate is given the path each source is decoded from (`/proc/self/fd/N`,
+/// [`vigie_evidence::VerifiedSource::decode_path`]) and names sources by it in its index
+/// entries (written to the index and the WebVTT track, which are handed over) and in its
+/// errors: name them by their registered path instead.
+fn registered_names(
+    opened: &[vigie_evidence::VerifiedSource],
+    syn: Result<vigie_synopsis::Synopsis, vigie_synopsis::SynopsisError>,
+) -> Result<vigie_synopsis::Synopsis, vigie_synopsis::SynopsisError> {
+    let name = |path: &mut PathBuf| {
+        if let Some(o) = opened.iter().find(|o| o.decode_path() == *path) {
+            path.clone_from(&o.record().path);
+        }
+    };
+    match syn {
+        Ok(mut syn) => {
+            for e in &mut syn.entries {
+                name(&mut e.source_path);
+            }
+            Ok(syn)
+        }
+        Err(vigie_synopsis::SynopsisError::NoBackground(mut path)) => {
+            name(&mut path);
+            Err(vigie_synopsis::SynopsisError::NoBackground(path))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// The objects of each source shown in a synopsis, from its entries.
 fn tracks_per_source(entries: &[IndexEntry]) -> HashMap<String, Vec<u64>> {
     let mut out: HashMap<String, Vec<u64>> = HashMap::new();
@@ -349,13 +377,16 @@ pub fn synopsis_with(
     let source = source_input(case, &record, opened.decode_path(), frame_size, &tubes);
     case.layout().ensure_derived()?;
     let filters = query.as_ref().map(|q| json!(q.to_args()));
-    let syn = vigie_synopsis::run_with(
-        &source,
-        &tubes,
-        &hidden,
-        &cfg,
-        &video.path,
-        &case.layout().synopsis_work(),
+    let syn = registered_names(
+        std::slice::from_ref(&opened),
+        vigie_synopsis::run_with(
+            &source,
+            &tubes,
+            &hidden,
+            &cfg,
+            &video.path,
+            &case.layout().synopsis_work(),
+        ),
     )?;
     unchanged_or_discard(case, std::slice::from_ref(&opened), &video.path)?;
     let figures = syn.figures;
@@ -604,7 +635,10 @@ pub fn camera_synopsis_with(
     }
     case.layout().ensure_derived()?;
     let filters = json!(query.to_args());
-    let syn = vigie_synopsis::run_parts(&parts, &cfg, &video.path, &case.layout().synopsis_work())?;
+    let syn = registered_names(
+        &opened,
+        vigie_synopsis::run_parts(&parts, &cfg, &video.path, &case.layout().synopsis_work()),
+    )?;
     unchanged_or_discard(case, &opened, &video.path)?;
     let figures = syn.figures;
     let shown = tracks_per_source(&syn.entries);

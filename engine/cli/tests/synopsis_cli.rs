@@ -163,6 +163,15 @@ fn synopsis_shows_every_track_with_its_original_times() {
     let vtt = std::fs::read_to_string(env.path("all.vtt")).unwrap();
     assert!(vtt.starts_with("WEBVTT"));
     assert_eq!(vtt.matches(" --> ").count(), tubes.len());
+    // Index and WebVTT name the evidence file as registered, never the descriptor it was
+    // decoded through (`/proc/self/fd/N`), which means nothing to whoever receives them.
+    let registered = env.json(&["sources"])["sources"][0]["path"].clone();
+    assert!(
+        tubes.iter().all(|t| t["source_path"] == registered),
+        "{registered}: {tubes:?}"
+    );
+    assert!(!vtt.contains("/proc/self/fd"), "{vtt}");
+    assert!(vtt.contains(registered.as_str().unwrap()), "{vtt}");
 
     // Audit: the combination and the disclosure with the video's hash.
     let sha = v["files"][0]["sha256"].as_str().unwrap().to_string();
@@ -532,6 +541,18 @@ fn camera_synopsis_orders_files_by_corrected_clock_and_labels_real_times() {
         .join("exports");
     let index: Value =
         serde_json::from_slice(&std::fs::read(exports.join("hall.json")).unwrap()).unwrap();
+    // Each entry names its file as registered, not the descriptor it was decoded through.
+    for t in index["tubes"].as_array().unwrap() {
+        let path = t["source_path"].as_str().unwrap();
+        assert!(
+            v["sources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["source_id"] == t["source_id"] && s["source_path"] == path),
+            "{t}"
+        );
+    }
     let mut lines = std::collections::BTreeSet::new();
     shape(&index, "", &mut lines);
     let got: String = lines.into_iter().map(|l| l + "\n").collect();

@@ -79,6 +79,7 @@ impl DecodeReport {
 
 /// A decoder for one source. See the crate docs for the lifecycle.
 pub struct Decoder {
+    /// What errors name ([`crate::error::shown_path`] of the path opened).
     path: PathBuf,
     input: ffmpeg_next::format::context::Input,
     decoder: codec::decoder::Video,
@@ -145,6 +146,18 @@ impl Decoder {
     /// [`Decoder::open`], with the in-loop deblocking filter applied or skipped: only
     /// [`crate::AnalysisDecoder`] asks for a skip, and its frames are typed as such.
     pub(crate) fn open_with(
+        path: &Path,
+        cfg: &DecodeConfig,
+        loop_filter: LoopFilter,
+    ) -> Result<Self, DecodeError> {
+        let mut decoder =
+            Self::open_inner(path, cfg, loop_filter).map_err(|e| e.naming_opened(path))?;
+        // Errors met while decoding name the file too.
+        decoder.path = crate::error::shown_path(path);
+        Ok(decoder)
+    }
+
+    fn open_inner(
         path: &Path,
         cfg: &DecodeConfig,
         loop_filter: LoopFilter,
@@ -687,7 +700,7 @@ pub(crate) fn spawn_with<T: Send + 'static>(
             Ok(decoder.finish())
         })
         .map_err(|source| DecodeError::Open {
-            path: path.to_path_buf(),
+            path: crate::error::shown_path(path),
             source,
         })?;
     let (meta, fidelity) = match meta_rx.recv() {

@@ -1,7 +1,34 @@
 //! Decoder errors: each names the problem and what the operator can do; the evidence path
 //! comes last.
+//!
+//! Evidence is decoded through `/proc/self/fd/N` (the inode that was hashed, see
+//! `vigie_evidence::OpenedEvidence`), a name that means nothing to an investigator. Every
+//! public entry of this crate therefore names such a path by the file it has open
+//! ([`shown_path`]) in the errors it returns, whoever the caller is.
 
 use std::path::{Path, PathBuf};
+
+/// The name to show in messages for `path`, a path given to a decoder: a file descriptor's
+/// path (`/proc/self/fd/N`, `/dev/fd/N`) is shown as the file the descriptor has open, as
+/// the kernel names it (with ` (deleted)` when that name no longer leads to it); any other
+/// path as it is. Call it while the descriptor is open: every caller of a decoder holds
+/// the file open for the call.
+pub(crate) fn shown_path(path: &Path) -> PathBuf {
+    let is_fd = ["/proc/self/fd", "/dev/fd"]
+        .iter()
+        .any(|dir| path.parent() == Some(Path::new(dir)))
+        && path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.parse::<u32>().is_ok());
+    if is_fd {
+        // A pipe or a socket reads `pipe:[N]`: no better name than the descriptor's.
+        if let Some(name) = std::fs::read_link(path).ok().filter(|n| n.is_absolute()) {
+            return name;
+        }
+    }
+    path.to_path_buf()
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
@@ -78,6 +105,16 @@ impl DecodeError {
         }
     }
 
+    /// [`Self::naming_for`] the file behind `opened` ([`shown_path`]): what every public
+    /// entry of this crate does to the errors it returns about the file it was given.
+    pub(crate) fn naming_opened(self, opened: &Path) -> Self {
+        if self.path() == Some(opened) {
+            self.naming(&shown_path(opened))
+        } else {
+            self
+        }
+    }
+
     /// The same error naming `shown`: evidence is decoded through `/proc/self/fd/N` (the
     /// hashed inode, see `vigie_evidence::OpenedEvidence`), which means nothing to an
     /// operator; the message names the evidence file instead.
@@ -98,5 +135,27 @@ impl DecodeError {
             | DecodeError::ThreadPanicked => {}
         }
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::io::AsRawFd;
+
+    #[test]
+    fn a_descriptors_path_is_shown_as_the_file_it_has_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cam 1.mp4");
+        std::fs::write(&path, b"footage").unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let fd = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+        assert_eq!(shown_path(&fd), std::fs::canonicalize(&path).unwrap());
+        let e = DecodeError::Empty { path: fd.clone() }.naming_opened(&fd);
+        assert!(e.to_string().ends_with("cam 1.mp4"), "{e}");
+        // Any other path as given; a descriptor that is not open as it is.
+        assert_eq!(shown_path(Path::new("a/b.mp4")), Path::new("a/b.mp4"));
+        let closed = Path::new("/proc/self/fd/999999");
+        assert_eq!(shown_path(closed), closed);
     }
 }

@@ -33,7 +33,8 @@ pub fn probe(
     stream_index: Option<usize>,
     operator_start: Option<DateTime<FixedOffset>>,
 ) -> Result<SourceMeta, DecodeError> {
-    let (_input, meta) = open_input(path, stream_index, operator_start)?;
+    let (_input, meta) =
+        open_input(path, stream_index, operator_start).map_err(|e| e.naming_opened(path))?;
     Ok(meta)
 }
 

@@ -45,6 +45,17 @@ pub fn export_segment(
     end_ms: i64,
     output: &Path,
 ) -> Result<ExportReport, DecodeError> {
+    export(input_path, stream_index, start_ms, end_ms, output)
+        .map_err(|e| e.naming_opened(input_path))
+}
+
+fn export(
+    input_path: &Path,
+    stream_index: Option<usize>,
+    start_ms: i64,
+    end_ms: i64,
+    output: &Path,
+) -> Result<ExportReport, DecodeError> {
     if end_ms <= start_ms {
         return Err(DecodeError::InvalidConfig(format!(
             "invalid segment {start_ms}..{end_ms} ms (expected end after start)"

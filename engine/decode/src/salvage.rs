@@ -315,6 +315,10 @@ pub fn hvcc_parameter_sets(hvcc: &[u8]) -> Vec<Vec<u8>> {
 
 /// Salvage the video of a moov-less MP4/MOV at `path` (see the module docs).
 pub fn salvage(path: &Path, reference: Option<&Path>) -> Result<Salvaged, DecodeError> {
+    salvage_inner(path, reference).map_err(|e| e.naming_opened(path))
+}
+
+fn salvage_inner(path: &Path, reference: Option<&Path>) -> Result<Salvaged, DecodeError> {
     let open_err = |source| DecodeError::Open {
         path: path.to_path_buf(),
         source,
