@@ -269,22 +269,7 @@ impl EnteredCase {
         let entry = self
             .ctx
             .record(event, why.as_deref().or(self.reason.as_deref()))?;
-        // A disclosure's entry is one no copy of the case put back later may lose: the
-        // machine log records the head that holds it (entry refuses a log behind it,
-        // `vigie audit verify` reports it; see `ledger`).
-        if event.action() == vigie_audit::Action::Disclosure {
-            let recorder = self.ctx.recorder(why.as_deref().or(self.reason.as_deref()));
-            // The disclosure is recorded in the case's log already; should the machine
-            // log refuse the note, the error says so (the export exists and is recorded).
-            vigie_case::record_case_entry_head(
-                self.ctx.root(),
-                self.ctx.case_id(),
-                &recorder,
-                "disclosure",
-                &entry,
-                self.app.clock(),
-            )?;
-        }
+        self.note_head(&entry, event, why.as_deref().or(self.reason.as_deref()))?;
         if matches!(
             event.action(),
             vigie_audit::Action::Collection | vigie_audit::Action::Alteration
@@ -304,7 +289,36 @@ impl EnteredCase {
         if let Journal::Shard(journal) = &self.journal {
             return journal.record(event, Some(justification), self.app.clock().now());
         }
-        Ok(self.ctx.record(event, Some(justification))?)
+        let entry = self.ctx.record(event, Some(justification))?;
+        self.note_head(&entry, event, Some(justification))?;
+        Ok(entry)
+    }
+
+    /// Record in the machine log that the case's log now holds `entry`. Every entry is
+    /// one that no copy of the case put back later may lose: a search (who looked for
+    /// what, directive 2016/680 art. 25) as much as a disclosure. Entry refuses a case log
+    /// that no longer holds the last head the machine log recorded of it, and `vigie audit
+    /// verify` reports it (see `ledger`); recording the head at disclosures only let an
+    /// operator put back a copy of the log taken before their searches. One short entry
+    /// in the machine log per case entry, appended without reading the case log again.
+    fn note_head(
+        &self,
+        entry: &EntryRef,
+        event: &Event,
+        justification: Option<&str>,
+    ) -> Result<(), AppError> {
+        let recorder = self.ctx.recorder(justification);
+        // The event is recorded in the case's log already; should the machine log refuse
+        // the note, the error says so (what was done exists and is recorded).
+        vigie_case::record_case_entry_head(
+            self.ctx.root(),
+            self.ctx.case_id(),
+            &recorder,
+            event.action().as_str(),
+            entry,
+            self.app.clock(),
+        )?;
+        Ok(())
     }
 
     /// Where alerts go: the machine log and the case's log (a shard: its journal, and

@@ -112,6 +112,26 @@ fn a_case_log_put_back_before_a_recorded_head_is_refused() {
     refused_as_behind(&app, &op, "C-rolled");
 }
 
+/// A search, a listing, any consultation is traced (directive 2016/680 art. 25): a copy
+/// of the case's log taken before it, put back to hide it, is refused like one taken
+/// before a disclosure. No report or export followed the consultation here.
+#[test]
+fn a_case_log_put_back_before_a_consultation_is_refused() {
+    let home = tempfile::tempdir().unwrap();
+    let saved = tempfile::tempdir().unwrap();
+    let app = common::app_at(home.path());
+    let op = Operator::new("op-wall").unwrap();
+    common::open_case(&app, &op, "C-looked", "2026/908", "wall");
+    let case_dir = app.root().case_dir("C-looked");
+    common::copy_dir(&case_dir, saved.path());
+    {
+        let case = EnteredCase::enter(&app, Some("C-looked"), &op, None, "list").unwrap();
+        vigie_app::evidence::list_sources(&case).unwrap();
+    }
+    restore(saved.path(), &case_dir);
+    refused_as_behind(&app, &op, "C-looked");
+}
+
 #[test]
 fn a_case_log_put_back_before_a_disclosure_is_refused() {
     let home = tempfile::tempdir().unwrap();
