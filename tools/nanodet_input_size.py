@@ -12,8 +12,9 @@ declared input to [batch, 3, H, W]; each output is then [batch, (H/s) * (W/s), 8
 for its stride s. Weights and operators are untouched, so
 the computation at 416 x 416 is the original's, and a non-square size needs nothing else.
 tools/fetch-models uses it for the allowlisted `nanodet-coco-512x288` (HEIGHT 288, WIDTH
-512: wide sources) and `nanodet-coco-416x352` (HEIGHT 352, WIDTH 416: landscape sources),
-both letterboxed; pinned SHA-256 in models/manifest.toml.
+512: wide sources), `nanodet-coco-416x352` (HEIGHT 352, WIDTH 416: landscape sources) and
+`nanodet-coco-768x448` (HEIGHT 448, WIDTH 768: small objects in wide sources, on request),
+all letterboxed; pinned SHA-256 in models/manifest.toml.
 
 Input: the normalised 416 file (nanodet_coco_416.onnx, pinned SHA-256), so no second
 TFJS conversion is needed; run tools/normalize_onnx.py on the output (graph name = the

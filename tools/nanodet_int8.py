@@ -9,7 +9,8 @@ details, so the ranges were measured once (`calibrate`, below) and committed as
 models/calibration/nanodet_coco_416.int8.json; `build` only applies them with onnx and
 numpy (the pinned converter venv: onnx 1.15.0, numpy<2), so every machine produces the same
 bytes (then tools/normalize_onnx.py, graph name nanodet_coco_416_int8 /
-nanodet_coco_512x288_int8 / nanodet_coco_416x352_int8).
+nanodet_coco_512x288_int8 / nanodet_coco_416x352_int8 /
+nanodet_coco_768x448_int8).
 
 What `build` does, in this order:
 1. checks the SHA-256 of the float file against the table's `float_model_sha256`;
@@ -31,7 +32,7 @@ same ranges.
 
 `calibrate` (needs onnxruntime==1.31.1 and ffmpeg; run once, by a maintainer, to make the
 table): decodes every 8th frame of vtest.avi (Debian opencv-doc; 100 frames), letterboxes
-each to the float model's declared input size (416 x 416, 416 x 352, 512 x 288) exactly as vigie
+each to the float model's declared input size (416 x 416, 416 x 352, 512 x 288, 768 x 448) exactly as vigie
 does (engine/detect/src/preprocess.rs), runs onnxruntime.quantization.quantize_static
 (MinMax, the nodes in EXCLUDE left float) and writes the resulting scales and zero points
 as the table. No evaluation data is used.
@@ -41,7 +42,8 @@ the 512 x 288 model 1.25 points of any-vehicle precision, and the 416 x 352 mode
 of person recall on TUD-Stadtmitte; their own tables keep every figure within 1 point):
 models/calibration/nanodet_coco_416.int8.json for nanodet_coco_416.onnx,
 models/calibration/nanodet_coco_512x288.int8.json for nanodet_coco_512x288.onnx,
-models/calibration/nanodet_coco_416x352.int8.json for nanodet_coco_416x352.onnx.
+models/calibration/nanodet_coco_416x352.int8.json for nanodet_coco_416x352.onnx,
+models/calibration/nanodet_coco_768x448.int8.json for nanodet_coco_768x448.onnx.
 
 usage: nanodet_int8.py build FLOAT.onnx TABLE.json OUTPUT.onnx
        nanodet_int8.py calibrate FLOAT.onnx VTEST.avi TABLE.json

@@ -245,6 +245,9 @@ pub struct AnalyzeRequest {
     /// NanoDet's precision: `Auto` (int8 on CPUs with VNNI, float elsewhere) or forced,
     /// so that every node of a sharded run uses the precision the coordinator chose.
     pub detector_precision: vigie_detect::PrecisionChoice,
+    /// NanoDet's input: `Auto` (by each source's shape, [`vigie_detect::detector_model_for`])
+    /// or one size asked for every source (recorded per source with the model).
+    pub detector_input: vigie_detect::InputChoice,
     /// Scene file (zones and lines).
     pub scene: Option<PathBuf>,
     pub force: bool,
@@ -355,6 +358,7 @@ pub fn analyze_sources(
     let params = json!({
         "detector": req.detector,
         "detector_precision": (req.detector == DetectorChoice::Nanodet).then(|| precision.to_string()),
+        "detector_input": (req.detector == DetectorChoice::Nanodet).then(|| req.detector_input.to_string()),
         "sampling": cfg.decode.sampling.to_string(),
         "width": format!("{:?}", cfg.decode.output_size),
         "motion_gate": cfg.motion_gate,
@@ -413,7 +417,7 @@ pub fn analyze_sources(
                     rec.meta.width,
                     rec.meta.height,
                     req.width,
-                    vigie_detect::InputChoice::Auto,
+                    req.detector_input,
                     precision,
                 );
                 let mut detector =

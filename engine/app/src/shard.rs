@@ -389,6 +389,8 @@ fn analysis_settings(req: &AnalyzeRequest) -> Value {
         // differ here, so their shards are not merged into one run (doc/models.md).
         "detector_precision": (req.detector == crate::analyze::DetectorChoice::Nanodet)
             .then(|| resolved_precision(req).to_string()),
+        "detector_input": (req.detector == crate::analyze::DetectorChoice::Nanodet)
+            .then(|| req.detector_input.to_string()),
         "device": req.device,
         "sampling": req.sampling.to_string(),
         "width": format!("{:?}", req.width),
@@ -427,6 +429,10 @@ fn rerun_flags(req: &AnalyzeRequest) -> Vec<String> {
         // kind must use the precision the rest of the run used, or the merge refuses it.
         f.push("--detector-precision".into());
         f.push(resolved_precision(req).to_string());
+        if req.detector_input != vigie_detect::InputChoice::Auto {
+            f.push("--detector-input".into());
+            f.push(req.detector_input.to_string());
+        }
     }
     if !req.motion_gate {
         f.push("--no-gate".into());
@@ -1384,6 +1390,7 @@ mod tests {
             sources: Vec::new(),
             detector,
             detector_precision: vigie_detect::PrecisionChoice::Auto,
+            detector_input: vigie_detect::InputChoice::Auto,
             scene: None,
             force: false,
             jobs: 1,
@@ -1415,6 +1422,33 @@ mod tests {
     }
 
     /// A forced precision is what every node records, whatever its CPU, and the re-run
+    /// A size asked for (`--detector-input 768x448`) decides what the run finds: shards
+    /// that used another size are not merged with it, and their re-run commands ask for it
+    /// again. `auto` adds no flag (the rule by shape is the default).
+    #[test]
+    fn an_asked_detector_input_is_recorded_and_rerun_as_such() {
+        let auto = request(DetectorChoice::Nanodet, "cpu");
+        assert_eq!(analysis_settings(&auto)["detector_input"], "auto");
+        assert!(!rerun_flags(&auto).iter().any(|f| f == "--detector-input"));
+        let fine = AnalyzeRequest {
+            detector_input: vigie_detect::InputChoice::Wide768x448,
+            ..request(DetectorChoice::Nanodet, "cpu")
+        };
+        assert_ne!(analysis_settings(&fine), analysis_settings(&auto));
+        assert_eq!(analysis_settings(&fine)["detector_input"], "768x448");
+        let flags = rerun_flags(&fine);
+        let at = flags
+            .iter()
+            .position(|f| f == "--detector-input")
+            .expect("input flag");
+        assert_eq!(flags[at + 1], "768x448", "{flags:?}");
+        let motion = AnalyzeRequest {
+            detector_input: vigie_detect::InputChoice::Wide768x448,
+            ..request(DetectorChoice::Motion, "cpu")
+        };
+        assert!(analysis_settings(&motion)["detector_input"].is_null());
+    }
+
     /// commands of a run carry the resolved precision, never `auto`.
     #[test]
     fn a_forced_precision_is_recorded_and_rerun_as_such() {

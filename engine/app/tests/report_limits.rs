@@ -100,6 +100,8 @@ fn the_report_names_each_sources_detector_model_and_its_figures() {
         for (model, source) in [
             ("nanodet-coco-416", "S-tud-4x3"),
             ("nanodet-coco-512x288", "S-street-16x9"),
+            // Asked for (`--detector-input 768x448`): quoted like the rule's models.
+            ("nanodet-coco-768x448", "S-far-16x9"),
         ] {
             c.record(&Event::ModelLoaded {
                 model_id: model.into(),
@@ -114,10 +116,11 @@ fn the_report_names_each_sources_detector_model_and_its_figures() {
     let admin = Administration::new(&app, op.clone(), None);
     let written = admin.write_report("C-sizes", None).unwrap();
     let limits = written.report.limits.expect("a limits section");
-    assert_eq!(limits.models.len(), 2);
+    assert_eq!(limits.models.len(), 3);
     for (m, id, source) in [
         (&limits.models[0], "nanodet-coco-416", "S-tud-4x3"),
         (&limits.models[1], "nanodet-coco-512x288", "S-street-16x9"),
+        (&limits.models[2], "nanodet-coco-768x448", "S-far-16x9"),
     ] {
         assert_eq!(m.model_id.as_deref(), Some(id));
         assert_eq!(m.sources, [source]);
@@ -134,4 +137,7 @@ fn the_report_names_each_sources_detector_model_and_its_figures() {
     assert!(html.contains("<code>S-street-16x9</code>"), "{html}");
     // The wide model's street figure: any vehicle recall 0.84 (1068 of 1277).
     assert!(html.contains("<td>1277</td><td>0.84</td>"), "{html}");
+    // The 768x448 model's: 0.90 (1155 of 1277).
+    assert!(html.contains("<code>S-far-16x9</code>"), "{html}");
+    assert!(html.contains("<td>1277</td><td>0.90</td>"), "{html}");
 }

@@ -159,3 +159,59 @@ fn a_time_range_not_fully_covered_by_footage_is_said_so() {
     );
     assert_eq!(v["coverage"]["covered_ms"], 3000);
 }
+
+/// `--detector-input 768x448` (small and distant vehicles, doc/models.md) is honoured and
+/// recorded: the source's analysis entry names the 768x448 model, its input and the size
+/// asked for, where `auto` on the same 16:9 clip records the shape rule's 512x288. Needs
+/// the fetched models and ONNX Runtime (`tools/setup`); skips loudly without them.
+#[test]
+fn an_analysis_asks_for_768x448_and_the_log_records_it() {
+    let cache = vigie_core::paths::cache_dir();
+    if !(cache.join("models/nanodet_coco_768x448.onnx").is_file()
+        && cache.join("models/nanodet_coco_512x288.onnx").is_file()
+        && cache
+            .join("onnxruntime/1.31.1/libonnxruntime.so.1.31.1")
+            .is_file())
+    {
+        vigie_core::test_support::skip("run tools/fetch-onnxruntime and tools/fetch-models first");
+        return;
+    }
+    let env = TestCase::open("SIZES-1");
+    for (name, choice) in [("wide-a.mp4", "768x448"), ("wide-b.mp4", "auto")] {
+        let clip = env.path(name);
+        // Two different 16:9 clips (two sources), 1 s each.
+        let src = if choice == "auto" {
+            "testsrc2=size=1280x720:rate=10:duration=1"
+        } else {
+            "testsrc=size=1280x720:rate=10:duration=1"
+        };
+        common::ffmpeg(&["-f", "lavfi", "-i", src, "-pix_fmt", "yuv420p"], &clip);
+        env.cmd().arg("ingest").arg(&clip).assert().success();
+        // `--all` analyses the source just ingested (the other one is already analysed).
+        let v = env.json(&[
+            "analyze",
+            "--all",
+            "--no-plates",
+            "--detector-precision",
+            "float",
+            "--detector-input",
+            choice,
+        ]);
+        assert_eq!(v["analysed"].as_array().unwrap().len(), 1, "{v}");
+    }
+    let log = env.json(&["audit", "show"]).to_string();
+    let models: Vec<&str> = ["nanodet-coco-768x448\"", "nanodet-coco-512x288\""]
+        .into_iter()
+        .filter(|m| log.contains(&format!("\"id\":\"{m}")))
+        .collect();
+    assert_eq!(models.len(), 2, "both models recorded: {log}");
+    assert!(log.contains("\"input\":[768,448]"), "{log}");
+    assert!(log.contains("\"detector_input\":\"768x448\""), "{log}");
+    assert!(log.contains("\"detector_input\":\"auto\""), "{log}");
+    // A size that does not exist is refused before anything is analysed.
+    env.cmd()
+        .args(["analyze", "--all", "--detector-input", "1024x576"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("768x448"));
+}

@@ -79,9 +79,11 @@ fn models_lists_the_compiled_allowlist() {
         [
             "nanodet-coco-416",
             "nanodet-coco-512x288",
+            "nanodet-coco-768x448",
             "nanodet-coco-416x352",
             "nanodet-coco-416-int8",
             "nanodet-coco-512x288-int8",
+            "nanodet-coco-768x448-int8",
             "nanodet-coco-416x352-int8",
             "ppocrv6-det-small",
             "ppocrv6-rec-small",

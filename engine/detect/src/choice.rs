@@ -87,11 +87,14 @@ pub enum InputChoice {
     Landscape416x352,
     /// Always 512 x 288 (`nanodet-coco-512x288`).
     Wide512x288,
+    /// Always 768 x 448 (`nanodet-coco-768x448`): never chosen by shape, only asked for
+    /// (small and distant objects in wide footage; doc/models.md "768 x 448 on request").
+    Wide768x448,
 }
 
 impl InputChoice {
     /// The flag values, as parsed and printed.
-    pub const VALUES: [&'static str; 4] = ["auto", "416", "416x352", "512x288"];
+    pub const VALUES: [&'static str; 5] = ["auto", "416", "416x352", "512x288", "768x448"];
 }
 
 impl fmt::Display for InputChoice {
@@ -101,13 +104,14 @@ impl fmt::Display for InputChoice {
             InputChoice::Square416 => "416",
             InputChoice::Landscape416x352 => "416x352",
             InputChoice::Wide512x288 => "512x288",
+            InputChoice::Wide768x448 => "768x448",
         })
     }
 }
 
 /// An unknown `--detector-input` value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown detector input '{0}' (expected auto, 416, 416x352 or 512x288)")]
+#[error("unknown detector input '{0}' (expected auto, 416, 416x352, 512x288 or 768x448)")]
 pub struct BadInputChoice(pub String);
 
 impl FromStr for InputChoice {
@@ -118,6 +122,7 @@ impl FromStr for InputChoice {
             "416" | "416x416" => Ok(InputChoice::Square416),
             "416x352" => Ok(InputChoice::Landscape416x352),
             "512x288" => Ok(InputChoice::Wide512x288),
+            "768x448" => Ok(InputChoice::Wide768x448),
             _ => Err(BadInputChoice(s.to_owned())),
         }
     }
@@ -303,20 +308,27 @@ pub fn detector_model_for(
     choice: InputChoice,
     precision: Precision,
 ) -> DetectorModel {
-    let (shape, forced) = match choice {
-        InputChoice::Square416 => (Shape::Other, true),
-        InputChoice::Landscape416x352 => (Shape::Landscape, true),
-        InputChoice::Wide512x288 => (Shape::Wide, true),
-        InputChoice::Auto => (shape_of(width_px, height_px), false),
+    // The size: by shape for `auto`, else the one asked for (768 x 448 has no shape of
+    // its own: it is only ever asked for).
+    let size = match choice {
+        InputChoice::Auto => match shape_of(width_px, height_px) {
+            Shape::Wide => InputChoice::Wide512x288,
+            Shape::Landscape => InputChoice::Landscape416x352,
+            Shape::Other => InputChoice::Square416,
+        },
+        forced => forced,
     };
-    let model = match (shape, precision) {
-        (Shape::Other, Precision::Float) => ids::NANODET_COCO_416,
-        (Shape::Landscape, Precision::Float) => ids::NANODET_COCO_416X352,
-        (Shape::Wide, Precision::Float) => ids::NANODET_COCO_512X288,
-        (Shape::Other, Precision::Int8) => ids::NANODET_COCO_416_INT8,
-        (Shape::Landscape, Precision::Int8) => ids::NANODET_COCO_416X352_INT8,
-        (Shape::Wide, Precision::Int8) => ids::NANODET_COCO_512X288_INT8,
+    let model = match (size, precision) {
+        (InputChoice::Auto | InputChoice::Square416, Precision::Float) => ids::NANODET_COCO_416,
+        (InputChoice::Landscape416x352, Precision::Float) => ids::NANODET_COCO_416X352,
+        (InputChoice::Wide512x288, Precision::Float) => ids::NANODET_COCO_512X288,
+        (InputChoice::Wide768x448, Precision::Float) => ids::NANODET_COCO_768X448,
+        (InputChoice::Auto | InputChoice::Square416, Precision::Int8) => ids::NANODET_COCO_416_INT8,
+        (InputChoice::Landscape416x352, Precision::Int8) => ids::NANODET_COCO_416X352_INT8,
+        (InputChoice::Wide512x288, Precision::Int8) => ids::NANODET_COCO_512X288_INT8,
+        (InputChoice::Wide768x448, Precision::Int8) => ids::NANODET_COCO_768X448_INT8,
     };
+    let forced = choice != InputChoice::Auto;
     DetectorModel {
         model,
         forced,
@@ -421,6 +433,39 @@ mod tests {
         let m = detector_model_for(500, 500, InputChoice::Landscape416x352, Precision::Int8);
         assert_eq!((m.id(), m.forced), ("nanodet-coco-416x352-int8", true));
         assert!(!detector_model_for(1920, 1080, InputChoice::Auto, Precision::Float).forced);
+    }
+
+    /// 768 x 448 is never chosen by shape, whatever the frame; asked for, it is given at
+    /// both precisions, and its flag value parses and prints back.
+    #[test]
+    fn the_768x448_input_is_only_ever_asked_for() {
+        for (w, h) in [
+            (1920, 1080),
+            (3840, 1080),
+            (1280, 800),
+            (640, 480),
+            (480, 640),
+            (0, 0),
+        ] {
+            for p in [Precision::Float, Precision::Int8] {
+                let m = detector_model_for(w, h, InputChoice::Auto, p);
+                assert!(!m.id().contains("768x448"), "{w}x{h}: {}", m.id());
+            }
+        }
+        let m = detector_model_for(1920, 1080, InputChoice::Wide768x448, Precision::Float);
+        assert_eq!((m.id(), m.forced), ("nanodet-coco-768x448", true));
+        let m = detector_model_for(640, 480, InputChoice::Wide768x448, Precision::Int8);
+        assert_eq!((m.id(), m.forced), ("nanodet-coco-768x448-int8", true));
+        let c: InputChoice = "768X448".parse().unwrap();
+        assert_eq!(
+            (c, c.to_string().as_str()),
+            (InputChoice::Wide768x448, "768x448")
+        );
+        for v in InputChoice::VALUES {
+            assert_eq!(v.parse::<InputChoice>().unwrap().to_string(), v);
+        }
+        let spec = ids::NANODET_COCO_768X448.spec();
+        assert_eq!((spec.preprocess.width, spec.preprocess.height), (768, 448));
     }
 
     #[test]

@@ -54,6 +54,13 @@ fn int8_files_are_pinned_alike_in_the_manifest_fetch_models_and_the_tables() {
             "models/calibration/nanodet_coco_416x352.int8.json",
             "nanodet_coco_416x352_int8",
         ),
+        (
+            ids::NANODET_COCO_768X448_INT8,
+            ids::NANODET_COCO_768X448,
+            "NANODET_FINE_INT8_ONNX",
+            "models/calibration/nanodet_coco_768x448.int8.json",
+            "nanodet_coco_768x448_int8",
+        ),
     ] {
         let spec = int8.spec();
         assert_eq!(pin(&script, file_var), spec.file, "{}", spec.id);
@@ -86,6 +93,9 @@ fn int8_files_are_pinned_alike_in_the_manifest_fetch_models_and_the_tables() {
             }
             "nanodet-coco-416x352-int8" => {
                 "d0bd6ad5179d698799f715515e26432f22718f082fdf5a08633656e1644ca448"
+            }
+            "nanodet-coco-768x448-int8" => {
+                "03b41a0ce867d2bf298edb41770f6d77d936a2aaeb822862dc85ae67a5929ea9"
             }
             _ => "37e45f45e2b068efa18a154c0e2c3dfe7ed194d8e3c9f64b1742fedec03e249d",
         };

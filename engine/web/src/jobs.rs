@@ -257,6 +257,7 @@ fn run(
                 all: req.analyse_all,
                 detector: req.detector,
                 detector_precision: vigie_app::bench::PrecisionChoice::Auto,
+                detector_input: vigie_app::bench::InputChoice::Auto,
                 scene: None,
                 force: false,
                 jobs: 1,

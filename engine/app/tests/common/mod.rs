@@ -58,6 +58,7 @@ pub fn motion_request(sources: Vec<String>) -> AnalyzeRequest {
         sources,
         detector: DetectorChoice::Motion,
         detector_precision: vigie_app::bench::PrecisionChoice::Auto,
+        detector_input: vigie_app::bench::InputChoice::Auto,
         scene: None,
         force: false,
         jobs: 1,

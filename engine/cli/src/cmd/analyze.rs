@@ -45,6 +45,15 @@ pub struct Args {
     /// CPU (a merge refuses shards analysed at different precisions).
     #[arg(long, default_value = "auto", value_parser = super::detect::parse_detector_precision)]
     pub detector_precision: vigie_app::bench::PrecisionChoice,
+    /// NanoDet's input: `auto` (by the frame's shape: 512x288 for frames at least 1.6
+    /// times as wide as high, 416x352 from 13:11 up to 1.6, 416 otherwise), or one size for
+    /// every source of the run. `768x448` finds more small and distant vehicles in wide
+    /// footage (street frames: any vehicle found 0.93 instead of 0.86 of the time) at 2.2x
+    /// the detector's time, and fewer large, near persons (doc/models.md "768 x 448 on
+    /// request"). Recorded per source; the report quotes the measured figures of the model
+    /// each source was analysed with.
+    #[arg(long, default_value = "auto", value_parser = super::detect::parse_detector_input)]
+    pub detector_input: vigie_app::bench::InputChoice,
     /// Scene file (TOML) with the camera's zones and lines (format: see ARCHITECTURE.md).
     #[arg(long)]
     pub scene: Option<PathBuf>,
@@ -156,6 +165,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         all: args.all,
         detector: args.detector.into(),
         detector_precision: args.detector_precision,
+        detector_input: args.detector_input,
         scene: args.scene,
         force: args.force,
         jobs: args.jobs,
