@@ -130,6 +130,17 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("ingest.start", "Start time when the file has none (RFC 3339, optional)", "Heure de début si le fichier n'en a pas (RFC 3339, facultatif)"),
     ("ingest.detector", "Detector", "Détecteur"),
     ("ingest.sampling", "Sampling", "Échantillonnage"),
+    ("ingest.detail", "Objects to find", "Objets à trouver"),
+    (
+        "ingest.detail.auto",
+        "as usual (detector input chosen by the picture's shape)",
+        "comme d'habitude (entrée du détecteur choisie selon la forme de l'image)",
+    ),
+    (
+        "ingest.detail.fine",
+        "small and distant vehicles too (768x448: about half the speed, fewer large persons near the camera)",
+        "aussi les véhicules petits et lointains (768x448 : environ deux fois plus lent, moins de grandes personnes près de la caméra)",
+    ),
     ("ingest.submit", "Ingest and analyse the selection", "Importer et analyser la sélection"),
     ("ingest.analyse_all", "Analyse every source not yet analysed", "Analyser toutes les sources non analysées"),
     ("ingest.progress", "Work in progress", "Travail en cours"),

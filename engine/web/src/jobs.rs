@@ -83,6 +83,9 @@ pub struct JobRequest {
     pub camera: Option<String>,
     pub start: Option<String>,
     pub detector: DetectorChoice,
+    /// NanoDet's input: `Auto` (by the source's shape) or 768x448 (small and distant
+    /// vehicles), recorded per source by the analysis.
+    pub detector_input: vigie_app::bench::InputChoice,
     pub sampling: SamplingMode,
     /// Analyse every source of the case not yet analysed (not only those ingested now).
     pub analyse_all: bool,
@@ -257,7 +260,7 @@ fn run(
                 all: req.analyse_all,
                 detector: req.detector,
                 detector_precision: vigie_app::bench::PrecisionChoice::Auto,
-                detector_input: vigie_app::bench::InputChoice::Auto,
+                detector_input: req.detector_input,
                 scene: None,
                 force: false,
                 jobs: 1,

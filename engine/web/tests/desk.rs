@@ -298,3 +298,50 @@ fn a_closing_case_stops_its_player() {
     assert_ne!(c.get(&format!("/c/{CASE}")).status, 200);
     assert_eq!(c.get(&format!("/c/{CASE}/audit")).status, 200);
 }
+
+/// The form's "small and distant vehicles too" reaches the analysis: the source is
+/// analysed with the 768x448 detector, and the case's log says so (`model_loaded`).
+/// Needs the fetched models and ONNX Runtime (`tools/setup`); skips loudly without them.
+#[test]
+fn the_form_asks_for_small_and_distant_vehicles() {
+    let cache = vigie_core::paths::cache_dir();
+    if !(cache.join("models/nanodet_coco_768x448.onnx").is_file()
+        && cache
+            .join("onnxruntime/1.31.1/libonnxruntime.so.1.31.1")
+            .is_file())
+    {
+        vigie_core::test_support::skip("run tools/fetch-onnxruntime and tools/fetch-models first");
+        return;
+    }
+    let s = Server::start();
+    if synthetic(s.root.path()).is_none() {
+        return;
+    }
+    let mut c = s.signed_in(OPERATOR);
+    let token = c.get(&format!("/c/{CASE}/ingest?root=0")).csrf();
+    let r = c.post(
+        &format!("/c/{CASE}/ingest"),
+        &[
+            ("csrf", &token),
+            ("path", "0:cam-synthetic.mp4"),
+            ("detector", "nanodet"),
+            ("detector_input", "768x448"),
+            ("sampling", "2fps"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let job = wait_for_job(&mut c);
+    assert_eq!(job["phase"], "done", "{job}");
+    let (entries, _) = vigie_app::view::audit_entries(&s.app, Some(CASE)).unwrap();
+    let loaded: Vec<String> = entries
+        .iter()
+        .filter(|e| e.params["event"] == "model_loaded")
+        .filter_map(|e| e.params["model_id"].as_str().map(str::to_owned))
+        .filter(|m| m.starts_with("nanodet"))
+        .collect();
+    assert!(!loaded.is_empty(), "a detector was loaded");
+    assert!(
+        loaded.iter().all(|m| m.starts_with("nanodet-coco-768x448")),
+        "{loaded:?}"
+    );
+}

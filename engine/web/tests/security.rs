@@ -237,6 +237,31 @@ fn path_traversal_is_refused_everywhere() {
         );
     }
     assert_eq!(s.count_events(CASE, "evidence_ingested"), 0);
+    // The detector input is one of the two the form offers; anything else is refused
+    // before any work starts (sizes for measurement stay on the command line).
+    let form = c.get(&format!("/c/{CASE}/ingest?root=0"));
+    assert!(
+        form.text().contains("value=\"768x448\"")
+            && form.text().contains("data-test=\"detector-input\""),
+        "{}",
+        form.text()
+    );
+    for bad in ["1024x576", "416", "' onmouseover='x"] {
+        let r = c.post(
+            &format!("/c/{CASE}/ingest"),
+            &[
+                ("csrf", &token),
+                ("analyse_all", "1"),
+                ("detector_input", bad),
+            ],
+        );
+        assert_eq!(r.status, 400, "{bad}: {}", r.text());
+        assert!(
+            r.text().contains("expected auto or 768x448"),
+            "{}",
+            r.text()
+        );
+    }
 }
 
 #[test]

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Json, Response};
 use vigie_app::analyze::DetectorChoice;
+use vigie_app::bench::InputChoice;
 use vigie_app::types::SamplingMode;
 
 use super::{case_right, in_case, CaseVisit, Fields, Form};
@@ -192,9 +193,14 @@ fn analysis_fields(lang: crate::i18n::Lang) -> String {
         "<label>{}</label><select name=\"detector\" data-test=\"detector\">\
          <option value=\"nanodet\">NanoDet (objects: persons, vehicles…)</option>\
          <option value=\"motion\">motion (moving objects, no model)</option></select>\
-         <label>{}</label><input name=\"sampling\" value=\"10fps\" data-test=\"sampling\">",
+         <label>{}</label><input name=\"sampling\" value=\"10fps\" data-test=\"sampling\">\
+         <label>{}</label><select name=\"detector_input\" data-test=\"detector-input\">\
+         <option value=\"auto\">{}</option><option value=\"768x448\">{}</option></select>",
         lang.t("ingest.detector"),
-        lang.t("ingest.sampling")
+        lang.t("ingest.sampling"),
+        lang.t("ingest.detail"),
+        lang.t("ingest.detail.auto"),
+        lang.t("ingest.detail.fine"),
     )
 }
 
@@ -220,6 +226,17 @@ pub async fn start(
             )))
         }
     };
+    // The two sizes an investigator chooses between (doc/models.md "768 x 448 on
+    // request"); the other forced sizes are for measurement, on the command line.
+    let detector_input = match f.get("detector_input").as_deref() {
+        None | Some("auto") => InputChoice::Auto,
+        Some("768x448") => InputChoice::Wide768x448,
+        Some(other) => {
+            return Err(PageError::bad(format!(
+                "invalid detector input {other:?} (expected auto or 768x448)"
+            )))
+        }
+    };
     let sampling: SamplingMode = f
         .get("sampling")
         .unwrap_or_else(|| "10fps".into())
@@ -242,6 +259,7 @@ pub async fn start(
         camera: f.get("camera"),
         start: f.get("start"),
         detector,
+        detector_input,
         sampling,
         analyse_all,
     };
