@@ -123,6 +123,10 @@ pub struct Ingested {
     pub record: SourceRecord,
     /// The same bytes were already registered.
     pub already_present: bool,
+    /// When they were, the path they were first registered from, if not this one: the
+    /// case's source is that file, and this one is only a copy of it (the audit entry
+    /// records both).
+    pub registered_path: Option<PathBuf>,
     /// The camera it belongs to, and whether an operator gave it (else proposed).
     pub camera: String,
     pub camera_confirmed: bool,
@@ -215,6 +219,11 @@ pub fn ingest(
     for rec in records {
         match case.registry().add(rec.clone()) {
             Ok(o) => {
+                let registered_path = (o == AddOutcome::AlreadyPresent)
+                    .then(|| case.registry().find(&rec.source_id).ok())
+                    .flatten()
+                    .map(|known| known.path)
+                    .filter(|known| *known != rec.path);
                 // A source keeps the camera of its first collection (a re-ingest of the
                 // same bytes does not move it).
                 let known = book.camera_of(&rec.source_id);
@@ -229,6 +238,7 @@ pub fn ingest(
                 ingested.push(Ingested {
                     record: rec,
                     already_present: o == AddOutcome::AlreadyPresent,
+                    registered_path,
                     camera: cam,
                     camera_confirmed: confirmed,
                 })

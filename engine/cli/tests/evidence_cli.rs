@@ -302,3 +302,41 @@ fn real_footage_ingest_and_decode() {
     assert_eq!(v["first_frame"], "2009-01-01T09:00:00+00:00");
     assert!(v["report"]["frames_decoded"].as_u64().unwrap() < 795);
 }
+
+/// The same bytes under a second name are not a second source: the output says which
+/// file the case's source was registered from, and the count says none was added.
+#[test]
+fn a_copy_of_registered_footage_names_the_file_it_was_registered_from() {
+    let env = TestCase::open("DUP-1");
+    let first = h264(&env, "first.mp4");
+    let copy = env.path("copy.mp4");
+    std::fs::copy(&first, &copy).unwrap();
+    env.cmd().arg("ingest").arg(&first).assert().success();
+    let out = env
+        .cmd()
+        .arg("ingest")
+        .arg(&copy)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("(already registered from {})", first.display())),
+        "{text}"
+    );
+    assert!(
+        text.contains("0 source(s) registered in case DUP-1 (1 already registered)"),
+        "{text}"
+    );
+    let v = env.json(&["ingest", copy.to_str().unwrap()]);
+    assert_eq!(v["ingested"][0]["already_present"], true, "{v}");
+    assert_eq!(
+        v["ingested"][0]["registered_path"],
+        first.display().to_string(),
+        "{v}"
+    );
+    // The file first registered, ingested again: already there, under its own name.
+    let v = env.json(&["ingest", first.to_str().unwrap()]);
+    assert!(v["ingested"][0]["registered_path"].is_null(), "{v}");
+}

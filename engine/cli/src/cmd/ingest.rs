@@ -86,6 +86,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             "ingested": out.ingested.iter().map(|i| json!({
                 "source": i.record,
                 "already_present": i.already_present,
+                "registered_path": i.registered_path,
                 "camera": i.camera,
                 "camera_confirmed": i.camera_confirmed,
             })).collect::<Vec<_>>(),
@@ -101,10 +102,10 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
     } else {
         for i in &out.ingested {
             let r = &i.record;
-            let note = if i.already_present {
-                " (already registered)"
-            } else {
-                ""
+            let note = match (&i.registered_path, i.already_present) {
+                (Some(first), _) => format!(" (already registered from {})", first.display()),
+                (None, true) => " (already registered)".to_owned(),
+                (None, false) => String::new(),
             };
             if let Some(s) = &r.salvage {
                 eprintln!(
@@ -141,10 +142,16 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
                 "cameras marked (proposed) were taken from folder and channel names: confirm or change them with `vigie camera set CAMERA SOURCE...`"
             );
         }
+        let known = out.ingested.iter().filter(|i| i.already_present).count();
         outln!(
-            "{} source(s) registered in case {}, {} failed, {} skipped (not recordings)",
-            out.ingested.len(),
+            "{} source(s) registered in case {}{}, {} failed, {} skipped (not recordings)",
+            out.ingested.len() - known,
             case_id,
+            if known > 0 {
+                format!(" ({known} already registered)")
+            } else {
+                String::new()
+            },
             out.failed.len(),
             out.skipped.len()
         );
