@@ -269,7 +269,7 @@ impl EnteredCase {
         let entry = self
             .ctx
             .record(event, why.as_deref().or(self.reason.as_deref()))?;
-        self.note_head(&entry, event, why.as_deref().or(self.reason.as_deref()))?;
+        self.note_head(&entry, event)?;
         if matches!(
             event.action(),
             vigie_audit::Action::Collection | vigie_audit::Action::Alteration
@@ -289,25 +289,33 @@ impl EnteredCase {
         if let Journal::Shard(journal) = &self.journal {
             return journal.record(event, Some(justification), self.app.clock().now());
         }
-        let entry = self.ctx.record(event, Some(justification))?;
-        self.note_head(&entry, event, Some(justification))?;
-        Ok(entry)
+        // Imported entries get no note each: the merge's own entry, recorded after
+        // them through `record`, notes the head that holds them all.
+        Ok(self.ctx.record(event, Some(justification))?)
     }
 
-    /// Record in the machine log that the case's log now holds `entry`. Every entry is
-    /// one that no copy of the case put back later may lose: a search (who looked for
-    /// what, directive 2016/680 art. 25) as much as a disclosure. Entry refuses a case log
-    /// that no longer holds the last head the machine log recorded of it, and `vigie audit
-    /// verify` reports it (see `ledger`); recording the head at disclosures only let an
-    /// operator put back a copy of the log taken before their searches. One short entry
-    /// in the machine log per case entry, appended without reading the case log again.
-    fn note_head(
-        &self,
-        entry: &EntryRef,
-        event: &Event,
-        justification: Option<&str>,
-    ) -> Result<(), AppError> {
-        let recorder = self.ctx.recorder(justification);
+    /// Record in the machine log that the case's log now holds `entry`, unless it is a
+    /// consultation. Such an entry (a collection, an analysis, a model loaded, a
+    /// disclosure) is one that no copy of the case put back later may lose: entry refuses
+    /// a case log that no longer holds the last head the machine log recorded of it, and
+    /// `vigie audit verify` reports it (see `ledger`). One short machine-log entry, with
+    /// no free text of the case (the operator's reason stays in the case's log).
+    ///
+    /// Why not consultations: a web page view is one, and every change of the machine
+    /// log makes the next case entry verify it again in full (the account book and this
+    /// ledger are replayed from its verified reading): noting them made a search page
+    /// 10-20x slower on an installation with 3,000-10,000 machine entries (`vigie bench
+    /// web`). Consultations after the last noted head are covered by the anchors
+    /// (`vigie audit anchor`, the system journal), as before.
+    fn note_head(&self, entry: &EntryRef, event: &Event) -> Result<(), AppError> {
+        if event.action() == vigie_audit::Action::Consultation {
+            return Ok(());
+        }
+        let why = format!(
+            "the case log's head after a {} entry",
+            event.action().as_str()
+        );
+        let recorder = self.ctx.recorder(Some(&why));
         // The event is recorded in the case's log already; should the machine log refuse
         // the note, the error says so (what was done exists and is recorded).
         vigie_case::record_case_entry_head(

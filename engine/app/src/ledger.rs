@@ -6,8 +6,8 @@
 //! case then reads as open, and work ran again in a case the magistrate's frame had
 //! closed; only a later `vigie audit verify` said so. The machine log, which the case's
 //! folder does not hold, records every closure (`case_closed_summary`) and the case log's
-//! head at every lifecycle event, report and disclosure (`case_log_head`). Entry now
-//! refuses
+//! head at every lifecycle event and report, and after every entry a command writes but
+//! consultations (`case_log_head`, `EnteredCase::record`). Entry now refuses
 //!
 //! - a case the machine log records as closed (after its last opening), whatever its
 //!   `case.json` says;
@@ -18,10 +18,11 @@
 //! kept while the log's files are unchanged ([`vigie_audit::DerivedCache`], as the
 //! account book), so a web server's page views do not read the machine log each time.
 //!
-//! Not covered: rolling a case log back to a point after the last recorded head
-//! (consultations and analyses since the last disclosure or lifecycle event); the anchors
-//! (`vigie audit anchor`, the system journal) and `vigie audit verify --against` are the
-//! check for that.
+//! Not covered: rolling a case log back to a point after the last recorded head (the
+//! consultations written since); the anchors (`vigie audit anchor`, the system journal)
+//! and `vigie audit verify --against` are the check for that. Noting consultations too
+//! would change the machine log at every page view, and every change makes the next entry
+//! verify it in full (`accounts::cached_machine_entries`).
 
 use std::collections::BTreeMap;
 

@@ -112,22 +112,52 @@ fn a_case_log_put_back_before_a_recorded_head_is_refused() {
     refused_as_behind(&app, &op, "C-rolled");
 }
 
-/// A search, a listing, any consultation is traced (directive 2016/680 art. 25): a copy
-/// of the case's log taken before it, put back to hide it, is refused like one taken
-/// before a disclosure. No report or export followed the consultation here.
+/// An analysis's entries (a model loaded, a source analysed) are noted in the machine log
+/// as they are written: a copy of the case's log taken before them, put back to hide the
+/// work, is refused like one taken before a disclosure. A consultation alone is not noted
+/// (a page view is one; the anchors cover it): entering after one still works.
 #[test]
-fn a_case_log_put_back_before_a_consultation_is_refused() {
+fn a_case_log_put_back_before_an_analysis_is_refused() {
     let home = tempfile::tempdir().unwrap();
     let saved = tempfile::tempdir().unwrap();
     let app = common::app_at(home.path());
     let op = Operator::new("op-wall").unwrap();
     common::open_case(&app, &op, "C-looked", "2026/908", "wall");
     let case_dir = app.root().case_dir("C-looked");
+    {
+        let case = EnteredCase::enter(&app, Some("C-looked"), &op, None, "list").unwrap();
+        vigie_app::evidence::list_sources(&case).unwrap();
+    }
+    let machine_entries = || {
+        app.root()
+            .machine_log(Arc::new(vigie_audit::SystemClock))
+            .unwrap()
+            .entries()
+            .unwrap()
+            .len()
+    };
+    let before = machine_entries();
     common::copy_dir(&case_dir, saved.path());
     {
         let case = EnteredCase::enter(&app, Some("C-looked"), &op, None, "list").unwrap();
         vigie_app::evidence::list_sources(&case).unwrap();
     }
+    assert_eq!(machine_entries(), before, "a consultation is not noted");
+    {
+        let case = EnteredCase::enter(&app, Some("C-looked"), &op, None, "analyze").unwrap();
+        let spec = vigie_app::admin::policy::AllowedModelId::lookup("nanodet-coco-416")
+            .unwrap()
+            .spec();
+        case.record(&Event::ModelLoaded {
+            model_id: spec.id.into(),
+            sha256: spec.sha256_hex(),
+            task: "object_detection".into(),
+            device: "cpu".into(),
+            source_id: None,
+        })
+        .unwrap();
+    }
+    assert_eq!(machine_entries(), before + 1, "the model load is noted");
     restore(saved.path(), &case_dir);
     refused_as_behind(&app, &op, "C-looked");
 }
