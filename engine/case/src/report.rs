@@ -133,8 +133,9 @@ pub struct ModelLimits {
     pub sha256: Option<String>,
     /// The `model_load` entries (sequence numbers).
     pub entries: Vec<u64>,
-    /// The sources those entries loaded it for, in log order (the detector model is
-    /// chosen per source by the frame's shape, so each source's figures are its model's).
+    /// The sources those entries loaded it for whose results come from it (their last
+    /// `source_analysed` names it), in log order: the detector model is chosen per source
+    /// (by the frame's shape, or asked for), so each source's figures are its model's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<String>,
     pub measured: Vec<MeasuredQuality>,
@@ -173,13 +174,32 @@ fn installed_measured() -> &'static [MeasuredQuality] {
     MEASURED.get().map(Vec::as_slice).unwrap_or_default()
 }
 
+/// The detector model each source's results come from: the `detector_model` (id,
+/// SHA-256) of its last `source_analysed` entry, by source id.
+pub type AnalysedWith = BTreeMap<String, (String, String)>;
+
 /// The limits section for the models a report lists, from a table of measured figures.
 /// Figures apply to a model only when both its id and its SHA-256 match (an entry that
-/// recorded no SHA-256, written before typed events, is matched by id).
-pub fn limits_section(models: &[ModelRow], table: &[MeasuredQuality]) -> LimitsSection {
+/// recorded no SHA-256, written before typed events, is matched by id). A source is listed
+/// under a model it was loaded for only if its results come from that model
+/// (`analysed_with`, when known): a source analysed again with another size, or whose
+/// re-analysis stopped after loading its model, is credited to the model of the results
+/// the index holds.
+pub fn limits_section(
+    models: &[ModelRow],
+    analysed_with: &AnalysedWith,
+    table: &[MeasuredQuality],
+) -> LimitsSection {
     let mut out: Vec<ModelLimits> = Vec::new();
     for m in models {
-        let source = str_at(&m.params, &["source_id"]).map(str::to_owned);
+        let source = str_at(&m.params, &["source_id"])
+            .map(str::to_owned)
+            .filter(|s| {
+                analysed_with.get(s).is_none_or(|(id, sha)| {
+                    m.model_id.as_deref() == Some(id.as_str())
+                        && m.sha256.as_deref().is_none_or(|m_sha| m_sha == sha)
+                })
+            });
         if let Some(l) = out
             .iter_mut()
             .find(|l| l.model_id == m.model_id && l.sha256 == m.sha256)
@@ -488,6 +508,7 @@ pub fn build_report_with(
     let mut operators: BTreeMap<String, OperatorRow> = BTreeMap::new();
     let mut entries_by_action: BTreeMap<String, u64> = BTreeMap::new();
     let mut models = Vec::new();
+    let mut analysed_with = AnalysedWith::new();
     let mut searches = Vec::new();
     let mut exports = Vec::new();
     let mut erasures = Vec::new();
@@ -506,6 +527,16 @@ pub fn build_report_with(
         row.first_at = row.first_at.min(e.time);
         row.last_at = row.last_at.max(e.time);
         let typed = Event::from_entry(e);
+        if e.params["event"] == "source_analysed" {
+            let m = &e.params["analysis"]["detector_model"];
+            if let (Some(source), Some(id), Some(sha)) = (
+                e.params["source_id"].as_str(),
+                m["id"].as_str(),
+                m["sha256"].as_str(),
+            ) {
+                analysed_with.insert(source.to_owned(), (id.to_owned(), sha.to_owned()));
+            }
+        }
         match e.action {
             Action::ModelLoad => models.push(ModelRow {
                 seq: e.seq,
@@ -596,7 +627,7 @@ pub fn build_report_with(
             anchors: crate::anchor::current_anchors(root, Some(&[case_id.to_owned()]), clock)?,
         },
         coverage: None,
-        limits: Some(limits_section(&models, measured)),
+        limits: Some(limits_section(&models, &analysed_with, measured)),
         models,
         clock_corrections,
         shards: entries
@@ -1534,6 +1565,7 @@ mod limits_tests {
                 load(7, "nanodet-coco-416", "S-lobby"),
                 load(9, "nanodet-coco-416", "S-tud"),
             ],
+            &AnalysedWith::new(),
             &[nanodet()],
         );
         assert_eq!(l.models.len(), 2, "{l:?}");
@@ -1552,6 +1584,39 @@ mod limits_tests {
         assert!(h.contains("nanodet-coco-512x288"), "{h}");
     }
 
+    /// A source analysed at 512x288, then again asked at 768x448: credited to the model
+    /// of its last analysis only; a re-analysis that loaded a model and stopped before its
+    /// `source_analysed` leaves the source under the model of the results kept.
+    #[test]
+    fn a_source_is_credited_to_the_model_of_its_last_analysis() {
+        let sha = "63".repeat(32);
+        let load = |seq, id: &str, source: &str| ModelRow {
+            params: serde_json::json!({ "model_id": id, "source_id": source }),
+            ..row(seq, Some(id), Some(sha.clone()))
+        };
+        let models = [
+            load(3, "nanodet-coco-512x288", "S-a"),
+            load(5, "nanodet-coco-512x288", "S-b"),
+            load(7, "nanodet-coco-768x448", "S-a"),
+            load(9, "nanodet-coco-768x448", "S-b"),
+        ];
+        let mut analysed = AnalysedWith::new();
+        // S-a's re-analysis finished; S-b's stopped after loading the model.
+        analysed.insert("S-a".into(), ("nanodet-coco-768x448".into(), sha.clone()));
+        analysed.insert("S-b".into(), ("nanodet-coco-512x288".into(), sha.clone()));
+        let l = limits_section(&models, &analysed, &[nanodet()]);
+        assert_eq!(l.models.len(), 2, "{l:?}");
+        assert_eq!(
+            l.models[0].model_id.as_deref(),
+            Some("nanodet-coco-512x288")
+        );
+        assert_eq!(l.models[0].sources, ["S-b"]);
+        assert_eq!(l.models[1].sources, ["S-a"]);
+        // Without analyses recorded, every load names its source (as before).
+        let l = limits_section(&models, &AnalysedWith::new(), &[nanodet()]);
+        assert_eq!(l.models[0].sources, ["S-a", "S-b"]);
+    }
+
     #[test]
     fn figures_apply_to_the_model_id_and_bytes_loaded() {
         let table = [nanodet()];
@@ -1564,6 +1629,7 @@ mod limits_tests {
                 row(10, None, None),
                 row(11, Some("nanodet-coco-416"), None),
             ],
+            &AnalysedWith::new(),
             &table,
         );
         assert_eq!(l.models.len(), 5, "{l:?}");
@@ -1595,7 +1661,7 @@ mod limits_tests {
         assert!(h.contains("other bytes"));
 
         let mut h = String::new();
-        render_limits(&mut h, &limits_section(&[], &table));
+        render_limits(&mut h, &limits_section(&[], &AnalysedWith::new(), &table));
         assert!(h.contains("No detection model was loaded"));
     }
 

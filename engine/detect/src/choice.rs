@@ -3,7 +3,8 @@
 //!
 //! Why by shape: NanoDet-m is fully convolutional, so one set of weights runs at any input
 //! size, each size an allowlisted file of its own (doc/models.md, "Detector input size").
-//! Three sizes, one per family of frame shapes:
+//! Three sizes chosen by shape, one per family of frame shapes (a fourth, 768 x 448, is
+//! only ever asked for: [`InputChoice::Wide768x448`]):
 //!
 //! - **Wide** (16:10 and wider, [`WIDE_ASPECT_MIN`]): 512 x 288. A 16:9 frame letterboxed
 //!   into the 416 x 416 square wastes 44 % of it on black bars; in 512 x 288 it fills the
