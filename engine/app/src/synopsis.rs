@@ -72,6 +72,9 @@ pub struct SynopsisOptions {
     pub max_objects: Option<usize>,
     /// Shortest segment a long object is cut into, seconds (default 3).
     pub min_segment_s: Option<f64>,
+    /// Shortest time a standing object pasted into the background stays on screen,
+    /// seconds (default 0.3: `vigie_synopsis::DEFAULT_STILL_SHOW_MIN_MS`).
+    pub still_show_min_s: Option<f64>,
 }
 
 /// One source on a synopsis's timeline: what the index, the disclosure and the printout
@@ -150,6 +153,7 @@ fn config(
         ("--length-s", length_s),
         ("--max-length-s", opts.max_length_s),
         ("--min-segment-s", opts.min_segment_s),
+        ("--still-show-min-s", opts.still_show_min_s),
     ] {
         if let Some(v) = v.filter(|v| !v.is_finite()) {
             return Err(AppError::BadInput(format!(
@@ -167,6 +171,9 @@ fn config(
         min_segment_ms: opts
             .min_segment_s
             .map_or(defaults.min_segment_ms, |s| (s * 1000.0).round() as i64),
+        still_show_min_ms: opts
+            .still_show_min_s
+            .map_or(defaults.still_show_min_ms, |s| (s * 1000.0).round() as i64),
         ..defaults
     };
     cfg.validate()?;
@@ -448,6 +455,7 @@ pub fn synopsis_with(
             "max_length_s": opts.max_length_s,
             "max_objects": opts.max_objects,
             "min_segment_s": opts.min_segment_s,
+            "still_show_min_s": opts.still_show_min_s,
             "tracks": tracks_shown,
             "vigie_version": env!("CARGO_PKG_VERSION"),
         }),
@@ -714,6 +722,7 @@ pub fn camera_synopsis_with(
             "max_length_s": opts.max_length_s,
             "max_objects": opts.max_objects,
             "min_segment_s": opts.min_segment_s,
+            "still_show_min_s": opts.still_show_min_s,
             "vigie_version": env!("CARGO_PKG_VERSION"),
         }),
         &[&video, &index_out, &vtt_out],

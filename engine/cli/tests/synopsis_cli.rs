@@ -278,19 +278,22 @@ fn filtered_synopsis_shows_only_matching_tracks() {
         .stderr(predicate::str::contains("length"));
     // A negative number reaches vigie's own check (not the parser's "unexpected
     // argument"), and NaN is named as given.
-    for (value, says) in [
-        ("-5", "invalid length -5 s"),
-        ("nan", "invalid --length-s NaN"),
+    for (flag, value, says) in [
+        ("--length-s", "-5", "invalid length -5 s"),
+        ("--length-s", "nan", "invalid --length-s NaN"),
+        (
+            "--still-show-min-s",
+            "0",
+            "invalid shortest showing of a standing object 0 s",
+        ),
+        (
+            "--still-show-min-s",
+            "inf",
+            "invalid --still-show-min-s inf",
+        ),
     ] {
         env.cmd()
-            .args([
-                "synopsis",
-                "--source",
-                &source_id,
-                "--length-s",
-                value,
-                "-o",
-            ])
+            .args(["synopsis", "--source", &source_id, flag, value, "-o"])
             .arg(env.path("bad.mp4"))
             .assert()
             .code(2)

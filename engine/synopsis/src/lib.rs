@@ -152,6 +152,10 @@ pub struct SynopsisConfig {
     pub segment_share: f64,
     /// What counts as standing still (a stationary stretch is shown as background).
     pub still: StillRule,
+    /// Shortest time a stationary stretch pasted into the background stays on screen, ms
+    /// of synopsis ([`DEFAULT_STILL_SHOW_MIN_MS`]); longer stretches stay for the time the
+    /// background takes to pass them.
+    pub still_show_min_ms: i64,
     /// Background segments (each with its own median), ms; made longer for very long
     /// footage so at most 256 segments exist.
     pub background_segment_ms: i64,
@@ -182,6 +186,7 @@ impl Default for SynopsisConfig {
             min_segment_ms: 3_000,
             segment_share: 0.25,
             still: StillRule::default(),
+            still_show_min_ms: DEFAULT_STILL_SHOW_MIN_MS,
             background_segment_ms: 60_000,
             background_samples: 9,
             fg_threshold: 60,
@@ -230,6 +235,12 @@ impl SynopsisConfig {
             return bad(format!(
                 "invalid stationary rule ({} ms, radius {}; expected >= 100 ms and 0 to 1)",
                 self.still.min_ms, self.still.radius
+            ));
+        }
+        if !(100..=60_000).contains(&self.still_show_min_ms) {
+            return bad(format!(
+                "invalid shortest showing of a standing object {} s (expected 0.1 s to 60 s)",
+                self.still_show_min_ms as f64 / 1000.0
             ));
         }
         if !(0.0..=1.0).contains(&self.max_collision) {
@@ -389,18 +400,28 @@ fn pieces_for(
     out
 }
 
-/// Shortest time a stationary stretch stays on screen, ms of synopsis.
-const MIN_STILL_SHOW_MS: i64 = 1_000;
+/// Shortest time a stationary stretch stays on screen by default, ms of synopsis.
+///
+/// Why 300 ms and not more: a stationary stretch is shown for the time the background
+/// takes to pass it (its duration x length / source), so at 60x a person who stood 20 s
+/// is there for a third of a second, as in any time-lapse. An object that appears in a
+/// still scene is noticed within a fraction of a second (an onset draws the eye); what it
+/// is and when it stood is read with the video paused, from its label, the index and the
+/// WebVTT track, as for a moving object shown that briefly. A longer floor costs length
+/// where many stops share one spot: on the sparse hour of `tools/bench-synopsis-hour`
+/// (29 stops at one table), 1 s gave 50.1x and 300 ms 62.1x, both within the 5% budget.
+/// `vigie synopsis --still-show-min-s` sets it per synopsis.
+pub const DEFAULT_STILL_SHOW_MIN_MS: i64 = 300;
 
 /// When a stationary stretch `[from, to]` (source ms) is on screen: the background follows
-/// the source time (synopsis time x source / synopsis duration), at least
-/// [`MIN_STILL_SHOW_MS`] (or the whole synopsis when shorter).
-fn still_window(from: i64, to: i64, source_ms: i64, length_ms: i64) -> (i64, i64) {
+/// the source time (synopsis time x source / synopsis duration), at least `min_ms` (or
+/// the whole synopsis when shorter).
+fn still_window(from: i64, to: i64, source_ms: i64, length_ms: i64, min_ms: i64) -> (i64, i64) {
     let d = source_ms.max(1) as i128;
     let l = length_ms.max(1);
     let map = |t: i64| (t as i128 * l as i128 / d) as i64;
     let (mut a, mut b) = (map(from).clamp(0, l), map(to).clamp(0, l));
-    let min = MIN_STILL_SHOW_MS.min(l);
+    let min = min_ms.max(1).min(l);
     if b - a < min {
         let mid = (a + b) / 2;
         a = (mid - min / 2).clamp(0, l - min);
@@ -503,7 +524,7 @@ fn plan_with(
         })
         .collect();
     // Stationary objects pasted into the background: placed like pieces, for as long as
-    // the source time takes to pass them (at least a second), within the time band.
+    // the source time takes to pass them (at least `still_show_min_ms`), within the time band.
     let pastes: Vec<Paste> = match cutouts {
         Some(c) => stills
             .iter()
@@ -522,7 +543,7 @@ fn plan_with(
         let mut shapes: Vec<TubeShape> =
             pieces.iter().map(|p| shape_of(tubes, p, cutouts)).collect();
         shapes.extend(pastes.iter().map(|(_, from, to, p, cover)| {
-            let (a, b) = still_window(*from, *to, source.duration_ms, len);
+            let (a, b) = still_window(*from, *to, source.duration_ms, len, cfg.still_show_min_ms);
             let bbox = BBox {
                 x: p.rect.x as f32,
                 y: p.rect.y as f32,
@@ -597,7 +618,13 @@ fn plan_with(
         .map(|s| {
             let t = &tubes[s.tube];
             let (from, to) = (t.boxes[s.first_box].0, t.boxes[s.last_box].0);
-            still_window(from, to, source.duration_ms, target_ms)
+            still_window(
+                from,
+                to,
+                source.duration_ms,
+                target_ms,
+                cfg.still_show_min_ms,
+            )
         })
         .collect();
     for ((k, ..), start) in pastes.iter().zip(&arrangement.starts_ms[pieces.len()..]) {

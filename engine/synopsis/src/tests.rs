@@ -315,16 +315,48 @@ fn a_cap_on_objects_at_once_is_honoured() {
 #[test]
 fn stationary_stretches_follow_the_source_time_and_stay_visible() {
     // 80 s into 10 s: a stretch 40..48 s shows at 5..6 s.
-    assert_eq!(still_window(40_000, 48_000, 80_000, 10_000), (5_000, 6_000));
-    // Too short to see: widened to a second around its place.
-    assert_eq!(still_window(40_000, 43_000, 80_000, 10_000), (4_687, 5_687));
+    assert_eq!(
+        still_window(40_000, 48_000, 80_000, 10_000, 1_000),
+        (5_000, 6_000)
+    );
+    // Too short to see: widened to the floor around its place.
+    assert_eq!(
+        still_window(40_000, 43_000, 80_000, 10_000, 1_000),
+        (4_687, 5_687)
+    );
+    assert_eq!(
+        still_window(40_000, 41_000, 80_000, 10_000, DEFAULT_STILL_SHOW_MIN_MS),
+        (4_912, 5_212)
+    );
+    // Long enough for the default floor, not for a second: the floor changes nothing.
+    assert_eq!(
+        still_window(40_000, 43_000, 80_000, 10_000, DEFAULT_STILL_SHOW_MIN_MS),
+        (5_000, 5_375)
+    );
     // At the very end: kept inside the synopsis.
     assert_eq!(
-        still_window(79_000, 80_000, 80_000, 10_000),
+        still_window(79_000, 80_000, 80_000, 10_000, 1_000),
         (9_000, 10_000)
     );
-    // A synopsis shorter than a second: all of it.
-    assert_eq!(still_window(0, 100, 80_000, 500), (0, 500));
+    // A synopsis shorter than the floor: all of it.
+    assert_eq!(still_window(0, 100, 80_000, 500, 1_000), (0, 500));
+}
+
+#[test]
+fn the_floor_of_a_standing_object_is_validated() {
+    for bad in [0, 99, 60_001] {
+        let cfg = SynopsisConfig {
+            still_show_min_ms: bad,
+            ..SynopsisConfig::default()
+        };
+        let e = cfg.validate().unwrap_err().to_string();
+        assert!(e.contains("standing object"), "{e}");
+    }
+    let cfg = SynopsisConfig {
+        still_show_min_ms: 100,
+        ..SynopsisConfig::default()
+    };
+    cfg.validate().unwrap();
 }
 
 #[test]
@@ -474,8 +506,8 @@ fn present_tracks_follow_increasing_times_and_restart_on_a_step_back() {
 #[test]
 fn pasted_stationary_stretches_are_placed_apart() {
     // Two people standing 10 s each at the same place, 20 s apart in an hour: at 60x their
-    // windows (at least 1 s each) would overlap where the source time maps them; placed
-    // like segments, they do not.
+    // windows (at least 1 s each, as asked here) would overlap where the source time maps
+    // them; placed like segments, they do not.
     let src = source_of(3_600_000);
     let still = |id: u64, t0: i64| {
         tube_of(
@@ -522,6 +554,7 @@ fn pasted_stationary_stretches_are_placed_apart() {
     };
     let cfg = SynopsisConfig {
         length_ms: Some(60_000),
+        still_show_min_ms: 1_000,
         ..SynopsisConfig::default()
     };
     let p = plan_on_masks(&src, &tubes, &cut, &cfg).unwrap();
@@ -530,8 +563,8 @@ fn pasted_stationary_stretches_are_placed_apart() {
     let (a, b) = (p.still_windows[0], p.still_windows[1]);
     // Where the source time maps them: 10 s and 10.33 s, overlapping.
     let (ma, mb) = (
-        still_window(600_000, 610_000, 3_600_000, 60_000),
-        still_window(620_000, 630_000, 3_600_000, 60_000),
+        still_window(600_000, 610_000, 3_600_000, 60_000, 1_000),
+        still_window(620_000, 630_000, 3_600_000, 60_000, 1_000),
     );
     assert!(ma.1 > mb.0, "{ma:?} {mb:?}");
     assert!(a.1 <= b.0 || b.1 <= a.0, "{a:?} {b:?}");

@@ -206,4 +206,44 @@ fn a_camera_synopsis_is_made_through_the_layer_or_refused_with_the_reason() {
         .iter()
         .filter(|(k, _, _)| k == "synopsis_built")
         .all(|(_, op, _)| op == OPERATOR));
+
+    // The operator's settings (density, longest length, collision budget): a bad value
+    // is refused on the form, naming the setting, with what was typed kept; nothing is
+    // recorded. Good ones reach the layer, and the figures say what they gave.
+    let built = s.count_events(CASE, "synopsis_built");
+    for (field, value, says) in [
+        ("max_objects", "0", "0 objects at once"),
+        ("max_collisions_pct", "150", "a percentage from 0 to 100"),
+        ("max_length_s", "soon", "invalid max_length_s"),
+        ("max_length_s", "0", "invalid maximum length 0 s"),
+    ] {
+        let page = refused(
+            &mut c,
+            &[("csrf", &token), ("camera", "hall"), (field, value)],
+            &[says],
+        );
+        assert!(
+            page.contains(&format!("name=\"{field}\" value=\"{value}\"")),
+            "{field}: what was typed is kept"
+        );
+    }
+    assert_eq!(s.count_events(CASE, "synopsis_built"), built);
+    let r = c.post(
+        &path,
+        &[
+            ("csrf", &token),
+            ("camera", "hall"),
+            ("max_objects", "1"),
+            ("max_collisions_pct", "10"),
+        ],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let page = r.text();
+    let at_once: u32 = figure(&page, "at_once").parse().unwrap();
+    assert_eq!(at_once, 1, "one object at a time");
+    assert!(
+        page.contains("(limit 1)") || page.contains("(limite 1)"),
+        "{page}"
+    );
+    assert!(page.contains("10.0 %"), "the budget asked for: {page}");
 }

@@ -30,9 +30,9 @@ shown) and OUT.vtt (the same as WebVTT cues). Filters are those of `vigie search
 No object is dropped: an object longer than the synopsis is cut into segments (at least
 --min-segment-s) shown at the same time, each labelled with its own time (14:02:10 #12 2/3);
 an object standing still for 3 s or more is shown in the background while the source time
-passes its stationary stretch (labelled from-to #id) and listed with it in OUT.json. In a
-filtered synopsis the objects not selected are never visible (filled opaque in the background
-where they stood still).
+passes its stationary stretch (at least --still-show-min-s; labelled from-to #id) and listed
+with it in OUT.json. In a filtered synopsis the objects not selected are never visible (filled
+opaque in the background where they stood still).
 
 With --camera instead of --source: every file of the camera with a wall-clock start, ordered by
 its corrected clock (`vigie clock set`), cut to --from..--to when given, on one timeline; each
@@ -89,6 +89,15 @@ pub struct Args {
         value_name = "SECONDS"
     )]
     pub min_segment_s: f64,
+    /// Shortest time a standing object (shown as part of the background) stays on screen,
+    /// seconds; longer stops stay as long as the background takes to pass them.
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        default_value_t = vigie_synopsis::DEFAULT_STILL_SHOW_MIN_MS as f64 / 1000.0,
+        value_name = "SECONDS"
+    )]
+    pub still_show_min_s: f64,
     /// Keep the chronological order of objects (an object never starts before one that
     /// appeared before it).
     #[arg(long)]
@@ -103,6 +112,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         max_length_s: args.max_length_s,
         max_objects: args.max_objects,
         min_segment_s: Some(args.min_segment_s),
+        still_show_min_s: Some(args.still_show_min_s),
     };
     let Some(source) = args.source.clone() else {
         return run_camera(&case, args, &opts, global);

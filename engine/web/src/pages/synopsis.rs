@@ -46,20 +46,22 @@ pub async fn build(
         .iter()
         .any(|n| f.get(n).is_some())
         .then(|| query_args(&f));
+    let (max_collisions, opts) = settings_of(&f)?;
     let name = output_name("synopsis", &source);
     let name2 = name.clone();
     let why = f.get("reason");
     in_case(&st, &who, &case_id, "synopsis", why, move |case, _| {
-        results::synopsis(
+        results::synopsis_with(
             &case,
             &SynopsisRequest {
                 source,
                 output: PathBuf::from(name2),
                 length_s: None,
-                max_collisions: 0.05,
+                max_collisions,
                 keep_order: false,
                 filters,
             },
+            &opts,
         )?;
         Ok(())
     })
@@ -194,6 +196,63 @@ pub async fn pick(
     })
 }
 
+/// The operator's settings of a synopsis form (`settings_html`): the collision budget
+/// (a share, from a percentage; default [`MAX_COLLISIONS`]), the longest length and the
+/// density. Empty fields keep the defaults; the layer validates the values (its refusal
+/// names the setting and the range).
+fn settings_of(f: &Fields) -> Result<(f64, SynopsisOptions), PageError> {
+    let pct: Option<f64> = f.num("max_collisions_pct")?;
+    let max_collisions = match pct {
+        None => MAX_COLLISIONS,
+        Some(p) if p.is_finite() && (0.0..=100.0).contains(&p) => p / 100.0,
+        Some(p) => {
+            return Err(PageError::bad(format!(
+                "invalid collision budget {p} %: give a percentage from 0 to 100 (default 5)"
+            )))
+        }
+    };
+    let max_objects: Option<usize> = f.num("max_objects")?;
+    Ok((
+        max_collisions,
+        SynopsisOptions {
+            max_length_s: f.num("max_length_s")?,
+            max_objects,
+            ..SynopsisOptions::default()
+        },
+    ))
+}
+
+/// The settings of a synopsis form, folded (`prefix`: the form's id prefix); `f` keeps
+/// what was typed when a refusal shows the form again.
+pub(crate) fn settings_html(lang: Lang, f: &Fields, prefix: &str) -> String {
+    let mut b = format!(
+        "<details class=\"synopsis-settings\" id=\"{prefix}-settings\"><summary>{}</summary>",
+        lang.t("syn.settings")
+    );
+    for (name, key, extra) in [
+        ("max_length_s", "syn.max_length_s", "inputmode=\"decimal\""),
+        ("max_objects", "syn.max_objects", "inputmode=\"numeric\""),
+        (
+            "max_collisions_pct",
+            "syn.max_collisions_pct",
+            "inputmode=\"decimal\" placeholder=\"5\"",
+        ),
+    ] {
+        b.push_str(&format!(
+            "<div class=\"field\">{}</div>",
+            html::text_input(
+                &format!("{prefix}-{}", name.replace('_', "-")),
+                name,
+                lang.t(key),
+                &f.str(name),
+                extra
+            )
+        ));
+    }
+    b.push_str("</details>");
+    b
+}
+
 /// `PREFIX-PART-STAMP.mp4`: the synopsis file a build writes, `PART` (a source id or a
 /// camera name) cut to 40 letters and digits.
 fn output_name(prefix: &str, part: &str) -> String {
@@ -264,6 +323,7 @@ fn camera_form_html(
             )
         ));
     }
+    b.push_str(&settings_html(lang, f, "cs"));
     b.push_str(&format!(
         "<div class=\"field wide\">{}</div><button type=\"submit\" id=\"cs-submit\">{}</button></form>",
         html::text_input("cs-reason", "reason", lang.t("common.reason"), &f.str("reason"), ""),
@@ -379,6 +439,15 @@ fn figures_html(lang: Lang, f: &Figures) -> String {
         format!("{} / {}", f.objects_shown, f.objects_selected),
     ));
     b.push_str(&row(
+        "fig.at_once",
+        "at_once",
+        format!("{}", f.max_objects_at_once),
+        match f.max_objects {
+            Some(m) => format!("{} ({} {m})", f.max_objects_at_once, lang.t("fig.at_most")),
+            None => format!("{}", f.max_objects_at_once),
+        },
+    ));
+    b.push_str(&row(
         "fig.segments",
         "segments",
         format!("{}", f.segments_cut),
@@ -445,19 +514,21 @@ pub async fn camera_build(
     };
     let name2 = name.clone();
     let why = f.get("reason");
+    let settings = settings_of(&f);
     let (outcome, cameras) = in_case(&st, &who, &case_id, CAMERA_PAGE, why, move |case, _| {
-        let outcome = match camera {
-            None => Err(AppError::BadInput("choose a camera".into())),
-            Some(_) => results::camera_synopsis_with(
+        let outcome = match (camera, settings) {
+            (None, _) => Err(AppError::BadInput("choose a camera".into())),
+            (_, Err(e)) => Err(AppError::BadInput(e.message)),
+            (Some(_), Ok((max_collisions, opts))) => results::camera_synopsis_with(
                 &case,
                 &CameraSynopsisRequest {
                     filters,
                     output: PathBuf::from(name2),
                     length_s: None,
-                    max_collisions: MAX_COLLISIONS,
+                    max_collisions,
                     keep_order: false,
                 },
-                &SynopsisOptions::default(),
+                &opts,
             ),
         };
         // The form again, with the cameras, when the synopsis was refused.
