@@ -985,6 +985,21 @@ fn merge_run(
     Ok(())
 }
 
+/// A scratch file removed when dropped (on every way out of a merge).
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+        // SQLite's companions, when the copy was opened.
+        for ext in ["-wal", "-shm"] {
+            let mut p = self.0.clone().into_os_string();
+            p.push(ext);
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
 /// What every shard of a run must share.
 struct RunSettings {
     plan_sha256: String,
@@ -1049,6 +1064,12 @@ fn check_and_import(
             record.case_id,
             record.procedure,
             case.case_id()
+        ));
+    }
+    let spec = record.shard;
+    if spec.count == 0 || spec.count > 4096 || spec.index >= spec.count {
+        return Err(format!(
+            "it says shard {spec}, which no run has: a run has 1 to 4096 shards, numbered from 0; run the shard again with --shard I/N"
         ));
     }
     let name = dir.file_name().unwrap_or_default().to_string_lossy();
@@ -1180,7 +1201,97 @@ fn check_and_import(
             bad.join(", ")
         ));
     }
-    // 6. Sources registered with the same bytes, in the plan, and not merged already.
+    // 6. The share is the plan's, rebuilt here from the case's registry: a shard cannot
+    // claim sources the plan gave to another, nor a plan of sources never collected.
+    let mut planned = Vec::with_capacity(record.plan_sources.len());
+    for id in &record.plan_sources {
+        let rec = case
+            .find_source(id)
+            .ok()
+            .filter(|r| &r.source_id == id)
+            .ok_or_else(|| {
+                format!("its plan names source {id:?}, which this case never collected")
+            })?;
+        planned.push(PlannedSource {
+            source_id: rec.source_id.clone(),
+            sha256: rec.sha256.clone(),
+            duration_ms: rec.meta.duration_ms,
+        });
+    }
+    if plan_sha256(&planned, spec.count) != record.plan_sha256 {
+        return Err(format!(
+            "its plan hash {} is not the hash of its {} sources as this case registered them: the record was not made from this case's registry; start a new run",
+            &record.plan_sha256[..12.min(record.plan_sha256.len())],
+            planned.len()
+        ));
+    }
+    let shares = plan(&planned, spec.count);
+    let mut share: Vec<&str> = shares[spec.index as usize]
+        .iter()
+        .map(|p| p.source_id.as_str())
+        .collect();
+    let mut assigned: Vec<&str> = record.assigned.iter().map(String::as_str).collect();
+    share.sort_unstable();
+    assigned.sort_unstable();
+    if share != assigned {
+        return Err(format!(
+            "its share ({}) is not what the plan gives shard {spec} ({}); start a new run",
+            assigned.join(", "),
+            share.join(", ")
+        ));
+    }
+    if let Some(s) = record
+        .sources
+        .iter()
+        .find(|s| !record.assigned.contains(&s.source_id))
+    {
+        return Err(format!(
+            "it reports source {}, which is not in its share",
+            s.source_id
+        ));
+    }
+    // The operator it names works in this case (once the installation has accounts).
+    let operator = crate::Operator::new(&record.operator).map_err(e)?;
+    crate::accounts::check_case_entry(case.app(), &operator, case.case_id(), &case.alert_sink())
+        .map_err(|x| format!("its operator {:?} was refused: {x}", record.operator))?;
+    // What is read from here on is checked against the signed hashes again, as read (a
+    // file swapped after step 5 is caught).
+    let signed = |rel: &str| record.files.iter().find(|f| f.path == rel);
+    // A copied file is hashed as copied and must be what the node signed.
+    let check_copy = |rel: &str, copied: &Path| -> Result<(), AppError> {
+        let (sha256, _) = vigie_evidence::hash_file(copied, |_| {})?;
+        if signed(rel).map(|f| f.sha256.as_str()) != Some(sha256.as_str()) {
+            return Err(AppError::BadInput(format!(
+                "{rel} changed while the shard was merged; merge again once nothing writes to the shard's folder"
+            )));
+        }
+        Ok(())
+    };
+    // The shard's index, read from a copy (opening the signed file would change it),
+    // checked as copied, removed when the merge is done with it.
+    let shard_layout = DerivedLayout::new(dir);
+    let case_layout = case.layout();
+    let derived = case_layout.ensure_derived().map_err(e)?;
+    let copy = RemoveOnDrop(derived.join(format!(".merge-{}.sqlite", std::process::id())));
+    let shard_ix = if analysed.is_empty() {
+        None
+    } else {
+        std::fs::copy(shard_layout.index_path(), &copy.0).map_err(|x| x.to_string())?;
+        check_copy(
+            &format!("derived/{}", vigie_index::INDEX_FILE_NAME),
+            &copy.0,
+        )
+        .map_err(e)?;
+        Some(vigie_index::Index::open_existing(&copy.0).map_err(|x| x.to_string())?)
+    };
+    // A source whose rows in the case come from the very analysis this shard holds (the
+    // same run id): a merge of this shard that was interrupted after its rows were
+    // written and before the log recorded it. Merging again imports the same rows and
+    // records what the log lacks, instead of refusing a duplicate for good.
+    let run_of = |ix: &vigie_index::Index, id: &str| -> Option<String> {
+        ix.source(id).ok().flatten().and_then(|i| i.record.run_id)
+    };
+    // 6a. Sources registered with the same bytes, in the plan, and not merged already.
     let case_index = case.index_or_new().map_err(e)?;
     for s in &analysed {
         let rec = case.find_source(&s.source_id).map_err(e)?;
@@ -1208,6 +1319,10 @@ fn check_and_import(
             .is_analysed(&s.source_id)
             .map_err(|x| x.to_string())?
             && !record.force
+            && !shard_ix.as_ref().is_some_and(|ix| {
+                run_of(ix, &s.source_id)
+                    .is_some_and(|run| run_of(&case_index, &s.source_id) == Some(run))
+            })
         {
             return Err(format!(
                 "duplicate: source {} is already in the case's index; re-run the shard with --force to replace it",
@@ -1218,7 +1333,15 @@ fn check_and_import(
     drop(case_index);
     // 6b. The node's entries: only what an analysis records, about its own share.
     let journal_bytes = std::fs::read(dir.join(JOURNAL_FILE)).map_err(|x| x.to_string())?;
+    if signed(JOURNAL_FILE).map(|f| f.sha256.as_str())
+        != Some(hex::encode(Sha256::digest(&journal_bytes)).as_str())
+    {
+        return Err(format!(
+            "its {JOURNAL_FILE} changed while it was checked; merge again once nothing writes to the shard's folder"
+        ));
+    }
     let mut journal = Vec::new();
+    let mut analyses_seen: BTreeMap<String, Value> = BTreeMap::new();
     for line in journal_bytes
         .split(|b| *b == b'\n')
         .filter(|l| !l.is_empty())
@@ -1226,8 +1349,58 @@ fn check_and_import(
         let entry: JournalEntry = serde_json::from_slice(line)
             .map_err(|x| format!("its journal has an unreadable entry: {x}"))?;
         let about = match &entry.event {
-            Event::ModelLoaded { source_id, .. } => source_id.clone(),
-            Event::SourceAnalysed { source_id, .. } => Some(source_id.clone()),
+            Event::ModelLoaded {
+                model_id,
+                sha256,
+                task,
+                source_id,
+                ..
+            } => {
+                // One of the models the record lists (each checked against the
+                // allowlist above), as the allowlist describes it.
+                let listed = record
+                    .models
+                    .iter()
+                    .any(|m| &m.model_id == model_id && &m.sha256 == sha256);
+                let spec_task = vigie_policy::models()
+                    .iter()
+                    .find(|s| s.id == model_id.as_str())
+                    .map(|s| s.task.as_str());
+                if !listed || spec_task != Some(task.as_str()) {
+                    return Err(format!(
+                        "its journal records loading model {model_id} (SHA-256 {sha256}, task {task}), which is not a model of its record as this installation's allowlist describes it"
+                    ));
+                }
+                source_id.clone()
+            }
+            Event::SourceAnalysed {
+                source_id,
+                sha256,
+                tracks,
+                analysis,
+                ..
+            } => {
+                let Some(s) = analysed.iter().find(|s| &s.source_id == source_id) else {
+                    return Err(format!(
+                        "its journal records an analysis of source {source_id}, which the record does not list as analysed"
+                    ));
+                };
+                if &s.sha256 != sha256 || s.tracks != *tracks {
+                    return Err(format!(
+                        "its journal's analysis of source {source_id} (SHA-256 {sha256}, {tracks} tracks) disagrees with its record (SHA-256 {}, {} tracks)",
+                        s.sha256, s.tracks
+                    ));
+                }
+                if analyses_seen
+                    .insert(source_id.clone(), analysis.clone())
+                    .is_some()
+                {
+                    return Err(format!(
+                        "its journal records source {source_id} analysed twice"
+                    ));
+                }
+                Some(source_id.clone())
+            }
             Event::WorkStopped { source_id, .. } => source_id.clone(),
             Event::Alert { .. } => None,
             other => {
@@ -1246,32 +1419,68 @@ fn check_and_import(
         }
         journal.push(entry);
     }
-    // 7. Import, one transaction per source; files first, rows last (as `analyze`).
-    let shard_layout = DerivedLayout::new(dir);
-    let case_layout = case.layout();
-    let derived = case_layout.ensure_derived().map_err(e)?;
-    let copy = derived.join(format!(".merge-{}.sqlite", std::process::id()));
-    if !analysed.is_empty() {
-        std::fs::copy(shard_layout.index_path(), &copy).map_err(|x| x.to_string())?;
+    if let Some(s) = analysed
+        .iter()
+        .find(|s| !analyses_seen.contains_key(&s.source_id))
+    {
+        return Err(format!(
+            "its journal has no record of analysing source {}, which its record lists as analysed",
+            s.source_id
+        ));
     }
+    // 7. Import: every source checked first, then the files, then the rows of every
+    // source in one transaction (all or none, as `analyze`: files first, rows last). A
+    // failure removes the files it copied: nothing of the shard is left in the case.
+    let mut created: Vec<PathBuf> = Vec::new();
+    let mut replaced: Vec<(PathBuf, PathBuf)> = Vec::new();
     let result = (|| -> Result<(), AppError> {
         if analysed.is_empty() {
             // Every source of the share was skipped or failed: nothing to import.
             return Ok(());
         }
-        let shard_ix = vigie_index::Index::open_existing(&copy)?;
-        let mut case_ix = case.index_or_new()?;
+        let Some(shard_ix) = shard_ix.as_ref() else {
+            return Ok(());
+        };
+        let bad = |m: String| AppError::BadInput(m);
+        let mut rows = Vec::with_capacity(analysed.len());
+        let mut files: Vec<String> = Vec::new();
         for s in &analysed {
             let info = shard_ix.source(&s.source_id)?.ok_or_else(|| {
-                AppError::BadInput(format!(
+                bad(format!(
                     "source {} is not in the shard's index",
                     s.source_id
                 ))
             })?;
             let tracks = shard_ix.tracks_of_source(&s.source_id)?;
+            // The rows say what the record and the journal say, of the registered file,
+            // and under the camera this case gives it.
+            let registered = case.find_source(&s.source_id)?;
+            let camera = case.timing(&registered).camera;
+            if info.record.sha256 != registered.sha256 || tracks.len() as u64 != s.tracks {
+                return Err(bad(format!(
+                    "source {} has SHA-256 {} and {} tracks in the shard's index, where its record says {} and {}",
+                    s.source_id,
+                    info.record.sha256,
+                    tracks.len(),
+                    s.sha256,
+                    s.tracks
+                )));
+            }
+            if info.record.params.get("analysis") != analyses_seen.get(&s.source_id) {
+                return Err(bad(format!(
+                    "source {}'s analysis settings in the shard's index differ from those its journal recorded",
+                    s.source_id
+                )));
+            }
+            if let Some(t) = tracks.iter().find(|t| t.source_id != s.source_id) {
+                return Err(bad(format!(
+                    "track {} of source {} says it belongs to source {}",
+                    t.track_id, s.source_id, t.source_id
+                )));
+            }
             // Only where analysis writes, under the names it gives: a path a node made
             // up (`../../audit/...`) never reaches the case's directory.
-            let mut rel = vec![format!("tubes/{}.json", s.source_id)];
+            files.push(format!("tubes/{}.json", s.source_id));
             for t in &tracks {
                 for (dir, path) in [
                     ("thumbnails", t.thumbnail.as_deref()),
@@ -1285,53 +1494,90 @@ fn check_and_import(
                             crate::analyze::is_image_name_of(name, &s.source_id, t.track_id)
                         });
                     if !own {
-                        return Err(AppError::BadInput(format!(
+                        return Err(bad(format!(
                             "track {} of source {} names the file {path:?}, not {dir}/{}_{}_<run>.jpg",
                             t.track_id, s.source_id, s.source_id, t.track_id
                         )));
                     }
-                    rel.push(path.to_owned());
+                    files.push(path.to_owned());
                 }
             }
-            for r in rel {
-                let from = shard_layout.derived().join(&r);
-                let to = derived.join(&r);
-                if let Some(parent) = to.parent() {
-                    vigie_audit::create_private_dir_all(parent).map_err(AppError::io(parent))?;
-                }
-                std::fs::copy(&from, &to).map_err(AppError::io(&from))?;
-            }
-            case_ix.write_source(&info.record, &tracks)?;
+            // Under the camera this case gives the source now (it may have been named
+            // since the shard ran; the clock is re-applied at the next entry, as for any
+            // source whose camera or clock changed).
+            let mut record = info.record.clone();
+            record.camera = camera.clone();
+            record.path = Some(registered.path.display().to_string());
+            let tracks: Vec<vigie_core::TrackSummary> = tracks
+                .into_iter()
+                .map(|mut t| {
+                    t.camera = camera.clone();
+                    t
+                })
+                .collect();
+            vigie_index::validate_source(&record, &tracks)?;
+            rows.push((record, tracks));
         }
+        for r in files {
+            let from = shard_layout.derived().join(&r);
+            let to = derived.join(&r);
+            if let Some(parent) = to.parent() {
+                vigie_audit::create_private_dir_all(parent).map_err(AppError::io(parent))?;
+            }
+            // Copied beside its place, checked, then put in place: a file that changed
+            // under the merge never replaces the case's.
+            let tmp = to.with_file_name(format!(
+                ".{}.merging",
+                to.file_name().unwrap_or_default().to_string_lossy()
+            ));
+            std::fs::copy(&from, &tmp).map_err(AppError::io(&from))?;
+            if let Err(x) = check_copy(&format!("derived/{r}"), &tmp) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(x);
+            }
+            // A file of the case replaced (a forced re-analysis: the source's tube file)
+            // is kept aside until the rows are in, and put back on failure.
+            if to.exists() {
+                let aside = to.with_file_name(format!(
+                    ".{}.before-merge",
+                    to.file_name().unwrap_or_default().to_string_lossy()
+                ));
+                std::fs::rename(&to, &aside).map_err(AppError::io(&to))?;
+                replaced.push((to.clone(), aside));
+            } else {
+                created.push(to.clone());
+            }
+            std::fs::rename(&tmp, &to).map_err(AppError::io(&to))?;
+        }
+        let mut case_ix = case.index_or_new()?;
+        let items: Vec<(&vigie_index::SourceRecord, &[vigie_core::TrackSummary])> =
+            rows.iter().map(|(r, t)| (r, t.as_slice())).collect();
+        case_ix.write_sources(&items)?;
         Ok(())
     })();
-    let _ = std::fs::remove_file(&copy);
+    drop(shard_ix);
+    drop(copy);
+    if result.is_err() {
+        for f in &created {
+            let _ = std::fs::remove_file(f);
+        }
+        for (to, aside) in &replaced {
+            let _ = std::fs::rename(aside, to);
+        }
+    } else {
+        for (_, aside) in &replaced {
+            let _ = std::fs::remove_file(aside);
+        }
+    }
     result.map_err(e)?;
-    // 8. The log: the merge, then the node's own entries, each naming the shard.
+    // 8. The log: the node's own entries, each naming the shard, then the merge, whose
+    // entry notes in the machine log the case log's head that holds them all.
     let failed: Vec<(String, String)> = record
         .sources
         .iter()
         .filter(|s| s.status == "failed")
         .map(|s| (s.source_id.clone(), s.error.clone().unwrap_or_default()))
         .collect();
-    case.record(&Event::ShardMerged {
-        run: run.to_owned(),
-        shard: record.shard.index,
-        count: record.shard.count,
-        node: node.name.clone(),
-        host: record.host.clone(),
-        operator: record.operator.clone(),
-        reason: record.reason.clone(),
-        started_at: record.started_at.to_rfc3339(),
-        finished_at: record.finished_at.to_rfc3339(),
-        record_sha256: record_sha.clone(),
-        sources: analysed
-            .iter()
-            .map(|s| (s.source_id.clone(), s.sha256.clone()))
-            .collect(),
-        failed,
-    })
-    .map_err(e)?;
     for entry in &journal {
         match &entry.event {
             Event::Alert {
@@ -1370,6 +1616,24 @@ fn check_and_import(
             }
         }
     }
+    case.record(&Event::ShardMerged {
+        run: run.to_owned(),
+        shard: record.shard.index,
+        count: record.shard.count,
+        node: node.name.clone(),
+        host: record.host.clone(),
+        operator: record.operator.clone(),
+        reason: record.reason.clone(),
+        started_at: record.started_at.to_rfc3339(),
+        finished_at: record.finished_at.to_rfc3339(),
+        record_sha256: record_sha.clone(),
+        sources: analysed
+            .iter()
+            .map(|s| (s.source_id.clone(), s.sha256.clone()))
+            .collect(),
+        failed,
+    })
+    .map_err(e)?;
     merged.add(
         record_sha.clone(),
         analysed.iter().map(|s| s.source_id.clone()),

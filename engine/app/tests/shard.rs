@@ -172,6 +172,11 @@ fn request() -> AnalyzeRequest {
     common::motion_request(Vec::new())
 }
 
+/// Why the merge's first refused shard was refused.
+fn refusal(m: &MergeOutcome) -> &str {
+    m.refused[0]["reason"].as_str().unwrap()
+}
+
 /// Change a record and sign it again with the (enrolled) node's key: what a node that
 /// ran other software or models would have written.
 fn resign(dir: &Path, key: &Path, change: impl FnOnce(&mut ShardRecord)) {
@@ -340,11 +345,15 @@ fn shards_and_merge_give_the_index_of_one_analysis_and_refuse_what_they_must() {
         .as_str()
         .unwrap()
         .contains("never writes"));
+    // The last source of the shard is the one broken: the sources before it, fine on
+    // their own, must not be imported either (rows and images of one run, or none).
     env.shard("C-shard", "r11", "0/1", true, &env.key);
     let dir11 = env.shard_dir("C-shard", "r11", "0/1");
+    let raw_before = env.tracks_raw("C-shard");
+    let log_before = env.log_len("C-shard");
     {
         let mut ix = vigie_index::Index::open(&dir11.join("derived/index.sqlite")).unwrap();
-        let info = ix.sources().unwrap().remove(0);
+        let info = ix.sources().unwrap().pop().unwrap();
         let mut tracks = ix.tracks_of_source(&info.record.source_id).unwrap();
         tracks[0].thumbnail = Some("thumbnails/../../audit/audit.jsonl".into());
         ix.write_source(&info.record, &tracks).unwrap();
@@ -355,6 +364,16 @@ fn shards_and_merge_give_the_index_of_one_analysis_and_refuse_what_they_must() {
         .as_str()
         .unwrap()
         .contains("names the file"));
+    assert_eq!(
+        env.tracks_raw("C-shard"),
+        raw_before,
+        "no source of a refused shard reaches the index"
+    );
+    assert_eq!(
+        env.log_len("C-shard"),
+        log_before + 1,
+        "the refusal's alert, nothing else"
+    );
     assert_eq!(env.shard_alerts("C-shard"), 6);
 
     // A node that is not enrolled.
@@ -383,11 +402,120 @@ fn shards_and_merge_give_the_index_of_one_analysis_and_refuse_what_they_must() {
     let m = env.merge("C-shard", "r8");
     assert!(m.refused[0]["reason"].as_str().unwrap().contains("moved"));
     assert_eq!(env.shard_alerts("C-shard"), 9);
+
+    // An enrolled node whose journal or record says what did not happen: a model its
+    // record does not list, an analysis that disagrees with its record, a shard number no
+    // run has, a plan this case's registry does not give.
+    let lie = |run: &str, change: &dyn Fn(&mut Vec<serde_json::Value>)| {
+        env.shard("C-shard", run, "0/1", true, &env.key);
+        let dir = env.shard_dir("C-shard", run, "0/1");
+        let path = dir.join("journal.jsonl");
+        let mut entries: Vec<serde_json::Value> = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        change(&mut entries);
+        let text: String = entries.iter().map(|e| format!("{e}\n")).collect();
+        std::fs::write(&path, text).unwrap();
+        refresh_and_resign(&dir, &env.key);
+        let m = env.merge("C-shard", run);
+        assert_eq!(m.refused.len(), 1, "{run}: {m:?}");
+        m.refused[0]["reason"].as_str().unwrap().to_owned()
+    };
+    let why = lie("r12", &|e| {
+        e.push(serde_json::json!({
+            "seq": 99, "at": "2026-12-06T10:00:00Z", "justification": null,
+            "event": { "event": "model_loaded", "model_id": "nanodet-coco-416",
+                       "sha256": "0".repeat(64), "task": "object_detection",
+                       "device": "cpu", "source_id": null }
+        }))
+    });
+    assert!(why.contains("not a model of its record"), "{why}");
+    let why = lie("r13", &|e| {
+        let a = e
+            .iter_mut()
+            .find(|x| x["event"]["event"] == "source_analysed")
+            .unwrap();
+        a["event"]["tracks"] = serde_json::json!(999);
+    });
+    assert!(why.contains("disagrees with its record"), "{why}");
+    let why = lie("r14", &|e| {
+        e.retain(|x| x["event"]["event"] != "source_analysed");
+    });
+    assert!(why.contains("no record of analysing"), "{why}");
+    env.shard("C-shard", "r15", "0/1", true, &env.key);
+    resign(&env.shard_dir("C-shard", "r15", "0/1"), &env.key, |r| {
+        r.plan_sha256 = "b".repeat(64)
+    });
+    let m = env.merge("C-shard", "r15");
+    assert!(refusal(&m).contains("plan hash"), "{m:?}");
+    env.shard("C-shard", "r16", "0/1", true, &env.key);
+    let huge = env
+        .shard_dir("C-shard", "r16", "0/1")
+        .with_file_name("shard-0-of-2000000");
+    std::fs::rename(env.shard_dir("C-shard", "r16", "0/1"), &huge).unwrap();
+    resign(&huge, &env.key, |r| {
+        r.shard = ShardSpec {
+            index: 0,
+            count: 2_000_000,
+        }
+    });
+    let m = env.merge("C-shard", "r16");
+    assert!(refusal(&m).contains("no run has"), "{m:?}");
+    assert!(m.missing.is_empty(), "no count from a refused record");
+    assert_eq!(env.shard_alerts("C-shard"), 14);
     assert_eq!(
         env.tracks("C-shard"),
         single,
         "nothing refused was imported"
     );
+
+    // A camera named between the shard's run and its merge: the rows take the camera the
+    // case gives the source now (as an analysis run after the naming would).
+    env.open("C-renamed", &[clip(w, "e", "green", 35)]);
+    env.shard("C-renamed", "r1", "0/1", false, &env.key);
+    {
+        let case = env.enter("C-renamed", "camera set");
+        let id = case.sources().unwrap()[0].source_id.clone();
+        vigie_app::clock::set_camera(&case, "gate-2", &[id]).unwrap();
+    }
+    let m = env.merge("C-renamed", "r1");
+    assert_eq!(m.merged.len(), 1, "{m:?}");
+    let raw = env.tracks_raw("C-renamed");
+    assert!(
+        !raw.is_empty() && raw.iter().all(|t| t.camera == "gate-2"),
+        "{raw:?}"
+    );
+
+    // A merge interrupted after its rows were written and before the log recorded it
+    // (simulated: the shard's rows put in the case's index by hand): merging again is
+    // not refused as a duplicate; it imports the same rows and records the merge.
+    env.open("C-resume", &[clip(w, "f", "red", 40)]);
+    env.shard("C-resume", "r1", "0/1", false, &env.key);
+    {
+        let scratch = w.join("resume-copy.sqlite");
+        std::fs::copy(
+            env.shard_dir("C-resume", "r1", "0/1")
+                .join("derived/index.sqlite"),
+            &scratch,
+        )
+        .unwrap();
+        let shard_ix = vigie_index::Index::open(&scratch).unwrap();
+        let info = shard_ix.sources().unwrap().remove(0);
+        let tracks = shard_ix.tracks_of_source(&info.record.source_id).unwrap();
+        let case_ix_path = env
+            .app
+            .root()
+            .case_dir("C-resume")
+            .join("derived/index.sqlite");
+        let mut case_ix = vigie_index::Index::open(&case_ix_path).unwrap();
+        case_ix.write_source(&info.record, &tracks).unwrap();
+    }
+    let m = env.merge("C-resume", "r1");
+    assert!(m.refused.is_empty(), "{m:?}");
+    assert_eq!(m.merged.len(), 1, "{m:?}");
+    assert!(!env.tracks_raw("C-resume").is_empty());
 
     // Duplicates: two runs over the same source before either was merged.
     env.shard("C-other", "ra", "0/1", false, &env.key);

@@ -38,7 +38,7 @@ pub use query::{
 };
 pub use schema::SCHEMA_VERSION;
 pub use search::{Hit, SearchResult};
-pub use store::{Index, SourceClock, SourceInfo, SourceRecord};
+pub use store::{validate_source, Index, SourceClock, SourceInfo, SourceRecord};
 pub use vigie_core::TrackSummary;
 
 /// The index file's name inside a case's derived directory.

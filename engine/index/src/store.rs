@@ -259,167 +259,23 @@ impl Index {
         source: &SourceRecord,
         tracks: &[TrackSummary],
     ) -> Result<(), IndexError> {
-        validate(source, tracks)?;
-        let max_duration_ms = tracks
-            .iter()
-            .filter_map(|t| Some(t.last_wall_ms? - t.first_wall_ms?))
-            .max()
-            .unwrap_or(0);
+        self.write_sources(&[(source, tracks)])
+    }
+
+    /// Several sources at once, in one transaction: every one of them is written, or
+    /// none (a merge of shard results never leaves some of its sources in the index).
+    /// All inputs are validated before anything is written.
+    pub fn write_sources(
+        &mut self,
+        items: &[(&SourceRecord, &[TrackSummary])],
+    ) -> Result<(), IndexError> {
+        for (source, tracks) in items {
+            validate(source, tracks)?;
+        }
         let fault = self.fault;
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "DELETE FROM source WHERE source_id = ?1",
-            [&source.source_id],
-        )?;
-        tx.execute(
-            "INSERT INTO source (source_id, sha256, camera, path, analysed_at_ms, params_json,
-                                 track_count, max_duration_ms, start_wall_ms, run_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
-                source.source_id,
-                source.sha256,
-                source.camera,
-                source.path,
-                source.analysed_at_ms,
-                source.params.to_string(),
-                tracks.len() as i64,
-                max_duration_ms,
-                tracks
-                    .iter()
-                    .find_map(|t| Some(t.first_wall_ms? - t.first_pts_ms)),
-                source.run_id,
-            ],
-        )?;
-        {
-            let mut ins_track = tx.prepare_cached(
-                "INSERT INTO track (source_id, track_id, camera, label, confidence,
-                    first_pts_ms, last_pts_ms, first_wall_ms, last_wall_ms, width_px, height_px,
-                    size_frac, speed_px_s, heading_deg, direction, ridden)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-            )?;
-            let mut ins_detail =
-                tx.prepare_cached("INSERT INTO track_detail (id, summary_json) VALUES (?1, ?2)")?;
-            let mut ins_colour = tx.prepare_cached(
-                "INSERT INTO track_colour (track, part, colour, share, label, first_wall_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (track, part, colour) DO UPDATE SET share = max(share, excluded.share)",
-            )?;
-            let mut ins_zone = tx.prepare_cached(
-                "INSERT INTO track_zone (track, zone, time_inside_ms, max_dwell_ms, label,
-                                         first_wall_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (track, zone) DO UPDATE SET
-                    time_inside_ms = time_inside_ms + excluded.time_inside_ms,
-                    max_dwell_ms = max(max_dwell_ms, excluded.max_dwell_ms)",
-            )?;
-            let mut ins_line = tx.prepare_cached(
-                "INSERT INTO track_line (track, line, n_in, n_out, label, first_wall_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (track, line) DO UPDATE SET
-                    n_in = n_in + excluded.n_in, n_out = n_out + excluded.n_out",
-            )?;
-            let mut ins_plate = tx.prepare_cached(
-                "INSERT INTO track_plate (track, text, text_fold, text_conf, text_conf_rev,
-                                          display, format, confidence, label, first_wall_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?;
-            let mut ins_vocab = tx.prepare_cached(
-                "INSERT OR IGNORE INTO vocab (kind, value, source_id) VALUES (?1, ?2, ?3)",
-            )?;
-            ins_vocab.execute(params!["camera", source.camera, source.source_id])?;
-            let mut seen: HashSet<(&'static str, &str)> = HashSet::new();
-            for (i, t) in tracks.iter().enumerate() {
-                if let Some((after, mode)) = fault {
-                    if i == after {
-                        match mode {
-                            Fault::Error => return Err(IndexError::Injected { after }),
-                            Fault::Abort => std::process::abort(),
-                        }
-                    }
-                }
-                let json = serde_json::to_string(t).map_err(|e| IndexError::InvalidTrack {
-                    source_id: t.source_id.clone(),
-                    track_id: t.track_id,
-                    problem: format!("cannot serialise: {e}"),
-                })?;
-                ins_track.execute(params![
-                    t.source_id,
-                    t.track_id as i64,
-                    t.camera,
-                    t.label,
-                    t.confidence as f64,
-                    t.first_pts_ms,
-                    t.last_pts_ms,
-                    t.first_wall_ms,
-                    t.last_wall_ms,
-                    t.width_px as f64,
-                    t.height_px as f64,
-                    t.size_frac as f64,
-                    t.speed_px_s as f64,
-                    t.heading_deg.map(f64::from),
-                    t.direction.map(|d| d.name()),
-                    t.ridden,
-                ])?;
-                let id = tx.last_insert_rowid();
-                ins_detail.execute(params![id, json])?;
-                for (part, list) in [
-                    (0i64, &t.colours),
-                    (1, &t.upper_colours),
-                    (2, &t.lower_colours),
-                ] {
-                    for ColourShare { colour, share } in list {
-                        ins_colour.execute(params![
-                            id,
-                            part,
-                            colour_code(*colour),
-                            *share as f64,
-                            t.label,
-                            t.first_wall_ms
-                        ])?;
-                    }
-                }
-                for z in &t.zones {
-                    ins_zone.execute(params![
-                        id,
-                        z.zone,
-                        z.time_inside_ms,
-                        z.dwell_ms,
-                        t.label,
-                        t.first_wall_ms
-                    ])?;
-                    if seen.insert(("zone", &z.zone)) {
-                        ins_vocab.execute(params!["zone", z.zone, source.source_id])?;
-                    }
-                }
-                if let Some(p) = &t.plate {
-                    let conf = plate::confusion_fold(&p.text);
-                    ins_plate.execute(params![
-                        id,
-                        p.text,
-                        plate::fold(&p.text),
-                        conf,
-                        conf.chars().rev().collect::<String>(),
-                        p.display,
-                        p.format,
-                        p.confidence as f64,
-                        t.label,
-                        t.first_wall_ms
-                    ])?;
-                }
-                for c in &t.crossings {
-                    let (n_in, n_out) = match c.direction {
-                        CrossingDirection::In => (1, 0),
-                        CrossingDirection::Out => (0, 1),
-                    };
-                    ins_line.execute(params![id, c.line, n_in, n_out, t.label, t.first_wall_ms])?;
-                    if seen.insert(("line", &c.line)) {
-                        ins_vocab.execute(params!["line", c.line, source.source_id])?;
-                    }
-                }
-                if seen.insert(("class", &t.label)) {
-                    ins_vocab.execute(params!["class", t.label, source.source_id])?;
-                }
-            }
+        for (source, tracks) in items {
+            insert_source(&tx, source, tracks, fault)?;
         }
         tx.commit()?;
         Ok(())
@@ -537,6 +393,12 @@ impl Index {
     }
 }
 
+/// Check a source's rows as [`Index::write_source`] does, without writing: a caller that
+/// places files before the rows (a merge of shard results) checks first.
+pub fn validate_source(source: &SourceRecord, tracks: &[TrackSummary]) -> Result<(), IndexError> {
+    validate(source, tracks)
+}
+
 fn validate(source: &SourceRecord, tracks: &[TrackSummary]) -> Result<(), IndexError> {
     if source.source_id.trim().is_empty() {
         return Err(IndexError::InvalidSource {
@@ -637,6 +499,176 @@ fn validate(source: &SourceRecord, tracks: &[TrackSummary]) -> Result<(), IndexE
                     "empty plate format id (use {:?} when no format fits)",
                     plate::UNKNOWN_FORMAT
                 )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The rows of one source, inside the caller's transaction: its old rows deleted, the new
+/// ones inserted (see [`Index::write_sources`]).
+fn insert_source(
+    tx: &rusqlite::Transaction<'_>,
+    source: &SourceRecord,
+    tracks: &[TrackSummary],
+    fault: Option<(usize, Fault)>,
+) -> Result<(), IndexError> {
+    let max_duration_ms = tracks
+        .iter()
+        .filter_map(|t| Some(t.last_wall_ms? - t.first_wall_ms?))
+        .max()
+        .unwrap_or(0);
+    tx.execute(
+        "DELETE FROM source WHERE source_id = ?1",
+        [&source.source_id],
+    )?;
+    tx.execute(
+        "INSERT INTO source (source_id, sha256, camera, path, analysed_at_ms, params_json,
+                             track_count, max_duration_ms, start_wall_ms, run_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            source.source_id,
+            source.sha256,
+            source.camera,
+            source.path,
+            source.analysed_at_ms,
+            source.params.to_string(),
+            tracks.len() as i64,
+            max_duration_ms,
+            tracks
+                .iter()
+                .find_map(|t| Some(t.first_wall_ms? - t.first_pts_ms)),
+            source.run_id,
+        ],
+    )?;
+    {
+        let mut ins_track = tx.prepare_cached(
+            "INSERT INTO track (source_id, track_id, camera, label, confidence,
+                first_pts_ms, last_pts_ms, first_wall_ms, last_wall_ms, width_px, height_px,
+                size_frac, speed_px_s, heading_deg, direction, ridden)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        )?;
+        let mut ins_detail =
+            tx.prepare_cached("INSERT INTO track_detail (id, summary_json) VALUES (?1, ?2)")?;
+        let mut ins_colour = tx.prepare_cached(
+            "INSERT INTO track_colour (track, part, colour, share, label, first_wall_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (track, part, colour) DO UPDATE SET share = max(share, excluded.share)",
+        )?;
+        let mut ins_zone = tx.prepare_cached(
+            "INSERT INTO track_zone (track, zone, time_inside_ms, max_dwell_ms, label,
+                                     first_wall_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (track, zone) DO UPDATE SET
+                time_inside_ms = time_inside_ms + excluded.time_inside_ms,
+                max_dwell_ms = max(max_dwell_ms, excluded.max_dwell_ms)",
+        )?;
+        let mut ins_line = tx.prepare_cached(
+            "INSERT INTO track_line (track, line, n_in, n_out, label, first_wall_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (track, line) DO UPDATE SET
+                n_in = n_in + excluded.n_in, n_out = n_out + excluded.n_out",
+        )?;
+        let mut ins_plate = tx.prepare_cached(
+            "INSERT INTO track_plate (track, text, text_fold, text_conf, text_conf_rev,
+                                      display, format, confidence, label, first_wall_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        let mut ins_vocab = tx.prepare_cached(
+            "INSERT OR IGNORE INTO vocab (kind, value, source_id) VALUES (?1, ?2, ?3)",
+        )?;
+        ins_vocab.execute(params!["camera", source.camera, source.source_id])?;
+        let mut seen: HashSet<(&'static str, &str)> = HashSet::new();
+        for (i, t) in tracks.iter().enumerate() {
+            if let Some((after, mode)) = fault {
+                if i == after {
+                    match mode {
+                        Fault::Error => return Err(IndexError::Injected { after }),
+                        Fault::Abort => std::process::abort(),
+                    }
+                }
+            }
+            let json = serde_json::to_string(t).map_err(|e| IndexError::InvalidTrack {
+                source_id: t.source_id.clone(),
+                track_id: t.track_id,
+                problem: format!("cannot serialise: {e}"),
+            })?;
+            ins_track.execute(params![
+                t.source_id,
+                t.track_id as i64,
+                t.camera,
+                t.label,
+                t.confidence as f64,
+                t.first_pts_ms,
+                t.last_pts_ms,
+                t.first_wall_ms,
+                t.last_wall_ms,
+                t.width_px as f64,
+                t.height_px as f64,
+                t.size_frac as f64,
+                t.speed_px_s as f64,
+                t.heading_deg.map(f64::from),
+                t.direction.map(|d| d.name()),
+                t.ridden,
+            ])?;
+            let id = tx.last_insert_rowid();
+            ins_detail.execute(params![id, json])?;
+            for (part, list) in [
+                (0i64, &t.colours),
+                (1, &t.upper_colours),
+                (2, &t.lower_colours),
+            ] {
+                for ColourShare { colour, share } in list {
+                    ins_colour.execute(params![
+                        id,
+                        part,
+                        colour_code(*colour),
+                        *share as f64,
+                        t.label,
+                        t.first_wall_ms
+                    ])?;
+                }
+            }
+            for z in &t.zones {
+                ins_zone.execute(params![
+                    id,
+                    z.zone,
+                    z.time_inside_ms,
+                    z.dwell_ms,
+                    t.label,
+                    t.first_wall_ms
+                ])?;
+                if seen.insert(("zone", &z.zone)) {
+                    ins_vocab.execute(params!["zone", z.zone, source.source_id])?;
+                }
+            }
+            if let Some(p) = &t.plate {
+                let conf = plate::confusion_fold(&p.text);
+                ins_plate.execute(params![
+                    id,
+                    p.text,
+                    plate::fold(&p.text),
+                    conf,
+                    conf.chars().rev().collect::<String>(),
+                    p.display,
+                    p.format,
+                    p.confidence as f64,
+                    t.label,
+                    t.first_wall_ms
+                ])?;
+            }
+            for c in &t.crossings {
+                let (n_in, n_out) = match c.direction {
+                    CrossingDirection::In => (1, 0),
+                    CrossingDirection::Out => (0, 1),
+                };
+                ins_line.execute(params![id, c.line, n_in, n_out, t.label, t.first_wall_ms])?;
+                if seen.insert(("line", &c.line)) {
+                    ins_vocab.execute(params!["line", c.line, source.source_id])?;
+                }
+            }
+            if seen.insert(("class", &t.label)) {
+                ins_vocab.execute(params!["class", t.label, source.source_id])?;
             }
         }
     }

@@ -328,6 +328,38 @@ fn failure_mid_write_leaves_the_previous_state() {
     ix.check().unwrap();
 }
 
+#[test]
+fn several_sources_are_written_all_or_none() {
+    let (_d, p) = tmp();
+    let mut ix = Index::open(&p).unwrap();
+    ix.write_source(&record("a"), &rich("a", 3)).unwrap();
+    let before = all_counts(&ix);
+    // The second source fails half-way: the first, written before it in the same call,
+    // is not kept either.
+    let (b, c) = (rich("b", 10), rich("c", 100));
+    ix.fault = Some((50, Fault::Error));
+    let e = ix
+        .write_sources(&[(&record("b"), &b), (&record("c"), &c)])
+        .unwrap_err();
+    assert!(matches!(e, IndexError::Injected { after: 50 }));
+    ix.fault = None;
+    assert!(!ix.is_analysed("b").unwrap());
+    assert!(!ix.is_analysed("c").unwrap());
+    assert_eq!(all_counts(&ix), before);
+    // An invalid track in the second: refused before anything is written.
+    let mut bad = rich("c", 3);
+    bad[1].confidence = f32::NAN;
+    assert!(ix
+        .write_sources(&[(&record("b"), &b), (&record("c"), &bad)])
+        .is_err());
+    assert!(!ix.is_analysed("b").unwrap());
+    // Both good: both written.
+    ix.write_sources(&[(&record("b"), &b), (&record("c"), &c)])
+        .unwrap();
+    assert!(ix.is_analysed("b").unwrap() && ix.is_analysed("c").unwrap());
+    ix.check().unwrap();
+}
+
 const CRASH_ENV: &str = "VIGIE_INDEX_CRASH_CHILD";
 
 /// Child half of `crash_mid_write_leaves_nothing_partial`: does nothing unless the

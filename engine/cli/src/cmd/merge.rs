@@ -57,7 +57,9 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
     }
     for r in &out.refused {
         eprintln!(
-            "vigie: refused: {}: {} (alert raised)",
+            "vigie: refused: {} {}: {} (alert raised; nothing of it was imported: run that \
+             shard again on an enrolled node, or start a new run, then merge again)",
+            r["run"].as_str().unwrap_or_default(),
             r["shard"].as_str().unwrap_or_default(),
             r["reason"].as_str().unwrap_or_default()
         );

@@ -61,11 +61,11 @@ pub struct NameArgs {
 fn admin(global: &Global) -> anyhow::Result<Administration> {
     let app = App::from_env()?;
     let operator = Operator::from_flag(global.operator.as_deref())?;
-    Ok(Administration::new(
+    Ok(Administration::with_reason(
         &app,
         operator,
         global.reason.as_deref(),
-    ))
+    )?)
 }
 
 fn node_json(n: &EnrolledNode) -> serde_json::Value {
