@@ -29,6 +29,7 @@ fn register(case: &EnteredCase, path: &Path) {
             fps: None,
             reference: None,
             camera: None,
+            confine_to: Vec::new(),
         },
         &vigie_app::NoProgress,
     )

@@ -169,9 +169,7 @@ fn an_analysis_asks_for_768x448_and_the_log_records_it() {
     let cache = vigie_core::paths::cache_dir();
     if !(cache.join("models/nanodet_coco_768x448.onnx").is_file()
         && cache.join("models/nanodet_coco_512x288.onnx").is_file()
-        && cache
-            .join("onnxruntime/1.31.1/libonnxruntime.so.1.31.1")
-            .is_file())
+        && vigie_app::admin::policy::runtime_library_path().0.is_file())
     {
         vigie_core::test_support::skip("run tools/fetch-onnxruntime and tools/fetch-models first");
         return;

@@ -46,9 +46,7 @@ fn the_recorded_figures_are_what_eval_detect_gives_today() {
     if !(cache.join("models/nanodet_coco_416.onnx").is_file()
         && cache.join("models/nanodet_coco_512x288.onnx").is_file()
         && cache.join("models/nanodet_coco_416x352.onnx").is_file()
-        && cache
-            .join("onnxruntime/1.31.1/libonnxruntime.so.1.31.1")
-            .is_file())
+        && vigie_app::admin::policy::runtime_library_path().0.is_file())
     {
         vigie_core::test_support::skip("run tools/fetch-onnxruntime and tools/fetch-models first");
         return;

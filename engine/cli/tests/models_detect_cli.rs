@@ -34,9 +34,7 @@ fn have_models() -> bool {
     .all(|m| {
         cache().join(format!("models/{m}.onnx")).is_file()
             && cache().join(format!("models/{m}_int8.onnx")).is_file()
-    }) && cache()
-        .join("onnxruntime/1.31.1/libonnxruntime.so.1.31.1")
-        .is_file();
+    }) && vigie_app::admin::policy::runtime_library_path().0.is_file();
     if !ok {
         vigie_core::test_support::skip("run tools/fetch-onnxruntime and tools/fetch-models first");
     }
