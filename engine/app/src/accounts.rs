@@ -819,6 +819,14 @@ impl Accounts {
         Ok(self.book()?.account(id))
     }
 
+    /// The account `id` as the machine log says now, with the SHA-256 of its current
+    /// credential: a web session keeps the one it signed in with and ends when the
+    /// password changes (a stolen session does not outlive a password change).
+    pub fn get_with_credential(&self, id: &str) -> Result<Option<(Account, String)>, AppError> {
+        let book = self.book()?;
+        Ok(book.account(id).zip(book.credential(id).map(str::to_owned)))
+    }
+
     /// Whether `id` may enter `case_id` now: an enabled administrator, or an enabled
     /// account granted the case.
     pub fn can_enter(&self, id: &str, case_id: &str) -> Result<bool, AppError> {
@@ -835,6 +843,20 @@ impl Accounts {
     /// `login_failed` alert, a lock-out a `login_locked_out` alert; a success is an
     /// `operator_logged_in` entry, written before the account is returned.
     pub fn login(&self, id: &str, password: &str, peer: &str) -> Result<Account, AppError> {
+        self.login_with_credential(id, password, peer)
+            .map(|(a, _)| a)
+    }
+
+    /// As [`Accounts::login`], with the SHA-256 of the credential the password was
+    /// checked against: a web session keeps it, and ends when the account's credential
+    /// is no longer that one (read in the same step, so a password changed during the
+    /// sign-in cannot give the old password a session that outlives the change).
+    pub fn login_with_credential(
+        &self,
+        id: &str,
+        password: &str,
+        peer: &str,
+    ) -> Result<(Account, String), AppError> {
         let (id_key, peer_key) = (loggable(id), loggable(peer));
         let now = self.app.clock().now();
         lock(&self.limiter).begin(&id_key, &peer_key, now)?;
@@ -845,7 +867,7 @@ impl Accounts {
         };
 
         enum Found {
-            Usable(Account, String),
+            Usable(Account, String, String),
             Tampered(Account),
             Disabled,
             Unknown,
@@ -856,14 +878,14 @@ impl Accounts {
             Some(a) => {
                 let sha = book.credential(id).unwrap_or_default();
                 match Credentials::new(&self.app).find(id, sha)? {
-                    Some(phc) => Found::Usable(a, phc),
+                    Some(phc) => Found::Usable(a, phc, sha.to_owned()),
                     None => Found::Tampered(a),
                 }
             }
             None => Found::Unknown,
         };
         let reason = match found {
-            Found::Usable(a, phc) => {
+            Found::Usable(a, phc, sha) => {
                 if verify_password(&phc, password) {
                     lock(&self.limiter).success(&id_key);
                     let op = Operator::new(id)?;
@@ -876,7 +898,7 @@ impl Accounts {
                             peer: peer_key.clone(),
                         },
                     )?;
-                    return Ok(a);
+                    return Ok((a, sha));
                 }
                 "wrong_password"
             }

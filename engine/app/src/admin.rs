@@ -75,6 +75,19 @@ pub struct ReportWritten {
 }
 
 impl Administration {
+    /// As [`Administration::new`], with the reason a front end was given checked first
+    /// ([`crate::operator::check_reason`]: one line of at most 500 characters).
+    pub fn with_reason(
+        app: &App,
+        operator: Operator,
+        reason: Option<&str>,
+    ) -> Result<Self, AppError> {
+        if let Some(r) = reason {
+            crate::operator::check_reason(r)?;
+        }
+        Ok(Self::new(app, operator, reason))
+    }
+
     pub fn new(app: &App, operator: Operator, reason: Option<&str>) -> Self {
         // Every report this process writes (on demand, and the final one at closure,
         // which vigie-case builds) states the measured recall of the models a case loaded.

@@ -224,6 +224,7 @@ pub fn web_bench_case(m: &Measurement, req: &WebBenchRequest) -> Result<WebBench
                 fps: None,
                 reference: None,
                 camera: Some(camera),
+                confine_to: Vec::new(),
             },
             &NoProgress,
         )?;
@@ -248,6 +249,7 @@ pub fn web_bench_case(m: &Measurement, req: &WebBenchRequest) -> Result<WebBench
                 fps: None,
                 reference: None,
                 camera: Some(format!("play-{}", i + 1)),
+                confine_to: Vec::new(),
             },
             &NoProgress,
         )?;

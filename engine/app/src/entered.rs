@@ -159,6 +159,9 @@ impl EnteredCase {
         reason: Option<&str>,
         command: &str,
     ) -> Result<Self, AppError> {
+        if let Some(r) = reason {
+            crate::operator::check_reason(r)?;
+        }
         let ctx =
             CaseContext::enter_from(app.root(), case_id, Some(operator.as_str()), app.clock())?;
         // Once operator accounts exist, only an enabled account with access to this case

@@ -61,6 +61,41 @@ pub struct IngestRequest {
     /// channel and folder name ([`propose_camera`]), recorded as proposed until an
     /// operator confirms it (`vigie camera set`).
     pub camera: Option<String>,
+    /// When not empty, only files whose real path (links resolved) lies inside one of
+    /// these folders are taken; any other is a failure of its own. The web sets its
+    /// ingest roots: a link under a root (on seized media, in a shared upload folder)
+    /// must not pull in a file from elsewhere, such as another case's evidence.
+    pub confine_to: Vec<PathBuf>,
+}
+
+/// The files whose real path (links resolved) lies inside one of `roots`, as real paths:
+/// each is then read through that path, not through the link that was checked (a link
+/// re-pointed in between cannot bring in another file). The others are failures.
+fn confine(
+    files: Vec<PathBuf>,
+    roots: &[PathBuf],
+    failed: &mut Vec<IngestFailure>,
+) -> Vec<PathBuf> {
+    let mut inside = Vec::with_capacity(files.len());
+    for f in files {
+        match f.canonicalize() {
+            Ok(real) if roots.iter().any(|root| real.starts_with(root)) => inside.push(real),
+            Ok(_) => failed.push(IngestFailure {
+                path: f.clone(),
+                error: AppError::BadInput(format!(
+                    "refused: {} leads outside the ingest roots (a link); only files inside \
+                     them are taken: copy the file into a root, or ask the administrator to \
+                     add its folder as a root",
+                    f.display()
+                )),
+            }),
+            Err(e) => failed.push(IngestFailure {
+                path: f.clone(),
+                error: AppError::BadInput(format!("cannot resolve {}: {e}", f.display())),
+            }),
+        }
+    }
+    inside
 }
 
 /// Check a camera name: what an operator types and later searches with.
@@ -164,10 +199,7 @@ pub fn ingest(
     // A path that cannot be read (missing, a broken or looping link, no permission) is a
     // failure of its own: the batch goes on with the others.
     let walked = vigie_evidence::walk_sources(&req.paths);
-    let (identified, skipped) = identify_by_content(&walked.other);
-    let mut files = walked.files;
-    files.extend(identified);
-    let walk_failed: Vec<IngestFailure> = walked
+    let mut walk_failed: Vec<IngestFailure> = walked
         .failed
         .into_iter()
         .map(|e| IngestFailure {
@@ -175,6 +207,24 @@ pub fn ingest(
             error: e.into(),
         })
         .collect();
+    // Confined to the roots (the web): checked before anything is read, files found by
+    // content included.
+    let (found, other) = if req.confine_to.is_empty() {
+        (walked.files, walked.other)
+    } else {
+        let roots: Vec<PathBuf> = req
+            .confine_to
+            .iter()
+            .filter_map(|r| r.canonicalize().ok())
+            .collect();
+        (
+            confine(walked.files, &roots, &mut walk_failed),
+            confine(walked.other, &roots, &mut walk_failed),
+        )
+    };
+    let (identified, skipped) = identify_by_content(&other);
+    let mut files = found;
+    files.extend(identified);
     if files.is_empty() && walk_failed.is_empty() {
         return Err(AppError::BadInput(
             "no video files found in the given paths (inside directories, only files with a \

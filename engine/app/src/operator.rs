@@ -36,6 +36,25 @@ use std::fmt;
 
 use crate::error::AppError;
 
+/// Longest reason (the justification recorded with every entry of a command or a page),
+/// in characters.
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// Check a reason before anything is recorded with it: at most [`MAX_REASON_CHARS`]
+/// printable characters, no line breaks or control characters (it is shown in every
+/// report beside its entry, and each entry of a page carries it: a long one would bloat
+/// the case's log at every request).
+pub fn check_reason(reason: &str) -> Result<(), AppError> {
+    let r = reason.trim();
+    if r.chars().count() > MAX_REASON_CHARS || r.chars().any(char::is_control) {
+        return Err(AppError::BadInput(format!(
+            "the reason must be at most {MAX_REASON_CHARS} printable characters on one line \
+             (it is recorded with every entry); give a shorter one"
+        )));
+    }
+    Ok(())
+}
+
 /// A validated operator id, with the operating-system account behind it on the CLI.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Operator {
@@ -204,6 +223,20 @@ mod tests {
         assert!(Operator::from_flag(None).is_err());
         assert!(Operator::new("a\nb").is_err());
         assert!(Operator::new(&"x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn reasons_are_one_line_of_at_most_500_characters() {
+        check_reason("  search for the red car seen at 14:00  ").unwrap();
+        check_reason(&"é".repeat(MAX_REASON_CHARS)).unwrap();
+        for bad in [
+            "x".repeat(MAX_REASON_CHARS + 1),
+            "line one\nline two".to_owned(),
+            "colour \u{1b}[31mred".to_owned(),
+        ] {
+            let e = check_reason(&bad).unwrap_err().to_string();
+            assert!(e.contains("at most 500 printable characters"), "{e}");
+        }
     }
 
     #[test]

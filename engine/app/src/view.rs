@@ -853,6 +853,13 @@ pub fn export_path(case: &EnteredCase, name: &str) -> Result<PathBuf, AppError> 
 
 /// Hand an export of the case (written by a logged export) to a browser: a further copy
 /// leaving vigie, recorded as a disclosure with the file's hash and who received it.
+///
+/// Only a file that a recorded export of this case wrote, with the same bytes, is handed
+/// out, under that export's kind (`kind` is what the front end expects from the name:
+/// another kind is refused). An unredacted export (a clip or frame the CLI wrote with
+/// `--unredacted` and its justification) is never handed out here: its disclosure was
+/// justified for its own recipient, and a browser download would give it again under
+/// another name without a justification.
 pub fn deliver_export(
     case: &EnteredCase,
     name: &str,
@@ -860,6 +867,36 @@ pub fn deliver_export(
     to: &str,
 ) -> Result<(PathBuf, FileHash), AppError> {
     let path = export_path(case, name)?;
+    let (sha256, _) = vigie_evidence::hash_file(&path, |_| {})?;
+    let written = written_as(case, name, &sha256)?;
+    match written {
+        None => {
+            return Err(AppError::BadInput(format!(
+                "{name} is not a file written by a recorded export of this case (or it changed since): \
+                 it is not handed out; export it again"
+            )))
+        }
+        Some(
+            k @ (ExportKind::UnredactedClip
+            | ExportKind::UnredactedFrame
+            | ExportKind::UnredactedSheet),
+        ) => {
+            return Err(AppError::BadInput(format!(
+                "{name} is an unredacted export ({}): it is not handed out through the web; \
+                 the operator who made it gives it, with its recorded justification, or a \
+                 redacted export is made for this recipient",
+                kind_name(k)
+            )))
+        }
+        Some(k) if k != kind => {
+            return Err(AppError::BadInput(format!(
+                "{name} was recorded as a {} export, not a {}: it is not handed out",
+                kind_name(k),
+                kind_name(kind)
+            )))
+        }
+        Some(_) => {}
+    }
     let target = case.export_target(Path::new(check_file_name(name)?))?;
     let files = case.record_export(
         kind,
@@ -869,6 +906,61 @@ pub fn deliver_export(
     )?;
     let hash = files.into_iter().next().expect("one file recorded");
     Ok((path, hash))
+}
+
+/// An export kind as the log writes it (`unredacted_clip`).
+fn kind_name(k: ExportKind) -> String {
+    serde_json::to_value(k)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("{k:?}"))
+}
+
+/// The kind of the recorded export of this case that wrote `name` with these bytes (the
+/// last one; downloads, which record the file again, are not writers); a clip or frame
+/// recorded without redaction counts as the unredacted kind.
+fn written_as(
+    case: &EnteredCase,
+    name: &str,
+    sha256: &str,
+) -> Result<Option<ExportKind>, AppError> {
+    let mut found = None;
+    for e in case
+        .context()
+        .audit_log()
+        .entries_but_consultations()?
+        .iter()
+    {
+        let Some(Event::Exported {
+            kind,
+            detail,
+            files,
+            ..
+        }) = Event::from_entry(e)
+        else {
+            continue;
+        };
+        if detail.get("delivered").is_some() {
+            continue;
+        }
+        let wrote = files.iter().any(|f| {
+            f.sha256 == sha256
+                && f.inside_case
+                && Path::new(&f.path).file_name().and_then(|n| n.to_str()) == Some(name)
+        });
+        if wrote {
+            // A clip or frame is served only if it was redacted: before redaction existed
+            // they were stream copies of the original pixels (`ExportKind::Clip`), which
+            // are unredacted exports in all but name.
+            let redacted = detail["redaction"]["redacted"].as_bool() == Some(true);
+            found = Some(match kind {
+                ExportKind::Clip if !redacted => ExportKind::UnredactedClip,
+                ExportKind::Frame if !redacted => ExportKind::UnredactedFrame,
+                k => k,
+            });
+        }
+    }
+    Ok(found)
 }
 
 /// Reads a case's thumbnails for the page view that entered the case (see the module

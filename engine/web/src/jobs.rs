@@ -80,6 +80,9 @@ impl Job {
 pub struct JobRequest {
     /// Files or folders to ingest (already checked to lie under a root).
     pub paths: Vec<PathBuf>,
+    /// The ingest roots: every file found under `paths` must really lie in one of them
+    /// (links resolved), or it is refused.
+    pub roots: Vec<PathBuf>,
     pub camera: Option<String>,
     pub start: Option<String>,
     pub detector: DetectorChoice,
@@ -206,6 +209,7 @@ fn run(
                     start,
                     camera: req.camera.clone(),
                     jobs: Some(1),
+                    confine_to: req.roots.clone(),
                     ..Default::default()
                 },
                 &WebProgress {

@@ -140,7 +140,8 @@ async fn lang_switch(State(st): State<Arc<WebState>>, req: Request, next: Next) 
         return next.run(req).await;
     };
     let rest: Vec<&(String, String)> = pairs.iter().filter(|(k, _)| k != "lang").collect();
-    let mut to = req.uri().path().to_owned();
+    // One leading slash: `//host/` or `/\host` would send the browser to another site.
+    let mut to = format!("/{}", req.uri().path().trim_start_matches(['/', '\\']));
     if !rest.is_empty() {
         to.push('?');
         to.push_str(&serde_urlencoded::to_string(&rest).unwrap_or_default());

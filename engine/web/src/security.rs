@@ -312,11 +312,16 @@ impl FromRequestParts<Arc<WebState>> for Authed {
                     if !poll {
                         s.last_seen = now;
                     }
-                    Some(Ok((s.account.clone(), s.csrf.clone(), s.peer.clone())))
+                    Some(Ok((
+                        s.account.clone(),
+                        s.csrf.clone(),
+                        s.peer.clone(),
+                        s.credential.clone(),
+                    )))
                 }
             }
         };
-        let (account_id, csrf, peer) = match found {
+        let (account_id, csrf, peer, credential) = match found {
             None => return Err(reject),
             Some(Ok(live)) => live,
             Some(Err((account, peer))) => {
@@ -329,31 +334,31 @@ impl FromRequestParts<Arc<WebState>> for Authed {
                 return Err(reject);
             }
         };
-        // The account as it is now: disabled (or removed) since sign-in ends the session.
+        // The account as it is now: disabled (or removed) since sign-in, or its password
+        // changed, ends the session.
         let accounts = st.accounts.clone();
         let id = account_id.clone();
-        let account = tokio::task::spawn_blocking(move || accounts.get(&id))
+        let account = tokio::task::spawn_blocking(move || accounts.get_with_credential(&id))
             .await
             .ok()
             .and_then(Result::ok)
             .flatten();
-        match account {
-            Some(a) if !a.disabled => Ok(Authed {
-                sid,
-                account: a,
-                csrf,
-                lang: Lang::from_headers(&parts.headers),
-            }),
-            _ => {
-                st.end_session(&sid);
-                let st = st.clone();
-                let _ = tokio::task::spawn_blocking(move || {
-                    st.record_end(&account_id, &peer, "account disabled")
+        let why = match account {
+            Some((a, now)) if !a.disabled && now == credential => {
+                return Ok(Authed {
+                    sid,
+                    account: a,
+                    csrf,
+                    lang: Lang::from_headers(&parts.headers),
                 })
-                .await;
-                Err(reject)
             }
-        }
+            Some((a, _)) if !a.disabled => "password changed",
+            _ => "account disabled",
+        };
+        st.end_session(&sid);
+        let st = st.clone();
+        let _ = tokio::task::spawn_blocking(move || st.record_end(&account_id, &peer, why)).await;
+        Err(reject)
     }
 }
 

@@ -138,6 +138,9 @@ impl ServeConfig {
 #[derive(Debug)]
 pub struct Session {
     pub account: String,
+    /// The SHA-256 of the account's credential at sign-in: the session ends once it
+    /// changes (a new password).
+    pub credential: String,
     /// The address it signed in from.
     pub peer: String,
     /// The synchroniser token every state change must carry.

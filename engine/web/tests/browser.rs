@@ -99,10 +99,8 @@ fn needs() -> Option<Needs> {
             return None;
         }
     }
-    let runtime = std::env::var_os("ORT_DYLIB_PATH")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| cache.join("onnxruntime/1.31.1/libonnxruntime.so.1.31.1"));
+    // The library vigie will load (the cache's copy, or ORT_DYLIB_PATH).
+    let runtime = vigie_app::admin::policy::runtime_library_path().0;
     if !runtime.is_file() {
         vigie_core::test_support::skip(&format!(
             "ONNX Runtime {} absent (run tools/fetch-onnxruntime)",

@@ -172,6 +172,78 @@ fn search_watch_export_synopsis_report() {
     // Raw evidence is never served as a file.
     let name = "cam-synthetic.mp4";
     assert_eq!(c.get(&format!("/c/{CASE}/exports/{name}")).status, 404);
+    // Only what a recorded export wrote, unchanged, and never an unredacted export: a
+    // clip the command line made with --unredacted and its justification, a file put in
+    // the exports by hand, and a recorded clip changed afterwards are all refused, and
+    // none of them is recorded as given.
+    {
+        let case = vigie_app::EnteredCase::enter(
+            &s.app,
+            Some(CASE),
+            &vigie_app::Operator::new(OPERATOR).unwrap(),
+            None,
+            "test: unredacted clip",
+        )
+        .unwrap();
+        vigie_app::results::clip(
+            &case,
+            &vigie_app::results::ClipRequest {
+                track_id: track.parse().unwrap(),
+                source: Some(source.clone()),
+                margin_s: 0.0,
+                output: "clip-unredacted.mkv".into(),
+                keep: Vec::new(),
+                unredacted: vigie_app::redact::Unredacted::from_flags(
+                    true,
+                    Some("the court asked for the original pixels"),
+                )
+                .unwrap(),
+            },
+        )
+        .unwrap();
+        // A clip recorded before redaction existed: a stream copy, kind `clip` with no
+        // redaction in its detail (what the log holds for such exports).
+        let old = case
+            .export_target(std::path::Path::new("clip-before-redaction.mp4"))
+            .unwrap();
+        std::fs::write(&old.path, b"a stream copy of the original pixels").unwrap();
+        case.record_export(
+            vigie_app::types::ExportKind::Clip,
+            None,
+            serde_json::json!({ "track": 1 }),
+            &[&old],
+        )
+        .unwrap();
+    }
+    let exports = s.app.root().case_dir(CASE).join("exports");
+    std::fs::write(exports.join("clip-by-hand.mp4"), b"not from vigie").unwrap();
+    let downloaded = exports.join(dl.rsplit('/').next().unwrap());
+    assert_eq!(
+        std::fs::read(&downloaded).unwrap(),
+        file.body,
+        "the download is the export, byte for byte (sent in chunks)"
+    );
+    let before = s.count_events(CASE, "exported");
+    let mut bytes = std::fs::read(&downloaded).unwrap();
+    bytes.push(0);
+    std::fs::write(exports.join("clip-changed.mp4"), &bytes).unwrap();
+    for (file, says) in [
+        ("clip-unredacted.mkv", "unredacted export"),
+        ("clip-before-redaction.mp4", "unredacted export"),
+        (
+            "clip-by-hand.mp4",
+            "not a file written by a recorded export",
+        ),
+        (
+            "clip-changed.mp4",
+            "not a file written by a recorded export",
+        ),
+    ] {
+        let r = c.get(&format!("/c/{CASE}/exports/{file}"));
+        assert_eq!(r.status, 400, "{file}: {}", r.text());
+        assert!(r.text().contains(says), "{file}: {}", r.text());
+    }
+    assert_eq!(s.count_events(CASE, "exported"), before, "nothing given");
 
     // Add a frame to the report.
     let r = c.post(
@@ -179,15 +251,32 @@ fn search_watch_export_synopsis_report() {
         &[("csrf", &token), ("src", &source), ("at_ms", "2000")],
     );
     assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(s.count_events(CASE, "exported"), disclosures + 3);
+    assert_eq!(
+        s.count_events(CASE, "exported"),
+        disclosures + 5,
+        "the three clips, the download and the frame"
+    );
 
-    // A synopsis of the search's filters, played and clicked.
+    // A synopsis of the search's filters, played and clicked; a bad setting is refused
+    // before anything is built.
+    let r = c.post(
+        &format!("/c/{CASE}/synopsis"),
+        &[
+            ("csrf", &token),
+            ("source", &source),
+            ("max_objects", "many"),
+        ],
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("invalid max_objects"), "{}", r.text());
+    assert_eq!(s.count_events(CASE, "synopsis_built"), 0);
     let r = c.post(
         &format!("/c/{CASE}/synopsis"),
         &[
             ("csrf", &token),
             ("source", &source),
             ("class", "moving_object"),
+            ("max_objects", "2"),
         ],
     );
     assert_eq!(r.status, 303, "{}", r.text());
@@ -209,6 +298,13 @@ fn search_watch_export_synopsis_report() {
         syn.text()
     );
     assert!(syn.text().contains("data-figure=\"condensation\""));
+    let at_once = syn.text();
+    let key = "data-figure=\"at_once\" data-value=\"";
+    let at = at_once.find(key).unwrap() + key.len();
+    let n: u32 = at_once[at..at + at_once[at..].find('"').unwrap()]
+        .parse()
+        .unwrap();
+    assert!(n <= 2, "the density asked for: {n}");
     let t = syn.text();
     let pu = t.find("data-pick-url=\"").unwrap() + "data-pick-url=\"".len();
     let pick_url = t[pu..pu + t[pu..].find('"').unwrap()].replace("&amp;", "&");
@@ -306,9 +402,7 @@ fn a_closing_case_stops_its_player() {
 fn the_form_asks_for_small_and_distant_vehicles() {
     let cache = vigie_core::paths::cache_dir();
     if !(cache.join("models/nanodet_coco_768x448.onnx").is_file()
-        && cache
-            .join("onnxruntime/1.31.1/libonnxruntime.so.1.31.1")
-            .is_file())
+        && vigie_app::admin::policy::runtime_library_path().0.is_file())
     {
         vigie_core::test_support::skip("run tools/fetch-onnxruntime and tools/fetch-models first");
         return;

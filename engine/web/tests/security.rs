@@ -313,14 +313,9 @@ fn a_case_the_account_has_no_right_to_is_refused() {
     assert!(s.case_events(CASE).iter().all(|(_, op, _)| op != OUTSIDER));
 }
 
-#[test]
-fn a_disabled_account_loses_its_session_at_the_next_request() {
-    let s = Server::start();
-    let mut c = s.signed_in(OPERATOR);
-    assert_eq!(c.get(&format!("/c/{CASE}")).status, 200);
-    s.accounts()
-        .disable(&vigie_app::Operator::new(ADMIN).unwrap(), OPERATOR)
-        .unwrap();
+/// The session of `c` (signed in as [`OPERATOR`]) ended at its next request, sent back to
+/// the sign-in page, and the machine log says why.
+fn assert_session_ended(s: &Server, c: &mut Client, why: &str) {
     let r = c.get(&format!("/c/{CASE}"));
     assert_eq!(r.status, 303);
     assert_eq!(r.header("location"), Some("/login?expired=1"));
@@ -329,7 +324,18 @@ fn a_disabled_account_loses_its_session_at_the_next_request() {
         .iter()
         .any(|e| e.params["event"] == "operator_logged_out"
             && e.params["operator_id"] == OPERATOR
-            && e.params["why"] == "account disabled"));
+            && e.params["why"] == why));
+}
+
+#[test]
+fn a_disabled_account_loses_its_session_at_the_next_request() {
+    let s = Server::start();
+    let mut c = s.signed_in(OPERATOR);
+    assert_eq!(c.get(&format!("/c/{CASE}")).status, 200);
+    s.accounts()
+        .disable(&vigie_app::Operator::new(ADMIN).unwrap(), OPERATOR)
+        .unwrap();
+    assert_session_ended(&s, &mut c, "account disabled");
     // The session is gone for good, and signing in again is refused.
     assert_eq!(c.get("/cases").status, 303);
     let r = c.try_login(OPERATOR, PASSWORD);
@@ -437,4 +443,111 @@ fn wrong_passwords_are_refused_and_alerted() {
     assert!(alerts
         .iter()
         .any(|a| a.params["kind"].as_str() == Some("login_failed")));
+}
+
+#[test]
+fn a_password_change_ends_the_sessions_opened_with_the_old_one() {
+    let s = Server::start();
+    let mut c = s.signed_in(OPERATOR);
+    assert_eq!(c.get(&format!("/c/{CASE}")).status, 200);
+    let new_password = "a new and longer passphrase";
+    s.accounts()
+        .set_password(
+            &vigie_app::Operator::new(ADMIN).unwrap(),
+            OPERATOR,
+            new_password,
+        )
+        .unwrap();
+    assert_session_ended(&s, &mut c, "password changed");
+    // Signing in with the new password gives a working session.
+    let mut again = s.client();
+    again.login(OPERATOR, new_password);
+    assert_eq!(again.get(&format!("/c/{CASE}")).status, 200);
+}
+
+#[test]
+fn the_language_switch_never_redirects_to_another_site() {
+    let s = Server::start();
+    let mut c = s.signed_in(OPERATOR);
+    for (path, to) in [
+        ("//evil.example/?lang=fr", "/evil.example/"),
+        ("/\\evil.example?lang=fr", "/evil.example"),
+        ("/cases?lang=en", "/cases"),
+    ] {
+        let r = c.get(path);
+        assert_eq!(r.status, 303, "{path}: {}", r.text());
+        assert_eq!(r.header("location"), Some(to), "{path}");
+    }
+}
+
+#[test]
+fn a_reason_is_one_line_of_at_most_500_characters() {
+    let s = Server::start();
+    let mut c = s.signed_in(OPERATOR);
+    let before = s.case_events(CASE).len();
+    let long = "x".repeat(501);
+    for reason in [long.as_str(), "line%0Abreak"] {
+        let r = c.get(&format!("/c/{CASE}/search?run=1&reason={reason}"));
+        assert_eq!(r.status, 400, "{}", r.text());
+        assert!(
+            r.text().contains("500 printable characters"),
+            "{}",
+            r.text()
+        );
+    }
+    assert_eq!(s.case_events(CASE).len(), before, "nothing recorded");
+    // A short one passes that check (this case has no index yet: that is what is said).
+    let r = c.get(&format!("/c/{CASE}/search?run=1&reason=a%20short%20reason"));
+    assert!(!r.text().contains("printable characters"), "{}", r.text());
+    assert!(r.text().contains("no index"), "{}", r.text());
+}
+
+/// A link inside an ingest root, to a video outside every root (another case's evidence,
+/// any file the server can read), is not followed into the case: the job reports it as
+/// refused and nothing is collected; the same video inside the root is taken.
+#[test]
+fn ingest_never_takes_a_file_a_link_leads_to_outside_the_roots() {
+    let s = Server::start();
+    let mut c = s.signed_in(OPERATOR);
+    let outside = tempfile::tempdir().unwrap();
+    let Some(video) = camera_clip(outside.path(), "secret.mp4", "0xd01818", 200) else {
+        return;
+    };
+    let sub = s.root.path().join("seized");
+    std::fs::create_dir(&sub).unwrap();
+    std::os::unix::fs::symlink(&video, sub.join("evil.mp4")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), sub.join("deeper")).unwrap();
+    let page = c.get(&format!("/c/{CASE}/ingest?root=0"));
+    let token = page.csrf();
+    let r = c.post(
+        &format!("/c/{CASE}/ingest"),
+        &[
+            ("csrf", &token),
+            ("path", "0:seized"),
+            ("detector", "motion"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let job = wait_for_job(&mut c);
+    let text = job.to_string();
+    assert!(text.contains("leads outside the ingest roots"), "{job}");
+    assert_eq!(job["ingested"].as_array().unwrap().len(), 0, "{job}");
+    assert_eq!(job["analysed"].as_array().unwrap().len(), 0, "{job}");
+    // The refusal is recorded with the batch (a collection entry naming no source).
+    // A real file inside the root is taken.
+    std::fs::copy(&video, sub.join("inside.mp4")).unwrap();
+    std::fs::remove_file(sub.join("evil.mp4")).unwrap();
+    std::fs::remove_file(sub.join("deeper")).unwrap();
+    let r = c.post(
+        &format!("/c/{CASE}/ingest"),
+        &[
+            ("csrf", &token),
+            ("path", "0:seized"),
+            ("detector", "motion"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let job = wait_for_job(&mut c);
+    assert_eq!(job["ingested"].as_array().unwrap().len(), 1, "{job}");
+    assert!(!job.to_string().contains("leads outside"), "{job}");
 }

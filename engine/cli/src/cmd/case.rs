@@ -94,11 +94,11 @@ fn case_id(global: &Global) -> Result<&str, CaseError> {
 fn admin(global: &Global) -> anyhow::Result<Administration> {
     let app = vigie_app::App::from_env()?;
     let operator = vigie_app::Operator::from_flag(global.operator.as_deref())?;
-    Ok(Administration::new(
+    Ok(Administration::with_reason(
         &app,
         operator,
         global.reason.as_deref(),
-    ))
+    )?)
 }
 
 fn meta_json(m: &CaseMeta) -> serde_json::Value {

@@ -201,7 +201,7 @@ pub async fn write_report(
     let why = reason(&st, &who, &case_id, f.get("reason").as_deref());
     let (st2, who2, id2) = (st.clone(), who.clone(), case_id.clone());
     let name = blocking(move || {
-        let admin = Administration::new(&st2.app, who2.operator()?, why.as_deref());
+        let admin = Administration::with_reason(&st2.app, who2.operator()?, why.as_deref())?;
         let written = admin.write_report(&id2, None)?;
         Ok(written
             .files

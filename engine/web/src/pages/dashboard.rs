@@ -213,11 +213,7 @@ pub async fn purpose(
     let purpose = f
         .get("purpose")
         .ok_or_else(|| PageError::bad("the purpose is empty"))?;
-    if purpose.chars().count() > 500 || purpose.chars().any(char::is_control) {
-        return Err(PageError::bad(
-            "the purpose must be at most 500 printable characters",
-        ));
-    }
+    vigie_app::operator::check_reason(&purpose)?;
     if let Some(s) = st.sessions.lock().expect("sessions lock").get_mut(&who.sid) {
         s.purposes.insert(case_id.clone(), purpose);
     }

@@ -256,6 +256,7 @@ pub async fn start(
     }
     let req = JobRequest {
         paths,
+        roots: st.cfg.roots.clone(),
         camera: f.get("camera"),
         start: f.get("start"),
         detector,

@@ -78,9 +78,13 @@ pub async fn submit(
     // The CSRF guard has checked the form's token against the sign-in cookie.
     let (id, password) = (f.str("id"), f.get("password").unwrap_or_default());
     let accounts = st.accounts.clone();
-    let account =
-        blocking(move || Ok(accounts.login(&id, &password, &peer.to_string()).ok())).await?;
-    let Some(account) = account.filter(|a| !a.disabled) else {
+    let account = blocking(move || {
+        Ok(accounts
+            .login_with_credential(&id, &password, &peer.to_string())
+            .ok())
+    })
+    .await?;
+    let Some((account, credential)) = account.filter(|(a, _)| !a.disabled) else {
         return Ok(crate::see_other("/login?failed=1"));
     };
     let sid = security::random_token();
@@ -89,6 +93,7 @@ pub async fn submit(
         sid.clone(),
         Session {
             account: account.id.clone(),
+            credential,
             peer: peer.to_string(),
             csrf: security::random_token(),
             created: now,

@@ -155,6 +155,7 @@ impl axum::extract::FromRequestParts<Arc<WebState>> for CaseVisit {
 
 /// A form or query as name → value (the last value of repeated names), and every value of
 /// repeated names in order.
+#[derive(Debug, Default)]
 pub struct Fields {
     pub pairs: Vec<(String, String)>,
 }

@@ -434,9 +434,12 @@ pub async fn download(
     };
     let to = format!("web browser of {} at {peer}", who.account.id);
     let name2 = name.clone();
-    let bytes = in_case(&st, &who, &case_id, "download", None, move |case, _| {
-        let (path, _) = vigie_app::view::deliver_export(&case, &name2, kind, &to)?;
-        std::fs::read(&path).map_err(PageError::internal)
+    // Opened inside the case (its lock held), then streamed: a file erased at closure
+    // after this point is still read whole through the open handle.
+    let (file, len) = in_case(&st, &who, &case_id, "download", None, move |case, _| {
+        let (path, hash) = vigie_app::view::deliver_export(&case, &name2, kind, &to)?;
+        let file = std::fs::File::open(&path).map_err(PageError::internal)?;
+        Ok((file, hash.size_bytes))
     })
     .await?;
     let disposition = format!("attachment; filename=\"{name}\"");
@@ -447,8 +450,60 @@ pub async fn download(
                 header::CONTENT_DISPOSITION,
                 HeaderValue::from_str(&disposition).map_err(PageError::internal)?,
             ),
+            (header::CONTENT_LENGTH, HeaderValue::from(len)),
         ],
-        bytes,
+        axum::body::Body::from_stream(FileChunks::read(file)),
     )
         .into_response())
+}
+
+/// A file sent in chunks of [`FileChunks::CHUNK`] bytes, read on a thread of its own
+/// ahead of the client by at most [`FileChunks::AHEAD`] chunks: a download of a
+/// multi-gigabyte clip holds a few megabytes of memory, not the file.
+struct FileChunks(tokio::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>);
+
+impl FileChunks {
+    const CHUNK: usize = 1 << 20;
+    const AHEAD: usize = 4;
+
+    fn read(mut file: std::fs::File) -> Self {
+        use std::io::Read;
+        let (tx, rx) = tokio::sync::mpsc::channel(Self::AHEAD);
+        let spawned = std::thread::Builder::new()
+            .name("vigie-web-download".into())
+            .spawn(move || loop {
+                let mut buf = vec![0u8; Self::CHUNK];
+                let chunk = match file.read(&mut buf) {
+                    Ok(0) => return,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        Ok(buf)
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => Err(e),
+                };
+                let failed = chunk.is_err();
+                // The client went away: stop reading.
+                if tx.blocking_send(chunk).is_err() || failed {
+                    return;
+                }
+            });
+        if let Err(e) = spawned {
+            let (tx, rx) = tokio::sync::mpsc::channel(1);
+            let _ = tx.try_send(Err(e));
+            return Self(rx);
+        }
+        Self(rx)
+    }
+}
+
+impl futures_core::Stream for FileChunks {
+    type Item = std::io::Result<Vec<u8>>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx)
+    }
 }

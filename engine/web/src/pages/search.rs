@@ -399,12 +399,13 @@ pub async fn page(
         }
         b.push_str(&format!(
             "<label for=\"synopsis-source\">{}</label><select name=\"source\" id=\"synopsis-source\">{}</select>\
-             <button type=\"submit\" id=\"synopsis-submit\">{}</button></form>",
+             {}<button type=\"submit\" id=\"synopsis-submit\">{}</button></form>",
             lang.t("search.synopsis"),
             sources
                 .iter()
                 .map(|s| format!("<option value=\"{0}\">{0}</option>", esc(s)))
                 .collect::<String>(),
+            super::synopsis::settings_html(lang, &Fields::default(), "synopsis"),
             lang.t("search.synopsis_submit")
         ));
     }
