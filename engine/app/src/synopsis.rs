@@ -75,6 +75,9 @@ pub struct SynopsisOptions {
     /// Shortest time a standing object pasted into the background stays on screen,
     /// seconds (default 0.3: `vigie_synopsis::DEFAULT_STILL_SHOW_MIN_MS`).
     pub still_show_min_s: Option<f64>,
+    /// Shortest time two objects' boxes touch for them to be shown together, seconds
+    /// (default 1.5: `vigie_synopsis::group::GroupRule`; 0: never grouped).
+    pub together_s: Option<f64>,
 }
 
 /// One source on a synopsis's timeline: what the index, the disclosure and the printout
@@ -154,6 +157,7 @@ fn config(
         ("--max-length-s", opts.max_length_s),
         ("--min-segment-s", opts.min_segment_s),
         ("--still-show-min-s", opts.still_show_min_s),
+        ("--together-s", opts.together_s),
     ] {
         if let Some(v) = v.filter(|v| !v.is_finite()) {
             return Err(AppError::BadInput(format!(
@@ -174,6 +178,12 @@ fn config(
         still_show_min_ms: opts
             .still_show_min_s
             .map_or(defaults.still_show_min_ms, |s| (s * 1000.0).round() as i64),
+        group: vigie_synopsis::group::GroupRule {
+            min_together_ms: opts.together_s.map_or(defaults.group.min_together_ms, |s| {
+                (s * 1000.0).round() as i64
+            }),
+            ..defaults.group
+        },
         ..defaults
     };
     cfg.validate()?;
@@ -456,6 +466,7 @@ pub fn synopsis_with(
             "max_objects": opts.max_objects,
             "min_segment_s": opts.min_segment_s,
             "still_show_min_s": opts.still_show_min_s,
+            "together_s": opts.together_s,
             "tracks": tracks_shown,
             "vigie_version": env!("CARGO_PKG_VERSION"),
         }),
@@ -723,6 +734,7 @@ pub fn camera_synopsis_with(
             "max_objects": opts.max_objects,
             "min_segment_s": opts.min_segment_s,
             "still_show_min_s": opts.still_show_min_s,
+            "together_s": opts.together_s,
             "vigie_version": env!("CARGO_PKG_VERSION"),
         }),
         &[&video, &index_out, &vtt_out],

@@ -291,6 +291,8 @@ fn filtered_synopsis_shows_only_matching_tracks() {
             "inf",
             "invalid --still-show-min-s inf",
         ),
+        ("--together-s", "-1", "invalid shortest time together -1 s"),
+        ("--together-s", "nan", "invalid --together-s NaN"),
     ] {
         env.cmd()
             .args(["synopsis", "--source", &source_id, flag, value, "-o"])

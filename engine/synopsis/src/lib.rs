@@ -40,6 +40,7 @@ pub mod arrange;
 pub mod background;
 pub mod encode;
 pub mod font;
+pub mod group;
 pub mod mask;
 pub mod segment;
 
@@ -56,6 +57,7 @@ use vigie_decode::{DecodeConfig, DecodeError, Decoder, OutputSize};
 
 use arrange::{ArrangeConfig, Arrangement, TubeShape};
 use background::{BackgroundBuilder, BackgroundPlan, Backgrounds};
+use group::{GroupRule, Part};
 use mask::Rect;
 use segment::StillRule;
 
@@ -152,6 +154,8 @@ pub struct SynopsisConfig {
     pub segment_share: f64,
     /// What counts as standing still (a stationary stretch is shown as background).
     pub still: StillRule,
+    /// What counts as being together (a group is placed as one unit, [`group`]).
+    pub group: GroupRule,
     /// Shortest time a stationary stretch pasted into the background stays on screen, ms
     /// of synopsis ([`DEFAULT_STILL_SHOW_MIN_MS`]); longer stretches stay for the time the
     /// background takes to pass them.
@@ -186,6 +190,7 @@ impl Default for SynopsisConfig {
             min_segment_ms: 3_000,
             segment_share: 0.25,
             still: StillRule::default(),
+            group: GroupRule::default(),
             still_show_min_ms: DEFAULT_STILL_SHOW_MIN_MS,
             background_segment_ms: 60_000,
             background_samples: 9,
@@ -235,6 +240,22 @@ impl SynopsisConfig {
             return bad(format!(
                 "invalid stationary rule ({} ms, radius {}; expected >= 100 ms and 0 to 1)",
                 self.still.min_ms, self.still.radius
+            ));
+        }
+        if !(0..=600_000).contains(&self.group.min_together_ms) {
+            return bad(format!(
+                "invalid shortest time together {} s (expected 0 to turn grouping off, or up to 600 s)",
+                self.group.min_together_ms as f64 / 1000.0
+            ));
+        }
+        if !(self.group.min_share.is_finite()
+            && (0.0..=1.0).contains(&self.group.min_share)
+            && self.group.gap.is_finite()
+            && (0.0..=1.0).contains(&self.group.gap))
+        {
+            return bad(format!(
+                "invalid grouping rule (share {}, gap {}; expected both within 0..1)",
+                self.group.min_share, self.group.gap
             ));
         }
         if !(100..=60_000).contains(&self.still_show_min_ms) {
@@ -349,6 +370,8 @@ pub struct Plan {
     pub slot_ms: i64,
     /// The length the pieces were cut for and placed within, ms.
     pub target_ms: i64,
+    /// Groups of more than one moving part ([`group`]).
+    pub groups: usize,
 }
 
 /// Inclusive box index ranges of one tube.
@@ -366,27 +389,67 @@ fn split(tubes: &[TubeInput], frame_size: (u32, u32), rule: StillRule) -> Vec<(R
         .collect()
 }
 
-/// The moving pieces of every tube for a target length (starts at 0): moving parts
-/// longer than `share` x the length are cut.
+/// Every tube's moving parts, in tube order.
+fn moving_parts(splits: &[(Ranges, Ranges)]) -> Vec<Part> {
+    splits
+        .iter()
+        .enumerate()
+        .flat_map(|(ti, (_, moving))| moving.iter().map(move |&p| (ti, p)))
+        .collect()
+}
+
+/// The moving pieces for a target length (starts at 0), tube by tube, and the unit each
+/// is placed with (`unit_of`, `0..units`): a part alone is cut into segments, each its
+/// own unit; a group's members are cut into shared time windows ([`group::cut_group`]),
+/// each window one unit. Parts longer than `share` x the length are cut.
+struct Units {
+    pieces: Vec<Piece>,
+    unit_of: Vec<usize>,
+    units: usize,
+}
+
 fn pieces_for(
     tubes: &[TubeInput],
-    splits: &[(Ranges, Ranges)],
+    parts: &[Part],
+    groups: &[Vec<usize>],
     length_ms: i64,
     min_segment_ms: i64,
     share: f64,
-) -> Vec<Piece> {
+) -> Units {
     let length_ms = ((length_ms as f64 * share) as i64).max(min_segment_ms);
-    let mut out = Vec::new();
-    for (ti, (t, (_, moving))) in tubes.iter().zip(splits).enumerate() {
-        let mut list = Vec::new();
-        for part in moving {
-            let segs = segment::cut(&t.boxes, *part, length_ms, min_segment_ms);
+    // Per tube: (first box, last box, cut, unit).
+    let mut per_tube: Vec<Vec<(usize, usize, bool, usize)>> = vec![Vec::new(); tubes.len()];
+    let mut units = 0;
+    for g in groups {
+        if let [m] = g[..] {
+            let (ti, part) = parts[m];
+            let segs = segment::cut(&tubes[ti].boxes, part, length_ms, min_segment_ms);
             let cut = segs.len() > 1;
-            list.extend(segs.into_iter().map(|s| (s, cut)));
+            for (a, b) in segs {
+                per_tube[ti].push((a, b, cut, units));
+                units += 1;
+            }
+            continue;
         }
+        let windows = group::cut_group(tubes, parts, g, length_ms, min_segment_ms);
+        let mut segments = vec![0usize; g.len()];
+        for &(mi, _) in windows.iter().flatten() {
+            segments[mi] += 1;
+        }
+        for w in windows {
+            for (mi, (a, b)) in w {
+                per_tube[parts[g[mi]].0].push((a, b, segments[mi] > 1, units));
+            }
+            units += 1;
+        }
+    }
+    let mut pieces = Vec::new();
+    let mut unit_of = Vec::new();
+    for (ti, mut list) in per_tube.into_iter().enumerate() {
+        list.sort_by_key(|l| (l.0, l.1));
         let n = list.len() as u32;
-        for (k, ((a, b), cut)) in list.into_iter().enumerate() {
-            out.push(Piece {
+        for (k, (a, b, cut, u)) in list.into_iter().enumerate() {
+            pieces.push(Piece {
                 tube: ti,
                 first_box: a,
                 last_box: b,
@@ -395,9 +458,58 @@ fn pieces_for(
                 cut,
                 start_ms: 0,
             });
+            unit_of.push(u);
         }
     }
-    out
+    Units {
+        pieces,
+        unit_of,
+        units,
+    }
+}
+
+/// An object's pixels per grid cell for one box: `(cell, pixels)`.
+type CellCover = Vec<(u32, f32)>;
+
+/// Each unit's source start (its earliest piece's first box), ms.
+fn unit_starts(tubes: &[TubeInput], u: &Units) -> Vec<i64> {
+    let mut starts = vec![i64::MAX; u.units];
+    for (p, &k) in u.pieces.iter().zip(&u.unit_of) {
+        starts[k] = starts[k].min(tubes[p.tube].boxes[p.first_box].0);
+    }
+    starts
+}
+
+/// What the arrangement places for each unit: the piece's own shape, or for a group's
+/// window the members' boxes (and pixels) together, as one object.
+fn unit_shapes(tubes: &[TubeInput], u: &Units, cutouts: Option<&Cutouts>) -> Vec<TubeShape> {
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); u.units];
+    for (i, &k) in u.unit_of.iter().enumerate() {
+        members[k].push(i);
+    }
+    members
+        .iter()
+        .map(|m| {
+            if let [i] = m[..] {
+                return shape_of(tubes, &u.pieces[i], cutouts);
+            }
+            let mut boxes: Vec<(i64, BBox, CellCover)> = Vec::new();
+            for &i in m {
+                let p = &u.pieces[i];
+                let t = &tubes[p.tube];
+                for k in p.first_box..=p.last_box {
+                    let cover = cutouts.map_or_else(Vec::new, |c| c.cover_of_box(p.tube, k));
+                    boxes.push((t.boxes[k].0, t.boxes[k].1, cover));
+                }
+            }
+            boxes.sort_by_key(|b| b.0);
+            TubeShape {
+                source_start_ms: boxes.first().map_or(0, |b| b.0),
+                cover: cutouts.map(|_| boxes.iter().map(|b| b.2.clone()).collect()),
+                boxes: boxes.into_iter().map(|b| (b.0, b.1)).collect(),
+            }
+        })
+        .collect()
 }
 
 /// Shortest time a stationary stretch stays on screen by default, ms of synopsis.
@@ -512,6 +624,8 @@ fn plan_with(
         }),
     };
     let splits = split(tubes, source.frame_size, cfg.still);
+    let parts = moving_parts(&splits);
+    let groups = group::groups(tubes, &parts, cfg.group);
     let stills: Vec<Still> = splits
         .iter()
         .enumerate()
@@ -538,10 +652,18 @@ fn plan_with(
             .collect(),
         None => Vec::new(),
     };
+    let units_for = |len: i64| {
+        pieces_for(
+            tubes,
+            &parts,
+            &groups,
+            len,
+            cfg.min_segment_ms,
+            cfg.segment_share,
+        )
+    };
     let shapes_for = |len: i64| {
-        let pieces = pieces_for(tubes, &splits, len, cfg.min_segment_ms, cfg.segment_share);
-        let mut shapes: Vec<TubeShape> =
-            pieces.iter().map(|p| shape_of(tubes, p, cutouts)).collect();
+        let mut shapes = unit_shapes(tubes, &units_for(len), cutouts);
         shapes.extend(pastes.iter().map(|(_, from, to, p, cover)| {
             let (a, b) = still_window(*from, *to, source.duration_ms, len, cfg.still_show_min_ms);
             let bbox = BBox {
@@ -603,15 +725,12 @@ fn plan_with(
             (r.arrangement, r.target_ms)
         }
     };
-    let mut pieces = pieces_for(
-        tubes,
-        &splits,
-        target_ms,
-        cfg.min_segment_ms,
-        cfg.segment_share,
-    );
-    for (p, s) in pieces.iter_mut().zip(&arrangement.starts_ms) {
-        p.start_ms = *s;
+    // Every piece shifted as its unit: a group's members keep their relative timing.
+    let units = units_for(target_ms);
+    let unit_src = unit_starts(tubes, &units);
+    let mut pieces = units.pieces;
+    for (p, &k) in pieces.iter_mut().zip(&units.unit_of) {
+        p.start_ms = arrangement.starts_ms[k] + tubes[p.tube].boxes[p.first_box].0 - unit_src[k];
     }
     let mut still_windows: Vec<(i64, i64)> = stills
         .iter()
@@ -627,10 +746,20 @@ fn plan_with(
             )
         })
         .collect();
-    for ((k, ..), start) in pastes.iter().zip(&arrangement.starts_ms[pieces.len()..]) {
+    let paste_starts = &arrangement.starts_ms[units.units..];
+    for ((k, ..), start) in pastes.iter().zip(paste_starts) {
         let (a, b) = still_windows[*k];
         still_windows[*k] = (*start, start + (b - a));
     }
+    // Per piece, then per pasted stretch, as the plan's readers expect.
+    let arrangement = Arrangement {
+        starts_ms: pieces
+            .iter()
+            .map(|p| p.start_ms)
+            .chain(paste_starts.iter().copied())
+            .collect(),
+        ..arrangement
+    };
     Ok(Plan {
         pieces,
         stills,
@@ -638,6 +767,7 @@ fn plan_with(
         arrangement,
         slot_ms,
         target_ms,
+        groups: groups.iter().filter(|g| g.len() > 1).count(),
     })
 }
 
@@ -1152,9 +1282,19 @@ pub struct Figures {
     pub synopsis_duration_ms: i64,
     /// Source duration / synopsis duration.
     pub condensation: f64,
-    /// Share of rendered object pixels that overlap another object's (0..1), counted
-    /// per pixel while rendering (overlapping objects are drawn nearer-first).
+    /// Share of rendered object pixels that overlap another object's (0..1) shown at
+    /// another relative time than in the footage: the collisions the synopsis made,
+    /// counted per pixel while rendering (overlapping objects are drawn nearer-first).
+    /// The collision budget applies to it.
     pub collision_rate: f64,
+    /// Share of rendered object pixels that overlap another object's as they did in the
+    /// footage (members of one group, shifted together): shown, not counted against the
+    /// budget. `collision_rate + footage_overlap_rate` is every overlap.
+    #[serde(default)]
+    pub footage_overlap_rate: f64,
+    /// Groups of objects that were together, each placed as one unit ([`group`]).
+    #[serde(default)]
+    pub groups: usize,
     /// The plan's proxy of the same (0..1): object pixels per grid cell.
     pub box_collision: f64,
     /// The collision budget asked for, and whether the measured rate is within it.
@@ -1367,7 +1507,12 @@ pub struct Rendered {
     pub stills_shown: Vec<(i64, i64, bool)>,
     pub objects_shown: usize,
     pub max_at_once: usize,
+    /// Object pixels that overlap another object shown at another relative time than in
+    /// the footage (the synopsis made the overlap), as a share of object pixels.
     pub collision_rate: f64,
+    /// Object pixels that overlap another object shown at the same relative time as in
+    /// the footage (members of a group, [`group`]): the footage's own overlaps.
+    pub footage_overlap_rate: f64,
     /// Moving draws, and those that repeat the piece's cut-out of the previous frame.
     pub moving_draws: u64,
     pub repeated_draws: u64,
@@ -1376,10 +1521,13 @@ pub struct Rendered {
     pub encode_s: f64,
 }
 
-/// One object drawn in a frame: its cut-out and label.
+/// One object drawn in a frame: its cut-out and label, and its shift (synopsis time minus
+/// source time, ms; a distinct value for each stationary stretch, which follows the
+/// background rather than a shift).
 struct Draw {
     patch: Patch,
     label: String,
+    shift_ms: i64,
 }
 
 /// What the background of a synopsis moment is drawn from: one source's backgrounds, or
@@ -1517,9 +1665,11 @@ fn render_on(
     let n = (w * h) as usize;
     let mut img = vec![0u8; n * 3];
     let mut count = vec![0u8; n];
+    // The shift of the first object drawn on each pixel (valid where `count` > 0).
+    let mut first_shift = vec![0i64; n];
     let mut patch = Vec::new();
     let mut was_shown = vec![false; tubes.len()];
-    let (mut obj_px, mut overlap_px) = (0u64, 0u64);
+    let (mut obj_px, mut overlap_px, mut footage_px) = (0u64, 0u64, 0u64);
     let mut encode_s = 0.0;
     let mut max_at_once = 0usize;
     // Per piece, the scratch offset of the cut-out it showed last.
@@ -1548,7 +1698,7 @@ fn render_on(
         draws.clear();
         label_only.clear();
         // Stationary stretches: part of the background while the source time passes them.
-        for (s, (a, b, p, label, r)) in plan.stills.iter().zip(&stills) {
+        for (si, (s, (a, b, p, label, r))) in plan.stills.iter().zip(&stills).enumerate() {
             if !(*a..=*b).contains(&t_ms) {
                 continue;
             }
@@ -1559,6 +1709,7 @@ fn render_on(
                     Draw {
                         patch: *p,
                         label: label.clone(),
+                        shift_ms: i64::MIN + si as i64,
                     },
                 )),
                 None => label_only.push((*r, label.clone())),
@@ -1595,13 +1746,15 @@ fn render_on(
                     } else {
                         piece_label(&time_of(pc.tube, p.pts_ms), t.track_id, pc)
                     },
+                    shift_ms: pc.start_ms - from,
                 },
             ));
         }
         max_at_once = max_at_once.max(moving);
         nearer_last(&mut draws);
         // Collisions counted as pixels are covered: a pixel's objects all count as
-        // colliding from the second one on.
+        // colliding from the second one on, as the footage's own overlap when the second
+        // is shifted as the first (same group, or both at their own time).
         for (r, d) in &draws {
             cutouts.read(&d.patch, &mut patch)?;
             for y in 0..r.h as usize {
@@ -1613,11 +1766,19 @@ fn render_on(
                     }
                     let j = row + x;
                     obj_px += 1;
-                    overlap_px += match count[j] {
-                        0 => 0,
+                    let px = match count[j] {
+                        0 => {
+                            first_shift[j] = d.shift_ms;
+                            0
+                        }
                         1 => 2,
                         _ => 1,
                     };
+                    if first_shift[j] == d.shift_ms {
+                        footage_px += px;
+                    } else {
+                        overlap_px += px;
+                    }
                     count[j] = count[j].saturating_add(1);
                     if dry {
                         continue;
@@ -1666,11 +1827,8 @@ fn render_on(
         max_at_once,
         moving_draws,
         repeated_draws,
-        collision_rate: if obj_px > 0 {
-            overlap_px as f64 / obj_px as f64
-        } else {
-            0.0
-        },
+        collision_rate: overlap_px as f64 / obj_px.max(1) as f64,
+        footage_overlap_rate: footage_px as f64 / obj_px.max(1) as f64,
         render_s: t0.elapsed().as_secs_f64(),
         encode_s,
     })
@@ -2215,6 +2373,8 @@ pub fn run_parts(
         synopsis_duration_ms: synopsis_ms,
         condensation: source.duration_ms as f64 / synopsis_ms.max(1) as f64,
         collision_rate: r.collision_rate,
+        footage_overlap_rate: r.footage_overlap_rate,
+        groups: plan.groups,
         box_collision: plan.arrangement.box_collision,
         max_collision: cfg.max_collision,
         collision_within_budget: r.collision_rate <= cfg.max_collision,

@@ -385,6 +385,7 @@ fn index_entries_name_each_segment_and_background_objects() {
         objects_shown: tubes.len(),
         max_at_once: 0,
         collision_rate: 0.0,
+        footage_overlap_rate: 0.0,
         moving_draws: 0,
         repeated_draws: 0,
         render_s: 0.0,
@@ -642,4 +643,76 @@ fn the_length_search_goes_longer_when_the_grid_plan_collides_on_the_pixels() {
     let (len, _, tried) = search_on_pixels(1000, 100.0, (500, 1100));
     assert_eq!(len, 1100);
     assert!(tried.iter().all(|&l| l <= 1100), "{tried:?}");
+}
+
+#[test]
+fn objects_that_walk_together_keep_their_relative_timing() {
+    // Two people side by side for 20 s (boxes 15 px apart), planned into 8 s: cut into
+    // shared windows, each window shifted as one, so they stay side by side. A passer-by
+    // crossing them is placed on its own.
+    let src = source_of(40_000);
+    let pair = |id: u64, dy: f32| {
+        tube_of(
+            id,
+            (0..=200)
+                .map(|k| (5_000 + k * 100, bx(20.0 + k as f32 * 2.0, 200.0 + dy)))
+                .collect(),
+        )
+    };
+    let crosser = tube_of(
+        3,
+        (0..=40)
+            .map(|k| (10_000 + k * 100, bx(200.0, 100.0 + k as f32 * 6.0)))
+            .collect(),
+    );
+    let tubes = vec![pair(1, 0.0), pair(2, 15.0), crosser];
+    let cfg = SynopsisConfig {
+        length_ms: Some(8_000),
+        ..SynopsisConfig::default()
+    };
+    let p = plan(&src, &tubes, &cfg).unwrap();
+    assert_eq!(p.groups, 1);
+    let shift = |pc: &Piece| pc.start_ms - tubes[pc.tube].boxes[pc.first_box].0;
+    let a: Vec<&Piece> = p.pieces.iter().filter(|pc| pc.tube == 0).collect();
+    let b: Vec<&Piece> = p.pieces.iter().filter(|pc| pc.tube == 1).collect();
+    assert!(a.len() >= 3 && a.len() == b.len(), "{a:?} {b:?}");
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!((x.first_box, x.last_box), (y.first_box, y.last_box));
+        assert_eq!(shift(x), shift(y), "{x:?} {y:?}");
+        assert!(x.start_ms >= 0 && x.start_ms + 20_000 / a.len() as i64 <= 8_000 + 200);
+    }
+    // Grouping off: the same pieces, each placed on its own (the arrangement pulls the
+    // overlapping pair apart in at least one window).
+    let off = SynopsisConfig {
+        group: group::GroupRule {
+            min_together_ms: 0,
+            ..group::GroupRule::default()
+        },
+        ..cfg
+    };
+    let p = plan(&src, &tubes, &off).unwrap();
+    assert_eq!(p.groups, 0);
+    let a: Vec<&Piece> = p.pieces.iter().filter(|pc| pc.tube == 0).collect();
+    let b: Vec<&Piece> = p.pieces.iter().filter(|pc| pc.tube == 1).collect();
+    assert!(a.iter().zip(&b).any(|(x, y)| shift(x) != shift(y)));
+}
+
+#[test]
+fn the_grouping_rule_is_validated() {
+    let bad = SynopsisConfig {
+        group: group::GroupRule {
+            min_together_ms: -1,
+            ..group::GroupRule::default()
+        },
+        ..SynopsisConfig::default()
+    };
+    assert!(bad.validate().is_err());
+    let bad = SynopsisConfig {
+        group: group::GroupRule {
+            gap: f32::NAN,
+            ..group::GroupRule::default()
+        },
+        ..SynopsisConfig::default()
+    };
+    assert!(bad.validate().is_err());
 }

@@ -338,3 +338,49 @@ fn a_plan_composed_without_drawing_collides_as_its_video_does() {
     assert!(f.collision_rate <= cfg.max_collision, "{f:?}");
     assert_eq!((f.objects_selected, f.objects_shown), (2, 2));
 }
+
+#[test]
+fn objects_shown_as_they_overlapped_in_the_footage_are_not_collisions() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = synthetic(dir.path());
+    let src = source(&clip);
+    // The red object and a twin track on the same pixels (two people walking as one):
+    // grouped, shifted together, their overlap is the footage's own.
+    let mut tubes = truth_tubes(12.0);
+    let mut twin = tubes[0].clone();
+    twin.track_id = 3;
+    tubes.push(twin);
+    let cfg = SynopsisConfig {
+        length_ms: Some(5_000),
+        ..SynopsisConfig::default()
+    };
+    let bgs = vigie_synopsis::build_backgrounds(&src, &cfg).unwrap();
+    let cut = vigie_synopsis::extract(&src, &tubes, &[], &bgs, &cfg, dir.path()).unwrap();
+    let grouped = vigie_synopsis::plan_on_masks(&src, &tubes, &cut, &cfg).unwrap();
+    assert_eq!(grouped.groups, 1);
+    for (a, b) in grouped
+        .pieces
+        .iter()
+        .filter(|p| p.tube == 0)
+        .zip(grouped.pieces.iter().filter(|p| p.tube == 2))
+    {
+        assert_eq!((a.first_box, a.start_ms), (b.first_box, b.start_ms));
+    }
+    let r = vigie_synopsis::compose_dry(&src, &tubes, &grouped, &bgs, &cut).unwrap();
+    // Every red pixel is drawn twice at one shift: at least the red share of the object
+    // pixels overlaps as in the footage, and none of that is a collision.
+    assert!(r.footage_overlap_rate > 0.4, "{r:?}");
+    assert!(r.collision_rate < 0.2, "{r:?}");
+    // Placed on their own, the twins are pulled apart: no overlap at one shift.
+    let off = SynopsisConfig {
+        group: vigie_synopsis::group::GroupRule {
+            min_together_ms: 0,
+            ..Default::default()
+        },
+        ..cfg
+    };
+    let alone = vigie_synopsis::plan_on_masks(&src, &tubes, &cut, &off).unwrap();
+    assert_eq!(alone.groups, 0);
+    let r2 = vigie_synopsis::compose_dry(&src, &tubes, &alone, &bgs, &cut).unwrap();
+    assert!(r2.footage_overlap_rate < r.footage_overlap_rate, "{r2:?}");
+}

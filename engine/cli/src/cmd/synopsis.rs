@@ -60,7 +60,9 @@ pub struct Args {
     #[arg(long, allow_negative_numbers = true, value_name = "SECONDS")]
     pub length_s: Option<f64>,
     /// Collision budget for the automatic length: share of object pixels overlapping
-    /// another object's (0..1), checked on the pixels of the plans tried (on the planning
+    /// another object's shown at another relative time than in the footage (0..1;
+    /// objects that were together are shown together, and their overlap is the
+    /// footage's own, printed apart), checked on the pixels of the plans tried (on the planning
     /// grid alone with --keep-order); the figures say whether it was met.
     #[arg(
         long,
@@ -98,6 +100,16 @@ pub struct Args {
         value_name = "SECONDS"
     )]
     pub still_show_min_s: f64,
+    /// Objects whose boxes touch for at least this long (and half the time both are in
+    /// view: walking or standing together) are shown together, with their own relative
+    /// timing, seconds; 0: every object placed on its own.
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        default_value_t = vigie_synopsis::group::GroupRule::default().min_together_ms as f64 / 1000.0,
+        value_name = "SECONDS"
+    )]
+    pub together_s: f64,
     /// Keep the chronological order of objects (an object never starts before one that
     /// appeared before it).
     #[arg(long)]
@@ -113,6 +125,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         max_objects: args.max_objects,
         min_segment_s: Some(args.min_segment_s),
         still_show_min_s: Some(args.still_show_min_s),
+        together_s: Some(args.together_s),
     };
     let Some(source) = args.source.clone() else {
         return run_camera(&case, args, &opts, global);
@@ -243,6 +256,13 @@ fn print_figures(f: &Figures) {
         },
         f.max_collision * 100.0,
         f.box_collision * 100.0
+    );
+    outln!(
+        "  overlaps as in the footage {:.1}% of object pixels ({} group{} of objects that \
+         were together, each shown together)",
+        f.footage_overlap_rate * 100.0,
+        f.groups,
+        if f.groups == 1 { "" } else { "s" }
     );
     outln!(
         "  objects shown {} / selected {}: {} moving segments ({} objects cut into {} \

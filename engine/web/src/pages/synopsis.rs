@@ -433,6 +433,17 @@ fn figures_html(lang: Lang, f: &Figures) -> String {
         ),
     ));
     b.push_str(&row(
+        "fig.footage_overlap",
+        "footage-overlap",
+        format!("{}", f.footage_overlap_rate),
+        format!(
+            "{:.1} % ({} {})",
+            f.footage_overlap_rate * 100.0,
+            f.groups,
+            lang.t("fig.groups")
+        ),
+    ));
+    b.push_str(&row(
         "fig.objects",
         "objects",
         format!("{}/{}", f.objects_shown, f.objects_selected),
