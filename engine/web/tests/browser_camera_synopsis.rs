@@ -109,6 +109,7 @@ async fn flow(b: Browser, first: String, second: String) {
     );
     assert_eq!(shown, selected);
     figure("collisions").await;
+    figure("footage-overlap").await;
     figure("segments").await;
     assert_eq!(figure("redacted").await, "0");
     let text = b.text("#synopsis-figures").await;

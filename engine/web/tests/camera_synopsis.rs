@@ -170,6 +170,8 @@ fn a_camera_synopsis_is_made_through_the_layer_or_refused_with_the_reason() {
     assert_eq!(figure(&page, "footage"), "12000", "two files of 6 s");
     assert!(figure(&page, "condensation").parse::<f64>().unwrap() > 1.0);
     assert!(figure(&page, "collisions").parse::<f64>().unwrap() >= 0.0);
+    // Overlaps as in the footage (objects shown together) are a figure of their own.
+    assert!(figure(&page, "footage-overlap").parse::<f64>().unwrap() >= 0.0);
     let objects = figure(&page, "objects");
     let (shown, selected) = objects.split_once('/').unwrap();
     assert!(shown.parse::<u32>().unwrap() >= 2, "{objects}");
