@@ -27,6 +27,19 @@ pub struct TubeShape {
     /// with `cell = row * grid + column`, from the cut-out masks when they are known. An
     /// empty list (or `None`) stands for the box's whole area.
     pub cover: Option<Vec<Vec<(u32, f32)>>>,
+    /// Set when the shape is several objects placed as one (a group's window).
+    pub group: Option<GroupShape>,
+}
+
+/// What the arrangement needs to know of a group's window placed as one shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupShape {
+    /// Objects drawn: each counts against `max_objects` over the whole window.
+    pub members: u32,
+    /// Per box (same order as `boxes`), until when it holds, ms: the time of the next box
+    /// *of the same object* (its own last box: its own time), since the boxes of several
+    /// objects are interleaved in `boxes`.
+    pub held_until_ms: Vec<i64>,
 }
 
 impl TubeShape {
@@ -175,9 +188,11 @@ fn footprint(t: &TubeShape, cfg: &ArrangeConfig) -> Footprint {
         // than a slot (a detector that skipped frames, a stationary stretch's two ends)
         // leave no hole where the object still is.
         let first = slot_of(*pts);
-        let last = t.boxes.get(k + 1).map_or(first, |(next, _)| {
-            slot_of(*next).saturating_sub(1).max(first)
-        });
+        let next = match &t.group {
+            Some(g) => g.held_until_ms.get(k).copied().filter(|&n| n > *pts),
+            None => t.boxes.get(k + 1).map(|b| b.0),
+        };
+        let last = next.map_or(first, |next| slot_of(next).saturating_sub(1).max(first));
         for slot in first..=last {
             for &(cell, a) in &here {
                 let e = cells.entry((slot, cell)).or_insert(0.0);
@@ -278,6 +293,15 @@ pub fn arrange_with_fixed(
     }
     let mut starts = vec![0usize; tubes.len()];
     let lens: Vec<usize> = tubes.iter().map(|t| len_slots(t, cfg.slot_ms)).collect();
+    // Objects each shape draws (a group's members count over its whole window; a group
+    // larger than the cap takes slots where nothing else is).
+    let weights: Vec<u32> = tubes
+        .iter()
+        .map(|t| {
+            let w = t.group.as_ref().map_or(1, |g| g.members.max(1));
+            cfg.max_objects.map_or(w, |m| w.min(m as u32))
+        })
+        .collect();
     // The start in lo..=hi with the least overlap and room under the cap (earliest on
     // ties), else the first start after hi with room.
     let best_start = |occ: &mut Vec<f32>, count: &mut Vec<u32>, i: usize, lo: usize, hi: usize| {
@@ -285,7 +309,9 @@ pub fn arrange_with_fixed(
         grow(occ, count, hi + len + 1);
         let room = |count: &[u32], s: usize| match cfg.max_objects {
             None => true,
-            Some(m) => count[s..s + len].iter().all(|&c| (c as usize) < m),
+            Some(m) => count[s..s + len]
+                .iter()
+                .all(|&c| c as usize + weights[i] as usize <= m),
         };
         let mut best: Option<(f32, usize)> = None;
         for s in lo..=hi {
@@ -321,9 +347,9 @@ pub fn arrange_with_fixed(
         }
         for n in &mut count[s..s + lens[i]] {
             *n = if sign > 0.0 {
-                *n + 1
+                *n + weights[i]
             } else {
-                n.saturating_sub(1)
+                n.saturating_sub(weights[i])
             };
         }
     };
@@ -349,6 +375,9 @@ pub fn arrange_with_fixed(
         starts[i] = s;
         add(&mut occ, &mut count, i, s, 1.0);
         if cfg.keep_order {
+            // Shapes keep the order of their first appearance; a member who joined a
+            // group later keeps its place in the group (an object placed on its own
+            // that appeared in between may then start after it).
             min_start = s;
         }
     }
@@ -577,6 +606,7 @@ mod tests {
                 })
                 .collect(),
             cover: None,
+            group: None,
         }
     }
 
@@ -606,6 +636,7 @@ mod tests {
             source_start_ms: 0,
             boxes: vec![(0, b), (1_000, b)],
             cover: None,
+            group: None,
         };
         let fp = footprint(&t, &cfg(10_000, false));
         let slots: std::collections::BTreeSet<usize> = fp.iter().map(|e| e.0).collect();
@@ -615,6 +646,7 @@ mod tests {
             source_start_ms: 0,
             boxes: vec![(0, b), (100, b)],
             cover: None,
+            group: None,
         };
         let a = arrange_with_fixed(&[other], &[(t, 0)], &cfg(3_000, false)).unwrap();
         assert!(a.starts_ms[0] >= 1_000, "{:?}", a.starts_ms);

@@ -140,7 +140,9 @@ pub struct SynopsisConfig {
     pub max_length_ms: Option<i64>,
     /// Collision budget (share of object pixels) for the automatic length.
     pub max_collision: f64,
-    /// At most this many objects (segments) shown at once (`None`: no cap).
+    /// At most this many objects (segments) shown at once (`None`: no cap); a group's
+    /// window counts all its members over the whole window (one larger than the cap is
+    /// shown where nothing else is).
     pub max_objects: Option<usize>,
     pub keep_order: bool,
     /// Shortest segment a long moving part is cut into, ms (a part shorter than twice
@@ -493,19 +495,29 @@ fn unit_shapes(tubes: &[TubeInput], u: &Units, cutouts: Option<&Cutouts>) -> Vec
             if let [i] = m[..] {
                 return shape_of(tubes, &u.pieces[i], cutouts);
             }
-            let mut boxes: Vec<(i64, BBox, CellCover)> = Vec::new();
+            // (time, box, pixels per cell, until when it holds: its object's next box).
+            let mut boxes: Vec<(i64, BBox, CellCover, i64)> = Vec::new();
             for &i in m {
                 let p = &u.pieces[i];
                 let t = &tubes[p.tube];
                 for k in p.first_box..=p.last_box {
                     let cover = cutouts.map_or_else(Vec::new, |c| c.cover_of_box(p.tube, k));
-                    boxes.push((t.boxes[k].0, t.boxes[k].1, cover));
+                    let held = if k < p.last_box {
+                        t.boxes[k + 1].0
+                    } else {
+                        t.boxes[k].0
+                    };
+                    boxes.push((t.boxes[k].0, t.boxes[k].1, cover, held));
                 }
             }
             boxes.sort_by_key(|b| b.0);
             TubeShape {
                 source_start_ms: boxes.first().map_or(0, |b| b.0),
                 cover: cutouts.map(|_| boxes.iter().map(|b| b.2.clone()).collect()),
+                group: Some(arrange::GroupShape {
+                    members: m.len() as u32,
+                    held_until_ms: boxes.iter().map(|b| b.3).collect(),
+                }),
                 boxes: boxes.into_iter().map(|b| (b.0, b.1)).collect(),
             }
         })
@@ -573,6 +585,7 @@ fn shape_of(tubes: &[TubeInput], p: &Piece, cutouts: Option<&Cutouts>) -> TubeSh
                 .map(|k| c.cover_of_box(p.tube, k))
                 .collect()
         }),
+        group: None,
     }
 }
 
@@ -676,6 +689,7 @@ fn plan_with(
                 source_start_ms: *from,
                 boxes: vec![(0, bbox), (b - a, bbox)],
                 cover: Some(vec![cover.clone(), cover.clone()]),
+                group: None,
             }
         }));
         (shapes, Vec::new())
@@ -1289,7 +1303,9 @@ pub struct Figures {
     pub collision_rate: f64,
     /// Share of rendered object pixels that overlap another object's as they did in the
     /// footage (members of one group, shifted together): shown, not counted against the
-    /// budget. `collision_rate + footage_overlap_rate` is every overlap.
+    /// budget. `collision_rate + footage_overlap_rate` is every overlap. A pixel is judged
+    /// against the first object drawn on it: where three overlap and the third shares
+    /// the first one's shift, its pixel counts as the footage's.
     #[serde(default)]
     pub footage_overlap_rate: f64,
     /// Groups of objects that were together, each placed as one unit ([`group`]).

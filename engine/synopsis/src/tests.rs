@@ -716,3 +716,95 @@ fn the_grouping_rule_is_validated() {
     };
     assert!(bad.validate().is_err());
 }
+
+/// A walker at height `y` from `t0` for `dur_ms`, 2 px per 100 ms from `x0`.
+fn stroller(id: u64, t0: i64, dur_ms: i64, x0: f32, y: f32) -> TubeInput {
+    tube_of(
+        id,
+        (0..=dur_ms / 100)
+            .map(|k| (t0 + k * 100, bx(x0 + k as f32 * 2.0, y)))
+            .collect(),
+    )
+}
+
+#[test]
+fn a_member_who_joins_later_keeps_its_delay_and_is_no_sliver() {
+    // A walks 0..20 s; B joins A's side at 6.6 s (where A is then) and walks with it to
+    // 12 s; C passes elsewhere. Planned into 8 s: B starts 6.6 s after A's window start
+    // would, wherever the window goes, and is never cut into a piece under 3 s.
+    let src = source_of(40_000);
+    let a = stroller(1, 0, 20_000, 20.0, 200.0);
+    let b = stroller(2, 6_600, 5_400, 20.0 + 132.0, 215.0);
+    let c = stroller(3, 2_000, 6_000, 20.0, 40.0);
+    let tubes = vec![a, b, c];
+    let parts: Vec<group::Part> = tubes
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (i, (0, t.boxes.len() - 1)))
+        .collect();
+    assert_eq!(
+        group::groups(&tubes, &parts, group::GroupRule::default()),
+        vec![vec![0, 1], vec![2]],
+        "the passer-by is on its own"
+    );
+    let cfg = SynopsisConfig {
+        length_ms: Some(8_000),
+        ..SynopsisConfig::default()
+    };
+    let p = plan(&src, &tubes, &cfg).unwrap();
+    assert_eq!(p.groups, 1);
+    let src_ms = |pc: &Piece| tubes[pc.tube].boxes[pc.first_box].0;
+    let bs: Vec<&Piece> = p.pieces.iter().filter(|pc| pc.tube == 1).collect();
+    assert_eq!(bs.len(), 1, "{bs:?}");
+    let d = tubes[1].boxes[bs[0].last_box].0 - src_ms(bs[0]);
+    assert!(d >= 3_000, "B's piece lasts {d} ms");
+    // B's piece shares its shift with A's piece of the same window (the one whose
+    // source interval contains B's start or follows it).
+    let shift = |pc: &Piece| pc.start_ms - src_ms(pc);
+    assert!(
+        p.pieces
+            .iter()
+            .filter(|pc| pc.tube == 0)
+            .any(|pc| shift(pc) == shift(bs[0])),
+        "{:?}",
+        p.pieces
+    );
+    assert!(p.pieces.iter().all(|pc| pc.start_ms >= 0));
+}
+
+#[test]
+fn a_group_counts_all_its_members_against_the_cap() {
+    // A pair side by side and a third walker at the same time elsewhere; at most 2 at
+    // once: the third may never be on screen with the pair.
+    let src = source_of(40_000);
+    let tubes = vec![
+        stroller(1, 0, 10_000, 20.0, 200.0),
+        stroller(2, 0, 10_000, 20.0, 215.0),
+        stroller(3, 0, 10_000, 20.0, 40.0),
+    ];
+    let cfg = SynopsisConfig {
+        length_ms: Some(12_000),
+        max_objects: Some(2),
+        ..SynopsisConfig::default()
+    };
+    let p = plan(&src, &tubes, &cfg).unwrap();
+    assert_eq!(p.groups, 1);
+    let span = |pc: &Piece| {
+        let t = &tubes[pc.tube];
+        (
+            pc.start_ms,
+            pc.start_ms + t.boxes[pc.last_box].0 - t.boxes[pc.first_box].0,
+        )
+    };
+    for t_ms in (0..40_000).step_by(100) {
+        let at_once = p
+            .pieces
+            .iter()
+            .filter(|pc| {
+                let (a, b) = span(pc);
+                (a..b).contains(&t_ms)
+            })
+            .count();
+        assert!(at_once <= 2, "{at_once} at {t_ms} ms: {:?}", p.pieces);
+    }
+}
