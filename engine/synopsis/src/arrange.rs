@@ -653,6 +653,38 @@ mod tests {
     }
 
     #[test]
+    fn a_group_members_box_holds_until_its_own_next_box() {
+        // Member A detected once a second at (0,0), member B every 100 ms far away: in the
+        // group's shape their boxes interleave, yet A is there in every slot of its
+        // second, as it would be alone.
+        let at = |x: f32| BBox {
+            x,
+            y: 0.0,
+            w: 20.0,
+            h: 20.0,
+        };
+        let mut boxes: Vec<(i64, BBox, i64)> = (0..=2)
+            .map(|k| (k * 1_000, at(0.0), (k * 1_000 + 1_000).min(2_000)))
+            .collect();
+        boxes.extend((0..=20).map(|k| (k * 100, at(150.0), (k * 100 + 100).min(2_000))));
+        boxes.sort_by_key(|b| b.0);
+        let t = TubeShape {
+            source_start_ms: 0,
+            group: Some(GroupShape {
+                members: 2,
+                held_until_ms: boxes.iter().map(|b| b.2).collect(),
+            }),
+            boxes: boxes.iter().map(|b| (b.0, b.1)).collect(),
+            cover: None,
+        };
+        let fp = footprint(&t, &cfg(10_000, false));
+        // Cell 0 (A's place): every slot of the 2 s.
+        let a_slots: std::collections::BTreeSet<usize> =
+            fp.iter().filter(|e| e.1 == 0).map(|e| e.0).collect();
+        assert_eq!(a_slots, (0..=20).collect());
+    }
+
+    #[test]
     fn disjoint_places_share_time_without_collision() {
         // Four tubes in four different places, spread over a long source: all can start at 0.
         let tubes: Vec<_> = (0..4)
