@@ -236,6 +236,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("syn.max_length_s", "Longest synopsis, seconds (empty: as short as the collision budget allows)", "Durée maximale du synopsis, en secondes (vide : aussi court que le budget de collisions le permet)"),
     ("syn.max_objects", "At most this many objects on screen at once (empty: no limit)", "Au plus ce nombre d'objets à l'écran en même temps (vide : sans limite)"),
     ("syn.max_collisions_pct", "Collision budget, % of object pixels (default 5)", "Budget de collisions, % des pixels d'objets (5 par défaut)"),
+    ("syn.together_s", "Shown together when together for, s (default 1.5; 0: never)", "Montrés ensemble s'ils l'étaient pendant, s (1,5 par défaut ; 0 : jamais)"),
     ("csyn.title", "Synopsis of a camera", "Synopsis d'une caméra"),
     ("csyn.link", "Synopsis of a whole camera", "Synopsis de toute une caméra"),
     ("csyn.intro", "Every analysed file of the camera that has a wall-clock start, ordered by its corrected clock and cut to the range when one is given, condensed into one synopsis. It is recorded as a combination of each file and a disclosure.", "Tous les fichiers analysés de la caméra qui ont une heure de début, ordonnés selon leur horloge corrigée et coupés à la plage si elle est donnée, condensés en un seul synopsis. Il est inscrit comme rapprochement de chaque fichier et comme communication."),

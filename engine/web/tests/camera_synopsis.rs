@@ -218,6 +218,7 @@ fn a_camera_synopsis_is_made_through_the_layer_or_refused_with_the_reason() {
         ("max_collisions_pct", "150", "a percentage from 0 to 100"),
         ("max_length_s", "soon", "invalid max_length_s"),
         ("max_length_s", "0", "invalid maximum length 0 s"),
+        ("together_s", "-2", "invalid shortest time together -2 s"),
     ] {
         let page = refused(
             &mut c,
@@ -237,6 +238,7 @@ fn a_camera_synopsis_is_made_through_the_layer_or_refused_with_the_reason() {
             ("camera", "hall"),
             ("max_objects", "1"),
             ("max_collisions_pct", "10"),
+            ("together_s", "0"),
         ],
     );
     assert_eq!(r.status, 200, "{}", r.text());
@@ -248,4 +250,9 @@ fn a_camera_synopsis_is_made_through_the_layer_or_refused_with_the_reason() {
         "{page}"
     );
     assert!(page.contains("10.0 %"), "the budget asked for: {page}");
+    assert_eq!(
+        figure(&page, "footage-overlap"),
+        "0",
+        "grouping off: {page}"
+    );
 }

@@ -197,8 +197,8 @@ pub async fn pick(
 }
 
 /// The operator's settings of a synopsis form (`settings_html`): the collision budget
-/// (a share, from a percentage; default [`MAX_COLLISIONS`]), the longest length and the
-/// density. Empty fields keep the defaults; the layer validates the values (its refusal
+/// (a share, from a percentage; default [`MAX_COLLISIONS`]), the longest length, the
+/// density and how long objects must be together to be shown together (0: never). Empty fields keep the defaults; the layer validates the values (its refusal
 /// names the setting and the range).
 fn settings_of(f: &Fields) -> Result<(f64, SynopsisOptions), PageError> {
     let pct: Option<f64> = f.num("max_collisions_pct")?;
@@ -217,6 +217,7 @@ fn settings_of(f: &Fields) -> Result<(f64, SynopsisOptions), PageError> {
         SynopsisOptions {
             max_length_s: f.num("max_length_s")?,
             max_objects,
+            together_s: f.num("together_s")?,
             ..SynopsisOptions::default()
         },
     ))
@@ -236,6 +237,11 @@ pub(crate) fn settings_html(lang: Lang, f: &Fields, prefix: &str) -> String {
             "max_collisions_pct",
             "syn.max_collisions_pct",
             "inputmode=\"decimal\" placeholder=\"5\"",
+        ),
+        (
+            "together_s",
+            "syn.together_s",
+            "inputmode=\"decimal\" placeholder=\"1.5\"",
         ),
     ] {
         b.push_str(&format!(
