@@ -162,10 +162,7 @@ pub fn cut_group(
         .max()
         .unwrap_or(0);
     let d = g1 - g0;
-    let length_ms = length_ms.max(1);
-    let by_length = (d + length_ms - 1) / length_ms;
-    let by_min = if min_ms > 0 { d / min_ms } else { by_length };
-    let n = by_length.min(by_min).max(1);
+    let n = crate::segment::count(d, length_ms, min_ms);
     let bounds: Vec<i64> = (1..n).map(|k| g0 + k * d / n).collect();
     let window_of = |t: i64| bounds.partition_point(|&b| b <= t);
     let mut windows: Vec<Vec<(usize, (usize, usize))>> = vec![Vec::new(); n as usize];
@@ -191,21 +188,7 @@ pub fn cut_group(
         // A member that starts just before a boundary (or ends just after one) would get
         // a sliver: merged into its neighbour, which keeps its window (that window's unit
         // then reaches a little earlier or later), as `segment::cut` merges short segments.
-        let span = |s: &(usize, (usize, usize))| boxes[s.1 .1].0 - boxes[s.1 .0].0;
-        let mut k = 0;
-        while segs.len() > 1 && k < segs.len() {
-            if span(&segs[k]) < min_ms {
-                if k + 1 < segs.len() {
-                    segs[k + 1].1 .0 = segs[k].1 .0;
-                } else {
-                    segs[k - 1].1 .1 = segs[k].1 .1;
-                }
-                segs.remove(k);
-                k = 0;
-            } else {
-                k += 1;
-            }
-        }
+        crate::segment::merge_short(&mut segs, boxes, min_ms, |s| &mut s.1);
         for (w, seg) in segs {
             windows[w].push((mi, seg));
         }

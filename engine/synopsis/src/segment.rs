@@ -105,10 +105,7 @@ pub fn cut(
 ) -> Vec<(usize, usize)> {
     let (a, b) = part;
     let d = boxes[b].0 - boxes[a].0;
-    let length_ms = length_ms.max(1);
-    let by_length = (d + length_ms - 1) / length_ms;
-    let by_min = if min_ms > 0 { d / min_ms } else { by_length };
-    let n = by_length.min(by_min).max(1);
+    let n = count(d, length_ms, min_ms);
     if n == 1 {
         return vec![part];
     }
@@ -125,14 +122,36 @@ pub fn cut(
     bounds.push(b);
     let mut segs: Vec<(usize, usize)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
     // Gaps in the boxes can leave a short segment: merge it into a neighbour.
-    let span = |s: &(usize, usize)| boxes[s.1].0 - boxes[s.0].0;
+    merge_short(&mut segs, boxes, min_ms, |s| s);
+    segs
+}
+
+/// How many equal segments a duration `d` is cut into: enough that none is longer than
+/// `length_ms`, few enough that none is shorter than `min_ms` (at least one).
+pub(crate) fn count(d: i64, length_ms: i64, min_ms: i64) -> i64 {
+    let length_ms = length_ms.max(1);
+    let by_length = (d + length_ms - 1) / length_ms;
+    let by_min = if min_ms > 0 { d / min_ms } else { by_length };
+    by_length.min(by_min).max(1)
+}
+
+/// Segments (time-ordered, sharing boundary boxes; `range` gives each one's inclusive box
+/// range) shorter than `min_ms` merged into the next one, the last into the one before,
+/// until every one is long enough or one is left. The neighbour keeps its other fields.
+pub(crate) fn merge_short<T>(
+    segs: &mut Vec<T>,
+    boxes: &[(i64, BBox)],
+    min_ms: i64,
+    range: impl Fn(&mut T) -> &mut (usize, usize),
+) {
     let mut k = 0;
     while segs.len() > 1 && k < segs.len() {
-        if span(&segs[k]) < min_ms {
+        let (a, b) = *range(&mut segs[k]);
+        if boxes[b].0 - boxes[a].0 < min_ms {
             if k + 1 < segs.len() {
-                segs[k + 1].0 = segs[k].0;
+                range(&mut segs[k + 1]).0 = a;
             } else {
-                segs[k - 1].1 = segs[k].1;
+                range(&mut segs[k - 1]).1 = b;
             }
             segs.remove(k);
             k = 0;
@@ -140,7 +159,6 @@ pub fn cut(
             k += 1;
         }
     }
-    segs
 }
 
 #[cfg(test)]
