@@ -179,7 +179,18 @@ pub struct SynopsisConfig {
     /// are cut out too, box interpolated ([`MAX_INTERPOLATION_GAP_MS`]); 0: cut at the
     /// detections only (objects then advance in steps where the detector skipped frames).
     pub interpolate_gap_ms: i64,
+    /// Moving objects are shown this many times faster than they moved (1: at their own
+    /// pace, the default; at most [`MAX_OBJECT_SPEED`]). Each is on screen for a share of
+    /// its time in view and leaves room for others: a dense scene condenses further at the
+    /// same collisions (see [`Piece`] for what it changes, and what it does not). Labels
+    /// keep each frame's real time, so a label advances faster too, and carry `XN`.
+    /// Stationary stretches are background and are not affected.
+    pub object_speed: u32,
 }
+
+/// Fastest object speed-up that may be asked for: beyond 4x a walker's steps are lost
+/// between two frames of 25 fps footage.
+pub const MAX_OBJECT_SPEED: u32 = 4;
 
 impl Default for SynopsisConfig {
     fn default() -> Self {
@@ -200,6 +211,7 @@ impl Default for SynopsisConfig {
             grid: 64,
             time_band_ms: Some(TIME_BAND_MS),
             interpolate_gap_ms: MAX_INTERPOLATION_GAP_MS,
+            object_speed: 1,
         }
     }
 }
@@ -298,6 +310,12 @@ impl SynopsisConfig {
                 self.interpolate_gap_ms
             ));
         }
+        if !(1..=MAX_OBJECT_SPEED).contains(&self.object_speed) {
+            return bad(format!(
+                "invalid object speed X{} (expected 1, their own pace, to {MAX_OBJECT_SPEED})",
+                self.object_speed
+            ));
+        }
         if !(4..=256).contains(&self.grid) {
             return bad(format!("invalid grid {} (expected 4 to 256)", self.grid));
         }
@@ -344,8 +362,35 @@ pub struct Piece {
     pub segments: u32,
     /// Made by cutting a moving part longer than the synopsis.
     pub cut: bool,
-    /// Start in the synopsis, ms.
+    /// Start in the synopsis, ms (when its first box is shown).
     pub start_ms: i64,
+    /// How many times faster than in the footage it moves ([`SynopsisConfig::object_speed`]).
+    pub speed: u32,
+    /// The clock of its unit (the piece alone, or a group's window): source time
+    /// `anchor_src_ms` is shown at synopsis time `anchor_ms`, and from there the source
+    /// runs `speed` times faster than the synopsis. Members of one unit share the clock,
+    /// so a group stays as it was in the footage at any speed.
+    pub anchor_src_ms: i64,
+    pub anchor_ms: i64,
+}
+
+impl Piece {
+    /// The source time shown at synopsis time `t_ms` (not clamped to the piece).
+    pub fn source_at(&self, t_ms: i64) -> i64 {
+        self.anchor_src_ms + (t_ms - self.anchor_ms) * i64::from(self.speed)
+    }
+
+    /// The synopsis time at which source time `src_ms` is shown (rounded down).
+    pub fn synopsis_at(&self, src_ms: i64) -> i64 {
+        self.anchor_ms + (src_ms - self.anchor_src_ms).div_euclid(i64::from(self.speed.max(1)))
+    }
+
+    /// The source time shown at synopsis time 0 by this piece's clock: two pieces with the
+    /// same key (and speed) show, at every moment, footage of one same moment, so where
+    /// they overlap they overlap as in the footage.
+    pub fn clock_key(&self) -> i64 {
+        self.source_at(0)
+    }
 }
 
 /// A stationary stretch of a tube: shown as part of the background for its duration.
@@ -417,8 +462,11 @@ fn pieces_for(
     length_ms: i64,
     min_segment_ms: i64,
     share: f64,
+    speed: u32,
 ) -> Units {
-    let length_ms = ((length_ms as f64 * share) as i64).max(min_segment_ms);
+    // The longest segment, in source time: shown `speed` times faster, it takes `share` of
+    // the length on screen.
+    let length_ms = ((length_ms as f64 * share) as i64 * i64::from(speed)).max(min_segment_ms);
     // Per tube: (first box, last box, cut, unit).
     let mut per_tube: Vec<Vec<(usize, usize, bool, usize)>> = vec![Vec::new(); tubes.len()];
     let mut units = 0;
@@ -459,6 +507,9 @@ fn pieces_for(
                 segments: n,
                 cut,
                 start_ms: 0,
+                speed,
+                anchor_src_ms: 0,
+                anchor_ms: 0,
             });
             unit_of.push(u);
         }
@@ -589,6 +640,28 @@ fn shape_of(tubes: &[TubeInput], p: &Piece, cutouts: Option<&Cutouts>) -> TubeSh
     }
 }
 
+/// A unit's shape as it is shown `speed` times faster: every box (and a group member's
+/// hold) at `speed` times less from the unit's first box; boxes, pixels and order kept.
+fn sped(mut s: TubeShape, speed: u32) -> TubeShape {
+    if speed <= 1 {
+        return s;
+    }
+    let Some(&(t0, _)) = s.boxes.first() else {
+        return s;
+    };
+    let k = i64::from(speed);
+    let at = |t: i64| t0 + (t - t0).div_euclid(k);
+    for b in &mut s.boxes {
+        b.0 = at(b.0);
+    }
+    if let Some(g) = &mut s.group {
+        for h in &mut g.held_until_ms {
+            *h = at(*h);
+        }
+    }
+    s
+}
+
 /// Step 3 before decoding: arrange on the boxes alone (see [`plan_on_masks`]).
 pub fn plan(
     source: &SourceInput,
@@ -673,10 +746,14 @@ fn plan_with(
             len,
             cfg.min_segment_ms,
             cfg.segment_share,
+            cfg.object_speed,
         )
     };
     let shapes_for = |len: i64| {
-        let mut shapes = unit_shapes(tubes, &units_for(len), cutouts);
+        let mut shapes: Vec<TubeShape> = unit_shapes(tubes, &units_for(len), cutouts)
+            .into_iter()
+            .map(|s| sped(s, cfg.object_speed))
+            .collect();
         shapes.extend(pastes.iter().map(|(_, from, to, p, cover)| {
             let (a, b) = still_window(*from, *to, source.duration_ms, len, cfg.still_show_min_ms);
             let bbox = BBox {
@@ -744,7 +821,9 @@ fn plan_with(
     let unit_src = unit_starts(tubes, &units);
     let mut pieces = units.pieces;
     for (p, &k) in pieces.iter_mut().zip(&units.unit_of) {
-        p.start_ms = arrangement.starts_ms[k] + tubes[p.tube].boxes[p.first_box].0 - unit_src[k];
+        p.anchor_src_ms = unit_src[k];
+        p.anchor_ms = arrangement.starts_ms[k];
+        p.start_ms = p.synopsis_at(tubes[p.tube].boxes[p.first_box].0);
     }
     let mut still_windows: Vec<(i64, i64)> = stills
         .iter()
@@ -1274,16 +1353,21 @@ fn shown(plan: &Plan, tubes: &[TubeInput], fps: f64) -> Vec<Shown> {
         .iter()
         .map(|p| {
             let t = &tubes[p.tube];
-            let dur = t.boxes[p.last_box].0 - t.boxes[p.first_box].0;
             let s = p.start_ms;
+            let e = p.synopsis_at(t.boxes[p.last_box].0);
             let first = (s as f64 * fps / 1000.0).ceil() as u64;
-            let last = (((s + dur) as f64 * fps / 1000.0).floor() as u64).max(first);
+            let last = ((e as f64 * fps / 1000.0).floor() as u64).max(first);
             Shown {
                 first_frame: first,
                 last_frame: last,
             }
         })
         .collect()
+}
+
+/// Figures written before speeds existed: objects at their own pace.
+fn own_pace() -> u32 {
+    1
 }
 
 /// The measured figures of one synopsis (written into its index, read back by the desk).
@@ -1311,6 +1395,10 @@ pub struct Figures {
     /// Groups of objects that were together, each placed as one unit ([`group`]).
     #[serde(default)]
     pub groups: usize,
+    /// How many times faster than in the footage moving objects are shown (1: their own
+    /// pace; [`SynopsisConfig::object_speed`]).
+    #[serde(default = "own_pace")]
+    pub object_speed: u32,
     /// The plan's proxy of the same (0..1): object pixels per grid cell.
     pub box_collision: f64,
     /// The collision budget asked for, and whether the measured rate is within it.
@@ -1390,6 +1478,10 @@ fn piece_label(time: &str, track_id: u64, p: &Piece) -> String {
     let mut s = format!("{time} #{track_id}");
     if p.segments > 1 {
         s.push_str(&format!(" {}/{}", p.segment, p.segments));
+    }
+    if p.speed > 1 {
+        // Upper case: the 5x7 font has capitals only.
+        s.push_str(&format!(" X{}", p.speed));
     }
     s
 }
@@ -1737,7 +1829,7 @@ fn render_on(
             let t = &tubes[pc.tube];
             let ps = &cutouts.patches[pc.tube];
             let (from, to) = (t.boxes[pc.first_box].0, t.boxes[pc.last_box].0);
-            let want = (from + (t_ms - pc.start_ms).max(0)).min(to);
+            let want = pc.source_at(t_ms).clamp(from, to);
             let lo = ps.partition_point(|p| p.pts_ms < from);
             let hi = ps.partition_point(|p| p.pts_ms <= to);
             if lo >= hi {
@@ -1762,7 +1854,7 @@ fn render_on(
                     } else {
                         piece_label(&time_of(pc.tube, p.pts_ms), t.track_id, pc)
                     },
-                    shift_ms: pc.start_ms - from,
+                    shift_ms: pc.clock_key(),
                 },
             ));
         }
@@ -2391,6 +2483,7 @@ pub fn run_parts(
         collision_rate: r.collision_rate,
         footage_overlap_rate: r.footage_overlap_rate,
         groups: plan.groups,
+        object_speed: cfg.object_speed,
         box_collision: plan.arrangement.box_collision,
         max_collision: cfg.max_collision,
         collision_within_budget: r.collision_rate <= cfg.max_collision,

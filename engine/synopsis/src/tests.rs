@@ -808,3 +808,129 @@ fn a_group_counts_all_its_members_against_the_cap() {
         assert!(at_once <= 2, "{at_once} at {t_ms} ms: {:?}", p.pieces);
     }
 }
+
+#[test]
+fn objects_shown_faster_take_a_share_of_their_time_and_lose_no_box() {
+    let src = source_of(80_000);
+    let tubes = scene();
+    let at = |speed: u32| {
+        let cfg = SynopsisConfig {
+            length_ms: Some(12_000),
+            object_speed: speed,
+            ..SynopsisConfig::default()
+        };
+        plan(&src, &tubes, &cfg).unwrap()
+    };
+    let (own, fast) = (at(1), at(2));
+    // Every box is still shown, by a moving piece or as background.
+    for p in [&own, &fast] {
+        for (ti, t) in tubes.iter().enumerate() {
+            let mut shown: Vec<usize> = p
+                .pieces
+                .iter()
+                .filter(|pc| pc.tube == ti)
+                .flat_map(|pc| pc.first_box..=pc.last_box)
+                .collect();
+            shown.extend(
+                p.stills
+                    .iter()
+                    .filter(|s| s.tube == ti)
+                    .flat_map(|s| s.first_box..=s.last_box),
+            );
+            // (Adjacent segments share their boundary box.)
+            shown.sort_unstable();
+            shown.dedup();
+            assert_eq!(
+                shown,
+                (0..t.boxes.len()).collect::<Vec<_>>(),
+                "track {}",
+                t.track_id
+            );
+        }
+    }
+    // At 2x a piece may span twice the footage and is on screen for half of it: the
+    // clock maps its first and last boxes to its start and start + duration / 2.
+    for pc in &fast.pieces {
+        assert_eq!(pc.speed, 2);
+        let t = &tubes[pc.tube];
+        let (from, to) = (t.boxes[pc.first_box].0, t.boxes[pc.last_box].0);
+        assert_eq!(pc.synopsis_at(from), pc.start_ms);
+        let on_screen = pc.synopsis_at(to) - pc.start_ms;
+        assert!((on_screen - (to - from) / 2).abs() <= 1, "{pc:?}");
+        assert!(pc.source_at(pc.start_ms) <= from && from - pc.source_at(pc.start_ms) < 2);
+        assert!(
+            pc.start_ms >= 0 && pc.synopsis_at(to) <= 12_000 + fast.slot_ms,
+            "{pc:?}"
+        );
+    }
+    // Fewer, longer stretches of footage per piece: the walker is cut in fewer segments.
+    let pieces_of = |p: &Plan| p.pieces.iter().filter(|pc| pc.tube == 0).count();
+    assert!(
+        pieces_of(&fast) < pieces_of(&own),
+        "{} vs {}",
+        pieces_of(&fast),
+        pieces_of(&own)
+    );
+    // The same scene at its own pace is exactly as before speeds existed.
+    for pc in &own.pieces {
+        let from = tubes[pc.tube].boxes[pc.first_box].0;
+        assert_eq!(pc.source_at(pc.start_ms), from);
+        assert_eq!(pc.clock_key(), from - pc.start_ms);
+    }
+}
+
+#[test]
+fn faster_objects_condense_a_dense_scene_further_within_the_same_budget() {
+    let src = source_of(80_000);
+    let tubes = scene();
+    let auto = |speed: u32| {
+        plan(
+            &src,
+            &tubes,
+            &SynopsisConfig {
+                object_speed: speed,
+                ..SynopsisConfig::default()
+            },
+        )
+        .unwrap()
+    };
+    let (own, fast) = (auto(1), auto(2));
+    assert!(
+        fast.arrangement.box_collision <= 0.05,
+        "{:?}",
+        fast.arrangement
+    );
+    assert!(
+        fast.target_ms < own.target_ms,
+        "{} ms at 2x vs {} ms",
+        fast.target_ms,
+        own.target_ms
+    );
+}
+
+#[test]
+fn the_object_speed_is_validated_and_labelled() {
+    for speed in [0, MAX_OBJECT_SPEED + 1] {
+        let bad = SynopsisConfig {
+            object_speed: speed,
+            ..SynopsisConfig::default()
+        };
+        let e = bad.validate().unwrap_err().to_string();
+        assert!(e.contains("object speed"), "{e}");
+    }
+    let mut pc = Piece {
+        tube: 0,
+        first_box: 0,
+        last_box: 1,
+        segment: 2,
+        segments: 3,
+        cut: true,
+        start_ms: 0,
+        speed: 3,
+        anchor_src_ms: 0,
+        anchor_ms: 0,
+    };
+    assert_eq!(piece_label("14:00:05", 7, &pc), "14:00:05 #7 2/3 X3");
+    pc.speed = 1;
+    assert_eq!(piece_label("14:00:05", 7, &pc), "14:00:05 #7 2/3");
+}

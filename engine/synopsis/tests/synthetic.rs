@@ -384,3 +384,93 @@ fn objects_shown_as_they_overlapped_in_the_footage_are_not_collisions() {
     let r2 = vigie_synopsis::compose_dry(&src, &tubes, &alone, &bgs, &cut).unwrap();
     assert!(r2.footage_overlap_rate < r.footage_overlap_rate, "{r2:?}");
 }
+
+#[test]
+fn objects_shown_twice_as_fast_follow_their_own_path_in_half_the_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = synthetic(dir.path());
+    let src = source(&clip);
+    let tubes = truth_tubes(12.0);
+    let out = dir.path().join("fast.mp4");
+    let cfg = SynopsisConfig {
+        length_ms: Some(5_000),
+        segment_share: 1.0,
+        object_speed: 2,
+        ..SynopsisConfig::default()
+    };
+    let syn = vigie_synopsis::run(&src, &tubes, &cfg, &out, dir.path()).unwrap();
+    let f = &syn.figures;
+    assert_eq!(
+        (f.objects_selected, f.objects_shown, f.object_speed),
+        (2, 2, 2)
+    );
+    // 9.9 s of the red object, uncut, on screen for half of it; its own times in the index.
+    let red = syn.entries.iter().find(|e| e.track_id == 1).unwrap();
+    assert_eq!(red.segments, 1, "{red:?}");
+    assert_eq!((red.from_pts_ms, red.to_pts_ms), (0, 9_900));
+    let frames = red.last_frame - red.first_frame;
+    assert!((49..=50).contains(&frames), "{red:?}");
+    // Synopsis frame k of the piece shows source time 2k: red at x = 20 + 50 t px.
+    let cfg = vigie_decode::DecodeConfig {
+        output_size: vigie_decode::OutputSize::Native,
+        ..Default::default()
+    };
+    let mut d = vigie_decode::Decoder::open(&out, &cfg).unwrap();
+    let mut n = 0u64;
+    let mut checked = 0;
+    while let Some(fr) = d.next_frame().unwrap() {
+        for (k, t_s) in [(10u64, 2.0f64), (25, 5.0), (45, 9.0)] {
+            if n == red.first_frame + k {
+                let x = (20.0 + 50.0 * t_s + 35.0) as u32;
+                let p = rgb_at(&fr.data, fr.width, x, 282);
+                assert!(
+                    p[0] > 150 && p[1] < 90 && p[2] < 90,
+                    "frame {n}: not red at {x}: {p:?}"
+                );
+                // Where it would be at its own pace: the background.
+                let slow = (20.0 + 50.0 * t_s / 2.0 + 35.0) as u32;
+                assert!(
+                    is_grey(rgb_at(&fr.data, fr.width, slow, 282)),
+                    "frame {n} at {slow}"
+                );
+                checked += 1;
+            }
+        }
+        n += 1;
+    }
+    assert_eq!((n, checked), (f.frames, 3));
+}
+
+#[test]
+fn objects_together_stay_together_at_any_speed() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = synthetic(dir.path());
+    let src = source(&clip);
+    let mut tubes = truth_tubes(12.0);
+    let mut twin = tubes[0].clone();
+    twin.track_id = 3;
+    tubes.push(twin);
+    let cfg = SynopsisConfig {
+        length_ms: Some(3_000),
+        object_speed: 3,
+        ..SynopsisConfig::default()
+    };
+    let bgs = vigie_synopsis::build_backgrounds(&src, &cfg).unwrap();
+    let cut = vigie_synopsis::extract(&src, &tubes, &[], &bgs, &cfg, dir.path()).unwrap();
+    let plan = vigie_synopsis::plan_on_masks(&src, &tubes, &cut, &cfg).unwrap();
+    assert_eq!(plan.groups, 1);
+    for (a, b) in plan
+        .pieces
+        .iter()
+        .filter(|p| p.tube == 0)
+        .zip(plan.pieces.iter().filter(|p| p.tube == 2))
+    {
+        assert_eq!(
+            (a.first_box, a.start_ms, a.clock_key()),
+            (b.first_box, b.start_ms, b.clock_key())
+        );
+    }
+    let r = vigie_synopsis::compose_dry(&src, &tubes, &plan, &bgs, &cut).unwrap();
+    assert!(r.footage_overlap_rate > 0.4, "{r:?}");
+    assert!(r.collision_rate < 0.2, "{r:?}");
+}
