@@ -78,6 +78,9 @@ pub struct SynopsisOptions {
     /// Shortest time two objects' boxes touch for them to be shown together, seconds
     /// (default 1.5: `vigie_synopsis::group::GroupRule`; 0: never grouped).
     pub together_s: Option<f64>,
+    /// Moving objects shown this many times faster than they moved (default 1: their own
+    /// pace; at most `vigie_synopsis::MAX_OBJECT_SPEED`).
+    pub object_speed: Option<u32>,
 }
 
 /// One source on a synopsis's timeline: what the index, the disclosure and the printout
@@ -184,6 +187,7 @@ fn config(
             }),
             ..defaults.group
         },
+        object_speed: opts.object_speed.unwrap_or(defaults.object_speed),
         ..defaults
     };
     cfg.validate()?;
@@ -467,6 +471,7 @@ pub fn synopsis_with(
             "min_segment_s": opts.min_segment_s,
             "still_show_min_s": opts.still_show_min_s,
             "together_s": opts.together_s,
+            "object_speed": opts.object_speed,
             "tracks": tracks_shown,
             "vigie_version": env!("CARGO_PKG_VERSION"),
         }),
@@ -735,6 +740,7 @@ pub fn camera_synopsis_with(
             "min_segment_s": opts.min_segment_s,
             "still_show_min_s": opts.still_show_min_s,
             "together_s": opts.together_s,
+            "object_speed": opts.object_speed,
             "vigie_version": env!("CARGO_PKG_VERSION"),
         }),
         &[&video, &index_out, &vtt_out],

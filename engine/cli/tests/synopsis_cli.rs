@@ -293,6 +293,8 @@ fn filtered_synopsis_shows_only_matching_tracks() {
         ),
         ("--together-s", "-1", "invalid shortest time together -1 s"),
         ("--together-s", "nan", "invalid --together-s NaN"),
+        ("--object-speed", "0", "--object-speed"),
+        ("--object-speed", "5", "--object-speed"),
     ] {
         env.cmd()
             .args(["synopsis", "--source", &source_id, flag, value, "-o"])

@@ -219,6 +219,8 @@ fn a_camera_synopsis_is_made_through_the_layer_or_refused_with_the_reason() {
         ("max_length_s", "soon", "invalid max_length_s"),
         ("max_length_s", "0", "invalid maximum length 0 s"),
         ("together_s", "-2", "invalid shortest time together -2 s"),
+        ("object_speed", "9", "invalid object speed X9"),
+        ("object_speed", "fast", "invalid object_speed"),
     ] {
         let page = refused(
             &mut c,
@@ -239,6 +241,7 @@ fn a_camera_synopsis_is_made_through_the_layer_or_refused_with_the_reason() {
             ("max_objects", "1"),
             ("max_collisions_pct", "10"),
             ("together_s", "0"),
+            ("object_speed", "2"),
         ],
     );
     assert_eq!(r.status, 200, "{}", r.text());
@@ -255,4 +258,5 @@ fn a_camera_synopsis_is_made_through_the_layer_or_refused_with_the_reason() {
         "0",
         "grouping off: {page}"
     );
+    assert_eq!(figure(&page, "object-speed"), "2", "{page}");
 }

@@ -198,7 +198,8 @@ pub async fn pick(
 
 /// The operator's settings of a synopsis form (`settings_html`): the collision budget
 /// (a share, from a percentage; default [`MAX_COLLISIONS`]), the longest length, the
-/// density and how long objects must be together to be shown together (0: never). Empty fields keep the defaults; the layer validates the values (its refusal
+/// density, how long objects must be together to be shown together (0: never) and how
+/// many times faster than they moved objects are shown (1: their own pace). Empty fields keep the defaults; the layer validates the values (its refusal
 /// names the setting and the range).
 fn settings_of(f: &Fields) -> Result<(f64, SynopsisOptions), PageError> {
     let pct: Option<f64> = f.num("max_collisions_pct")?;
@@ -218,6 +219,7 @@ fn settings_of(f: &Fields) -> Result<(f64, SynopsisOptions), PageError> {
             max_length_s: f.num("max_length_s")?,
             max_objects,
             together_s: f.num("together_s")?,
+            object_speed: f.num("object_speed")?,
             ..SynopsisOptions::default()
         },
     ))
@@ -242,6 +244,11 @@ pub(crate) fn settings_html(lang: Lang, f: &Fields, prefix: &str) -> String {
             "together_s",
             "syn.together_s",
             "inputmode=\"decimal\" placeholder=\"1.5\"",
+        ),
+        (
+            "object_speed",
+            "syn.object_speed",
+            "inputmode=\"numeric\" placeholder=\"1\"",
         ),
     ] {
         b.push_str(&format!(
@@ -420,6 +427,12 @@ fn figures_html(lang: Lang, f: &Figures) -> String {
         "condensation",
         format!("{}", f.condensation),
         format!("{:.1}×", f.condensation),
+    ));
+    b.push_str(&row(
+        "fig.object_speed",
+        "object-speed",
+        format!("{}", f.object_speed),
+        format!("×{}", f.object_speed),
     ));
     b.push_str(&row(
         "fig.collisions",
