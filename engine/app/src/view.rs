@@ -652,6 +652,8 @@ pub struct SynopsisObject {
     pub first_wall: Option<String>,
     pub synopsis_start_ms: i64,
     pub synopsis_end_ms: i64,
+    /// Source ms per synopsis ms on screen (`--object-speed`; 1: its own pace).
+    pub speed: i64,
 }
 
 /// A synopsis written in the case's exports, read back from its index file.
@@ -725,6 +727,8 @@ impl SynopsisView {
                     .map(str::to_owned),
                 synopsis_start_ms: t["synopsis_start_ms"].as_i64().unwrap_or(0),
                 synopsis_end_ms: t["synopsis_end_ms"].as_i64().unwrap_or(0),
+                // Indexes written before speeds: their own pace.
+                speed: t["speed"].as_i64().unwrap_or(1).max(1),
             })
             .collect();
         // One object per track: from its first segment to its last.
@@ -787,7 +791,7 @@ impl SynopsisView {
             .iter()
             .filter(|o| (o.synopsis_start_ms..=o.synopsis_end_ms).contains(&t_ms))
         {
-            let source_ms = o.first_pts_ms + (t_ms - o.synopsis_start_ms);
+            let source_ms = o.first_pts_ms + (t_ms - o.synopsis_start_ms) * o.speed;
             let dist = match self
                 .boxes
                 .get(&(o.source_id.clone(), o.track_id))
@@ -1140,6 +1144,42 @@ mod tests {
         assert_eq!(box_at(&boxes, 160).unwrap().x, 2.0);
         assert!(box_at(&boxes, 200 + BOX_TOLERANCE_MS + 1).is_none());
         assert!(box_at(&[], 0).is_none());
+    }
+
+    #[test]
+    fn a_click_on_an_object_shown_faster_opens_the_moment_it_shows() {
+        // A walker from x 0 (source 10 s) to x 190 (source 29 s), 10 px a second, shown
+        // twice as fast from synopsis 1 s to 10.5 s.
+        let boxes: Vec<(i64, BBox)> = (0..=19)
+            .map(|k| (10_000 + k * 1_000, b(10.0 * k as f32)))
+            .collect();
+        let seg = SynopsisObject {
+            source_id: "S1".into(),
+            track_id: 7,
+            label: "person".into(),
+            first_pts_ms: 10_000,
+            last_pts_ms: 29_000,
+            first_wall: None,
+            synopsis_start_ms: 1_000,
+            synopsis_end_ms: 10_500,
+            speed: 2,
+        };
+        let view = SynopsisView {
+            name: "syn.mp4".into(),
+            video: "syn.mp4".into(),
+            source_id: "S1".into(),
+            frame_size: (200, 10),
+            fps: 10.0,
+            duration_ms: 11_000,
+            objects: vec![seg.clone()],
+            segments: vec![seg],
+            figures: None,
+            boxes: HashMap::from([(("S1".to_owned(), 7), boxes)]),
+        };
+        // At synopsis 6 s the walker shows source 20 s, at x 100: a click there opens 20 s
+        // (at its own pace it would have been source 15 s, x 50).
+        let (o, at) = view.pick(6_000, 105.0 / 200.0, 0.5).unwrap();
+        assert_eq!((o.track_id, at), (7, 20_000));
     }
 
     #[test]

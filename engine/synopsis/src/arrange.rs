@@ -68,6 +68,10 @@ pub struct ArrangeConfig {
     /// Keep each tube near the synopsis time that its source time maps to (`None`: any
     /// start).
     pub band: Option<TimeBand>,
+    /// The tubes are shown this many times faster than the footage (their shapes already
+    /// compressed in time): the footage's own timing starts each at its source start
+    /// less the first one's, divided by this ([`original_timing`]). 1: their own pace.
+    pub time_scale: i64,
 }
 
 /// The time-of-day band: the background of synopsis time `t` is the scene at source time
@@ -434,8 +438,8 @@ pub fn arrange_with_fixed(
 pub struct AutoResult {
     pub arrangement: Arrangement,
     pub target_ms: i64,
-    /// Every tube at its source timing was better (only with `keep_order`): the
-    /// arrangement is that timing, for the shapes of `target_ms`.
+    /// Every tube at its source timing (at `time_scale`) was better (only with
+    /// `keep_order`): the arrangement is that timing, for the shapes of `target_ms`.
     pub original: bool,
 }
 
@@ -543,14 +547,15 @@ pub fn arrange_auto(
     .map(|r| r.arrangement)
 }
 
-/// Every tube at its source start (shifted so the first starts at 0), with the collision
-/// measured as [`arrange`] does: chronological by definition, never longer than the
-/// footage.
+/// Every tube at its source start (shifted so the first starts at 0; at `time_scale` N,
+/// N times sooner, as the tubes run N times faster), with the collision measured as
+/// [`arrange`] does: chronological by definition, never longer than the footage.
 pub fn original_timing(tubes: &[TubeShape], cfg: &ArrangeConfig) -> Result<Arrangement, String> {
     let t0 = tubes.iter().map(|t| t.source_start_ms).min().unwrap_or(0);
+    let k = cfg.time_scale.max(1);
     let starts: Vec<i64> = tubes
         .iter()
-        .map(|t| (t.source_start_ms - t0) / cfg.slot_ms * cfg.slot_ms)
+        .map(|t| (t.source_start_ms - t0) / k / cfg.slot_ms * cfg.slot_ms)
         .collect();
     measure(tubes, cfg, starts)
 }
@@ -612,6 +617,7 @@ mod tests {
 
     fn cfg(length_ms: i64, keep_order: bool) -> ArrangeConfig {
         ArrangeConfig {
+            time_scale: 1,
             frame_size: (200, 200),
             slot_ms: 100,
             grid: 10,
@@ -620,6 +626,31 @@ mod tests {
             max_objects: None,
             band: None,
         }
+    }
+
+    #[test]
+    fn the_footage_timing_of_faster_tubes_is_sooner_by_their_speed() {
+        // Tubes from 0, 10 s and 21 s shown twice as fast: at 0, 5 s and 10.5 s, as one
+        // clock (a tube at its own pace would no longer meet its neighbours as it did).
+        let tubes = [
+            tube(0, 4_000, 0.0, 0.0),
+            tube(10_000, 4_000, 50.0, 0.0),
+            tube(21_000, 4_000, 100.0, 0.0),
+        ];
+        let fast = ArrangeConfig {
+            time_scale: 2,
+            ..cfg(30_000, true)
+        };
+        assert_eq!(
+            original_timing(&tubes, &fast).unwrap().starts_ms,
+            vec![0, 5_000, 10_500]
+        );
+        assert_eq!(
+            original_timing(&tubes, &cfg(30_000, true))
+                .unwrap()
+                .starts_ms,
+            vec![0, 10_000, 21_000]
+        );
     }
 
     #[test]

@@ -312,7 +312,7 @@ impl SynopsisConfig {
         }
         if !(1..=MAX_OBJECT_SPEED).contains(&self.object_speed) {
             return bad(format!(
-                "invalid object speed X{} (expected 1, their own pace, to {MAX_OBJECT_SPEED})",
+                "invalid object speed {} (expected a whole number from 1, their own pace, to {MAX_OBJECT_SPEED})",
                 self.object_speed
             ));
         }
@@ -377,7 +377,7 @@ pub struct Piece {
 impl Piece {
     /// The source time shown at synopsis time `t_ms` (not clamped to the piece).
     pub fn source_at(&self, t_ms: i64) -> i64 {
-        self.anchor_src_ms + (t_ms - self.anchor_ms) * i64::from(self.speed)
+        self.anchor_src_ms + (t_ms - self.anchor_ms) * i64::from(self.speed.max(1))
     }
 
     /// The synopsis time at which source time `src_ms` is shown (rounded down).
@@ -708,6 +708,7 @@ fn plan_with(
             source_ms: source.duration_ms,
             half_width_ms: b,
         }),
+        time_scale: i64::from(cfg.object_speed),
     };
     let splits = split(tubes, source.frame_size, cfg.still);
     let parts = moving_parts(&splits);
@@ -1389,7 +1390,7 @@ pub struct Figures {
     /// footage (members of one group, shifted together): shown, not counted against the
     /// budget. `collision_rate + footage_overlap_rate` is every overlap. A pixel is judged
     /// against the first object drawn on it: where three overlap and the third shares
-    /// the first one's shift, its pixel counts as the footage's.
+    /// the first one's clock, its pixel counts as the footage's.
     #[serde(default)]
     pub footage_overlap_rate: f64,
     /// Groups of objects that were together, each placed as one unit ([`group`]).
@@ -1629,13 +1630,14 @@ pub struct Rendered {
     pub encode_s: f64,
 }
 
-/// One object drawn in a frame: its cut-out and label, and its shift (synopsis time minus
-/// source time, ms; a distinct value for each stationary stretch, which follows the
-/// background rather than a shift).
+/// One object drawn in a frame: its cut-out and label, and its clock
+/// ([`Piece::clock_key`]: the source time its clock shows at synopsis time 0; equal
+/// clocks show one same moment of the footage); a distinct value for each stationary
+/// stretch, which follows the background rather than a clock.
 struct Draw {
     patch: Patch,
     label: String,
-    shift_ms: i64,
+    clock: i64,
 }
 
 /// What the background of a synopsis moment is drawn from: one source's backgrounds, or
@@ -1773,8 +1775,8 @@ fn render_on(
     let n = (w * h) as usize;
     let mut img = vec![0u8; n * 3];
     let mut count = vec![0u8; n];
-    // The shift of the first object drawn on each pixel (valid where `count` > 0).
-    let mut first_shift = vec![0i64; n];
+    // The clock of the first object drawn on each pixel (valid where `count` > 0).
+    let mut first_clock = vec![0i64; n];
     let mut patch = Vec::new();
     let mut was_shown = vec![false; tubes.len()];
     let (mut obj_px, mut overlap_px, mut footage_px) = (0u64, 0u64, 0u64);
@@ -1817,7 +1819,7 @@ fn render_on(
                     Draw {
                         patch: *p,
                         label: label.clone(),
-                        shift_ms: i64::MIN + si as i64,
+                        clock: i64::MIN + si as i64,
                     },
                 )),
                 None => label_only.push((*r, label.clone())),
@@ -1854,7 +1856,7 @@ fn render_on(
                     } else {
                         piece_label(&time_of(pc.tube, p.pts_ms), t.track_id, pc)
                     },
-                    shift_ms: pc.clock_key(),
+                    clock: pc.clock_key(),
                 },
             ));
         }
@@ -1862,7 +1864,7 @@ fn render_on(
         nearer_last(&mut draws);
         // Collisions counted as pixels are covered: a pixel's objects all count as
         // colliding from the second one on, as the footage's own overlap when the second
-        // is shifted as the first (same group, or both at their own time).
+        // shows the same moment as the first (same clock: same group, or both at their own time).
         for (r, d) in &draws {
             cutouts.read(&d.patch, &mut patch)?;
             for y in 0..r.h as usize {
@@ -1876,13 +1878,13 @@ fn render_on(
                     obj_px += 1;
                     let px = match count[j] {
                         0 => {
-                            first_shift[j] = d.shift_ms;
+                            first_clock[j] = d.clock;
                             0
                         }
                         1 => 2,
                         _ => 1,
                     };
-                    if first_shift[j] == d.shift_ms {
+                    if first_clock[j] == d.clock {
                         footage_px += px;
                     } else {
                         overlap_px += px;
@@ -1988,6 +1990,10 @@ pub struct IndexEntry {
     pub synopsis_end_ms: i64,
     pub first_frame: u64,
     pub last_frame: u64,
+    /// How many times faster than in the footage this entry moves on screen: from
+    /// `synopsis_start_ms`, source time advances `speed` ms per synopsis ms (1 for a
+    /// `background` entry; indexes written before speeds: 1).
+    pub speed: u32,
     /// The object's stationary stretches (shown as background), all of them on each of
     /// its entries.
     pub stationary: Vec<StationaryEntry>,
@@ -2079,6 +2085,7 @@ fn index_entries_on(
             synopsis_end_ms: 0,
             first_frame: 0,
             last_frame: 0,
+            speed: 1,
             stationary: stationary.clone(),
         };
         let mut any = false;
@@ -2098,6 +2105,7 @@ fn index_entries_on(
                 synopsis_end_ms: ms(s.last_frame + 1),
                 first_frame: s.first_frame,
                 last_frame: s.last_frame,
+                speed: p.speed,
                 ..base("tube", p.segment, p.segments, p.cut, from, to)
             });
         }
@@ -2156,6 +2164,10 @@ pub fn webvtt(entries: &[IndexEntry]) -> String {
             ("background", _) => " (stationary, in the background)".to_string(),
             (_, n) if n > 1 => format!(" (segment {}/{})", e.segment, n),
             _ => String::new(),
+        };
+        let part = match e.speed {
+            0 | 1 => part,
+            n => format!("{part} (shown {n}x faster)"),
         };
         s.push_str(&format!(
             "{}#{}.{}\n{} --> {}\n#{} {}{} | {} | source {} ({:.3}-{:.3} s) | {}\n\n",

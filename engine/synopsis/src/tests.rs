@@ -934,3 +934,39 @@ fn the_object_speed_is_validated_and_labelled() {
     pc.speed = 1;
     assert_eq!(piece_label("14:00:05", 7, &pc), "14:00:05 #7 2/3");
 }
+
+#[test]
+fn in_chronological_order_faster_objects_keep_their_order_in_a_shorter_synopsis() {
+    let src = source_of(80_000);
+    let tubes = scene();
+    let at = |speed: u32| {
+        let cfg = SynopsisConfig {
+            keep_order: true,
+            object_speed: speed,
+            ..SynopsisConfig::default()
+        };
+        plan(&src, &tubes, &cfg).unwrap()
+    };
+    let (own, fast) = (at(1), at(2));
+    // Never longer than the footage's own timing at that speed (half the footage at 2x).
+    assert!(
+        fast.target_ms <= 40_000 + fast.slot_ms,
+        "{}",
+        fast.target_ms
+    );
+    assert!(
+        fast.target_ms < own.target_ms,
+        "{} vs {}",
+        fast.target_ms,
+        own.target_ms
+    );
+    // Units start in the order their objects appeared.
+    let mut firsts: Vec<(i64, i64)> = fast
+        .pieces
+        .iter()
+        .filter(|p| p.segment == 1)
+        .map(|p| (tubes[p.tube].boxes[p.first_box].0, p.start_ms))
+        .collect();
+    firsts.sort_unstable();
+    assert!(firsts.windows(2).all(|w| w[0].1 <= w[1].1), "{firsts:?}");
+}
