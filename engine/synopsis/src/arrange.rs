@@ -511,9 +511,14 @@ where
         let over =
             best.0.box_collision > max_collision && original.box_collision <= best.0.box_collision;
         if best.0.length_ms > original.length_ms || over {
+            // That timing's own length is the target: the background then follows the
+            // source time as the objects do (at `time_scale` N, N times faster), and the
+            // shapes are those cut for it.
+            let len = original.length_ms.max(cfg.slot_ms);
+            let (tubes, _) = shapes_for(len);
             return Ok(AutoResult {
-                arrangement: original,
-                target_ms: best.1,
+                arrangement: original_timing(&tubes, cfg)?,
+                target_ms: len,
                 original: true,
             });
         }
