@@ -219,7 +219,7 @@ fn a_camera_synopsis_is_made_through_the_layer_or_refused_with_the_reason() {
         ("max_length_s", "soon", "invalid max_length_s"),
         ("max_length_s", "0", "invalid maximum length 0 s"),
         ("together_s", "-2", "invalid shortest time together -2 s"),
-        ("object_speed", "9", "invalid object speed X9"),
+        ("object_speed", "9", "invalid object speed 9"),
         ("object_speed", "fast", "invalid object_speed"),
     ] {
         let page = refused(
