@@ -506,18 +506,19 @@ where
     // In chronological order the source's own timing is always possible: never do worse
     // than it (longer, or more collisions when over budget).
     if cfg.keep_order {
+        // That timing is planned for its own length (the shapes cut for it; the caller
+        // runs the background on the objects' clock), and judged as planned; never
+        // longer than the longest length allowed.
         let (tubes, _) = shapes_for(best.1);
+        let len = original_timing(&tubes, cfg)?.length_ms.max(cfg.slot_ms);
+        let (tubes, _) = shapes_for(len);
         let original = original_timing(&tubes, cfg)?;
         let over =
             best.0.box_collision > max_collision && original.box_collision <= best.0.box_collision;
-        if best.0.length_ms > original.length_ms || over {
-            // That timing's own length is the target: the background then follows the
-            // source time as the objects do (at `time_scale` N, N times faster), and the
-            // shapes are those cut for it.
-            let len = original.length_ms.max(cfg.slot_ms);
-            let (tubes, _) = shapes_for(len);
+        let fits = original.length_ms <= max_length_ms.max(min_length_ms);
+        if fits && (best.0.length_ms > original.length_ms || over) {
             return Ok(AutoResult {
-                arrangement: original_timing(&tubes, cfg)?,
+                arrangement: original,
                 target_ms: len,
                 original: true,
             });

@@ -419,6 +419,47 @@ pub struct Plan {
     pub target_ms: i64,
     /// Groups of more than one moving part ([`group`]).
     pub groups: usize,
+    /// What the background shows when: the footage spread over `target_ms`, or, when
+    /// `--keep-order` shows every object at its own time (at the speed), that same clock.
+    pub scene_clock: SceneClock,
+}
+
+/// Which source moment the background (and a stationary stretch left in it) shows at each
+/// synopsis moment: source = `origin_ms` + synopsis x `num` / `den`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SceneClock {
+    pub origin_ms: i64,
+    pub num: i64,
+    pub den: i64,
+}
+
+impl SceneClock {
+    /// The whole footage spread over the synopsis: the usual clock.
+    pub fn spread(source_ms: i64, length_ms: i64) -> Self {
+        Self {
+            origin_ms: 0,
+            num: source_ms.max(1),
+            den: length_ms.max(1),
+        }
+    }
+
+    /// The footage's own timing from `origin_ms`, `speed` times faster: the clock of
+    /// every object when `--keep-order` shows the footage as it was.
+    pub fn footage(origin_ms: i64, speed: u32) -> Self {
+        Self {
+            origin_ms,
+            num: i64::from(speed.max(1)),
+            den: 1,
+        }
+    }
+
+    pub fn source_at(&self, t_ms: i64) -> i64 {
+        self.origin_ms + (t_ms as i128 * self.num as i128 / self.den as i128) as i64
+    }
+
+    pub fn synopsis_at(&self, src_ms: i64) -> i64 {
+        ((src_ms - self.origin_ms) as i128 * self.den as i128 / self.num as i128) as i64
+    }
 }
 
 /// Inclusive box index ranges of one tube.
@@ -592,9 +633,25 @@ pub const DEFAULT_STILL_SHOW_MIN_MS: i64 = 300;
 /// the source time (synopsis time x source / synopsis duration), at least `min_ms` (or
 /// the whole synopsis when shorter).
 fn still_window(from: i64, to: i64, source_ms: i64, length_ms: i64, min_ms: i64) -> (i64, i64) {
-    let d = source_ms.max(1) as i128;
+    still_window_on(
+        SceneClock::spread(source_ms, length_ms),
+        from,
+        to,
+        length_ms,
+        min_ms,
+    )
+}
+
+/// [`still_window`] on any scene clock, within `[0, length_ms]`.
+fn still_window_on(
+    clock: SceneClock,
+    from: i64,
+    to: i64,
+    length_ms: i64,
+    min_ms: i64,
+) -> (i64, i64) {
     let l = length_ms.max(1);
-    let map = |t: i64| (t as i128 * l as i128 / d) as i64;
+    let map = |t: i64| clock.synopsis_at(t);
     let (mut a, mut b) = (map(from).clamp(0, l), map(to).clamp(0, l));
     let min = min_ms.max(1).min(l);
     if b - a < min {
@@ -772,7 +829,7 @@ fn plan_with(
         }));
         (shapes, Vec::new())
     };
-    let (arrangement, target_ms) = match cfg.length_ms {
+    let (arrangement, target_ms, original) = match cfg.length_ms {
         Some(l) => {
             // The grid spans the synopsis: slots of its length / 4000 at most.
             slot_ms = slot_ms.min((l / 4000).max(200).max(frame_ms));
@@ -782,7 +839,7 @@ fn plan_with(
             };
             let (shapes, fixed) = shapes_for(l);
             let a = arrange::arrange_with_fixed(&shapes, &fixed, &acfg);
-            (a.map_err(SynopsisError::InvalidConfig)?, l)
+            (a.map_err(SynopsisError::InvalidConfig)?, l, false)
         }
         None => {
             let hi = cfg
@@ -814,7 +871,7 @@ fn plan_with(
                 };
                 r = auto(&acfg, r.target_ms)?;
             }
-            (r.arrangement, r.target_ms)
+            (r.arrangement, r.target_ms, r.original)
         }
     };
     // Every piece shifted as its unit: a group's members keep their relative timing.
@@ -826,18 +883,34 @@ fn plan_with(
         p.anchor_ms = arrangement.starts_ms[k];
         p.start_ms = p.synopsis_at(tubes[p.tube].boxes[p.first_box].0);
     }
+    // The footage's own timing (`--keep-order` could do no better): the background runs on
+    // the objects' clock, from the first object's start (as `arrange::original_timing`).
+    let scene_clock = if original {
+        let t0 = unit_src
+            .iter()
+            .copied()
+            .chain(pastes.iter().map(|p| p.1))
+            .min()
+            .unwrap_or(0);
+        SceneClock::footage(t0, cfg.object_speed)
+    } else {
+        SceneClock::spread(source.duration_ms, target_ms)
+    };
+    // Stationary stretches left in the background are shown while the scene passes them:
+    // within the length on the usual clock; on the objects' clock, until the footage's
+    // end (a person who stood after the last moving object is shown at their own time,
+    // and the video lasts until then).
+    let scene_end = if original {
+        scene_clock.synopsis_at(source.duration_ms).max(target_ms)
+    } else {
+        target_ms
+    };
     let mut still_windows: Vec<(i64, i64)> = stills
         .iter()
         .map(|s| {
             let t = &tubes[s.tube];
             let (from, to) = (t.boxes[s.first_box].0, t.boxes[s.last_box].0);
-            still_window(
-                from,
-                to,
-                source.duration_ms,
-                target_ms,
-                cfg.still_show_min_ms,
-            )
+            still_window_on(scene_clock, from, to, scene_end, cfg.still_show_min_ms)
         })
         .collect();
     let paste_starts = &arrangement.starts_ms[units.units..];
@@ -862,6 +935,7 @@ fn plan_with(
         slot_ms,
         target_ms,
         groups: groups.iter().filter(|g| g.len() > 1).count(),
+        scene_clock,
     })
 }
 
@@ -1731,7 +1805,8 @@ fn render_on(
     let fps = source.fps;
     let shown = shown(plan, tubes, fps);
     // As long as the last piece or stationary stretch shown; the background follows the
-    // source time over the length the plan placed everything in (the time band's).
+    // plan's scene clock (the source time over the length the plan placed everything in,
+    // the time band's; or the objects' own clock when they are shown as in the footage).
     let frames = shown
         .iter()
         .map(|s| s.last_frame + 1)
@@ -1743,7 +1818,6 @@ fn render_on(
         .max()
         .unwrap_or_else(|| (plan.target_ms as f64 * fps / 1000.0).ceil() as u64)
         .max(1);
-    let length_ms = plan.target_ms.max(1);
     let stills: Vec<(i64, i64, Option<Patch>, String, Rect)> = plan
         .stills
         .iter()
@@ -1801,7 +1875,7 @@ fn render_on(
         }
         active.retain(|&i| shown[i].last_frame >= f);
         let t_ms = (f as f64 * 1000.0 / fps) as i64;
-        let src_ms = (t_ms as i128 * source.duration_ms as i128 / length_ms as i128) as i64;
+        let src_ms = plan.scene_clock.source_at(t_ms);
         if writer.is_some() {
             backgrounds.blended_into(src_ms, &mut img);
         }
@@ -1990,9 +2064,10 @@ pub struct IndexEntry {
     pub synopsis_end_ms: i64,
     pub first_frame: u64,
     pub last_frame: u64,
-    /// How many times faster than in the footage this entry moves on screen: from
-    /// `synopsis_start_ms`, source time advances `speed` ms per synopsis ms (1 for a
-    /// `background` entry; indexes written before speeds: 1).
+    /// For a `tube` entry, how many times faster than in the footage it moves on screen:
+    /// from `synopsis_start_ms`, source time advances `speed` ms per synopsis ms (indexes
+    /// written before speeds: 1). A `background` entry (1 here) is shown while the scene
+    /// passes it: its times are those of its `stationary` windows.
     pub speed: u32,
     /// The object's stationary stretches (shown as background), all of them on each of
     /// its entries.

@@ -863,6 +863,23 @@ fn objects_shown_faster_take_a_share_of_their_time_and_lose_no_box() {
             "{pc:?}"
         );
     }
+    // A segment may span twice the footage for the same time on screen (cut at a quarter
+    // of the length on screen, never under 3 s of footage, a part under 6 s never cut).
+    // The 78 s walker (track 1), always cut:
+    let longest = |p: &Plan| {
+        p.pieces
+            .iter()
+            .filter(|pc| pc.tube == 0)
+            .map(|pc| tubes[pc.tube].boxes[pc.last_box].0 - tubes[pc.tube].boxes[pc.first_box].0)
+            .max()
+            .unwrap()
+    };
+    assert!(
+        longest(&own) <= 3_100 && longest(&fast) > 4_500 && longest(&fast) <= 6_100,
+        "{} vs {}",
+        longest(&fast),
+        longest(&own)
+    );
     // Fewer, longer stretches of footage per piece: the walker is cut in fewer segments.
     let pieces_of = |p: &Plan| p.pieces.iter().filter(|pc| pc.tube == 0).count();
     assert!(
@@ -969,4 +986,56 @@ fn in_chronological_order_faster_objects_keep_their_order_in_a_shorter_synopsis(
         .collect();
     firsts.sort_unstable();
     assert!(firsts.windows(2).all(|w| w[0].1 <= w[1].1), "{firsts:?}");
+}
+
+#[test]
+fn shown_as_in_the_footage_the_background_runs_on_the_objects_clock() {
+    // 200 s of footage, activity only from 40 s: a 5 s walk, another 0.2 s behind on the
+    // same path (their boxes overlap; not grouped here), and a person standing 4 s from
+    // 46 s. In order and with no collision allowed, nothing beats the footage's own
+    // timing: the synopsis shows it, at 2x.
+    let src = source_of(200_000);
+    let path = |id: u64, t0: i64| {
+        tube_of(
+            id,
+            (0..=50)
+                .map(|k| (t0 + k * 100, bx(20.0 + 5.0 * k as f32, 300.0)))
+                .collect(),
+        )
+    };
+    let stand = tube_of(
+        3,
+        (0..=40)
+            .map(|k| (46_000 + k * 100, bx(400.0, 100.0)))
+            .collect(),
+    );
+    let tubes = vec![path(1, 40_000), path(2, 40_200), stand];
+    let cfg = SynopsisConfig {
+        keep_order: true,
+        object_speed: 2,
+        max_collision: 0.0,
+        group: group::GroupRule {
+            min_together_ms: 0,
+            ..group::GroupRule::default()
+        },
+        ..SynopsisConfig::default()
+    };
+    let p = plan(&src, &tubes, &cfg).unwrap();
+    assert_eq!(p.scene_clock, SceneClock::footage(40_000, 2), "{p:?}");
+    // 5.2 s of walking in 2.6 s, each object at its own moment of the clock.
+    assert!((2_400..=2_800).contains(&p.target_ms), "{}", p.target_ms);
+    for pc in &p.pieces {
+        let from = tubes[pc.tube].boxes[pc.first_box].0;
+        let shown = p.scene_clock.source_at(pc.start_ms);
+        assert!(
+            (from - shown).abs() <= 2 * p.slot_ms,
+            "{pc:?}: {from} vs {shown}"
+        );
+    }
+    // The standing person (not pasted: planned on boxes) is in the background at its own
+    // moments, 46 s to 50 s: synopsis 3 s to 5 s, after the walkers (spread over the
+    // footage it would be at 0.6 s, before them).
+    assert_eq!(p.stills.len(), 1);
+    assert_eq!(p.still_windows[0], (3_000, 5_000));
+    assert!(SceneClock::spread(200_000, p.target_ms).synopsis_at(46_000) < 1_000);
 }

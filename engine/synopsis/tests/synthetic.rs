@@ -406,8 +406,9 @@ fn objects_shown_twice_as_fast_follow_their_own_path_in_half_the_time() {
     );
     // 9.9 s of the red object, uncut, on screen for half of it; its own times in the index.
     let red = syn.entries.iter().find(|e| e.track_id == 1).unwrap();
-    assert_eq!(red.segments, 1, "{red:?}");
+    assert_eq!((red.segments, red.speed), (1, 2), "{red:?}");
     assert_eq!((red.from_pts_ms, red.to_pts_ms), (0, 9_900));
+    assert!(vigie_synopsis::webvtt(&syn.entries).contains("(shown 2x faster)"));
     let frames = red.last_frame - red.first_frame;
     assert!((49..=50).contains(&frames), "{red:?}");
     // Synopsis frame k of the piece shows source time 2k: red at x = 20 + 50 t px.
@@ -446,9 +447,13 @@ fn objects_together_stay_together_at_any_speed() {
     let dir = tempfile::tempdir().unwrap();
     let clip = synthetic(dir.path());
     let src = source(&clip);
+    // A twin on the red object's pixels who joins 1.2 s after it: one group, one clock
+    // per window, so at 3x it is on screen where it was in the footage.
     let mut tubes = truth_tubes(12.0);
     let mut twin = tubes[0].clone();
     twin.track_id = 3;
+    twin.boxes.drain(..12);
+    twin.first_pts_ms = twin.boxes[0].0;
     tubes.push(twin);
     let cfg = SynopsisConfig {
         length_ms: Some(3_000),
@@ -459,15 +464,18 @@ fn objects_together_stay_together_at_any_speed() {
     let cut = vigie_synopsis::extract(&src, &tubes, &[], &bgs, &cfg, dir.path()).unwrap();
     let plan = vigie_synopsis::plan_on_masks(&src, &tubes, &cut, &cfg).unwrap();
     assert_eq!(plan.groups, 1);
-    for (a, b) in plan
-        .pieces
-        .iter()
-        .filter(|p| p.tube == 0)
-        .zip(plan.pieces.iter().filter(|p| p.tube == 2))
-    {
-        assert_eq!(
-            (a.first_box, a.start_ms, a.clock_key()),
-            (b.first_box, b.start_ms, b.clock_key())
+    // Every piece of the twin shares its clock with a piece of the red object (the
+    // group's window it is in), and is on screen a third of its source delay from it.
+    for b in plan.pieces.iter().filter(|p| p.tube == 2) {
+        let a = plan
+            .pieces
+            .iter()
+            .find(|a| a.tube == 0 && a.clock_key() == b.clock_key())
+            .unwrap_or_else(|| panic!("{b:?} alone: {:?}", plan.pieces));
+        let (fa, fb) = (tubes[0].boxes[a.first_box].0, tubes[2].boxes[b.first_box].0);
+        assert!(
+            ((b.start_ms - a.start_ms) - (fb - fa) / 3).abs() <= 1,
+            "{a:?} {b:?}"
         );
     }
     let r = vigie_synopsis::compose_dry(&src, &tubes, &plan, &bgs, &cut).unwrap();
