@@ -77,7 +77,7 @@ pub mod types {
     pub use vigie_decode::{DecodeReport, ExportReport, OutputSize};
     pub use vigie_evidence::SourceRecord;
     pub use vigie_index::{Query, QueryArgs, SearchResult};
-    pub use vigie_synopsis::{Figures, IndexEntry};
+    pub use vigie_synopsis::{Figures, IndexEntry, MAX_OBJECT_SPEED};
 
     pub use crate::export::ExportTarget;
     // Measurement results (see `bench`).

@@ -221,6 +221,7 @@ fn a_camera_synopsis_is_made_through_the_layer_or_refused_with_the_reason() {
         ("together_s", "-2", "invalid shortest time together -2 s"),
         ("object_speed", "9", "invalid object speed 9"),
         ("object_speed", "fast", "invalid object_speed"),
+        ("object_speed", "1.5", "give a whole number of times"),
     ] {
         let page = refused(
             &mut c,

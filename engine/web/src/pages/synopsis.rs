@@ -213,13 +213,28 @@ fn settings_of(f: &Fields) -> Result<(f64, SynopsisOptions), PageError> {
         }
     };
     let max_objects: Option<usize> = f.num("max_objects")?;
+    // A speed is a whole number of times; the layer checks the range.
+    let object_speed = match f.num::<f64>("object_speed")? {
+        None => None,
+        Some(v)
+            if v.is_finite() && v.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&v) =>
+        {
+            Some(v as u32)
+        }
+        Some(v) => {
+            return Err(PageError::bad(format!(
+            "invalid object speed {v}: give a whole number of times, from 1 (their own pace) to {}",
+            vigie_app::types::MAX_OBJECT_SPEED
+        )))
+        }
+    };
     Ok((
         max_collisions,
         SynopsisOptions {
             max_length_s: f.num("max_length_s")?,
             max_objects,
             together_s: f.num("together_s")?,
-            object_speed: f.num("object_speed")?,
+            object_speed,
             ..SynopsisOptions::default()
         },
     ))
